@@ -1,0 +1,105 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * agroflux/output.h: sharded CF NetCDF output written collectively with PnetCDF.
+ *
+ * Shard k holds global samples [k*S, min((k+1)*S, N)), S = shard_samples, so the
+ * files depend only on the pipeline, never on the rank count. Per shard:
+ * dims sample, time, input, target, strings; vars x(sample,time,input) and
+ * y(sample,time,target) float with NaN fill, y_valid(sample,time,target) byte,
+ * y_qc(sample,time,target) float (NaN where the source has no QC), time(time)
+ * double "days since 1970-01-01" calendar "standard", sample_id, fips, scenario,
+ * kind, lat, lon, input_name/units/long_name, target_name/units/long_name.
+ * Files are created under a temporary name ("<name>.partial") and renamed only
+ * by af_shardset_finish after fsync. All calls marked collective must be made by
+ * every rank of comm, including ranks with no samples (count 0).
+ */
+#ifndef AGROFLUX_OUTPUT_H
+#define AGROFLUX_OUTPUT_H
+
+#include <stddef.h>
+#include <mpi.h>
+#include "agroflux/calendar.h"
+#include "agroflux/samples.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define AF_NAME_MAX 64
+#define AF_LONGNAME_MAX 160
+
+/** One input feature or target as recorded in shards and index. */
+typedef struct af_var_desc {
+    char name[AF_NAME_MAX];           /**< e.g. "TMAX_AIR" */
+    char units[AF_NAME_MAX];          /**< output units, e.g. "degC" */
+    char long_name[AF_LONGNAME_MAX];
+    char source[AF_NAME_MAX];         /**< source kind, e.g. "table" */
+    char source_units[AF_NAME_MAX];   /**< units declared by the source before conversion */
+    char sign[AF_LONGNAME_MAX];       /**< sign convention for fluxes, "" if not a flux */
+} af_var_desc;
+
+/** Everything fixed before writing. Pointers are borrowed for the shardset's life. */
+typedef struct af_layout {
+    const char *pipeline_name;
+    const af_calendar *cal;
+    const af_sample *samples; /**< global order */
+    size_t nsamples;
+    const af_var_desc *inputs;
+    size_t ninputs;
+    const af_var_desc *targets;
+    size_t ntargets;
+    size_t shard_samples;     /**< S >= 1 */
+    int cdf5;                 /**< 0: CDF-2 (default), 1: CDF-5 */
+    const char *config_sha256;/**< recorded as a global attribute */
+} af_layout;
+
+/** A finished shard as recorded in the index. */
+typedef struct af_shard_info {
+    char path[256];           /**< relative to the output directory, e.g. "shard-00000.nc" */
+    size_t sample_start, sample_count;
+    long long bytes;
+    char sha256[65];
+} af_shard_info;
+
+typedef struct af_shardset af_shardset;
+
+/** Number of shards for n samples at S per shard. */
+size_t af_output_nshards(size_t nsamples, size_t shard_samples);
+/** Bytes all shards will take (header estimate + data), for `plan`. */
+long long af_output_estimate_bytes(const af_layout *layout);
+
+/** Collective. Create every shard under its temporary name, define it and write static variables. */
+int af_shardset_create(MPI_Comm comm, const char *outdir, const af_layout *layout,
+                       af_shardset **out, af_error *err);
+
+/**
+ * Collective; every rank calls with the same (t0, nt). Write this rank's samples
+ * [s0, s0+ns) (global indices, ns may be 0) for axis days [t0, t0+nt).
+ * Arrays are dense [ns][nt][ninputs] (x) and [ns][nt][ntargets] (y, yvalid, yqc).
+ */
+int af_shardset_write_block(af_shardset *ss, size_t s0, size_t ns, int t0, int nt,
+                            const float *x, const float *y, const unsigned char *yvalid,
+                            const float *yqc, af_error *err);
+
+/**
+ * Collective. Close, fsync, hash (SHA-256, spread over ranks) and rename every
+ * shard to its final name. On return every rank holds the same infos array
+ * (caller frees with free()).
+ */
+int af_shardset_finish(af_shardset *ss, af_shard_info **infos, size_t *ninfos, af_error *err);
+
+/** Collective. Closes and removes unfinished temporary files. NULL-safe. */
+void af_shardset_destroy(af_shardset **ss);
+
+/**
+ * Not collective (opens with MPI_COMM_SELF). Read one sample row of a shard:
+ * x[ndays][ninputs], y/yqc[ndays][ntargets], yvalid[ndays][ntargets]; any output
+ * pointer may be NULL to skip that variable.
+ */
+int af_shard_read_row(const char *path, size_t row, float *x, float *y, unsigned char *yvalid,
+                      float *yqc, af_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

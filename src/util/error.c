@@ -1,0 +1,120 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * error.c: implements agroflux/error.h: recording, formatting and the
+ * collective agreement (af_error_sync) that lets every rank leave a stage
+ * together with the lowest failing rank's message.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "agroflux/error.h"
+
+void af_error_clear(af_error *err)
+{
+    if (!err) return;
+    err->code = AF_OK;
+    err->rank = -1;
+    err->msg[0] = '\0';
+    err->nframes = 0;
+}
+
+int af_error_set(af_error *err, int code, const char *file, int line, const char *func,
+                 const char *fmt, ...)
+{
+    if (!err) return code;
+    va_list ap;
+    err->code = code;
+    int initialized = 0;
+    MPI_Initialized(&initialized);
+    err->rank = -1;
+    if (initialized) {
+        int finalized = 0;
+        MPI_Finalized(&finalized);
+        if (!finalized) MPI_Comm_rank(MPI_COMM_WORLD, &err->rank);
+    }
+    va_start(ap, fmt);
+    vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+    va_end(ap);
+    err->nframes = 0;
+    af_error_push(err, file, line, func);
+    return code;
+}
+
+void af_error_push(af_error *err, const char *file, int line, const char *func)
+{
+    if (!err || err->nframes >= AF_ERROR_MAX_FRAMES) return;
+    err->frames[err->nframes].file = file;
+    err->frames[err->nframes].line = line;
+    err->frames[err->nframes].func = func;
+    err->nframes++;
+}
+
+const char *af_status_name(int code)
+{
+    switch (code) {
+    case AF_OK: return "AF_OK";
+    case AF_ENOMEM: return "AF_ENOMEM";
+    case AF_EINVAL: return "AF_EINVAL";
+    case AF_EIO: return "AF_EIO";
+    case AF_ENOTFOUND: return "AF_ENOTFOUND";
+    case AF_ECONFIG: return "AF_ECONFIG";
+    case AF_EFORMAT: return "AF_EFORMAT";
+    case AF_EUNITS: return "AF_EUNITS";
+    case AF_ECRS: return "AF_ECRS";
+    case AF_EGDAL: return "AF_EGDAL";
+    case AF_EPROJ: return "AF_EPROJ";
+    case AF_ENC: return "AF_ENC";
+    case AF_EMPI: return "AF_EMPI";
+    case AF_EVERIFY: return "AF_EVERIFY";
+    case AF_EINTERRUPTED: return "AF_EINTERRUPTED";
+    case AF_EINTERNAL: return "AF_EINTERNAL";
+    default: return "AF_E?";
+    }
+}
+
+void af_error_format(const af_error *err, int with_frames, char *buf, size_t bufsize)
+{
+    if (!buf || bufsize == 0) return;
+    buf[0] = '\0';
+    if (!err) return;
+    size_t used = 0;
+    int n = snprintf(buf, bufsize, "error: %s", err->msg);
+    if (n < 0) return;
+    used = (size_t)n < bufsize ? (size_t)n : bufsize - 1;
+    if (!with_frames) return;
+    for (int i = 0; i < err->nframes && used + 1 < bufsize; i++) {
+        const af_error_frame *f = &err->frames[i];
+        n = snprintf(buf + used, bufsize - used, "\n  #%d %s() at %s:%d", i, f->func ? f->func : "?",
+                     f->file ? f->file : "?", f->line);
+        if (n < 0) return;
+        used += (size_t)n < bufsize - used ? (size_t)n : bufsize - used - 1;
+    }
+}
+
+int af_error_sync(MPI_Comm comm, af_error *err)
+{
+    int rank = 0, size = 1;
+    MPI_Comm_rank(comm, &rank);
+    MPI_Comm_size(comm, &size);
+    int mine = (err && err->code != AF_OK) ? rank : size;
+    int first = size;
+    MPI_Allreduce(&mine, &first, 1, MPI_INT, MPI_MIN, comm);
+    if (first == size) return AF_OK;
+    /* Broadcast the lowest failing rank's error so rank 0 can report it once. */
+    int code = (rank == first && err) ? err->code : 0;
+    char msg[AF_ERROR_MSG_MAX];
+    if (rank == first && err) memcpy(msg, err->msg, sizeof msg);
+    MPI_Bcast(&code, 1, MPI_INT, first, comm);
+    MPI_Bcast(msg, (int)sizeof msg, MPI_CHAR, first, comm);
+    if (err && rank != first) {
+        err->code = code;
+        err->rank = first;
+        memcpy(err->msg, msg, sizeof msg);
+        err->msg[sizeof err->msg - 1] = '\0';
+        err->nframes = 0;
+    } else if (err) {
+        err->rank = first;
+    }
+    return code;
+}
