@@ -1,0 +1,250 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * agroflux/coverage.h: the geometry core. Regular grids, exact fractional
+ * coverage of polygons over grid cells, ellipsoidal cell areas, sparse
+ * polygon x cell weights (CSR, serialisable for caching), deterministic
+ * weighted aggregation of daily raster blocks, and point sampling.
+ * Pure computation: no I/O, no GDAL/PROJ. Polygons must already be in the
+ * grid's CRS. Not collective: every entry point is rank-local.
+ */
+#ifndef AGROFLUX_COVERAGE_H
+#define AGROFLUX_COVERAGE_H
+
+#include <stddef.h>
+#include "agroflux/error.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ------------------------------------------------------------------ grid */
+
+/**
+ * A regular, axis-aligned grid of nx columns by ny rows.
+ * Column c spans x0 + c*dx .. x0 + (c+1)*dx (dx > 0).
+ * Rows: dy is always > 0 and the direction is a flag (negative dy is NOT
+ * accepted here; af_grid_from_geotransform normalises a GDAL geotransform):
+ *   rows_up == 0 (north-up, the GDAL default): y0 is the TOP edge of row 0 and
+ *                row r spans y0 - (r+1)*dy .. y0 - r*dy;
+ *   rows_up == 1 (south-up, e.g. NetCDF lat ascending): y0 is the BOTTOM edge
+ *                of row 0 and row r spans y0 + r*dy .. y0 + (r+1)*dy.
+ * Cell index j = r*nx + c with r the storage row (as laid out in memory).
+ * geographic == 1: x is longitude and y latitude in degrees, cell areas are
+ * ellipsoidal (semi_major in metres, inv_flattening; 0 means a sphere).
+ */
+typedef struct af_grid {
+    double x0, y0;
+    double dx, dy;
+    long nx, ny;
+    int rows_up;
+    int geographic;
+    double semi_major;
+    double inv_flattening;
+} af_grid;
+
+/** WGS84 ellipsoid. */
+#define AF_WGS84_A 6378137.0
+#define AF_WGS84_INV_F 298.257223563
+#define AF_GRID_INIT { 0.0, 0.0, 1.0, 1.0, 0, 0, 0, 0, AF_WGS84_A, AF_WGS84_INV_F }
+
+/** A rectangle of cells in storage rows: columns col0..col0+ncols-1, rows row0..row0+nrows-1. */
+typedef struct af_window {
+    long col0, row0, ncols, nrows;
+} af_window;
+
+/** Not collective. AF_EINVAL (naming the field and value) unless the grid is usable. */
+int af_grid_validate(const af_grid *g, af_error *err);
+
+/**
+ * Not collective. Build a grid from a GDAL geotransform (gt[1] = dx > 0; gt[5] < 0 gives
+ * rows_up = 0, gt[5] > 0 gives rows_up = 1; y0 = gt[3] either way, which is the edge of
+ * storage row 0). AF_EINVAL if rotated (gt[2], gt[4] != 0) or sizes are not positive.
+ * Ellipsoid set to WGS84; change it after the call if needed.
+ */
+int af_grid_from_geotransform(const double gt[6], long nx, long ny, int geographic, af_grid *out,
+                              af_error *err);
+
+/** Not collective. y extent of storage row r: *ymin < *ymax. */
+void af_grid_row_bounds(const af_grid *g, long row, double *ymin, double *ymax);
+
+/**
+ * Not collective. Area of one cell of storage row `row`: dx*dy for projected grids; for
+ * geographic grids the exact area on the ellipsoid of revolution (m^2) of the band between
+ * the row's latitudes (clamped to [-90, 90]) times dx/360, from the authalic-latitude closed
+ * form S(phi) = pi b^2 [sin(phi)/(1 - e^2 sin^2 phi) + atanh(e sin phi)/e] = 2 pi Rq^2 sin(beta).
+ */
+double af_grid_cell_area(const af_grid *g, long row);
+
+/** Not collective. Authalic radius Rq (sphere of equal area) of the grid's ellipsoid. */
+double af_grid_authalic_radius(const af_grid *g);
+
+/* --------------------------------------------------------------- polygons */
+
+/** One closed ring: n vertices as interleaved x,y pairs; the closing vertex may or may not be repeated. */
+typedef struct af_ring {
+    const double *xy;
+    size_t n;
+    int hole;                  /**< 1 for an interior ring (hole), 0 for an outer ring */
+} af_ring;
+
+/**
+ * A polygon or multipolygon: all rings of all parts, each flagged outer or hole. Ring
+ * orientation is ignored (each ring's own signed area decides). As in OGC validity,
+ * outer rings must not overlap each other and holes must lie inside outer rings; the
+ * result is sum(outer areas) - sum(hole areas), cell by cell.
+ */
+typedef struct af_polygon {
+    const af_ring *rings;
+    size_t nrings;
+} af_polygon;
+
+/* --------------------------------------------------------------- coverage */
+
+/**
+ * Exact coverage of one polygon: the cells it touches with the covered fraction of each
+ * (planar, in grid coordinates), cell indices ascending. Caller-owned: dispose with
+ * af_coverage_dispose. Fractions <= 1e-12 are dropped and values are clamped to [0, 1].
+ */
+typedef struct af_coverage {
+    size_t n;                  /**< number of cells */
+    long *cell;                /**< cell index r*nx + c, ascending */
+    double *frac;              /**< covered fraction of the cell, (0, 1] */
+    double area_total;         /**< planar polygon area in CRS units^2 */
+    double area_inside;        /**< planar area of polygon ∩ grid extent, CRS units^2 */
+    af_window window;          /**< bounding window of the cells (ncols = nrows = 0 if none) */
+} af_coverage;
+
+/**
+ * Not collective. Compute the coverage of p over g. Polygons partly or wholly outside
+ * the grid are fine (cells outside are skipped; n = 0 if none). Cost is
+ * O(vertices + boundary cells + bounding-box cells). AF_EINVAL for an invalid grid, a ring
+ * with fewer than 3 vertices, non-finite coordinates, or a zero/negative-area polygon;
+ * AF_ENOMEM.
+ */
+int af_coverage_compute(const af_grid *g, const af_polygon *p, af_coverage *out, af_error *err);
+
+/** Not collective. Free the arrays of a coverage (NULL-safe) and zero it. */
+void af_coverage_dispose(af_coverage *cov);
+
+/* ---------------------------------------------------------------- weights */
+
+/**
+ * Sparse weights, npoly rows x (nx*ny) columns, CSR with ascending columns:
+ * w_ij = frac_ij * area_j * c_j (c_j the optional external cell weight, 1 if none).
+ * Entries are kept for every covered cell, also where w_ij = 0 (c_j = 0).
+ */
+typedef struct af_weights af_weights;
+
+/**
+ * Not collective. Build weights for npoly polygons over g. cell_weight: NULL, or nx*ny
+ * values in storage order (e.g. cropland fraction); NaN counts as 0; negative or infinite
+ * values are AF_EINVAL. Errors of af_coverage_compute are reported with the polygon's index.
+ */
+int af_weights_build(const af_grid *g, const af_polygon *polys, size_t npoly,
+                     const double *cell_weight, af_weights **out, af_error *err);
+
+/** Not collective. NULL-safe, idempotent; sets *w = NULL. */
+void af_weights_destroy(af_weights **w);
+
+/** Not collective. Accessors (borrowed pointers valid until destroy). */
+size_t af_weights_npoly(const af_weights *w);
+size_t af_weights_nnz(const af_weights *w);
+const af_grid *af_weights_grid_ref(const af_weights *w);
+/** Row i: *n entries of cells (ascending), fractions and weights. i must be < npoly. */
+void af_weights_row_ref(const af_weights *w, size_t i, size_t *n, const long **cell,
+                        const double **frac, const double **weight);
+/** Sum of the weights of polygon i (all covered cells inside the grid). */
+double af_weights_total(const af_weights *w, size_t i);
+/** Planar area of polygon i and of its part inside the grid extent (CRS units^2). */
+double af_weights_area_total(const af_weights *w, size_t i);
+double af_weights_area_inside(const af_weights *w, size_t i);
+/** Bounding window of polygon i's cells (ncols = nrows = 0 if it touches no cell). */
+af_window af_weights_window(const af_weights *w, size_t i);
+
+/**
+ * Not collective. Union of the windows of polygons idx[0..n-1] (all polygons if idx is
+ * NULL), empty (all zero) if none touches the grid. AF_EINVAL for an index >= npoly.
+ */
+int af_weights_union_window(const af_weights *w, const size_t *idx, size_t n, af_window *out,
+                            af_error *err);
+
+/**
+ * Not collective. Canonical little-endian byte form (format version 1): same weights give
+ * the same bytes, so its SHA-256 identifies the content. Ends with the SHA-256 (64 hex
+ * chars) of everything before it. *buf is malloc'd; free() it. AF_ENOMEM.
+ */
+int af_weights_serialize(const af_weights *w, unsigned char **buf, size_t *len, af_error *err);
+
+/** Not collective. Inverse of serialize. AF_EFORMAT for a bad magic, version, size or checksum. */
+int af_weights_deserialize(const unsigned char *buf, size_t len, af_weights **out, af_error *err);
+
+/**
+ * Not collective. Cache key: SHA-256 (hex) of a canonical encoding of the inputs of
+ * af_weights_build (grid, every ring's flag and coordinates, cell_weight or its absence).
+ */
+int af_weights_key(const af_grid *g, const af_polygon *polys, size_t npoly,
+                   const double *cell_weight, char hex[65], af_error *err);
+
+/* -------------------------------------------------------------- aggregate */
+
+typedef struct af_aggregate_opts {
+    int version;                 /**< 1 */
+    int has_nodata;              /**< 1: values equal to nodata are missing (NaN always is) */
+    float nodata;
+    double min_valid_fraction;   /**< mean (and std) NaN when valid fraction < this; in [0, 1] */
+} af_aggregate_opts;
+
+#define AF_AGGREGATE_OPTS_INIT { 1, 0, 0.0f, 0.0 }
+
+/**
+ * Caller-allocated outputs, each [npoly_sel * nt] laid out p*nt + t (p in selection
+ * order). mean and valid_fraction are required; min, max, std may be NULL.
+ *   mean            sum(w x) / sum(w) over valid cells (renormalised), NaN if the valid
+ *                   fraction < min_valid_fraction or no valid weight;
+ *   valid_fraction  sum(w, valid cells) / sum(w, all covered cells inside the grid);
+ *                   0 if the polygon has no weight. The part of the polygon outside the
+ *                   grid is NOT counted here: see af_weights_area_inside/area_total;
+ *   min, max        over valid covered cells (frac > 0, whatever c_j), NaN if none;
+ *   std             weighted population std sqrt(sum w (x-mean)^2 / sum w) with the mean's
+ *                   weights, NaN when mean is NaN.
+ * Sums run in CSR (ascending cell) order with double accumulators: deterministic.
+ */
+typedef struct af_aggregate_out {
+    double *mean;
+    double *valid_fraction;
+    double *min;
+    double *max;
+    double *std;
+} af_aggregate_out;
+
+/**
+ * Not collective. Aggregate nt days of values float[nt][win->nrows][win->ncols] (storage
+ * rows) for polygons idx[0..npoly_sel-1] (all, in order, if idx is NULL; npoly_sel must then
+ * equal npoly). AF_EINVAL if a selected polygon has a cell outside win, an index is out of
+ * range, or opts are invalid.
+ */
+int af_aggregate_apply(const af_weights *w, const size_t *idx, size_t npoly_sel,
+                       const float *values, long nt, const af_window *win,
+                       const af_aggregate_opts *opts, af_aggregate_out *out, af_error *err);
+
+/* ----------------------------------------------------------------- sample */
+
+typedef enum af_grid_interp { AF_GRID_NEAREST = 0, AF_GRID_BILINEAR = 1 } af_grid_interp;
+
+/**
+ * Not collective. Value of the raster at (x, y) (grid CRS). values is one day,
+ * float[win->nrows][win->ncols]; nodata NULL means only NaN is missing.
+ *   NEAREST   the cell containing the point (points on an edge go to the higher column and
+ *             the lower storage row... i.e. floor of grid coordinates); NaN if missing,
+ *             outside the grid or outside the window.
+ *   BILINEAR  between the four nearest cell centres; neighbours that are missing, outside
+ *             the grid or outside the window are dropped and the weights of the others
+ *             renormalised; NaN if all are dropped or the point is outside the grid.
+ */
+double af_grid_sample_point(const af_grid *g, const float *values, const af_window *win,
+                            const float *nodata, double x, double y, af_grid_interp method);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * agroflux/source.h: the interface every raw-data source implements.
+ *
+ * A source kind (e.g. "table") declares its pipeline-file keys and turns the
+ * features of one group (features of the same kind reading the same path) into
+ * daily values for this rank's samples, one block of days at a time, so memory
+ * is bounded by the block, not by the number of years. Values are already in
+ * the feature's output units (conversions via agroflux/units.h). Not
+ * collective: each rank opens and fills its own state.
+ */
+#ifndef AGROFLUX_SOURCE_H
+#define AGROFLUX_SOURCE_H
+
+#include <stddef.h>
+#include "agroflux/calendar.h"
+#include "agroflux/config.h"
+#include "agroflux/samples.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** What a source sees of the run. All borrowed. */
+typedef struct af_source_ctx {
+    const af_config *cfg;
+    const af_calendar *cal;
+    const af_sampleset *set;
+    af_range range;   /**< this rank's global samples [begin, end) */
+} af_source_ctx;
+
+typedef struct af_source_kind {
+    const char *name;
+    const char *help;
+    const af_key_spec *keys;  /**< keys besides the common feature keys */
+    /** Open a group of nfeat features; validate files, columns, units. */
+    int (*open)(const af_source_ctx *ctx, const af_feature_cfg *const *feats, size_t nfeat,
+                void **state, af_error *err);
+    /**
+     * Fill days [t0, t0+nt) for the rank's samples: dense arrays
+     * [nlocal][nt][nfeat]. Missing: val NaN, valid 0. qc NaN where the source has none.
+     */
+    int (*fill)(void *state, int t0, int nt, float *val, unsigned char *valid, float *qc,
+                af_error *err);
+    /** Files this group reads (for provenance): borrowed array of paths. */
+    int (*files)(void *state, const char *const **paths, size_t *npaths, af_error *err);
+    void (*close)(void *state);
+} af_source_kind;
+
+/** The registry, NULL-terminated, in a fixed order. */
+const af_source_kind *const *af_source_kinds(void);
+/** Find a kind by name, or NULL. */
+const af_source_kind *af_source_kind_find(const char *name);
+
+/** Keys every [input.*]/[target.*] section accepts, whatever its source. */
+const af_key_spec *af_feature_common_keys(void);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * agroflux/units.h: the one table of unit conversions. Every source declares
+ * its units; every feature declares its output units; the conversion between
+ * them is looked up here and nowhere else. An unknown unit, or a pair with no
+ * conversion, is AF_EUNITS naming both. Conversions are affine:
+ * out = in * scale + offset. Not collective.
+ */
+#ifndef AGROFLUX_UNITS_H
+#define AGROFLUX_UNITS_H
+
+#include "agroflux/error.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct af_unit_conv {
+    double scale, offset;
+} af_unit_conv;
+
+/** Canonical spelling of a unit ("K", "degC", "mm d-1", ...), or NULL if unknown. */
+const char *af_units_canonical(const char *units);
+
+/** Conversion from -> to. AF_EUNITS if either is unknown or they measure different things. */
+int af_units_conversion(const char *from, const char *to, af_unit_conv *out, af_error *err);
+
+/** Apply a conversion (double arithmetic, the same in every build). */
+static inline double af_units_apply(af_unit_conv c, double v) { return v * c.scale + c.offset; }
+
+/** Print the table as Markdown (docs/formats.md embeds it). */
+void af_units_print_markdown(void *fp /* FILE* */);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,141 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * cmd_output.c: the commands that read a finished output directory:
+ * `agroflux verify` (index against shards) and `agroflux inspect` (a summary,
+ * or one sample's daily series, optionally as CSV). One process each.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "af_util.h"
+#include "agroflux/index.h"
+#include "cli.h"
+
+static const char *verify_help =
+    "usage: agroflux verify OUTDIR\n"
+    "\n"
+    "Re-checks index.json against every shard: presence, byte size, SHA-256, NetCDF\n"
+    "dimensions and sample ids. Exit 0 if all match, 3 with a precise message if not.\n";
+
+static const char *inspect_help =
+    "usage: agroflux inspect OUTDIR [--sample ID] [--csv]\n"
+    "\n"
+    "Without --sample: a summary of the output (pipeline, calendar, inputs, targets, shards).\n"
+    "With --sample ID: that sample's daily series. --csv prints a header\n"
+    "date,<inputs...>,<targets...> and one row per day (ISO dates; empty field = missing).\n";
+
+int cmd_verify(int argc, char **argv)
+{
+    if (cli_wants_help(argc, argv)) { fputs(verify_help, stdout); return AF_EXIT_OK; }
+    if (argc != 2 || argv[1][0] == '-') { fputs(verify_help, stderr); return AF_EXIT_USAGE; }
+    af_error err = AF_ERROR_INIT;
+    af_index idx;
+    memset(&idx, 0, sizeof idx);
+    size_t n = 0;
+    int rc = af_index_read(argv[1], &idx, &err);
+    if (rc == AF_OK) rc = af_index_verify(argv[1], &idx, &n, &err);
+    if (rc != AF_OK) {
+        cli_report("verify", &err, 0);
+        af_index_dispose(&idx);
+        return cli_exit_code(rc);
+    }
+    printf("agroflux verify: %s: OK (%zu shards, %zu samples, %d days, %zu inputs, %zu targets)\n", argv[1], n,
+           idx.nsamples, idx.ndays, idx.ninputs, idx.ntargets);
+    af_index_dispose(&idx);
+    return AF_EXIT_OK;
+}
+
+static void print_summary(const char *dir, const af_index *idx)
+{
+    char a[11], b[11];
+    af_date_format(idx->start, a);
+    af_date_format(idx->end, b);
+    size_t ncounty = 0;
+    for (size_t i = 0; i < idx->nsamples; i++) ncounty += idx->samples[i].kind == AF_SAMPLE_COUNTY;
+    printf("output %s: pipeline %s (%s)\n", dir, idx->pipeline_name, idx->software);
+    printf("  days: %s to %s, calendar %s: %d days\n", a, b, idx->calendar, idx->ndays);
+    printf("  samples: %zu (%zu county x scenario, %zu site) in %zu shards (%s)\n", idx->nsamples, ncounty,
+           idx->nsamples - ncounty, idx->nshards, idx->format);
+    for (size_t i = 0; i < idx->ninputs; i++)
+        printf("  input  %-16s %-16s from %s (%s)\n", idx->inputs[i].name, idx->inputs[i].units, idx->inputs[i].source,
+               idx->inputs[i].source_units);
+    for (size_t i = 0; i < idx->ntargets; i++)
+        printf("  target %-16s %-16s from %s (%s)%s%s\n", idx->targets[i].name, idx->targets[i].units,
+               idx->targets[i].source, idx->targets[i].source_units, idx->targets[i].sign[0] ? "; sign: " : "",
+               idx->targets[i].sign);
+    printf("  first samples:");
+    for (size_t i = 0; i < idx->nsamples && i < 6; i++) printf(" %s", idx->samples[i].id);
+    printf("%s\n", idx->nsamples > 6 ? " ..." : "");
+}
+
+static void put_cell(float v, int csv)
+{
+    char buf[32];
+    if (isnan(v)) { fputs(csv ? "" : "       -", stdout); return; }
+    af_format_float(v, buf, sizeof buf);
+    if (csv) fputs(buf, stdout);
+    else printf("%8s", buf);
+}
+
+int cmd_inspect(int argc, char **argv)
+{
+    if (cli_wants_help(argc, argv)) { fputs(inspect_help, stdout); return AF_EXIT_OK; }
+    const char *dir = NULL, *sample = NULL;
+    int csv = 0;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--sample") && i + 1 < argc) sample = argv[++i];
+        else if (!strcmp(argv[i], "--csv")) csv = 1;
+        else if (argv[i][0] != '-' && !dir) dir = argv[i];
+        else { fprintf(stderr, "agroflux inspect: unexpected argument '%s'\n%s", argv[i], inspect_help); return AF_EXIT_USAGE; }
+    }
+    if (!dir) { fputs(inspect_help, stderr); return AF_EXIT_USAGE; }
+    af_error err = AF_ERROR_INIT;
+    af_index idx;
+    memset(&idx, 0, sizeof idx);
+    float *x = NULL, *y = NULL;
+    int rc = af_index_read(dir, &idx, &err);
+    if (rc != AF_OK) goto done;
+    if (!sample) { print_summary(dir, &idx); goto done; }
+    long s = af_index_find_sample(&idx, sample);
+    if (s < 0) {
+        rc = af_error_set(&err, AF_ENOTFOUND, __FILE__, __LINE__, __func__, "no sample '%s' in %s/index.json (e.g. '%s')",
+                          sample, dir, idx.nsamples ? idx.samples[0].id : "");
+        goto done;
+    }
+    size_t shard = (size_t)s / idx.shard_samples, row = (size_t)s % idx.shard_samples;
+    char path[4600];
+    snprintf(path, sizeof path, "%s/%s", dir, idx.shards[shard].path);
+    size_t nd = (size_t)idx.ndays;
+    x = malloc((nd * idx.ninputs + 1) * sizeof *x);
+    y = malloc((nd * idx.ntargets + 1) * sizeof *y);
+    if (!x || !y) { rc = af_error_set(&err, AF_ENOMEM, __FILE__, __LINE__, __func__, "out of memory"); goto done; }
+    rc = af_shard_read_row(path, row, x, y, NULL, NULL, &err);
+    if (rc != AF_OK) goto done;
+    const char *sep = csv ? "," : " ";
+    printf(csv ? "date" : "%-10s", csv ? "" : "date");
+    for (size_t i = 0; i < idx.ninputs; i++) printf(csv ? "%s%s" : "%s%8.8s", sep, idx.inputs[i].name);
+    for (size_t i = 0; i < idx.ntargets; i++) printf(csv ? "%s%s" : "%s%8.8s", sep, idx.targets[i].name);
+    putchar('\n');
+    af_calendar *cal = NULL;
+    if (af_calendar_create(idx.start, idx.end, strcmp(idx.calendar, "noleap") ? AF_CAL_STANDARD : AF_CAL_NOLEAP, &cal, &err) != AF_OK) {
+        rc = err.code;
+        goto done;
+    }
+    for (size_t t = 0; t < nd; t++) {
+        char ds[11];
+        af_date_format(af_calendar_date(cal, (int)t), ds);
+        fputs(ds, stdout);
+        for (size_t i = 0; i < idx.ninputs; i++) { fputs(sep, stdout); put_cell(x[t * idx.ninputs + i], csv); }
+        for (size_t i = 0; i < idx.ntargets; i++) { fputs(sep, stdout); put_cell(y[t * idx.ntargets + i], csv); }
+        putchar('\n');
+    }
+    af_calendar_destroy(&cal);
+done:
+    if (rc != AF_OK) cli_report("inspect", &err, 0);
+    free(x);
+    free(y);
+    af_index_dispose(&idx);
+    return cli_exit_code(rc);
+}

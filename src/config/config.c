@@ -1,0 +1,378 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * config.c: implements agroflux/config.h. libinih reads the file through our
+ * line reader (so every key knows its line); then each section is checked
+ * against its key table: unknown sections and keys, duplicates, missing
+ * required keys, values of the wrong type and unreadable paths are AF_ECONFIG
+ * errors of the form "file:line: [section] key: problem".
+ */
+#include <errno.h>
+#include <ini.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "af_check.h"
+#include "af_util.h"
+#include "agroflux/config.h"
+#include "agroflux/source.h"
+#include "config_impl.h"
+
+typedef struct parse_state {
+    af_config *cfg;
+    FILE *fp;
+    int line;
+    int oom;
+    int dup_line;         /* first duplicate key line, 0 if none */
+    char dup_key[128];
+    char dup_section[128];
+} parse_state;
+
+static char *reader(char *str, int num, void *stream)
+{
+    parse_state *ps = stream;
+    char *got = fgets(str, num, ps->fp);
+    if (got) {
+        ps->line++;
+        /* Record section headers here, so a section with no keys is still seen. */
+        char *p = str;
+        while (*p == ' ' || *p == '\t') p++;
+        if (*p == '[') {
+            char *close = strchr(p, ']');
+            if (close) {
+                char name[256];
+                snprintf(name, sizeof name, "%.*s", (int)(close - p - 1), p + 1);
+                af_strtrim(name);
+                af_config *cfg = ps->cfg;
+                af_config_section *ns = realloc(cfg->sections, sizeof *ns * (cfg->nsections + 1));
+                if (!ns) { ps->oom = 1; return got; }
+                cfg->sections = ns;
+                memset(&ns[cfg->nsections], 0, sizeof *ns);
+                ns[cfg->nsections].name = af_strdup(name);
+                ns[cfg->nsections].line = ps->line;
+                if (!ns[cfg->nsections].name) ps->oom = 1;
+                cfg->nsections++;
+            }
+        }
+    }
+    return got;
+}
+
+static af_config_section *find_section(af_config *cfg, const char *name)
+{
+    /* The most recent header with this name is the one being filled. */
+    for (size_t i = cfg->nsections; i-- > 0;)
+        if (!strcmp(cfg->sections[i].name, name)) return &cfg->sections[i];
+    return NULL;
+}
+
+static int handler(void *user, const char *section, const char *name, const char *value)
+{
+    parse_state *ps = user;
+    af_config_section *sec = find_section(ps->cfg, section);
+    if (!sec) { ps->oom = 1; return 0; }
+    for (size_t i = 0; i < sec->nentries; i++) {
+        if (!strcmp(sec->entries[i].key, name) && !ps->dup_line) {
+            ps->dup_line = ps->line;
+            snprintf(ps->dup_key, sizeof ps->dup_key, "%s", name);
+            snprintf(ps->dup_section, sizeof ps->dup_section, "%s", section);
+        }
+    }
+    af_config_entry *ne = realloc(sec->entries, sizeof *ne * (sec->nentries + 1));
+    if (!ne) { ps->oom = 1; return 0; }
+    sec->entries = ne;
+    ne[sec->nentries].key = af_strdup(name);
+    ne[sec->nentries].value = af_strdup(value);
+    ne[sec->nentries].line = ps->line;
+    if (!ne[sec->nentries].key || !ne[sec->nentries].value) ps->oom = 1;
+    sec->nentries++;
+    return 1;
+}
+
+const char *af_config_get(const af_config_section *sec, const char *key)
+{
+    if (!sec) return NULL;
+    for (size_t i = 0; i < sec->nentries; i++)
+        if (!strcmp(sec->entries[i].key, key)) return sec->entries[i].value;
+    return NULL;
+}
+
+int af_config_line(const af_config_section *sec, const char *key)
+{
+    for (size_t i = 0; sec && i < sec->nentries; i++)
+        if (!strcmp(sec->entries[i].key, key)) return sec->entries[i].line;
+    return sec ? sec->line : 0;
+}
+
+int af_config_resolve(const af_config *cfg, const char *value, char *out, size_t n, af_error *err)
+{
+    return af_path_join(cfg->dir, value, out, n, err);
+}
+
+/* Check one section's keys against its table (plus an optional second table). */
+static int check_keys(const af_config *cfg, const af_config_section *sec, const af_key_spec *a,
+                      const af_key_spec *b, af_error *err)
+{
+    int rc = AF_OK;
+    for (size_t i = 0; i < sec->nentries; i++) {
+        const af_config_entry *e = &sec->entries[i];
+        const af_key_spec *k = af__config_find_key(a, e->key);
+        if (!k && b) k = af__config_find_key(b, e->key);
+        if (!k) AF_FAIL(AF_ECONFIG, "%s:%d: [%s] unknown key '%s'", cfg->path, e->line, sec->name, e->key);
+        const char *v = e->value;
+        char buf[4096];
+        if (k->required && !v[0])
+            AF_FAIL(AF_ECONFIG, "%s:%d: [%s] %s: empty value", cfg->path, e->line, sec->name, e->key);
+        if (!v[0]) continue;
+        switch (k->type) {
+        case AF_KEY_INT: {
+            long lv;
+            if (!af_parse_long(v, &lv) || lv < 1)
+                AF_FAIL(AF_ECONFIG, "%s:%d: [%s] %s: '%s' is not a positive integer", cfg->path, e->line, sec->name, e->key, v);
+            break;
+        }
+        case AF_KEY_DOUBLE: {
+            double dv;
+            if (!af_parse_double(v, &dv))
+                AF_FAIL(AF_ECONFIG, "%s:%d: [%s] %s: '%s' is not a number", cfg->path, e->line, sec->name, e->key, v);
+            break;
+        }
+        case AF_KEY_DATE: {
+            af_date d;
+            af_error tmp = AF_ERROR_INIT;
+            if (af_date_parse(v, &d, &tmp) != AF_OK)
+                AF_FAIL(AF_ECONFIG, "%s:%d: [%s] %s: %s", cfg->path, e->line, sec->name, e->key, tmp.msg);
+            break;
+        }
+        case AF_KEY_CHOICE:
+            if (k->choices) {
+                size_t len = strlen(v);
+                const char *c = k->choices;
+                int ok = 0;
+                while (*c) {
+                    const char *bar = strchr(c, '|');
+                    size_t cl = bar ? (size_t)(bar - c) : strlen(c);
+                    if (cl == len && !strncmp(c, v, len)) ok = 1;
+                    c += cl + (bar ? 1 : 0);
+                    if (!bar) break;
+                }
+                if (!ok)
+                    AF_FAIL(AF_ECONFIG, "%s:%d: [%s] %s: '%s' is not one of %s", cfg->path, e->line, sec->name, e->key, v, k->choices);
+            }
+            break;
+        case AF_KEY_PATH:
+            if (!strcmp(sec->name, "pipeline") && !strcmp(e->key, "output")) break; /* created later */
+            AF_CHECK(af_config_resolve(cfg, v, buf, sizeof buf, err));
+            if (!af_file_readable(buf))
+                AF_FAIL(AF_ECONFIG, "%s:%d: [%s] %s: cannot read '%s'", cfg->path, e->line, sec->name, e->key, buf);
+            break;
+        default:
+            break;
+        }
+    }
+    for (const af_key_spec *t = a; t && t->key; t++)
+        if (t->required && !af_config_get(sec, t->key))
+            AF_FAIL(AF_ECONFIG, "%s:%d: [%s] missing required key '%s'", cfg->path, sec->line, sec->name, t->key);
+    for (const af_key_spec *t = b; t && t->key; t++)
+        if (t->required && !af_config_get(sec, t->key))
+            AF_FAIL(AF_ECONFIG, "%s:%d: [%s] missing required key '%s'", cfg->path, sec->line, sec->name, t->key);
+cleanup:
+    return rc;
+}
+
+/* Value of key, or the table default ("" if none). */
+static const char *value_or_default(const af_config_section *sec, const af_key_spec *table, const char *key)
+{
+    const char *v = af_config_get(sec, key);
+    if (v && v[0]) return v;
+    const af_key_spec *k = af__config_find_key(table, key);
+    return (k && k->def) ? k->def : "";
+}
+
+static int split_list(const char *text, char ***out, size_t *n, af_error *err)
+{
+    int rc = AF_OK;
+    char *copy = af_strdup(text);
+    AF_CHECK_ALLOC(copy);
+    *out = NULL;
+    *n = 0;
+    for (char *save = NULL, *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+        af_strtrim(tok);
+        if (!tok[0]) continue;
+        char **nl = realloc(*out, sizeof(char *) * (*n + 1));
+        AF_CHECK_ALLOC(nl);
+        *out = nl;
+        nl[*n] = af_strdup(tok);
+        AF_CHECK_ALLOC(nl[*n]);
+        (*n)++;
+    }
+cleanup:
+    free(copy);
+    return rc;
+}
+
+static int load_pipeline(af_config *cfg, const af_config_section *sec, af_error *err)
+{
+    int rc = AF_OK;
+    const af_key_spec *t = af__config_pipeline_keys();
+    AF_CHECK(check_keys(cfg, sec, t, NULL, err));
+    AF_CHECK(af_strlcpy_checked(cfg->name, af_config_get(sec, "name"), sizeof cfg->name, "pipeline name", err));
+    AF_CHECK(af_date_parse(af_config_get(sec, "start"), &cfg->start, err));
+    AF_CHECK(af_date_parse(af_config_get(sec, "end"), &cfg->end, err));
+    if (af_date_to_epoch(cfg->end) < af_date_to_epoch(cfg->start))
+        AF_FAIL(AF_ECONFIG, "%s:%d: [pipeline] end: %s is before start %s", cfg->path,
+                af_config_line(sec, "end"), af_config_get(sec, "end"), af_config_get(sec, "start"));
+    AF_CHECK(af_calendar_kind_parse(value_or_default(sec, t, "calendar"), &cfg->calendar, err));
+    AF_CHECK(af_config_resolve(cfg, value_or_default(sec, t, "output"), cfg->output, sizeof cfg->output, err));
+    cfg->shard_samples = (size_t)atol(value_or_default(sec, t, "shard_samples"));
+    cfg->block_days = atoi(value_or_default(sec, t, "block_days"));
+    cfg->cdf5 = !strcmp(value_or_default(sec, t, "format"), "cdf5");
+cleanup:
+    return rc;
+}
+
+static int load_counties(af_config *cfg, const af_config_section *sec, af_error *err)
+{
+    int rc = AF_OK;
+    const af_key_spec *t = af__config_counties_keys();
+    AF_CHECK(check_keys(cfg, sec, t, NULL, err));
+    cfg->has_counties = 1;
+    AF_CHECK(af_config_resolve(cfg, af_config_get(sec, "layer"), cfg->county_layer, sizeof cfg->county_layer, err));
+    snprintf(cfg->county_layer_name, sizeof cfg->county_layer_name, "%s", value_or_default(sec, t, "layer_name"));
+    snprintf(cfg->id_field, sizeof cfg->id_field, "%s", value_or_default(sec, t, "id_field"));
+    const char *sel = value_or_default(sec, t, "select");
+    if (sel[0]) AF_CHECK(af_config_resolve(cfg, sel, cfg->county_select, sizeof cfg->county_select, err));
+    AF_CHECK(split_list(value_or_default(sec, t, "scenarios"), &cfg->scenarios, &cfg->nscenarios, err));
+    if (cfg->nscenarios == 0)
+        AF_FAIL(AF_ECONFIG, "%s:%d: [counties] scenarios: empty list", cfg->path, af_config_line(sec, "scenarios"));
+    for (size_t i = 0; i < cfg->nscenarios; i++)
+        for (size_t j = 0; j < i; j++)
+            if (!strcmp(cfg->scenarios[i], cfg->scenarios[j]))
+                AF_FAIL(AF_ECONFIG, "%s:%d: [counties] scenarios: '%s' listed twice", cfg->path,
+                        af_config_line(sec, "scenarios"), cfg->scenarios[i]);
+cleanup:
+    return rc;
+}
+
+static int load_feature(af_config *cfg, const af_config_section *sec, af_feature_role role, af_error *err)
+{
+    int rc = AF_OK;
+    const char *name = strchr(sec->name, '.') + 1;
+    const af_key_spec *common = af_feature_common_keys();
+    const char *src = af_config_get(sec, "source");
+    if (!src)
+        AF_FAIL(AF_ECONFIG, "%s:%d: [%s] missing required key 'source'", cfg->path, sec->line, sec->name);
+    const af_source_kind *kind = af_source_kind_find(src);
+    if (!kind) {
+        char names[256] = "";
+        for (const af_source_kind *const *k = af_source_kinds(); *k; k++) {
+            if (names[0]) strncat(names, "|", sizeof names - strlen(names) - 1);
+            strncat(names, (*k)->name, sizeof names - strlen(names) - 1);
+        }
+        AF_FAIL(AF_ECONFIG, "%s:%d: [%s] source: unknown source kind '%s' (known: %s)", cfg->path,
+                af_config_line(sec, "source"), sec->name, src, names);
+    }
+    AF_CHECK(check_keys(cfg, sec, common, kind->keys, err));
+    if (!name[0] || strlen(name) >= sizeof cfg->features[0].name)
+        AF_FAIL(AF_ECONFIG, "%s:%d: [%s] feature name must be 1..63 characters", cfg->path, sec->line, sec->name);
+    for (size_t i = 0; i < cfg->nfeatures; i++)
+        if (!strcmp(cfg->features[i].name, name) && cfg->features[i].role == role)
+            AF_FAIL(AF_ECONFIG, "%s:%d: [%s] defined twice", cfg->path, sec->line, sec->name);
+    af_feature_cfg *nf = realloc(cfg->features, sizeof *nf * (cfg->nfeatures + 1));
+    AF_CHECK_ALLOC(nf);
+    cfg->features = nf;
+    af_feature_cfg *f = &nf[cfg->nfeatures];
+    memset(f, 0, sizeof *f);
+    snprintf(f->name, sizeof f->name, "%s", name);
+    f->role = role;
+    snprintf(f->source, sizeof f->source, "%s", src);
+    AF_CHECK(af_strlcpy_checked(f->units, af_config_get(sec, "units"), sizeof f->units, "units", err));
+    snprintf(f->long_name, sizeof f->long_name, "%s", value_or_default(sec, common, "long_name"));
+    snprintf(f->sign, sizeof f->sign, "%s", value_or_default(sec, common, "sign"));
+    const char *ap = value_or_default(sec, common, "applies_to");
+    f->applies = !strcmp(ap, "counties") ? AF_APPLIES_COUNTIES : !strcmp(ap, "sites") ? AF_APPLIES_SITES : AF_APPLIES_ALL;
+    f->section = sec; /* fixed up after all sections are final */
+    cfg->nfeatures++;
+cleanup:
+    return rc;
+}
+
+static int validate(af_config *cfg, af_error *err)
+{
+    int rc = AF_OK;
+    const af_config_section *pipeline = NULL;
+    for (size_t i = 0; i < cfg->nsections; i++) {
+        const af_config_section *s = &cfg->sections[i];
+        for (size_t j = 0; j < i; j++)
+            if (!strcmp(cfg->sections[j].name, s->name))
+                AF_FAIL(AF_ECONFIG, "%s:%d: section [%s] appears twice (first at line %d)", cfg->path,
+                        s->line, s->name, cfg->sections[j].line);
+        if (!strcmp(s->name, "pipeline")) pipeline = s;
+        else if (!strcmp(s->name, "counties")) AF_CHECK(load_counties(cfg, s, err));
+        else if (!strcmp(s->name, "sites")) {
+            AF_CHECK(check_keys(cfg, s, af__config_sites_keys(), NULL, err));
+            cfg->has_sites = 1;
+            AF_CHECK(af_config_resolve(cfg, af_config_get(s, "list"), cfg->site_list, sizeof cfg->site_list, err));
+        } else if (!strncmp(s->name, "input.", 6)) AF_CHECK(load_feature(cfg, s, AF_ROLE_INPUT, err));
+        else if (!strncmp(s->name, "target.", 7)) AF_CHECK(load_feature(cfg, s, AF_ROLE_TARGET, err));
+        else
+            AF_FAIL(AF_ECONFIG, "%s:%d: unknown section [%s] (expected pipeline, counties, sites, input.NAME, target.NAME)",
+                    cfg->path, s->line, s->name);
+    }
+    if (!pipeline) AF_FAIL(AF_ECONFIG, "%s: missing section [pipeline]", cfg->path);
+    AF_CHECK(load_pipeline(cfg, pipeline, err));
+    if (!cfg->has_counties && !cfg->has_sites)
+        AF_FAIL(AF_ECONFIG, "%s: no samples: add a [counties] or a [sites] section", cfg->path);
+cleanup:
+    return rc;
+}
+
+int af_config_load(const char *path, af_config **out, af_error *err)
+{
+    int rc = AF_OK;
+    af_config *cfg = NULL;
+    parse_state ps;
+    memset(&ps, 0, sizeof ps);
+    AF_CHECK_ARG(path && out);
+    *out = NULL;
+    cfg = calloc(1, sizeof *cfg);
+    AF_CHECK_ALLOC(cfg);
+    AF_CHECK(af_strlcpy_checked(cfg->path, path, sizeof cfg->path, "pipeline path", err));
+    af_path_dirname(path, cfg->dir, sizeof cfg->dir);
+    ps.fp = fopen(path, "rb");
+    if (!ps.fp) AF_FAIL(errno == ENOENT ? AF_ENOTFOUND : AF_EIO, "cannot open pipeline file '%s': %s", path, strerror(errno));
+    ps.cfg = cfg;
+    int bad = ini_parse_stream(reader, &ps, handler, &ps);
+    if (ps.oom) AF_FAIL(AF_ENOMEM, "out of memory reading '%s'", path);
+    if (bad > 0) AF_FAIL(AF_ECONFIG, "%s:%d: syntax error (expected [section] or key = value)", path, bad);
+    if (bad < 0) AF_FAIL(AF_EIO, "cannot read '%s'", path);
+    if (ps.dup_line)
+        AF_FAIL(AF_ECONFIG, "%s:%d: [%s] key '%s' given twice", path, ps.dup_line, ps.dup_section, ps.dup_key);
+    AF_CHECK(af_file_sha256(path, cfg->sha256, err));
+    AF_CHECK(validate(cfg, err));
+    *out = cfg;
+    cfg = NULL;
+cleanup:
+    if (ps.fp) fclose(ps.fp);
+    af_config_destroy(&cfg);
+    return rc;
+}
+
+void af_config_destroy(af_config **pcfg)
+{
+    if (!pcfg || !*pcfg) return;
+    af_config *cfg = *pcfg;
+    for (size_t i = 0; i < cfg->nsections; i++) {
+        for (size_t j = 0; j < cfg->sections[i].nentries; j++) {
+            free(cfg->sections[i].entries[j].key);
+            free(cfg->sections[i].entries[j].value);
+        }
+        free(cfg->sections[i].entries);
+        free(cfg->sections[i].name);
+    }
+    free(cfg->sections);
+    for (size_t i = 0; i < cfg->nscenarios; i++) free(cfg->scenarios[i]);
+    free(cfg->scenarios);
+    free(cfg->features);
+    free(cfg);
+    *pcfg = NULL;
+}

@@ -1,0 +1,108 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * keys.c: the key tables of the fixed sections ([pipeline], [counties],
+ * [sites]) and of every feature section, and the Markdown printer that makes
+ * docs/pipelines.md from them, so that docs, validation and --help agree.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "agroflux/config.h"
+#include "agroflux/source.h"
+#include "config_impl.h"
+
+static const af_key_spec pipeline_keys[] = {
+    { "name", AF_KEY_STRING, 1, NULL, NULL, "Pipeline name, recorded in shards and index." },
+    { "start", AF_KEY_DATE, 1, NULL, NULL, "First day of the daily axis, YYYY-MM-DD." },
+    { "end", AF_KEY_DATE, 1, NULL, NULL, "Last day of the daily axis (inclusive), YYYY-MM-DD." },
+    { "calendar", AF_KEY_CHOICE, 0, "standard", "standard|noleap",
+      "standard: every day; noleap: Dec 31 of leap years dropped (AgroFlux and Daymet)." },
+    { "output", AF_KEY_PATH, 0, "output", NULL,
+      "Output directory (created); `agroflux run --output` overrides it." },
+    { "shard_samples", AF_KEY_INT, 0, "64", NULL,
+      "Samples per shard file. Shard k holds samples [k*S, (k+1)*S) in global order." },
+    { "format", AF_KEY_CHOICE, 0, "cdf2", "cdf2|cdf5",
+      "NetCDF classic variant: cdf2 (64-bit offset; GDAL, scipy, netCDF4 read it) or cdf5." },
+    { "block_days", AF_KEY_INT, 0, "366", NULL,
+      "Days processed per block; memory is bounded by samples-per-rank x block_days." },
+    { NULL, 0, 0, NULL, NULL, NULL }
+};
+
+static const af_key_spec counties_keys[] = {
+    { "layer", AF_KEY_PATH, 1, NULL, NULL, "County polygons, any OGR format (GeoJSON, GeoPackage, Shapefile)." },
+    { "layer_name", AF_KEY_STRING, 0, "", NULL, "Layer inside the file; default the first." },
+    { "id_field", AF_KEY_STRING, 0, "", NULL,
+      "Attribute with the 5-digit FIPS (e.g. GEOID); empty: the feature id." },
+    { "select", AF_KEY_PATH, 0, "", NULL,
+      "CSV with a 'fips' column listing the counties to keep (e.g. site_lists/*.csv); default all." },
+    { "scenarios", AF_KEY_LIST, 0, "base", NULL,
+      "Comma-separated scenario names; each county gives one sample per scenario (id FIPS:SCENARIO)." },
+    { NULL, 0, 0, NULL, NULL, NULL }
+};
+
+static const af_key_spec sites_keys[] = {
+    { "list", AF_KEY_PATH, 1, NULL, NULL, "CSV with columns site_id, lat, lon (more columns allowed)." },
+    { NULL, 0, 0, NULL, NULL, NULL }
+};
+
+static const af_key_spec feature_keys[] = {
+    { "source", AF_KEY_CHOICE, 1, NULL, NULL, "Source kind (see below)." },
+    { "units", AF_KEY_STRING, 1, NULL, NULL,
+      "Output units. The source declares its own; the conversion comes from the units table." },
+    { "long_name", AF_KEY_STRING, 0, "", NULL, "CF long_name." },
+    { "sign", AF_KEY_STRING, 0, "", NULL, "Sign convention, for fluxes (recorded in CF attributes and index)." },
+    { "applies_to", AF_KEY_CHOICE, 0, "all", "all|counties|sites",
+      "Which samples the feature is read for; the others get missing values." },
+    { NULL, 0, 0, NULL, NULL, NULL }
+};
+
+const af_key_spec *af__config_pipeline_keys(void) { return pipeline_keys; }
+const af_key_spec *af__config_counties_keys(void) { return counties_keys; }
+const af_key_spec *af__config_sites_keys(void) { return sites_keys; }
+const af_key_spec *af_feature_common_keys(void) { return feature_keys; }
+
+const af_key_spec *af__config_find_key(const af_key_spec *table, const char *key)
+{
+    for (const af_key_spec *k = table; k && k->key; k++)
+        if (!strcmp(k->key, key)) return k;
+    return NULL;
+}
+
+static const char *type_name(af_key_type t)
+{
+    switch (t) {
+    case AF_KEY_STRING: return "string";
+    case AF_KEY_PATH: return "path";
+    case AF_KEY_INT: return "integer";
+    case AF_KEY_DOUBLE: return "number";
+    case AF_KEY_DATE: return "date";
+    case AF_KEY_LIST: return "list";
+    case AF_KEY_CHOICE: return "choice";
+    }
+    return "?";
+}
+
+static void print_table(FILE *fp, const char *title, const af_key_spec *keys)
+{
+    fprintf(fp, "### %s\n\n| key | type | required | default | meaning |\n|---|---|---|---|---|\n", title);
+    for (const af_key_spec *k = keys; k->key; k++) {
+        fprintf(fp, "| `%s` | %s%s%s | %s | %s%s%s | %s |\n", k->key, type_name(k->type),
+                k->choices ? ": " : "", k->choices ? k->choices : "", k->required ? "yes" : "no",
+                k->def && k->def[0] ? "`" : "", k->def && k->def[0] ? k->def : "",
+                k->def && k->def[0] ? "`" : "", k->help);
+    }
+    fprintf(fp, "\n");
+}
+
+void af_config_print_keys_markdown(FILE *fp)
+{
+    print_table(fp, "[pipeline]", pipeline_keys);
+    print_table(fp, "[counties]", counties_keys);
+    print_table(fp, "[sites]", sites_keys);
+    print_table(fp, "[input.NAME] and [target.NAME]: keys of every source", feature_keys);
+    for (const af_source_kind *const *k = af_source_kinds(); *k; k++) {
+        char title[160];
+        snprintf(title, sizeof title, "source = %s: %s", (*k)->name, (*k)->help);
+        print_table(fp, title, (*k)->keys);
+    }
+}

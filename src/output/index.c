@@ -1,0 +1,521 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * index.c: implements index.json of agroflux/index.h with jansson: write (rank 0,
+ * atomic publish, fixed key order, deterministic number formatting), read with
+ * strict validation (AF_EFORMAT naming the offending field), and sample lookup.
+ * Not collective.
+ *
+ * Schema (schema_version 1); every key is required unless marked optional:
+ * {
+ *   "schema": "agroflux-index",
+ *   "schema_version": 1,
+ *   "pipeline": {"name": str, "config_sha256": str},
+ *   "calendar": {"policy": "standard"|"noleap", "start": "YYYY-MM-DD", "end": "YYYY-MM-DD",
+ *                "ndays": int, "time_units": "days since 1970-01-01", "note": str (optional)},
+ *   "format": "cdf2"|"cdf5",
+ *   "shard_samples": int >= 1,
+ *   "inputs":  [{"name", "units", "long_name", "source", "source_units", "sign"}: str],
+ *   "targets": [same as inputs],
+ *   "shards":  [{"path": relative str, "sample_start": int, "sample_count": int,
+ *                "bytes": int, "sha256": 64 lower-case hex}],
+ *   "samples": [{"id": str, "kind": "county"|"site", "shard": int, "row": int,
+ *                "fips": str ("" for sites), "scenario": str ("" for sites),
+ *                "lat": number, "lon": number}],
+ *   "provenance": {"software": str, "created": UTC ISO-8601 str, "ranks": int,
+ *                  "peak_rss_bytes": int, "inputs": [{"path", "bytes", "sha256"}],
+ *                  "timings": [{"stage": str, "min", "mean", "max": seconds}]},
+ *   "extra": object (optional; splits, scalers, ...)
+ * }
+ * Samples are in global order; sample i lives in shard i / shard_samples at row
+ * i % shard_samples (read checks "shard" and "row" against that). Reals are
+ * printed with 10 significant digits. Keys appear in the order above.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "agroflux/index.h"
+#include "af_check.h"
+#include "af_util.h"
+
+void af_index_dispose(af_index *idx)
+{
+    if (!idx) return;
+    free(idx->inputs);
+    free(idx->targets);
+    free(idx->shards);
+    free(idx->samples);
+    free(idx->prov_inputs);
+    free(idx->timings);
+    free(idx->extra_json);
+    idx->inputs = idx->targets = NULL;
+    idx->shards = NULL;
+    idx->samples = NULL;
+    idx->prov_inputs = NULL;
+    idx->timings = NULL;
+    idx->extra_json = NULL;
+    idx->ninputs = idx->ntargets = idx->nshards = idx->nsamples = 0;
+    idx->nprov_inputs = idx->ntimings = 0;
+}
+
+long af_index_find_sample(const af_index *idx, const char *id)
+{
+    if (!idx || !id) return -1;
+    for (size_t i = 0; i < idx->nsamples; i++)
+        if (strcmp(idx->samples[i].id, id) == 0) return (long)i;
+    return -1;
+}
+
+/* ---------------------------------------------------------------- write */
+
+/* Builders: any NULL value (allocation failure) marks the document bad. */
+static void jset(json_t *o, const char *key, json_t *v, int *bad)
+{
+    if (!o || json_object_set_new(o, key, v) != 0) *bad = 1;
+}
+
+static void jappend(json_t *a, json_t *v, int *bad)
+{
+    if (!a || json_array_append_new(a, v) != 0) *bad = 1;
+}
+
+static json_t *var_list(const af_var_desc *v, size_t n, int *bad)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; i < n; i++) {
+        json_t *o = json_object();
+        jset(o, "name", json_string(v[i].name), bad);
+        jset(o, "units", json_string(v[i].units), bad);
+        jset(o, "long_name", json_string(v[i].long_name), bad);
+        jset(o, "source", json_string(v[i].source), bad);
+        jset(o, "source_units", json_string(v[i].source_units), bad);
+        jset(o, "sign", json_string(v[i].sign), bad);
+        jappend(a, o, bad);
+    }
+    return a;
+}
+
+static int check_finite(const af_index *idx, af_error *err)
+{
+    int rc = AF_OK;
+    for (size_t i = 0; i < idx->nsamples; i++)
+        if (!isfinite(idx->samples[i].lat) || !isfinite(idx->samples[i].lon))
+            AF_FAIL(AF_EINVAL, "sample '%s': non-finite lat/lon", idx->samples[i].id);
+    for (size_t i = 0; i < idx->ntimings; i++)
+        if (!isfinite(idx->timings[i].min) || !isfinite(idx->timings[i].mean) ||
+            !isfinite(idx->timings[i].max))
+            AF_FAIL(AF_EINVAL, "timing '%s': non-finite value", idx->timings[i].stage);
+    if (idx->shard_samples == 0) AF_FAIL(AF_EINVAL, "shard_samples is 0");
+cleanup:
+    return rc;
+}
+
+int af_index_write(const char *outdir, const af_index *idx, af_error *err)
+{
+    int rc = AF_OK, bad = 0;
+    json_t *root = NULL, *extra = NULL;
+    char *text = NULL, path[4200], date[11];
+    AF_CHECK_ARG(outdir != NULL && idx != NULL);
+    AF_CHECK(check_finite(idx, err));
+    if (idx->extra_json && idx->extra_json[0]) {
+        json_error_t jerr;
+        extra = json_loads(idx->extra_json, 0, &jerr);
+        if (!extra) AF_FAIL(AF_EINVAL, "extra_json is not valid JSON: %s", jerr.text);
+        if (!json_is_object(extra)) AF_FAIL(AF_EINVAL, "extra_json is not a JSON object");
+    }
+    root = json_object();
+    AF_CHECK_ALLOC(root);
+    jset(root, "schema", json_string("agroflux-index"), &bad);
+    jset(root, "schema_version", json_integer(AF_INDEX_SCHEMA_VERSION), &bad);
+    json_t *o = json_object();
+    jset(o, "name", json_string(idx->pipeline_name), &bad);
+    jset(o, "config_sha256", json_string(idx->config_sha256), &bad);
+    jset(root, "pipeline", o, &bad);
+
+    o = json_object();
+    jset(o, "policy", json_string(idx->calendar), &bad);
+    af_date_format(idx->start, date);
+    jset(o, "start", json_string(date), &bad);
+    af_date_format(idx->end, date);
+    jset(o, "end", json_string(date), &bad);
+    jset(o, "ndays", json_integer(idx->ndays), &bad);
+    jset(o, "time_units", json_string("days since 1970-01-01"), &bad);
+    jset(o, "note", json_string(strcmp(idx->calendar, "noleap") == 0
+                                    ? "noleap: Dec 31 of leap years is dropped (Feb 29 kept); "
+                                      "time values are real dates in the standard calendar"
+                                    : "standard: every real day"), &bad);
+    jset(root, "calendar", o, &bad);
+    jset(root, "format", json_string(idx->format), &bad);
+    jset(root, "shard_samples", json_integer((json_int_t)idx->shard_samples), &bad);
+    jset(root, "inputs", var_list(idx->inputs, idx->ninputs, &bad), &bad);
+    jset(root, "targets", var_list(idx->targets, idx->ntargets, &bad), &bad);
+
+    json_t *a = json_array();
+    for (size_t k = 0; k < idx->nshards; k++) {
+        const af_shard_info *s = &idx->shards[k];
+        o = json_object();
+        jset(o, "path", json_string(s->path), &bad);
+        jset(o, "sample_start", json_integer((json_int_t)s->sample_start), &bad);
+        jset(o, "sample_count", json_integer((json_int_t)s->sample_count), &bad);
+        jset(o, "bytes", json_integer(s->bytes), &bad);
+        jset(o, "sha256", json_string(s->sha256), &bad);
+        jappend(a, o, &bad);
+    }
+    jset(root, "shards", a, &bad);
+
+    a = json_array();
+    for (size_t i = 0; i < idx->nsamples; i++) {
+        const af_sample *s = &idx->samples[i];
+        o = json_object();
+        jset(o, "id", json_string(s->id), &bad);
+        jset(o, "kind", json_string(s->kind == AF_SAMPLE_SITE ? "site" : "county"), &bad);
+        jset(o, "shard", json_integer((json_int_t)(i / idx->shard_samples)), &bad);
+        jset(o, "row", json_integer((json_int_t)(i % idx->shard_samples)), &bad);
+        jset(o, "fips", json_string(s->fips), &bad);
+        jset(o, "scenario", json_string(s->scenario), &bad);
+        jset(o, "lat", json_real(s->lat), &bad);
+        jset(o, "lon", json_real(s->lon), &bad);
+        jappend(a, o, &bad);
+    }
+    jset(root, "samples", a, &bad);
+
+    json_t *prov = json_object();
+    jset(prov, "software", json_string(idx->software), &bad);
+    jset(prov, "created", json_string(idx->created), &bad);
+    jset(prov, "ranks", json_integer(idx->ranks), &bad);
+    jset(prov, "peak_rss_bytes", json_integer(idx->peak_rss_bytes), &bad);
+    a = json_array();
+    for (size_t i = 0; i < idx->nprov_inputs; i++) {
+        o = json_object();
+        jset(o, "path", json_string(idx->prov_inputs[i].path), &bad);
+        jset(o, "bytes", json_integer(idx->prov_inputs[i].bytes), &bad);
+        jset(o, "sha256", json_string(idx->prov_inputs[i].sha256), &bad);
+        jappend(a, o, &bad);
+    }
+    jset(prov, "inputs", a, &bad);
+    a = json_array();
+    for (size_t i = 0; i < idx->ntimings; i++) {
+        o = json_object();
+        jset(o, "stage", json_string(idx->timings[i].stage), &bad);
+        jset(o, "min", json_real(idx->timings[i].min), &bad);
+        jset(o, "mean", json_real(idx->timings[i].mean), &bad);
+        jset(o, "max", json_real(idx->timings[i].max), &bad);
+        jappend(a, o, &bad);
+    }
+    jset(prov, "timings", a, &bad);
+    jset(root, "provenance", prov, &bad);
+    if (extra) {
+        jset(root, "extra", extra, &bad);
+        extra = NULL; /* reference stolen by jset */
+    }
+    /* json_string returns NULL for invalid UTF-8 as well as on allocation failure */
+    if (bad) AF_FAIL(AF_EINVAL, "cannot build index.json: out of memory or a string is not UTF-8");
+
+    text = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10));
+    AF_CHECK_ALLOC(text);
+    size_t len = strlen(text);
+    char *t2 = realloc(text, len + 2);
+    AF_CHECK_ALLOC(t2);
+    text = t2;
+    text[len] = '\n';
+    text[len + 1] = '\0';
+    AF_CHECK(af_path_join(outdir, AF_INDEX_NAME, path, sizeof path, err));
+    AF_CHECK(af_write_atomic(path, text, len + 1, err));
+cleanup:
+    free(text);
+    json_decref(extra);
+    json_decref(root);
+    return rc;
+}
+
+/* ----------------------------------------------------------------- read */
+
+typedef struct reader {
+    const char *file;
+    af_error *err;
+} reader;
+
+static void field_name(const char *pre, const char *key, char *buf, size_t n)
+{
+    if (pre && pre[0]) snprintf(buf, n, "%s.%s", pre, key);
+    else snprintf(buf, n, "%s", key);
+}
+
+static int r_fail(const reader *r, const char *pre, const char *key, const char *what)
+{
+    char name[160];
+    af_error *err = r->err;
+    field_name(pre, key, name, sizeof name);
+    return af_error_set(err, AF_EFORMAT, __FILE__, __LINE__, __func__, "'%s': field '%s' %s", r->file,
+                        name, what);
+}
+
+static int r_get(const reader *r, json_t *o, const char *pre, const char *key, json_t **out)
+{
+    *out = json_object_get(o, key);
+    return *out ? AF_OK : r_fail(r, pre, key, "is missing");
+}
+
+static int r_str(const reader *r, json_t *o, const char *pre, const char *key, char *dst, size_t n)
+{
+    json_t *v;
+    int rc = r_get(r, o, pre, key, &v);
+    if (rc != AF_OK) return rc;
+    if (!json_is_string(v)) return r_fail(r, pre, key, "is not a string");
+    if (json_string_length(v) >= n) return r_fail(r, pre, key, "is too long");
+    memcpy(dst, json_string_value(v), json_string_length(v) + 1);
+    return AF_OK;
+}
+
+static int r_int(const reader *r, json_t *o, const char *pre, const char *key, long long min,
+                 long long *out)
+{
+    json_t *v;
+    int rc = r_get(r, o, pre, key, &v);
+    if (rc != AF_OK) return rc;
+    if (!json_is_integer(v)) return r_fail(r, pre, key, "is not an integer");
+    *out = (long long)json_integer_value(v);
+    if (*out < min) return r_fail(r, pre, key, "is out of range");
+    return AF_OK;
+}
+
+static int r_real(const reader *r, json_t *o, const char *pre, const char *key, double *out)
+{
+    json_t *v;
+    int rc = r_get(r, o, pre, key, &v);
+    if (rc != AF_OK) return rc;
+    if (!json_is_number(v)) return r_fail(r, pre, key, "is not a number");
+    *out = json_number_value(v);
+    return AF_OK;
+}
+
+static int r_type(const reader *r, json_t *o, const char *pre, const char *key, int array,
+                  json_t **out)
+{
+    int rc = r_get(r, o, pre, key, out);
+    if (rc != AF_OK) return rc;
+    if (array ? !json_is_array(*out) : !json_is_object(*out))
+        return r_fail(r, pre, key, array ? "is not an array" : "is not an object");
+    return AF_OK;
+}
+
+/* Array of objects at o[key]: allocate n elements of size sz into *mem. */
+static int r_array(const reader *r, json_t *o, const char *pre, const char *key, size_t sz,
+                   json_t **arr, void **mem, size_t *n)
+{
+    int rc = r_type(r, o, pre, key, 1, arr);
+    if (rc != AF_OK) return rc;
+    *n = json_array_size(*arr);
+    *mem = calloc(*n ? *n : 1, sz);
+    if (!*mem) return af_error_set(r->err, AF_ENOMEM, __FILE__, __LINE__, __func__, "out of memory");
+    for (size_t i = 0; i < *n; i++) {
+        if (!json_is_object(json_array_get(*arr, i))) {
+            char name[64];
+            snprintf(name, sizeof name, "%s[%zu]", key, i);
+            return r_fail(r, pre, name, "is not an object");
+        }
+    }
+    return AF_OK;
+}
+
+static int is_hex64(const char *s)
+{
+    if (strlen(s) != 64) return 0;
+    for (int i = 0; i < 64; i++)
+        if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f'))) return 0;
+    return 1;
+}
+
+static int read_vars(const reader *r, json_t *root, const char *key, af_var_desc **out, size_t *n)
+{
+    json_t *arr;
+    int rc = r_array(r, root, "", key, sizeof **out, &arr, (void **)out, n);
+    for (size_t i = 0; rc == AF_OK && i < *n; i++) {
+        json_t *o = json_array_get(arr, i);
+        af_var_desc *v = &(*out)[i];
+        char pre[64];
+        snprintf(pre, sizeof pre, "%s[%zu]", key, i);
+        if ((rc = r_str(r, o, pre, "name", v->name, sizeof v->name)) != AF_OK) break;
+        if ((rc = r_str(r, o, pre, "units", v->units, sizeof v->units)) != AF_OK) break;
+        if ((rc = r_str(r, o, pre, "long_name", v->long_name, sizeof v->long_name)) != AF_OK) break;
+        if ((rc = r_str(r, o, pre, "source", v->source, sizeof v->source)) != AF_OK) break;
+        if ((rc = r_str(r, o, pre, "source_units", v->source_units, sizeof v->source_units)) != AF_OK) break;
+        rc = r_str(r, o, pre, "sign", v->sign, sizeof v->sign);
+    }
+    return rc;
+}
+
+static int read_header(const reader *r, json_t *root, af_index *x, af_error *err)
+{
+    int rc = AF_OK;
+    json_t *o, *c;
+    char buf[128];
+    long long v;
+    af_calendar_kind kind = AF_CAL_STANDARD;
+    af_calendar *cal = NULL;
+    AF_CHECK(r_str(r, root, "", "schema", buf, sizeof buf));
+    if (strcmp(buf, "agroflux-index") != 0) AF_CHECK(r_fail(r, "", "schema", "is not \"agroflux-index\""));
+    AF_CHECK(r_int(r, root, "", "schema_version", 0, &v));
+    if (v != AF_INDEX_SCHEMA_VERSION)
+        AF_FAIL(AF_EFORMAT, "'%s': field 'schema_version' is %lld, this agroflux reads %d", r->file, v,
+                AF_INDEX_SCHEMA_VERSION);
+    x->schema_version = (int)v;
+    AF_CHECK(r_type(r, root, "", "pipeline", 0, &o));
+    AF_CHECK(r_str(r, o, "pipeline", "name", x->pipeline_name, sizeof x->pipeline_name));
+    AF_CHECK(r_str(r, o, "pipeline", "config_sha256", x->config_sha256, sizeof x->config_sha256));
+
+    AF_CHECK(r_type(r, root, "", "calendar", 0, &c));
+    AF_CHECK(r_str(r, c, "calendar", "policy", x->calendar, sizeof x->calendar));
+    if (strcmp(x->calendar, "standard") == 0) kind = AF_CAL_STANDARD;
+    else if (strcmp(x->calendar, "noleap") == 0) kind = AF_CAL_NOLEAP;
+    else AF_CHECK(r_fail(r, "calendar", "policy", "is not \"standard\" or \"noleap\""));
+    AF_CHECK(r_str(r, c, "calendar", "start", buf, sizeof buf));
+    if (af_date_parse(buf, &x->start, err) != AF_OK) AF_CHECK(r_fail(r, "calendar", "start", "is not a date"));
+    AF_CHECK(r_str(r, c, "calendar", "end", buf, sizeof buf));
+    if (af_date_parse(buf, &x->end, err) != AF_OK) AF_CHECK(r_fail(r, "calendar", "end", "is not a date"));
+    AF_CHECK(r_int(r, c, "calendar", "ndays", 1, &v));
+    x->ndays = (int)v;
+    AF_CHECK(r_str(r, c, "calendar", "time_units", buf, sizeof buf));
+    if (strcmp(buf, "days since 1970-01-01") != 0)
+        AF_CHECK(r_fail(r, "calendar", "time_units", "is not \"days since 1970-01-01\""));
+    if (af_calendar_create(x->start, x->end, kind, &cal, err) != AF_OK)
+        AF_CHECK(r_fail(r, "calendar", "end", "is before calendar.start"));
+    if (af_calendar_ndays(cal) != x->ndays)
+        AF_FAIL(AF_EFORMAT, "'%s': field 'calendar.ndays' is %d, but the %s axis %d-%02d-%02d..%d-%02d-%02d "
+                "has %d days", r->file, x->ndays, x->calendar, x->start.year, x->start.month,
+                x->start.day, x->end.year, x->end.month, x->end.day, af_calendar_ndays(cal));
+
+    AF_CHECK(r_str(r, root, "", "format", x->format, sizeof x->format));
+    if (strcmp(x->format, "cdf2") != 0 && strcmp(x->format, "cdf5") != 0)
+        AF_CHECK(r_fail(r, "", "format", "is not \"cdf2\" or \"cdf5\""));
+    AF_CHECK(r_int(r, root, "", "shard_samples", 1, &v));
+    x->shard_samples = (size_t)v;
+cleanup:
+    af_calendar_destroy(&cal);
+    return rc;
+}
+
+static int read_shards_samples(const reader *r, json_t *root, af_index *x, af_error *err)
+{
+    int rc = AF_OK;
+    json_t *arr;
+    long long v;
+    char pre[64], kind[16];
+    AF_CHECK(r_array(r, root, "", "shards", sizeof *x->shards, &arr, (void **)&x->shards, &x->nshards));
+    for (size_t k = 0; k < x->nshards; k++) {
+        json_t *o = json_array_get(arr, k);
+        af_shard_info *s = &x->shards[k];
+        snprintf(pre, sizeof pre, "shards[%zu]", k);
+        AF_CHECK(r_str(r, o, pre, "path", s->path, sizeof s->path));
+        if (s->path[0] == '\0' || s->path[0] == '/' || strstr(s->path, ".."))
+            AF_CHECK(r_fail(r, pre, "path", "is not a relative path inside the output directory"));
+        AF_CHECK(r_int(r, o, pre, "sample_start", 0, &v));
+        s->sample_start = (size_t)v;
+        AF_CHECK(r_int(r, o, pre, "sample_count", 0, &v));
+        s->sample_count = (size_t)v;
+        AF_CHECK(r_int(r, o, pre, "bytes", 0, &s->bytes));
+        AF_CHECK(r_str(r, o, pre, "sha256", s->sha256, sizeof s->sha256));
+        if (!is_hex64(s->sha256)) AF_CHECK(r_fail(r, pre, "sha256", "is not 64 lower-case hex digits"));
+    }
+    AF_CHECK(r_array(r, root, "", "samples", sizeof *x->samples, &arr, (void **)&x->samples, &x->nsamples));
+    for (size_t i = 0; i < x->nsamples; i++) {
+        json_t *o = json_array_get(arr, i);
+        af_sample *s = &x->samples[i];
+        snprintf(pre, sizeof pre, "samples[%zu]", i);
+        AF_CHECK(r_str(r, o, pre, "id", s->id, sizeof s->id));
+        if (s->id[0] == '\0') AF_CHECK(r_fail(r, pre, "id", "is empty"));
+        AF_CHECK(r_str(r, o, pre, "kind", kind, sizeof kind));
+        if (strcmp(kind, "county") == 0) s->kind = AF_SAMPLE_COUNTY;
+        else if (strcmp(kind, "site") == 0) s->kind = AF_SAMPLE_SITE;
+        else AF_CHECK(r_fail(r, pre, "kind", "is not \"county\" or \"site\""));
+        AF_CHECK(r_int(r, o, pre, "shard", 0, &v));
+        if ((size_t)v != i / x->shard_samples)
+            AF_CHECK(r_fail(r, pre, "shard", "does not match its position and shard_samples"));
+        AF_CHECK(r_int(r, o, pre, "row", 0, &v));
+        if ((size_t)v != i % x->shard_samples)
+            AF_CHECK(r_fail(r, pre, "row", "does not match its position and shard_samples"));
+        AF_CHECK(r_str(r, o, pre, "fips", s->fips, sizeof s->fips));
+        AF_CHECK(r_str(r, o, pre, "scenario", s->scenario, sizeof s->scenario));
+        AF_CHECK(r_real(r, o, pre, "lat", &s->lat));
+        AF_CHECK(r_real(r, o, pre, "lon", &s->lon));
+        /* not stored in the index */
+        s->scenario_index = -1;
+        s->unit = 0;
+        s->work = 0.0;
+    }
+cleanup:
+    return rc;
+}
+
+static int read_provenance(const reader *r, json_t *root, af_index *x, af_error *err)
+{
+    int rc = AF_OK;
+    json_t *p, *arr;
+    long long v;
+    char pre[64];
+    AF_CHECK(r_type(r, root, "", "provenance", 0, &p));
+    AF_CHECK(r_str(r, p, "provenance", "software", x->software, sizeof x->software));
+    AF_CHECK(r_str(r, p, "provenance", "created", x->created, sizeof x->created));
+    AF_CHECK(r_int(r, p, "provenance", "ranks", 1, &v));
+    x->ranks = (int)v;
+    AF_CHECK(r_int(r, p, "provenance", "peak_rss_bytes", 0, &x->peak_rss_bytes));
+    AF_CHECK(r_array(r, p, "provenance", "inputs", sizeof *x->prov_inputs, &arr,
+                     (void **)&x->prov_inputs, &x->nprov_inputs));
+    for (size_t i = 0; i < x->nprov_inputs; i++) {
+        json_t *o = json_array_get(arr, i);
+        af_prov_file *f = &x->prov_inputs[i];
+        snprintf(pre, sizeof pre, "provenance.inputs[%zu]", i);
+        AF_CHECK(r_str(r, o, pre, "path", f->path, sizeof f->path));
+        AF_CHECK(r_int(r, o, pre, "bytes", 0, &f->bytes));
+        AF_CHECK(r_str(r, o, pre, "sha256", f->sha256, sizeof f->sha256));
+    }
+    AF_CHECK(r_array(r, p, "provenance", "timings", sizeof *x->timings, &arr, (void **)&x->timings,
+                     &x->ntimings));
+    for (size_t i = 0; i < x->ntimings; i++) {
+        json_t *o = json_array_get(arr, i);
+        af_stage_time *t = &x->timings[i];
+        snprintf(pre, sizeof pre, "provenance.timings[%zu]", i);
+        AF_CHECK(r_str(r, o, pre, "stage", t->stage, sizeof t->stage));
+        AF_CHECK(r_real(r, o, pre, "min", &t->min));
+        AF_CHECK(r_real(r, o, pre, "mean", &t->mean));
+        AF_CHECK(r_real(r, o, pre, "max", &t->max));
+    }
+cleanup:
+    return rc;
+}
+
+int af_index_read(const char *outdir, af_index *out, af_error *err)
+{
+    int rc = AF_OK;
+    char path[4200];
+    char *text = NULL;
+    json_t *root = NULL;
+    json_error_t jerr;
+    AF_CHECK_ARG(outdir != NULL && out != NULL);
+    memset(out, 0, sizeof *out);
+    AF_CHECK(af_path_join(outdir, AF_INDEX_NAME, path, sizeof path, err));
+    AF_CHECK(af_read_file(path, &text, NULL, err));
+    root = json_loads(text, JSON_REJECT_DUPLICATES, &jerr);
+    if (!root) AF_FAIL(AF_EFORMAT, "'%s': line %d column %d: %s", path, jerr.line, jerr.column, jerr.text);
+    if (!json_is_object(root)) AF_FAIL(AF_EFORMAT, "'%s': the document is not a JSON object", path);
+    reader r = { path, err };
+    AF_CHECK(read_header(&r, root, out, err));
+    AF_CHECK(read_vars(&r, root, "inputs", &out->inputs, &out->ninputs));
+    AF_CHECK(read_vars(&r, root, "targets", &out->targets, &out->ntargets));
+    AF_CHECK(read_shards_samples(&r, root, out, err));
+    AF_CHECK(read_provenance(&r, root, out, err));
+    json_t *extra = json_object_get(root, "extra");
+    if (extra) {
+        if (!json_is_object(extra)) AF_CHECK(r_fail(&r, "", "extra", "is not an object"));
+        out->extra_json = json_dumps(extra, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(17));
+        AF_CHECK_ALLOC(out->extra_json);
+    }
+cleanup:
+    if (rc != AF_OK && out) af_index_dispose(out);
+    json_decref(root);
+    free(text);
+    return rc;
+}

@@ -1,0 +1,676 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * shard.c: implements the shardset of agroflux/output.h with PnetCDF. Shard k
+ * holds global samples [k*S, min((k+1)*S, N)); all shards stay open for the run
+ * on a private duplicate of the caller's communicator. Headers and static
+ * variables are written by rank 0; data blocks by nonblocking iput + wait_all.
+ * Layout and alignment are fixed explicitly so that files are byte-identical
+ * for any rank count. create/write_block/finish/destroy are collective.
+ */
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <pnetcdf.h>
+
+#include "agroflux/output.h"
+#include "af_check.h"
+#include "af_util.h"
+
+#ifndef AF_VERSION
+#define AF_VERSION "unknown"
+#endif
+
+#define AF_FIPS_LEN 8
+/* Fixed header/data alignment passed to ncmpi__enddef: file layout never
+ * depends on MPI-IO hints, the file system, or the rank count. */
+#define AF_NC_VALIGN 512
+#define AF_NC_RALIGN 4
+/* CDF-2: every fixed-size variable but the last must stay under 4 GiB. */
+#define AF_CDF2_VAR_LIMIT 4294967292LL
+
+/** Record a PnetCDF error as AF_ENC naming the file and what failed; jump to cleanup. */
+#define AF_CHECK_NC(call, path, what)                                                   \
+    do {                                                                              \
+        int af__ncrc = (call);                                                        \
+        if (af__ncrc != NC_NOERR)                                                     \
+            AF_FAIL(AF_ENC, "'%s': %s: %s", (path), (what), ncmpi_strerror(af__ncrc)); \
+    } while (0)
+
+typedef struct shard_vars {
+    int ncid; /* -1 when not open */
+    int x, y, yvalid, yqc;
+} shard_vars;
+
+struct af_shardset {
+    MPI_Comm comm;
+    int rank, size;
+    char outdir[4096];
+    af_layout layout;
+    int ndays;
+    size_t nshards;
+    shard_vars *sh;
+    int finished;
+};
+
+size_t af_output_nshards(size_t nsamples, size_t shard_samples)
+{
+    if (shard_samples == 0) return 0;
+    return (nsamples + shard_samples - 1) / shard_samples;
+}
+
+static long long pad4(long long n) { return (n + 3) / 4 * 4; }
+
+long long af_output_estimate_bytes(const af_layout *layout)
+{
+    if (!layout || !layout->cal || layout->shard_samples == 0) return 0;
+    long long nd = af_calendar_ndays(layout->cal);
+    long long ni = (long long)layout->ninputs, nt = (long long)layout->ntargets;
+    size_t nsh = af_output_nshards(layout->nsamples, layout->shard_samples);
+    long long total = 0;
+    for (size_t k = 0; k < nsh; k++) {
+        size_t s0 = k * layout->shard_samples;
+        long long r = (long long)((layout->nsamples - s0 < layout->shard_samples)
+                                      ? layout->nsamples - s0 : layout->shard_samples);
+        /* header: fixed part, ~24 variables with attributes, joined name lists */
+        long long header = 4096 + 24 * 160 + (2 * ni + 2 * nt) * AF_NAME_MAX;
+        header = (header + AF_NC_VALIGN - 1) / AF_NC_VALIGN * AF_NC_VALIGN;
+        long long st_bytes = nd * 8 + r * (2 * AF_ID_MAX + AF_FIPS_LEN + 16) + pad4(r) +
+                         (ni + nt) * (2 * AF_NAME_MAX + AF_LONGNAME_MAX);
+        long long data = r * nd * (ni * 4 + nt * 8) + pad4(r * nd * nt);
+        total += header + st_bytes + data;
+    }
+    return total;
+}
+
+static void shard_name(size_t k, int partial, char *buf, size_t n)
+{
+    snprintf(buf, n, "shard-%05zu.nc%s", k, partial ? ".partial" : "");
+}
+
+static int shard_path(const af_shardset *ss, size_t k, int partial, char *out, size_t n,
+                      af_error *err)
+{
+    char name[64];
+    shard_name(k, partial, name, sizeof name);
+    return af_path_join(ss->outdir, name, out, n, err);
+}
+
+static size_t shard_rows(const af_layout *l, size_t k)
+{
+    size_t s0 = k * l->shard_samples;
+    size_t left = l->nsamples - s0;
+    return left < l->shard_samples ? left : l->shard_samples;
+}
+
+static int put_text_att(int ncid, int varid, const char *name, const char *value,
+                        const char *path, af_error *err)
+{
+    int rc = AF_OK;
+    AF_CHECK_NC(ncmpi_put_att_text(ncid, varid, name, (MPI_Offset)strlen(value), value), path, name);
+cleanup:
+    return rc;
+}
+
+/* Comma-joined list of one string field of the descriptors (malloc'd). */
+static char *join_field(const af_var_desc *v, size_t n, size_t offset)
+{
+    size_t len = 1;
+    for (size_t i = 0; i < n; i++) len += strlen((const char *)&v[i] + offset) + 1;
+    char *s = malloc(len);
+    if (!s) return NULL;
+    s[0] = '\0';
+    for (size_t i = 0; i < n; i++) {
+        if (i) strcat(s, ",");
+        strcat(s, (const char *)&v[i] + offset);
+    }
+    return s;
+}
+
+static int def_float3(int ncid, const char *name, const int dims[3], const char *long_name,
+                      const char *list_att, const char *list, const char *units_list,
+                      const char *path, int *varid, af_error *err)
+{
+    int rc = AF_OK;
+    float nan_fill = NAN;
+    AF_CHECK_NC(ncmpi_def_var(ncid, name, NC_FLOAT, 3, dims, varid), path, name);
+    AF_CHECK_NC(ncmpi_put_att_float(ncid, *varid, "_FillValue", NC_FLOAT, 1, &nan_fill), path, name);
+    AF_CHECK(put_text_att(ncid, *varid, "long_name", long_name, path, err));
+    AF_CHECK(put_text_att(ncid, *varid, "coordinates", "lat lon sample_id", path, err));
+    if (list_att) AF_CHECK(put_text_att(ncid, *varid, list_att, list, path, err));
+    if (units_list) AF_CHECK(put_text_att(ncid, *varid, "units_list", units_list, path, err));
+cleanup:
+    return rc;
+}
+
+/* Define dims, variables and attributes of shard k (define mode, collective). */
+static int define_shard(af_shardset *ss, size_t k, const char *path, af_error *err)
+{
+    int rc = AF_OK;
+    const af_layout *l = &ss->layout;
+    shard_vars *v = &ss->sh[k];
+    int ncid = v->ncid, d_sample, d_time, d_input = -1, d_target = -1, d_id, d_fips, d_name, d_long;
+    int id;
+    char *in_names = NULL, *in_units = NULL, *tg_names = NULL, *tg_units = NULL;
+    size_t rows = shard_rows(l, k);
+
+    AF_CHECK_NC(ncmpi_def_dim(ncid, "sample", (MPI_Offset)rows, &d_sample), path, "def_dim sample");
+    AF_CHECK_NC(ncmpi_def_dim(ncid, "time", ss->ndays, &d_time), path, "def_dim time");
+    /* A zero-length fixed dimension cannot exist in classic formats (length 0
+     * means unlimited): with no inputs (targets) the dimension and every
+     * variable on it are omitted; readers treat the absent dimension as 0. */
+    if (l->ninputs > 0)
+        AF_CHECK_NC(ncmpi_def_dim(ncid, "input", (MPI_Offset)l->ninputs, &d_input), path, "def_dim input");
+    if (l->ntargets > 0)
+        AF_CHECK_NC(ncmpi_def_dim(ncid, "target", (MPI_Offset)l->ntargets, &d_target), path, "def_dim target");
+    AF_CHECK_NC(ncmpi_def_dim(ncid, "id_len", AF_ID_MAX, &d_id), path, "def_dim id_len");
+    AF_CHECK_NC(ncmpi_def_dim(ncid, "fips_len", AF_FIPS_LEN, &d_fips), path, "def_dim fips_len");
+    AF_CHECK_NC(ncmpi_def_dim(ncid, "name_len", AF_NAME_MAX, &d_name), path, "def_dim name_len");
+    AF_CHECK_NC(ncmpi_def_dim(ncid, "long_len", AF_LONGNAME_MAX, &d_long), path, "def_dim long_len");
+
+    /* global attributes: nothing that depends on time, host or rank count */
+    int ival;
+    AF_CHECK(put_text_att(ncid, NC_GLOBAL, "Conventions", "CF-1.8", path, err));
+    AF_CHECK(put_text_att(ncid, NC_GLOBAL, "title", "agroflux shard", path, err));
+    AF_CHECK(put_text_att(ncid, NC_GLOBAL, "institution", "agroflux", path, err));
+    AF_CHECK(put_text_att(ncid, NC_GLOBAL, "source", "agroflux " AF_VERSION, path, err));
+    AF_CHECK(put_text_att(ncid, NC_GLOBAL, "history", "written by agroflux " AF_VERSION, path, err));
+    AF_CHECK(put_text_att(ncid, NC_GLOBAL, "pipeline", l->pipeline_name ? l->pipeline_name : "", path, err));
+    AF_CHECK(put_text_att(ncid, NC_GLOBAL, "config_sha256", l->config_sha256 ? l->config_sha256 : "", path, err));
+    AF_CHECK(put_text_att(ncid, NC_GLOBAL, "agroflux_format", l->cdf5 ? "cdf5" : "cdf2", path, err));
+    ival = (int)k;
+    AF_CHECK_NC(ncmpi_put_att_int(ncid, NC_GLOBAL, "shard_index", NC_INT, 1, &ival), path, "shard_index");
+    ival = (int)(k * l->shard_samples);
+    AF_CHECK_NC(ncmpi_put_att_int(ncid, NC_GLOBAL, "sample_start", NC_INT, 1, &ival), path, "sample_start");
+    ival = (int)rows;
+    AF_CHECK_NC(ncmpi_put_att_int(ncid, NC_GLOBAL, "sample_count", NC_INT, 1, &ival), path, "sample_count");
+    ival = (int)l->nsamples;
+    AF_CHECK_NC(ncmpi_put_att_int(ncid, NC_GLOBAL, "total_samples", NC_INT, 1, &ival), path, "total_samples");
+    ival = (int)l->shard_samples;
+    AF_CHECK_NC(ncmpi_put_att_int(ncid, NC_GLOBAL, "shard_samples", NC_INT, 1, &ival), path, "shard_samples");
+
+    /* static variables first, the big ones last (CDF-2 lets only the last exceed 4 GiB) */
+    AF_CHECK_NC(ncmpi_def_var(ncid, "time", NC_DOUBLE, 1, &d_time, &id), path, "def_var time");
+    AF_CHECK(put_text_att(ncid, id, "standard_name", "time", path, err));
+    AF_CHECK(put_text_att(ncid, id, "units", "days since 1970-01-01", path, err));
+    AF_CHECK(put_text_att(ncid, id, "calendar", "standard", path, err));
+    AF_CHECK(put_text_att(ncid, id, "axis", "T", path, err));
+    AF_CHECK(put_text_att(ncid, id, "agroflux_calendar",
+                          af_calendar_kind_name(af_calendar_kind_of(l->cal)), path, err));
+    AF_CHECK(put_text_att(ncid, id, "comment",
+                          af_calendar_kind_of(l->cal) == AF_CAL_NOLEAP
+                              ? "noleap axis: every real day except Dec 31 of leap years, which is "
+                                "dropped (365 days a year, Feb 29 kept); values are real dates, so "
+                                "the axis has a gap where a day was dropped"
+                              : "standard axis: every real day",
+                          path, err));
+
+    int dims2[2] = { d_sample, d_id };
+    AF_CHECK_NC(ncmpi_def_var(ncid, "sample_id", NC_CHAR, 2, dims2, &id), path, "def_var sample_id");
+    AF_CHECK(put_text_att(ncid, id, "long_name", "sample identifier", path, err));
+    AF_CHECK(put_text_att(ncid, id, "cf_role", "timeseries_id", path, err));
+    AF_CHECK_NC(ncmpi_def_var(ncid, "kind", NC_BYTE, 1, &d_sample, &id), path, "def_var kind");
+    signed char flags[2] = { 0, 1 };
+    AF_CHECK(put_text_att(ncid, id, "long_name", "sample kind", path, err));
+    AF_CHECK_NC(ncmpi_put_att_schar(ncid, id, "flag_values", NC_BYTE, 2, flags), path, "kind flag_values");
+    AF_CHECK(put_text_att(ncid, id, "flag_meanings", "county site", path, err));
+    dims2[1] = d_fips;
+    AF_CHECK_NC(ncmpi_def_var(ncid, "fips", NC_CHAR, 2, dims2, &id), path, "def_var fips");
+    AF_CHECK(put_text_att(ncid, id, "long_name", "5-digit county FIPS code, empty for sites", path, err));
+    dims2[1] = d_id;
+    AF_CHECK_NC(ncmpi_def_var(ncid, "scenario", NC_CHAR, 2, dims2, &id), path, "def_var scenario");
+    AF_CHECK(put_text_att(ncid, id, "long_name", "scenario name, empty for sites", path, err));
+    AF_CHECK_NC(ncmpi_def_var(ncid, "lat", NC_DOUBLE, 1, &d_sample, &id), path, "def_var lat");
+    AF_CHECK(put_text_att(ncid, id, "standard_name", "latitude", path, err));
+    AF_CHECK(put_text_att(ncid, id, "units", "degrees_north", path, err));
+    AF_CHECK_NC(ncmpi_def_var(ncid, "lon", NC_DOUBLE, 1, &d_sample, &id), path, "def_var lon");
+    AF_CHECK(put_text_att(ncid, id, "standard_name", "longitude", path, err));
+    AF_CHECK(put_text_att(ncid, id, "units", "degrees_east", path, err));
+
+    static const char *const fields[3] = { "name", "units", "long_name" };
+    for (int which = 0; which < 2; which++) {
+        int d = which == 0 ? d_input : d_target;
+        const char *prefix = which == 0 ? "input" : "target";
+        if (d < 0) continue;
+        for (int f = 0; f < 3; f++) {
+            char vname[32];
+            snprintf(vname, sizeof vname, "%s_%s", prefix, fields[f]);
+            int dd[2] = { d, f == 2 ? d_long : d_name };
+            AF_CHECK_NC(ncmpi_def_var(ncid, vname, NC_CHAR, 2, dd, &id), path, vname);
+        }
+    }
+
+    if (l->ninputs > 0) {
+        in_names = join_field(l->inputs, l->ninputs, offsetof(af_var_desc, name));
+        in_units = join_field(l->inputs, l->ninputs, offsetof(af_var_desc, units));
+        AF_CHECK_ALLOC(in_names);
+        AF_CHECK_ALLOC(in_units);
+        int dims3[3] = { d_sample, d_time, d_input };
+        AF_CHECK(def_float3(ncid, "x", dims3, "input features", "input_names", in_names, in_units,
+                            path, &v->x, err));
+    }
+    if (l->ntargets > 0) {
+        tg_names = join_field(l->targets, l->ntargets, offsetof(af_var_desc, name));
+        tg_units = join_field(l->targets, l->ntargets, offsetof(af_var_desc, units));
+        AF_CHECK_ALLOC(tg_names);
+        AF_CHECK_ALLOC(tg_units);
+        int dims3[3] = { d_sample, d_time, d_target };
+        AF_CHECK(def_float3(ncid, "y", dims3, "targets", "target_names", tg_names, tg_units, path,
+                            &v->y, err));
+        AF_CHECK_NC(ncmpi_def_var(ncid, "y_valid", NC_BYTE, 3, dims3, &v->yvalid), path, "def_var y_valid");
+        AF_CHECK(put_text_att(ncid, v->yvalid, "long_name", "target validity", path, err));
+        AF_CHECK_NC(ncmpi_put_att_schar(ncid, v->yvalid, "flag_values", NC_BYTE, 2, flags), path,
+                    "y_valid flag_values");
+        AF_CHECK(put_text_att(ncid, v->yvalid, "flag_meanings", "missing valid", path, err));
+        AF_CHECK(put_text_att(ncid, v->yvalid, "target_names", tg_names, path, err));
+        AF_CHECK(def_float3(ncid, "y_qc", dims3, "target quality flag from the source, NaN if none",
+                            "target_names", tg_names, NULL, path, &v->yqc, err));
+    }
+cleanup:
+    free(in_names);
+    free(in_units);
+    free(tg_names);
+    free(tg_units);
+    return rc;
+}
+
+/* Copy a string into a zero-padded fixed-width cell. */
+static void put_cell(char *dst, size_t width, const char *src)
+{
+    size_t n = strlen(src);
+    memset(dst, 0, width);
+    memcpy(dst, src, n < width ? n : width);
+}
+
+/* Rank 0, independent mode: write every static variable of shard k. */
+static int write_statics(af_shardset *ss, size_t k, const char *path, af_error *err)
+{
+    int rc = AF_OK;
+    const af_layout *l = &ss->layout;
+    int ncid = ss->sh[k].ncid, id;
+    size_t rows = shard_rows(l, k), first = k * l->shard_samples;
+    size_t nvar = l->ninputs > l->ntargets ? l->ninputs : l->ntargets;
+    size_t cells = rows > nvar ? rows : nvar;
+    size_t tbytes = (size_t)ss->ndays * sizeof(double);
+    char *text = NULL;
+    double *dbl = NULL;
+    signed char *kind = NULL;
+    MPI_Offset start[2] = { 0, 0 }, count[2];
+
+    text = malloc(cells * AF_LONGNAME_MAX + 1);
+    dbl = malloc((tbytes > rows * sizeof(double) ? tbytes : rows * sizeof(double)) + 1);
+    kind = malloc(rows + 1);
+    AF_CHECK_ALLOC(text);
+    AF_CHECK_ALLOC(dbl);
+    AF_CHECK_ALLOC(kind);
+
+    for (int t = 0; t < ss->ndays; t++) dbl[t] = (double)af_calendar_epoch(l->cal, t);
+    count[0] = ss->ndays;
+    AF_CHECK_NC(ncmpi_inq_varid(ncid, "time", &id), path, "time");
+    AF_CHECK_NC(ncmpi_put_vara_double(ncid, id, start, count, dbl), path, "put time");
+
+    count[0] = (MPI_Offset)rows;
+    static const struct { const char *name; size_t width; size_t off; } strs[3] = {
+        { "sample_id", AF_ID_MAX, offsetof(af_sample, id) },
+        { "fips", AF_FIPS_LEN, offsetof(af_sample, fips) },
+        { "scenario", AF_ID_MAX, offsetof(af_sample, scenario) },
+    };
+    for (int s = 0; s < 3; s++) {
+        for (size_t r = 0; r < rows; r++)
+            put_cell(text + r * strs[s].width, strs[s].width,
+                     (const char *)&l->samples[first + r] + strs[s].off);
+        count[1] = (MPI_Offset)strs[s].width;
+        AF_CHECK_NC(ncmpi_inq_varid(ncid, strs[s].name, &id), path, strs[s].name);
+        AF_CHECK_NC(ncmpi_put_vara_text(ncid, id, start, count, text), path, strs[s].name);
+    }
+    for (size_t r = 0; r < rows; r++) kind[r] = l->samples[first + r].kind == AF_SAMPLE_SITE ? 1 : 0;
+    AF_CHECK_NC(ncmpi_inq_varid(ncid, "kind", &id), path, "kind");
+    AF_CHECK_NC(ncmpi_put_vara_schar(ncid, id, start, count, kind), path, "put kind");
+    for (size_t r = 0; r < rows; r++) dbl[r] = l->samples[first + r].lat;
+    AF_CHECK_NC(ncmpi_inq_varid(ncid, "lat", &id), path, "lat");
+    AF_CHECK_NC(ncmpi_put_vara_double(ncid, id, start, count, dbl), path, "put lat");
+    for (size_t r = 0; r < rows; r++) dbl[r] = l->samples[first + r].lon;
+    AF_CHECK_NC(ncmpi_inq_varid(ncid, "lon", &id), path, "lon");
+    AF_CHECK_NC(ncmpi_put_vara_double(ncid, id, start, count, dbl), path, "put lon");
+
+    static const struct { const char *suffix; size_t width; size_t off; } flds[3] = {
+        { "name", AF_NAME_MAX, offsetof(af_var_desc, name) },
+        { "units", AF_NAME_MAX, offsetof(af_var_desc, units) },
+        { "long_name", AF_LONGNAME_MAX, offsetof(af_var_desc, long_name) },
+    };
+    for (int which = 0; which < 2; which++) {
+        const af_var_desc *vd = which == 0 ? l->inputs : l->targets;
+        size_t n = which == 0 ? l->ninputs : l->ntargets;
+        if (n == 0) continue;
+        for (int f = 0; f < 3; f++) {
+            char vname[32];
+            snprintf(vname, sizeof vname, "%s_%s", which == 0 ? "input" : "target", flds[f].suffix);
+            for (size_t i = 0; i < n; i++)
+                put_cell(text + i * flds[f].width, flds[f].width, (const char *)&vd[i] + flds[f].off);
+            count[0] = (MPI_Offset)n;
+            count[1] = (MPI_Offset)flds[f].width;
+            AF_CHECK_NC(ncmpi_inq_varid(ncid, vname, &id), path, vname);
+            AF_CHECK_NC(ncmpi_put_vara_text(ncid, id, start, count, text), path, vname);
+        }
+    }
+cleanup:
+    free(text);
+    free(dbl);
+    free(kind);
+    return rc;
+}
+
+static int check_layout(const af_layout *l, af_error *err)
+{
+    int rc = AF_OK;
+    AF_CHECK_ARG(l->cal != NULL);
+    AF_CHECK_ARG(l->shard_samples >= 1);
+    AF_CHECK_ARG(l->nsamples == 0 || l->samples != NULL);
+    AF_CHECK_ARG(l->ninputs == 0 || l->inputs != NULL);
+    AF_CHECK_ARG(l->ntargets == 0 || l->targets != NULL);
+    if (l->nsamples > (size_t)INT_MAX)
+        AF_FAIL(AF_EINVAL, "%zu samples: at most %d are supported", l->nsamples, INT_MAX);
+    if (!l->cdf5) {
+        long long cells = (long long)(l->shard_samples < l->nsamples ? l->shard_samples : l->nsamples) *
+                          af_calendar_ndays(l->cal);
+        long long nv = (long long)(l->ninputs > l->ntargets ? l->ninputs : l->ntargets);
+        if (cells * nv * 4 > AF_CDF2_VAR_LIMIT)
+            AF_FAIL(AF_EINVAL, "shard_samples = %zu makes a variable of %lld bytes, over the CDF-2 "
+                    "limit of 4 GiB: lower shard_samples or use CDF-5", l->shard_samples, cells * nv * 4);
+    }
+cleanup:
+    return rc;
+}
+
+int af_shardset_create(MPI_Comm comm, const char *outdir, const af_layout *layout,
+                       af_shardset **out, af_error *err)
+{
+    int rc = AF_OK;
+    af_shardset *ss = NULL;
+    char path[4200];
+    AF_CHECK_ARG(outdir != NULL && layout != NULL && out != NULL);
+    *out = NULL;
+    AF_CHECK(check_layout(layout, err));
+    ss = calloc(1, sizeof *ss);
+    AF_CHECK_ALLOC(ss);
+    ss->comm = MPI_COMM_NULL;
+    AF_CHECK(af_strlcpy_checked(ss->outdir, outdir, sizeof ss->outdir, "output directory", err));
+    ss->layout = *layout;
+    ss->ndays = af_calendar_ndays(layout->cal);
+    ss->nshards = af_output_nshards(layout->nsamples, layout->shard_samples);
+    ss->sh = malloc((ss->nshards ? ss->nshards : 1) * sizeof *ss->sh);
+    AF_CHECK_ALLOC(ss->sh);
+    for (size_t k = 0; k < ss->nshards; k++) ss->sh[k] = (shard_vars){ -1, -1, -1, -1, -1 };
+    AF_CHECK_MPI(MPI_Comm_dup(comm, &ss->comm));
+    AF_CHECK_MPI(MPI_Comm_set_errhandler(ss->comm, MPI_ERRORS_RETURN));
+    MPI_Comm_rank(ss->comm, &ss->rank);
+    MPI_Comm_size(ss->comm, &ss->size);
+    int cmode = NC_CLOBBER | (layout->cdf5 ? NC_64BIT_DATA : NC_64BIT_OFFSET);
+
+    for (size_t k = 0; k < ss->nshards; k++) {
+        AF_CHECK(shard_path(ss, k, 1, path, sizeof path, err));
+        int ncid = -1;
+        int ncrc = ncmpi_create(ss->comm, path, cmode, MPI_INFO_NULL, &ncid);
+        if (ncrc == NC_NOERR) ss->sh[k].ncid = ncid;
+        else af_error_set(err, AF_ENC, __FILE__, __LINE__, __func__, "'%s': create: %s", path,
+                          ncmpi_strerror(ncrc));
+        AF_CHECK(af_error_sync(ss->comm, err));
+        define_shard(ss, k, path, err);
+        AF_CHECK(af_error_sync(ss->comm, err));
+        ncrc = ncmpi__enddef(ss->sh[k].ncid, 0, AF_NC_VALIGN, 0, AF_NC_RALIGN);
+        if (ncrc != NC_NOERR)
+            af_error_set(err, AF_ENC, __FILE__, __LINE__, __func__, "'%s': enddef: %s", path,
+                         ncmpi_strerror(ncrc));
+        AF_CHECK(af_error_sync(ss->comm, err));
+        /* Rank 0 writes static variables; every rank brackets independent mode. */
+        int lrc = AF_OK;
+        int ncrc2 = ncmpi_begin_indep_data(ss->sh[k].ncid);
+        if (ncrc2 != NC_NOERR)
+            lrc = af_error_set(err, AF_ENC, __FILE__, __LINE__, __func__, "'%s': begin_indep_data: %s",
+                               path, ncmpi_strerror(ncrc2));
+        if (lrc == AF_OK && ss->rank == 0) lrc = write_statics(ss, k, path, err);
+        if (ncrc2 == NC_NOERR) {
+            ncrc2 = ncmpi_end_indep_data(ss->sh[k].ncid);
+            if (ncrc2 != NC_NOERR && lrc == AF_OK)
+                af_error_set(err, AF_ENC, __FILE__, __LINE__, __func__, "'%s': end_indep_data: %s",
+                             path, ncmpi_strerror(ncrc2));
+        }
+        AF_CHECK(af_error_sync(ss->comm, err));
+    }
+    *out = ss;
+    ss = NULL;
+cleanup:
+    if (ss) af_shardset_destroy(&ss);
+    return rc;
+}
+
+/* Post this rank's iput requests for samples [s0, s0+ns) x days [t0, t0+nt). */
+static int post_block(af_shardset *ss, size_t s0, size_t ns, int t0, int nt, const float *x,
+                      const float *y, const unsigned char *yvalid, const float *yqc, af_error *err)
+{
+    int rc = AF_OK;
+    const af_layout *l = &ss->layout;
+    size_t S = l->shard_samples, ni = l->ninputs, ntg = l->ntargets;
+    char path[64];
+    if (ns == 0 || nt == 0) goto cleanup;
+    for (size_t k = s0 / S; k <= (s0 + ns - 1) / S; k++) {
+        size_t lo = s0 > k * S ? s0 : k * S;
+        size_t hi = (s0 + ns) < (k + 1) * S ? s0 + ns : (k + 1) * S;
+        size_t off = (lo - s0) * (size_t)nt; /* (sample, day) cells before this overlap */
+        int ncid = ss->sh[k].ncid;
+        shard_name(k, 1, path, sizeof path);
+        MPI_Offset start[3] = { (MPI_Offset)(lo - k * S), t0, 0 };
+        MPI_Offset count[3] = { (MPI_Offset)(hi - lo), nt, 0 };
+        if (ni > 0) {
+            count[2] = (MPI_Offset)ni;
+            AF_CHECK_NC(ncmpi_iput_vara_float(ncid, ss->sh[k].x, start, count, x + off * ni, NULL),
+                        path, "iput x");
+        }
+        if (ntg > 0) {
+            count[2] = (MPI_Offset)ntg;
+            AF_CHECK_NC(ncmpi_iput_vara_float(ncid, ss->sh[k].y, start, count, y + off * ntg, NULL),
+                        path, "iput y");
+            AF_CHECK_NC(ncmpi_iput_vara_schar(ncid, ss->sh[k].yvalid, start, count,
+                                              (const signed char *)yvalid + off * ntg, NULL),
+                        path, "iput y_valid");
+            AF_CHECK_NC(ncmpi_iput_vara_float(ncid, ss->sh[k].yqc, start, count, yqc + off * ntg, NULL),
+                        path, "iput y_qc");
+        }
+    }
+cleanup:
+    return rc;
+}
+
+int af_shardset_write_block(af_shardset *ss, size_t s0, size_t ns, int t0, int nt,
+                            const float *x, const float *y, const unsigned char *yvalid,
+                            const float *yqc, af_error *err)
+{
+    int rc = AF_OK;
+    unsigned long long *ranges = NULL;
+    unsigned char *touched = NULL;
+    AF_CHECK_ARG(ss != NULL && !ss->finished);
+    AF_CHECK_ARG(t0 >= 0 && nt >= 0 && t0 + nt <= ss->ndays);
+    AF_CHECK_ARG(s0 + ns <= ss->layout.nsamples);
+    AF_CHECK_ARG(ns == 0 || nt == 0 || ss->layout.ninputs == 0 || x != NULL);
+    AF_CHECK_ARG(ns == 0 || nt == 0 || ss->layout.ntargets == 0 ||
+                 (y != NULL && yvalid != NULL && yqc != NULL));
+
+    /* Every rank learns every rank's range, so all agree on which shards need wait_all. */
+    ranges = malloc(2 * (size_t)ss->size * sizeof *ranges);
+    touched = calloc(ss->nshards ? ss->nshards : 1, 1);
+    AF_CHECK_ALLOC(ranges);
+    AF_CHECK_ALLOC(touched);
+    unsigned long long mine[2] = { (unsigned long long)s0, nt > 0 ? (unsigned long long)ns : 0ULL };
+    AF_CHECK_MPI(MPI_Allgather(mine, 2, MPI_UNSIGNED_LONG_LONG, ranges, 2, MPI_UNSIGNED_LONG_LONG,
+                               ss->comm));
+    for (int r = 0; r < ss->size; r++) {
+        size_t b = (size_t)ranges[2 * r], n = (size_t)ranges[2 * r + 1];
+        if (n == 0) continue;
+        for (size_t k = b / ss->layout.shard_samples; k <= (b + n - 1) / ss->layout.shard_samples; k++)
+            touched[k] = 1;
+    }
+    /* A local failure must not skip the collective wait_all calls below. */
+    int lrc = post_block(ss, s0, ns, t0, nt, x, y, yvalid, yqc, err);
+    for (size_t k = 0; k < ss->nshards; k++) {
+        if (!touched[k]) continue;
+        int ncrc = ncmpi_wait_all(ss->sh[k].ncid, NC_REQ_ALL, NULL, NULL);
+        if (ncrc != NC_NOERR && lrc == AF_OK) {
+            char name[64];
+            shard_name(k, 1, name, sizeof name);
+            lrc = af_error_set(err, AF_ENC, __FILE__, __LINE__, __func__, "'%s': wait_all: %s", name,
+                               ncmpi_strerror(ncrc));
+        }
+    }
+    AF_CHECK(af_error_sync(ss->comm, err));
+cleanup:
+    free(ranges);
+    free(touched);
+    return rc;
+}
+
+/* Close shard k collectively (flushing all ranks' data first). */
+static int close_shard(af_shardset *ss, size_t k, af_error *err)
+{
+    int rc = AF_OK;
+    char name[64];
+    int ncid = ss->sh[k].ncid;
+    shard_name(k, 1, name, sizeof name);
+    if (ncid < 0) goto cleanup;
+    ss->sh[k].ncid = -1;
+    int ncrc = ncmpi_sync(ncid);
+    int ncrc2 = ncmpi_close(ncid);
+    AF_CHECK_NC(ncrc, name, "sync");
+    AF_CHECK_NC(ncrc2, name, "close");
+cleanup:
+    return rc;
+}
+
+int af_shardset_finish(af_shardset *ss, af_shard_info **infos, size_t *ninfos, af_error *err)
+{
+    int rc = AF_OK;
+    af_shard_info *all = NULL;
+    char path[4200], final_path[4200];
+    AF_CHECK_ARG(ss != NULL && infos != NULL && ninfos != NULL && !ss->finished);
+    *infos = NULL;
+    *ninfos = 0;
+    int lrc = AF_OK;
+    for (size_t k = 0; k < ss->nshards; k++) {
+        af_error tmp = AF_ERROR_INIT;
+        int c = close_shard(ss, k, lrc == AF_OK ? err : &tmp);
+        if (lrc == AF_OK) lrc = c;
+    }
+    AF_CHECK(af_error_sync(ss->comm, err));
+
+    size_t nbytes = (ss->nshards ? ss->nshards : 1) * sizeof *all;
+    if (nbytes > (size_t)INT_MAX) AF_FAIL(AF_EINVAL, "%zu shards are too many", ss->nshards);
+    all = calloc(1, nbytes);
+    AF_CHECK_ALLOC(all);
+    /* Rank r fsyncs and hashes shards r, r+P, ...; the others leave zeros. */
+    for (size_t k = (size_t)ss->rank; k < ss->nshards && lrc == AF_OK; k += (size_t)ss->size) {
+        af_shard_info *in = &all[k];
+        if ((lrc = shard_path(ss, k, 1, path, sizeof path, err)) != AF_OK) break;
+        if ((lrc = af_fsync_path(path, err)) != AF_OK) break;
+        if ((lrc = af_file_size(path, &in->bytes, err)) != AF_OK) break;
+        if ((lrc = af_file_sha256(path, in->sha256, err)) != AF_OK) break;
+        shard_name(k, 0, in->path, sizeof in->path);
+        in->sample_start = k * ss->layout.shard_samples;
+        in->sample_count = shard_rows(&ss->layout, k);
+    }
+    AF_CHECK(af_error_sync(ss->comm, err));
+    /* Exactly one rank filled each entry: a bitwise OR is an exact, ordered gather. */
+    AF_CHECK_MPI(MPI_Allreduce(MPI_IN_PLACE, all, (int)nbytes, MPI_BYTE, MPI_BOR, ss->comm));
+
+    if (ss->rank == 0) {
+        for (size_t k = 0; k < ss->nshards && lrc == AF_OK; k++) {
+            if ((lrc = shard_path(ss, k, 1, path, sizeof path, err)) != AF_OK) break;
+            if ((lrc = shard_path(ss, k, 0, final_path, sizeof final_path, err)) != AF_OK) break;
+            lrc = af_rename_durable(path, final_path, err);
+        }
+    }
+    AF_CHECK(af_error_sync(ss->comm, err));
+    ss->finished = 1;
+    *infos = all;
+    *ninfos = ss->nshards;
+    all = NULL;
+cleanup:
+    free(all);
+    return rc;
+}
+
+void af_shardset_destroy(af_shardset **ssp)
+{
+    if (!ssp || !*ssp) return;
+    af_shardset *ss = *ssp;
+    for (size_t k = 0; k < ss->nshards; k++) {
+        if (ss->sh[k].ncid >= 0) ncmpi_close(ss->sh[k].ncid);
+        ss->sh[k].ncid = -1;
+    }
+    if (!ss->finished && ss->rank == 0 && ss->comm != MPI_COMM_NULL) {
+        for (size_t k = 0; k < ss->nshards; k++) {
+            char path[4200];
+            af_error ignore = AF_ERROR_INIT;
+            if (shard_path(ss, k, 1, path, sizeof path, &ignore) == AF_OK) unlink(path);
+        }
+    }
+    if (ss->comm != MPI_COMM_NULL) {
+        MPI_Barrier(ss->comm);
+        MPI_Comm_free(&ss->comm);
+    }
+    free(ss->sh);
+    free(ss);
+    *ssp = NULL;
+}
+
+/* Length of an optional dimension: 0 when absent. */
+static int dim_len(int ncid, const char *name, int required, MPI_Offset *len, const char *path,
+                   af_error *err)
+{
+    int rc = AF_OK, id;
+    *len = 0;
+    int ncrc = ncmpi_inq_dimid(ncid, name, &id);
+    if (ncrc == NC_EBADDIM && !required) goto cleanup;
+    AF_CHECK_NC(ncrc, path, name);
+    AF_CHECK_NC(ncmpi_inq_dimlen(ncid, id, len), path, name);
+cleanup:
+    return rc;
+}
+
+int af_shard_read_row(const char *path, size_t row, float *x, float *y, unsigned char *yvalid,
+                      float *yqc, af_error *err)
+{
+    int rc = AF_OK, ncid = -1, id;
+    MPI_Offset ns, nd, ni, ntg;
+    AF_CHECK_ARG(path != NULL);
+    AF_CHECK_NC(ncmpi_open(MPI_COMM_SELF, path, NC_NOWRITE, MPI_INFO_NULL, &ncid), path, "open");
+    AF_CHECK(dim_len(ncid, "sample", 1, &ns, path, err));
+    AF_CHECK(dim_len(ncid, "time", 1, &nd, path, err));
+    AF_CHECK(dim_len(ncid, "input", 0, &ni, path, err));
+    AF_CHECK(dim_len(ncid, "target", 0, &ntg, path, err));
+    if ((MPI_Offset)row >= ns)
+        AF_FAIL(AF_EINVAL, "'%s': row %zu outside 0..%lld", path, row, (long long)ns - 1);
+    MPI_Offset start[3] = { (MPI_Offset)row, 0, 0 }, count[3] = { 1, nd, ni };
+    if (x && ni > 0) {
+        AF_CHECK_NC(ncmpi_inq_varid(ncid, "x", &id), path, "x");
+        AF_CHECK_NC(ncmpi_get_vara_float_all(ncid, id, start, count, x), path, "get x");
+    }
+    count[2] = ntg;
+    if (y && ntg > 0) {
+        AF_CHECK_NC(ncmpi_inq_varid(ncid, "y", &id), path, "y");
+        AF_CHECK_NC(ncmpi_get_vara_float_all(ncid, id, start, count, y), path, "get y");
+    }
+    if (yvalid && ntg > 0) {
+        AF_CHECK_NC(ncmpi_inq_varid(ncid, "y_valid", &id), path, "y_valid");
+        AF_CHECK_NC(ncmpi_get_vara_schar_all(ncid, id, start, count, (signed char *)yvalid), path,
+                    "get y_valid");
+    }
+    if (yqc && ntg > 0) {
+        AF_CHECK_NC(ncmpi_inq_varid(ncid, "y_qc", &id), path, "y_qc");
+        AF_CHECK_NC(ncmpi_get_vara_float_all(ncid, id, start, count, yqc), path, "get y_qc");
+    }
+cleanup:
+    if (ncid >= 0) ncmpi_close(ncid);
+    return rc;
+}

@@ -1,0 +1,136 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * verify.c: implements af_index_verify of agroflux/index.h. Checks that the
+ * shards of the index cover every sample exactly once, then re-checks each
+ * shard file: presence, byte size, SHA-256, format, NetCDF dimensions and the
+ * sample ids row by row. Stops at the first mismatch with AF_EVERIFY naming
+ * shard, field, expected and found. Not collective (PnetCDF on MPI_COMM_SELF).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <pnetcdf.h>
+
+#include "agroflux/index.h"
+#include "af_check.h"
+#include "af_util.h"
+
+/* Every sample in exactly one shard, shards inside [0, nsamples). */
+static int check_coverage(const af_index *idx, af_error *err)
+{
+    int rc = AF_OK;
+    unsigned char *seen = NULL;
+    seen = calloc(idx->nsamples ? idx->nsamples : 1, 1);
+    AF_CHECK_ALLOC(seen);
+    for (size_t k = 0; k < idx->nshards; k++) {
+        const af_shard_info *s = &idx->shards[k];
+        if (s->sample_start > idx->nsamples || s->sample_count > idx->nsamples - s->sample_start)
+            AF_FAIL(AF_EVERIFY, "%s: samples %zu..%zu lie outside the index's %zu samples", s->path,
+                    s->sample_start, s->sample_start + s->sample_count, idx->nsamples);
+        for (size_t i = s->sample_start; i < s->sample_start + s->sample_count; i++) {
+            if (seen[i])
+                AF_FAIL(AF_EVERIFY, "sample '%s' (index %zu) lies in more than one shard (again in %s)",
+                        idx->samples[i].id, i, s->path);
+            seen[i] = 1;
+        }
+    }
+    for (size_t i = 0; i < idx->nsamples; i++)
+        if (!seen[i]) AF_FAIL(AF_EVERIFY, "sample '%s' (index %zu) lies in no shard", idx->samples[i].id, i);
+cleanup:
+    free(seen);
+    return rc;
+}
+
+/* Dimension length, 0 when the dimension is absent (zero inputs or targets). */
+static int nc_dim(int ncid, const char *name, MPI_Offset *len)
+{
+    int id, ncrc = ncmpi_inq_dimid(ncid, name, &id);
+    *len = 0;
+    if (ncrc == NC_EBADDIM) return NC_NOERR;
+    if (ncrc != NC_NOERR) return ncrc;
+    return ncmpi_inq_dimlen(ncid, id, len);
+}
+
+static int check_netcdf(const char *path, const af_index *idx, const af_shard_info *s, af_error *err)
+{
+    int rc = AF_OK, ncid = -1, ncrc, fmt = 0, id;
+    char *ids = NULL;
+    ncrc = ncmpi_open(MPI_COMM_SELF, path, NC_NOWRITE, MPI_INFO_NULL, &ncid);
+    if (ncrc != NC_NOERR) AF_FAIL(AF_EVERIFY, "%s: not a readable NetCDF file: %s", s->path, ncmpi_strerror(ncrc));
+    ncrc = ncmpi_inq_format(ncid, &fmt);
+    if (ncrc != NC_NOERR) AF_FAIL(AF_ENC, "%s: inq_format: %s", s->path, ncmpi_strerror(ncrc));
+    const char *found = fmt == NC_FORMAT_CDF5 ? "cdf5" : fmt == NC_FORMAT_CDF2 ? "cdf2" : "cdf1";
+    if (strcmp(found, idx->format) != 0)
+        AF_FAIL(AF_EVERIFY, "%s: format: index says %s, file is %s", s->path, idx->format, found);
+
+    static const char *const names[4] = { "sample", "time", "input", "target" };
+    long long want[4] = { (long long)s->sample_count, idx->ndays, (long long)idx->ninputs,
+                          (long long)idx->ntargets };
+    for (int d = 0; d < 4; d++) {
+        MPI_Offset len;
+        ncrc = nc_dim(ncid, names[d], &len);
+        if (ncrc != NC_NOERR) AF_FAIL(AF_EVERIFY, "%s: dimension %s: %s", s->path, names[d], ncmpi_strerror(ncrc));
+        if ((long long)len != want[d])
+            AF_FAIL(AF_EVERIFY, "%s: dimension %s: index says %lld, file has %lld", s->path, names[d],
+                    want[d], (long long)len);
+    }
+
+    MPI_Offset idlen;
+    ncrc = nc_dim(ncid, "id_len", &idlen);
+    if (ncrc != NC_NOERR || idlen <= 0)
+        AF_FAIL(AF_EVERIFY, "%s: dimension id_len missing", s->path);
+    if (s->sample_count > 0) {
+        ids = malloc(s->sample_count * (size_t)idlen);
+        AF_CHECK_ALLOC(ids);
+        MPI_Offset start[2] = { 0, 0 }, count[2] = { (MPI_Offset)s->sample_count, idlen };
+        ncrc = ncmpi_inq_varid(ncid, "sample_id", &id);
+        if (ncrc == NC_NOERR) ncrc = ncmpi_get_vara_text_all(ncid, id, start, count, ids);
+        if (ncrc != NC_NOERR) AF_FAIL(AF_EVERIFY, "%s: variable sample_id: %s", s->path, ncmpi_strerror(ncrc));
+        for (size_t r = 0; r < s->sample_count; r++) {
+            const char *cell = ids + r * (size_t)idlen;
+            char got[AF_ID_MAX + 1];
+            size_t n = strnlen(cell, (size_t)idlen);
+            if (n > AF_ID_MAX) n = AF_ID_MAX;
+            memcpy(got, cell, n);
+            got[n] = '\0';
+            const char *expect = idx->samples[s->sample_start + r].id;
+            if (strcmp(got, expect) != 0)
+                AF_FAIL(AF_EVERIFY, "%s: sample_id of row %zu: index says '%s', file has '%s'", s->path,
+                        r, expect, got);
+        }
+    }
+cleanup:
+    free(ids);
+    if (ncid >= 0) ncmpi_close(ncid);
+    return rc;
+}
+
+int af_index_verify(const char *outdir, const af_index *idx, size_t *nchecked, af_error *err)
+{
+    int rc = AF_OK;
+    char path[4200], hex[65];
+    AF_CHECK_ARG(outdir != NULL && idx != NULL);
+    AF_CHECK_ARG(idx->nsamples == 0 || idx->samples != NULL);
+    AF_CHECK_ARG(idx->nshards == 0 || idx->shards != NULL);
+    if (nchecked) *nchecked = 0;
+    AF_CHECK(check_coverage(idx, err));
+    for (size_t k = 0; k < idx->nshards; k++) {
+        const af_shard_info *s = &idx->shards[k];
+        long long bytes = 0;
+        AF_CHECK(af_path_join(outdir, s->path, path, sizeof path, err));
+        int frc = af_file_size(path, &bytes, err);
+        if (frc == AF_ENOTFOUND) AF_FAIL(AF_EVERIFY, "%s: missing (looked for '%s')", s->path, path);
+        AF_CHECK(frc);
+        if (bytes != s->bytes)
+            AF_FAIL(AF_EVERIFY, "%s: size mismatch: index says %lld bytes, file has %lld", s->path,
+                    s->bytes, bytes);
+        AF_CHECK(af_file_sha256(path, hex, err));
+        if (strcmp(hex, s->sha256) != 0)
+            AF_FAIL(AF_EVERIFY, "%s: sha256 mismatch: index says %s, file has %s", s->path, s->sha256, hex);
+        AF_CHECK(check_netcdf(path, idx, s, err));
+        if (nchecked) *nchecked = k + 1;
+    }
+cleanup:
+    return rc;
+}

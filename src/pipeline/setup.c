@@ -1,0 +1,118 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * setup.c: builds the run context from a pipeline file: config, calendar,
+ * sample set, the input/target descriptions in file order, and the source
+ * groups (features of one kind that read the same path are opened once).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "af_check.h"
+#include "pipeline_impl.h"
+
+int af__ctx_load(const char *pipeline_path, af_ctx *ctx, af_error *err)
+{
+    int rc = AF_OK;
+    memset(ctx, 0, sizeof *ctx);
+    AF_CHECK(af_config_load(pipeline_path, &ctx->cfg, err));
+    af_config *cfg = ctx->cfg;
+    AF_CHECK(af_calendar_create(cfg->start, cfg->end, cfg->calendar, &ctx->cal, err));
+    af_sample_opts so;
+    memset(&so, 0, sizeof so);
+    so.county_layer = cfg->has_counties ? cfg->county_layer : NULL;
+    so.county_layer_name = cfg->county_layer_name[0] ? cfg->county_layer_name : NULL;
+    so.id_field = cfg->id_field;
+    so.select_csv = cfg->county_select[0] ? cfg->county_select : NULL;
+    so.scenarios = (const char *const *)cfg->scenarios;
+    so.nscenarios = cfg->nscenarios;
+    so.site_csv = cfg->has_sites ? cfg->site_list : NULL;
+    AF_CHECK(af_sampleset_load(&so, &ctx->set, err));
+    if (af_sampleset_count(ctx->set) == 0) AF_FAIL(AF_EINVAL, "%s: the pipeline selects no samples", cfg->path);
+    AF_CHECK(af__ctx_describe(ctx, err));
+cleanup:
+    return rc;
+}
+
+static void describe(af_var_desc *d, const af_feature_cfg *f)
+{
+    memset(d, 0, sizeof *d);
+    snprintf(d->name, sizeof d->name, "%s", f->name);
+    snprintf(d->units, sizeof d->units, "%s", f->units);
+    snprintf(d->long_name, sizeof d->long_name, "%s", f->long_name[0] ? f->long_name : f->name);
+    snprintf(d->source, sizeof d->source, "%s", f->source);
+    const char *su = af_config_get(f->section, "source_units");
+    snprintf(d->source_units, sizeof d->source_units, "%s", su ? su : f->units);
+    snprintf(d->sign, sizeof d->sign, "%s", f->sign);
+}
+
+int af__ctx_describe(af_ctx *ctx, af_error *err)
+{
+    int rc = AF_OK;
+    const af_config *cfg = ctx->cfg;
+    size_t n = cfg->nfeatures;
+    ctx->inputs = calloc(n ? n : 1, sizeof *ctx->inputs);
+    ctx->targets = calloc(n ? n : 1, sizeof *ctx->targets);
+    ctx->groups = calloc(n ? n : 1, sizeof *ctx->groups);
+    AF_CHECK_ALLOC(ctx->inputs);
+    AF_CHECK_ALLOC(ctx->targets);
+    AF_CHECK_ALLOC(ctx->groups);
+    for (size_t i = 0; i < n; i++) {
+        const af_feature_cfg *f = &cfg->features[i];
+        int slot;
+        if (f->role == AF_ROLE_INPUT) { slot = (int)ctx->ninputs; describe(&ctx->inputs[ctx->ninputs++], f); }
+        else { slot = (int)ctx->ntargets; describe(&ctx->targets[ctx->ntargets++], f); }
+        const char *path = af_config_get(f->section, "path");
+        af_group *g = NULL;
+        for (size_t j = 0; j < ctx->ngroups && !g; j++) {
+            const char *gp = af_config_get(ctx->groups[j].feats[0]->section, "path");
+            if (!strcmp(ctx->groups[j].feats[0]->source, f->source) && gp && path && !strcmp(gp, path))
+                g = &ctx->groups[j];
+        }
+        if (!g) {
+            g = &ctx->groups[ctx->ngroups++];
+            g->kind = af_source_kind_find(f->source);
+            g->feats = calloc(n, sizeof *g->feats);
+            g->slot = calloc(n, sizeof *g->slot);
+            AF_CHECK_ALLOC(g->feats);
+            AF_CHECK_ALLOC(g->slot);
+        }
+        g->feats[g->nfeat] = f;
+        g->slot[g->nfeat] = slot;
+        g->nfeat++;
+    }
+cleanup:
+    return rc;
+}
+
+int af__ctx_open_sources(af_ctx *ctx, af_range range, af_error *err)
+{
+    int rc = AF_OK;
+    ctx->sctx.cfg = ctx->cfg;
+    ctx->sctx.cal = ctx->cal;
+    ctx->sctx.set = ctx->set;
+    ctx->sctx.range = range;
+    for (size_t j = 0; j < ctx->ngroups; j++) {
+        af_group *g = &ctx->groups[j];
+        AF_CHECK(g->kind->open(&ctx->sctx, g->feats, g->nfeat, &g->state, err));
+    }
+cleanup:
+    return rc;
+}
+
+void af__ctx_dispose(af_ctx *ctx)
+{
+    if (!ctx) return;
+    for (size_t j = 0; j < ctx->ngroups; j++) {
+        af_group *g = &ctx->groups[j];
+        if (g->state && g->kind) g->kind->close(g->state);
+        free(g->feats);
+        free(g->slot);
+    }
+    free(ctx->groups);
+    free(ctx->inputs);
+    free(ctx->targets);
+    af_sampleset_destroy(&ctx->set);
+    af_calendar_destroy(&ctx->cal);
+    af_config_destroy(&ctx->cfg);
+    memset(ctx, 0, sizeof *ctx);
+}

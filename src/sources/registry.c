@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * registry.c: the fixed, ordered list of source kinds (agroflux/source.h).
+ * A new raw format is one af_source_kind in its own file plus one line here.
+ */
+#include <string.h>
+
+#include "agroflux/source.h"
+
+extern const af_source_kind af__source_table;
+
+static const af_source_kind *const kinds[] = {
+    &af__source_table,
+    NULL
+};
+
+const af_source_kind *const *af_source_kinds(void) { return kinds; }
+
+const af_source_kind *af_source_kind_find(const char *name)
+{
+    for (const af_source_kind *const *k = kinds; *k; k++)
+        if (name && !strcmp((*k)->name, name)) return *k;
+    return NULL;
+}

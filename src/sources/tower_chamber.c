@@ -1,0 +1,264 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * tower_chamber.c: N2O chamber CSVs of agroflux/tower.h (af_chamber_*): columns by
+ * name, four declared flux units converted to g N m-2 h-1 at read time, hourly
+ * binning and the KGML-ag daily rule (>= min_hours valid hours; mean x 24 ->
+ * g N m-2 d-1, positive = emission). The sign flip is a separate function.
+ * Not collective.
+ */
+#include <ctype.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "af_check.h"
+#include "tower_impl.h"
+
+struct af_chamber_data {
+    char path[512];
+    int min_hours;
+    int nchambers, idcap;
+    char **ids;
+    size_t nrec, cap;
+    int *chamber;          /**< [nrec] chamber index */
+    long long *minute;     /**< [nrec] epoch minutes */
+    double *flux;          /**< [nrec] g N m-2 h-1, NaN if missing */
+};
+
+int af_chamber_unit_parse(const char *text, af_chamber_unit *out, af_error *err)
+{
+    int rc = AF_OK;
+    AF_CHECK_ARG(text != NULL && out != NULL);
+    if (!strcmp(text, "g N m-2 h-1")) *out = AF_CHAMBER_G_N_M2_H;
+    else if (!strcmp(text, "nmol m-2 s-1") || !strcmp(text, "nmol N2O m-2 s-1")) *out = AF_CHAMBER_NMOL_N2O_M2_S;
+    else if (!strcmp(text, "ug N m-2 h-1")) *out = AF_CHAMBER_UG_N_M2_H;
+    else if (!strcmp(text, "g N ha-1 d-1")) *out = AF_CHAMBER_G_N_HA_D;
+    else
+        AF_FAIL(AF_EUNITS, "unknown chamber flux unit '%s' (expected 'g N m-2 h-1', 'nmol m-2 s-1', "
+                "'ug N m-2 h-1' or 'g N ha-1 d-1')", text);
+cleanup:
+    return rc;
+}
+
+double af_chamber_to_g_n_m2_h(double v, af_chamber_unit unit)
+{
+    switch (unit) {
+    case AF_CHAMBER_G_N_M2_H: return v;
+    case AF_CHAMBER_NMOL_N2O_M2_S: return v * 1e-9 * AF_CHAMBER_G_N_PER_MOL_N2O * 3600.0;
+    case AF_CHAMBER_UG_N_M2_H: return v * 1e-6;
+    case AF_CHAMBER_G_N_HA_D: return v / 10000.0 / 24.0;
+    }
+    return NAN;
+}
+
+/* "YYYY-MM-DD HH:MM[:SS]" (space or 'T') or "YYYYMMDDHHMM" -> epoch minutes. */
+static int parse_time(const char *s, long long *minutes)
+{
+    int y, mo, d, h, mi, sec = 0, n = 0;
+    size_t len = strlen(s);
+    if (len == 12) {
+        for (size_t i = 0; i < 12; i++)
+            if (!isdigit((unsigned char)s[i])) return 0;
+        if (sscanf(s, "%4d%2d%2d%2d%2d", &y, &mo, &d, &h, &mi) != 5) return 0;
+    } else {
+        if (len != 16 && len != 19) return 0;
+        if (s[4] != '-' || s[7] != '-' || (s[10] != ' ' && s[10] != 'T') || s[13] != ':') return 0;
+        if (len == 19 && s[16] != ':') return 0;
+        for (size_t i = 0; i < len; i++)
+            if (i != 4 && i != 7 && i != 10 && i != 13 && i != 16 && !isdigit((unsigned char)s[i])) return 0;
+        if (sscanf(s, "%4d-%2d-%2d%*c%2d:%2d%n", &y, &mo, &d, &h, &mi, &n) != 5) return 0;
+        if (len == 19 && sscanf(s + 17, "%2d", &sec) != 1) return 0;
+    }
+    af_date dt = { y, mo, d };
+    if (!af_date_valid(dt) || h > 23 || mi > 59 || sec > 59) return 0;
+    *minutes = (long long)af_date_to_epoch(dt) * 1440 + h * 60 + mi;
+    return 1;
+}
+
+static int is_missing_text(const char *s)
+{
+    return *s == '\0' || !strcasecmp(s, "NA") || !strcasecmp(s, "NaN");
+}
+
+/* Index of chamber id, adding it if new. */
+static int chamber_index(af_chamber_data *cd, const char *id, int *out, af_error *err)
+{
+    int rc = AF_OK;
+    for (int i = 0; i < cd->nchambers; i++)
+        if (!strcmp(cd->ids[i], id)) { *out = i; goto cleanup; }
+    if (cd->nchambers == cd->idcap) {
+        int ncap = cd->idcap ? cd->idcap * 2 : 8;
+        char **nids = realloc(cd->ids, (size_t)ncap * sizeof *nids);
+        AF_CHECK_ALLOC(nids);
+        cd->ids = nids;
+        cd->idcap = ncap;
+    }
+    cd->ids[cd->nchambers] = af_strdup(id);
+    AF_CHECK_ALLOC(cd->ids[cd->nchambers]);
+    *out = cd->nchambers++;
+cleanup:
+    return rc;
+}
+
+static int grow(af_chamber_data *cd, af_error *err)
+{
+    int rc = AF_OK;
+    size_t ncap = cd->cap ? cd->cap * 2 : 1024;
+    int *nc = realloc(cd->chamber, ncap * sizeof *nc);
+    AF_CHECK_ALLOC(nc);
+    cd->chamber = nc;
+    long long *nm = realloc(cd->minute, ncap * sizeof *nm);
+    AF_CHECK_ALLOC(nm);
+    cd->minute = nm;
+    double *nf = realloc(cd->flux, ncap * sizeof *nf);
+    AF_CHECK_ALLOC(nf);
+    cd->flux = nf;
+    cd->cap = ncap;
+cleanup:
+    return rc;
+}
+
+static int require_column(const af_csv *csv, const char *name, int *col, af_error *err)
+{
+    int rc = AF_OK;
+    *col = af_csv_column(csv, name);
+    if (*col < 0) AF_FAIL(AF_ENOTFOUND, "%s:%ld: no column '%s' in the header", csv->path, csv->line, name);
+cleanup:
+    return rc;
+}
+
+int af_chamber_read(const char *path, const af_chamber_opts *opts, af_chamber_data **out, af_error *err)
+{
+    int rc = AF_OK;
+    af_csv csv;
+    af_chamber_data *cd = NULL;
+    int cid = -1, ct = -1, cf = -1;
+    memset(&csv, 0, sizeof csv);
+    AF_CHECK_ARG(path != NULL && opts != NULL && out != NULL);
+    AF_CHECK_ARG(opts->version == 1);
+    AF_CHECK_ARG(opts->id_column && opts->time_column && opts->flux_column);
+    AF_CHECK_ARG(opts->unit >= AF_CHAMBER_G_N_M2_H && opts->unit <= AF_CHAMBER_G_N_HA_D);
+    if (opts->min_hours < 1 || opts->min_hours > 24)
+        AF_FAIL(AF_EINVAL, "chamber min_hours %d outside 1..24", opts->min_hours);
+    *out = NULL;
+    cd = calloc(1, sizeof *cd);
+    AF_CHECK_ALLOC(cd);
+    snprintf(cd->path, sizeof cd->path, "%s", path);
+    cd->min_hours = opts->min_hours;
+    AF_CHECK(af_csv_open(path, &csv, err));
+    csv.skip_comments = 1;
+    AF_CHECK(af_csv_read_header(&csv, err));
+    AF_CHECK(require_column(&csv, opts->id_column, &cid, err));
+    AF_CHECK(require_column(&csv, opts->time_column, &ct, err));
+    AF_CHECK(require_column(&csv, opts->flux_column, &cf, err));
+    for (;;) {
+        int got = af_csv_next(&csv, err);
+        if (got < 0) { rc = got; af_error_push(err, __FILE__, __LINE__, __func__); goto cleanup; }
+        if (got == 0) break;
+        if (csv.nfields != csv.nheader)
+            AF_FAIL(AF_EFORMAT, "%s:%ld: %d fields, header has %d", csv.path, csv.line, csv.nfields, csv.nheader);
+        const char *id = csv.fields[cid], *ts = csv.fields[ct], *fs = csv.fields[cf];
+        if (*id == '\0') AF_FAIL(AF_EFORMAT, "%s:%ld: column '%s': empty chamber id", csv.path, csv.line,
+                                 opts->id_column);
+        long long t = 0;
+        if (!parse_time(ts, &t))
+            AF_FAIL(AF_EFORMAT, "%s:%ld: column '%s': bad timestamp '%s'", csv.path, csv.line, opts->time_column, ts);
+        double v = NAN;
+        if (!is_missing_text(fs)) {
+            if (!af_parse_double(fs, &v) || isinf(v))
+                AF_FAIL(AF_EFORMAT, "%s:%ld: column '%s': bad number '%s'", csv.path, csv.line, opts->flux_column, fs);
+            v = v == AF_TOWER_MISSING ? NAN : af_chamber_to_g_n_m2_h(v, opts->unit);
+        }
+        if (cd->nrec == cd->cap) AF_CHECK(grow(cd, err));
+        int k = 0;
+        AF_CHECK(chamber_index(cd, id, &k, err));
+        cd->chamber[cd->nrec] = k;
+        cd->minute[cd->nrec] = t;
+        cd->flux[cd->nrec] = v;
+        cd->nrec++;
+    }
+    *out = cd;
+    cd = NULL;
+cleanup:
+    af_csv_close(&csv);
+    af_chamber_data_destroy(&cd);
+    return rc;
+}
+
+void af_chamber_data_destroy(af_chamber_data **cd)
+{
+    if (!cd || !*cd) return;
+    for (int i = 0; i < (*cd)->nchambers; i++) free((*cd)->ids[i]);
+    free((*cd)->ids);
+    free((*cd)->chamber);
+    free((*cd)->minute);
+    free((*cd)->flux);
+    free(*cd);
+    *cd = NULL;
+}
+
+int af_chamber_count(const af_chamber_data *cd) { return cd ? cd->nchambers : 0; }
+
+const char *af_chamber_id_ref(const af_chamber_data *cd, int i)
+{
+    return (cd && i >= 0 && i < cd->nchambers) ? cd->ids[i] : NULL;
+}
+
+int af_chamber_find(const af_chamber_data *cd, const char *id, int *index, af_error *err)
+{
+    int rc = AF_OK;
+    AF_CHECK_ARG(cd != NULL && id != NULL && index != NULL);
+    for (int i = 0; i < cd->nchambers; i++)
+        if (!strcmp(cd->ids[i], id)) { *index = i; goto cleanup; }
+    *index = -1;
+    AF_FAIL(AF_ENOTFOUND, "%s: no chamber '%s'", cd->path, id);
+cleanup:
+    return rc;
+}
+
+int af_chamber_daily(const af_chamber_data *cd, int index, long epoch0, int ndays, float *value, int *nhours,
+                     af_error *err)
+{
+    int rc = AF_OK;
+    double *hsum = NULL;
+    int *hcnt = NULL;
+    AF_CHECK_ARG(cd != NULL && value != NULL && ndays >= 0);
+    if (index < 0 || index >= cd->nchambers)
+        AF_FAIL(AF_EINVAL, "chamber index %d outside 0..%d of '%s'", index, cd->nchambers - 1, cd->path);
+    if (ndays == 0) goto cleanup;
+    size_t nh = (size_t)ndays * 24;
+    hsum = calloc(nh, sizeof *hsum);
+    hcnt = calloc(nh, sizeof *hcnt);
+    AF_CHECK_ALLOC(hsum);
+    AF_CHECK_ALLOC(hcnt);
+    for (size_t r = 0; r < cd->nrec; r++) {
+        if (cd->chamber[r] != index || isnan(cd->flux[r])) continue;
+        long long h = af__tower_floordiv(cd->minute[r], 60) - (long long)epoch0 * 24;
+        if (h < 0 || h >= (long long)nh) continue;
+        hsum[h] += cd->flux[r];
+        hcnt[h]++;
+    }
+    for (int d = 0; d < ndays; d++) {
+        int valid = 0;
+        double s = 0.0;
+        for (int h = 0; h < 24; h++) {
+            size_t o = (size_t)d * 24 + (size_t)h;
+            if (hcnt[o] == 0) continue;
+            s += hsum[o] / hcnt[o];
+            valid++;
+        }
+        value[d] = valid >= cd->min_hours ? (float)(s / valid * 24.0) : NAN;
+        if (nhours) nhours[d] = valid;
+    }
+cleanup:
+    free(hcnt);
+    free(hsum);
+    return rc;
+}
+
+void af_chamber_flip_sign(float *v, size_t n)
+{
+    for (size_t i = 0; v && i < n; i++)
+        if (!isnan(v[i])) v[i] = -v[i];
+}
