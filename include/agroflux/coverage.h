@@ -234,9 +234,9 @@ typedef enum af_grid_interp { AF_GRID_NEAREST = 0, AF_GRID_BILINEAR = 1 } af_gri
 /**
  * Not collective. Value of the raster at (x, y) (grid CRS). values is one day,
  * float[win->nrows][win->ncols]; nodata NULL means only NaN is missing.
- *   NEAREST   the cell containing the point (points on an edge go to the higher column and
- *             the lower storage row... i.e. floor of grid coordinates); NaN if missing,
- *             outside the grid or outside the window.
+ *   NEAREST   the cell containing the point; a point on a cell edge goes to the cell east
+ *             of a vertical edge and south of a horizontal edge (points on the grid's outer
+ *             edge to the adjacent cell inside); NaN if missing or outside grid or window.
  *   BILINEAR  between the four nearest cell centres; neighbours that are missing, outside
  *             the grid or outside the window are dropped and the weights of the others
  *             renormalised; NaN if all are dropped or the point is outside the grid.

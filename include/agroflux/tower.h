@@ -140,9 +140,10 @@ typedef struct af_tower_var_spec {
  * be NULL. A day holds the records whose TIMESTAMP_START falls on that date.
  *   HH/HR: expected records E = 48 or 24. coverage = present / E; qc = records with
  *   0 <= QC < 2 / E (missing QC counts as not good); value per the gap rule, NaN when
- *   missing. Days outside the file: value NaN, coverage 0, qc NaN (0 with a QC column).
+ *   missing. Days outside the file: value NaN, coverage 0, qc 0 with a QC column (else NaN).
  *   DD: the record is the day: value as in the file (already g C m-2 d-1, daily mean or
- *   sum; no factor applied), coverage 1 or 0, qc = the DD _QC value (already a share).
+ *   sum; no factor applied), coverage 1 or 0, qc = the DD _QC value (already a share;
+ *   NaN when the day has no record).
  *   WW/MM/YY: AF_EINVAL.
  * Errors: AF_ENOTFOUND (column), AF_EFORMAT (cell), AF_EINVAL (bad spec or
  * resolution), AF_ENOMEM.

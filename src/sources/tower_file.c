@@ -59,6 +59,22 @@ static const char *res_name(int res)
     return res >= 0 && res < 6 ? names[res] : "?";
 }
 
+/* AF_EFORMAT for old-Mac CR-only line endings (the CSV reader splits on LF only, so
+ * such a file would read as one huge line; the FR-Pue YY fixture is one). */
+static int check_line_endings(const af_csv *csv, af_error *err)
+{
+    int rc = AF_OK;
+    int c;
+    while ((c = fgetc(csv->fp)) != EOF && c != '\r' && c != '\n') {}
+    int cr_only = c == '\r' && (c = fgetc(csv->fp)) != '\n' && c != EOF;
+    rewind(csv->fp);
+    if (cr_only)
+        AF_FAIL(AF_EFORMAT, "%s: CR-only line endings are not supported (convert with tr '\\r' '\\n')",
+                csv->path);
+cleanup:
+    return rc;
+}
+
 /* Read the header and locate the timestamp columns. */
 static int read_header(af_tower_file *tf, af_error *err)
 {
@@ -178,6 +194,7 @@ int af_tower_file_open(const char *path, af_tower_kind kind, af_tower_file **out
     tf->te_col = -1;
     AF_CHECK(af_csv_open(path, &tf->csv, err));
     tf->csv.skip_comments = kind == AF_TOWER_BASE;
+    AF_CHECK(check_line_endings(&tf->csv, err));
     AF_CHECK(read_header(tf, err));
     tf->data_offset = af_csv_tell(&tf->csv);
     tf->data_line = tf->csv.line;

@@ -83,7 +83,14 @@ int af_csv_next(af_csv *csv, af_error *err)
     for (;;) {
         size_t len = 0;
         int c;
+        /* A record ends at LF, CRLF or a lone CR (old Mac files, e.g. some FLUXNET YY files). */
         while ((c = fgetc(csv->fp)) != EOF && c != '\n') {
+            if (c == '\r') {
+                int nx = fgetc(csv->fp);
+                if (nx != '\n' && nx != EOF) ungetc(nx, csv->fp);
+                c = '\n';
+                break;
+            }
             if (len + 2 > csv->cap) {
                 size_t ncap = csv->cap ? csv->cap * 2 : 256;
                 char *nb = realloc(csv->buf, ncap);

@@ -59,7 +59,7 @@ static inline int fx_init(fixture *f, size_t nsamples, size_t shard_samples, int
         } else {
             snprintf(s->fips, sizeof s->fips, "19%03zu", i / 2 + 1);
             snprintf(s->scenario, sizeof s->scenario, "N%zu", i % 2);
-            snprintf(s->id, sizeof s->id, "%s:%s", s->fips, s->scenario);
+            snprintf(s->id, sizeof s->id, "19%03zu:N%zu", i / 2 + 1, i % 2);
             s->kind = AF_SAMPLE_COUNTY;
             s->scenario_index = (int)(i % 2);
         }

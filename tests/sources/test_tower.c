@@ -327,6 +327,8 @@ static void test_tower_errors__format(void)
     /* FULLSET files have no '#' lines */
     AF_TEST_FAILS_WITH(AF_EFORMAT, "hash.csv:1:",
                        af_tower_file_open(write_file("hash.csv", "# x\nTIMESTAMP,TA_F\n20110101,1\n"), AF_TOWER_FULLSET, &tf, err));
+    AF_TEST_FAILS_WITH(AF_EFORMAT, "CR-only", af_tower_file_open(write_file("cr.csv",
+                       "TIMESTAMP,TA_F\r20110101,1\r20110102,2\r"), AF_TOWER_FULLSET, &tf, err));
     AF_TEST_FAILS_WITH(AF_EFORMAT, "no data", af_tower_file_open(write_file("empty.csv", hdr), AF_TOWER_BASE, &tf, err));
     AF_TEST_FAILS_WITH(AF_ENOTFOUND, "nope.csv", af_tower_file_open("/nonexistent/nope.csv", AF_TOWER_BASE, &tf, err));
     AF_TEST_FAILS_WITH(AF_EINVAL, "", af_tower_file_open(pathbuf, (af_tower_kind)7, &tf, err));

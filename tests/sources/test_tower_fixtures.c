@@ -163,6 +163,10 @@ static void test_tower_fixture__fr_pue_mm_header(void)
     free(data);
     AF_TEST_FAILS_WITH(AF_ENOTFOUND, "'NEE_VUT_XYZ'", af_tower_column(tf, "NEE_VUT_XYZ", &cols[0], err));
     af_tower_file_destroy(&tf);
+    /* the YY fixture has CR-only line endings: refused with a clear message */
+    snprintf(path, sizeof path, "%s/FLX_FR-Pue_FLUXNET2015_FULLSET_YY_2007-2014_2-3.csv", fixdir);
+    AF_TEST_FAILS_WITH(AF_EFORMAT, "CR-only line endings", af_tower_file_open(path, AF_TOWER_FULLSET, &tf, err));
+    AF_EXPECT(tf == NULL);
 }
 
 int main(void)

@@ -1,0 +1,381 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test_output.c: unit tests of agroflux/output.h and agroflux/index.h on one
+ * rank: shard round trip, zero inputs, index write/read round trip, and every
+ * error path of af_index_read and af_index_verify (missing shard, flipped byte,
+ * truncated file, wrong dims, wrong sample id, shard coverage, bad JSON,
+ * missing field, wrong schema_version, absent index).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <jansson.h>
+#include <mpi.h>
+
+#include "af_test.h"
+#include "af_util.h"
+#include "agroflux/index.h"
+#include "output_fixture.h"
+
+static char g_root[256];
+static int g_dirs = 0;
+
+static void new_dir(char *out, size_t n)
+{
+    snprintf(out, n, "%s/d%d", g_root, g_dirs++);
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "mkdir -p '%s'", out);
+    if (system(cmd) != 0) fprintf(stderr, "mkdir failed\n");
+}
+
+/* Write the fixture (7 samples, S=3 unless given) into dir in two day blocks; fill idx. */
+static int make_output(const char *dir, fixture *f, size_t nin, af_index *idx, af_error *err)
+{
+    af_shardset *ss = NULL;
+    af_shard_info *infos = NULL;
+    size_t ninfos = 0;
+    int rc = AF_OK;
+    f->layout.ninputs = nin;
+    if ((rc = af_shardset_create(MPI_COMM_WORLD, dir, &f->layout, &ss, err)) != AF_OK) goto done;
+    if ((rc = fx_write(ss, f, 0, 4, 0, 4, err)) != AF_OK) goto done;
+    if ((rc = fx_write(ss, f, 4, f->layout.nsamples - 4, 0, 4, err)) != AF_OK) goto done;
+    if ((rc = fx_write(ss, f, 0, f->layout.nsamples, 4, 3, err)) != AF_OK) goto done;
+    if ((rc = af_shardset_finish(ss, &infos, &ninfos, err)) != AF_OK) goto done;
+    memset(idx, 0, sizeof *idx);
+    idx->schema_version = AF_INDEX_SCHEMA_VERSION;
+    snprintf(idx->pipeline_name, sizeof idx->pipeline_name, "fixture");
+    snprintf(idx->config_sha256, sizeof idx->config_sha256, "%s", f->layout.config_sha256);
+    snprintf(idx->calendar, sizeof idx->calendar, "noleap");
+    idx->start = af_calendar_start(f->cal);
+    idx->end = af_calendar_end(f->cal);
+    idx->ndays = af_calendar_ndays(f->cal);
+    snprintf(idx->format, sizeof idx->format, "cdf2");
+    idx->shard_samples = f->layout.shard_samples;
+    idx->inputs = malloc(sizeof f->inputs);
+    memcpy(idx->inputs, f->inputs, sizeof f->inputs);
+    idx->ninputs = nin;
+    idx->targets = malloc(sizeof f->targets);
+    memcpy(idx->targets, f->targets, sizeof f->targets);
+    idx->ntargets = FX_NTG;
+    idx->shards = infos;
+    idx->nshards = ninfos;
+    infos = NULL;
+    idx->samples = malloc(f->layout.nsamples * sizeof *idx->samples);
+    memcpy(idx->samples, f->samples, f->layout.nsamples * sizeof *idx->samples);
+    idx->nsamples = f->layout.nsamples;
+    snprintf(idx->software, sizeof idx->software, "agroflux test");
+    snprintf(idx->created, sizeof idx->created, "2024-01-02T03:04:05Z");
+    idx->ranks = 1;
+    idx->peak_rss_bytes = 123456789;
+    idx->prov_inputs = calloc(1, sizeof *idx->prov_inputs);
+    snprintf(idx->prov_inputs[0].path, sizeof idx->prov_inputs[0].path, "in/a.csv");
+    idx->prov_inputs[0].bytes = 42;
+    memset(idx->prov_inputs[0].sha256, 'a', 64);
+    idx->nprov_inputs = 1;
+    idx->timings = calloc(2, sizeof *idx->timings);
+    snprintf(idx->timings[0].stage, sizeof idx->timings[0].stage, "read");
+    idx->timings[0].min = 0.5;
+    idx->timings[0].mean = 0.75;
+    idx->timings[0].max = 1.25;
+    snprintf(idx->timings[1].stage, sizeof idx->timings[1].stage, "write");
+    idx->ntimings = 2;
+    idx->extra_json = strdup("{\"splits\": {\"train\": [0, 1], \"test\": [2]}, \"scale\": 0.5}");
+    rc = af_index_write(dir, idx, err);
+done:
+    free(infos);
+    af_shardset_destroy(&ss);
+    return rc;
+}
+
+static void test_output_shard__roundtrip(void)
+{
+    char dir[300], path[400];
+    fixture f;
+    af_index idx;
+    AF_EXPECT(fx_init(&f, 7, 3, 0) == 0);
+    new_dir(dir, sizeof dir);
+    AF_TEST_PASS(make_output(dir, &f, FX_NIN, &idx, err));
+    AF_EXPECT(idx.nshards == 3);
+    AF_EXPECT(idx.nshards == 3 && idx.shards[2].sample_start == 6 && idx.shards[2].sample_count == 1);
+    AF_EXPECT(strcmp(idx.shards[1].path, "shard-00001.nc") == 0);
+    int bad = 0;
+    for (size_t s = 0; s < 7; s++) {
+        snprintf(path, sizeof path, "%s/shard-%05zu.nc", dir, s / 3);
+        fx_check_row(path, s % 3, s, &f, &bad);
+    }
+    AF_EXPECT(bad == 0);
+    snprintf(path, sizeof path, "%s/shard-00000.nc.partial", dir);
+    AF_EXPECT(access(path, F_OK) != 0);
+    snprintf(path, sizeof path, "%s/shard-00002.nc", dir);
+    AF_TEST_FAILS_WITH(AF_EINVAL, "row 1 outside", af_shard_read_row(path, 1, NULL, NULL, NULL, NULL, err));
+    AF_TEST_FAILS_WITH(AF_ENC, "nope.nc", af_shard_read_row("/nonexistent/nope.nc", 0, NULL, NULL, NULL, NULL, err));
+    AF_EXPECT(af_output_nshards(7, 3) == 3 && af_output_nshards(6, 3) == 2 && af_output_nshards(0, 3) == 0);
+    long long est = af_output_estimate_bytes(&f.layout), actual = 0;
+    for (size_t k = 0; k < idx.nshards; k++) actual += idx.shards[k].bytes;
+    AF_EXPECT(est > actual / 2 && est < actual * 2);
+    af_index_dispose(&idx);
+    fx_free(&f);
+}
+
+static void test_output_shard__zero_inputs(void)
+{
+    char dir[300], path[400];
+    fixture f;
+    af_index idx;
+    AF_EXPECT(fx_init(&f, 7, 3, 0) == 0);
+    new_dir(dir, sizeof dir);
+    AF_TEST_PASS(make_output(dir, &f, 0, &idx, err));
+    int bad = 0;
+    snprintf(path, sizeof path, "%s/shard-00001.nc", dir);
+    fx_check_row(path, 2, 5, &f, &bad);
+    AF_EXPECT(bad == 0);
+    size_t n = 0;
+    AF_TEST_PASS(af_index_verify(dir, &idx, &n, err));
+    AF_EXPECT(n == 3);
+    af_index_dispose(&idx);
+    fx_free(&f);
+}
+
+static void test_output_shard__errors(void)
+{
+    char dir[300], path[400];
+    fixture f;
+    af_shardset *ss = NULL;
+    AF_EXPECT(fx_init(&f, 5, 2, 0) == 0);
+    new_dir(dir, sizeof dir);
+    f.layout.shard_samples = 0;
+    AF_TEST_FAILS_WITH(AF_EINVAL, "shard_samples", af_shardset_create(MPI_COMM_WORLD, dir, &f.layout, &ss, err));
+    f.layout.shard_samples = 2;
+    AF_TEST_FAILS_WITH(AF_ENC, "/nonexistent/dir", af_shardset_create(MPI_COMM_WORLD, "/nonexistent/dir", &f.layout, &ss, err));
+    AF_EXPECT(ss == NULL);
+    AF_TEST_PASS(af_shardset_create(MPI_COMM_WORLD, dir, &f.layout, &ss, err));
+    float dummy[64] = { 0 };
+    unsigned char v[64] = { 0 };
+    AF_TEST_FAILS_WITH(AF_EINVAL, "t0", af_shardset_write_block(ss, 0, 1, 5, 3, dummy, dummy, v, dummy, err));
+    AF_TEST_FAILS_WITH(AF_EINVAL, "nsamples", af_shardset_write_block(ss, 4, 2, 0, 1, dummy, dummy, v, dummy, err));
+    snprintf(path, sizeof path, "%s/shard-00002.nc.partial", dir);
+    AF_EXPECT(access(path, F_OK) == 0);
+    af_shardset_destroy(&ss); /* unfinished: removes the temporary files */
+    AF_EXPECT(ss == NULL);
+    AF_EXPECT(access(path, F_OK) != 0);
+    af_shardset_destroy(&ss);
+    af_shardset_destroy(NULL);
+    fx_free(&f);
+}
+
+static void test_output_index__roundtrip(void)
+{
+    char dir[300];
+    fixture f;
+    af_index idx, back;
+    AF_EXPECT(fx_init(&f, 7, 3, 0) == 0);
+    new_dir(dir, sizeof dir);
+    AF_TEST_PASS(make_output(dir, &f, FX_NIN, &idx, err));
+    AF_TEST_PASS(af_index_read(dir, &back, err));
+    AF_EXPECT(back.schema_version == 1);
+    AF_EXPECT(strcmp(back.pipeline_name, "fixture") == 0);
+    AF_EXPECT(strcmp(back.calendar, "noleap") == 0 && back.ndays == 7);
+    AF_EXPECT(back.start.year == 2020 && back.start.month == 12 && back.start.day == 28);
+    AF_EXPECT(back.end.year == 2021 && back.end.month == 1 && back.end.day == 4);
+    AF_EXPECT(strcmp(back.format, "cdf2") == 0 && back.shard_samples == 3);
+    AF_EXPECT(back.ninputs == 2 && back.ntargets == 3);
+    AF_EXPECT(back.ntargets == 3 && strcmp(back.targets[1].sign, "positive upward") == 0);
+    AF_EXPECT(back.ntargets == 3 && strcmp(back.targets[2].units, "g m-2") == 0);
+    AF_EXPECT(back.nshards == 3 && back.nsamples == 7);
+    for (size_t k = 0; k < back.nshards && k < 3; k++) {
+        AF_EXPECT(strcmp(back.shards[k].path, idx.shards[k].path) == 0);
+        AF_EXPECT(strcmp(back.shards[k].sha256, idx.shards[k].sha256) == 0);
+        AF_EXPECT(back.shards[k].bytes == idx.shards[k].bytes);
+        AF_EXPECT(back.shards[k].sample_start == idx.shards[k].sample_start);
+    }
+    for (size_t i = 0; i < back.nsamples && i < 7; i++) {
+        AF_EXPECT(strcmp(back.samples[i].id, f.samples[i].id) == 0);
+        AF_EXPECT(back.samples[i].kind == f.samples[i].kind);
+        AF_EXPECT(strcmp(back.samples[i].fips, f.samples[i].fips) == 0);
+        AF_EXPECT(strcmp(back.samples[i].scenario, f.samples[i].scenario) == 0);
+        AF_EXPECT_NEAR(back.samples[i].lat, f.samples[i].lat, 1e-8);
+        AF_EXPECT_NEAR(back.samples[i].lon, f.samples[i].lon, 1e-8);
+    }
+    AF_EXPECT(strcmp(back.created, "2024-01-02T03:04:05Z") == 0 && back.ranks == 1);
+    AF_EXPECT(back.peak_rss_bytes == 123456789);
+    AF_EXPECT(back.nprov_inputs == 1 && back.prov_inputs[0].bytes == 42);
+    AF_EXPECT(back.ntimings == 2 && back.timings[0].mean == 0.75 && strcmp(back.timings[1].stage, "write") == 0);
+    AF_EXPECT(back.extra_json && strstr(back.extra_json, "\"splits\"") && strstr(back.extra_json, "0.5"));
+    AF_EXPECT(af_index_find_sample(&back, "US-X6") == 6);
+    AF_EXPECT(af_index_find_sample(&back, "19001:N1") == 1);
+    AF_EXPECT(af_index_find_sample(&back, "nope") == -1);
+    size_t n = 0;
+    AF_TEST_PASS(af_index_verify(dir, &back, &n, err));
+    AF_EXPECT(n == 3);
+    /* re-writing what was read gives the same bytes */
+    char dir2[300], p1[400], p2[400];
+    new_dir(dir2, sizeof dir2);
+    AF_TEST_PASS(af_index_write(dir2, &back, err));
+    snprintf(p1, sizeof p1, "%s/index.json", dir);
+    snprintf(p2, sizeof p2, "%s/index.json", dir2);
+    char h1[65] = "", h2[65] = "";
+    AF_TEST_PASS(af_file_sha256(p1, h1, err));
+    AF_TEST_PASS(af_file_sha256(p2, h2, err));
+    AF_EXPECT(strcmp(h1, h2) == 0);
+    af_index_dispose(&back);
+    af_index_dispose(&idx);
+    af_index_dispose(&idx);
+    fx_free(&f);
+}
+
+/* Mutate a shard file of dir with a shell command, run verify, then restore it. */
+static void verify_after(const char *dir, const af_index *idx, const char *cmd_fmt, const char *needle)
+{
+    char cmd[1200], path[400];
+    snprintf(path, sizeof path, "%s/shard-00001.nc", dir);
+    snprintf(cmd, sizeof cmd, "cp '%s' '%s.bak' && ", path, path);
+    size_t len = strlen(cmd);
+    snprintf(cmd + len, sizeof cmd - len, cmd_fmt, path);
+    AF_EXPECT(system(cmd) == 0);
+    AF_TEST_FAILS_WITH(AF_EVERIFY, needle, af_index_verify(dir, idx, NULL, err));
+    snprintf(cmd, sizeof cmd, "mv -f '%s.bak' '%s'", path, path);
+    AF_EXPECT(system(cmd) == 0);
+}
+
+static void test_output_verify__errors(void)
+{
+    char dir[300];
+    fixture f;
+    af_index idx;
+    AF_EXPECT(fx_init(&f, 7, 3, 0) == 0);
+    new_dir(dir, sizeof dir);
+    AF_TEST_PASS(make_output(dir, &f, FX_NIN, &idx, err));
+    verify_after(dir, &idx, "rm -f '%s'", "shard-00001.nc: missing");
+    verify_after(dir, &idx, "printf '\\377' | dd of='%s' bs=1 seek=2000 conv=notrunc status=none",
+                 "shard-00001.nc: sha256 mismatch: index says ");
+    verify_after(dir, &idx, "truncate -s -10 '%s'", "shard-00001.nc: size mismatch");
+    size_t n = 99;
+    AF_TEST_PASS(af_index_verify(dir, &idx, &n, err));
+    AF_EXPECT(n == 3);
+
+    idx.ninputs = 1;
+    AF_TEST_FAILS_WITH(AF_EVERIFY, "shard-00000.nc: dimension input: index says 1, file has 2",
+                       af_index_verify(dir, &idx, &n, err));
+    AF_EXPECT(n == 0);
+    idx.ninputs = 2;
+    idx.ndays = 8;
+    AF_TEST_FAILS_WITH(AF_EVERIFY, "dimension time", af_index_verify(dir, &idx, NULL, err));
+    idx.ndays = 7;
+    snprintf(idx.samples[4].id, sizeof idx.samples[4].id, "19099:N9");
+    AF_TEST_FAILS_WITH(AF_EVERIFY, "shard-00001.nc: sample_id of row 1: index says '19099:N9', file has '19003:N0'",
+                       af_index_verify(dir, &idx, &n, err));
+    AF_EXPECT(n == 1);
+    snprintf(idx.samples[4].id, sizeof idx.samples[4].id, "19003:N0");
+    idx.shards[1].sample_count = 2;
+    AF_TEST_FAILS_WITH(AF_EVERIFY, "index 5) lies in no shard", af_index_verify(dir, &idx, NULL, err));
+    idx.shards[1].sample_count = 4;
+    AF_TEST_FAILS_WITH(AF_EVERIFY, "more than one shard", af_index_verify(dir, &idx, NULL, err));
+    idx.shards[1].sample_count = 3;
+    idx.format[3] = '5';
+    AF_TEST_FAILS_WITH(AF_EVERIFY, "format: index says cdf5, file is cdf2", af_index_verify(dir, &idx, NULL, err));
+    idx.format[3] = '2';
+    AF_TEST_PASS(af_index_verify(dir, &idx, NULL, err));
+    af_index_dispose(&idx);
+    fx_free(&f);
+}
+
+/* Load dir/index.json, apply edit, write it back. */
+static void edit_index(const char *dir, void (*edit)(json_t *root))
+{
+    char path[400];
+    snprintf(path, sizeof path, "%s/index.json", dir);
+    json_t *root = json_load_file(path, 0, NULL);
+    AF_EXPECT(root != NULL);
+    if (!root) return;
+    edit(root);
+    AF_EXPECT(json_dump_file(root, path, JSON_INDENT(2)) == 0);
+    json_decref(root);
+}
+
+static void del_format(json_t *r) { json_object_del(r, "format"); }
+static void bump_version(json_t *r) { json_object_set_new(r, "schema_version", json_integer(2)); }
+static void bad_kind(json_t *r)
+{
+    json_object_set_new(json_array_get(json_object_get(r, "samples"), 2), "kind", json_string("farm"));
+}
+static void del_sample_lat(json_t *r) { json_object_del(json_array_get(json_object_get(r, "samples"), 3), "lat"); }
+static void bad_ndays(json_t *r) { json_object_set_new(json_object_get(r, "calendar"), "ndays", json_integer(8)); }
+static void bad_sha(json_t *r)
+{
+    json_object_set_new(json_array_get(json_object_get(r, "shards"), 0), "sha256", json_string("xyz"));
+}
+static void bad_row(json_t *r) { json_object_set_new(json_array_get(json_object_get(r, "samples"), 4), "row", json_integer(0)); }
+static void str_units(json_t *r) { json_object_set_new(json_array_get(json_object_get(r, "inputs"), 1), "units", json_integer(3)); }
+
+static void test_output_index__read_errors(void)
+{
+    char dir[300], path[400];
+    fixture f;
+    af_index idx, back;
+    AF_EXPECT(fx_init(&f, 7, 3, 0) == 0);
+    new_dir(dir, sizeof dir);
+    AF_TEST_PASS(make_output(dir, &f, FX_NIN, &idx, err));
+    struct { void (*edit)(json_t *); const char *needle; } cases[] = {
+        { del_format, "field 'format' is missing" },
+        { bump_version, "field 'schema_version' is 2, this agroflux reads 1" },
+        { bad_kind, "field 'samples[2].kind' is not" },
+        { del_sample_lat, "field 'samples[3].lat' is missing" },
+        { bad_ndays, "field 'calendar.ndays' is 8" },
+        { bad_sha, "field 'shards[0].sha256'" },
+        { bad_row, "field 'samples[4].row' does not match" },
+        { str_units, "field 'inputs[1].units' is not a string" },
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        AF_TEST_PASS(af_index_write(dir, &idx, err));
+        edit_index(dir, cases[c].edit);
+        memset(&back, 0x5a, sizeof back);
+        AF_TEST_FAILS_WITH(AF_EFORMAT, cases[c].needle, af_index_read(dir, &back, err));
+        AF_EXPECT(back.samples == NULL && back.shards == NULL && back.extra_json == NULL);
+    }
+    snprintf(path, sizeof path, "%s/index.json", dir);
+    FILE *fp = fopen(path, "w");
+    fputs("{\"schema\": \"agroflux-index\", ", fp);
+    fclose(fp);
+    AF_TEST_FAILS_WITH(AF_EFORMAT, "index.json': line", af_index_read(dir, &back, err));
+    fp = fopen(path, "w");
+    fputs("[1, 2]\n", fp);
+    fclose(fp);
+    AF_TEST_FAILS_WITH(AF_EFORMAT, "not a JSON object", af_index_read(dir, &back, err));
+    unlink(path);
+    AF_TEST_FAILS_WITH(AF_ENOTFOUND, "index.json", af_index_read(dir, &back, err));
+    free(idx.extra_json);
+    idx.extra_json = strdup("[1]");
+    AF_TEST_FAILS_WITH(AF_EINVAL, "extra_json", af_index_write(dir, &idx, err));
+    AF_TEST_FAILS_WITH(AF_EIO, "/nonexistent", af_index_write("/nonexistent/out", &idx, err));
+    af_index_dispose(&idx);
+    fx_free(&f);
+}
+
+int main(int argc, char **argv)
+{
+    MPI_Init(&argc, &argv);
+    snprintf(g_root, sizeof g_root, "/tmp/af_test_output_XXXXXX");
+    if (!mkdtemp(g_root)) {
+        perror("mkdtemp");
+        MPI_Finalize();
+        return 1;
+    }
+    AF_RUN(test_output_shard__roundtrip);
+    AF_RUN(test_output_shard__zero_inputs);
+    AF_RUN(test_output_shard__errors);
+    AF_RUN(test_output_index__roundtrip);
+    AF_RUN(test_output_verify__errors);
+    AF_RUN(test_output_index__read_errors);
+    if (!af_test_failed_cases) {
+        char cmd[400];
+        snprintf(cmd, sizeof cmd, "rm -rf '%s'", g_root);
+        if (system(cmd) != 0) fprintf(stderr, "cannot remove %s\n", g_root);
+    } else {
+        fprintf(stderr, "test files kept in %s\n", g_root);
+    }
+    int rc = AF_TEST_END();
+    MPI_Finalize();
+    return rc;
+}
