@@ -14,11 +14,13 @@
 
 static const char *synth_help =
     "usage: agroflux synth DIR [--counties N] [--scenarios K] [--sites S] [--years Y1-Y2] [--seed S]\n"
+    "                      [--no-pipeline]\n"
     "\n"
     "Writes a synthetic region in real formats under DIR: county polygons (GeoJSON,\n"
     "EPSG:4269), site_lists/, daily tables, and DIR/pipeline.ini that runs on them.\n"
     "Values follow the documented function in docs/formats.md, so every output cell can\n"
-    "be checked. Defaults: 12 counties, 2 scenarios, 2 sites, years 2003-2004, seed 1.\n";
+    "be checked. Defaults: 12 counties, 2 scenarios, 2 sites, years 2003-2004, seed 1.\n"
+    "--no-pipeline writes the data only (for a hand-written pipeline such as pipelines/demo.ini).\n";
 
 static int parse_int(const char *opt, const char *s, long lo, long hi, long *out)
 {
@@ -53,7 +55,8 @@ int cmd_synth(int argc, char **argv)
             }
             o.year0 = y0;
             o.year1 = y1;
-        } else if (a[0] != '-' && !dir) dir = a;
+        } else if (!strcmp(a, "--no-pipeline")) o.write_pipeline = 0;
+        else if (a[0] != '-' && !dir) dir = a;
         else { fprintf(stderr, "agroflux synth: unexpected argument '%s'\n%s", a, synth_help); return AF_EXIT_USAGE; }
     }
     if (!dir) { fputs(synth_help, stderr); return AF_EXIT_USAGE; }

@@ -76,7 +76,7 @@ long long af_output_estimate_bytes(const af_layout *layout)
         long long r = (long long)((layout->nsamples - s0 < layout->shard_samples)
                                       ? layout->nsamples - s0 : layout->shard_samples);
         /* header: fixed part, ~24 variables with attributes, joined name lists */
-        long long header = 4096 + 24 * 160 + (2 * ni + 2 * nt) * AF_NAME_MAX;
+        long long header = 2560 + (ni + nt) * 48;
         header = (header + AF_NC_VALIGN - 1) / AF_NC_VALIGN * AF_NC_VALIGN;
         long long st_bytes = nd * 8 + r * (2 * AF_ID_MAX + AF_FIPS_LEN + 16) + pad4(r) +
                          (ni + nt) * (2 * AF_NAME_MAX + AF_LONGNAME_MAX);
@@ -260,14 +260,17 @@ static int define_shard(af_shardset *ss, size_t k, const char *path, af_error *e
         int dims3[3] = { d_sample, d_time, d_target };
         AF_CHECK(def_float3(ncid, "y", dims3, "targets", "target_names", tg_names, tg_units, path,
                             &v->y, err));
+        AF_CHECK(def_float3(ncid, "y_qc", dims3, "target quality flag from the source, NaN if none",
+                            "target_names", tg_names, NULL, path, &v->yqc, err));
         AF_CHECK_NC(ncmpi_def_var(ncid, "y_valid", NC_BYTE, 3, dims3, &v->yvalid), path, "def_var y_valid");
+        /* y_valid is the last variable: collective writes leave whatever the MPI-IO
+         * aggregator's buffer held in the padding after a byte variable, so no
+         * byte variable may be followed by collectively written data. */
         AF_CHECK(put_text_att(ncid, v->yvalid, "long_name", "target validity", path, err));
         AF_CHECK_NC(ncmpi_put_att_schar(ncid, v->yvalid, "flag_values", NC_BYTE, 2, flags), path,
                     "y_valid flag_values");
         AF_CHECK(put_text_att(ncid, v->yvalid, "flag_meanings", "missing valid", path, err));
         AF_CHECK(put_text_att(ncid, v->yvalid, "target_names", tg_names, path, err));
-        AF_CHECK(def_float3(ncid, "y_qc", dims3, "target quality flag from the source, NaN if none",
-                            "target_names", tg_names, NULL, path, &v->yqc, err));
     }
 cleanup:
     free(in_names);

@@ -114,7 +114,8 @@ static void test_output_shard__roundtrip(void)
     AF_EXPECT(af_output_nshards(7, 3) == 3 && af_output_nshards(6, 3) == 2 && af_output_nshards(0, 3) == 0);
     long long est = af_output_estimate_bytes(&f.layout), actual = 0;
     for (size_t k = 0; k < idx.nshards; k++) actual += idx.shards[k].bytes;
-    AF_EXPECT(est > actual / 2 && est < actual * 2);
+    AF_EXPECT(est > actual * 3 / 4 && est < actual * 3 / 2);
+    if (!(est > actual * 3 / 4 && est < actual * 3 / 2)) fprintf(stderr, "estimate %lld, actual %lld\n", est, actual);
     af_index_dispose(&idx);
     fx_free(&f);
 }
@@ -348,6 +349,8 @@ static void test_output_index__read_errors(void)
     free(idx.extra_json);
     idx.extra_json = strdup("[1]");
     AF_TEST_FAILS_WITH(AF_EINVAL, "extra_json", af_index_write(dir, &idx, err));
+    free(idx.extra_json);
+    idx.extra_json = NULL;
     AF_TEST_FAILS_WITH(AF_EIO, "/nonexistent", af_index_write("/nonexistent/out", &idx, err));
     af_index_dispose(&idx);
     fx_free(&f);

@@ -11,9 +11,12 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <gdal.h>
+#include <gdal_utils.h>
 #include <ogr_api.h>
 
 #include "af_test.h"
+#include "agroflux/log.h"
 #include "agroflux/samples.h"
 #include "synth_geo.h"
 
@@ -261,6 +264,76 @@ static void test_load_fixture(void)
     af_sampleset_destroy(&set);
 }
 
+/* ogr2ogr the fixture (Polk + Story, IA) into path with extra options; 1 on success. */
+static int translate(const char *path, const char *fmt, const char *srs)
+{
+    char *argv[16];
+    int k = 0;
+    argv[k++] = "-f";
+    argv[k++] = (char *)fmt;
+    argv[k++] = "-where";
+    argv[k++] = "id IN ('19153', '19169')";
+    if (srs) {
+        argv[k++] = "-t_srs";
+        argv[k++] = (char *)srs;
+    }
+    argv[k] = NULL;
+    GDALVectorTranslateOptions *opt = GDALVectorTranslateOptionsNew(argv, NULL);
+    GDALDatasetH src = GDALOpenEx(g_fixture, GDAL_OF_VECTOR, NULL, NULL, NULL);
+    GDALDatasetH out = src && opt ? GDALVectorTranslate(path, NULL, 1, &src, opt, NULL) : NULL;
+    if (out) GDALClose(out);
+    if (src) GDALClose(src);
+    GDALVectorTranslateOptionsFree(opt);
+    return out != NULL;
+}
+
+static int g_warnings = 0;
+static void count_warnings(af_log_level level, const char *module, const char *msg, void *payload)
+{
+    (void)module; (void)payload;
+    if (level == AF_LOG_WARN && strstr(msg, "no CRS")) g_warnings++;
+}
+
+static void test_projected_and_no_crs(void)
+{
+    if (!g_have_fixture) return;
+    af_sample_opts o = {0};
+    af_sampleset *set = NULL;
+    /* Albers (EPSG:5070): the centroid comes back in degrees */
+    const char *albers = tmp_path("albers.gpkg");
+    AF_EXPECT(translate(albers, "GPKG", "EPSG:5070"));
+    o.county_layer = albers;
+    o.id_field = "id";
+    AF_TEST_PASS(af_sampleset_load(&o, &set, err));
+    if (set) {
+        AF_EXPECT(af_sampleset_count(set) == 2);
+        long k = af_sampleset_find(set, "19153:base");
+        AF_EXPECT(k >= 0);
+        if (k >= 0) {
+            AF_EXPECT_NEAR(af_sampleset_get_ref(set, (size_t)k)->lat, 41.685, 0.05);
+            AF_EXPECT_NEAR(af_sampleset_get_ref(set, (size_t)k)->lon, -93.573, 0.05);
+        }
+        AF_EXPECT(strstr(af_sampleset_county_crs_wkt_ref(set), "Albers") != NULL);
+    }
+    af_sampleset_destroy(&set);
+    /* a shapefile without .prj has no CRS: assumed lon/lat, with a warning */
+    const char *shp = tmp_path("nocrs.shp");
+    AF_EXPECT(translate(shp, "ESRI Shapefile", NULL));
+    unlink(tmp_path("nocrs.prj"));
+    o.county_layer = shp;
+    af_log_set_sink(count_warnings, AF_LOG_WARN, NULL);
+    AF_TEST_PASS(af_sampleset_load(&o, &set, err));
+    af_log_set_sink(NULL, AF_LOG_WARN, NULL);
+    AF_EXPECT(g_warnings == 1);
+    if (set) {
+        AF_EXPECT(af_sampleset_count(set) == 2 && af_sampleset_county_crs_wkt_ref(set)[0] == '\0');
+        long k = af_sampleset_find(set, "19153:base");
+        if (k >= 0) AF_EXPECT_NEAR(af_sampleset_get_ref(set, (size_t)k)->lat, 41.685, 0.05);
+        AF_EXPECT(k >= 0);
+    }
+    af_sampleset_destroy(&set);
+}
+
 static void test_errors(void)
 {
     af_sample_opts o = {0};
@@ -471,13 +544,14 @@ int main(void)
         g_have_fixture = access(g_fixture, R_OK) == 0;
     }
     if (!g_have_fixture) fprintf(stderr, "fixtures absent: skipping fixture cases\n");
-    OGRRegisterAll();
+    GDALAllRegister();
     AF_RUN(test_hilbert_order1);
     AF_RUN(test_hilbert_order2);
     AF_RUN(test_hilbert_locality);
     AF_RUN(test_partition_sites);
     AF_RUN(test_partition_counties);
     AF_RUN(test_load_fixture);
+    AF_RUN(test_projected_and_no_crs);
     AF_RUN(test_errors);
     AF_RUN(test_synth_tiling);
     AF_RUN(test_synth_deterministic);
