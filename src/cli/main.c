@@ -9,11 +9,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <cpl_error.h>
+
 #include "agroflux/log.h"
 #include "cli.h"
 
 int cli_debug = 0;
 static int g_rank = 0;
+static af_log_level g_level = AF_LOG_INFO;
 
 static const char *usage =
     "usage: agroflux <command> [options]\n"
@@ -38,8 +41,16 @@ static void sink(af_log_level level, const char *module, const char *msg, void *
 {
     (void)payload;
     static const char *names[] = { "error", "warning", "info", "debug" };
-    if (level >= AF_LOG_INFO && g_rank != 0) return;
+    if (level > g_level || (level >= AF_LOG_INFO && g_rank != 0)) return;
     fprintf(stderr, "agroflux[%d] %s: %s: %s\n", g_rank, names[level], module, msg);
+}
+
+/* GDAL reports through CPLError; route it into our sink so ranks do not each print raw GDAL text.
+ * Failures still reach the user through af_error (modules read CPLGetLastErrorMsg). */
+static void gdal_handler(CPLErr cls, CPLErrorNum num, const char *msg)
+{
+    (void)num;
+    sink(cls >= CE_Failure ? AF_LOG_DEBUG : cls == CE_Warning ? AF_LOG_WARN : AF_LOG_DEBUG, "gdal", msg, NULL);
 }
 
 int cli_exit_code(int status)
@@ -102,6 +113,8 @@ int main(int argc, char **argv)
     MPI_Comm_rank(MPI_COMM_WORLD, &g_rank);
     MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
     af_log_set_sink(sink, level, NULL);
+    g_level = level;
+    CPLSetErrorHandler(gdal_handler);
     int code = fn(argc - 1, argv + 1);
     MPI_Finalize();
     return code;
