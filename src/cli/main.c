@@ -30,7 +30,7 @@ static const char *usage =
     "  inspect OUTDIR [--sample ID] [--csv]  one sample's daily series, or a summary\n"
     "  synth DIR [--counties N] [--scenarios K] [--sites S] [--years Y1-Y2] [--seed S]\n"
     "                                    write a synthetic raw-source tree + DIR/pipeline.ini\n"
-    "  keys                              print every pipeline-file key (Markdown)\n"
+    "  keys [--units]                    print every pipeline-file key, or the units table (Markdown)\n"
     "\n"
     "global options: -v (more log), -q (errors only), --debug (error frames)\n"
     "exit codes: 0 ok, 1 failure, 2 usage or pipeline-file error, 3 verify mismatch,\n"

@@ -86,8 +86,11 @@ static void print_table(FILE *fp, const char *title, const af_key_spec *keys)
 {
     fprintf(fp, "### %s\n\n| key | type | required | default | meaning |\n|---|---|---|---|---|\n", title);
     for (const af_key_spec *k = keys; k->key; k++) {
+        char choices[256] = "";
+        for (size_t i = 0, n = 0; k->choices && k->choices[i] && n + 2 < sizeof choices; i++)
+            choices[n++] = k->choices[i] == '|' ? '/' : k->choices[i], choices[n] = '\0';
         fprintf(fp, "| `%s` | %s%s%s | %s | %s%s%s | %s |\n", k->key, type_name(k->type),
-                k->choices ? ": " : "", k->choices ? k->choices : "", k->required ? "yes" : "no",
+                k->choices ? ": " : "", choices, k->required ? "yes" : "no",
                 k->def && k->def[0] ? "`" : "", k->def && k->def[0] ? k->def : "",
                 k->def && k->def[0] ? "`" : "", k->help);
     }

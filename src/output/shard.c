@@ -115,19 +115,40 @@ cleanup:
     return rc;
 }
 
-/* Comma-joined list of one string field of the descriptors (malloc'd). */
-static char *join_field(const af_var_desc *v, size_t n, size_t offset)
+/* sep-joined list of one string field of the descriptors (malloc'd). */
+static char *join_field_sep(const af_var_desc *v, size_t n, size_t offset, const char *sep)
 {
     size_t len = 1;
-    for (size_t i = 0; i < n; i++) len += strlen((const char *)&v[i] + offset) + 1;
+    for (size_t i = 0; i < n; i++) len += strlen((const char *)&v[i] + offset) + strlen(sep);
     char *s = malloc(len);
     if (!s) return NULL;
     s[0] = '\0';
     for (size_t i = 0; i < n; i++) {
-        if (i) strcat(s, ",");
+        if (i) strcat(s, sep);
         strcat(s, (const char *)&v[i] + offset);
     }
     return s;
+}
+
+static char *join_field(const af_var_desc *v, size_t n, size_t offset)
+{
+    return join_field_sep(v, n, offset, ",");
+}
+
+/* Per-target sign conventions and source units, "; "-joined (signs may contain commas). */
+static int put_target_conventions(int ncid, int varid, const af_layout *l, const char *path, af_error *err)
+{
+    int rc = AF_OK;
+    char *signs = join_field_sep(l->targets, l->ntargets, offsetof(af_var_desc, sign), "; ");
+    char *srcu = join_field_sep(l->targets, l->ntargets, offsetof(af_var_desc, source_units), "; ");
+    AF_CHECK_ALLOC(signs);
+    AF_CHECK_ALLOC(srcu);
+    AF_CHECK(put_text_att(ncid, varid, "sign_conventions", signs, path, err));
+    AF_CHECK(put_text_att(ncid, varid, "source_units_list", srcu, path, err));
+cleanup:
+    free(signs);
+    free(srcu);
+    return rc;
 }
 
 static int def_float3(int ncid, const char *name, const int dims[3], const char *long_name,
@@ -260,6 +281,7 @@ static int define_shard(af_shardset *ss, size_t k, const char *path, af_error *e
         int dims3[3] = { d_sample, d_time, d_target };
         AF_CHECK(def_float3(ncid, "y", dims3, "targets", "target_names", tg_names, tg_units, path,
                             &v->y, err));
+        AF_CHECK(put_target_conventions(ncid, v->y, l, path, err));
         AF_CHECK(def_float3(ncid, "y_qc", dims3, "target quality flag from the source, NaN if none",
                             "target_names", tg_names, NULL, path, &v->yqc, err));
         AF_CHECK_NC(ncmpi_def_var(ncid, "y_valid", NC_BYTE, 3, dims3, &v->yvalid), path, "def_var y_valid");

@@ -97,7 +97,15 @@ void af_units_print_markdown(void *vfp)
 {
     FILE *fp = vfp;
     fprintf(fp, "| units | also accepted | quantity | to base unit | note |\n|---|---|---|---|---|\n");
-    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++)
-        fprintf(fp, "| `%s` | %s | %s | x %.10g %+g | %s |\n", rows[i].canonical, rows[i].aliases,
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        char aliases[256];
+        size_t n = 0;
+        for (const char *a = rows[i].aliases; *a && n + 3 < sizeof aliases; a++) {
+            if (*a == '|') { aliases[n++] = ','; aliases[n++] = ' '; }
+            else aliases[n++] = *a;
+        }
+        aliases[n] = '\0';
+        fprintf(fp, "| `%s` | %s | %s | x %.10g %+g | %s |\n", rows[i].canonical, aliases,
                 rows[i].quantity, rows[i].scale, rows[i].offset, rows[i].note);
+    }
 }

@@ -1,0 +1,90 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * gridded_impl.h (private): shared state of the gridded daily weather source
+ * ("source = gridded"): gridded.c (keys, open/fill/close), gridded_read.c
+ * (GDAL raster I/O: per-year files, time axis, packed values, windowed reads)
+ * and gridded_weights.c (reprojection of counties and sites into the raster
+ * CRS, exact-coverage weights and their on-disk cache).
+ */
+#ifndef AF_GRIDDED_IMPL_H
+#define AF_GRIDDED_IMPL_H
+
+#include <stddef.h>
+#include <gdal.h>
+
+#include "agroflux/coverage.h"
+#include "agroflux/source.h"
+#include "agroflux/units.h"
+
+typedef enum gr_format { GR_GRIDMET = 0, GR_DAYMET = 1, GR_STACK = 2 } gr_format;
+typedef enum gr_stat { GR_MEAN = 0, GR_MIN = 1, GR_MAX = 2, GR_STD = 3 } gr_stat;
+
+/** One opened raster (one year of one variable). */
+typedef struct gr_file {
+    char path[4096];       /* the file on disk (provenance) */
+    char dsname[4200];     /* what GDAL opens: NETCDF:"path":var or path */
+    int year;              /* 0 when the path has no {year} */
+    GDALDatasetH ds;
+    int nbands;
+    long *epoch;           /* real date (epoch days) of each band */
+    double scale, offset;  /* packed values: v = raw * scale + offset */
+    int has_nodata, has_missing;
+    double nodata, missing;
+} gr_file;
+
+/** One distinct variable read by the group, with its per-year files. */
+typedef struct gr_var {
+    char name[128];
+    gr_file *files;
+    size_t nfiles;
+} gr_var;
+
+typedef struct gr_feat {
+    const af_feature_cfg *f;
+    size_t var;            /* index into vars */
+    gr_stat stat;
+    af_unit_conv conv;
+} gr_feat;
+
+typedef struct gr_state {
+    const af_source_ctx *ctx;
+    size_t nlocal;
+    gr_format format;
+    char crs_key[256];
+    long stack_start;      /* epoch day of band 1 (format = stack) */
+    double min_valid;
+    af_grid_interp site_method;
+    char cache_dir[4096];
+    char cropland[4096];
+    gr_feat *feats;
+    size_t nfeat;
+    gr_var *vars;
+    size_t nvars;
+    const char **paths;    /* provenance: every file of every variable */
+    size_t npaths;
+    /* grid and its CRS (of the first file; every other file must match) */
+    af_grid grid;
+    double gt[6];
+    char *grid_wkt;        /* CPLMalloc'd WKT of the raster CRS */
+    /* counties: one polygon per distinct county among the local samples */
+    size_t npoly;
+    long *sample_poly;     /* [nlocal]: polygon index or -1 */
+    af_weights *weights;
+    double *inside;        /* [npoly]: area_inside / area_total */
+    /* sites: position in the raster CRS */
+    double *site_x, *site_y; /* [nlocal], NaN for counties */
+    af_window win;         /* what a block reads: union of county windows and site neighbourhoods */
+} gr_state;
+
+/* gridded_read.c */
+int af__gridded_open_file(gr_state *st, gr_file *gf, const char *var, af_error *err);
+void af__gridded_close_file(gr_file *gf);
+/** Read bands [b0, b1] of gf over st->win into buf[(b1-b0+1)][win rows][win cols]; missing -> NaN, unpacked. */
+int af__gridded_read_bands(const gr_state *st, const gr_file *gf, int b0, int b1, float *buf,
+                           af_error *err);
+
+/* gridded_weights.c */
+/** Counties: polygons into the raster CRS, weights (cached), inside fractions; sites: x, y; st->win. */
+int af__gridded_prepare_geometry(gr_state *st, af_error *err);
+
+#endif
