@@ -82,8 +82,6 @@ static int read_header(af_tower_file *tf, af_error *err)
     af_csv *csv = &tf->csv;
     AF_CHECK(af_csv_read_header(csv, err));
     char *h0 = csv->header[0];
-    if ((unsigned char)h0[0] == 0xEF && (unsigned char)h0[1] == 0xBB && (unsigned char)h0[2] == 0xBF)
-        memmove(h0, h0 + 3, strlen(h0 + 3) + 1);     /* UTF-8 byte order mark */
     if (!strcmp(h0, "TIMESTAMP_START")) {
         tf->ts_col = 0;
         tf->te_col = af_csv_column(csv, "TIMESTAMP_END");

@@ -126,7 +126,10 @@ int af_csv_read_header(af_csv *csv, af_error *err)
     csv->header = calloc((size_t)csv->nfields, sizeof(char *));
     AF_CHECK_ALLOC(csv->header);
     for (int i = 0; i < csv->nfields; i++) {
-        csv->header[i] = af_strdup(csv->fields[i]);
+        const char *f = csv->fields[i];
+        /* A UTF-8 byte order mark before the first column name is not part of it. */
+        if (i == 0 && (unsigned char)f[0] == 0xEF && (unsigned char)f[1] == 0xBB && (unsigned char)f[2] == 0xBF) f += 3;
+        csv->header[i] = af_strdup(f);
         AF_CHECK_ALLOC(csv->header[i]);
         csv->nheader++;
     }
