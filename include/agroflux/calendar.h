@@ -45,7 +45,7 @@ int af_date_doy(af_date d);
 /** Write "YYYY-MM-DD" (11 bytes with NUL) into buf. */
 void af_date_format(af_date d, char buf[11]);
 
-/** Parse "standard" or "noleap" (also accepted: "gregorian", "365_day_drop_dec31"). AF_ECONFIG otherwise. */
+/** Parse "standard" or "noleap" (the API also accepts "gregorian" and "365_day_drop_dec31"; the pipeline file only the first two). AF_ECONFIG otherwise. */
 int af_calendar_kind_parse(const char *text, af_calendar_kind *out, af_error *err);
 const char *af_calendar_kind_name(af_calendar_kind kind);
 

@@ -23,6 +23,8 @@ typedef struct parse_state {
     int line;
     int oom;
     int dup_line;         /* first duplicate key line, 0 if none */
+    int orphan_line;      /* first key before any [section], 0 if none */
+    int indent_line;      /* first indented (continuation) line, 0 if none */
     char dup_key[128];
     char dup_section[128];
 } parse_state;
@@ -36,6 +38,9 @@ static char *reader(char *str, int num, void *stream)
         /* Record section headers here, so a section with no keys is still seen. */
         char *p = str;
         while (*p == ' ' || *p == '\t') p++;
+        /* libinih would join an indented line to the previous value; we refuse it instead. */
+        if (p != str && *p && *p != '\n' && *p != '\r' && *p != ';' && *p != '#' && *p != '[' && !ps->indent_line)
+            ps->indent_line = ps->line;
         if (*p == '[') {
             char *close = strchr(p, ']');
             if (close) {
@@ -68,6 +73,10 @@ static af_config_section *find_section(af_config *cfg, const char *name)
 static int handler(void *user, const char *section, const char *name, const char *value)
 {
     parse_state *ps = user;
+    if (!section[0]) {
+        if (!ps->orphan_line) ps->orphan_line = ps->line;
+        return 1;
+    }
     af_config_section *sec = find_section(ps->cfg, section);
     if (!sec) { ps->oom = 1; return 0; }
     for (size_t i = 0; i < sec->nentries; i++) {
@@ -345,6 +354,10 @@ int af_config_load(const char *path, af_config **out, af_error *err)
     if (ps.oom) AF_FAIL(AF_ENOMEM, "out of memory reading '%s'", path);
     if (bad > 0) AF_FAIL(AF_ECONFIG, "%s:%d: syntax error (expected [section] or key = value)", path, bad);
     if (bad < 0) AF_FAIL(AF_EIO, "cannot read '%s'", path);
+    if (ps.indent_line)
+        AF_FAIL(AF_ECONFIG, "%s:%d: indented line: continuation lines are not allowed, remove the indentation", path, ps.indent_line);
+    if (ps.orphan_line)
+        AF_FAIL(AF_ECONFIG, "%s:%d: key outside any section (start the file with [pipeline])", path, ps.orphan_line);
     if (ps.dup_line)
         AF_FAIL(AF_ECONFIG, "%s:%d: [%s] key '%s' given twice", path, ps.dup_line, ps.dup_section, ps.dup_key);
     AF_CHECK(af_file_sha256(path, cfg->sha256, err));

@@ -8,6 +8,7 @@
  * never leaves the others in a collective, and a failed run publishes no index.
  */
 #include <dirent.h>
+#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,7 +44,7 @@ static long long peak_rss_bytes(void)
 static int prepare_outdir(const char *outdir, size_t nshards, af_error *err)
 {
     int rc = AF_OK;
-    char path[4200];
+    char path[4400];
     DIR *d = NULL;
     AF_CHECK(af_mkdirs(outdir, err));
     snprintf(path, sizeof path, "%s/%s", outdir, AF_INDEX_NAME);
@@ -189,8 +190,16 @@ int af_pipeline_run(MPI_Comm comm, const char *pipeline_path, const af_run_opts 
     memset(summary, 0, sizeof *summary);
     double t_start = MPI_Wtime(), t = t_start;
 
-    /* setup */
-    if (af__ctx_load(pipeline_path, &ctx, err) == AF_OK) {
+    /* setup: the stale index goes first, so a run that fails anywhere leaves no index
+     * that could be taken for this run's output */
+    if (af_config_load(pipeline_path, &ctx.cfg, err) == AF_OK && rank == 0) {
+        char ipath[4200];
+        snprintf(ipath, sizeof ipath, "%s/%s", (opts && opts->output) ? opts->output : ctx.cfg->output, AF_INDEX_NAME);
+        if (unlink(ipath) != 0 && errno != ENOENT)
+            af_error_set(err, AF_EIO, __FILE__, __LINE__, __func__, "cannot remove stale '%s': %s", ipath, strerror(errno));
+    }
+    AF_SYNC(comm);
+    if (af__ctx_load_rest(&ctx, err) == AF_OK) {
         ranges = calloc((size_t)size, sizeof *ranges);
         if (!ranges) af_error_set(err, AF_ENOMEM, __FILE__, __LINE__, __func__, "out of memory");
         else if (af_sampleset_partition(ctx.set, size, ranges, err) == AF_OK)

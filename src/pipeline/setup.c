@@ -15,6 +15,14 @@ int af__ctx_load(const char *pipeline_path, af_ctx *ctx, af_error *err)
     int rc = AF_OK;
     memset(ctx, 0, sizeof *ctx);
     AF_CHECK(af_config_load(pipeline_path, &ctx->cfg, err));
+    AF_CHECK(af__ctx_load_rest(ctx, err));
+cleanup:
+    return rc;
+}
+
+int af__ctx_load_rest(af_ctx *ctx, af_error *err)
+{
+    int rc = AF_OK;
     af_config *cfg = ctx->cfg;
     AF_CHECK(af_calendar_create(cfg->start, cfg->end, cfg->calendar, &ctx->cal, err));
     af_sample_opts so;

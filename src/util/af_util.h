@@ -65,6 +65,7 @@ typedef struct af_csv {
     char *fields[AF_CSV_MAX_FIELDS];
     int skip_comments;          /**< skip lines starting with '#' */
     int nheader;
+    long header_line;           /**< line of the header record */
     char **header;              /**< copy of the header fields after af_csv_read_header */
 } af_csv;
 

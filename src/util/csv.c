@@ -123,6 +123,7 @@ int af_csv_read_header(af_csv *csv, af_error *err)
     int got = af_csv_next(csv, err);
     if (got < 0) { rc = got; goto cleanup; }
     if (got == 0) AF_FAIL(AF_EFORMAT, "%s: empty file, expected a header line", csv->path);
+    csv->header_line = csv->line;
     csv->header = calloc((size_t)csv->nfields, sizeof(char *));
     AF_CHECK_ALLOC(csv->header);
     for (int i = 0; i < csv->nfields; i++) {
@@ -148,7 +149,7 @@ int af_csv_require_column(const af_csv *csv, const char *name, int *col, af_erro
 {
     int rc = AF_OK;
     *col = af_csv_column(csv, name);
-    if (*col < 0) AF_FAIL(AF_ENOTFOUND, "%s:1: no column '%s' in header", csv->path, name);
+    if (*col < 0) AF_FAIL(AF_ENOTFOUND, "%s:%ld: no column '%s' in header", csv->path, csv->header_line, name);
 cleanup:
     return rc;
 }

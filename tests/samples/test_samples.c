@@ -129,6 +129,7 @@ static void check_partition(const af_sampleset *set, int P, double tol)
 static const char *write_sites(const char *name, int n)
 {
     char *text = malloc(64 + (size_t)n * 64);
+    if (!text) return NULL;
     size_t off = (size_t)sprintf(text, "site_id,name,lat,lon\n");
     for (int i = 0; i < n; i++)
         off += (size_t)sprintf(text + off, "US-S%02d,site %d,%.4f,%.4f\n", i, i, 40.0 + 0.37 * (i % 7),
