@@ -43,6 +43,8 @@ int af__ctx_describe(af_ctx *ctx, af_error *err);
 /** Open every group's source for samples [range). */
 int af__ctx_open_sources(af_ctx *ctx, af_range range, af_error *err);
 void af__ctx_dispose(af_ctx *ctx);
+/** The output layout of a loaded context (pointers borrowed from ctx). */
+void af__ctx_layout(const af_ctx *ctx, af_layout *layout);
 
 /** Collective. Gather every rank's input files, hash them spread over ranks; same result everywhere. */
 int af__provenance_collect(MPI_Comm comm, const af_ctx *ctx, af_prov_file **out, size_t *n,

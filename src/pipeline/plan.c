@@ -39,16 +39,7 @@ int af_pipeline_plan(const char *pipeline_path, int nranks, af_plan *out, af_err
     out->shard_samples = cfg->shard_samples;
     out->nshards = af_output_nshards(out->nsamples, cfg->shard_samples);
     af_layout layout;
-    memset(&layout, 0, sizeof layout);
-    layout.cal = ctx.cal;
-    layout.samples = af_sampleset_get_ref(ctx.set, 0);
-    layout.nsamples = out->nsamples;
-    layout.inputs = ctx.inputs;
-    layout.ninputs = ctx.ninputs;
-    layout.targets = ctx.targets;
-    layout.ntargets = ctx.ntargets;
-    layout.shard_samples = cfg->shard_samples;
-    layout.cdf5 = cfg->cdf5;
+    af__ctx_layout(&ctx, &layout);
     out->est_bytes = af_output_estimate_bytes(&layout);
     out->features = calloc(cfg->nfeatures ? cfg->nfeatures : 1, sizeof *out->features);
     AF_CHECK_ALLOC(out->features);

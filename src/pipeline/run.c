@@ -213,19 +213,8 @@ int af_pipeline_run(MPI_Comm comm, const char *pipeline_path, const af_run_opts 
     if (rank == 0) prepare_outdir(outdir, nshards, err);
     AF_SYNC(comm);
     af_layout layout;
-    memset(&layout, 0, sizeof layout);
-    layout.pipeline_name = cfg->name;
-    layout.cal = ctx.cal;
-    const af_sample *samples = af_sampleset_get_ref(ctx.set, 0);
-    layout.samples = samples;
-    layout.nsamples = nsamples;
-    layout.inputs = ctx.inputs;
-    layout.ninputs = ctx.ninputs;
-    layout.targets = ctx.targets;
-    layout.ntargets = ctx.ntargets;
-    layout.shard_samples = cfg->shard_samples;
-    layout.cdf5 = cfg->cdf5;
-    layout.config_sha256 = cfg->sha256;
+    af__ctx_layout(&ctx, &layout);
+    const af_sample *samples = layout.samples;
     AF_CHECK(af_shardset_create(comm, outdir, &layout, &ss, err));
     stage_t[ST_SETUP] = MPI_Wtime() - t;
 

@@ -124,3 +124,20 @@ void af__ctx_dispose(af_ctx *ctx)
     af_config_destroy(&ctx->cfg);
     memset(ctx, 0, sizeof *ctx);
 }
+
+void af__ctx_layout(const af_ctx *ctx, af_layout *layout)
+{
+    const af_config *cfg = ctx->cfg;
+    memset(layout, 0, sizeof *layout);
+    layout->pipeline_name = cfg->name;
+    layout->cal = ctx->cal;
+    layout->samples = af_sampleset_get_ref(ctx->set, 0);
+    layout->nsamples = af_sampleset_count(ctx->set);
+    layout->inputs = ctx->inputs;
+    layout->ninputs = ctx->ninputs;
+    layout->targets = ctx->targets;
+    layout->ntargets = ctx->ntargets;
+    layout->shard_samples = cfg->shard_samples;
+    layout->cdf5 = cfg->cdf5;
+    layout->config_sha256 = cfg->sha256;
+}
