@@ -73,6 +73,8 @@ typedef struct gr_state {
     double *inside;        /* [npoly]: area_inside / area_total */
     /* sites: position in the raster CRS */
     double *site_x, *site_y; /* [nlocal], NaN for counties */
+    int prepared;          /* geometry built (first fill: plan opens sources and must write nothing) */
+    af_window agg_win;     /* st->win in the weights' grid (the window sub-grid when cropland weights are used) */
     af_window win;         /* what a block reads: union of county windows and site neighbourhoods */
 } gr_state;
 
@@ -86,5 +88,7 @@ int af__gridded_read_bands(const gr_state *st, const gr_file *gf, int b0, int b1
 /* gridded_weights.c */
 /** Counties: polygons into the raster CRS, weights (cached), inside fractions; sites: x, y; st->win. */
 int af__gridded_prepare_geometry(gr_state *st, af_error *err);
+/** Open-time check (writes nothing, for `agroflux plan` too): the layer and site CRSs transform into the raster's. */
+int af__gridded_check_crs(const gr_state *st, af_error *err);
 
 #endif

@@ -8,9 +8,11 @@
 #include "agroflux/source.h"
 
 extern const af_source_kind af__source_table;
+extern const af_source_kind af__source_gridded;
 
 static const af_source_kind *const kinds[] = {
     &af__source_table,
+    &af__source_gridded,
     NULL
 };
 

@@ -1,0 +1,339 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * gridded.c: the gridded daily weather source ("source = gridded"): gridMET
+ * (CF NetCDF, real calendar), Daymet (365 bands a year, Dec 31 absent in leap
+ * years) and GDAL raster stacks (one band per day from stack_start). Counties
+ * get an area-weighted statistic over their exact cell coverage, missing below
+ * min_valid_fraction (cells outside the raster count as missing); sites get the
+ * value at their location (nearest or bilinear). Each block of days reads only
+ * the rank's window, once per file and variable. The group's qc array carries
+ * the per-county-day valid fraction (1/0 for sites).
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cpl_conv.h>
+
+#include "af_check.h"
+#include "af_util.h"
+#include "gridded_impl.h"
+#include "log.h"
+
+static const af_key_spec gridded_keys[] = {
+    { "path", AF_KEY_STRING, 1, NULL, NULL,
+      "Raster file relative to the pipeline file; {year} gives one file per year (gridMET tmmx_{year}.nc)." },
+    { "variable", AF_KEY_STRING, 0, "", NULL,
+      "NetCDF variable (e.g. air_temperature for gridMET tmmx, tmax for Daymet); empty for GDAL raster stacks." },
+    { "format", AF_KEY_CHOICE, 0, "gridmet", "gridmet|daymet|stack",
+      "gridmet: CF time axis, real calendar; daymet: band i = Jan 1 + i (365 a year, Dec 31 of leap years missing); stack: band i = stack_start + i." },
+    { "source_units", AF_KEY_STRING, 1, NULL, NULL, "Units of the (unpacked) values in the file (see the units table)." },
+    { "crs", AF_KEY_STRING, 0, "", NULL,
+      "CRS of the raster when the file declares none (e.g. EPSG:4326); a file without CRS and no crs key is an error. The file's own CRS wins." },
+    { "stack_start", AF_KEY_DATE, 0, "", NULL, "Date of band 1 (format = stack only; required there). With {year} in path, its month and day in each file's year." },
+    { "statistic", AF_KEY_CHOICE, 0, "mean", "mean|min|max|std",
+      "County statistic over covered cells (area-weighted mean and std; min and max over valid cells)." },
+    { "min_valid_fraction", AF_KEY_DOUBLE, 0, "0.5", NULL,
+      "A county-day is missing when the valid share of the county's area (cells outside the raster count as missing) is below this." },
+    { "site_method", AF_KEY_CHOICE, 0, "bilinear", "nearest|bilinear",
+      "Value at a site (site list lon/lat taken as EPSG:4326): containing cell, or bilinear between cell centres." },
+    { "cropland_weights", AF_KEY_STRING, 0, "", NULL,
+      "Optional raster (any grid and CRS, GDAL-readable) of cropland fraction 0..1 or a 0/1 mask: averaged (gdalwarp -r average) onto the weather cells of the rank's window and used as cell weights (no {year})." },
+    { "cache_dir", AF_KEY_STRING, 0, "", NULL,
+      "Directory of cached county weights; default .agroflux-cache beside the pipeline file." },
+    { NULL, 0, 0, NULL, NULL, NULL }
+};
+
+static void gridded_close(void *vst)
+{
+    gr_state *st = vst;
+    if (!st) return;
+    for (size_t v = 0; v < st->nvars; v++) {
+        for (size_t i = 0; i < st->vars[v].nfiles; i++) af__gridded_close_file(&st->vars[v].files[i]);
+        free(st->vars[v].files);
+    }
+    free(st->vars);
+    free(st->feats);
+    free(st->paths);
+    if (st->grid_wkt) CPLFree(st->grid_wkt);
+    free(st->sample_poly);
+    free(st->inside);
+    free(st->site_x);
+    free(st->site_y);
+    af_weights_destroy(&st->weights);
+    free(st);
+}
+
+static const char *get(const af_config_section *s, const char *key, const char *def)
+{
+    const char *v = af_config_get(s, key);
+    return v ? v : def;
+}
+
+/* Group-wide keys: every feature of the group must agree with the first. */
+static int check_shared(const af_source_ctx *ctx, const af_feature_cfg *const *feats, size_t nfeat, af_error *err)
+{
+    int rc = AF_OK;
+    static const char *const shared[] = { "format", "crs", "stack_start", "min_valid_fraction", "site_method",
+                                          "cropland_weights", "cache_dir" };
+    const af_config_section *sec = feats[0]->section;
+    for (size_t k = 1; k < nfeat; k++) {
+        const af_config_section *fs = feats[k]->section;
+        for (size_t j = 0; j < sizeof shared / sizeof shared[0]; j++) {
+            const char *a = af_config_get(sec, shared[j]), *b = af_config_get(fs, shared[j]);
+            if ((a || b) && (!a || !b || strcmp(a, b)))
+                AF_FAIL(AF_ECONFIG, "%s:%d: [%s] %s: differs from [%s] which reads the same path '%s'",
+                        ctx->cfg->path, af_config_line(fs, shared[j]), fs->name, shared[j], sec->name,
+                        get(sec, "path", ""));
+        }
+    }
+cleanup:
+    return rc;
+}
+
+static int parse_group_keys(gr_state *st, const af_config_section *sec, af_error *err)
+{
+    int rc = AF_OK;
+    const af_config *cfg = st->ctx->cfg;
+    const char *v = get(sec, "format", "gridmet");
+    st->format = !strcmp(v, "daymet") ? GR_DAYMET : !strcmp(v, "stack") ? GR_STACK : GR_GRIDMET;
+    snprintf(st->crs_key, sizeof st->crs_key, "%s", get(sec, "crs", ""));
+    v = get(sec, "stack_start", "");
+    if (st->format == GR_STACK) {
+        af_date d;
+        af_error e2 = AF_ERROR_INIT;
+        if (!v[0]) AF_FAIL(AF_ECONFIG, "%s:%d: [%s] stack_start: required with format = stack", cfg->path, sec->line, sec->name);
+        if (af_date_parse(v, &d, &e2) != AF_OK)
+            AF_FAIL(AF_ECONFIG, "%s:%d: [%s] stack_start: %s", cfg->path, af_config_line(sec, "stack_start"), sec->name, e2.msg);
+        st->stack_start = af_date_to_epoch(d);
+    }
+    v = get(sec, "min_valid_fraction", "0.5");
+    if (!af_parse_double(v, &st->min_valid) || !(st->min_valid >= 0 && st->min_valid <= 1))
+        AF_FAIL(AF_ECONFIG, "%s:%d: [%s] min_valid_fraction: '%s' is not a number in 0..1", cfg->path,
+                af_config_line(sec, "min_valid_fraction"), sec->name, v);
+    st->site_method = !strcmp(get(sec, "site_method", "bilinear"), "nearest") ? AF_GRID_NEAREST : AF_GRID_BILINEAR;
+    v = get(sec, "cropland_weights", "");
+    if (v[0]) {
+        AF_CHECK(af_config_resolve(cfg, v, st->cropland, sizeof st->cropland, err));
+        if (!af_file_readable(st->cropland))
+            AF_FAIL(AF_ENOTFOUND, "%s:%d: [%s] cropland_weights: cannot read '%s'", cfg->path,
+                    af_config_line(sec, "cropland_weights"), sec->name, st->cropland);
+    }
+    v = get(sec, "cache_dir", "");
+    AF_CHECK(af_config_resolve(cfg, v[0] ? v : ".agroflux-cache", st->cache_dir, sizeof st->cache_dir, err));
+cleanup:
+    return rc;
+}
+
+static int expand_year(const af_config *cfg, const char *tmpl, int year, char *out, size_t n, af_error *err)
+{
+    int rc = AF_OK;
+    char buf[4096];
+    const char *p = strstr(tmpl, "{year}");
+    if (p) snprintf(buf, sizeof buf, "%.*s%04d%s", (int)(p - tmpl), tmpl, year, p + 6);
+    else snprintf(buf, sizeof buf, "%s", tmpl);
+    AF_CHECK(af_config_resolve(cfg, buf, out, n, err));
+cleanup:
+    return rc;
+}
+
+/* Open every year of every distinct variable. */
+static int open_files(gr_state *st, const af_config_section *sec, af_error *err)
+{
+    int rc = AF_OK;
+    const af_config *cfg = st->ctx->cfg;
+    const char *tmpl = af_config_get(sec, "path");
+    int per_year = strstr(tmpl, "{year}") != NULL;
+    int y0 = per_year ? af_calendar_start(st->ctx->cal).year : 0;
+    int y1 = per_year ? af_calendar_end(st->ctx->cal).year : 0;
+    size_t nyears = (size_t)(y1 - y0 + 1);
+    st->paths = calloc(st->nvars * nyears, sizeof *st->paths);
+    AF_CHECK_ALLOC(st->paths);
+    for (size_t v = 0; v < st->nvars; v++) {
+        gr_var *gv = &st->vars[v];
+        gv->files = calloc(nyears, sizeof *gv->files);
+        AF_CHECK_ALLOC(gv->files);
+        for (int y = y0; y <= y1; y++) {
+            gr_file *gf = &gv->files[gv->nfiles];
+            AF_CHECK(expand_year(cfg, tmpl, y, gf->path, sizeof gf->path, err));
+            if (!af_file_readable(gf->path))
+                AF_FAIL(AF_ENOTFOUND, "%s:%d: [%s] path: cannot read '%s'%s", cfg->path, af_config_line(sec, "path"),
+                        sec->name, gf->path, per_year ? " (a year of the pipeline)" : "");
+            gf->year = y;
+            gv->nfiles++;
+            AF_CHECK(af__gridded_open_file(st, gf, gv->name, err));
+            st->paths[st->npaths++] = gf->path;
+        }
+    }
+cleanup:
+    return rc;
+}
+
+static int gridded_open(const af_source_ctx *ctx, const af_feature_cfg *const *feats, size_t nfeat,
+                        void **out, af_error *err)
+{
+    int rc = AF_OK;
+    gr_state *st = calloc(1, sizeof *st);
+    AF_CHECK_ALLOC(st);
+    st->ctx = ctx;
+    st->nlocal = ctx->range.end - ctx->range.begin;
+    const af_config_section *sec = feats[0]->section;
+    AF_CHECK(check_shared(ctx, feats, nfeat, err));
+    AF_CHECK(parse_group_keys(st, sec, err));
+    st->feats = calloc(nfeat, sizeof *st->feats);
+    st->vars = calloc(nfeat, sizeof *st->vars);
+    AF_CHECK_ALLOC(st->feats);
+    AF_CHECK_ALLOC(st->vars);
+    st->nfeat = nfeat;
+    for (size_t k = 0; k < nfeat; k++) {
+        const af_config_section *fs = feats[k]->section;
+        gr_feat *gf = &st->feats[k];
+        gf->f = feats[k];
+        const char *var = get(fs, "variable", "");
+        if (st->format == GR_STACK && var[0])
+            AF_FAIL(AF_ECONFIG, "%s:%d: [%s] variable: leave empty with format = stack", ctx->cfg->path,
+                    af_config_line(fs, "variable"), fs->name);
+        size_t v = 0;
+        while (v < st->nvars && strcmp(st->vars[v].name, var)) v++;
+        if (v == st->nvars) snprintf(st->vars[st->nvars++].name, sizeof st->vars[0].name, "%s", var);
+        gf->var = v;
+        const char *s = get(fs, "statistic", "mean");
+        gf->stat = !strcmp(s, "min") ? GR_MIN : !strcmp(s, "max") ? GR_MAX : !strcmp(s, "std") ? GR_STD : GR_MEAN;
+        af_error uerr = AF_ERROR_INIT;
+        if (af_units_conversion(af_config_get(fs, "source_units"), feats[k]->units, &gf->conv, &uerr) != AF_OK)
+            AF_FAIL(AF_EUNITS, "%s:%d: [%s] source_units: %s", ctx->cfg->path, af_config_line(fs, "source_units"),
+                    fs->name, uerr.msg);
+    }
+    AF_CHECK(open_files(st, sec, err));
+    AF_CHECK(af__gridded_check_crs(st, err));
+    *out = st;
+    st = NULL;
+cleanup:
+    gridded_close(st);
+    return rc;
+}
+
+/* The block's days of one variable: block[nt][win] (NaN where no band maps). */
+static int read_block(gr_state *st, const gr_var *gv, int t0, int nt, float *block, af_error *err)
+{
+    int rc = AF_OK;
+    float *tmp = NULL;
+    size_t wc = (size_t)st->win.ncols * (size_t)st->win.nrows;
+    for (size_t i = 0; i < (size_t)nt * wc; i++) block[i] = NAN;
+    long e0 = af_calendar_epoch(st->ctx->cal, t0), e1 = af_calendar_epoch(st->ctx->cal, t0 + nt - 1);
+    for (size_t f = 0; f < gv->nfiles; f++) {
+        const gr_file *gf = &gv->files[f];
+        int b0 = 0, b1 = gf->nbands - 1;
+        while (b0 < gf->nbands && gf->epoch[b0] < e0) b0++;
+        while (b1 >= 0 && gf->epoch[b1] > e1) b1--;
+        if (b0 > b1) continue;
+        tmp = malloc((size_t)(b1 - b0 + 1) * wc * sizeof *tmp);
+        AF_CHECK_ALLOC(tmp);
+        AF_CHECK(af__gridded_read_bands(st, gf, b0, b1, tmp, err));
+        for (int b = b0; b <= b1; b++) {
+            int t = af_calendar_index_epoch(st->ctx->cal, gf->epoch[b]);
+            if (t < t0 || t >= t0 + nt) continue; /* a day the calendar drops (Dec 31 under noleap) */
+            memcpy(block + (size_t)(t - t0) * wc, tmp + (size_t)(b - b0) * wc, wc * sizeof *tmp);
+        }
+        free(tmp);
+        tmp = NULL;
+    }
+cleanup:
+    free(tmp);
+    return rc;
+}
+
+static int applies(const gr_feat *gf, const af_sample *s)
+{
+    af_applies ap = gf->f->applies;
+    return !((ap == AF_APPLIES_COUNTIES && s->kind != AF_SAMPLE_COUNTY) ||
+             (ap == AF_APPLIES_SITES && s->kind != AF_SAMPLE_SITE));
+}
+
+static double convert_stat(const gr_feat *gf, double x)
+{
+    if (gf->stat == GR_STD) return x * fabs(gf->conv.scale);
+    return af_units_apply(gf->conv, x);
+}
+
+static int gridded_fill(void *vst, int t0, int nt, float *val, unsigned char *valid, float *qc, af_error *err)
+{
+    int rc = AF_OK;
+    gr_state *st = vst;
+    float *block = NULL;
+    double *agg = NULL;
+    size_t nf = st->nfeat;
+    size_t n = st->nlocal * (size_t)nt * nf;
+    for (size_t i = 0; i < n; i++) { val[i] = NAN; valid[i] = 0; qc[i] = NAN; }
+    if (!st->prepared && st->nlocal) {
+        /* Weights are built (or read from the cache) at the first block, not at open. */
+        AF_CHECK(af__gridded_prepare_geometry(st, err));
+        st->prepared = 1;
+        af_log(AF_LOG_DEBUG, "gridded", "%zu files, %zu counties, read window %ldx%ld at (%ld,%ld)", st->npaths,
+               st->npoly, st->win.ncols, st->win.nrows, st->win.col0, st->win.row0);
+    }
+    size_t wc = (size_t)st->win.ncols * (size_t)st->win.nrows;
+    if (st->nlocal == 0 || wc == 0) goto cleanup;
+    block = malloc((size_t)nt * wc * sizeof *block);
+    size_t pn = st->npoly * (size_t)nt;
+    agg = malloc((pn ? pn : 1) * 5 * sizeof *agg);
+    AF_CHECK_ALLOC(block);
+    AF_CHECK_ALLOC(agg);
+    af_aggregate_out ao = { agg, agg + pn, agg + 2 * pn, agg + 3 * pn, agg + 4 * pn };
+    af_aggregate_opts opts = AF_AGGREGATE_OPTS_INIT;
+    opts.min_valid_fraction = 0.0; /* the threshold is applied below, counting the outside part */
+    for (size_t v = 0; v < st->nvars; v++) {
+        AF_CHECK(read_block(st, &st->vars[v], t0, nt, block, err));
+        if (st->npoly)
+            AF_CHECK(af_aggregate_apply(st->weights, NULL, st->npoly, block, nt, &st->agg_win, &opts, &ao, err));
+        for (size_t k = 0; k < nf; k++) {
+            const gr_feat *gf = &st->feats[k];
+            if (gf->var != v) continue;
+            const double *stat = gf->stat == GR_MIN ? ao.min : gf->stat == GR_MAX ? ao.max
+                               : gf->stat == GR_STD ? ao.std : ao.mean;
+            int flip = gf->conv.scale < 0 && (gf->stat == GR_MIN || gf->stat == GR_MAX);
+            if (flip) stat = gf->stat == GR_MIN ? ao.max : ao.min;
+            for (size_t i = 0; i < st->nlocal; i++) {
+                const af_sample *s = af_sampleset_get_ref(st->ctx->set, st->ctx->range.begin + i);
+                if (!applies(gf, s)) continue;
+                for (int t = 0; t < nt; t++) {
+                    size_t o = ((size_t)i * (size_t)nt + (size_t)t) * nf + k;
+                    double x = NAN, frac = NAN;
+                    if (s->kind == AF_SAMPLE_COUNTY) {
+                        size_t p = (size_t)st->sample_poly[i];
+                        frac = ao.valid_fraction[p * (size_t)nt + (size_t)t] * st->inside[p];
+                        if (frac >= st->min_valid) x = stat[p * (size_t)nt + (size_t)t];
+                    } else {
+                        x = af_grid_sample_point(&st->grid, block + (size_t)t * wc, &st->win, NULL, st->site_x[i],
+                                                 st->site_y[i], st->site_method);
+                        frac = isfinite(x) ? 1.0 : 0.0;
+                    }
+                    qc[o] = (float)frac;
+                    if (isfinite(x)) {
+                        val[o] = (float)convert_stat(gf, x);
+                        valid[o] = 1;
+                    }
+                }
+            }
+        }
+    }
+cleanup:
+    free(block);
+    free(agg);
+    return rc;
+}
+
+static int gridded_files(void *vst, const char *const **paths, size_t *n, af_error *err)
+{
+    (void)err;
+    gr_state *st = vst;
+    *paths = st->paths;
+    *n = st->npaths;
+    return AF_OK;
+}
+
+const af_source_kind af__source_gridded = {
+    "gridded", "gridded daily weather (gridMET, Daymet NetCDF, GDAL raster stacks) aggregated over counties",
+    gridded_keys, gridded_open, gridded_fill, gridded_files, gridded_close
+};

@@ -1,0 +1,236 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * gridded_read.c: GDAL I/O of the gridded source. Opens one year of one
+ * variable (NETCDF:"file":var for NetCDF formats, the file itself for raster
+ * stacks), checks that its grid and CRS match the group's, maps each band to a
+ * real date (CF time axis for gridMET, band index from Jan 1 for Daymet,
+ * stack_start for stacks), and reads a range of bands over the rank's window in
+ * one RasterIO call, unpacking scale/offset and turning fill values into NaN.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cpl_conv.h>
+#include <cpl_error.h>
+#include <gdal.h>
+#include <ogr_srs_api.h>
+
+#include "af_check.h"
+#include "gridded_impl.h"
+#include "log.h"
+
+/* "days since 1900-01-01 00:00:00" (also hours): base epoch and days per unit. */
+static int parse_time_units(const char *path, const char *units, long *base, double *per_unit,
+                            af_error *err)
+{
+    int rc = AF_OK;
+    char word[32];
+    int y, m, d, n = 0;
+    if (sscanf(units, "%31s since %d-%d-%d%n", word, &y, &m, &d, &n) != 4 || n == 0)
+        AF_FAIL(AF_EFORMAT, "%s: time units '%s': expected '<days|hours> since YYYY-MM-DD'", path, units);
+    if (!strcmp(word, "days") || !strcmp(word, "day")) *per_unit = 1.0;
+    else if (!strcmp(word, "hours") || !strcmp(word, "hour")) *per_unit = 1.0 / 24.0;
+    else AF_FAIL(AF_EFORMAT, "%s: time units '%s': unsupported unit '%s'", path, units, word);
+    af_date a = { y, m, d };
+    if (!af_date_valid(a)) AF_FAIL(AF_EFORMAT, "%s: time units '%s': bad reference date", path, units);
+    *base = af_date_to_epoch(a);
+cleanup:
+    return rc;
+}
+
+/* CF time axis of a NetCDF subdataset, as seen by GDAL's netCDF driver. */
+static int read_time_axis(gr_file *gf, af_error *err)
+{
+    int rc = AF_OK;
+    const char *extra = GDALGetMetadataItem(gf->ds, "NETCDF_DIM_EXTRA", NULL);
+    char dim[128], key[300];
+    if (!extra || sscanf(extra, "{%127[^,}]}", dim) != 1)
+        AF_FAIL(AF_EFORMAT, "%s: no time dimension (NETCDF_DIM_EXTRA) on the variable", gf->path);
+    snprintf(key, sizeof key, "%s#units", dim);
+    const char *units = GDALGetMetadataItem(gf->ds, key, NULL);
+    if (!units) AF_FAIL(AF_EFORMAT, "%s: time variable '%s' has no units", gf->path, dim);
+    snprintf(key, sizeof key, "%s#calendar", dim);
+    const char *cal = GDALGetMetadataItem(gf->ds, key, NULL);
+    if (cal && strcmp(cal, "standard") && strcmp(cal, "gregorian") && strcmp(cal, "proleptic_gregorian"))
+        AF_FAIL(AF_EFORMAT, "%s: time calendar '%s' is not standard (use format = daymet for 365-day files)",
+                gf->path, cal);
+    long base = 0;
+    double per = 1.0;
+    AF_CHECK(parse_time_units(gf->path, units, &base, &per, err));
+    snprintf(key, sizeof key, "NETCDF_DIM_%s", dim);
+    for (int b = 0; b < gf->nbands; b++) {
+        const char *v = GDALGetMetadataItem(GDALGetRasterBand(gf->ds, b + 1), key, NULL);
+        char *end;
+        double t = v ? strtod(v, &end) : NAN;
+        if (!v || end == v || !isfinite(t))
+            AF_FAIL(AF_EFORMAT, "%s: band %d has no time value (%s)", gf->path, b + 1, key);
+        gf->epoch[b] = base + (long)floor(t * per + 1e-6);
+        if (b > 0 && gf->epoch[b] <= gf->epoch[b - 1])
+            AF_FAIL(AF_EFORMAT, "%s: time axis not increasing at band %d", gf->path, b + 1);
+    }
+cleanup:
+    return rc;
+}
+
+/* The file's CRS, or the crs key when the file has none; never a silent guess. */
+static int file_crs(const gr_state *st, const gr_file *gf, OGRSpatialReferenceH *out, af_error *err)
+{
+    int rc = AF_OK;
+    OGRSpatialReferenceH srs = NULL;
+    OGRSpatialReferenceH fs = GDALGetSpatialRef(gf->ds);
+    if (fs && (OSRIsGeographic(fs) || OSRIsProjected(fs))) {
+        srs = OSRClone(fs);
+    } else if (st->crs_key[0]) {
+        srs = OSRNewSpatialReference(NULL);
+        if (OSRSetFromUserInput(srs, st->crs_key) != OGRERR_NONE)
+            AF_FAIL(AF_ECRS, "crs '%s' (for %s): %s", st->crs_key, gf->path, CPLGetLastErrorMsg());
+    } else {
+        AF_FAIL(AF_ECRS, "%s: the raster has no CRS (no grid_mapping); set crs = EPSG:4326 (or the right CRS) in the pipeline file",
+                gf->path);
+    }
+    *out = srs;
+    srs = NULL;
+cleanup:
+    if (srs) OSRDestroySpatialReference(srs);
+    return rc;
+}
+
+void af__gridded_close_file(gr_file *gf)
+{
+    if (!gf) return;
+    if (gf->ds) GDALClose(gf->ds);
+    gf->ds = NULL;
+    free(gf->epoch);
+    gf->epoch = NULL;
+}
+
+int af__gridded_open_file(gr_state *st, gr_file *gf, const char *var, af_error *err)
+{
+    int rc = AF_OK;
+    OGRSpatialReferenceH srs = NULL;
+    char *wkt = NULL;
+    CPLPushErrorHandler(CPLQuietErrorHandler);
+    if (GDALGetDriverCount() == 0) GDALAllRegister();
+    if (st->format != GR_STACK && var[0])
+        snprintf(gf->dsname, sizeof gf->dsname, "NETCDF:\"%s\":%s", gf->path, var);
+    else
+        snprintf(gf->dsname, sizeof gf->dsname, "%s", gf->path);
+    CPLErrorReset();
+    gf->ds = GDALOpenEx(gf->dsname, GDAL_OF_RASTER | GDAL_OF_READONLY, NULL, NULL, NULL);
+    if (!gf->ds) AF_FAIL(AF_EGDAL, "cannot open '%s': %s", gf->dsname, CPLGetLastErrorMsg());
+    gf->nbands = GDALGetRasterCount(gf->ds);
+    if (gf->nbands < 1)
+        AF_FAIL(AF_EFORMAT, "%s: no raster bands%s", gf->dsname,
+                var[0] ? "" : " (a NetCDF file with several variables needs the variable key)");
+    double gt[6];
+    if (GDALGetGeoTransform(gf->ds, gt) != CE_None)
+        AF_FAIL(AF_EGDAL, "%s: no geotransform: %s", gf->dsname, CPLGetLastErrorMsg());
+    long nx = GDALGetRasterXSize(gf->ds), ny = GDALGetRasterYSize(gf->ds);
+    AF_CHECK(file_crs(st, gf, &srs, err));
+    if (OSRExportToWkt(srs, &wkt) != OGRERR_NONE)
+        AF_FAIL(AF_ECRS, "%s: cannot export the CRS: %s", gf->dsname, CPLGetLastErrorMsg());
+    if (!st->grid_wkt) {
+        af_grid g;
+        AF_CHECK(af_grid_from_geotransform(gt, nx, ny, OSRIsGeographic(srs) ? 1 : 0, &g, err));
+        OGRErr e1, e2;
+        double a = OSRGetSemiMajor(srs, &e1), invf = OSRGetInvFlattening(srs, &e2);
+        if (e1 == OGRERR_NONE && a > 0) { g.semi_major = a; g.inv_flattening = (e2 == OGRERR_NONE) ? invf : 0; }
+        st->grid = g;
+        memcpy(st->gt, gt, sizeof gt);
+        st->grid_wkt = wkt;
+        wkt = NULL;
+    } else {
+        int same = nx == st->grid.nx && ny == st->grid.ny;
+        for (int i = 0; i < 6; i++) same = same && fabs(gt[i] - st->gt[i]) <= 1e-9 * (fabs(st->gt[i]) + 1);
+        if (!same) AF_FAIL(AF_EFORMAT, "%s: grid (%ldx%ld, geotransform) differs from the group's first file", gf->dsname, nx, ny);
+        OGRSpatialReferenceH g0 = OSRNewSpatialReference(st->grid_wkt);
+        int samecrs = g0 && OSRIsSame(g0, srs);
+        if (g0) OSRDestroySpatialReference(g0);
+        if (!samecrs) AF_FAIL(AF_ECRS, "%s: CRS differs from the group's first file", gf->dsname);
+    }
+    /* Packing and fill values (the same on every band of a NetCDF variable; band 1 decides). */
+    GDALRasterBandH b1 = GDALGetRasterBand(gf->ds, 1);
+    int has;
+    gf->scale = GDALGetRasterScale(b1, &has);
+    if (!has) gf->scale = 1.0;
+    gf->offset = GDALGetRasterOffset(b1, &has);
+    if (!has) gf->offset = 0.0;
+    gf->nodata = GDALGetRasterNoDataValue(b1, &gf->has_nodata);
+    if (st->format != GR_STACK && var[0]) {
+        char key[200];
+        snprintf(key, sizeof key, "%s#missing_value", var);
+        const char *mv = GDALGetMetadataItem(gf->ds, key, NULL);
+        char *end;
+        if (mv) {
+            gf->missing = strtod(mv, &end);
+            gf->has_missing = end != mv;
+        }
+    }
+    /* Dates of the bands. */
+    gf->epoch = calloc((size_t)gf->nbands, sizeof *gf->epoch);
+    AF_CHECK_ALLOC(gf->epoch);
+    if (st->format == GR_GRIDMET) {
+        AF_CHECK(read_time_axis(gf, err));
+    } else if (st->format == GR_DAYMET) {
+        if (!gf->year) AF_FAIL(AF_ECONFIG, "%s: format = daymet needs {year} in path", gf->path);
+        if (gf->nbands != 365)
+            af_log(AF_LOG_WARN, "gridded", "%s: %d bands, Daymet years have 365", gf->dsname, gf->nbands);
+        af_date j1 = { gf->year, 1, 1 };
+        for (int b = 0; b < gf->nbands; b++) gf->epoch[b] = af_date_to_epoch(j1) + b;
+    } else {
+        /* Stacks: band 1 is stack_start; with {year}, stack_start's month and day in the file's year. */
+        long e0 = st->stack_start;
+        if (gf->year) {
+            af_date s0 = af_date_from_epoch(st->stack_start), d = { gf->year, s0.month, s0.day };
+            if (!af_date_valid(d)) AF_FAIL(AF_ECONFIG, "%s: stack_start %02d-%02d does not exist in %d", gf->path, s0.month, s0.day, gf->year);
+            e0 = af_date_to_epoch(d);
+        }
+        for (int b = 0; b < gf->nbands; b++) gf->epoch[b] = e0 + b;
+    }
+    af_log(AF_LOG_DEBUG, "gridded", "%s: %ldx%ld cells, %d bands, scale %g offset %g", gf->dsname, nx, ny,
+           gf->nbands, gf->scale, gf->offset);
+cleanup:
+    if (srs) OSRDestroySpatialReference(srs);
+    if (wkt) CPLFree(wkt);
+    CPLPopErrorHandler();
+    return rc;
+}
+
+static int is_fill(double raw, int has, double fill)
+{
+    if (!has) return 0;
+    if (raw == fill) return 1;
+    return fabs(fill) > 1e30 && fabs(raw - fill) <= 1e-6 * fabs(fill); /* float-rounded huge fills */
+}
+
+int af__gridded_read_bands(const gr_state *st, const gr_file *gf, int b0, int b1, float *buf,
+                           af_error *err)
+{
+    int rc = AF_OK;
+    int nb = b1 - b0 + 1;
+    int *map = NULL;
+    const af_window *w = &st->win;
+    CPLPushErrorHandler(CPLQuietErrorHandler);
+    map = malloc((size_t)nb * sizeof *map);
+    AF_CHECK_ALLOC(map);
+    for (int i = 0; i < nb; i++) map[i] = b0 + 1 + i;
+    CPLErrorReset();
+    if (GDALDatasetRasterIO(gf->ds, GF_Read, (int)w->col0, (int)w->row0, (int)w->ncols, (int)w->nrows, buf,
+                            (int)w->ncols, (int)w->nrows, GDT_Float32, nb, map, 0, 0, 0) != CE_None)
+        AF_FAIL(AF_EGDAL, "%s: reading bands %d..%d: %s", gf->dsname, b0 + 1, b1 + 1, CPLGetLastErrorMsg());
+    size_t n = (size_t)nb * (size_t)w->ncols * (size_t)w->nrows;
+    int packed = gf->scale != 1.0 || gf->offset != 0.0;
+    for (size_t i = 0; i < n; i++) {
+        double raw = buf[i];
+        if (!isfinite(raw) || is_fill(raw, gf->has_nodata, gf->nodata) || is_fill(raw, gf->has_missing, gf->missing))
+            buf[i] = NAN;
+        else if (packed)
+            buf[i] = (float)(raw * gf->scale + gf->offset);
+    }
+cleanup:
+    free(map);
+    CPLPopErrorHandler();
+    return rc;
+}

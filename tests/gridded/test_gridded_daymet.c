@@ -1,0 +1,343 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test_gridded_daymet.c: source = gridded with format = daymet and format =
+ * stack. Daymet: a 30 x 30 km Lambert Conformal Conic NetCDF (CF grid_mapping,
+ * 365 bands for 2024, -9999 fill) with a field linear in projected x, y and the
+ * band; a lon/lat county is reprojected by the source and compared with a
+ * 100x100-per-cell supersampled coverage of its projected outline; Dec 31 is
+ * missing in the standard calendar, never shifted. Stack: a GeoTIFF of 5 bands
+ * from stack_start crossing Feb 29 under noleap, nodata band, nearest site.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <gdal.h>
+#include <mpi.h>
+#include <netcdf.h>
+#include <ogr_srs_api.h>
+
+#include "af_test.h"
+#include "agroflux/pipeline.h"
+
+#define N 30
+#define NB 365
+#define DXM 1000.0
+
+static char dir[256];
+static int rank;
+static double X0, YTOP;        /* grid corner (LCC metres), north-up */
+static double qx[5], qy[5];    /* county outline in LCC */
+static double site_x, site_y;
+
+static const char *lcc_proj4 =
+    "+proj=lcc +lat_1=25 +lat_2=60 +lat_0=42.5 +lon_0=-100 +x_0=0 +y_0=0 +ellps=WGS84 +units=m +no_defs";
+
+static double fd(double x, double y, int b) { return 10 + 0.001 * (x - X0) + 0.0005 * (YTOP - y) + 0.01 * b; }
+static double xc(int c) { return X0 + DXM * (c + 0.5); }
+static double yc(int r) { return YTOP - DXM * (r + 0.5); }
+static int dhole(int r, int c) { return r == 15 && c == 15; }
+
+#define NCK(call) do { int s_ = (call); if (s_ != NC_NOERR) { fprintf(stderr, "%s: %s\n", #call, nc_strerror(s_)); return 1; } } while (0)
+
+static int to_lcc(int n, double *x, double *y)
+{
+    OGRSpatialReferenceH s = OSRNewSpatialReference(NULL), d = OSRNewSpatialReference(NULL);
+    OSRImportFromEPSG(s, 4326);
+    OSRImportFromProj4(d, lcc_proj4);
+    OSRSetAxisMappingStrategy(s, OAMS_TRADITIONAL_GIS_ORDER);
+    OSRSetAxisMappingStrategy(d, OAMS_TRADITIONAL_GIS_ORDER);
+    OGRCoordinateTransformationH ct = OCTNewCoordinateTransformation(s, d);
+    int ok = ct && OCTTransform(ct, n, x, y, NULL);
+    if (ct) OCTDestroyCoordinateTransformation(ct);
+    OSRDestroySpatialReference(s);
+    OSRDestroySpatialReference(d);
+    return ok ? 0 : 1;
+}
+
+static int write_daymet(const char *path)
+{
+    int nc, dt, dy, dx, vt, vy, vx, vg, vv;
+    NCK(nc_create(path, NC_CLOBBER | NC_NETCDF4, &nc));
+    NCK(nc_def_dim(nc, "time", NB, &dt));
+    NCK(nc_def_dim(nc, "y", N, &dy));
+    NCK(nc_def_dim(nc, "x", N, &dx));
+    NCK(nc_def_var(nc, "time", NC_FLOAT, 1, &dt, &vt));
+    NCK(nc_put_att_text(nc, vt, "units", 30, "days since 1950-01-01 00:00:00"));
+    NCK(nc_def_var(nc, "y", NC_DOUBLE, 1, &dy, &vy));
+    NCK(nc_put_att_text(nc, vy, "units", 1, "m"));
+    NCK(nc_put_att_text(nc, vy, "standard_name", 23, "projection_y_coordinate"));
+    NCK(nc_def_var(nc, "x", NC_DOUBLE, 1, &dx, &vx));
+    NCK(nc_put_att_text(nc, vx, "units", 1, "m"));
+    NCK(nc_put_att_text(nc, vx, "standard_name", 23, "projection_x_coordinate"));
+    NCK(nc_def_var(nc, "lambert_conformal_conic", NC_SHORT, 0, NULL, &vg));
+    const char *gm = "lambert_conformal_conic";
+    NCK(nc_put_att_text(nc, vg, "grid_mapping_name", strlen(gm), gm));
+    double sp[2] = { 25, 60 }, cm = -100, lat0 = 42.5, fe = 0, a = 6378137.0, invf = 298.257223563;
+    NCK(nc_put_att_double(nc, vg, "standard_parallel", NC_DOUBLE, 2, sp));
+    NCK(nc_put_att_double(nc, vg, "longitude_of_central_meridian", NC_DOUBLE, 1, &cm));
+    NCK(nc_put_att_double(nc, vg, "latitude_of_projection_origin", NC_DOUBLE, 1, &lat0));
+    NCK(nc_put_att_double(nc, vg, "false_easting", NC_DOUBLE, 1, &fe));
+    NCK(nc_put_att_double(nc, vg, "false_northing", NC_DOUBLE, 1, &fe));
+    NCK(nc_put_att_double(nc, vg, "semi_major_axis", NC_DOUBLE, 1, &a));
+    NCK(nc_put_att_double(nc, vg, "inverse_flattening", NC_DOUBLE, 1, &invf));
+    int dims[3] = { dt, dy, dx };
+    NCK(nc_def_var(nc, "tmax", NC_FLOAT, 3, dims, &vv));
+    float fill = -9999.0f;
+    NCK(nc_put_att_float(nc, vv, "_FillValue", NC_FLOAT, 1, &fill));
+    NCK(nc_put_att_text(nc, vv, "grid_mapping", strlen(gm), gm));
+    NCK(nc_put_att_text(nc, vv, "units", 7, "degrees C"));
+    NCK(nc_enddef(nc));
+    float t[NB];
+    double ys[N], xs[N];
+    for (int b = 0; b < NB; b++) t[b] = 27028.5f + (float)b; /* 2024-01-01 12:00 */
+    for (int i = 0; i < N; i++) { ys[i] = yc(i); xs[i] = xc(i); }
+    NCK(nc_put_var_float(nc, vt, t));
+    NCK(nc_put_var_double(nc, vy, ys));
+    NCK(nc_put_var_double(nc, vx, xs));
+    static float v[NB][N][N];
+    for (int b = 0; b < NB; b++)
+        for (int r = 0; r < N; r++)
+            for (int c = 0; c < N; c++) v[b][r][c] = dhole(r, c) ? fill : (float)fd(xc(c), yc(r), b);
+    NCK(nc_put_var_float(nc, vv, &v[0][0][0]));
+    NCK(nc_close(nc));
+    return 0;
+}
+
+/* 5-band GeoTIFF, 10 x 10 cells of 0.1 degree from (-89.5, 40.5); band b value 100 + b + col; band 3 all nodata. */
+static int write_stack(const char *path)
+{
+    if (GDALGetDriverCount() == 0) GDALAllRegister();
+    GDALDriverH drv = GDALGetDriverByName("GTiff");
+    GDALDatasetH ds = drv ? GDALCreate(drv, path, 10, 10, 5, GDT_Float32, NULL) : NULL;
+    if (!ds) return 1;
+    double gt[6] = { -89.5, 0.1, 0, 40.5, 0, -0.1 };
+    GDALSetGeoTransform(ds, gt);
+    OGRSpatialReferenceH s = OSRNewSpatialReference(NULL);
+    OSRImportFromEPSG(s, 4326);
+    GDALSetSpatialRef(ds, s);
+    OSRDestroySpatialReference(s);
+    float buf[100];
+    int bad = 0;
+    for (int b = 1; b <= 5; b++) {
+        GDALRasterBandH h = GDALGetRasterBand(ds, b);
+        GDALSetRasterNoDataValue(h, -1);
+        for (int i = 0; i < 100; i++) buf[i] = b == 3 ? -1.0f : (float)(100 + b + i % 10);
+        bad |= GDALRasterIO(h, GF_Write, 0, 0, 10, 10, buf, 10, 10, GDT_Float32, 0, 0) != CE_None;
+    }
+    GDALClose(ds);
+    return bad;
+}
+
+static int write_text(const char *name, const char *text)
+{
+    char p[512];
+    snprintf(p, sizeof p, "%s/%s", dir, name);
+    FILE *fp = fopen(p, "w");
+    if (!fp) return 1;
+    fputs(text, fp);
+    return fclose(fp) != 0;
+}
+
+static const char *geojson =
+    "{\"type\":\"FeatureCollection\",\"features\":["
+    "{\"type\":\"Feature\",\"id\":\"17001\",\"properties\":{},\"geometry\":{\"type\":\"Polygon\","
+    "\"coordinates\":[[[-89.05,39.96],[-88.95,39.96],[-88.95,40.04],[-89.05,40.04],[-89.05,39.96]]]}},"
+    "{\"type\":\"Feature\",\"id\":\"17002\",\"properties\":{},\"geometry\":{\"type\":\"Polygon\","
+    "\"coordinates\":[[[-89.4,40.1],[-89.2,40.1],[-89.2,40.3],[-89.4,40.3],[-89.4,40.1]]]}}"
+    "]}";
+
+static const char *daymet_ini =
+    "[pipeline]\nname = dm\nstart = 2024-01-01\nend = 2024-12-31\ncalendar = standard\nblock_days = 120\n\n"
+    "[counties]\nlayer = counties.geojson\n\n[sites]\nlist = sites.csv\n\n"
+    "[input.TMAX_AIR]\nsource = gridded\nformat = daymet\npath = daymet_tmax_{year}.nc\nvariable = tmax\n"
+    "source_units = degC\nunits = degC\n";
+
+static const char *stack_ini =
+    "[pipeline]\nname = st\nstart = 2024-02-25\nend = 2024-03-05\ncalendar = noleap\n\n"
+    "[counties]\nlayer = counties.geojson\n\n[sites]\nlist = sites.csv\n\n"
+    "[input.TMAX_AIR]\nsource = gridded\nformat = stack\npath = stack.tif\nstack_start = 2024-02-27\n"
+    "source_units = degC\nunits = degC\nsite_method = nearest\n";
+
+typedef struct shard {
+    int ns, nt;
+    char ids[8][65];
+    double time[400];
+    float x[8][400];
+} shard;
+
+static int read_shard(const char *out, shard *s)
+{
+    char p[512], buf[8 * 64];
+    int nc, id;
+    size_t n;
+    snprintf(p, sizeof p, "%s/%s/shard-00000.nc", dir, out);
+    NCK(nc_open(p, NC_NOWRITE, &nc));
+    NCK(nc_inq_dimid(nc, "sample", &id));
+    NCK(nc_inq_dimlen(nc, id, &n));
+    s->ns = (int)n;
+    NCK(nc_inq_dimid(nc, "time", &id));
+    NCK(nc_inq_dimlen(nc, id, &n));
+    s->nt = (int)n;
+    if (s->ns > 8 || s->nt > 400) return 1;
+    NCK(nc_inq_varid(nc, "sample_id", &id));
+    NCK(nc_get_var_text(nc, id, buf));
+    for (int i = 0; i < s->ns; i++) { memcpy(s->ids[i], buf + 64 * i, 64); s->ids[i][64] = '\0'; }
+    NCK(nc_inq_varid(nc, "time", &id));
+    NCK(nc_get_var_double(nc, id, s->time));
+    static float tmp[8 * 400];
+    NCK(nc_inq_varid(nc, "x", &id));
+    NCK(nc_get_var_float(nc, id, tmp));
+    for (int i = 0; i < s->ns; i++)
+        for (int t = 0; t < s->nt; t++) s->x[i][t] = tmp[i * s->nt + t];
+    NCK(nc_close(nc));
+    return 0;
+}
+
+static int find_sample(const shard *s, const char *id)
+{
+    for (int i = 0; i < s->ns; i++)
+        if (!strcmp(s->ids[i], id)) return i;
+    return -1;
+}
+
+static int in_quad(double x, double y)
+{
+    int in = 0;
+    for (int i = 0, j = 3; i < 4; j = i++)
+        if ((qy[i] > y) != (qy[j] > y) && x < (qx[j] - qx[i]) * (y - qy[i]) / (qy[j] - qy[i]) + qx[i]) in = !in;
+    return in;
+}
+
+static double cov[N][N];
+
+static double quad_mean(int b)
+{
+    double sw = 0, swx = 0;
+    for (int r = 0; r < N; r++)
+        for (int c = 0; c < N; c++) {
+            if (cov[r][c] == 0 || dhole(r, c)) continue;
+            sw += cov[r][c];
+            swx += cov[r][c] * fd(xc(c), yc(r), b);
+        }
+    return swx / sw;
+}
+
+static int run(const char *ini, const char *out, af_error *err)
+{
+    char p[512], o[512];
+    snprintf(p, sizeof p, "%s/%s", dir, ini);
+    snprintf(o, sizeof o, "%s/%s", dir, out);
+    af_run_opts opts = { o };
+    af_run_summary sum;
+    return af_pipeline_run(MPI_COMM_WORLD, p, &opts, &sum, err);
+}
+
+static void test_gridded__daymet_lcc(void)
+{
+    af_error e = AF_ERROR_INIT;
+    int rc = run("daymet.ini", "dm", &e);
+    if (rc != AF_OK) fprintf(stderr, "run: %s\n", e.msg);
+    AF_EXPECT(rc == AF_OK);
+    if (rc != AF_OK || rank) return;
+    static shard s;
+    AF_EXPECT(read_shard("dm", &s) == 0);
+    int a = find_sample(&s, "17001:base"), b = find_sample(&s, "17002:base"), st = find_sample(&s, "S1");
+    AF_EXPECT(a >= 0 && b >= 0 && st >= 0 && s.nt == 366);
+    if (a < 0 || b < 0 || st < 0 || s.nt != 366) return;
+    for (int t = 0; t < 365; t++) {
+        AF_EXPECT_NEAR(s.x[a][t], quad_mean(t), 2e-3);              /* band t is day t: never shifted */
+        AF_EXPECT_NEAR(s.x[st][t], fd(site_x, site_y, t), 1e-3);
+        AF_EXPECT(isnan(s.x[b][t]));                                /* 17002 lies outside the 30 km grid */
+    }
+    AF_EXPECT(isnan(s.x[a][365]) && isnan(s.x[st][365]));          /* Dec 31 of 2024: no band */
+    AF_EXPECT_NEAR(s.x[st][59], fd(site_x, site_y, 59), 1e-3);     /* Feb 29 is band 59 */
+}
+
+static void test_gridded__stack_noleap(void)
+{
+    af_error e = AF_ERROR_INIT;
+    int rc = run("stack.ini", "st", &e);
+    if (rc != AF_OK) fprintf(stderr, "run: %s\n", e.msg);
+    AF_EXPECT(rc == AF_OK);
+    if (rc != AF_OK || rank) return;
+    static shard s;
+    AF_EXPECT(read_shard("st", &s) == 0);
+    int b = find_sample(&s, "17002:base"), st = find_sample(&s, "S1");
+    AF_EXPECT(b >= 0 && st >= 0 && s.nt == 10);
+    if (b < 0 || st < 0 || s.nt != 10) return;
+    /* Feb 25, 26: before band 1; Feb 27 .. Mar 2: bands 1..5 (band 3 = Feb 29 all nodata); Mar 3..5: after. */
+    const int band[10] = { 0, 0, 1, 2, 3, 4, 5, 0, 0, 0 };
+    for (int t = 0; t < 10; t++) {
+        if (band[t] == 0 || band[t] == 3) {
+            AF_EXPECT(isnan(s.x[b][t]) && isnan(s.x[st][t]));
+            continue;
+        }
+        /* 17002: cols 1..2 (lon -89.4..-89.2), equal weights per column: mean of 100+band+col. */
+        AF_EXPECT_NEAR(s.x[b][t], 100 + band[t] + 1.5, 1e-4);
+        AF_EXPECT_NEAR(s.x[st][t], 100 + band[t] + 4, 0);         /* site at -89.03: col 4 */
+    }
+}
+
+int main(int argc, char **argv)
+{
+    MPI_Init(&argc, &argv);
+    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+    int ok = 1;
+    if (rank == 0) {
+        snprintf(dir, sizeof dir, "/tmp/af-gridded-dm-XXXXXX");
+        ok = mkdtemp(dir) != NULL;
+        double px = -89.0, py = 40.0;
+        ok = ok && to_lcc(1, &px, &py) == 0;
+        X0 = floor(px / DXM) * DXM - 15 * DXM;
+        YTOP = floor(py / DXM) * DXM + 15 * DXM;
+        double lon[5] = { -89.05, -88.95, -88.95, -89.05, -89.03 }, lat[5] = { 39.96, 39.96, 40.04, 40.04, 40.011 };
+        memcpy(qx, lon, sizeof lon);
+        memcpy(qy, lat, sizeof lat);
+        ok = ok && to_lcc(5, qx, qy) == 0;
+        site_x = qx[4];
+        site_y = qy[4];
+        for (int r = 0; r < N; r++)
+            for (int c = 0; c < N; c++) {
+                int in = 0;
+                for (int i = 0; i < 100; i++)
+                    for (int j = 0; j < 100; j++)
+                        in += in_quad(X0 + DXM * (c + (i + 0.5) / 100), YTOP - DXM * (r + (j + 0.5) / 100));
+                cov[r][c] = in / 10000.0;
+            }
+        char p[512];
+        snprintf(p, sizeof p, "%s/daymet_tmax_2024.nc", dir);
+        ok = ok && write_daymet(p) == 0;
+        snprintf(p, sizeof p, "%s/stack.tif", dir);
+        ok = ok && write_stack(p) == 0 && write_text("counties.geojson", geojson) == 0 &&
+             write_text("sites.csv", "site_id,lat,lon\nS1,40.011,-89.03\n") == 0 &&
+             write_text("daymet.ini", daymet_ini) == 0 && write_text("stack.ini", stack_ini) == 0;
+    }
+    MPI_Bcast(&ok, 1, MPI_INT, 0, MPI_COMM_WORLD);
+    MPI_Bcast(dir, sizeof dir, MPI_CHAR, 0, MPI_COMM_WORLD);
+    MPI_Bcast(&X0, 1, MPI_DOUBLE, 0, MPI_COMM_WORLD);
+    MPI_Bcast(&YTOP, 1, MPI_DOUBLE, 0, MPI_COMM_WORLD);
+    if (!ok) {
+        if (rank == 0) fprintf(stderr, "cannot write the synthetic inputs in %s\n", dir);
+        MPI_Finalize();
+        return 1;
+    }
+    AF_RUN(test_gridded__daymet_lcc);
+    AF_RUN(test_gridded__stack_noleap);
+    int failed = af_test_failed_cases;
+    MPI_Allreduce(MPI_IN_PLACE, &failed, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
+    int res = 0;
+    if (rank == 0) {
+        if (failed > af_test_failed_cases) af_test_failed_cases = failed;
+        res = AF_TEST_END();
+        if (!res && !getenv("AF_KEEP")) {
+            char cmd[600];
+            snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+            if (system(cmd) != 0) res = 1;
+        }
+    }
+    MPI_Bcast(&res, 1, MPI_INT, 0, MPI_COMM_WORLD);
+    MPI_Finalize();
+    return res;
+}
