@@ -111,7 +111,7 @@ void af_coverage_dispose(af_coverage *cov)
 int af_coverage_compute(const af_grid *g, const af_polygon *p, af_coverage *out, af_error *err)
 {
     int rc = AF_OK;
-    double *uv = NULL;
+    double *uv = NULL, *area2 = NULL;
     size_t *start = NULL;
     cov_acc a = { 0, 0, 0, 0, NULL, NULL };
     af_coverage res;
@@ -149,7 +149,9 @@ int af_coverage_compute(const af_grid *g, const af_polygon *p, af_coverage *out,
     }
     start[p->nrings] = off;
 
-    /* ring factors from each ring's signed area; polygon area */
+    /* twice each ring's signed area (its orientation) and the polygon area */
+    area2 = malloc(sizeof(double) * p->nrings);
+    AF_CHECK_ALLOC(area2);
     double total = 0;
     for (size_t i = 0; i < p->nrings; i++) {
         const double *r = uv + 2 * start[i];
@@ -159,6 +161,7 @@ int af_coverage_compute(const af_grid *g, const af_polygon *p, af_coverage *out,
             size_t k = (j + 1) % n;
             s2 += (r[2 * j] - r[0]) * (r[2 * k + 1] - r[1]) - (r[2 * k] - r[0]) * (r[2 * j + 1] - r[1]);
         }
+        area2[i] = s2;
         total += (p->rings[i].hole ? -0.5 : 0.5) * fabs(s2);
     }
     double bbox_area = (umax - umin) * (vmax - vmin);
@@ -182,14 +185,8 @@ int af_coverage_compute(const af_grid *g, const af_polygon *p, af_coverage *out,
         for (size_t i = 0; i < p->nrings; i++) {
             const double *r = uv + 2 * start[i];
             size_t n = start[i + 1] - start[i];
-            double s2 = 0;
-            for (size_t j = 0; j < n; j++) {
-                size_t k = (j + 1) % n;
-                s2 += (r[2 * j] - r[0]) * (r[2 * k + 1] - r[1]) -
-                      (r[2 * k] - r[0]) * (r[2 * j + 1] - r[1]);
-            }
-            if (s2 == 0) continue;
-            double s = (s2 > 0 ? 1.0 : -1.0) * (p->rings[i].hole ? -1.0 : 1.0);
+            if (area2[i] == 0) continue;
+            double s = (area2[i] > 0 ? 1.0 : -1.0) * (p->rings[i].hole ? -1.0 : 1.0);
             for (size_t j = 0; j < n; j++) {
                 size_t k = (j + 1) % n;
                 add_edge(&a, s, r[2 * j], r[2 * j + 1], r[2 * k], r[2 * k + 1]);
@@ -248,5 +245,6 @@ cleanup:
     free(a.fill);
     free(start);
     free(uv);
+    free(area2);
     return rc;
 }
