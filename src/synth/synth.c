@@ -127,12 +127,23 @@ static void scenario_name(int k, int nk, char *buf, size_t n)
     snprintf(buf, n, "N%03d", rate);
 }
 
+/* One target-table row: id, date, gpp, nee, nee_qc, n2o for tag u and scenario k. */
+static void put_target_row(FILE *fp, const char *id, int u, int k, af_date d, const char *ds)
+{
+    fprintf(fp, "%s,%s", id, ds);
+    put_value(fp, V_GPP, u, k, d, "");
+    put_value(fp, V_NEE, u, k, d, "");
+    fprintf(fp, ",%.2f", ((u + af_date_doy(d)) % 5) / 4.0);
+    put_value(fp, V_N2O, u, k, d, "");
+    fputc('\n', fp);
+}
+
 static int write_targets(const char *dir, const af_synth_county *c, int nc, const synth_site *s, int ns,
                          const af_synth_opts *o, af_error *err)
 {
     int rc = AF_OK;
     FILE *fp = NULL;
-    char path[4096], ds[11], sc[16];
+    char path[4096], ds[11], sc[16], id[32];
     AF_CHECK(open_out(dir, "tables/targets.csv", &fp, path, sizeof path, err));
     fprintf(fp, "id,date,gpp,nee,nee_qc,n2o\n");
     af_date d0 = { o->year0, 1, 1 }, d1 = { o->year1, 12, 31 };
@@ -142,23 +153,11 @@ static int write_targets(const char *dir, const af_synth_county *c, int nc, cons
         for (int i = 0; i < nc; i++) {
             for (int k = 0; k < o->nscenarios; k++) {
                 scenario_name(k, o->nscenarios, sc, sizeof sc);
-                fprintf(fp, "%s:%s,%s", c[i].fips, sc, ds);
-                put_value(fp, V_GPP, i + 1, k, d, "");
-                put_value(fp, V_NEE, i + 1, k, d, "");
-                fprintf(fp, ",%.2f", ((i + 1 + af_date_doy(d)) % 5) / 4.0);
-                put_value(fp, V_N2O, i + 1, k, d, "");
-                fputc('\n', fp);
+                snprintf(id, sizeof id, "%s:%s", c[i].fips, sc);
+                put_target_row(fp, id, i + 1, k, d, ds);
             }
         }
-        for (int j = 0; j < ns; j++) {
-            int u = 500 + j + 1;
-            fprintf(fp, "%s,%s", s[j].id, ds);
-            put_value(fp, V_GPP, u, 0, d, "");
-            put_value(fp, V_NEE, u, 0, d, "");
-            fprintf(fp, ",%.2f", ((u + af_date_doy(d)) % 5) / 4.0);
-            put_value(fp, V_N2O, u, 0, d, "");
-            fputc('\n', fp);
-        }
+        for (int j = 0; j < ns; j++) put_target_row(fp, s[j].id, 500 + j + 1, 0, d, ds);
     }
     AF_CHECK(close_out(fp, path, err));
     fp = NULL;
@@ -230,7 +229,8 @@ int af_synth_write(const char *dir, const af_synth_opts *o, af_error *err)
     s = calloc((size_t)(o->nsites > 0 ? o->nsites : 1), sizeof *s);
     AF_CHECK_ALLOC(s);
     for (int j = 0; j < o->nsites; j++) {
-        /* Towers sit at a vertex-free point inside county j (its ring's first vertex nudged in). */
+        /* Tower j sits at the mean of county j's ring vertices: inside, since the synthetic
+         * counties are jittered cells (or two merged neighbours) that stay nearly convex. */
         const af_synth_county *cj = &c[j % nc];
         double lon = 0, lat = 0;
         for (int v = 0; v < cj->nvert - 1; v++) { lon += cj->lon[v]; lat += cj->lat[v]; }
