@@ -178,12 +178,11 @@ static int check_keys(const af_config *cfg, const af_config_section *sec, const 
             break;
         }
     }
-    for (const af_key_spec *t = a; t && t->key; t++)
-        if (t->required && !af_config_get(sec, t->key))
-            AF_FAIL(AF_ECONFIG, "%s:%d: [%s] missing required key '%s'", cfg->path, sec->line, sec->name, t->key);
-    for (const af_key_spec *t = b; t && t->key; t++)
-        if (t->required && !af_config_get(sec, t->key))
-            AF_FAIL(AF_ECONFIG, "%s:%d: [%s] missing required key '%s'", cfg->path, sec->line, sec->name, t->key);
+    const af_key_spec *tables[2] = { a, b };
+    for (int i = 0; i < 2; i++)
+        for (const af_key_spec *t = tables[i]; t && t->key; t++)
+            if (t->required && !af_config_get(sec, t->key))
+                AF_FAIL(AF_ECONFIG, "%s:%d: [%s] missing required key '%s'", cfg->path, sec->line, sec->name, t->key);
 cleanup:
     return rc;
 }

@@ -40,15 +40,32 @@ static long long peak_rss_bytes(void)
     return (long long)ru.ru_maxrss * 1024LL;
 }
 
-/* Remove a stale index and shards beyond the new count, so the directory never mixes runs. */
+/* Where this run writes: --output, else [pipeline] output. */
+static const char *output_dir(const af_run_opts *opts, const af_config *cfg)
+{
+    return (opts && opts->output) ? opts->output : cfg->output;
+}
+
+/* Remove a previous run's index (if any), durably, before anything else can fail: a
+ * directory whose index survives a failed run would pass for this run's output. */
+static int remove_stale_index(const char *outdir, af_error *err)
+{
+    int rc = AF_OK;
+    char path[4400];
+    snprintf(path, sizeof path, "%s/%s", outdir, AF_INDEX_NAME);
+    if (unlink(path) == 0) AF_CHECK(af_fsync_path(outdir, err));
+    else if (errno != ENOENT) AF_FAIL(AF_EIO, "cannot remove stale '%s': %s", path, strerror(errno));
+cleanup:
+    return rc;
+}
+
+/* Create the output directory and drop shards beyond the new count, so it never mixes runs. */
 static int prepare_outdir(const char *outdir, size_t nshards, af_error *err)
 {
     int rc = AF_OK;
     char path[4400];
     DIR *d = NULL;
     AF_CHECK(af_mkdirs(outdir, err));
-    snprintf(path, sizeof path, "%s/%s", outdir, AF_INDEX_NAME);
-    if (unlink(path) == 0) AF_CHECK(af_fsync_path(outdir, err));
     d = opendir(outdir);
     if (!d) AF_FAIL(AF_EIO, "cannot list '%s'", outdir);
     struct dirent *de;
@@ -190,14 +207,9 @@ int af_pipeline_run(MPI_Comm comm, const char *pipeline_path, const af_run_opts 
     memset(summary, 0, sizeof *summary);
     double t_start = MPI_Wtime(), t = t_start;
 
-    /* setup: the stale index goes first, so a run that fails anywhere leaves no index
-     * that could be taken for this run's output */
-    if (af_config_load(pipeline_path, &ctx.cfg, err) == AF_OK && rank == 0) {
-        char ipath[4200];
-        snprintf(ipath, sizeof ipath, "%s/%s", (opts && opts->output) ? opts->output : ctx.cfg->output, AF_INDEX_NAME);
-        if (unlink(ipath) != 0 && errno != ENOENT)
-            af_error_set(err, AF_EIO, __FILE__, __LINE__, __func__, "cannot remove stale '%s': %s", ipath, strerror(errno));
-    }
+    /* setup: the stale index goes first, so a run that fails anywhere leaves none */
+    if (af_config_load(pipeline_path, &ctx.cfg, err) == AF_OK && rank == 0)
+        remove_stale_index(output_dir(opts, ctx.cfg), err);
     AF_SYNC(comm);
     if (af__ctx_load_rest(&ctx, err) == AF_OK) {
         ranges = calloc((size_t)size, sizeof *ranges);
@@ -207,7 +219,7 @@ int af_pipeline_run(MPI_Comm comm, const char *pipeline_path, const af_run_opts 
     }
     AF_SYNC(comm);
     const af_config *cfg = ctx.cfg;
-    const char *outdir = (opts && opts->output) ? opts->output : cfg->output;
+    const char *outdir = output_dir(opts, cfg);
     size_t nsamples = af_sampleset_count(ctx.set);
     size_t nshards = af_output_nshards(nsamples, cfg->shard_samples);
     if (rank == 0) prepare_outdir(outdir, nshards, err);

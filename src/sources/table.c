@@ -103,6 +103,7 @@ static const char *sample_key(const table_state *st, const af_sample *s)
     return (s->kind == AF_SAMPLE_COUNTY && st->match_county) ? s->fips : s->id;
 }
 
+/* Replace the first `field` ({year} or {id}) in tmpl by value and resolve the path. */
 static int expand_path(const af_config *cfg, const char *tmpl, const char *field, const char *value,
                        char *out, size_t n, af_error *err)
 {
@@ -266,7 +267,7 @@ static int table_open(const af_source_ctx *ctx, const af_feature_cfg *const *fea
             AF_CHECK(add_file(st, path, 0, err));
         }
     } else {
-        AF_CHECK(expand_path(ctx->cfg, tmpl, "", "", path, sizeof path, err));
+        AF_CHECK(af_config_resolve(ctx->cfg, tmpl, path, sizeof path, err));
         if (!af_file_readable(path))
             AF_FAIL(AF_ENOTFOUND, "%s:%d: [%s] path: cannot read '%s'", ctx->cfg->path,
                     af_config_line(sec, "path"), sec->name, path);
