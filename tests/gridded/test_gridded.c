@@ -21,6 +21,7 @@
 
 #include "af_test.h"
 #include "agroflux/pipeline.h"
+#include "gridded_util.h"
 
 #define NX 20
 #define NY 20
@@ -41,8 +42,6 @@ static int hole(int r, int c, int d)
 {
     return (r == 5 && c == 3) || (c == 4 && d == 10) || (d == 20 && r >= 4 && r <= 7 && c >= 2 && c <= 5);
 }
-
-#define NCK(call) do { int s_ = (call); if (s_ != NC_NOERR) { fprintf(stderr, "%s: %s\n", #call, nc_strerror(s_)); return 1; } } while (0)
 
 static int write_nc(const char *path)
 {
@@ -82,16 +81,6 @@ static int write_nc(const char *path)
     NCK(nc_put_var_ushort(nc, vv, &v[0][0][0]));
     NCK(nc_close(nc));
     return 0;
-}
-
-static int write_text(const char *name, const char *text)
-{
-    char p[512];
-    snprintf(p, sizeof p, "%s/%s", dir, name);
-    FILE *fp = fopen(p, "w");
-    if (!fp) return 1;
-    fputs(text, fp);
-    return fclose(fp) != 0;
 }
 
 #define RECT(id, x0, y0, x1, y1)                                                                  \
@@ -157,63 +146,12 @@ static int write_ini(const char *name, const char *calendar, int with_crs)
             strcat(out, "cropland_weights = crop.tif\n");
         }
         strcat(out, q);
-        return write_text(name, out);
+        return gt_write_text(dir, name, out);
     }
-    return write_text(name, text);
+    return gt_write_text(dir, name, text);
 }
 
 /* The shard (one: 9 samples), read back with netCDF-C. */
-typedef struct shard {
-    int ns, nt;
-    char ids[16][65];
-    double time[ND];
-    float x[16][ND][2], y[16][ND], yqc[16][ND];
-} shard;
-
-static int read_shard(const char *out, shard *s)
-{
-    char p[512];
-    int nc, id;
-    size_t n;
-    snprintf(p, sizeof p, "%s/%s/shard-00000.nc", dir, out);
-    NCK(nc_open(p, NC_NOWRITE, &nc));
-    NCK(nc_inq_dimid(nc, "sample", &id));
-    NCK(nc_inq_dimlen(nc, id, &n));
-    if (n > 16) return 1;
-    s->ns = (int)n;
-    NCK(nc_inq_dimid(nc, "time", &id));
-    NCK(nc_inq_dimlen(nc, id, &n));
-    s->nt = (int)n;
-    NCK(nc_inq_varid(nc, "sample_id", &id));
-    char buf[16 * 64];
-    NCK(nc_get_var_text(nc, id, buf));
-    for (int i = 0; i < s->ns; i++) { memcpy(s->ids[i], buf + 64 * i, 64); s->ids[i][64] = '\0'; }
-    NCK(nc_inq_varid(nc, "time", &id));
-    NCK(nc_get_var_double(nc, id, s->time));
-    static float tmp[16 * ND * 2];
-    NCK(nc_inq_varid(nc, "x", &id));
-    NCK(nc_get_var_float(nc, id, tmp));
-    for (int i = 0; i < s->ns; i++)
-        for (int t = 0; t < s->nt; t++)
-            for (int k = 0; k < 2; k++) s->x[i][t][k] = tmp[((size_t)i * s->nt + t) * 2 + k];
-    NCK(nc_inq_varid(nc, "y", &id));
-    NCK(nc_get_var_float(nc, id, tmp));
-    for (int i = 0; i < s->ns; i++)
-        for (int t = 0; t < s->nt; t++) s->y[i][t] = tmp[(size_t)i * s->nt + t];
-    NCK(nc_inq_varid(nc, "y_qc", &id));
-    NCK(nc_get_var_float(nc, id, tmp));
-    for (int i = 0; i < s->ns; i++)
-        for (int t = 0; t < s->nt; t++) s->yqc[i][t] = tmp[(size_t)i * s->nt + t];
-    NCK(nc_close(nc));
-    return 0;
-}
-
-static int find_sample(const shard *s, const char *id)
-{
-    for (int i = 0; i < s->ns; i++)
-        if (!strcmp(s->ids[i], id)) return i;
-    return -1;
-}
 
 /* Spherical row weight; the ellipsoid changes relative row weights only at second order. */
 static double roww(int r) { double d2r = M_PI / 180; return sin((YTOP - DX * r) * d2r) - sin((YTOP - DX * (r + 1)) * d2r); }
@@ -275,24 +213,14 @@ static double tri_mean(int d)
     return swx / sw;
 }
 
-static int run(const char *ini, const char *out, af_error *err)
-{
-    char p[512], o[512];
-    snprintf(p, sizeof p, "%s/%s", dir, ini);
-    snprintf(o, sizeof o, "%s/%s", dir, out);
-    af_run_opts opts = { o };
-    af_run_summary sum;
-    return af_pipeline_run(MPI_COMM_WORLD, p, &opts, &sum, err);
-}
-
-static shard s1, s2;
+static gt_shard s1, s2;
 static double tri[ND];
 
-static void check_common(const shard *s, int noleap)
+static void check_common(const gt_shard *s, int noleap)
 {
     const double K = 273.15;
-    int a = find_sample(s, "19001:base"), a2 = find_sample(s, "19001:s2"), b = find_sample(s, "19002:base");
-    int c = find_sample(s, "19003:base"), tr = find_sample(s, "19004:base"), st = find_sample(s, "S1");
+    int a = gt_find_sample(s, "19001:base"), a2 = gt_find_sample(s, "19001:s2"), b = gt_find_sample(s, "19002:base");
+    int c = gt_find_sample(s, "19003:base"), tr = gt_find_sample(s, "19004:base"), st = gt_find_sample(s, "S1");
     AF_EXPECT(s->ns == 9 && a >= 0 && a2 >= 0 && b >= 0 && c >= 0 && tr >= 0 && st >= 0);
     if (a < 0 || a2 < 0 || b < 0 || c < 0 || tr < 0 || st < 0) return;
     AF_EXPECT(s->nt == (noleap ? 365 : 366));
@@ -301,46 +229,46 @@ static void check_common(const shard *s, int noleap)
         AF_EXPECT(d == t);
         double mx, m = rect_mean(4, 7, 2, 5, d, &mx);
         if (d == 20) {
-            AF_EXPECT(isnan(s->x[a][t][0]) && isnan(s->y[a][t]));
-            AF_EXPECT_NEAR(s->yqc[a][t], 0.0, 1e-6);
+            AF_EXPECT(isnan(GT_X(s, a, t, 0)) && isnan(GT_Y(s, a, t)));
+            AF_EXPECT_NEAR(GT_QC(s, a, t), 0.0, 1e-6);
         } else {
-            AF_EXPECT_NEAR(s->x[a][t][0], m - K, 2e-4);
-            AF_EXPECT_NEAR(s->x[a][t][1], mx - K, 2e-4);
-            AF_EXPECT_NEAR(s->y[a][t], m - K, 2e-4);
-            AF_EXPECT(s->x[a2][t][0] == s->x[a][t][0]);
+            AF_EXPECT_NEAR(GT_X(s, a, t, 0), m - K, 2e-4);
+            AF_EXPECT_NEAR(GT_X(s, a, t, 1), mx - K, 2e-4);
+            AF_EXPECT_NEAR(GT_Y(s, a, t), m - K, 2e-4);
+            AF_EXPECT(GT_X(s, a2, t, 0) == GT_X(s, a, t, 0));
         }
-        AF_EXPECT(isnan(s->x[b][t][0]) && isnan(s->y[b][t]));       /* 37.5% inside < 0.5 */
-        AF_EXPECT_NEAR(s->yqc[b][t], 0.375, 1e-6);
-        AF_EXPECT_NEAR(s->x[c][t][0], rect_mean(7, 9, 18, 19, d, &mx) - K, 2e-4);
-        AF_EXPECT_NEAR(s->yqc[c][t], 2.0 / 3.0, 1e-6);
-        AF_EXPECT_NEAR(s->x[tr][t][0], tri[d] - K, 5e-3);
-        AF_EXPECT_NEAR(s->x[st][t][0], field(SITE_LON, SITE_LAT, d) - K, 2e-4);
+        AF_EXPECT(isnan(GT_X(s, b, t, 0)) && isnan(GT_Y(s, b, t)));       /* 37.5% inside < 0.5 */
+        AF_EXPECT_NEAR(GT_QC(s, b, t), 0.375, 1e-6);
+        AF_EXPECT_NEAR(GT_X(s, c, t, 0), rect_mean(7, 9, 18, 19, d, &mx) - K, 2e-4);
+        AF_EXPECT_NEAR(GT_QC(s, c, t), 2.0 / 3.0, 1e-6);
+        AF_EXPECT_NEAR(GT_X(s, tr, t, 0), tri[d] - K, 5e-3);
+        AF_EXPECT_NEAR(GT_X(s, st, t, 0), field(SITE_LON, SITE_LAT, d) - K, 2e-4);
     }
 }
 
 static void test_gridded__standard(void)
 {
     af_error e = AF_ERROR_INIT;
-    int rc = run("standard.ini", "out1", &e);
+    int rc = gt_run(dir, "standard.ini", "out1", &e);
     if (rc != AF_OK) fprintf(stderr, "run: %s\n", e.msg);
     AF_EXPECT(rc == AF_OK);
     if (rc != AF_OK || rank) return;
-    AF_EXPECT(read_shard("out1", &s1) == 0);
+    AF_EXPECT(gt_read_shard(dir, "out1", &s1) == 0);
     check_common(&s1, 0);
     /* Day 10: county A lost a column and cell (5,3): 11 of 16 cells, renormalised over them. */
-    int a = find_sample(&s1, "19001:base");
-    AF_EXPECT(a >= 0 && s1.yqc[a][10] > 0.65 && s1.yqc[a][10] < 0.72); /* 11 of 16 cells */
-    AF_EXPECT(a >= 0 && s1.yqc[a][11] > 0.9 && s1.yqc[a][11] < 1.0); /* cell (5,3) always missing */
+    int a = gt_find_sample(&s1, "19001:base");
+    AF_EXPECT(a >= 0 && GT_QC(&s1, a, 10) > 0.65 && GT_QC(&s1, a, 10) < 0.72); /* 11 of 16 cells */
+    AF_EXPECT(a >= 0 && GT_QC(&s1, a, 11) > 0.9 && GT_QC(&s1, a, 11) < 1.0); /* cell (5,3) always missing */
 }
 
 static void test_gridded__noleap_uses_cache(void)
 {
     af_error e = AF_ERROR_INIT;
-    int rc = run("noleap.ini", "out2", &e);
+    int rc = gt_run(dir, "noleap.ini", "out2", &e);
     if (rc != AF_OK) fprintf(stderr, "run: %s\n", e.msg);
     AF_EXPECT(rc == AF_OK);
     if (rc != AF_OK || rank) return;
-    AF_EXPECT(read_shard("out2", &s2) == 0);
+    AF_EXPECT(gt_read_shard(dir, "out2", &s2) == 0);
     check_common(&s2, 1); /* 365 days, the last one Dec 30 */
     AF_EXPECT_NEAR(s2.time[364], 19723 + 364, 0);
     char p[512];
@@ -364,29 +292,29 @@ static double crop_mean(int r0, int r1, int c0, int c1, int d)
 static void test_gridded__cropland_weights(void)
 {
     af_error e = AF_ERROR_INIT;
-    int rc = run("crop.ini", "out4", &e);
+    int rc = gt_run(dir, "crop.ini", "out4", &e);
     if (rc != AF_OK) fprintf(stderr, "run: %s\n", e.msg);
     AF_EXPECT(rc == AF_OK);
     if (rc != AF_OK || rank) return;
-    static shard s;
-    AF_EXPECT(read_shard("out4", &s) == 0);
-    int a = find_sample(&s, "19001:base"), c = find_sample(&s, "19003:base"), st = find_sample(&s, "S1");
+    static gt_shard s;
+    AF_EXPECT(gt_read_shard(dir, "out4", &s) == 0);
+    int a = gt_find_sample(&s, "19001:base"), c = gt_find_sample(&s, "19003:base"), st = gt_find_sample(&s, "S1");
     AF_EXPECT(a >= 0 && c >= 0 && st >= 0);
     if (a < 0 || c < 0 || st < 0) return;
     for (int t = 0; t < s.nt; t++) {
         if (t != 20) {
-            AF_EXPECT_NEAR(s.x[a][t][0], crop_mean(4, 7, 2, 5, t) - 273.15, 2e-4);
-            AF_EXPECT(fabs(s.x[a][t][0] - s1.x[a][t][0]) > 1e-3); /* the weights changed the mean */
+            AF_EXPECT_NEAR(GT_X(&s, a, t, 0), crop_mean(4, 7, 2, 5, t) - 273.15, 2e-4);
+            AF_EXPECT(fabs(GT_X(&s, a, t, 0) - GT_X(&s1, a, t, 0)) > 1e-3); /* the weights changed the mean */
         }
-        AF_EXPECT(isnan(s.x[c][t][0]));                        /* no cropland under county C */
-        AF_EXPECT_NEAR(s.x[st][t][0], field(SITE_LON, SITE_LAT, t) - 273.15, 2e-4);
+        AF_EXPECT(isnan(GT_X(&s, c, t, 0)));                        /* no cropland under county C */
+        AF_EXPECT_NEAR(GT_X(&s, st, t, 0), field(SITE_LON, SITE_LAT, t) - 273.15, 2e-4);
     }
 }
 
 static void test_gridded__no_crs_is_an_error(void)
 {
     af_error e = AF_ERROR_INIT;
-    int rc = run("nocrs.ini", "out3", &e);
+    int rc = gt_run(dir, "nocrs.ini", "out3", &e);
     AF_EXPECT(rc == AF_ECRS);
     AF_EXPECT(strstr(e.msg, "tmmx_2024.nc") != NULL && strstr(e.msg, "crs") != NULL);
 }
@@ -401,8 +329,8 @@ int main(int argc, char **argv)
         ok = mkdtemp(dir) != NULL;
         char p[512];
         snprintf(p, sizeof p, "%s/tmmx_2024.nc", dir);
-        ok = ok && write_nc(p) == 0 && write_text("counties.geojson", geojson) == 0 &&
-             write_text("sites.csv", "site_id,lat,lon\nS1,40.333,-89.1234\n") == 0 &&
+        ok = ok && write_nc(p) == 0 && gt_write_text(dir, "counties.geojson", geojson) == 0 &&
+             gt_write_text(dir, "sites.csv", "site_id,lat,lon\nS1,40.333,-89.1234\n") == 0 &&
              write_ini("standard.ini", "standard", 1) == 0 && write_ini("noleap.ini", "noleap", 1) == 0 &&
              write_ini("nocrs.ini", "standard", 0) == 0 && write_ini("crop.ini", "standard", 2) == 0;
         snprintf(p, sizeof p, "%s/crop.tif", dir);
@@ -434,6 +362,8 @@ int main(int argc, char **argv)
         }
     }
     MPI_Bcast(&res, 1, MPI_INT, 0, MPI_COMM_WORLD);
+    gt_shard_free(&s1);
+    gt_shard_free(&s2);
     MPI_Finalize();
     return res;
 }

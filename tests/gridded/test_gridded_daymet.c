@@ -20,6 +20,7 @@
 
 #include "af_test.h"
 #include "agroflux/pipeline.h"
+#include "gridded_util.h"
 
 #define N 30
 #define NB 365
@@ -38,8 +39,6 @@ static double fd(double x, double y, int b) { return 10 + 0.001 * (x - X0) + 0.0
 static double xc(int c) { return X0 + DXM * (c + 0.5); }
 static double yc(int r) { return YTOP - DXM * (r + 0.5); }
 static int dhole(int r, int c) { return r == 15 && c == 15; }
-
-#define NCK(call) do { int s_ = (call); if (s_ != NC_NOERR) { fprintf(stderr, "%s: %s\n", #call, nc_strerror(s_)); return 1; } } while (0)
 
 static int to_lcc(int n, double *x, double *y)
 {
@@ -130,16 +129,6 @@ static int write_stack(const char *path)
     return bad;
 }
 
-static int write_text(const char *name, const char *text)
-{
-    char p[512];
-    snprintf(p, sizeof p, "%s/%s", dir, name);
-    FILE *fp = fopen(p, "w");
-    if (!fp) return 1;
-    fputs(text, fp);
-    return fclose(fp) != 0;
-}
-
 static const char *geojson =
     "{\"type\":\"FeatureCollection\",\"features\":["
     "{\"type\":\"Feature\",\"id\":\"17001\",\"properties\":{},\"geometry\":{\"type\":\"Polygon\","
@@ -159,48 +148,6 @@ static const char *stack_ini =
     "[counties]\nlayer = counties.geojson\n\n[sites]\nlist = sites.csv\n\n"
     "[input.TMAX_AIR]\nsource = gridded\nformat = stack\npath = stack.tif\nstack_start = 2024-02-27\n"
     "source_units = degC\nunits = degC\nsite_method = nearest\n";
-
-typedef struct shard {
-    int ns, nt;
-    char ids[8][65];
-    double time[400];
-    float x[8][400];
-} shard;
-
-static int read_shard(const char *out, shard *s)
-{
-    char p[512], buf[8 * 64];
-    int nc, id;
-    size_t n;
-    snprintf(p, sizeof p, "%s/%s/shard-00000.nc", dir, out);
-    NCK(nc_open(p, NC_NOWRITE, &nc));
-    NCK(nc_inq_dimid(nc, "sample", &id));
-    NCK(nc_inq_dimlen(nc, id, &n));
-    s->ns = (int)n;
-    NCK(nc_inq_dimid(nc, "time", &id));
-    NCK(nc_inq_dimlen(nc, id, &n));
-    s->nt = (int)n;
-    if (s->ns > 8 || s->nt > 400) return 1;
-    NCK(nc_inq_varid(nc, "sample_id", &id));
-    NCK(nc_get_var_text(nc, id, buf));
-    for (int i = 0; i < s->ns; i++) { memcpy(s->ids[i], buf + 64 * i, 64); s->ids[i][64] = '\0'; }
-    NCK(nc_inq_varid(nc, "time", &id));
-    NCK(nc_get_var_double(nc, id, s->time));
-    static float tmp[8 * 400];
-    NCK(nc_inq_varid(nc, "x", &id));
-    NCK(nc_get_var_float(nc, id, tmp));
-    for (int i = 0; i < s->ns; i++)
-        for (int t = 0; t < s->nt; t++) s->x[i][t] = tmp[i * s->nt + t];
-    NCK(nc_close(nc));
-    return 0;
-}
-
-static int find_sample(const shard *s, const char *id)
-{
-    for (int i = 0; i < s->ns; i++)
-        if (!strcmp(s->ids[i], id)) return i;
-    return -1;
-}
 
 static int in_quad(double x, double y)
 {
@@ -224,59 +171,49 @@ static double quad_mean(int b)
     return swx / sw;
 }
 
-static int run(const char *ini, const char *out, af_error *err)
-{
-    char p[512], o[512];
-    snprintf(p, sizeof p, "%s/%s", dir, ini);
-    snprintf(o, sizeof o, "%s/%s", dir, out);
-    af_run_opts opts = { o };
-    af_run_summary sum;
-    return af_pipeline_run(MPI_COMM_WORLD, p, &opts, &sum, err);
-}
-
 static void test_gridded__daymet_lcc(void)
 {
     af_error e = AF_ERROR_INIT;
-    int rc = run("daymet.ini", "dm", &e);
+    int rc = gt_run(dir, "daymet.ini", "dm", &e);
     if (rc != AF_OK) fprintf(stderr, "run: %s\n", e.msg);
     AF_EXPECT(rc == AF_OK);
     if (rc != AF_OK || rank) return;
-    static shard s;
-    AF_EXPECT(read_shard("dm", &s) == 0);
-    int a = find_sample(&s, "17001:base"), b = find_sample(&s, "17002:base"), st = find_sample(&s, "S1");
+    static gt_shard s;
+    AF_EXPECT(gt_read_shard(dir, "dm", &s) == 0);
+    int a = gt_find_sample(&s, "17001:base"), b = gt_find_sample(&s, "17002:base"), st = gt_find_sample(&s, "S1");
     AF_EXPECT(a >= 0 && b >= 0 && st >= 0 && s.nt == 366);
     if (a < 0 || b < 0 || st < 0 || s.nt != 366) return;
     for (int t = 0; t < 365; t++) {
-        AF_EXPECT_NEAR(s.x[a][t], quad_mean(t), 2e-3);              /* band t is day t: never shifted */
-        AF_EXPECT_NEAR(s.x[st][t], fd(site_x, site_y, t), 1e-3);
-        AF_EXPECT(isnan(s.x[b][t]));                                /* 17002 lies outside the 30 km grid */
+        AF_EXPECT_NEAR(GT_X(&s, a, t, 0), quad_mean(t), 2e-3);              /* band t is day t: never shifted */
+        AF_EXPECT_NEAR(GT_X(&s, st, t, 0), fd(site_x, site_y, t), 1e-3);
+        AF_EXPECT(isnan(GT_X(&s, b, t, 0)));                                /* 17002 lies outside the 30 km grid */
     }
-    AF_EXPECT(isnan(s.x[a][365]) && isnan(s.x[st][365]));          /* Dec 31 of 2024: no band */
-    AF_EXPECT_NEAR(s.x[st][59], fd(site_x, site_y, 59), 1e-3);     /* Feb 29 is band 59 */
+    AF_EXPECT(isnan(GT_X(&s, a, 365, 0)) && isnan(GT_X(&s, st, 365, 0)));          /* Dec 31 of 2024: no band */
+    AF_EXPECT_NEAR(GT_X(&s, st, 59, 0), fd(site_x, site_y, 59), 1e-3);     /* Feb 29 is band 59 */
 }
 
 static void test_gridded__stack_noleap(void)
 {
     af_error e = AF_ERROR_INIT;
-    int rc = run("stack.ini", "st", &e);
+    int rc = gt_run(dir, "stack.ini", "st", &e);
     if (rc != AF_OK) fprintf(stderr, "run: %s\n", e.msg);
     AF_EXPECT(rc == AF_OK);
     if (rc != AF_OK || rank) return;
-    static shard s;
-    AF_EXPECT(read_shard("st", &s) == 0);
-    int b = find_sample(&s, "17002:base"), st = find_sample(&s, "S1");
+    static gt_shard s;
+    AF_EXPECT(gt_read_shard(dir, "st", &s) == 0);
+    int b = gt_find_sample(&s, "17002:base"), st = gt_find_sample(&s, "S1");
     AF_EXPECT(b >= 0 && st >= 0 && s.nt == 10);
     if (b < 0 || st < 0 || s.nt != 10) return;
     /* Feb 25, 26: before band 1; Feb 27 .. Mar 2: bands 1..5 (band 3 = Feb 29 all nodata); Mar 3..5: after. */
     const int band[10] = { 0, 0, 1, 2, 3, 4, 5, 0, 0, 0 };
     for (int t = 0; t < 10; t++) {
         if (band[t] == 0 || band[t] == 3) {
-            AF_EXPECT(isnan(s.x[b][t]) && isnan(s.x[st][t]));
+            AF_EXPECT(isnan(GT_X(&s, b, t, 0)) && isnan(GT_X(&s, st, t, 0)));
             continue;
         }
         /* 17002: cols 1..2 (lon -89.4..-89.2), equal weights per column: mean of 100+band+col. */
-        AF_EXPECT_NEAR(s.x[b][t], 100 + band[t] + 1.5, 1e-4);
-        AF_EXPECT_NEAR(s.x[st][t], 100 + band[t] + 4, 0);         /* site at -89.03: col 4 */
+        AF_EXPECT_NEAR(GT_X(&s, b, t, 0), 100 + band[t] + 1.5, 1e-4);
+        AF_EXPECT_NEAR(GT_X(&s, st, t, 0), 100 + band[t] + 4, 0);         /* site at -89.03: col 4 */
     }
 }
 
@@ -310,9 +247,9 @@ int main(int argc, char **argv)
         snprintf(p, sizeof p, "%s/daymet_tmax_2024.nc", dir);
         ok = ok && write_daymet(p) == 0;
         snprintf(p, sizeof p, "%s/stack.tif", dir);
-        ok = ok && write_stack(p) == 0 && write_text("counties.geojson", geojson) == 0 &&
-             write_text("sites.csv", "site_id,lat,lon\nS1,40.011,-89.03\n") == 0 &&
-             write_text("daymet.ini", daymet_ini) == 0 && write_text("stack.ini", stack_ini) == 0;
+        ok = ok && write_stack(p) == 0 && gt_write_text(dir, "counties.geojson", geojson) == 0 &&
+             gt_write_text(dir, "sites.csv", "site_id,lat,lon\nS1,40.011,-89.03\n") == 0 &&
+             gt_write_text(dir, "daymet.ini", daymet_ini) == 0 && gt_write_text(dir, "stack.ini", stack_ini) == 0;
     }
     MPI_Bcast(&ok, 1, MPI_INT, 0, MPI_COMM_WORLD);
     MPI_Bcast(dir, sizeof dir, MPI_CHAR, 0, MPI_COMM_WORLD);

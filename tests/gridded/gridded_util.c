@@ -1,0 +1,101 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * gridded_util.c: implements gridded_util.h for test_gridded.c and
+ * test_gridded_daymet.c.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <mpi.h>
+
+#include "agroflux/pipeline.h"
+#include "gridded_util.h"
+
+int gt_write_text(const char *dir, const char *name, const char *text)
+{
+    char p[512];
+    snprintf(p, sizeof p, "%s/%s", dir, name);
+    FILE *fp = fopen(p, "w");
+    if (!fp) return 1;
+    fputs(text, fp);
+    return fclose(fp) != 0;
+}
+
+int gt_run(const char *dir, const char *ini, const char *out, af_error *err)
+{
+    char p[512], o[512];
+    snprintf(p, sizeof p, "%s/%s", dir, ini);
+    snprintf(o, sizeof o, "%s/%s", dir, out);
+    af_run_opts opts = { o };
+    af_run_summary sum;
+    return af_pipeline_run(MPI_COMM_WORLD, p, &opts, &sum, err);
+}
+
+/* Length of a dimension, 0 if the shard has none (zero inputs or targets). */
+static int dim_len(int nc, const char *name, int *out)
+{
+    int id;
+    size_t n = 0;
+    *out = 0;
+    if (nc_inq_dimid(nc, name, &id) != NC_NOERR) return 0;
+    NCK(nc_inq_dimlen(nc, id, &n));
+    *out = (int)n;
+    return 0;
+}
+
+static int get_floats(int nc, const char *name, size_t n, float **out)
+{
+    int id;
+    *out = NULL;
+    if (n == 0) return 0;
+    *out = malloc(n * sizeof **out);
+    if (!*out) return 1;
+    NCK(nc_inq_varid(nc, name, &id));
+    NCK(nc_get_var_float(nc, id, *out));
+    return 0;
+}
+
+int gt_read_shard(const char *dir, const char *out, gt_shard *s)
+{
+    char p[512];
+    int nc, id;
+    memset(s, 0, sizeof *s);
+    snprintf(p, sizeof p, "%s/%s/shard-00000.nc", dir, out);
+    NCK(nc_open(p, NC_NOWRITE, &nc));
+    if (dim_len(nc, "sample", &s->ns) || dim_len(nc, "time", &s->nt) || dim_len(nc, "input", &s->ni) ||
+        dim_len(nc, "target", &s->ntg))
+        return 1;
+    char *buf = malloc((size_t)s->ns * 64 + 1);
+    s->ids = calloc((size_t)s->ns + 1, sizeof *s->ids);
+    s->time = malloc(((size_t)s->nt + 1) * sizeof *s->time);
+    if (!buf || !s->ids || !s->time) { free(buf); return 1; }
+    NCK(nc_inq_varid(nc, "sample_id", &id));
+    NCK(nc_get_var_text(nc, id, buf));
+    for (int i = 0; i < s->ns; i++) { memcpy(s->ids[i], buf + 64 * i, 64); s->ids[i][64] = '\0'; }
+    free(buf);
+    NCK(nc_inq_varid(nc, "time", &id));
+    NCK(nc_get_var_double(nc, id, s->time));
+    size_t cells = (size_t)s->ns * (size_t)s->nt;
+    if (get_floats(nc, "x", cells * (size_t)s->ni, &s->x) || get_floats(nc, "y", cells * (size_t)s->ntg, &s->y) ||
+        get_floats(nc, "y_qc", cells * (size_t)s->ntg, &s->yqc))
+        return 1;
+    NCK(nc_close(nc));
+    return 0;
+}
+
+void gt_shard_free(gt_shard *s)
+{
+    free(s->ids);
+    free(s->time);
+    free(s->x);
+    free(s->y);
+    free(s->yqc);
+    memset(s, 0, sizeof *s);
+}
+
+int gt_find_sample(const gt_shard *s, const char *id)
+{
+    for (int i = 0; i < s->ns; i++)
+        if (!strcmp(s->ids[i], id)) return i;
+    return -1;
+}
