@@ -51,6 +51,8 @@ typedef struct table_file {
     day_mark *marks;       /* sorted files: first row of each date */
     size_t nmarks;
     long data_offset, data_line; /* first data row */
+    int cid, cdate;        /* id and date columns, found by the prepass */
+    int *cols, *qcols;     /* per feature: value column, QC column or -1 */
 } table_file;
 
 typedef struct feat_cols {
@@ -125,12 +127,17 @@ static int prepass(table_state *st, table_file *tf, af_error *err)
     memset(&csv, 0, sizeof csv);
     AF_CHECK(af_csv_open(tf->path, &csv, err));
     AF_CHECK(af_csv_read_header(&csv, err));
-    int cid, cdate, col;
-    AF_CHECK(af_csv_require_column(&csv, st->id_column, &cid, err));
-    AF_CHECK(af_csv_require_column(&csv, st->date_column, &cdate, err));
+    AF_CHECK(af_csv_require_column(&csv, st->id_column, &tf->cid, err));
+    AF_CHECK(af_csv_require_column(&csv, st->date_column, &tf->cdate, err));
+    int cdate = tf->cdate;
+    tf->cols = malloc(st->nfeat * sizeof *tf->cols);
+    tf->qcols = malloc(st->nfeat * sizeof *tf->qcols);
+    AF_CHECK_ALLOC(tf->cols);
+    AF_CHECK_ALLOC(tf->qcols);
     for (size_t k = 0; k < st->nfeat; k++) {
-        AF_CHECK(af_csv_require_column(&csv, st->feats[k].column, &col, err));
-        if (st->feats[k].qc_column[0]) AF_CHECK(af_csv_require_column(&csv, st->feats[k].qc_column, &col, err));
+        AF_CHECK(af_csv_require_column(&csv, st->feats[k].column, &tf->cols[k], err));
+        tf->qcols[k] = -1;
+        if (st->feats[k].qc_column[0]) AF_CHECK(af_csv_require_column(&csv, st->feats[k].qc_column, &tf->qcols[k], err));
     }
     tf->data_offset = af_csv_tell(&csv);
     tf->data_line = csv.line;
@@ -191,7 +198,11 @@ static void table_close(void *vst)
 {
     table_state *st = vst;
     if (!st) return;
-    for (size_t i = 0; i < st->nfiles; i++) free(st->files[i].marks);
+    for (size_t i = 0; i < st->nfiles; i++) {
+        free(st->files[i].marks);
+        free(st->files[i].cols);
+        free(st->files[i].qcols);
+    }
     free(st->files);
     free(st->paths);
     free(st->keys);
@@ -318,15 +329,8 @@ static int read_block(table_state *st, table_file *tf, long e0, long e1, int t0,
         line = tf->marks[lo].line;
     }
     AF_CHECK(af_csv_open(tf->path, &csv, err));
-    AF_CHECK(af_csv_read_header(&csv, err));
-    int cid = af_csv_column(&csv, st->id_column), cdate = af_csv_column(&csv, st->date_column);
-    int cols[64], qcols[64];
-    if (st->nfeat > 64) AF_FAIL(AF_EINVAL, "%s: more than 64 features read from one table", tf->path);
-    for (size_t k = 0; k < st->nfeat; k++) {
-        cols[k] = af_csv_column(&csv, st->feats[k].column);
-        qcols[k] = st->feats[k].qc_column[0] ? af_csv_column(&csv, st->feats[k].qc_column) : -1;
-    }
-    AF_CHECK(af_csv_seek(&csv, start, line, err));
+    AF_CHECK(af_csv_seek(&csv, start, line, err)); /* the prepass checked the header and found the columns */
+    const int cid = tf->cid, cdate = tf->cdate, *cols = tf->cols, *qcols = tf->qcols;
     size_t nf = st->nfeat;
     for (;;) {
         int got = af_csv_next(&csv, err);
