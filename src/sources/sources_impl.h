@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * sources_impl.h: helpers shared by the source kinds in src/sources/ (private).
+ * Path templates: a pipeline-file path may name one file per year, per sample,
+ * per county, per scenario or per site with placeholders, expanded here so
+ * every source kind spells them the same way (docs/pipelines.md).
+ */
+#ifndef AF_SOURCES_IMPL_H
+#define AF_SOURCES_IMPL_H
+
+#include <stddef.h>
+#include "agroflux/config.h"
+#include "agroflux/samples.h"
+
+/**
+ * Expand a path template and resolve it against the pipeline file's directory.
+ * Placeholders: {year} (4 digits; needs year > 0), {id} (sample id), {fips}
+ * (5-digit county FIPS), {state} (its first 2 digits), {scenario}, {site}
+ * (site id). A placeholder the sample cannot fill (e.g. {fips} for a site, or
+ * any sample placeholder with s == NULL) or an unknown {name} is AF_ECONFIG
+ * naming the feature section, key and template. sec/key only label errors.
+ */
+int af__template_expand(const af_config *cfg, const af_config_section *sec, const char *key,
+                        const char *tmpl, const af_sample *s, int year, char *out, size_t n,
+                        af_error *err);
+
+/** Does the template use any per-sample placeholder ({id} {fips} {state} {scenario} {site})? */
+int af__template_per_sample(const char *tmpl);
+/** Does the template use {year}? */
+int af__template_per_year(const char *tmpl);
+
+#endif

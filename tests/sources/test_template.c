@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test_template.c: path templates of source kinds (src/sources/template.c):
+ * every placeholder for county and site samples, resolution against the
+ * pipeline directory, and each error (unknown, unterminated, unfillable).
+ */
+#include <string.h>
+
+#include "af_test.h"
+#include "agroflux/config.h"
+#include "sources_impl.h"
+
+static af_config cfg;
+static af_sample county = { "19153:N112", AF_SAMPLE_COUNTY, "19153", "N112", 1, 41.6, -93.6, 3, 1.0 };
+static af_sample site = { "US-Br1", AF_SAMPLE_SITE, "", "", -1, 42.0, -93.7, 0, 1.0 };
+
+static void test_county(void)
+{
+    char out[4096];
+    AF_TEST_PASS(af__template_expand(&cfg, NULL, "path", "runs/{state}/{fips}/{scenario}/{year}.txt",
+                                     &county, 2004, out, sizeof out, err));
+    AF_EXPECT(!strcmp(out, "/data/pipes/runs/19/19153/N112/2004.txt"));
+    AF_TEST_PASS(af__template_expand(&cfg, NULL, "path", "/abs/{id}.csv", &county, 0, out, sizeof out, err));
+    AF_EXPECT(!strcmp(out, "/abs/19153:N112.csv"));
+}
+
+static void test_site(void)
+{
+    char out[4096];
+    AF_TEST_PASS(af__template_expand(&cfg, NULL, "path", "towers/{site}_{year}.csv", &site, 999, out, sizeof out, err));
+    AF_EXPECT(!strcmp(out, "/data/pipes/towers/US-Br1_0999.csv"));
+    AF_TEST_PASS(af__template_expand(&cfg, NULL, "path", "plain.csv", NULL, 0, out, sizeof out, err));
+    AF_EXPECT(!strcmp(out, "/data/pipes/plain.csv"));
+}
+
+static void test_flags(void)
+{
+    AF_EXPECT(af__template_per_sample("a/{fips}.csv"));
+    AF_EXPECT(af__template_per_sample("a/{site}.csv"));
+    AF_EXPECT(!af__template_per_sample("a/{year}.csv"));
+    AF_EXPECT(af__template_per_year("a/{year}.csv"));
+    AF_EXPECT(!af__template_per_year("a/{id}.csv"));
+}
+
+static void test_errors(void)
+{
+    char out[4096];
+    AF_TEST_FAILS_WITH(AF_ECONFIG, "unknown placeholder {county}",
+                       af__template_expand(&cfg, NULL, "path", "x/{county}.csv", &county, 0, out, sizeof out, err));
+    AF_TEST_FAILS_WITH(AF_ECONFIG, "unterminated",
+                       af__template_expand(&cfg, NULL, "path", "x/{fips.csv", &county, 0, out, sizeof out, err));
+    AF_TEST_FAILS_WITH(AF_ECONFIG, "{fips} in 'x/{fips}.csv' has no value for sample 'US-Br1'",
+                       af__template_expand(&cfg, NULL, "path", "x/{fips}.csv", &site, 0, out, sizeof out, err));
+    AF_TEST_FAILS_WITH(AF_ECONFIG, "{site} in 'x/{site}.csv' has no value for sample '19153:N112'",
+                       af__template_expand(&cfg, NULL, "path", "x/{site}.csv", &county, 0, out, sizeof out, err));
+    AF_TEST_FAILS_WITH(AF_ECONFIG, "{year}",
+                       af__template_expand(&cfg, NULL, "path", "x/{year}.csv", &county, 0, out, sizeof out, err));
+    AF_TEST_FAILS_WITH(AF_ECONFIG, "no value for sample '(none)'",
+                       af__template_expand(&cfg, NULL, "path", "x/{id}.csv", NULL, 0, out, sizeof out, err));
+}
+
+int main(void)
+{
+    snprintf(cfg.path, sizeof cfg.path, "/data/pipes/p.ini");
+    snprintf(cfg.dir, sizeof cfg.dir, "/data/pipes");
+    AF_RUN(test_county);
+    AF_RUN(test_site);
+    AF_RUN(test_flags);
+    AF_RUN(test_errors);
+    return AF_TEST_END();
+}
