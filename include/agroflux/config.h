@@ -67,6 +67,7 @@ typedef struct af_feature_cfg {
 typedef struct af_config {
     char path[4096];      /**< the pipeline file as given */
     char dir[4096];       /**< its directory: base of relative paths */
+    char data_root[4096]; /**< [pipeline] data_root resolved; paths starting {root} are under it; "" if unset */
     char sha256[65];      /**< SHA-256 of the file's bytes */
     /* [pipeline] */
     char name[128];
@@ -103,7 +104,8 @@ void af_config_destroy(af_config **cfg);
 const char *af_config_get(const af_config_section *sec, const char *key);
 /** Line of key in a section, or the section's line if absent. */
 int af_config_line(const af_config_section *sec, const char *key);
-/** Resolve a path value relative to the pipeline file's directory. */
+/** Resolve a path value relative to the pipeline file's directory, or, when it
+ *  starts with {root}, relative to [pipeline] data_root (AF_ECONFIG if unset). */
 int af_config_resolve(const af_config *cfg, const char *value, char *out, size_t n, af_error *err);
 
 /** Print every section's key table as Markdown (what docs/pipelines.md embeds). */

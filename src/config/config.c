@@ -114,7 +114,19 @@ int af_config_line(const af_config_section *sec, const char *key)
 
 int af_config_resolve(const af_config *cfg, const char *value, char *out, size_t n, af_error *err)
 {
-    return af_path_join(cfg->dir, value, out, n, err);
+    int rc = AF_OK;
+    if (!strncmp(value, "{root}", 6)) {
+        const char *rest = value + 6;
+        while (*rest == '/') rest++;
+        if (!cfg->data_root[0])
+            AF_FAIL(AF_ECONFIG, "%s: '%s' uses {root} but [pipeline] data_root is not set", cfg->path, value);
+        if (rest[0]) AF_CHECK(af_path_join(cfg->data_root, rest, out, n, err));
+        else AF_CHECK(af_strlcpy_checked(out, cfg->data_root, n, "data_root", err));
+    } else {
+        AF_CHECK(af_path_join(cfg->dir, value, out, n, err));
+    }
+cleanup:
+    return rc;
 }
 
 /* Check one section's keys against its table (plus an optional second table). */
@@ -132,6 +144,9 @@ static int check_keys(const af_config *cfg, const af_config_section *sec, const 
         if (k->required && !v[0])
             AF_FAIL(AF_ECONFIG, "%s:%d: [%s] %s: empty value", cfg->path, e->line, sec->name, e->key);
         if (!v[0]) continue;
+        if (!strncmp(v, "{root}", 6) && !cfg->data_root[0])
+            AF_FAIL(AF_ECONFIG, "%s:%d: [%s] %s: '%s' uses {root} but [pipeline] data_root is not set",
+                    cfg->path, e->line, sec->name, e->key, v);
         switch (k->type) {
         case AF_KEY_INT: {
             long lv;
@@ -308,6 +323,16 @@ static int validate(af_config *cfg, af_error *err)
 {
     int rc = AF_OK;
     const af_config_section *pipeline = NULL;
+    /* data_root first: every other path may start with {root} */
+    for (size_t i = 0; i < cfg->nsections; i++) {
+        const char *root = af_config_get(&cfg->sections[i], "data_root");
+        if (!strcmp(cfg->sections[i].name, "pipeline") && root && root[0]) {
+            if (!strncmp(root, "{root}", 6))
+                AF_FAIL(AF_ECONFIG, "%s:%d: [pipeline] data_root cannot use {root}", cfg->path,
+                        af_config_line(&cfg->sections[i], "data_root"));
+            AF_CHECK(af_path_join(cfg->dir, root, cfg->data_root, sizeof cfg->data_root, err));
+        }
+    }
     for (size_t i = 0; i < cfg->nsections; i++) {
         const af_config_section *s = &cfg->sections[i];
         for (size_t j = 0; j < i; j++)

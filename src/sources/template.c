@@ -55,7 +55,13 @@ int af__template_expand(const af_config *cfg, const af_config_section *sec, cons
     size_t o = 0;
     const char *secname = sec ? sec->name : "?";
     int line = sec ? af_config_line(sec, key) : 0;
-    for (const char *p = tmpl; *p; p++) {
+    const char *p = tmpl;
+    if (!strncmp(p, "{root}", 6)) { /* left for af_config_resolve: [pipeline] data_root */
+        memcpy(buf, p, 6);
+        o = 6;
+        p += 6;
+    }
+    for (; *p; p++) {
         if (*p == '{') {
             const char *close = strchr(p, '}');
             size_t len = close ? (size_t)(close - p - 1) : 0;

@@ -22,6 +22,12 @@ static void test_county(void)
     AF_EXPECT(!strcmp(out, "/data/pipes/runs/19/19153/N112/2004.txt"));
     AF_TEST_PASS(af__template_expand(&cfg, NULL, "path", "/abs/{id}.csv", &county, 0, out, sizeof out, err));
     AF_EXPECT(!strcmp(out, "/abs/19153:N112.csv"));
+    snprintf(cfg.data_root, sizeof cfg.data_root, "/raw");
+    AF_TEST_PASS(af__template_expand(&cfg, NULL, "path", "{root}/gridmet/tmmx_{year}.nc", &county, 2001, out, sizeof out, err));
+    AF_EXPECT(!strcmp(out, "/raw/gridmet/tmmx_2001.nc"));
+    cfg.data_root[0] = '\0';
+    AF_TEST_FAILS_WITH(AF_ECONFIG, "data_root is not set",
+                       af__template_expand(&cfg, NULL, "path", "{root}/x.nc", &county, 0, out, sizeof out, err));
 }
 
 static void test_site(void)

@@ -308,6 +308,34 @@ static void test_paths(void)
     af_config_destroy(&cfg);
 }
 
+/* data_root: {root} paths resolve under it; relative roots are relative to the file. */
+static void test_data_root(void)
+{
+    mkdir(fx_path("raw"), 0755);
+    fx_write("raw/sites.csv", "site_id,lat,lon\nUS-A,41,-93\n");
+    af_config *cfg = NULL;
+    const char *p = fx_write("root1.ini", PIPE "data_root = raw\n[sites]\nlist = {root}/sites.csv\n");
+    AF_TEST_PASS(af_config_load(p, &cfg, err));
+    if (cfg) {
+        AF_EXPECT(!strcmp(cfg->data_root, fx_path("raw")));
+        AF_EXPECT(!strcmp(cfg->site_list, fx_path("raw/sites.csv")));
+        char out[4096];
+        AF_TEST_PASS(af_config_resolve(cfg, "{root}", out, sizeof out, err));
+        AF_EXPECT(!strcmp(out, fx_path("raw")));
+        af_config_destroy(&cfg);
+    }
+    /* [sites] before [pipeline]: data_root still applies */
+    p = fx_write("root2.ini", "[sites]\nlist = {root}sites.csv\n" PIPE "data_root = raw\n");
+    AF_TEST_PASS(af_config_load(p, &cfg, err));
+    af_config_destroy(&cfg);
+    FAILS("root3.ini", PIPE "[sites]\nlist = {root}/sites.csv\n", AF_ECONFIG, at("root3.ini", 6),
+          "uses {root} but [pipeline] data_root is not set");
+    FAILS("root4.ini", PIPE "data_root = {root}/x\n[sites]\nlist = sites.csv\n", AF_ECONFIG,
+          at("root4.ini", 5), "data_root cannot use {root}");
+    FAILS("root5.ini", PIPE "data_root = elsewhere\n[sites]\nlist = {root}/sites.csv\n", AF_ECONFIG,
+          at("root5.ini", 7), fx_path("elsewhere/sites.csv"));
+}
+
 static void test_sources(void)
 {
     FAILS("kind.ini", PIPE CNTY "[input.A]\nsource = netcdf\npath = a.nc\nunits = degC\n", AF_ECONFIG,
@@ -388,6 +416,7 @@ int main(void)
     AF_RUN(test_missing_required);
     AF_RUN(test_bad_values);
     AF_RUN(test_paths);
+    AF_RUN(test_data_root);
     AF_RUN(test_sources);
     AF_RUN(test_samples_and_syntax);
     AF_RUN(test_keys_markdown);
