@@ -72,8 +72,11 @@ static int tokens(const af_config *cfg, const af_config_section *sec, const char
     if (strlen(v) >= bufn)
         AF_FAIL(AF_ECONFIG, "%s:%d: [%s] %s: value too long", cfg->path, af_config_line(sec, key), sec->name, key);
     strcpy(buf, v);
-    for (char *save = NULL, *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
-        af_strtrim(t);
+    for (char *next = buf, *t; (t = next) != NULL;) {
+        char *comma = strchr(t, ',');
+        next = comma ? comma + 1 : NULL;
+        if (comma) *comma = '\0';
+        t = af_strtrim(t);
         if (!t[0])
             AF_FAIL(AF_ECONFIG, "%s:%d: [%s] %s: empty entry in '%s'", cfg->path, af_config_line(sec, key), sec->name, key, v);
         if (*n == max)
