@@ -180,7 +180,8 @@ cleanup:
 /* Axis index of an event day; a day the calendar drops moves to the previous kept day. -1: outside the axis. */
 static int place(const af_calendar *cal, long e)
 {
-    long e0 = af_calendar_epoch(cal, 0), e1 = af_calendar_epoch(cal, af_calendar_ndays(cal) - 1);
+    /* the axis' requested range: under noleap it may end on a dropped Dec 31 */
+    long e0 = af_date_to_epoch(af_calendar_start(cal)), e1 = af_date_to_epoch(af_calendar_end(cal));
     if (e < e0 || e > e1) return -1;
     int t;
     while ((t = af_calendar_index_epoch(cal, e)) < 0 && e > e0) e--;
