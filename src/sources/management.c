@@ -424,13 +424,16 @@ cleanup:
 
 static int mg_fill(void *vst, int t0, int nt, float *val, unsigned char *valid, float *qc, af_error *err)
 {
-    (void)err;
+    int rc = AF_OK;
     mg_state *st = vst;
     size_t nf = st->nfeat;
+    int *year = malloc((size_t)(nt > 0 ? nt : 1) * sizeof *year);
+    AF_CHECK_ALLOC(year);
+    for (int tt = 0; tt < nt; tt++) year[tt] = af_calendar_date(st->ctx->cal, t0 + tt).year;
     for (size_t i = 0; i < st->nlocal; i++) {
         const af_sample *s = af_sampleset_get_ref(st->ctx->set, st->ctx->range.begin + i);
         for (int tt = 0; tt < nt; tt++) {
-            int y = af_calendar_date(st->ctx->cal, t0 + tt).year;
+            int y = year[tt];
             for (size_t k = 0; k < nf; k++) {
                 size_t o = ((i * (size_t)nt) + (size_t)tt) * nf + k;
                 qc[o] = NAN;
@@ -445,7 +448,9 @@ static int mg_fill(void *vst, int t0, int nt, float *val, unsigned char *valid, 
             val[((i * (size_t)nt) + (size_t)(e->t - t0)) * nf + (size_t)e->k] = (float)e->v;
         }
     }
-    return AF_OK;
+cleanup:
+    free(year);
+    return rc;
 }
 
 static int mg_files(void *vst, const char *const **paths, size_t *n, af_error *err)
