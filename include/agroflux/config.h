@@ -2,8 +2,9 @@
 /*
  * agroflux/config.h: the pipeline file (INI, parsed with libinih).
  *
- * Sections: [pipeline], [counties], [sites], and one [input.NAME] or
- * [target.NAME] per feature. Every key is declared once in a key table (type,
+ * Sections: [pipeline], [counties], [sites], one [scenario.NAME] per declared
+ * management scenario (optional), and one [input.NAME] or [target.NAME] per
+ * feature. Every key is declared once in a key table (type,
  * default, help) from which validation, `agroflux keys` and docs/pipelines.md
  * all come; an unknown section or key, a missing required key, a bad value or
  * an unreadable path is an AF_ECONFIG error naming file, line and key. Paths are
@@ -64,6 +65,40 @@ typedef struct af_feature_cfg {
     const af_config_section *section; /**< borrowed: raw entries for the source kind */
 } af_feature_cfg;
 
+/* ---- [scenario.NAME]: management scenarios (src/config/scenarios.c) ---- */
+
+#define AF_SCENARIO_MAX_APPS 8
+#define AF_SCENARIO_MAX_CROPS 8
+
+typedef enum af_n_timing {
+    AF_N_PLANTING = 0,       /**< on the planting day */
+    AF_N_AFTER_PLANTING = 1, /**< `days` days after the planting day */
+    AF_N_DOY = 2             /**< on day of year `days` (1..366) */
+} af_n_timing;
+
+/** One fertilizer application of a scenario: a share of the scenario's N rate. */
+typedef struct af_n_application {
+    af_n_timing timing;
+    int days;                /**< after_planting: offset >= 0; doy: day of year; planting: 0 */
+    double fraction;         /**< n_split share, 0 < f <= 1; the shares sum to 1 */
+} af_n_application;
+
+/** One [scenario.NAME] section. */
+typedef struct af_scenario_cfg {
+    char name[64];
+    int line;                /**< line of the [scenario.NAME] header */
+    double n_rate;           /**< total N per fertilized year, in n_units (>= 0) */
+    char n_units[64];        /**< as declared; converts to g N m-2 through the units table */
+    af_n_application apps[AF_SCENARIO_MAX_APPS];
+    size_t napps;
+    int rotation[AF_SCENARIO_MAX_CROPS]; /**< CDL crop codes; year y grows rotation[(y - rotation_start) mod n] */
+    size_t nrotation;        /**< 0: no rotation, the crop comes from the planting table */
+    int rotation_start;      /**< year of rotation[0] (default: the pipeline's start year) */
+    int n_crops[AF_SCENARIO_MAX_CROPS]; /**< crops that receive N (CDL codes) */
+    size_t nn_crops;         /**< 0: every crop receives N */
+    const af_config_section *section; /**< borrowed: the raw section */
+} af_scenario_cfg;
+
 typedef struct af_config {
     char path[4096];      /**< the pipeline file as given */
     char dir[4096];       /**< its directory: base of relative paths */
@@ -83,8 +118,10 @@ typedef struct af_config {
     char county_layer_name[256];
     char id_field[128];
     char county_select[4096];
-    char **scenarios;
+    char **scenarios;     /**< names: from [scenario.*] sections in file order, else the `scenarios` list */
     size_t nscenarios;
+    af_scenario_cfg *scenario_defs; /**< one per [scenario.NAME], aligned with scenarios[]; NULL if none */
+    size_t nscenario_defs; /**< 0 (name-only scenarios) or nscenarios */
     /* [sites] */
     int has_sites;
     char site_list[4096];
@@ -107,6 +144,11 @@ int af_config_line(const af_config_section *sec, const char *key);
 /** Resolve a path value relative to the pipeline file's directory, or, when it
  *  starts with {root}, relative to [pipeline] data_root (AF_ECONFIG if unset). */
 int af_config_resolve(const af_config *cfg, const char *value, char *out, size_t n, af_error *err);
+
+/** The [scenario.NAME] of a name, or NULL (name-only scenario or unknown name). */
+const af_scenario_cfg *af_config_scenario(const af_config *cfg, const char *name);
+/** Parse a crop: C|corn|S|soy|soybean or a CDL code (0..255). 1 if ok. */
+int af_crop_parse(const char *text, int *code);
 
 /** Print every section's key table as Markdown (what docs/pipelines.md embeds). */
 void af_config_print_keys_markdown(FILE *fp);

@@ -202,6 +202,11 @@ cleanup:
     return rc;
 }
 
+int af__config_check_keys(const af_config *cfg, const af_config_section *sec, const af_key_spec *table, af_error *err)
+{
+    return check_keys(cfg, sec, table, NULL, err);
+}
+
 /* Value of key, or the table default ("" if none). */
 static const char *value_or_default(const af_config_section *sec, const af_key_spec *table, const char *key)
 {
@@ -322,7 +327,7 @@ cleanup:
 static int validate(af_config *cfg, af_error *err)
 {
     int rc = AF_OK;
-    const af_config_section *pipeline = NULL;
+    const af_config_section *pipeline = NULL, *counties = NULL;
     /* data_root first: every other path may start with {root} */
     for (size_t i = 0; i < cfg->nsections; i++) {
         const char *root = af_config_get(&cfg->sections[i], "data_root");
@@ -340,19 +345,21 @@ static int validate(af_config *cfg, af_error *err)
                 AF_FAIL(AF_ECONFIG, "%s:%d: section [%s] appears twice (first at line %d)", cfg->path,
                         s->line, s->name, cfg->sections[j].line);
         if (!strcmp(s->name, "pipeline")) pipeline = s;
-        else if (!strcmp(s->name, "counties")) AF_CHECK(load_counties(cfg, s, err));
+        else if (!strcmp(s->name, "counties")) { counties = s; AF_CHECK(load_counties(cfg, s, err)); }
         else if (!strcmp(s->name, "sites")) {
             AF_CHECK(check_keys(cfg, s, af__config_sites_keys(), NULL, err));
             cfg->has_sites = 1;
             AF_CHECK(af_config_resolve(cfg, af_config_get(s, "list"), cfg->site_list, sizeof cfg->site_list, err));
         } else if (!strncmp(s->name, "input.", 6)) AF_CHECK(load_feature(cfg, s, AF_ROLE_INPUT, err));
         else if (!strncmp(s->name, "target.", 7)) AF_CHECK(load_feature(cfg, s, AF_ROLE_TARGET, err));
+        else if (!strncmp(s->name, "scenario.", 9)) AF_CHECK(af__config_load_scenario(cfg, s, err));
         else
-            AF_FAIL(AF_ECONFIG, "%s:%d: unknown section [%s] (expected pipeline, counties, sites, input.NAME, target.NAME)",
+            AF_FAIL(AF_ECONFIG, "%s:%d: unknown section [%s] (expected pipeline, counties, sites, scenario.NAME, input.NAME, target.NAME)",
                     cfg->path, s->line, s->name);
     }
     if (!pipeline) AF_FAIL(AF_ECONFIG, "%s: missing section [pipeline]", cfg->path);
     AF_CHECK(load_pipeline(cfg, pipeline, err));
+    AF_CHECK(af__config_scenarios_finish(cfg, counties, err));
     if (!cfg->has_counties && !cfg->has_sites)
         AF_FAIL(AF_ECONFIG, "%s: no samples: add a [counties] or a [sites] section", cfg->path);
 cleanup:
@@ -409,6 +416,7 @@ void af_config_destroy(af_config **pcfg)
     free(cfg->sections);
     for (size_t i = 0; i < cfg->nscenarios; i++) free(cfg->scenarios[i]);
     free(cfg->scenarios);
+    free(cfg->scenario_defs);
     free(cfg->features);
     free(cfg);
     *pcfg = NULL;

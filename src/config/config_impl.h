@@ -10,4 +10,10 @@ const af_key_spec *af__config_counties_keys(void);
 const af_key_spec *af__config_sites_keys(void);
 const af_key_spec *af__config_find_key(const af_key_spec *table, const char *key);
 
+/* [scenario.NAME] sections (scenarios.c). */
+const af_key_spec *af__config_scenario_keys(void);
+int af__config_check_keys(const af_config *cfg, const af_config_section *sec, const af_key_spec *table, af_error *err);
+int af__config_load_scenario(af_config *cfg, const af_config_section *sec, af_error *err);
+int af__config_scenarios_finish(af_config *cfg, const af_config_section *counties, af_error *err);
+
 #endif

@@ -9,10 +9,12 @@
 
 extern const af_source_kind af__source_table;
 extern const af_source_kind af__source_gridded;
+extern const af_source_kind af__source_management;
 
 static const af_source_kind *const kinds[] = {
     &af__source_table,
     &af__source_gridded,
+    &af__source_management,
     NULL
 };
 
