@@ -4,7 +4,7 @@
 # chamber files). The test writes a pipeline with BASE (HH and HR), FULLSET DD and
 # HH tower targets, a FULLSET input and a chamber target, runs `agroflux run` on 2
 # ranks (noleap calendar, 50-day blocks) and checks every cell of every shard
-# (value, y_valid, y_qc; x for the input) against the rules of docs/formats.md
+# (value, y_valid, y_qc; x for the input; identical shard bytes on 1 rank) against the rules of docs/formats.md
 # ("synth observations") and the ONEFlux daily rules, re-implemented here. County
 # samples must be missing everywhere; a missing value is NaN with y_valid 0, never 0.
 # Prints "N passed, N failed".
@@ -300,6 +300,13 @@ try:
     if r.returncode != 0:
         raise SystemExit
     idx = json.load(open(os.path.join(out, "index.json")))
+    out1 = os.path.join(tmp, "out1")
+    r1 = subprocess.run([exe, "run", os.path.join(tmp, "obs.ini"), "--output", out1], capture_output=True, text=True)
+    check(r1.returncode == 0, "1-rank run: " + r1.stderr[-3000:])
+    if r1.returncode == 0:
+        idx1 = json.load(open(os.path.join(out1, "index.json")))
+        check([sh["sha256"] for sh in idx1["shards"]] == [sh["sha256"] for sh in idx["shards"]],
+              "shards byte-identical on 1 and 2 ranks")
     check({t["name"]: t["sign"] for t in idx["targets"]}["N2O"] == "positive = emission to the atmosphere",
           "N2O sign recorded")
     days = [dt.date(YEAR, 1, 1) + dt.timedelta(days=i) for i in range(365)]  # noleap: Dec 31 dropped
