@@ -10,11 +10,15 @@
 extern const af_source_kind af__source_table;
 extern const af_source_kind af__source_gridded;
 extern const af_source_kind af__source_management;
+extern const af_source_kind af__source_tower;
+extern const af_source_kind af__source_chamber;
 
 static const af_source_kind *const kinds[] = {
     &af__source_table,
     &af__source_gridded,
     &af__source_management,
+    &af__source_tower,
+    &af__source_chamber,
     NULL
 };
 

@@ -1,0 +1,357 @@
+# SPDX-License-Identifier: MIT
+# test_synth_obs.py: source = tower and source = chamber on synthetic files.
+# argv[1] is synth_obs_tree (writes counties, site lists and the synth tower and
+# chamber files). The test writes a pipeline with BASE (HH and HR), FULLSET DD and
+# HH tower targets, a FULLSET input and a chamber target, runs `agroflux run` on 2
+# ranks (noleap calendar, 50-day blocks) and checks every cell of every shard
+# (value, y_valid, y_qc; x for the input; identical shard bytes on 1 rank) against the rules of docs/formats.md
+# ("synth observations") and the ONEFlux daily rules, re-implemented here. County
+# samples must be missing everywhere; a missing value is NaN with y_valid 0, never 0.
+# Prints "N passed, N failed".
+import datetime as dt
+import json
+import math
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+import netCDF4
+import numpy as np
+
+tree_exe = sys.argv[1]
+exe = os.environ["AGROFLUX"]
+passed = failed = 0
+bad_shown = 0
+NSITES, YEAR = 3, 2004
+F32 = np.float32
+
+
+def check(cond, what):
+    global passed, failed, bad_shown
+    if cond:
+        passed += 1
+    else:
+        failed += 1
+        if bad_shown < 30:
+            print("FAIL:", what, file=sys.stderr)
+            bad_shown += 1
+
+
+# --- the documented synth rules -------------------------------------------------
+A = {1: 2, 2: 0, 3: 150, 4: -3, 5: -4, 6: 3, 7: 6, 8: 7}
+
+
+def obs_value(v, s, d, r):
+    doy = d.timetuple().tm_yday
+    h = 100 * A[v] + 10 * s + 3 * (doy % 50) + d.year % 100 + 7 * r
+    return h / 100.0
+
+
+def base_records(v, s, d):
+    """Values of the day's records in order (None = missing), and the expected count."""
+    step = 30 if s % 2 else 60
+    doy = d.timetuple().tm_yday
+    out = []
+    for r in range(1440 // step):
+        if doy % 17 == 5 and 300 <= r * step < 360:
+            out.append(None)  # absent row
+        elif (s + doy + v) % 7 == 0:
+            out.append(None if r % 4 != 0 else obs_value(v, s, d, r))
+        elif (s + doy + v) % 3 == 0:
+            out.append(None if (r + s + v) % 5 == 0 else obs_value(v, s, d, r))
+        else:
+            out.append(obs_value(v, s, d, r))
+    return out
+
+
+def fullset_hh(v, s, d):
+    doy = d.timetuple().tm_yday
+    return [None if ((s + doy + v) % 13 == 0 and r == 0) else obs_value(v, s, d, r) for r in range(48)]
+
+
+def fullset_hh_qc(s, d):
+    doy = d.timetuple().tm_yday
+    return [r % 2 if r < 8 * (1 + (s + doy) % 5) else 2 + r % 2 for r in range(48)]
+
+
+def fullset_dd(v, s, d):
+    doy = d.timetuple().tm_yday
+    return None if (s + doy + v) % 13 == 0 else obs_value(v, s, d, 0)
+
+
+# --- ONEFlux daily rules and the units table -----------------------------------
+def conv(x, scale, offset=0.0):
+    """A float32 daily value converted in double, stored as float32 (as the source does)."""
+    return None if x is None else float(F32(float(F32(x)) * scale + offset))
+
+
+def daily(recs, rule, min_cov=0.0):
+    """(value, coverage) of a day's records; rule strict-mean, strict-sum or coverage."""
+    present = [x for x in recs if x is not None]
+    cov = len(present) / len(recs)
+    total = 0.0
+    for x in present:
+        total += x
+    if rule == "coverage":
+        return (total / len(present) if present and cov >= min_cov else None), cov
+    if len(present) < len(recs):
+        return None, cov
+    return (total if rule == "sum" else total / len(present)), cov
+
+
+def chamber_day(s, d):
+    """(daily g N m-2 d-1 or None, valid hours) per the KGML-ag rule."""
+    doy = d.timetuple().tm_yday
+    hours = []
+    for hh in range(24):
+        if (s + doy) % 6 == 0 and hh >= 15:
+            continue
+        if (s + doy + hh) % 9 == 0:
+            continue
+        recs = [(10 * s + 3 * (doy % 50) + 7 * hh + m - 100) / 100.0 * 1e-9 * 28.013 * 3600.0
+                for m in range(2 if hh % 6 == 0 else 1)]
+        acc = 0.0
+        for x in recs:
+            acc += x
+        hours.append(acc / len(recs))
+    acc = 0.0
+    for x in hours:
+        acc += x
+    return (acc / len(hours) * 24.0 if len(hours) >= 16 else None), len(hours)
+
+
+# Each target: name -> function (site, date) -> (value in output units or None, qc, valid)
+def expect_target(name, s, d):
+    if name in ("TA", "P", "SW_IN", "FC", "FC_ANY"):
+        v = {"TA": 1, "P": 2, "SW_IN": 3, "FC": 4, "FC_ANY": 4}[name]
+        recs = base_records(v, s, d)
+        if name == "TA":
+            x, cov = daily(recs, "mean")
+            return conv(x, 1.0, 273.15), cov, x is not None
+        if name == "P":
+            x, cov = daily(recs, "sum")
+            return conv(x, 1.0), cov, x is not None
+        if name == "SW_IN":
+            x, cov = daily(recs, "mean")
+            return conv(x, 0.0864), cov, x is not None
+        if name == "FC":
+            x, cov = daily(recs, "coverage", 0.5)
+            return conv(x, 1.03772448), cov, x is not None
+        x, cov = daily(recs, "coverage", 0.0)
+        ok = x is not None and cov >= 0.9
+        return (conv(x, 1.03772448) if ok else None), cov, ok
+    if name in ("GPP_DD", "NEE_DD"):
+        x = fullset_dd(7 if name == "GPP_DD" else 5, s, d)
+        if name == "GPP_DD":
+            return conv(x, 1.0), (1.0 if x is not None else 0.0), x is not None
+        q = ((s + d.timetuple().tm_yday) % 5) / 4.0
+        ok = x is not None and q >= 0.5
+        return (conv(x, 1.0) if ok else None), q, ok
+    if name == "GPP_HH":
+        reco, nee = fullset_hh(6, s, d), fullset_hh(5, s, d)
+        recs = [None if a is None or b is None else a - b for a, b in zip(reco, nee)]
+        x, cov = daily(recs, "mean")
+        return conv(x, 1.03772448), cov, x is not None
+    if name == "NEE_HH":
+        x, cov = daily(fullset_hh(5, s, d), "mean")
+        q = sum(1 for c in fullset_hh_qc(s, d) if c < 2) / 48.0
+        ok = x is not None and q >= 0.5
+        return (conv(x, 1.03772448) if ok else None), q, ok
+    if name == "N2O":
+        x, nh = chamber_day(s, d)
+        return conv(x, 10.0), nh / 24.0, x is not None
+    raise KeyError(name)
+
+
+PIPELINE = """
+[pipeline]
+name = obs-synth
+start = {y}-01-01
+end = {y}-12-31
+calendar = noleap
+output = out
+shard_samples = 2
+block_days = 50
+
+[counties]
+layer = counties.geojson
+id_field = GEOID
+select = site_lists/counties.csv
+scenarios = base
+
+[sites]
+list = site_lists/sites.csv
+
+[input.TA_F]
+source = tower
+format = fullset
+path = fluxnet/FLX_{{site}}_FLUXNET2015_FULLSET_DD_*.csv
+source_units = degC
+units = degC
+
+[target.TA]
+source = tower
+format = base
+path = towers/AMF_{{site}}_BASE_*.csv
+source_units = degC
+units = K
+
+[target.P]
+source = tower
+format = base
+path = towers/AMF_{{site}}_BASE_*.csv
+aggregation = sum
+source_units = mm
+units = mm d-1
+
+[target.SW_IN]
+source = tower
+format = base
+path = towers/AMF_{{site}}_BASE_*.csv
+source_units = W m-2
+units = MJ m-2 d-1
+
+[target.FC]
+source = tower
+format = base
+path = towers/AMF_{{site}}_BASE_*.csv
+aggregation = co2flux
+source_units = umol m-2 s-1
+units = g C m-2 d-1
+sign = negative = uptake by the ecosystem
+
+[target.FC_ANY]
+source = tower
+format = base
+path = towers/AMF_{{site}}_BASE_*.csv
+column = FC
+aggregation = co2flux
+gap = coverage
+min_coverage = 0
+qc_threshold = 0.9
+source_units = umol m-2 s-1
+units = g C m-2 d-1
+
+[target.GPP_DD]
+source = tower
+format = fullset
+path = fluxnet/FLX_{{site}}_FLUXNET2015_FULLSET_DD_*.csv
+column = GPP_NT_VUT_REF
+source_units = g C m-2 d-1
+units = g C m-2 d-1
+
+[target.NEE_DD]
+source = tower
+format = fullset
+path = fluxnet/FLX_{{site}}_FLUXNET2015_FULLSET_DD_*.csv
+column = NEE_VUT_REF
+qc_column = NEE_VUT_REF_QC
+qc_threshold = 0.5
+source_units = g C m-2 d-1
+units = g C m-2 d-1
+
+[target.GPP_HH]
+source = tower
+format = fullset
+path = fluxnet/FLX_{{site}}_FLUXNET2015_FULLSET_HH_*.csv
+column = RECO_NT_VUT_REF
+minus_column = NEE_VUT_REF
+aggregation = co2flux
+source_units = umol m-2 s-1
+units = g C m-2 d-1
+
+[target.NEE_HH]
+source = tower
+format = fullset
+path = fluxnet/FLX_{{site}}_FLUXNET2015_FULLSET_HH_*.csv
+column = NEE_VUT_REF
+qc_column = NEE_VUT_REF_QC
+qc_threshold = 0.5
+aggregation = co2flux
+source_units = umol m-2 s-1
+units = g C m-2 d-1
+
+[target.N2O]
+source = chamber
+path = chambers/chambers.csv
+source_units = nmol m-2 s-1
+chamber_ids = US-Sx2:C2
+units = kg N ha-1 d-1
+sign = positive = emission to the atmosphere
+"""
+
+
+def close(a, b):
+    return abs(a - b) <= 2e-6 * max(1.0, abs(b))
+
+
+tmp = tempfile.mkdtemp(prefix="af-obs-synth-")
+try:
+    r = subprocess.run([tree_exe, tmp, "3", str(NSITES), str(YEAR), str(YEAR)], capture_output=True, text=True)
+    check(r.returncode == 0, "synth_obs_tree: " + r.stderr)
+    with open(os.path.join(tmp, "obs.ini"), "w") as fp:
+        fp.write(PIPELINE.format(y=YEAR))
+    out = os.path.join(tmp, "out")
+    r = subprocess.run(["mpirun", "--oversubscribe", "-n", "2", exe, "run", os.path.join(tmp, "obs.ini"),
+                        "--output", out], capture_output=True, text=True)
+    check(r.returncode == 0, "run: " + r.stderr[-3000:])
+    if r.returncode != 0:
+        raise SystemExit
+    idx = json.load(open(os.path.join(out, "index.json")))
+    out1 = os.path.join(tmp, "out1")
+    r1 = subprocess.run([exe, "run", os.path.join(tmp, "obs.ini"), "--output", out1], capture_output=True, text=True)
+    check(r1.returncode == 0, "1-rank run: " + r1.stderr[-3000:])
+    if r1.returncode == 0:
+        idx1 = json.load(open(os.path.join(out1, "index.json")))
+        check([sh["sha256"] for sh in idx1["shards"]] == [sh["sha256"] for sh in idx["shards"]],
+              "shards byte-identical on 1 and 2 ranks")
+    check({t["name"]: t["sign"] for t in idx["targets"]}["N2O"] == "positive = emission to the atmosphere",
+          "N2O sign recorded")
+    days = [dt.date(YEAR, 1, 1) + dt.timedelta(days=i) for i in range(365)]  # noleap: Dec 31 dropped
+    nsites = ncounties = 0
+    seen_missing = {}
+    for sh in idx["shards"]:
+        ds = netCDF4.Dataset(os.path.join(out, sh["path"]))
+        ds.set_auto_mask(False)
+        ids = [bytes(x).rstrip(b"\0").decode() for x in ds["sample_id"][:]]
+        tnames = [bytes(x).rstrip(b"\0").decode() for x in ds["target_name"][:]]
+        inames = [bytes(x).rstrip(b"\0").decode() for x in ds["input_name"][:]]
+        check(inames == ["TA_F"], f"inputs {inames}")
+        times = [int(t) for t in ds["time"][:]]
+        check(times == [(d - dt.date(1970, 1, 1)).days for d in days], "noleap axis of 2004")
+        x, y, yv, yq = ds["x"][:], ds["y"][:], ds["y_valid"][:], ds["y_qc"][:]
+        for i, sid in enumerate(ids):
+            site = sid.startswith("US-Sx")
+            if site:
+                nsites += 1
+                s = int(sid[5:])
+            else:
+                ncounties += 1
+                check(np.all(yv[i] == 0) and np.all(np.isnan(y[i])) and np.all(np.isnan(yq[i]))
+                      and np.all(np.isnan(x[i])), f"{sid}: county sample missing everywhere")
+                continue
+            for t, d in enumerate(days):
+                e = fullset_dd(1, s, d)
+                xv = float(x[i, t, 0])
+                check((math.isnan(xv) if e is None else close(xv, conv(e, 1.0))), f"{sid} {d} TA_F {xv} vs {e}")
+                for j, name in enumerate(tnames):
+                    val, q, ok = expect_target(name, s, d)
+                    got, gv, gq = float(y[i, t, j]), int(yv[i, t, j]), float(yq[i, t, j])
+                    where = f"{sid} {d} {name}"
+                    check(abs(gq - q) < 1e-6, f"{where}: qc {gq} vs {q}")
+                    if ok:
+                        check(gv == 1 and close(got, val), f"{where}: {got} (valid {gv}) vs {val}")
+                    else:
+                        check(gv == 0 and math.isnan(got), f"{where}: expected missing, got {got} valid {gv}")
+                        seen_missing[name] = seen_missing.get(name, 0) + 1
+    check(nsites == NSITES and ncounties == 3, f"{nsites} sites, {ncounties} counties")
+    # The rules exercise both outcomes for every target (a test that cannot fail is no test).
+    for name in ("TA", "P", "SW_IN", "FC", "FC_ANY", "GPP_DD", "NEE_DD", "GPP_HH", "NEE_HH", "N2O"):
+        check(0 < seen_missing.get(name, 0) < NSITES * 365, f"{name}: some days missing, some kept "
+              f"({seen_missing.get(name, 0)} missing)")
+finally:
+    shutil.rmtree(tmp, ignore_errors=True)
+print(f"{passed} passed, {failed} failed")
+sys.exit(1 if failed else 0)
