@@ -218,7 +218,7 @@ int af_ecosys_read(const char *path, af_model_table *out, af_error *err)
         if (n == 0) continue;
         if (n != ntok)
             AF_FAIL(AF_EFORMAT, "%s:%ld: %d fields, expected %d (DOY DATE and %zu variables)", path, lineno,
-                    n > ntok ? n - 1 : n, ntok, t.ncols);
+                    n, ntok, t.ncols);
         int doy = 0;
         AF_CHECK(ecosys_row_date(path, lineno, tok, prev, &year, &doy, err));
         prev = doy;
