@@ -89,26 +89,26 @@ F_NFLUX, F_SIP, F_SOILT, F_VSWC, F_SUMMARY = 31, 35, 40, 50, 60
 def dc_target(target, u, k, d):
     prev = d - datetime.timedelta(days=1)
     doy = d.timetuple().tm_yday
-    if target == "DC_N2O":  # (nit + dnit) g N ha-1 d-1 -> g N m-2 d-1
+    if target == "N2O_FLUX":  # (nit + dnit) g N ha-1 d-1 -> g N m-2 d-1
         return None if hole(F_NFLUX, u, d) else (h(2, u, k, d) + h(5, u, k, d)) / 100.0 * 1e-4
-    if target == "DC_N2O_CUM":  # running total differenced: a missing row spoils the next day too
+    if target == "N2O_FLUX_CUM":  # running total differenced: a missing row spoils the next day too
         if hole(F_NFLUX, u, d) or (doy > 1 and hole(F_NFLUX, u, prev)):
             return None
         return (h(2, u, k, d) + h(5, u, k, d)) / 100.0 * 1e-4
-    if target == "DC_NEE":  # -NEP (NEE in odd-u runs), g C m-2
+    if target == "CO2_FLUX":  # -NEP (NEE in odd-u runs), g C m-2
         return None if hole(F_SIP, u, d) else -h(5, u, k, d) / 100.0
-    if target == "DC_ET":  # trandly + evapdly, cm -> mm
+    if target == "ET":  # trandly + evapdly, cm -> mm
         return None if hole(F_SIP, u, d) else (h(0, u, k, d) + h(1, u, k, d)) / 100.0 * 10
-    if target == "DC_YIELD":  # harvest on day 280 unless (u + year) % 4 == 0
+    if target == "Yield":  # harvest on day 280 unless (u + year) % 4 == 0
         if (u + d.year) % 4 == 0:
             return 0.0
         return h(300, u, k, day(d.year, 280)) / 100.0
-    if target == "DC_TSOIL2":
+    if target == "TAVG_SOIL_2":
         return None if hole(F_SOILT, u, d) else h(12, u, k, d) / 100.0
-    if target == "DC_VSWC3":
+    if target == "WTR_3":
         return None if hole(F_VSWC, u, d) else h(3, u, k, d) / 100.0
-    if target == "DC_CO2RESP":
+    if target == "Rh":
         return None if hole(F_SUMMARY, u, d) else h(20, u, k, d) / 100.0 * 1e-4
-    if target == "DC_CH4":
+    if target == "CH4":
         return None if hole(F_SUMMARY, u, d) else h(4, u, k, d) / 100.0 * 1e-4
     raise KeyError(target)
