@@ -188,6 +188,15 @@ static void test_ecosys_errors(void)
     ECO_BAD("   60.000 29022003 0.1E+001 0.2E+001\n", "not a DDMMYYYY date");
 #undef ECO_BAD
     AF_TEST_FAILS_WITH(AF_EFORMAT, "expected header 'DOY DATE", af_ecosys_read(put("hdr", "DAY DATE X\n"), &t, err));
+    /* more columns than the parsers take */
+    char *wide = malloc(AF_MODELS_MAX_COLS * 8 + 64);
+    size_t o = (size_t)sprintf(wide, "DOY DATE");
+    for (int i = 0; i < AF_MODELS_MAX_COLS; i++) o += (size_t)sprintf(wide + o, " V%d", i);
+    sprintf(wide + o, "\n");
+    AF_TEST_FAILS_WITH(AF_EFORMAT, "wide:1: more than 1024 columns", af_ecosys_read(put("wide", wide), &t, err));
+    wide[0] = 't'; /* "tOY DATE ..." as a DayCent header: same limit */
+    AF_TEST_FAILS_WITH(AF_EFORMAT, "wide.out:1: more than 1024 columns", af_daycent_read(put("wide.out", wide), 0, &t, err));
+    free(wide);
     AF_TEST_FAILS_WITH(AF_EFORMAT, "empty file", af_ecosys_read(put("empty", ""), &t, err));
     AF_TEST_FAILS_WITH(AF_ENOTFOUND, "cannot open Ecosys file", af_ecosys_read("/nonexistent/x", &t, err));
 }
@@ -291,6 +300,8 @@ static void test_daycent_errors(void)
         af_daycent_read(put("summary.out", "time dayofyr tmax\n2003.92 366 5\n"), 0, &t, err));
     AF_TEST_FAILS_WITH(AF_EFORMAT, "summary.out:2: column 1 (time): '2003.x' is not a number",
         af_daycent_read(put("summary.out", "time dayofyr tmax\n2003.x 3 5\n"), 0, &t, err));
+    AF_TEST_FAILS_WITH(AF_EFORMAT, "header lacks column 'time'",
+        af_daycent_read(put("summary.out", "year dayofyr tmax\n2003.00 3 5\n"), 0, &t, err));
     AF_TEST_FAILS_WITH(AF_EFORMAT, "header lacks column 'dayofyr'",
         af_daycent_read(put("summary.out", "time doy tmax\n2003.00 3 5\n"), 0, &t, err));
     AF_TEST_FAILS_WITH(AF_EFORMAT, "empty file", af_daycent_read(put("summary.out", "\n\n"), 0, &t, err));

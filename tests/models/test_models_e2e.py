@@ -160,6 +160,18 @@ def main():
                     "give either layer or variable", "layer with variable")
         expect_fail(data, dtext, lambda s: s.replace("variable = cgrain", "variable = crpval\nsource_units = g C m-2"),
                     "harvest.csv:2: column 'crpval': 'C6' is not a number", "text column used")
+        expect_fail(data, dtext, lambda s: s.replace("layer = 2\n", "layer = 101\n"),
+                    "layer: '101' is not a layer number", "layer out of range")
+        expect_fail(data, dtext, lambda s: s.replace("annual = events\n", "annual = events\ncumulative = yes\n"),
+                    "annual: events and cumulative = yes exclude each other", "events with cumulative")
+        expect_fail(data, dtext, lambda s: s.replace("variable = trandly + evapdly", "variable = trandly + NPP"),
+                    "terms in different units ('cm' and 'g C m-2')", "terms in different units")
+        expect_fail(data, dtext, lambda s: s.replace("units = g N m-2 d-1\nlong_name = soil N2O flux (nit",
+                                                     "units = degC\nlong_name = soil N2O flux (nit"),
+                    "[target.N2O_FLUX] source_units: cannot convert 'g N ha-1 d-1'", "unconvertible units")
+        expect_fail(data, dtext, lambda s: s + "\n[target.TAVG_SOIL_1]\nsource = daycent\npath = daycent/{id}/soiltavg.out\n"
+                    "layer = 1\nsoils = elsewhere/soils.in\nunits = degC\n",
+                    "soils: differs from [target.TAVG_SOIL_2]", "soils differs within a group")
         os.remove(os.path.join(data, "daycent", fips[0] + ":N000", "soils.in"))
         expect_fail(data, dtext, lambda s: s, "cannot open DayCent soils file", "soils.in missing")
         bad = os.path.join(data, first)
