@@ -12,6 +12,8 @@ extern const af_source_kind af__source_gridded;
 extern const af_source_kind af__source_management;
 extern const af_source_kind af__source_tower;
 extern const af_source_kind af__source_chamber;
+extern const af_source_kind af__source_ecosys;
+extern const af_source_kind af__source_daycent;
 
 static const af_source_kind *const kinds[] = {
     &af__source_table,
@@ -19,6 +21,8 @@ static const af_source_kind *const kinds[] = {
     &af__source_management,
     &af__source_tower,
     &af__source_chamber,
+    &af__source_ecosys,
+    &af__source_daycent,
     NULL
 };
 

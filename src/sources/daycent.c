@@ -1,0 +1,263 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * daycent.c: DayCent native output parsers (agroflux/models.h): whitespace
+ * `.out` files with or without a header, comma-separated dc_sip.csv and
+ * harvest.csv (trailing comma), soils.in layer counts, the column alias table
+ * across DayCent builds, and the units DayCent writes per file and column.
+ */
+#include <ctype.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "af_check.h"
+#include "agroflux/calendar.h"
+#include "agroflux/models.h"
+#include "ecosys_impl.h"
+
+/* Names one quantity has across DayCent builds; the first is the one docs use. */
+static const char *const aliases[][3] = {
+    { "NEP", "NEE", NULL },        /* dc_sip.csv: NEE in DayCent 2017 */
+    { "CH4_oxid", "CH4", NULL },   /* summary.out */
+};
+
+int af_daycent_column(const af_model_table *t, const char *name)
+{
+    int c = af_model_table_column(t, name);
+    if (c >= 0 || !name) return c;
+    for (size_t g = 0; g < sizeof aliases / sizeof aliases[0]; g++) {
+        int member = 0;
+        for (int i = 0; i < 3 && aliases[g][i]; i++) member |= !strcmp(aliases[g][i], name);
+        if (!member) continue;
+        for (int i = 0; i < 3 && aliases[g][i]; i++)
+            if ((c = af_model_table_column(t, aliases[g][i])) >= 0) return c;
+    }
+    return -1;
+}
+
+const char *af_daycent_units(const char *file, const char *name)
+{
+    static const struct { const char *file, *cols, *units; } rows[] = {
+        { "nflux.out", "|nit_N2O-N|dnit_N2O-N|dnit_N2-N|NO-N|CUM-N2O(gN/ha)|CUM-NO(gN/ha)|", "g N ha-1 d-1" },
+        { "summary.out", "|tmax|tmin|", "degC" },
+        { "summary.out", "|ppt|", "cm" },
+        { "summary.out", "|N2Oflux|NOflux|NIT|", "g N ha-1 d-1" },
+        { "summary.out", "|CO2resp|ntCO2resp|", "g C ha-1 d-1" },
+        { "dc_sip.csv", "|trandly|evapdly|intrcpt|sublim|drain|runoff|ppt|petdly|", "cm" },
+        { "dc_sip.csv", "|stemp|", "degC" },
+        { "dc_sip.csv", "|CO2resp|NPP|NEP|NEE|aglivc|totsysc|", "g C m-2" },
+        { "psyn.out", "|crpGrPsn|", "g C m-2 d-1" },
+        { "harvest.csv", "|cgrain|", "g C m-2" },
+        { "soiltavg.out", "*", "degC" },
+        { "soiltmax.out", "*", "degC" },
+        { "soiltmin.out", "*", "degC" },
+        { "vswc.out", "*", "m3 m-3" },
+        { "wfps.out", "*", "1" },
+    };
+    if (!file || !name) return NULL;
+    char pat[160];
+    snprintf(pat, sizeof pat, "|%s|", name);
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        if (strcmp(rows[i].file, file)) continue;
+        if (!strcmp(rows[i].cols, "*") || strstr(rows[i].cols, pat)) return rows[i].units;
+    }
+    return NULL;
+}
+
+static int ends_with(const char *s, const char *suffix)
+{
+    size_t a = strlen(s), b = strlen(suffix);
+    return a >= b && !strcmp(s + a - b, suffix);
+}
+
+/* Split a CSV line in place; one trailing empty field (the trailing comma) is dropped. */
+static int split_csv(char *line, char **tok, int max)
+{
+    int n = 0;
+    line[strcspn(line, "\r\n")] = '\0';
+    if (!*line) return 0;
+    char *p = line;
+    for (;;) {
+        if (n == max) return max + 1;
+        char *comma = strchr(p, ',');
+        if (comma) *comma = '\0';
+        while (isspace((unsigned char)*p)) p++;
+        char *e = p + strlen(p);
+        while (e > p && isspace((unsigned char)e[-1])) *--e = '\0';
+        tok[n++] = p;
+        if (!comma) break;
+        p = comma + 1;
+    }
+    if (n > 1 && !tok[n - 1][0]) n--;
+    return n;
+}
+
+typedef struct dc_reader {
+    const char *path;
+    int csv;
+    int ncols;           /* expected tokens per row (header or 2 + nlayers) */
+    int ctime, cday;     /* date columns */
+    int *map;            /* token -> value column or -1 */
+} dc_reader;
+
+static int is_number(const char *s)
+{
+    double v;
+    return af_ecosys_parse_number(s, &v);
+}
+
+static int dc_header(dc_reader *r, char **tok, int n, int nlayers, af_model_table *t, int *headerless, af_error *err)
+{
+    int rc = AF_OK;
+    char **names = NULL;
+    char buf[32];
+    *headerless = !r->csv && n > 0 && is_number(tok[0]);
+    r->ctime = r->cday = -1;
+    if (*headerless) {
+        if (nlayers <= 0)
+            AF_FAIL(AF_EFORMAT, "%s:1: no header and no layer count (header-less layer files need soils.in)", r->path);
+        r->ncols = 2 + nlayers;
+        r->ctime = 0;
+        r->cday = 1;
+        names = calloc((size_t)nlayers, sizeof *names);
+        AF_CHECK_ALLOC(names);
+        for (int i = 0; i < nlayers; i++) {
+            snprintf(buf, sizeof buf, "layer%d", i + 1);
+            names[i] = strdup(buf);
+            AF_CHECK_ALLOC(names[i]);
+        }
+        AF_CHECK(af__models_table_init(t, r->path, names, (size_t)nlayers, err));
+        r->map = malloc((size_t)r->ncols * sizeof *r->map);
+        AF_CHECK_ALLOC(r->map);
+        for (int i = 0; i < r->ncols; i++) r->map[i] = i - 2;
+        goto cleanup;
+    }
+    r->ncols = n;
+    r->map = malloc((size_t)(n ? n : 1) * sizeof *r->map);
+    names = calloc((size_t)(n ? n : 1), sizeof *names);
+    AF_CHECK_ALLOC(r->map);
+    AF_CHECK_ALLOC(names);
+    int nv = 0;
+    for (int i = 0; i < n; i++) {
+        r->map[i] = -1;
+        if (!strcmp(tok[i], "time")) r->ctime = i;
+        else if (!strcmp(tok[i], "dayofyr")) r->cday = i;
+        else { r->map[i] = nv; names[nv++] = tok[i]; }
+    }
+    if (r->ctime < 0 || r->cday < 0)
+        AF_FAIL(AF_EFORMAT, "%s:1: header lacks column '%s' (header starts '%s')", r->path,
+                r->ctime < 0 ? "time" : "dayofyr", n ? tok[0] : "");
+    AF_CHECK(af__models_table_init(t, r->path, names, (size_t)nv, err));
+    free(names);
+    names = NULL;
+cleanup:
+    if (names && *headerless)
+        for (int i = 0; i < nlayers; i++) free(names[i]);
+    free(names);
+    return rc;
+}
+
+static int dc_row(dc_reader *r, long lineno, char **tok, int n, af_model_table *t, size_t *cap, af_error *err)
+{
+    int rc = AF_OK;
+    if (n < r->ncols || (r->csv && n > r->ncols))
+        AF_FAIL(AF_EFORMAT, "%s:%ld: %d fields, expected %d", r->path, lineno, n, r->ncols);
+    double tv, dv;
+    if (!af_ecosys_parse_number(tok[r->ctime], &tv))
+        AF_FAIL(AF_EFORMAT, "%s:%ld: column %d (time): '%s' is not a number", r->path, lineno, r->ctime + 1, tok[r->ctime]);
+    int year = (int)floor(tv + 1e-6);
+    if (!af_ecosys_parse_number(tok[r->cday], &dv) || dv != floor(dv) || dv < 1 ||
+        dv > (af_date_is_leap(year) ? 366 : 365))
+        AF_FAIL(AF_EFORMAT, "%s:%ld: column %d (dayofyr): '%s' is not a day of year %d", r->path, lineno,
+                r->cday + 1, tok[r->cday], year);
+    double *row;
+    AF_CHECK(af__models_table_add_row(t, cap, year, (int)dv, &row, err));
+    for (int i = 0; i < r->ncols; i++) {
+        int c = r->map[i];
+        if (c < 0) continue;
+        double v;
+        if (!strcmp(tok[i], "NaN") || !strcmp(tok[i], "nan")) continue;
+        if (af_ecosys_parse_number(tok[i], &v)) {
+            row[c] = v;
+        } else if (!t->bad_line[c]) {
+            t->bad_line[c] = lineno;
+            t->bad_text[c] = strdup(tok[i]);
+            AF_CHECK_ALLOC(t->bad_text[c]);
+        }
+    }
+cleanup:
+    return rc;
+}
+
+int af_daycent_read(const char *path, int nlayers, af_model_table *out, af_error *err)
+{
+    int rc = AF_OK;
+    FILE *fp = NULL;
+    char *line = NULL, *tok[AF_MODELS_MAX_COLS + 1];
+    size_t cap = 0, rowcap = 0;
+    long lineno = 0;
+    int have_header = 0;
+    dc_reader r;
+    af_model_table t;
+    memset(&r, 0, sizeof r);
+    memset(&t, 0, sizeof t);
+    AF_CHECK_ARG(path && out);
+    r.path = path;
+    r.csv = ends_with(path, ".csv");
+    fp = fopen(path, "r");
+    if (!fp) AF_FAIL(AF_ENOTFOUND, "cannot open DayCent file '%s'", path);
+    while (getline(&line, &cap, fp) >= 0) {
+        lineno++;
+        int n = r.csv ? split_csv(line, tok, AF_MODELS_MAX_COLS) : af__models_split_ws(line, tok, AF_MODELS_MAX_COLS);
+        if (n > AF_MODELS_MAX_COLS) AF_FAIL(AF_EFORMAT, "%s:%ld: more than %d columns", path, lineno, AF_MODELS_MAX_COLS);
+        if (n == 0) continue;
+        if (!have_header) {
+            int headerless = 0;
+            AF_CHECK(dc_header(&r, tok, n, nlayers, &t, &headerless, err));
+            have_header = 1;
+            if (!headerless) continue;
+        }
+        AF_CHECK(dc_row(&r, lineno, tok, n, &t, &rowcap, err));
+    }
+    if (ferror(fp)) AF_FAIL(AF_EIO, "read error on '%s'", path);
+    if (!have_header) AF_FAIL(AF_EFORMAT, "%s:1: empty file", path);
+    *out = t;
+    memset(&t, 0, sizeof t);
+cleanup:
+    free(line);
+    free(r.map);
+    if (fp) fclose(fp);
+    af_model_table_dispose(&t);
+    return rc;
+}
+
+int af_daycent_soils_layers(const char *path, int *nlayers, af_error *err)
+{
+    int rc = AF_OK;
+    FILE *fp = NULL;
+    char *line = NULL, *tok[64];
+    size_t cap = 0;
+    long lineno = 0;
+    int n = 0;
+    AF_CHECK_ARG(path && nlayers);
+    fp = fopen(path, "r");
+    if (!fp) AF_FAIL(AF_ENOTFOUND, "cannot open DayCent soils file '%s'", path);
+    while (getline(&line, &cap, fp) >= 0) {
+        lineno++;
+        int k = af__models_split_ws(line, tok, 63);
+        if (k == 0) continue;
+        if (k < 13)
+            AF_FAIL(AF_EFORMAT, "%s:%ld: %d fields, expected 13 (dpthmn dpthmx bulkd ... pH)", path, lineno, k);
+        for (int i = 0; i < 13; i++)
+            if (!is_number(tok[i]))
+                AF_FAIL(AF_EFORMAT, "%s:%ld: column %d: '%s' is not a number", path, lineno, i + 1, tok[i]);
+        n++;
+    }
+    if (n == 0) AF_FAIL(AF_EFORMAT, "%s: no soil layers", path);
+    *nlayers = n;
+cleanup:
+    free(line);
+    if (fp) fclose(fp);
+    return rc;
+}

@@ -1,0 +1,264 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * ecosys.c: the Ecosys daily output parser (agroflux/models.h) and the
+ * af_model_table helpers both model parsers share: Fortran numbers, the
+ * `DOY DATE vars...` layout with DDMMYYYY dates checked against DOY, and the
+ * differencing of year-to-date running totals into daily values.
+ */
+#include <ctype.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "af_check.h"
+#include "agroflux/calendar.h"
+#include "agroflux/models.h"
+#include "ecosys_impl.h"
+
+void af_model_table_dispose(af_model_table *t)
+{
+    if (!t) return;
+    for (size_t i = 0; t->names && i < t->ncols; i++) free(t->names[i]);
+    free(t->names);
+    for (size_t i = 0; t->bad_text && i < t->ncols; i++) free(t->bad_text[i]);
+    free(t->bad_text);
+    free(t->bad_line);
+    free(t->year);
+    free(t->doy);
+    free(t->v);
+    memset(t, 0, sizeof *t);
+}
+
+int af_model_table_column(const af_model_table *t, const char *name)
+{
+    for (size_t i = 0; name && i < t->ncols; i++)
+        if (!strcmp(t->names[i], name)) return (int)i;
+    return -1;
+}
+
+int af_model_table_require(const af_model_table *t, int col, af_error *err)
+{
+    int rc = AF_OK;
+    AF_CHECK_ARG(t && col >= 0 && (size_t)col < t->ncols);
+    if (t->bad_line[col])
+        AF_FAIL(AF_EFORMAT, "%s:%ld: column '%s': '%s' is not a number", t->path, t->bad_line[col], t->names[col],
+                t->bad_text[col]);
+cleanup:
+    return rc;
+}
+
+void af_model_decumulate(const double *cum, int ndays, double *daily)
+{
+    daily[0] = NAN;
+    for (int d = 1; d <= ndays; d++) daily[d] = d == 1 ? cum[1] : cum[d] - cum[d - 1];
+}
+
+int af_ecosys_parse_number(const char *text, double *out)
+{
+    char buf[128];
+    size_t n = 0, len = text ? strlen(text) : 0;
+    if (len == 0 || len >= sizeof buf - 2) return 0;
+    const char *p = text;
+    if (*p == '+' || *p == '-') buf[n++] = *p++;
+    int digits = 0;
+    while (isdigit((unsigned char)*p)) { buf[n++] = *p++; digits++; }
+    if (*p == '.') {
+        buf[n++] = *p++;
+        while (isdigit((unsigned char)*p)) { buf[n++] = *p++; digits++; }
+    }
+    if (!digits) return 0;
+    if (*p) {
+        /* exponent: [EeDd][+-]?digits, or a bare [+-]digits (letter crowded out) */
+        if (strchr("EeDd", *p)) p++;
+        else if (*p != '+' && *p != '-') return 0;
+        buf[n++] = 'e';
+        if (*p == '+' || *p == '-') buf[n++] = *p++;
+        int edigits = 0;
+        while (isdigit((unsigned char)*p)) { buf[n++] = *p++; edigits++; }
+        if (!edigits || *p) return 0;
+    }
+    buf[n] = '\0';
+    char *end = NULL;
+    double v = strtod(buf, &end);
+    if (!end || *end) return 0;
+    *out = v;
+    return 1;
+}
+
+/* Split line (modified in place) on whitespace into at most max tokens; returns the count (max+1 if more). */
+int af__models_split_ws(char *line, char **tok, int max)
+{
+    int n = 0;
+    char *save = NULL;
+    for (char *t = strtok_r(line, " \t\r\n", &save); t; t = strtok_r(NULL, " \t\r\n", &save)) {
+        if (n == max) return max + 1;
+        tok[n++] = t;
+    }
+    return n;
+}
+
+int af__models_table_init(af_model_table *t, const char *path, char *const *names, size_t ncols, af_error *err)
+{
+    int rc = AF_OK;
+    memset(t, 0, sizeof *t);
+    snprintf(t->path, sizeof t->path, "%s", path);
+    t->names = calloc(ncols ? ncols : 1, sizeof *t->names);
+    AF_CHECK_ALLOC(t->names);
+    t->ncols = ncols;
+    t->bad_line = calloc(ncols ? ncols : 1, sizeof *t->bad_line);
+    t->bad_text = calloc(ncols ? ncols : 1, sizeof *t->bad_text);
+    AF_CHECK_ALLOC(t->bad_line);
+    AF_CHECK_ALLOC(t->bad_text);
+    for (size_t i = 0; i < ncols; i++) {
+        t->names[i] = strdup(names[i]);
+        AF_CHECK_ALLOC(t->names[i]);
+    }
+cleanup:
+    return rc;
+}
+
+int af__models_table_add_row(af_model_table *t, size_t *cap, int year, int doy, double **row, af_error *err)
+{
+    int rc = AF_OK;
+    if (t->nrows == *cap) {
+        size_t nc = *cap ? *cap * 2 : 400;
+        int *y = realloc(t->year, nc * sizeof *y);
+        if (y) t->year = y;
+        int *d = realloc(t->doy, nc * sizeof *d);
+        if (d) t->doy = d;
+        double *v = realloc(t->v, nc * (t->ncols ? t->ncols : 1) * sizeof *v);
+        if (v) t->v = v;
+        AF_CHECK_ALLOC(y && d && v ? t : NULL);
+        *cap = nc;
+    }
+    t->year[t->nrows] = year;
+    t->doy[t->nrows] = doy;
+    *row = t->v + t->nrows * t->ncols;
+    for (size_t c = 0; c < t->ncols; c++) (*row)[c] = NAN;
+    t->nrows++;
+cleanup:
+    return rc;
+}
+
+/* -9999 in any spelling, and non-finite values, are missing. */
+static double ecosys_value(double v) { return (v == -9999.0 || !isfinite(v)) ? NAN : v; }
+
+/* DATE as DDMMYYYY (7 digits when an integer write dropped the leading zero). */
+static int parse_ddmmyyyy(const char *s, af_date *d)
+{
+    size_t n = strlen(s);
+    if (n != 7 && n != 8) return 0;
+    for (size_t i = 0; i < n; i++)
+        if (!isdigit((unsigned char)s[i])) return 0;
+    long v = strtol(s, NULL, 10);
+    d->year = (int)(v % 10000);
+    d->month = (int)(v / 10000 % 100);
+    d->day = (int)(v / 1000000);
+    return af_date_valid(*d);
+}
+
+static int ecosys_header(const char *path, char *line, char **tok, int *ntok, af_error *err)
+{
+    int rc = AF_OK;
+    *ntok = af__models_split_ws(line, tok, AF_MODELS_MAX_COLS);
+    if (*ntok > AF_MODELS_MAX_COLS) AF_FAIL(AF_EFORMAT, "%s:1: more than %d columns", path, AF_MODELS_MAX_COLS);
+    if (*ntok < 2 || strcmp(tok[0], "DOY") || strcmp(tok[1], "DATE"))
+        AF_FAIL(AF_EFORMAT, "%s:1: column 1: expected header 'DOY DATE <variables>', got '%s'", path,
+                *ntok ? tok[0] : "");
+cleanup:
+    return rc;
+}
+
+/* Check one data row's DOY and DATE; fills year and doy. */
+static int ecosys_row_date(const char *path, long line, char **tok, int prev_doy, int *year, int *doy, af_error *err)
+{
+    int rc = AF_OK;
+    double dv;
+    af_date d;
+    if (!af_ecosys_parse_number(tok[0], &dv) || dv != floor(dv) || dv < 1 || dv > 366)
+        AF_FAIL(AF_EFORMAT, "%s:%ld: column 1 (DOY): '%s' is not a day of year", path, line, tok[0]);
+    if (!parse_ddmmyyyy(tok[1], &d))
+        AF_FAIL(AF_EFORMAT, "%s:%ld: column 2 (DATE): '%s' is not a DDMMYYYY date", path, line, tok[1]);
+    if (af_date_doy(d) != (int)dv)
+        AF_FAIL(AF_EFORMAT, "%s:%ld: column 2 (DATE): '%s' is day %d of %d, but DOY says '%s'", path, line,
+                tok[1], af_date_doy(d), d.year, tok[0]);
+    if (*year && d.year != *year)
+        AF_FAIL(AF_EFORMAT, "%s:%ld: column 2 (DATE): '%s' is in %d, earlier rows in %d (one year per file)",
+                path, line, tok[1], d.year, *year);
+    if ((int)dv <= prev_doy)
+        AF_FAIL(AF_EFORMAT, "%s:%ld: column 1 (DOY): '%s' does not follow day %d", path, line, tok[0], prev_doy);
+    *year = d.year;
+    *doy = (int)dv;
+cleanup:
+    return rc;
+}
+
+int af_ecosys_read(const char *path, af_model_table *out, af_error *err)
+{
+    int rc = AF_OK;
+    FILE *fp = NULL;
+    char *line = NULL, *tok[AF_MODELS_MAX_COLS + 1];
+    size_t cap = 0, rowcap = 0;
+    long lineno = 0;
+    int ntok = 0, year = 0, prev = 0;
+    af_model_table t;
+    memset(&t, 0, sizeof t);
+    AF_CHECK_ARG(path && out);
+    fp = fopen(path, "r");
+    if (!fp) AF_FAIL(AF_ENOTFOUND, "cannot open Ecosys file '%s'", path);
+    if (getline(&line, &cap, fp) < 0) AF_FAIL(AF_EFORMAT, "%s:1: empty file (expected header 'DOY DATE ...')", path);
+    lineno = 1;
+    AF_CHECK(ecosys_header(path, line, tok, &ntok, err));
+    AF_CHECK(af__models_table_init(&t, path, tok + 2, (size_t)(ntok - 2), err));
+    for (;;) {
+        if (getline(&line, &cap, fp) < 0) break;
+        lineno++;
+        int n = af__models_split_ws(line, tok, AF_MODELS_MAX_COLS);
+        if (n == 0) continue;
+        if (n != ntok)
+            AF_FAIL(AF_EFORMAT, "%s:%ld: %d fields, expected %d (DOY DATE and %zu variables)", path, lineno,
+                    n, ntok, t.ncols);
+        int doy = 0;
+        AF_CHECK(ecosys_row_date(path, lineno, tok, prev, &year, &doy, err));
+        prev = doy;
+        double *row;
+        AF_CHECK(af__models_table_add_row(&t, &rowcap, year, doy, &row, err));
+        for (size_t c = 0; c < t.ncols; c++) {
+            double v;
+            const char *txt = tok[c + 2];
+            if (!strcmp(txt, "NaN") || !strcmp(txt, "nan")) continue;
+            if (!af_ecosys_parse_number(txt, &v))
+                AF_FAIL(AF_EFORMAT, "%s:%ld: column %zu (%s): '%s' is not a number", path, lineno, c + 3,
+                        t.names[c], txt);
+            row[c] = ecosys_value(v);
+        }
+    }
+    if (ferror(fp)) AF_FAIL(AF_EIO, "read error on '%s'", path);
+    *out = t;
+    memset(&t, 0, sizeof t);
+cleanup:
+    free(line);
+    if (fp) fclose(fp);
+    af_model_table_dispose(&t);
+    return rc;
+}
+
+/* Units fixed by the Ecosys output format; NH4/NO3 are unresolved (declare source_units). */
+const char *af_ecosys_units(const char *name)
+{
+    static const struct { const char *prefix; const char *units; } rows[] = {
+        { "ECO_GPP", "g C m-2" }, { "ECO_RA", "g C m-2" }, { "ECO_NPP", "g C m-2" }, { "ECO_RH", "g C m-2" },
+        { "CO2_FLUX", "g C m-2" }, { "NBP", "g C m-2" }, { "SOC_", "g C m-2" }, { "ECO_HVST_C", "g C m-2" },
+        { "N2O_FLUX", "g N m-2" }, { "FERTZR_N", "g N m-2" },
+        { "ET", "mm" }, { "RUNOFF", "mm" }, { "PRECN", "mm" }, { "WTR_", "m3 m-3" },
+        { "TMAX_SOIL_", "degC" }, { "TMIN_SOIL_", "degC" }, { "TMAX_AIR", "degC" }, { "TMIN_AIR", "degC" },
+        { "RADN", "MJ m-2 d-1" }, { "HMAX_AIR", "kPa" }, { "HMIN_AIR", "kPa" }, { "WIND", "m s-1" },
+    };
+    for (size_t i = 0; name && i < sizeof rows / sizeof rows[0]; i++) {
+        size_t n = strlen(rows[i].prefix);
+        int layered = rows[i].prefix[n - 1] == '_';
+        if (layered ? !strncmp(name, rows[i].prefix, n) : !strcmp(name, rows[i].prefix)) return rows[i].units;
+    }
+    return NULL;
+}

@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * ecosys_impl.h (private): helpers the Ecosys and DayCent parsers and their
+ * source kinds share (src/sources/ecosys*.c, daycent*.c): tokenising, table
+ * building, and the derived-variable engine (expression of columns,
+ * differencing, annual values) applied to one year of one file.
+ */
+#ifndef AF_ECOSYS_IMPL_H
+#define AF_ECOSYS_IMPL_H
+
+#include <stddef.h>
+#include "agroflux/models.h"
+#include "agroflux/units.h"
+
+#define AF_MODELS_MAX_COLS 1024
+#define AF_MODELS_MAX_TERMS 8
+
+int af__models_split_ws(char *line, char **tok, int max);
+int af__models_table_init(af_model_table *t, const char *path, char *const *names, size_t ncols, af_error *err);
+/** Append a row (values NaN) and return a pointer to its values. */
+int af__models_table_add_row(af_model_table *t, size_t *cap, int year, int doy, double **row, af_error *err);
+
+/** How a feature turns a year of daily values into what it stores. */
+typedef enum af_models_annual {
+    AF_ANNUAL_NO = 0,   /**< daily values */
+    AF_ANNUAL_LAST,     /**< the value on the year's last day (Dec 31), on every day of the year */
+    AF_ANNUAL_DELTA,    /**< last day minus first day (Jan 1), on every day of the year */
+    AF_ANNUAL_EVENTS    /**< sum over the rows dated in the year (harvest.csv), 0 if none */
+} af_models_annual;
+
+/** One term of a `variable` expression: sign * (abs ? |col| : col). */
+typedef struct af_models_term {
+    char name[128];
+    int sign;          /**< +1 or -1 */
+    int abs;
+} af_models_term;
+
+/**
+ * Parse `variable`: terms NAME or |NAME| joined by '+', or by '-' with white
+ * space on both sides (names may contain '-', e.g. nit_N2O-N); an optional
+ * leading sign. AF_ECONFIG naming the text on a syntax error.
+ */
+int af__models_parse_expr(const char *text, af_models_term *terms, int *nterms, af_error *err);
+
+/** What a feature derives from one file. */
+typedef struct af_models_spec {
+    af_models_term terms[AF_MODELS_MAX_TERMS];
+    int nterms;
+    int cumulative;    /**< difference year-to-date totals first */
+    af_models_annual annual;
+    int sign_flip;
+    af_unit_conv conv; /**< source units -> output units, per term value */
+} af_models_spec;
+
+/**
+ * Derive values of `year` from a table into out[1..366] (index = day of year,
+ * NaN where missing). cols[i] is the table column of term i. AF_EFORMAT on a
+ * duplicated date.
+ */
+int af__models_derive_year(const af_model_table *t, const int *cols, const af_models_spec *spec, int year,
+                           double out[367], af_error *err);
+
+#endif

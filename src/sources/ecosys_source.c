@@ -1,0 +1,359 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * ecosys_source.c: the source kinds "ecosys" and "daycent" (agroflux/source.h).
+ * Each sample's run files are found by a path template ({fips} {scenario}
+ * {site} {id} {year}); a feature derives one value per day from one file with
+ * `variable` (an expression of columns), `cumulative`, `annual`, `sign_flip`
+ * and, for DayCent per-layer files, `layer`. Units are those the format fixes
+ * (models.h tables) unless source_units is declared. A block reads only the
+ * files of its years; a multi-year DayCent file is parsed once per block.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "af_check.h"
+#include "af_util.h"
+#include "agroflux/source.h"
+#include "agroflux/units.h"
+#include "ecosys_impl.h"
+#include "sources_impl.h"
+
+#define HELP_VARIABLE \
+    "Column(s) the feature derives: NAME, |NAME| (absolute value) or a sum/difference like " \
+    "`|ECO_RA| + ECO_RH` ('-' needs spaces around it: names may contain '-'); default the feature name."
+#define HELP_SIGN "yes: negate the result (e.g. Ecosys CO2_FLUX/N2O_FLUX, negative = to the atmosphere, " \
+    "to the target convention positive = to the atmosphere; docs/formats.md \"Target convention\")."
+#define HELP_UNITS "Units of the columns in the file; default the units the format fixes for them " \
+    "(docs/formats.md, model outputs). Every term must share them."
+
+static const af_key_spec ecosys_keys[] = {
+    { "path", AF_KEY_STRING, 1, NULL, NULL,
+      "Ecosys output file per county/scenario and year, e.g. `ecosys/{fips}/{scenario}/01010{year}dc`." },
+    { "variable", AF_KEY_STRING, 0, "", NULL, HELP_VARIABLE },
+    { "cumulative", AF_KEY_CHOICE, 1, NULL, "yes|no",
+      "yes: the columns are year-to-date running totals reset on day 1 (Ecosys fluxes), differenced into daily values." },
+    { "annual", AF_KEY_CHOICE, 0, "no", "no|last|delta",
+      "last: the Dec 31 value on every day of its year (Yield from ECO_HVST_C); delta: Dec 31 minus Jan 1 (Delta_SOC)." },
+    { "sign_flip", AF_KEY_CHOICE, 0, "no", "yes|no", HELP_SIGN },
+    { "source_units", AF_KEY_STRING, 0, "", NULL, HELP_UNITS },
+    { NULL, 0, 0, NULL, NULL, NULL }
+};
+
+static const af_key_spec daycent_keys[] = {
+    { "path", AF_KEY_STRING, 1, NULL, NULL,
+      "DayCent output of a run (nflux.out, summary.out, dc_sip.csv, harvest.csv, soiltavg.out, ...), "
+      "e.g. `daycent/{id}/nflux.out`; `.csv` files are comma separated." },
+    { "variable", AF_KEY_STRING, 0, "", NULL, HELP_VARIABLE " Names from other DayCent builds are accepted (NEP/NEE, CH4_oxid/CH4)." },
+    { "layer", AF_KEY_INT, 0, "0", NULL,
+      "Soil layer (1-based) of a header-less per-layer file (soiltavg/soiltmax/soiltmin/vswc/wfps.out); same as `variable = layerN`." },
+    { "soils", AF_KEY_STRING, 0, "", NULL,
+      "soils.in giving the layer count of header-less files; default soils.in next to the file." },
+    { "cumulative", AF_KEY_CHOICE, 0, "no", "yes|no", "yes: year-to-date running totals (CUM-N2O(gN/ha) ...), differenced into daily values." },
+    { "annual", AF_KEY_CHOICE, 0, "no", "no|last|delta|events",
+      "last / delta as for ecosys; events: the sum over the year's rows on every day of the year, 0 without rows (harvest.csv cgrain)." },
+    { "sign_flip", AF_KEY_CHOICE, 0, "no", "yes|no", HELP_SIGN },
+    { "source_units", AF_KEY_STRING, 0, "", NULL, HELP_UNITS },
+    { NULL, 0, 0, NULL, NULL, NULL }
+};
+
+typedef struct model_feat {
+    const af_feature_cfg *f;
+    af_models_spec spec;
+} model_feat;
+
+typedef struct model_state {
+    const af_source_ctx *ctx;
+    int daycent;
+    const af_config_section *sec;
+    const char *tmpl, *soils_tmpl;
+    int need_layers;
+    size_t nfeat, nlocal;
+    model_feat *feats;
+    char **paths;
+    size_t npaths;
+    af_model_table table;     /* the file parsed last */
+    char table_path[4096];
+} model_state;
+
+static void model_close(void *vst)
+{
+    model_state *st = vst;
+    if (!st) return;
+    for (size_t i = 0; i < st->npaths; i++) free(st->paths[i]);
+    free(st->paths);
+    free(st->feats);
+    af_model_table_dispose(&st->table);
+    free(st);
+}
+
+static int applies(const af_feature_cfg *f, const af_sample *s)
+{
+    return !((f->applies == AF_APPLIES_COUNTIES && s->kind != AF_SAMPLE_COUNTY) ||
+             (f->applies == AF_APPLIES_SITES && s->kind != AF_SAMPLE_SITE));
+}
+
+static int choice_yes(const af_config_section *sec, const char *key)
+{
+    const char *v = af_config_get(sec, key);
+    return v && !strcmp(v, "yes");
+}
+
+static const char *base_name(const char *path)
+{
+    const char *s = strrchr(path, '/');
+    return s ? s + 1 : path;
+}
+
+/* The feature's source units: declared, or fixed by the format for every term. */
+static int feature_units(const model_state *st, const af_config_section *fs, const af_models_spec *sp,
+                         const char **units, af_error *err)
+{
+    int rc = AF_OK;
+    const char *v = af_config_get(fs, "source_units");
+    const char *cfgp = st->ctx->cfg->path;
+    if (v && v[0]) { *units = v; goto cleanup; }
+    *units = NULL;
+    for (int i = 0; i < sp->nterms; i++) {
+        const char *u = st->daycent ? af_daycent_units(base_name(st->tmpl), sp->terms[i].name)
+                                    : af_ecosys_units(sp->terms[i].name);
+        if (!u)
+            AF_FAIL(AF_EUNITS, "%s:%d: [%s] variable: the %s format does not fix the units of '%s'; declare source_units",
+                    cfgp, af_config_line(fs, "variable"), fs->name, st->daycent ? "DayCent" : "Ecosys", sp->terms[i].name);
+        if (*units && strcmp(*units, u))
+            AF_FAIL(AF_EUNITS, "%s:%d: [%s] variable: terms in different units ('%s' and '%s'); declare source_units",
+                    cfgp, af_config_line(fs, "variable"), fs->name, *units, u);
+        *units = u;
+    }
+cleanup:
+    return rc;
+}
+
+static int feature_spec(model_state *st, const af_feature_cfg *f, af_models_spec *sp, af_error *err)
+{
+    int rc = AF_OK;
+    const af_config_section *fs = f->section;
+    const char *cfgp = st->ctx->cfg->path, *v, *units = NULL;
+    char expr[160];
+    long layer = 0;
+    memset(sp, 0, sizeof *sp);
+    if ((v = af_config_get(fs, "layer")) && !af_parse_long(v, &layer)) layer = -1;
+    if (layer < 0 || layer > 100)
+        AF_FAIL(AF_ECONFIG, "%s:%d: [%s] layer: '%s' is not a layer number 1..100", cfgp, af_config_line(fs, "layer"), fs->name, v);
+    v = af_config_get(fs, "variable");
+    if (layer > 0 && v && v[0])
+        AF_FAIL(AF_ECONFIG, "%s:%d: [%s] layer: give either layer or variable, not both", cfgp, af_config_line(fs, "layer"), fs->name);
+    if (layer > 0) snprintf(expr, sizeof expr, "layer%ld", layer);
+    else snprintf(expr, sizeof expr, "%s", v && v[0] ? v : f->name);
+    st->need_layers |= layer > 0 || !strncmp(expr, "layer", 5);
+    af_error e2 = AF_ERROR_INIT;
+    if (af__models_parse_expr(expr, sp->terms, &sp->nterms, &e2) != AF_OK)
+        AF_FAIL(AF_ECONFIG, "%s:%d: [%s] %s", cfgp, af_config_line(fs, "variable"), fs->name, e2.msg);
+    sp->cumulative = choice_yes(fs, "cumulative");
+    sp->sign_flip = choice_yes(fs, "sign_flip");
+    v = af_config_get(fs, "annual");
+    sp->annual = !v || !strcmp(v, "no") ? AF_ANNUAL_NO : !strcmp(v, "last") ? AF_ANNUAL_LAST
+               : !strcmp(v, "delta") ? AF_ANNUAL_DELTA : AF_ANNUAL_EVENTS;
+    if (sp->annual == AF_ANNUAL_EVENTS && sp->cumulative)
+        AF_FAIL(AF_ECONFIG, "%s:%d: [%s] annual: events and cumulative = yes exclude each other", cfgp,
+                af_config_line(fs, "annual"), fs->name);
+    AF_CHECK(feature_units(st, fs, sp, &units, err));
+    af_error uerr = AF_ERROR_INIT;
+    if (af_units_conversion(units, f->units, &sp->conv, &uerr) != AF_OK)
+        AF_FAIL(AF_EUNITS, "%s:%d: [%s] source_units: %s", cfgp, af_config_line(fs, "source_units"), fs->name, uerr.msg);
+cleanup:
+    return rc;
+}
+
+static int sample_applies(const model_state *st, const af_sample *s)
+{
+    for (size_t j = 0; j < st->nfeat; j++)
+        if (applies(st->feats[j].f, s)) return 1;
+    return 0;
+}
+
+static int add_path(model_state *st, const char *path, af_error *err)
+{
+    int rc = AF_OK;
+    if (st->npaths && !strcmp(st->paths[st->npaths - 1], path)) goto cleanup;
+    char **np = realloc(st->paths, (st->npaths + 1) * sizeof *np);
+    AF_CHECK_ALLOC(np);
+    st->paths = np;
+    st->paths[st->npaths] = strdup(path);
+    AF_CHECK_ALLOC(st->paths[st->npaths]);
+    st->npaths++;
+cleanup:
+    return rc;
+}
+
+/* Every file a local sample needs must exist (a run that is absent is an error, not missing data). */
+static int check_files(model_state *st, af_error *err)
+{
+    int rc = AF_OK;
+    char path[4096];
+    af_date a = af_calendar_start(st->ctx->cal), b = af_calendar_end(st->ctx->cal);
+    int per_year = af__template_per_year(st->tmpl);
+    for (size_t i = 0; i < st->nlocal; i++) {
+        const af_sample *s = af_sampleset_get_ref(st->ctx->set, st->ctx->range.begin + i);
+        if (!sample_applies(st, s)) continue;
+        for (int y = a.year; y <= (per_year ? b.year : a.year); y++) {
+            AF_CHECK(af__template_expand(st->ctx->cfg, st->sec, "path", st->tmpl, s, y, path, sizeof path, err));
+            if (!af_file_readable(path))
+                AF_FAIL(AF_ENOTFOUND, "%s:%d: [%s] path: cannot read '%s' (sample %s)", st->ctx->cfg->path,
+                        af_config_line(st->sec, "path"), st->sec->name, path, s->id);
+            AF_CHECK(add_path(st, path, err));
+        }
+    }
+cleanup:
+    return rc;
+}
+
+static int model_open(const af_source_ctx *ctx, const af_feature_cfg *const *feats, size_t nfeat, void **out,
+                      int daycent, af_error *err)
+{
+    int rc = AF_OK;
+    model_state *st = calloc(1, sizeof *st);
+    AF_CHECK_ALLOC(st);
+    st->ctx = ctx;
+    st->daycent = daycent;
+    st->sec = feats[0]->section;
+    st->tmpl = af_config_get(st->sec, "path");
+    st->nfeat = nfeat;
+    st->nlocal = ctx->range.end - ctx->range.begin;
+    st->feats = calloc(nfeat, sizeof *st->feats);
+    AF_CHECK_ALLOC(st->feats);
+    const char *soils = af_config_get(st->sec, "soils");
+    st->soils_tmpl = soils && soils[0] ? soils : NULL;
+    for (size_t k = 0; k < nfeat; k++) {
+        const char *s2 = af_config_get(feats[k]->section, "soils");
+        if (strcmp(s2 ? s2 : "", st->soils_tmpl ? st->soils_tmpl : ""))
+            AF_FAIL(AF_ECONFIG, "%s:%d: [%s] soils: differs from [%s] which reads the same path '%s'", ctx->cfg->path,
+                    af_config_line(feats[k]->section, "soils"), feats[k]->section->name, st->sec->name, st->tmpl);
+        st->feats[k].f = feats[k];
+        AF_CHECK(feature_spec(st, feats[k], &st->feats[k].spec, err));
+    }
+    AF_CHECK(check_files(st, err));
+    *out = st;
+    st = NULL;
+cleanup:
+    model_close(st);
+    return rc;
+}
+
+static int ecosys_open(const af_source_ctx *ctx, const af_feature_cfg *const *feats, size_t nfeat, void **out, af_error *err)
+{
+    return model_open(ctx, feats, nfeat, out, 0, err);
+}
+
+static int daycent_open(const af_source_ctx *ctx, const af_feature_cfg *const *feats, size_t nfeat, void **out, af_error *err)
+{
+    return model_open(ctx, feats, nfeat, out, 1, err);
+}
+
+/* Parse the file unless it is the one parsed last. */
+static int load_table(model_state *st, const af_sample *s, const char *path, int year, af_error *err)
+{
+    int rc = AF_OK;
+    char soils[4096], dir[4096];
+    int nlayers = 0;
+    if (st->table.names && !strcmp(st->table_path, path)) goto cleanup;
+    af_model_table_dispose(&st->table);
+    st->table_path[0] = '\0';
+    if (!st->daycent) {
+        AF_CHECK(af_ecosys_read(path, &st->table, err));
+    } else {
+        if (st->need_layers || st->soils_tmpl) {
+            if (st->soils_tmpl) {
+                AF_CHECK(af__template_expand(st->ctx->cfg, st->sec, "soils", st->soils_tmpl, s, year, soils, sizeof soils, err));
+            } else {
+                af_path_dirname(path, dir, sizeof dir);
+                AF_CHECK(af_path_join(dir, "soils.in", soils, sizeof soils, err));
+            }
+            AF_CHECK(af_daycent_soils_layers(soils, &nlayers, err));
+        }
+        AF_CHECK(af_daycent_read(path, nlayers, &st->table, err));
+    }
+    snprintf(st->table_path, sizeof st->table_path, "%s", path);
+cleanup:
+    return rc;
+}
+
+/* Columns of feature j's terms in the loaded table; AF_ENOTFOUND naming file and column. */
+static int term_columns(const model_state *st, const model_feat *mf, int *cols, af_error *err)
+{
+    int rc = AF_OK;
+    for (int i = 0; i < mf->spec.nterms; i++) {
+        const char *name = mf->spec.terms[i].name;
+        cols[i] = st->daycent ? af_daycent_column(&st->table, name) : af_model_table_column(&st->table, name);
+        if (cols[i] < 0)
+            AF_FAIL(AF_ENOTFOUND, "%s: no column '%s' ([%s] variable)", st->table.path, name, mf->f->section->name);
+        AF_CHECK(af_model_table_require(&st->table, cols[i], err));
+    }
+cleanup:
+    return rc;
+}
+
+static int fill_sample_year(model_state *st, size_t li, const af_sample *s, int year, int t0, int nt,
+                            float *val, unsigned char *valid, af_error *err)
+{
+    int rc = AF_OK;
+    char path[4096];
+    double v[367];
+    int cols[AF_MODELS_MAX_TERMS];
+    AF_CHECK(af__template_expand(st->ctx->cfg, st->sec, "path", st->tmpl, s, year, path, sizeof path, err));
+    AF_CHECK(load_table(st, s, path, year, err));
+    for (size_t j = 0; j < st->nfeat; j++) {
+        const model_feat *mf = &st->feats[j];
+        if (!applies(mf->f, s)) continue;
+        AF_CHECK(term_columns(st, mf, cols, err));
+        AF_CHECK(af__models_derive_year(&st->table, cols, &mf->spec, year, v, err));
+        for (int tt = 0; tt < nt; tt++) {
+            af_date d = af_calendar_date(st->ctx->cal, t0 + tt);
+            if (d.year != year || !isfinite(v[af_date_doy(d)])) continue;
+            size_t o = ((size_t)li * (size_t)nt + (size_t)tt) * st->nfeat + j;
+            val[o] = (float)v[af_date_doy(d)];
+            valid[o] = 1;
+        }
+    }
+cleanup:
+    return rc;
+}
+
+static int model_fill(void *vst, int t0, int nt, float *val, unsigned char *valid, float *qc, af_error *err)
+{
+    int rc = AF_OK;
+    model_state *st = vst;
+    size_t n = st->nlocal * (size_t)nt * st->nfeat;
+    for (size_t i = 0; i < n; i++) { val[i] = NAN; valid[i] = 0; qc[i] = NAN; }
+    if (nt <= 0) goto cleanup;
+    int y0 = af_calendar_date(st->ctx->cal, t0).year, y1 = af_calendar_date(st->ctx->cal, t0 + nt - 1).year;
+    for (size_t i = 0; i < st->nlocal; i++) {
+        const af_sample *s = af_sampleset_get_ref(st->ctx->set, st->ctx->range.begin + i);
+        if (!sample_applies(st, s)) continue;
+        for (int y = y0; y <= y1; y++) AF_CHECK(fill_sample_year(st, i, s, y, t0, nt, val, valid, err));
+    }
+cleanup:
+    af_model_table_dispose(&st->table); /* memory stays bounded by one file */
+    st->table_path[0] = '\0';
+    return rc;
+}
+
+static int model_files(void *vst, const char *const **paths, size_t *n, af_error *err)
+{
+    (void)err;
+    model_state *st = vst;
+    *paths = (const char *const *)st->paths;
+    *n = st->npaths;
+    return AF_OK;
+}
+
+const af_source_kind af__source_ecosys = {
+    "ecosys", "Ecosys daily output files (DOY DATE vars..., year-to-date fluxes), one per county/scenario and year",
+    ecosys_keys, ecosys_open, model_fill, model_files, model_close
+};
+
+const af_source_kind af__source_daycent = {
+    "daycent", "DayCent native outputs (.out with or without header, dc_sip.csv, harvest.csv), one run per county/scenario or site",
+    daycent_keys, daycent_open, model_fill, model_files, model_close
+};
