@@ -45,6 +45,13 @@ typedef struct af_source_kind {
     /** Files this group reads (for provenance): borrowed array of paths. */
     int (*files)(void *state, const char *const **paths, size_t *npaths, af_error *err);
     void (*close)(void *state);
+    /**
+     * Optional. The units feature f holds in the raw files when the format fixes
+     * them (recorded as source_units in shards and index). NULL: the feature's
+     * source_units key, or else its output units. Config only, no file access.
+     */
+    int (*source_units)(const af_config *cfg, const af_feature_cfg *f, char *out, size_t n,
+                        af_error *err);
 } af_source_kind;
 
 /** The registry, NULL-terminated, in a fixed order. */

@@ -41,16 +41,23 @@ cleanup:
     return rc;
 }
 
-static void describe(af_var_desc *d, const af_feature_cfg *f)
+static int describe(const af_config *cfg, af_var_desc *d, const af_feature_cfg *f, af_error *err)
 {
+    int rc = AF_OK;
+    const af_source_kind *kind = af_source_kind_find(f->source);
     memset(d, 0, sizeof *d);
     snprintf(d->name, sizeof d->name, "%s", f->name);
     snprintf(d->units, sizeof d->units, "%s", f->units);
     snprintf(d->long_name, sizeof d->long_name, "%s", f->long_name[0] ? f->long_name : f->name);
     snprintf(d->source, sizeof d->source, "%s", f->source);
     const char *su = af_config_get(f->section, "source_units");
-    snprintf(d->source_units, sizeof d->source_units, "%s", su ? su : f->units);
+    if (su && su[0]) snprintf(d->source_units, sizeof d->source_units, "%s", su);
+    else if (kind && kind->source_units)
+        AF_CHECK(kind->source_units(cfg, f, d->source_units, sizeof d->source_units, err));
+    else snprintf(d->source_units, sizeof d->source_units, "%s", f->units);
     snprintf(d->sign, sizeof d->sign, "%s", f->sign);
+cleanup:
+    return rc;
 }
 
 int af__ctx_describe(af_ctx *ctx, af_error *err)
@@ -67,8 +74,13 @@ int af__ctx_describe(af_ctx *ctx, af_error *err)
     for (size_t i = 0; i < n; i++) {
         const af_feature_cfg *f = &cfg->features[i];
         int slot;
-        if (f->role == AF_ROLE_INPUT) { slot = (int)ctx->ninputs; describe(&ctx->inputs[ctx->ninputs++], f); }
-        else { slot = (int)ctx->ntargets; describe(&ctx->targets[ctx->ntargets++], f); }
+        if (f->role == AF_ROLE_INPUT) {
+            slot = (int)ctx->ninputs;
+            AF_CHECK(describe(cfg, &ctx->inputs[ctx->ninputs++], f, err));
+        } else {
+            slot = (int)ctx->ntargets;
+            AF_CHECK(describe(cfg, &ctx->targets[ctx->ntargets++], f, err));
+        }
         const char *path = af_config_get(f->section, "path");
         af_group *g = NULL;
         for (size_t j = 0; j < ctx->ngroups && !g; j++) {

@@ -285,5 +285,5 @@ static int chamber_files(void *vst, const char *const **paths, size_t *n, af_err
 
 const af_source_kind af__source_chamber = {
     "chamber", "N2O chamber CSVs (hourly fluxes; days with >= min_hours valid hours; positive = emission)",
-    chamber_keys, chamber_open, chamber_fill, chamber_files, chamber_close
+    chamber_keys, chamber_open, chamber_fill, chamber_files, chamber_close, NULL
 };

@@ -348,12 +348,45 @@ static int model_files(void *vst, const char *const **paths, size_t *n, af_error
     return AF_OK;
 }
 
+/* Units fixed by the format for feature f (agroflux/source.h source_units). */
+static int model_units(const af_config *cfg, const af_feature_cfg *f, int daycent, char *out, size_t n,
+                       af_error *err)
+{
+    int rc = AF_OK;
+    af_source_ctx ctx;
+    model_state st;
+    af_models_spec sp;
+    memset(&ctx, 0, sizeof ctx);
+    memset(&st, 0, sizeof st);
+    ctx.cfg = cfg;
+    st.ctx = &ctx;
+    st.daycent = daycent;
+    st.sec = f->section;
+    st.tmpl = af_config_get(f->section, "path");
+    AF_CHECK(feature_spec(&st, f, &sp, err));
+    const char *units = NULL;
+    AF_CHECK(feature_units(&st, f->section, &sp, &units, err));
+    snprintf(out, n, "%s", units);
+cleanup:
+    return rc;
+}
+
+static int ecosys_units(const af_config *cfg, const af_feature_cfg *f, char *out, size_t n, af_error *err)
+{
+    return model_units(cfg, f, 0, out, n, err);
+}
+
+static int daycent_units(const af_config *cfg, const af_feature_cfg *f, char *out, size_t n, af_error *err)
+{
+    return model_units(cfg, f, 1, out, n, err);
+}
+
 const af_source_kind af__source_ecosys = {
     "ecosys", "Ecosys daily output files (DOY DATE vars..., year-to-date fluxes), one per county/scenario and year",
-    ecosys_keys, ecosys_open, model_fill, model_files, model_close
+    ecosys_keys, ecosys_open, model_fill, model_files, model_close, ecosys_units
 };
 
 const af_source_kind af__source_daycent = {
     "daycent", "DayCent native outputs (.out with or without header, dc_sip.csv, harvest.csv), one run per county/scenario or site",
-    daycent_keys, daycent_open, model_fill, model_files, model_close
+    daycent_keys, daycent_open, model_fill, model_files, model_close, daycent_units
 };

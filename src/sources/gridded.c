@@ -335,5 +335,5 @@ static int gridded_files(void *vst, const char *const **paths, size_t *n, af_err
 
 const af_source_kind af__source_gridded = {
     "gridded", "gridded daily weather (gridMET, Daymet NetCDF, GDAL raster stacks) aggregated over counties",
-    gridded_keys, gridded_open, gridded_fill, gridded_files, gridded_close
+    gridded_keys, gridded_open, gridded_fill, gridded_files, gridded_close, NULL
 };

@@ -462,7 +462,24 @@ static int mg_files(void *vst, const char *const **paths, size_t *n, af_error *e
     return AF_OK;
 }
 
+/* Recorded source units: flags and crop codes as they are; N in the scenarios' declared
+ * units when they agree (site event files are converted per row and are not covered). */
+static int mg_units(const af_config *cfg, const af_feature_cfg *f, char *out, size_t n, af_error *err)
+{
+    (void)err;
+    const char *v = af_config_get(f->section, "variable");
+    if (strcmp(v ? v : "", "fertilizer_n")) {
+        snprintf(out, n, "%s", v && !strcmp(v, "crop") ? "class" : "flag");
+        return AF_OK;
+    }
+    const char *u = cfg->nscenario_defs ? cfg->scenario_defs[0].n_units : f->units;
+    for (size_t i = 1; i < cfg->nscenario_defs; i++)
+        if (strcmp(cfg->scenario_defs[i].n_units, u)) u = "per scenario (n_units)";
+    snprintf(out, n, "%s", u);
+    return AF_OK;
+}
+
 const af_source_kind af__source_management = {
     "management", "management events and crops (planting tables, [scenario.NAME], site fertilizer records)", mg_keys,
-    mg_open, mg_fill, mg_files, mg_close
+    mg_open, mg_fill, mg_files, mg_close, mg_units
 };

@@ -420,5 +420,5 @@ static int table_files(void *vst, const char *const **paths, size_t *n, af_error
 
 const af_source_kind af__source_table = {
     "table", "generic daily table (CSV id,date,values...)", table_keys,
-    table_open, table_fill, table_files, table_close
+    table_open, table_fill, table_files, table_close, NULL
 };

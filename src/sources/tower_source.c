@@ -314,5 +314,5 @@ static int tower_files(void *vst, const char *const **paths, size_t *n, af_error
 
 const af_source_kind af__source_tower = {
     "tower", "flux tower files (AmeriFlux BASE, FLUXNET FULLSET), one per site, ONEFlux daily rules", tower_keys,
-    tower_open, tower_fill, tower_files, tower_close
+    tower_open, tower_fill, tower_files, tower_close, NULL
 };
