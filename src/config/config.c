@@ -187,6 +187,12 @@ cleanup:
     return rc;
 }
 
+int af__config_check_keys(const af_config *cfg, const af_config_section *sec, const af_key_spec *table,
+                          af_error *err)
+{
+    return check_keys(cfg, sec, table, NULL, err);
+}
+
 /* Value of key, or the table default ("" if none). */
 static const char *value_or_default(const af_config_section *sec, const af_key_spec *table, const char *key)
 {
@@ -308,6 +314,7 @@ static int validate(af_config *cfg, af_error *err)
 {
     int rc = AF_OK;
     const af_config_section *pipeline = NULL;
+    const af_config_section *splits = NULL;
     for (size_t i = 0; i < cfg->nsections; i++) {
         const af_config_section *s = &cfg->sections[i];
         for (size_t j = 0; j < i; j++)
@@ -315,6 +322,7 @@ static int validate(af_config *cfg, af_error *err)
                 AF_FAIL(AF_ECONFIG, "%s:%d: section [%s] appears twice (first at line %d)", cfg->path,
                         s->line, s->name, cfg->sections[j].line);
         if (!strcmp(s->name, "pipeline")) pipeline = s;
+        else if (!strcmp(s->name, "splits")) splits = s;
         else if (!strcmp(s->name, "counties")) AF_CHECK(load_counties(cfg, s, err));
         else if (!strcmp(s->name, "sites")) {
             AF_CHECK(check_keys(cfg, s, af__config_sites_keys(), NULL, err));
@@ -328,6 +336,7 @@ static int validate(af_config *cfg, af_error *err)
     }
     if (!pipeline) AF_FAIL(AF_ECONFIG, "%s: missing section [pipeline]", cfg->path);
     AF_CHECK(load_pipeline(cfg, pipeline, err));
+    if (splits) AF_CHECK(af__config_load_splits(cfg, splits, err));
     if (!cfg->has_counties && !cfg->has_sites)
         AF_FAIL(AF_ECONFIG, "%s: no samples: add a [counties] or a [sites] section", cfg->path);
 cleanup:

@@ -10,4 +10,11 @@ const af_key_spec *af__config_counties_keys(void);
 const af_key_spec *af__config_sites_keys(void);
 const af_key_spec *af__config_find_key(const af_key_spec *table, const char *key);
 
+/* [splits] (splits.c): its key table and loader (after [pipeline], which it checks years against). */
+const af_key_spec *af__config_splits_keys(void);
+int af__config_load_splits(af_config *cfg, const af_config_section *sec, af_error *err);
+/* Check a section's keys against its table (config.c). */
+int af__config_check_keys(const af_config *cfg, const af_config_section *sec, const af_key_spec *table,
+                          af_error *err);
+
 #endif
