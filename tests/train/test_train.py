@@ -359,6 +359,23 @@ def error_paths(work, fips, sites):
                "the only layout is 'agroflux'", "unknown layout")
     fails_with(run([AGROFLUX, "export", os.path.join(work, "out"), "--layout", "agroflux", os.path.join(work, "d_f9"), "--split", "spatial", "--fold", "9"]),
                1, "no spatial fold 9", "export with a fold the index lacks")
+    for args, msg in ((["export", os.path.join(work, "out")], "usage: agroflux export"),
+                      (["export", "a", "--layout", "agroflux", "b", "--subset", "xx"], "expected mw (Ecosys) or dc"),
+                      (["export", "a", "--layout", "agroflux", "b", "--split", "loso"], "expected temporal or spatial"),
+                      (["export", "a", "--layout", "agroflux", "b", "--fold", "-1"], "expected a fold number")):
+        fails_with(run([AGROFLUX, *args]), 2, msg, "export usage error: %s" % " ".join(args[1:]))
+    # loso = yes with only 2 sites
+    small = os.path.join(work, "small")
+    T.make(AGROFLUX, small, Y0, Y0, counties=3, nsites=2, splits=[("loso", "yes")])
+    fails_with(run([AGROFLUX, "run", os.path.join(small, "pipeline.ini")]), 2, "loso = yes needs at least 3 sites",
+               "loso = yes with 2 sites")
+    # an export whose output was rerun with another pipeline no longer verifies
+    man = os.path.join(work, "d1", "export.json")
+    m = json.load(open(man))
+    m["config_sha256"] = "0" * 64
+    json.dump(m, open(man, "w"))
+    fails_with(run([AGROFLUX, "export", "--verify", os.path.join(work, "d1")]), 3, "config_sha256 differs",
+               "verify catches an export of another run")
 
 
 def main():
