@@ -7,6 +7,7 @@
  * from the index "extra", writes the arrays (export_write.c), the scaler files
  * and last the manifest DEST/export.json. Collective on comm.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
@@ -163,6 +164,24 @@ int af__export_scaler_file(const af_export *e, const char *rel, const int *cols,
     return af__npy_write_f32(path, buf, shape, 2, err);
 }
 
+/* Drop site files of an earlier export (the training code loads them by number 0, 1, ...). */
+static void remove_stale_sites(const char dir[4400])
+{
+    DIR *d = opendir(dir);
+    struct dirent *de;
+    char path[4700];
+    if (!d) return;
+    while ((de = readdir(d)) != NULL) {
+        size_t n = strlen(de->d_name);
+        if ((!strncmp(de->d_name, "X_real_scaled_", 14) || !strncmp(de->d_name, "Y_real_scaled_", 14)) && n > 4 &&
+            !strcmp(de->d_name + n - 4, ".npy")) {
+            snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
+            unlink(path);
+        }
+    }
+    closedir(d);
+}
+
 static int make_dirs(const af_export *e, af_error *err)
 {
     int rc = AF_OK;
@@ -177,6 +196,7 @@ static int make_dirs(const af_export *e, af_error *err)
     for (size_t i = 0; i < sizeof sub / sizeof sub[0]; i++) {
         snprintf(path, sizeof path, "%s/%s", e->dest, sub[i]);
         AF_CHECK(af_mkdirs(path, err));
+        if (i == 1 || i == 2) remove_stale_sites(path);
     }
 cleanup:
     return rc;
