@@ -99,6 +99,18 @@ typedef struct af_scenario_cfg {
     const af_config_section *section; /**< borrowed: the raw section */
 } af_scenario_cfg;
 
+/** [splits] (src/config/splits.c): how training splits are drawn; years are calendar years. */
+typedef struct af_splits_cfg {
+    int present;              /**< 1 if the file has a [splits] section */
+    int temporal;             /**< 1 if temporal_train is given (then val and test are too) */
+    int train_y0, train_y1, val_y0, val_y1, test_y0, test_y1; /**< inclusive year ranges */
+    af_applies temporal_samples; /**< which samples the temporal split covers */
+    int spatial_folds;        /**< 0: no spatial split; else k >= 3 */
+    int spatial_random;       /**< 0: contiguous blocks (AgroFlux), 1: seeded random */
+    unsigned long spatial_seed;
+    int loso;                 /**< 0 no, 1 yes, 2 auto (yes when there are >= 3 sites) */
+} af_splits_cfg;
+
 typedef struct af_config {
     char path[4096];      /**< the pipeline file as given */
     char dir[4096];       /**< its directory: base of relative paths */
@@ -128,6 +140,8 @@ typedef struct af_config {
     /* features, in file order; inputs and targets interleaved as written */
     af_feature_cfg *features;
     size_t nfeatures;
+    /* [splits] */
+    af_splits_cfg splits;
     /* raw sections (owned) */
     af_config_section *sections;
     size_t nsections;

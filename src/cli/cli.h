@@ -32,5 +32,6 @@ int cmd_verify(int argc, char **argv);
 int cmd_inspect(int argc, char **argv);
 int cmd_synth(int argc, char **argv);
 int cmd_keys(int argc, char **argv);
+int cmd_export(int argc, char **argv);
 
 #endif

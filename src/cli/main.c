@@ -30,6 +30,7 @@ static const char *usage =
     "  inspect OUTDIR [--sample ID] [--csv]  one sample's daily series, or a summary\n"
     "  synth DIR [--counties N] [--scenarios K] [--sites S] [--years Y1-Y2] [--seed S]\n"
     "                                    write a synthetic raw-source tree + DIR/pipeline.ini\n"
+    "  export OUTDIR --layout agroflux DEST  write the AgroFlux training arrays (.npy), scaled leak-free\n"
     "  keys [--units]                    print every pipeline-file key, or the units table (Markdown)\n"
     "\n"
     "global options: -v (more log), -q (errors only), --debug (error frames)\n"
@@ -101,6 +102,7 @@ int main(int argc, char **argv)
     static const struct { const char *name; int (*fn)(int, char **); } cmds[] = {
         { "run", cmd_run }, { "plan", cmd_plan }, { "verify", cmd_verify },
         { "inspect", cmd_inspect }, { "synth", cmd_synth }, { "keys", cmd_keys },
+        { "export", cmd_export },
     };
     int (*fn)(int, char **) = NULL;
     for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)

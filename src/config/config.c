@@ -338,6 +338,7 @@ static int validate(af_config *cfg, af_error *err)
             AF_CHECK(af_path_join(cfg->dir, root, cfg->data_root, sizeof cfg->data_root, err));
         }
     }
+    const af_config_section *splits = NULL;
     for (size_t i = 0; i < cfg->nsections; i++) {
         const af_config_section *s = &cfg->sections[i];
         for (size_t j = 0; j < i; j++)
@@ -345,6 +346,7 @@ static int validate(af_config *cfg, af_error *err)
                 AF_FAIL(AF_ECONFIG, "%s:%d: section [%s] appears twice (first at line %d)", cfg->path,
                         s->line, s->name, cfg->sections[j].line);
         if (!strcmp(s->name, "pipeline")) pipeline = s;
+        else if (!strcmp(s->name, "splits")) splits = s;
         else if (!strcmp(s->name, "counties")) { counties = s; AF_CHECK(load_counties(cfg, s, err)); }
         else if (!strcmp(s->name, "sites")) {
             AF_CHECK(check_keys(cfg, s, af__config_sites_keys(), NULL, err));
@@ -354,12 +356,13 @@ static int validate(af_config *cfg, af_error *err)
         else if (!strncmp(s->name, "target.", 7)) AF_CHECK(load_feature(cfg, s, AF_ROLE_TARGET, err));
         else if (!strncmp(s->name, "scenario.", 9)) AF_CHECK(af__config_load_scenario(cfg, s, err));
         else
-            AF_FAIL(AF_ECONFIG, "%s:%d: unknown section [%s] (expected pipeline, counties, sites, scenario.NAME, input.NAME, target.NAME)",
+            AF_FAIL(AF_ECONFIG, "%s:%d: unknown section [%s] (expected pipeline, counties, sites, splits, scenario.NAME, input.NAME, target.NAME)",
                     cfg->path, s->line, s->name);
     }
     if (!pipeline) AF_FAIL(AF_ECONFIG, "%s: missing section [pipeline]", cfg->path);
     AF_CHECK(load_pipeline(cfg, pipeline, err));
     AF_CHECK(af__config_scenarios_finish(cfg, counties, err));
+    if (splits) AF_CHECK(af__config_load_splits(cfg, splits, err));
     if (!cfg->has_counties && !cfg->has_sites)
         AF_FAIL(AF_ECONFIG, "%s: no samples: add a [counties] or a [sites] section", cfg->path);
 cleanup:

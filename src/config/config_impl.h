@@ -15,5 +15,8 @@ const af_key_spec *af__config_scenario_keys(void);
 int af__config_check_keys(const af_config *cfg, const af_config_section *sec, const af_key_spec *table, af_error *err);
 int af__config_load_scenario(af_config *cfg, const af_config_section *sec, af_error *err);
 int af__config_scenarios_finish(af_config *cfg, const af_config_section *counties, af_error *err);
+/* [splits] (splits.c): its key table and loader (after [pipeline], which it checks years against). */
+const af_key_spec *af__config_splits_keys(void);
+int af__config_load_splits(af_config *cfg, const af_config_section *sec, af_error *err);
 
 #endif

@@ -105,6 +105,7 @@ void af_config_print_keys_markdown(FILE *fp)
     print_table(fp, "[counties]", counties_keys);
     print_table(fp, "[sites]", sites_keys);
     print_table(fp, "[scenario.NAME]: one management scenario (counties)", af__config_scenario_keys());
+    print_table(fp, "[splits]", af__config_splits_keys());
     print_table(fp, "[input.NAME] and [target.NAME]: keys of every source", feature_keys);
     for (const af_source_kind *const *k = af_source_kinds(); *k; k++) {
         char title[160];

@@ -20,6 +20,7 @@
 #include "af_util.h"
 #include "log.h"
 #include "pipeline_impl.h"
+#include "agroflux/train.h"
 
 enum { ST_SETUP, ST_READ, ST_WRITE, ST_PUBLISH, ST_N };
 static const char *const stage_names[ST_N] = { "setup", "read", "write", "publish" };
@@ -145,7 +146,7 @@ static void reduce_stages(MPI_Comm comm, const double *t, af_run_summary *s)
 
 static int publish_index(const af_ctx *ctx, const char *outdir, const af_shard_info *infos,
                          size_t ninfos, af_prov_file *prov, size_t nprov, const af_run_summary *s,
-                         int ranks, af_error *err)
+                         int ranks, char *extra, af_error *err)
 {
     int rc = AF_OK;
     af_index idx;
@@ -181,6 +182,7 @@ static int publish_index(const af_ctx *ctx, const char *outdir, const af_shard_i
     idx.timings = (af_stage_time *)s->stages;
     idx.ntimings = s->nstages;
     idx.peak_rss_bytes = s->peak_rss_bytes;
+    idx.extra_json = extra; /* borrowed: splits and scalers */
     AF_CHECK(af_index_write(outdir, &idx, err));
 cleanup:
     free(idx.samples);
@@ -199,6 +201,7 @@ int af_pipeline_run(MPI_Comm comm, const char *pipeline_path, const af_run_opts 
     af_prov_file *prov = NULL;
     float *x = NULL, *y = NULL, *yqc = NULL;
     unsigned char *yvalid = NULL;
+    char *extra = NULL;
     size_t ninfos = 0, nprov = 0;
     double stage_t[ST_N] = { 0 };
     memset(&ctx, 0, sizeof ctx);
@@ -264,8 +267,11 @@ int af_pipeline_run(MPI_Comm comm, const char *pipeline_path, const af_run_opts 
     long long rss = peak_rss_bytes();
     MPI_Allreduce(&rss, &summary->peak_rss_bytes, 1, MPI_LONG_LONG, MPI_MAX, comm);
     stage_t[ST_PUBLISH] = MPI_Wtime() - t;
+    /* training splits and leak-free scalers from the finished shards (index "extra") */
+    AF_CHECK(af_train_extra(comm, cfg, outdir, samples, nsamples, infos, ninfos, ctx.ninputs, ctx.ntargets, mine,
+                            &extra, err));
     reduce_stages(comm, stage_t, summary);
-    if (rank == 0) publish_index(&ctx, outdir, infos, ninfos, prov, nprov, summary, size, err);
+    if (rank == 0) publish_index(&ctx, outdir, infos, ninfos, prov, nprov, summary, size, extra, err);
     AF_SYNC(comm);
 
     snprintf(summary->outdir, sizeof summary->outdir, "%s", outdir);
@@ -282,6 +288,7 @@ int af_pipeline_run(MPI_Comm comm, const char *pipeline_path, const af_run_opts 
     for (size_t i = 0; i < ninfos; i++) summary->bytes += infos[i].bytes;
     summary->seconds = MPI_Wtime() - t_start;
 cleanup:
+    free(extra);
     af_shardset_destroy(&ss);
     free(infos);
     free(prov);

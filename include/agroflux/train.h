@@ -1,0 +1,76 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * agroflux/train.h: training-ready outputs. After a run's shards are final,
+ * af_train_extra draws the split assignments declared in [splits] and computes
+ * per-feature and per-target scalers (mean, population std) over the training
+ * part of every split definition only, merged in global sample order so the
+ * numbers are bitwise identical for any rank count; the result is the JSON
+ * object stored under "extra" in index.json (schema: docs/formats.md).
+ * af_export_agroflux writes the arrays the official AgroFlux training code
+ * loads; af_export_verify re-checks such an export against its index.
+ */
+#ifndef AGROFLUX_TRAIN_H
+#define AGROFLUX_TRAIN_H
+
+#include <stddef.h>
+#include <mpi.h>
+
+#include "agroflux/config.h"
+#include "agroflux/error.h"
+#include "agroflux/index.h"
+#include "agroflux/output.h"
+#include "agroflux/samples.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/**
+ * Collective on comm. Reads this rank's samples `mine` back from the finished
+ * shards under outdir, computes splits and scalers, and returns on every rank
+ * the JSON object text for the index "extra" (caller frees), or NULL when the
+ * pipeline has no [splits] section. AF_ECONFIG when the splits cannot be drawn
+ * (fewer counties than spatial folds, loso = yes with fewer than 3 sites).
+ */
+int af_train_extra(MPI_Comm comm, const af_config *cfg, const char *outdir, const af_sample *samples,
+                   size_t nsamples, const af_shard_info *shards, size_t nshards, size_t ninputs,
+                   size_t ntargets, af_range mine, char **extra_json, af_error *err);
+
+/**
+ * Not collective. Scalers of one split definition from an index "extra" text:
+ * split "temporal" (fold ignored), "spatial" or "loso" with a fold number.
+ * mean/std/count have ninputs + ntargets entries (inputs first); NaN where the
+ * training part held no valid value. AF_ENOTFOUND naming what is absent.
+ */
+int af_train_scalers(const char *extra_json, const char *split, int fold, size_t nvars, double *mean,
+                     double *std, long long *count, af_error *err);
+
+typedef struct af_export_opts {
+    const char *outdir;      /**< a finished agroflux output (index.json) */
+    const char *dest;        /**< export root; data_files/ is created inside */
+    const char *subset;      /**< "mw" (Ecosys, default) or "dc" (DayCent): names t0_<subset> */
+    const char *split;       /**< scalers for county samples: "temporal" (default) or "spatial" */
+    int fold;                /**< spatial fold for split = "spatial" */
+    int site_fold;           /**< LOSO fold whose scalers scale the site files */
+} af_export_opts;
+
+typedef struct af_export_summary {
+    size_t nfiles, ncounty_samples, nco2_sites, nn2o_sites;
+    int ndays;
+} af_export_summary;
+
+/** Collective on comm. Write the AgroFlux layout (docs/formats.md, "AgroFlux export"). */
+int af_export_agroflux(MPI_Comm comm, const af_export_opts *opts, af_export_summary *summary,
+                       af_error *err);
+
+/** Not collective. Re-check an export (DEST/export.json) against the index it came from:
+ * every file present, .npy header (dtype, shape) and size, scaler files equal to the index. */
+int af_export_verify(const char *dest, size_t *nfiles, af_error *err);
+
+/** Name of the export manifest, written last. */
+#define AF_EXPORT_MANIFEST "export.json"
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,106 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * cmd_export.c: `agroflux export OUTDIR --layout agroflux DEST` (collective:
+ * run it under mpirun/srun or as one process) and `agroflux export --verify
+ * DEST` (one process). Parses options, calls af_export_agroflux or
+ * af_export_verify, prints one summary line on rank 0.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agroflux/train.h"
+#include "cli.h"
+
+static const char *export_help =
+    "usage: agroflux export OUTDIR --layout agroflux DEST [--subset mw|dc]\n"
+    "                       [--split temporal|spatial] [--fold F] [--site-fold F]\n"
+    "       agroflux export --verify DEST\n"
+    "\n"
+    "Writes the arrays the official AgroFlux training code loads (DEST/data_files/...:\n"
+    "t0_<subset>/X_<subset>_scaled.npy (days, samples, 11), Y_<subset>_scaled_{Carbon,Nitrogen,\n"
+    "Thermal,Water}.npy, t0_scalers/*.npy, tower files under t1_co2/, chamber files under t1_n2o/),\n"
+    "float32, NaN where missing, scaled with the leak-free scalers of the index: county samples\n"
+    "with --split (default temporal; spatial uses --fold F), sites with leave-one-site-out fold\n"
+    "--site-fold (default 0). DEST/export.json, written last, lists every file.\n"
+    "Needs a [splits] section in the pipeline, calendar = noleap over whole years, and the\n"
+    "AgroFlux input and target names (docs/formats.md). Works under mpirun: ranks write their\n"
+    "slices; the bytes do not depend on the rank count.\n"
+    "--verify DEST re-checks an export against its index: shapes, dtypes, sizes, scaler files.\n";
+
+static int parse_fold(const char *opt, const char *s, int *out)
+{
+    char *end;
+    long v = strtol(s, &end, 10);
+    if (*end || v < 0 || v > 1000000) {
+        fprintf(stderr, "agroflux export: %s '%s': expected a fold number >= 0\n", opt, s);
+        return 0;
+    }
+    *out = (int)v;
+    return 1;
+}
+
+static int do_verify(const char *dest)
+{
+    af_error err = AF_ERROR_INIT;
+    size_t n = 0;
+    int rank = 0;
+    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+    int rc = rank == 0 ? af_export_verify(dest, &n, &err) : AF_OK;
+    if (rc != AF_OK) {
+        cli_report("export --verify", &err, 0);
+        return cli_exit_code(rc);
+    }
+    if (rank == 0) printf("agroflux export --verify: %s: OK (%zu files)\n", dest, n);
+    return AF_EXIT_OK;
+}
+
+int cmd_export(int argc, char **argv)
+{
+    if (cli_wants_help(argc, argv)) { fputs(export_help, stdout); return AF_EXIT_OK; }
+    af_export_opts o = { NULL, NULL, "mw", "temporal", 0, 0 };
+    const char *layout = NULL, *verify = NULL;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        int more = i + 1 < argc;
+        if (more && !strcmp(a, "--layout")) layout = argv[++i];
+        else if (more && !strcmp(a, "--verify")) verify = argv[++i];
+        else if (more && !strcmp(a, "--subset")) o.subset = argv[++i];
+        else if (more && !strcmp(a, "--split")) o.split = argv[++i];
+        else if (more && !strcmp(a, "--fold")) { if (!parse_fold(a, argv[++i], &o.fold)) return AF_EXIT_USAGE; }
+        else if (more && !strcmp(a, "--site-fold")) { if (!parse_fold(a, argv[++i], &o.site_fold)) return AF_EXIT_USAGE; }
+        else if (a[0] != '-' && !o.outdir) o.outdir = a;
+        else if (a[0] != '-' && !o.dest) o.dest = a;
+        else { fprintf(stderr, "agroflux export: unexpected argument '%s'\n%s", a, export_help); return AF_EXIT_USAGE; }
+    }
+    if (verify) {
+        if (o.outdir) { fprintf(stderr, "agroflux export: --verify takes only DEST\n%s", export_help); return AF_EXIT_USAGE; }
+        return do_verify(verify);
+    }
+    if (!o.outdir || !o.dest || !layout) { fputs(export_help, stderr); return AF_EXIT_USAGE; }
+    if (strcmp(layout, "agroflux") != 0) {
+        fprintf(stderr, "agroflux export: --layout '%s': the only layout is 'agroflux'\n", layout);
+        return AF_EXIT_USAGE;
+    }
+    if (strcmp(o.subset, "mw") != 0 && strcmp(o.subset, "dc") != 0) {
+        fprintf(stderr, "agroflux export: --subset '%s': expected mw (Ecosys) or dc (DayCent)\n", o.subset);
+        return AF_EXIT_USAGE;
+    }
+    if (strcmp(o.split, "temporal") != 0 && strcmp(o.split, "spatial") != 0) {
+        fprintf(stderr, "agroflux export: --split '%s': expected temporal or spatial\n", o.split);
+        return AF_EXIT_USAGE;
+    }
+    af_error err = AF_ERROR_INIT;
+    af_export_summary s;
+    int rank = 0;
+    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+    int rc = af_export_agroflux(MPI_COMM_WORLD, &o, &s, &err);
+    if (rc != AF_OK) {
+        cli_report("export", &err, rank);
+        return cli_exit_code(rc);
+    }
+    if (rank == 0)
+        printf("agroflux export: %s -> %s: %zu files (%zu county samples x %d days, %zu tower and %zu chamber sites)\n",
+               o.outdir, o.dest, s.nfiles, s.ncounty_samples, s.ndays, s.nco2_sites, s.nn2o_sites);
+    return AF_EXIT_OK;
+}

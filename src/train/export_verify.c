@@ -1,0 +1,199 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * export_verify.c: af_export_verify. Reads DEST/export.json and the index of
+ * the output it came from, then checks: the manifest agrees with the index
+ * (days, county samples in order, sites exist), every listed file is a .npy
+ * v1.0 float32 little-endian C-order array of the listed shape and exact byte
+ * size, the shapes are those of the AgroFlux layout for this index, and every
+ * scaler file holds the index's scalers for the split recorded in the
+ * manifest. AF_EVERIFY with file, field, expected and found. Not collective.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "af_check.h"
+#include "af_util.h"
+#include "export_impl.h"
+
+static int check_npy(const char *dest, json_t *f, af_error *err)
+{
+    int rc = AF_OK, ndim = 0;
+    char path[4400], descr[32];
+    size_t shape[8], hlen = 0, n = 1;
+    long long bytes = 0;
+    const char *rel = json_string_value(json_object_get(f, "path"));
+    json_t *want = json_object_get(f, "shape");
+    if (!rel || !json_is_array(want)) AF_FAIL(AF_EVERIFY, "%s: a files entry lacks path or shape", AF_EXPORT_MANIFEST);
+    snprintf(path, sizeof path, "%s/%s", dest, rel);
+    int prc = af__npy_parse(path, descr, sizeof descr, shape, &ndim, &hlen, err);
+    if (prc == AF_ENOTFOUND) AF_FAIL(AF_EVERIFY, "%s: missing", rel);
+    if (prc != AF_OK) AF_FAIL(AF_EVERIFY, "%s: %s", rel, err->msg);
+    if (strcmp(descr, "<f4") != 0) AF_FAIL(AF_EVERIFY, "%s: dtype: expected <f4, file has %s", rel, descr);
+    if ((size_t)ndim != json_array_size(want))
+        AF_FAIL(AF_EVERIFY, "%s: shape: expected %zu dimensions, file has %d", rel, json_array_size(want), ndim);
+    for (int d = 0; d < ndim; d++) {
+        size_t w = (size_t)json_integer_value(json_array_get(want, (size_t)d));
+        if (shape[d] != w) AF_FAIL(AF_EVERIFY, "%s: shape[%d]: expected %zu, file has %zu", rel, d, w, shape[d]);
+        n *= shape[d];
+    }
+    AF_CHECK(af_file_size(path, &bytes, err));
+    if ((size_t)bytes != hlen + 4 * n)
+        AF_FAIL(AF_EVERIFY, "%s: size: expected %zu bytes, file has %lld", rel, hlen + 4 * n, bytes);
+cleanup:
+    return rc;
+}
+
+/* Shapes the layout implies for this index: first dimension and, for county files, samples. */
+static int check_layout(const af_index *idx, json_t *man, json_t *f, af_error *err)
+{
+    int rc = AF_OK;
+    const char *rel = json_string_value(json_object_get(f, "path"));
+    json_t *sh = json_object_get(f, "shape");
+    size_t d0 = (size_t)json_integer_value(json_array_get(sh, 0)), d1 = (size_t)json_integer_value(json_array_get(sh, 1));
+    size_t ncounty = json_array_size(json_object_get(man, "county_samples"));
+    int ny = idx->end.year - idx->start.year + 1;
+    if (strstr(rel, "/t0_") && !strstr(rel, "t0_scalers")) {
+        if (d0 != (size_t)idx->ndays || d1 != ncounty)
+            AF_FAIL(AF_EVERIFY, "%s: shape (%zu, %zu, ...) but the index has %d days and %zu county samples", rel, d0, d1,
+                    idx->ndays, ncounty);
+    } else if (strstr(rel, "/t1_n2o/")) {
+        if (d0 != 365 || d1 != (size_t)ny)
+            AF_FAIL(AF_EVERIFY, "%s: shape (%zu, %zu, ...) but chambers are (365, %d years, ...)", rel, d0, d1, ny);
+    } else if (strstr(rel, "/t1_co2/")) {
+        if (d0 != (size_t)idx->ndays || d1 != 1)
+            AF_FAIL(AF_EVERIFY, "%s: shape (%zu, %zu, ...) but towers are (%d days, 1, ...)", rel, d0, d1, idx->ndays);
+    }
+cleanup:
+    return rc;
+}
+
+static int check_samples(const af_index *idx, json_t *man, af_error *err)
+{
+    int rc = AF_OK;
+    json_t *ids = json_object_get(man, "county_samples");
+    if (json_integer_value(json_object_get(man, "ndays")) != idx->ndays)
+        AF_FAIL(AF_EVERIFY, "%s: ndays %lld, the index has %d", AF_EXPORT_MANIFEST,
+                (long long)json_integer_value(json_object_get(man, "ndays")), idx->ndays);
+    for (size_t i = 0; i < json_array_size(ids); i++) {
+        const char *id = json_string_value(json_array_get(ids, i));
+        if (i >= idx->nsamples || !id || strcmp(idx->samples[i].id, id) != 0)
+            AF_FAIL(AF_EVERIFY, "%s: county_samples[%zu] is '%s', the index has '%s'", AF_EXPORT_MANIFEST, i, id ? id : "",
+                    i < idx->nsamples ? idx->samples[i].id : "(none)");
+    }
+cleanup:
+    return rc;
+}
+
+/* Scaler file rows against the index: the names come from the manifest's file name. */
+static int check_scaler(const char *dest, const af_index *idx, json_t *man, json_t *f, af_error *err)
+{
+    int rc = AF_OK;
+    const char *rel = json_string_value(json_object_get(f, "path"));
+    int site = strstr(rel, "t1_scalers") != NULL;
+    json_t *ref = json_object_get(man, site ? "site_scalers" : "county_scalers");
+    const char *split = json_string_value(json_object_get(ref, "split"));
+    int fold = (int)json_integer_value(json_object_get(ref, "fold"));
+    size_t nv = idx->ninputs + idx->ntargets, k = (size_t)json_integer_value(json_array_get(json_object_get(f, "shape"), 0));
+    double *mean = calloc(nv + 1, sizeof *mean), *std = calloc(nv + 1, sizeof *std);
+    char *buf = NULL, path[4400];
+    size_t len = 0;
+    AF_CHECK_ALLOC(mean);
+    AF_CHECK_ALLOC(std);
+    if (!split) AF_FAIL(AF_EVERIFY, "%s: no scaler split recorded for %s", AF_EXPORT_MANIFEST, rel);
+    AF_CHECK(af_train_scalers(idx->extra_json, split, fold, nv, mean, std, NULL, err));
+    /* the variables of this file, by its name */
+    int cols[AF_Y_N], off = 0, n = 0;
+    const char *base = strrchr(rel, '/') + 1;
+    if (!strcmp(base, "X_scaler.npy")) {
+        for (int c = 0; c < AF_X_N; c++) {
+            int j = -1;
+            for (size_t i = 0; i < idx->ninputs; i++)
+                if (!strcmp(idx->inputs[i].name, af__agx_inputs[c]) || (c == AF_X_N - 1 && j < 0 && !strcmp(idx->inputs[i].name, "TSOC")))
+                    j = (int)i;
+            cols[n++] = j;
+        }
+    } else {
+        static const char *const co2[] = { "GPP", "NEE" }, *const n2o[] = { "N2O_FLUX" };
+        const char *const *names = NULL;
+        int cnt = 0;
+        char mod[32] = "";
+        off = (int)idx->ninputs;
+        if (!strcmp(base, "Y_scaler_co2.npy")) { names = co2; cnt = 2; }
+        else if (!strcmp(base, "Y_scaler_n2o.npy")) { names = n2o; cnt = 1; }
+        else sscanf(base, "Y_scaler_%31[A-Za-z].npy", mod);
+        for (int m = 0; m < AF_NMODULES && !names; m++) {
+            int cm = !strcmp(mod, "Combined") ? af__agx_combined_order[m] : m;
+            if (strcmp(mod, "Combined") && strcmp(mod, af__agx_modules[m])) continue;
+            for (int j = 0; j < af__agx_module_size[cm]; j++) {
+                int col = -1;
+                for (size_t i = 0; i < idx->ntargets; i++)
+                    if (!strcmp(idx->targets[i].name, af__agx_module_targets[cm][j])) col = (int)i;
+                cols[n++] = col;
+            }
+        }
+        for (int j = 0; j < cnt; j++) {
+            int col = -1;
+            for (size_t i = 0; i < idx->ntargets; i++)
+                if (!strcmp(idx->targets[i].name, names[j])) col = (int)i;
+            cols[n++] = col;
+        }
+    }
+    if ((size_t)n != k) AF_FAIL(AF_EVERIFY, "%s: %zu rows, the layout has %d", rel, k, n);
+    snprintf(path, sizeof path, "%s/%s", dest, rel);
+    AF_CHECK(af_read_file(path, &buf, &len, err));
+    size_t hl = len - k * 8;
+    for (int r = 0; r < n; r++) {
+        if (cols[r] < 0) AF_FAIL(AF_EVERIFY, "%s: row %d names a variable the index lacks", rel, r);
+        for (int c = 0; c < 2; c++) {
+            float got, want = (float)(c ? std : mean)[off + cols[r]];
+            memcpy(&got, buf + hl + (size_t)(r * 2 + c) * 4, 4);
+            if (!(got == want || (isnan(got) && isnan(want))))
+                AF_FAIL(AF_EVERIFY, "%s: row %d %s: the index's %s scalers (fold %d) say %.9g, file has %.9g", rel, r,
+                        c ? "std" : "mean", split, fold, (double)want, (double)got);
+        }
+    }
+cleanup:
+    free(mean);
+    free(std);
+    free(buf);
+    return rc;
+}
+
+int af_export_verify(const char *dest, size_t *nfiles, af_error *err)
+{
+    int rc = AF_OK;
+    char path[4400], *text = NULL;
+    json_t *man = NULL;
+    json_error_t jerr;
+    af_index idx;
+    memset(&idx, 0, sizeof idx);
+    if (nfiles) *nfiles = 0;
+    snprintf(path, sizeof path, "%s/%s", dest, AF_EXPORT_MANIFEST);
+    AF_CHECK(af_read_file(path, &text, NULL, err));
+    man = json_loads(text, 0, &jerr);
+    if (!man || !json_is_object(man)) AF_FAIL(AF_EVERIFY, "'%s': not a JSON object: %s", path, man ? "" : jerr.text);
+    const char *src = json_string_value(json_object_get(man, "source"));
+    if (!src) AF_FAIL(AF_EVERIFY, "'%s': field 'source' is missing", path);
+    AF_CHECK(af_index_read(src, &idx, err));
+    if (strcmp(idx.config_sha256, json_string_value(json_object_get(man, "config_sha256")) ? json_string_value(json_object_get(man, "config_sha256")) : "") != 0)
+        AF_FAIL(AF_EVERIFY, "'%s': config_sha256 differs from the index in '%s' (the output was rerun: export again)", path, src);
+    AF_CHECK(check_samples(&idx, man, err));
+    json_t *files = json_object_get(man, "files");
+    for (size_t i = 0; i < json_array_size(files); i++) {
+        json_t *f = json_array_get(files, i);
+        AF_CHECK(check_npy(dest, f, err));
+        AF_CHECK(check_layout(&idx, man, f, err));
+        const char *role = json_string_value(json_object_get(f, "role"));
+        if (role && !strncmp(role, "scaler", 6)) AF_CHECK(check_scaler(dest, &idx, man, f, err));
+        if (nfiles) *nfiles = i + 1;
+    }
+cleanup:
+    af_index_dispose(&idx);
+    json_decref(man);
+    free(text);
+    return rc;
+}

@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * train_impl.h: internals of the train module (src/train): a view of a
+ * finished output (from the run or from index.json), the block reader over
+ * shards, split assignments, scaler partials, the .npy writer and the
+ * parser of the index "extra" object.
+ */
+#ifndef AF_TRAIN_IMPL_H
+#define AF_TRAIN_IMPL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <mpi.h>
+
+#include "agroflux/calendar.h"
+#include "agroflux/config.h"
+#include "agroflux/output.h"
+#include "agroflux/samples.h"
+#include "agroflux/train.h"
+
+/** What the train module needs to know about a finished output (pointers borrowed). */
+typedef struct af_train_view {
+    const char *outdir;
+    const af_sample *samples;
+    size_t nsamples;
+    size_t shard_samples;
+    const af_shard_info *shards;
+    size_t nshards;
+    size_t ninputs, ntargets;
+    const af_calendar *cal;
+} af_train_view;
+
+/** Not collective. Read samples [s0, s0+ns) x days [t0, t0+nt) into dense x[ns][nt][ninputs],
+ * y[ns][nt][ntargets] (either may be NULL), crossing shard boundaries as needed. */
+int af__train_read(const af_train_view *v, size_t s0, size_t ns, int t0, int nt, float *x, float *y,
+                   af_error *err);
+
+/** Split assignments drawn from the config and the sample list (all arrays owned). */
+typedef struct af_assign {
+    const af_splits_cfg *cfg;
+    /* counties in order of first appearance in the global order */
+    size_t ncounties;
+    char (*county_fips)[8];
+    int *county_fold;        /**< per county, -1 when no spatial split */
+    size_t *sample_county;   /**< per sample, county index (SIZE_MAX for sites) */
+    /* sites in global order */
+    size_t nsites;
+    size_t *site_sample;     /**< global sample index of each site */
+    size_t *sample_site;     /**< per sample, site index (SIZE_MAX for counties) */
+    int loso;                /**< 1 when LOSO folds are drawn */
+} af_assign;
+
+int af__assign_draw(const af_splits_cfg *cfg, const af_sample *samples, size_t n, af_assign *a,
+                    af_error *err);
+void af__assign_dispose(af_assign *a);
+
+/** splitmix64 step (the documented generator of spatial_assign = random). */
+uint64_t af__splitmix64(uint64_t *state);
+
+/** .npy v1.0 header for a little-endian C-order array; returns its length (multiple of 64). */
+size_t af__npy_header(char *buf, size_t n, const char *descr, const size_t *shape, int ndim);
+/** Parse a .npy v1.0 header: descr, shape; *hlen = bytes before the data. */
+int af__npy_parse(const char *path, char *descr, size_t ndescr, size_t *shape, int *ndim, size_t *hlen,
+                  af_error *err);
+/** Write a whole small float32 array as .npy atomically (one process). */
+int af__npy_write_f32(const char *path, const float *data, const size_t *shape, int ndim, af_error *err);
+
+#endif

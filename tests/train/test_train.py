@@ -1,0 +1,431 @@
+# SPDX-License-Identifier: MIT
+"""Training-ready outputs (issue 6): splits, leak-free scalers, AgroFlux export, Python reader.
+
+One tagged case (train_case.py: 6 counties x 2 scenarios, 2 towers, 2 chambers, 2001-2003,
+every value a documented function) is run on 1 and 3 ranks. Checked against computations made
+here from the documented function, never from agroflux output:
+  - split assignments: every sample in exactly one part per fold, a county's scenarios together,
+    blocks and seeded random (splitmix64 Fisher-Yates re-implemented here), all LOSO folds;
+  - scalers: two-pass numpy mean / population std over the training part only, and different from
+    the all-data statistics (the leak case: values trend upwards with the year);
+  - index "extra" identical for 1 and 3 ranks;
+  - export: .npy header bytes, shapes, dtype, axis order and every cell of every file, identical
+    bytes for 1 and 3 ranks, `export --verify` OK and failing on a tampered file;
+  - reader: round trip against `agroflux inspect --csv`, scaled values, parts;
+  - error paths: bad [splits], folds the output cannot hold, export lacking AgroFlux names,
+    export without splits, non-noleap axis, DEST not writable.
+"""
+import datetime as dt
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(os.environ.get("AF_SOURCE_ROOT", os.path.join(HERE, "..", "..")), "python"))
+import train_case as T  # noqa: E402
+from agroflux_reader import Output  # noqa: E402
+
+AGROFLUX = os.environ["AGROFLUX"]
+Y0, Y1 = 2001, 2003
+SPLITS = [("temporal_train", "2001"), ("temporal_val", "2002"), ("temporal_test", "2003"), ("spatial_folds", "3")]
+failures = []
+passed = 0
+
+
+def check(cond, what):
+    global passed
+    if cond:
+        passed += 1
+    else:
+        failures.append(what)
+        print("FAIL:", what, file=sys.stderr)
+
+
+def run(args, **kw):
+    return subprocess.run(args, capture_output=True, text=True, **kw)
+
+
+def mpirun(n, *args):
+    return run(["mpirun", "-n", str(n), "--oversubscribe", AGROFLUX, "-q", *args])
+
+
+def fails_with(res, code, text, what):
+    ok = res.returncode == code and text in res.stderr
+    if not ok:
+        print("  got rc=%d stderr=%s" % (res.returncode, res.stderr.strip()[-400:]), file=sys.stderr)
+    check(ok, what)
+
+
+# ------------------------------------------------------------------ independent computations
+def truth_cells(name, sample_ids, years, fips, sites):
+    vals = []
+    for sid in sample_ids:
+        for d in T.days(Y0, Y1):
+            if years[0] <= d.year <= years[1]:
+                e = T.expected(name, sid, d, fips, sites, Y0)
+                if e is not None:
+                    vals.append(np.float64(np.float32(e)))
+    return np.array(vals)
+
+
+def two_pass(v):
+    if len(v) == 0:
+        return 0, None, None
+    m = v.sum() / len(v)
+    return len(v), m, np.sqrt(((v - m) ** 2).sum() / len(v))
+
+
+def splitmix_perm(n, seed):
+    mask = (1 << 64) - 1
+    state = seed
+
+    def nxt():
+        nonlocal state
+        state = (state + 0x9E3779B97F4A7C15) & mask
+        z = state
+        z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & mask
+        z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & mask
+        return z ^ (z >> 31)
+
+    perm = list(range(n))
+    for i in range(n - 1, 0, -1):
+        j = nxt() % (i + 1)
+        perm[i], perm[j] = perm[j], perm[i]
+    return perm
+
+
+# ------------------------------------------------------------------ checks
+def check_splits(idx, random_seed=None):
+    sp = idx["extra"]["splits"]
+    samples = idx["samples"]
+    counties = []
+    for m in samples:
+        if m["kind"] == "county" and m["fips"] not in counties:
+            counties.append(m["fips"])
+    s = sp["spatial"]
+    check(s["counties"] == counties, "spatial: counties listed in global order of first appearance")
+    k, n = s["folds"], len(counties)
+    if random_seed is None:
+        want = [c * k // n for c in range(n)]
+    else:
+        perm = splitmix_perm(n, random_seed)
+        want = [0] * n
+        for p, c in enumerate(perm):
+            want[c] = p * k // n
+    check(s["county_fold"] == want, "spatial %s assignment (independent)" % ("blocks" if random_seed is None else "random"))
+    fold_of = dict(zip(s["counties"], s["county_fold"]))
+    for f in range(k):
+        parts = {"val": [], "test": [], "train": []}
+        for i, m in enumerate(samples):
+            if m["kind"] != "county":
+                continue
+            g = fold_of[m["fips"]]
+            parts["val" if g == f else "test" if g == (f + 1) % k else "train"].append(i)
+        every = sorted(parts["val"] + parts["test"] + parts["train"])
+        check(every == [i for i, m in enumerate(samples) if m["kind"] == "county"], "spatial fold %d: each county sample in exactly one part" % f)
+        for p, ids in parts.items():
+            fipsset = {samples[i]["fips"] for i in ids}
+            whole = all(sum(1 for m in samples if m["fips"] == fp) == sum(1 for i in ids if samples[i]["fips"] == fp) for fp in fipsset)
+            check(whole, "spatial fold %d %s: all scenarios of a county together" % (f, p))
+        check(len(parts["train"]) > 0 and len(parts["val"]) > 0 and len(parts["test"]) > 0, "spatial fold %d: three non-empty parts" % f)
+    site_ids = [m["id"] for m in samples if m["kind"] == "site"]
+    check(sp["loso"]["sites"] == site_ids and sp["loso"]["folds"] == len(site_ids), "loso: every site is a fold")
+    check(sp["temporal"] == {"samples": "counties", "train": [2001, 2001], "val": [2002, 2002], "test": [2003, 2003]}, "temporal split recorded")
+
+
+def scaler_close(block, names, samples_of, years, fips, sites, what):
+    bad = 0
+    for j, name in enumerate(names):
+        n, m, s = two_pass(truth_cells(name, samples_of, years, fips, sites))
+        got_n, got_m, got_s = block["count"][j], block["mean"][j], block["std"][j]
+        if n == 0:
+            ok = got_n == 0 and got_m is None and got_s is None
+        else:
+            ok = got_n == n and abs(got_m - m) <= 1e-9 * abs(m) and abs(got_s - s) <= 1e-8 * s
+        if not ok:
+            bad += 1
+            if bad < 4:
+                print("  %s %s: got (%s, %s, %s) want (%s, %s, %s)" % (what, name, got_n, got_m, got_s, n, m, s), file=sys.stderr)
+    check(bad == 0, "scalers %s equal the two-pass computation over the training part" % what)
+
+
+def check_scalers(idx, fips, sites):
+    sc = idx["extra"]["scalers"]
+    ids = [m["id"] for m in idx["samples"]]
+    inames = [v["name"] for v in idx["inputs"]]
+    tnames = [v["name"] for v in idx["targets"]]
+    county_ids = [i for i in ids if ":" in i]
+    scaler_close(sc["temporal"]["inputs"], inames, county_ids, (2001, 2001), fips, sites, "temporal inputs")
+    scaler_close(sc["temporal"]["targets"], tnames, county_ids, (2001, 2001), fips, sites, "temporal targets")
+    # the leak: all-data statistics differ from the training-years ones
+    n, m, s = two_pass(truth_cells("TMAX_AIR", county_ids, (Y0, Y1), fips, sites))
+    check(abs(sc["temporal"]["inputs"]["mean"][0] - m) > 10 and abs(sc["temporal"]["inputs"]["std"][0] - s) > 10,
+          "temporal scalers differ from all-data scalers (no test-year leak)")
+    sp = idx["extra"]["splits"]["spatial"]
+    fold_of = dict(zip(sp["counties"], sp["county_fold"]))
+    for f in range(sp["folds"]):
+        train = [i for i in county_ids if fold_of[i.split(":")[0]] not in (f, (f + 1) % sp["folds"])]
+        check(sc["spatial"][f]["fold"] == f, "spatial scaler %d labelled" % f)
+        scaler_close(sc["spatial"][f]["inputs"], inames, train, (Y0, Y1), fips, sites, "spatial fold %d inputs" % f)
+        scaler_close(sc["spatial"][f]["targets"], tnames, train, (Y0, Y1), fips, sites, "spatial fold %d targets" % f)
+    lsites = idx["extra"]["splits"]["loso"]["sites"]
+    for f in range(len(lsites)):
+        train = [s for k, s in enumerate(lsites) if k not in (f, (f + 1) % len(lsites))]
+        scaler_close(sc["loso"][f]["inputs"], inames, train, (Y0, Y1), fips, sites, "loso fold %d inputs" % f)
+        scaler_close(sc["loso"][f]["targets"], tnames, train, (Y0, Y1), fips, sites, "loso fold %d targets" % f)
+
+
+def scale(v, mean, std):
+    if v is None or mean is None:
+        return np.float32(np.nan)
+    d = np.float64(np.float32(v)) - mean
+    return np.float32(d / std if std > 0 else d)
+
+
+def same(a, b):
+    return (np.isnan(a) and np.isnan(b)) or a == b
+
+
+def check_npy_header(path):
+    raw = open(path, "rb").read(256)
+    hl = raw[8] | (raw[9] << 8)
+    ok = raw[:8] == b"\x93NUMPY\x01\x00" and (10 + hl) % 64 == 0 and raw[10 + hl - 1:10 + hl] == b"\n"
+    check(ok, "%s: .npy v1.0 header padded to 64 bytes ending in newline" % os.path.basename(path))
+
+
+def check_export(dest, idx, fips, sites):
+    man = json.load(open(os.path.join(dest, "export.json")))
+    ids = [m["id"] for m in idx["samples"]]
+    county_ids = [i for i in ids if ":" in i]
+    check(man["county_samples"] == county_ids, "export: county samples in global order")
+    towers = [s for s in ids if s in sites[:2]]
+    chambers = [s for s in ids if s in sites[2:4]]
+    check(man["co2_sites"] == towers and man["n2o_sites"] == chambers, "export: towers and chambers found from their data")
+    sc = idx["extra"]["scalers"]["temporal"]
+    inames = [v["name"] for v in idx["inputs"]]
+    tnames = [v["name"] for v in idx["targets"]]
+    xm = {n: sc["inputs"]["mean"][j] for j, n in enumerate(inames)}
+    xs = {n: sc["inputs"]["std"][j] for j, n in enumerate(inames)}
+    ym = {n: sc["targets"]["mean"][j] for j, n in enumerate(tnames)}
+    ys = {n: sc["targets"]["std"][j] for j, n in enumerate(tnames)}
+    dates = T.days(Y0, Y1)
+    d = os.path.join(dest, "data_files")
+    for f in man["files"]:
+        check_npy_header(os.path.join(dest, f["path"]))
+    X = np.load(os.path.join(d, "t0_mw", "X_mw_scaled.npy"))
+    check(X.dtype == np.dtype("<f4") and X.shape == (1095, len(county_ids), 11), "X_mw_scaled: float32 (days, samples, 11)")
+    bad = 0
+    for t, date in enumerate(dates):
+        for s, sid in enumerate(county_ids):
+            for c, name in enumerate(T.INPUTS):
+                want = scale(T.expected(name, sid, date, fips, sites, Y0), xm[name], xs[name])
+                if not same(X[t, s, c], want):
+                    bad += 1
+    check(bad == 0, "X_mw_scaled: every cell = (value - training mean) / training std, NaN where missing (%d bad)" % bad)
+    for mod, names in T.MODULES.items():
+        Y = np.load(os.path.join(d, "t0_mw", "Y_mw_scaled_%s.npy" % mod))
+        check(Y.dtype == np.dtype("<f4") and Y.shape == (1095, len(county_ids), len(names)), "Y_mw_scaled_%s shape" % mod)
+        bad = 0
+        for t, date in enumerate(dates):
+            for s, sid in enumerate(county_ids):
+                for c, name in enumerate(names):
+                    if not same(Y[t, s, c], scale(T.expected(name, sid, date, fips, sites, Y0), ym[name], ys[name])):
+                        bad += 1
+        check(bad == 0, "Y_mw_scaled_%s: every cell (%d bad)" % (mod, bad))
+    xsc = np.load(os.path.join(d, "t0_scalers", "X_scaler.npy"))
+    check(xsc.shape == (11, 2) and all(xsc[c, 0] == np.float32(xm[n]) and xsc[c, 1] == np.float32(xs[n]) for c, n in enumerate(T.INPUTS)),
+          "X_scaler.npy: (11, 2) mean, std of the training years")
+    comb = np.load(os.path.join(d, "t0_scalers", "Y_scaler_Combined.npy"))
+    order = [n for m in ("Carbon", "Thermal", "Water", "Nitrogen") for n in T.MODULES[m]]
+    check(comb.shape == (20, 2) and all(comb[c, 0] == np.float32(ym[n]) for c, n in enumerate(order)), "Y_scaler_Combined: Carbon, Thermal, Water, Nitrogen order")
+    # sites: scaled with LOSO fold 0 scalers
+    lo = idx["extra"]["scalers"]["loso"][0]
+    lxm = {n: lo["inputs"]["mean"][j] for j, n in enumerate(inames)}
+    lxs = {n: lo["inputs"]["std"][j] for j, n in enumerate(inames)}
+    lym = {n: lo["targets"]["mean"][j] for j, n in enumerate(tnames)}
+    lys = {n: lo["targets"]["std"][j] for j, n in enumerate(tnames)}
+    for k, sid in enumerate(towers):
+        Xt = np.load(os.path.join(d, "t1_co2", "X_real_scaled_ECfluxnet_%d.npy" % k))
+        Yt = np.load(os.path.join(d, "t1_co2", "Y_real_scaled_ECfluxnet_Combined_%d.npy" % k))
+        check(Xt.shape == (1095, 1, 11) and Yt.shape == (1095, 1, 2), "tower %d shapes" % k)
+        bad = sum(not same(Xt[t, 0, c], scale(T.expected(n, sid, date, fips, sites, Y0), lxm[n], lxs[n]))
+                  for t, date in enumerate(dates) for c, n in enumerate(T.INPUTS))
+        bad += sum(not same(Yt[t, 0, c], scale(T.expected(n, sid, date, fips, sites, Y0), lym[n], lys[n]))
+                   for t, date in enumerate(dates) for c, n in enumerate(["GPP", "NEE"]))
+        check(bad == 0, "tower %d: every cell, GPP then NEE (%d bad)" % (k, bad))
+    for k, sid in enumerate(chambers):
+        Xc = np.load(os.path.join(d, "t1_n2o", "X_real_scaled_%d.npy" % k))
+        Yc = np.load(os.path.join(d, "t1_n2o", "Y_real_scaled_Combined_%d.npy" % k))
+        check(Xc.shape == (365, 3, 11) and Yc.shape == (365, 3, 1), "chamber %d shapes (365, years, .)" % k)
+        bad = sum(not same(Xc[t % 365, t // 365, c], scale(T.expected(n, sid, date, fips, sites, Y0), lxm[n], lxs[n]))
+                  for t, date in enumerate(dates) for c, n in enumerate(T.INPUTS))
+        bad += sum(not same(Yc[t % 365, t // 365, 0], scale(T.expected("N2O_FLUX", sid, date, fips, sites, Y0), lym["N2O_FLUX"], lys["N2O_FLUX"]))
+                   for t, date in enumerate(dates))
+        check(bad == 0, "chamber %d: every cell, day of year x year (%d bad)" % (k, bad))
+
+
+def tree_bytes(root):
+    out = {}
+    for dp, _, fs in os.walk(root):
+        for f in fs:
+            p = os.path.join(dp, f)
+            out[os.path.relpath(p, root)] = open(p, "rb").read()
+    return out
+
+
+def check_reader(out, idx, fips, sites):
+    r = Output(out)
+    for sid in [idx["samples"][0]["id"], idx["samples"][7]["id"], idx["samples"][-1]["id"]]:
+        res = run([AGROFLUX, "inspect", out, "--sample", sid, "--csv"])
+        lines = res.stdout.strip().split("\n")
+        head = lines[0].split(",")
+        i = [m["id"] for m in idx["samples"]].index(sid)
+        x, y, mask = r.read(i)
+        bad = 0
+        for t, line in enumerate(lines[1:]):
+            cells = line.split(",")
+            for c, name in enumerate(head[1:]):
+                got = x[t, r.inputs.index(name)] if c < len(r.inputs) else y[t, r.targets.index(name)]
+                want = np.float32(cells[c + 1]) if cells[c + 1] else np.float32(np.nan)
+                if not same(got, want):
+                    bad += 1
+            for j in range(len(r.targets)):
+                if mask[t, j] != (not np.isnan(y[t, j])):
+                    bad += 1
+        check(res.returncode == 0 and len(lines) == 1096 and bad == 0, "reader round-trips inspect --csv for %s (%d bad)" % (sid, bad))
+    parts = [r.part_samples("spatial", p, 1) for p in ("train", "val", "test")]
+    check(sorted(sum(parts, [])) == [i for i, m in enumerate(idx["samples"]) if m["kind"] == "county"], "reader: spatial parts cover counties once")
+    got = list(r.iterate("temporal", "test", scaled=False))
+    check(len(got) == 12 and all(x.shape == (365, 11) and y.shape == (365, 21) for _, x, y, _ in got), "reader: temporal test part = 365 days of 2003")
+    sid, x, y, mask = got[0]
+    want = T.expected("TMAX_AIR", sid, dt.date(2003, 1, 1), fips, sites, Y0)
+    check(x[0, 0] == np.float32(want), "reader: first test day is 2003-01-01")
+    scaled = list(r.iterate("temporal", "train", scaled=True))
+    allx = np.concatenate([x for _, x, _, _ in scaled])
+    check(abs(np.nanmean(allx[:, 0].astype(np.float64))) < 1e-5 and abs(np.nanstd(allx[:, 0].astype(np.float64)) - 1) < 1e-5,
+          "reader: scaled training inputs have mean 0, std 1")
+    lo = list(r.iterate("loso", "val", fold=2))
+    check([s for s, _, _, _ in lo] == [idx["extra"]["splits"]["loso"]["sites"][2]], "reader: loso fold 2 validates on site 2")
+    r.close()
+
+
+def error_paths(work, fips, sites):
+    bad_splits = [
+        ([("temporal_train", "2001-2002"), ("temporal_val", "2002"), ("temporal_test", "2003")], "overlap or are out of order"),
+        ([("temporal_train", "1999"), ("temporal_val", "2002"), ("temporal_test", "2003")], "lies outside the daily axis"),
+        ([("temporal_train", "2001")], "missing key 'temporal_val'"),
+        ([("temporal_train", "20x1"), ("temporal_val", "2002"), ("temporal_test", "2003")], "is not a year or a range"),
+        ([("spatial_folds", "2")], "is too few"),
+        ([("loso", "no")], "declares no split"),
+        ([("spatial_assign", "striped")], "is not one of blocks|random"),
+        ([("folds", "3")], "unknown key 'folds'"),
+    ]
+    for k, (sp, msg) in enumerate(bad_splits):
+        p = T.write_pipeline(work, Y0, Y1, sp, name="bad%d.ini" % k)
+        fails_with(run([AGROFLUX, "plan", p]), 2, msg, "bad [splits] %s -> '%s'" % (sp, msg))
+    p = T.write_pipeline(work, Y0, Y1, [("spatial_folds", "7")], name="toomany.ini")
+    fails_with(run([AGROFLUX, "run", p, "--output", os.path.join(work, "o_many")]), 2, "only 6 counties", "spatial_folds > counties")
+    check(not os.path.exists(os.path.join(work, "o_many", "index.json")), "failed split run publishes no index")
+    # export without AgroFlux names: PLANTT and TPH dropped from the inputs
+    p = T.write_pipeline(work, Y0, Y1, SPLITS, inputs=[n for n in T.INPUTS if n not in ("PLANTT", "TPH")], name="noname.ini")
+    check(run([AGROFLUX, "run", p, "--output", os.path.join(work, "o_noname")]).returncode == 0, "run without PLANTT/TPH")
+    fails_with(run([AGROFLUX, "export", os.path.join(work, "o_noname"), "--layout", "agroflux", os.path.join(work, "d_noname")]),
+               2, "lacks AgroFlux names needed by --layout agroflux: PLANTT, TPH", "export lacking names lists them")
+    # no [splits]: no scalers to scale with
+    p = T.write_pipeline(work, Y0, Y1, None, name="nosplit.ini")
+    check(run([AGROFLUX, "run", p, "--output", os.path.join(work, "o_nosplit")]).returncode == 0, "run without [splits]")
+    idx = json.load(open(os.path.join(work, "o_nosplit", "index.json")))
+    check("extra" not in idx, "no [splits]: no extra in the index")
+    fails_with(run([AGROFLUX, "export", os.path.join(work, "o_nosplit"), "--layout", "agroflux", os.path.join(work, "d_nosplit")]),
+               1, "add a [splits] section", "export without splits")
+    check(not os.path.exists(os.path.join(work, "d_nosplit", "export.json")), "failed export leaves no manifest")
+    # standard calendar: not the 365-day AgroFlux layout
+    p = T.write_pipeline(work, Y0, Y1, SPLITS, calendar="standard", name="std.ini")
+    check(run([AGROFLUX, "run", p, "--output", os.path.join(work, "o_std")]).returncode == 0, "run with calendar standard")
+    fails_with(run([AGROFLUX, "export", os.path.join(work, "o_std"), "--layout", "agroflux", os.path.join(work, "d_std")]),
+               2, "needs whole years of 365 days", "export of a standard-calendar output")
+    # DEST not writable: its parent is a regular file
+    blocker = os.path.join(work, "blocker")
+    open(blocker, "w").write("x")
+    fails_with(run([AGROFLUX, "export", os.path.join(work, "out"), "--layout", "agroflux", os.path.join(blocker, "dest")]),
+               1, "blocker", "export to an unwritable DEST")
+    fails_with(run([AGROFLUX, "export", os.path.join(work, "out"), "--layout", "npz", os.path.join(work, "d")]), 2,
+               "the only layout is 'agroflux'", "unknown layout")
+    fails_with(run([AGROFLUX, "export", os.path.join(work, "out"), "--layout", "agroflux", os.path.join(work, "d_f9"), "--split", "spatial", "--fold", "9"]),
+               1, "no spatial fold 9", "export with a fold the index lacks")
+    for args, msg in ((["export", os.path.join(work, "out")], "usage: agroflux export"),
+                      (["export", "a", "--layout", "agroflux", "b", "--subset", "xx"], "expected mw (Ecosys) or dc"),
+                      (["export", "a", "--layout", "agroflux", "b", "--split", "loso"], "expected temporal or spatial"),
+                      (["export", "a", "--layout", "agroflux", "b", "--fold", "-1"], "expected a fold number")):
+        fails_with(run([AGROFLUX, *args]), 2, msg, "export usage error: %s" % " ".join(args[1:]))
+    # loso = yes with only 2 sites
+    small = os.path.join(work, "small")
+    T.make(AGROFLUX, small, Y0, Y0, counties=3, nsites=2, splits=[("loso", "yes")])
+    fails_with(run([AGROFLUX, "run", os.path.join(small, "pipeline.ini")]), 2, "loso = yes needs at least 3 sites",
+               "loso = yes with 2 sites")
+    # an export whose output was rerun with another pipeline no longer verifies
+    man = os.path.join(work, "d1", "export.json")
+    m = json.load(open(man))
+    m["config_sha256"] = "0" * 64
+    json.dump(m, open(man, "w"))
+    fails_with(run([AGROFLUX, "export", "--verify", os.path.join(work, "d1")]), 3, "config_sha256 differs",
+               "verify catches an export of another run")
+
+
+def main():
+    work = tempfile.mkdtemp(prefix="af-train-")
+    try:
+        fips, sites = T.make(AGROFLUX, work, Y0, Y1, splits=SPLITS)
+        pipe = os.path.join(work, "pipeline.ini")
+        r1 = mpirun(1, "run", pipe, "--output", os.path.join(work, "out"))
+        r3 = mpirun(3, "run", pipe, "--output", os.path.join(work, "out3"))
+        check(r1.returncode == 0 and r3.returncode == 0, "runs on 1 and 3 ranks: %s %s" % (r1.stderr[-300:], r3.stderr[-300:]))
+        idx = json.load(open(os.path.join(work, "out", "index.json")))
+        idx3 = json.load(open(os.path.join(work, "out3", "index.json")))
+        check(idx["extra"] == idx3["extra"], "index extra (splits and scalers) identical for 1 and 3 ranks")
+        check_splits(idx)
+        check_scalers(idx, fips, sites)
+        # random assignment, seed 7
+        p = T.write_pipeline(work, Y0, Y1, SPLITS + [("spatial_assign", "random"), ("spatial_seed", "7")], name="random.ini")
+        rr = run([AGROFLUX, "run", p, "--output", os.path.join(work, "out_rand")])
+        check(rr.returncode == 0, "random-assignment run")
+        check_splits(json.load(open(os.path.join(work, "out_rand", "index.json"))), random_seed=7)
+        # export on 1 and 3 ranks
+        stale = os.path.join(work, "d1", "data_files", "t1_co2", "X_real_scaled_ECfluxnet_7.npy")
+        os.makedirs(os.path.dirname(stale))
+        open(stale, "w").write("from an earlier export")
+        e1 = mpirun(1, "export", os.path.join(work, "out"), "--layout", "agroflux", os.path.join(work, "d1"))
+        e3 = mpirun(3, "export", os.path.join(work, "out"), "--layout", "agroflux", os.path.join(work, "d3"))
+        check(e1.returncode == 0 and e3.returncode == 0, "export on 1 and 3 ranks: %s %s" % (e1.stderr[-300:], e3.stderr[-300:]))
+        b1, b3 = tree_bytes(os.path.join(work, "d1")), tree_bytes(os.path.join(work, "d3"))
+        check(len(b1) == 23 and b1 == b3, "export bytes identical for 1 and 3 ranks (%d files), stale site file removed" % len(b1))
+        check_export(os.path.join(work, "d1"), idx, fips, sites)
+        v = run([AGROFLUX, "export", "--verify", os.path.join(work, "d1")])
+        check(v.returncode == 0 and "OK (22 files)" in v.stdout, "export --verify passes: " + v.stderr)
+        sc = os.path.join(work, "d3", "data_files", "t0_scalers", "X_scaler.npy")
+        a = np.load(sc)
+        a[3, 1] += 1
+        np.save(sc, a)
+        fails_with(run([AGROFLUX, "export", "--verify", os.path.join(work, "d3")]), 3, "X_scaler.npy: row 3 std",
+                   "verify catches a scaler file that differs from the index")
+        yf = os.path.join(work, "d3", "data_files", "t0_mw", "Y_mw_scaled_Water.npy")
+        with open(yf, "r+b") as fp:
+            fp.truncate(os.path.getsize(yf) - 4)
+        fails_with(run([AGROFLUX, "export", "--verify", os.path.join(work, "d3")]), 3, "Y_mw_scaled_Water.npy: size",
+                   "verify catches a truncated array")
+        check_reader(os.path.join(work, "out"), idx, fips, sites)
+        error_paths(work, fips, sites)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    print("%d checks passed, %d failed" % (passed, len(failures)))
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
