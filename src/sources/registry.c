@@ -9,10 +9,14 @@
 
 extern const af_source_kind af__source_table;
 extern const af_source_kind af__source_gridded;
+extern const af_source_kind af__source_soil;
+extern const af_source_kind af__source_cdl;
 
 static const af_source_kind *const kinds[] = {
     &af__source_table,
     &af__source_gridded,
+    &af__source_soil,
+    &af__source_cdl,
     NULL
 };
 
