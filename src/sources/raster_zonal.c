@@ -247,8 +247,10 @@ static int zonal_poly(const zonal_ctx *z, const af_polygon *poly, const af_windo
     af_grid sg = af__rz_sub_grid(&z->r->grid, &w);
     AF_CHECK(af_coverage_compute(&sg, poly, &cov, err));
     res->inside[p] += cov.area_inside;
+    long rr = 0, rowstart = 0; /* cells ascend: track the row instead of dividing */
     for (size_t i = 0; i < cov.n; i++) {
-        long rr = cov.cell[i] / w.ncols, cc = cov.cell[i] % w.ncols;
+        while (cov.cell[i] >= rowstart + w.ncols) { rr++; rowstart += w.ncols; }
+        long cc = cov.cell[i] - rowstart;
         long srow = w.row0 - z->strip.row0 + rr;
         size_t k = (size_t)srow * (size_t)z->strip.ncols + (size_t)(w.col0 - z->strip.col0 + cc);
         double a = cov.frac[i] * z->rowarea[srow];
