@@ -17,7 +17,6 @@
 
 #include <cpl_conv.h>
 #include <cpl_error.h>
-#include <gdal_utils.h>
 #include <ogr_api.h>
 #include <ogr_srs_api.h>
 
@@ -64,19 +63,8 @@ cleanup:
 static int cropland_cells(const gr_state *st, const af_grid *s, double **out, af_error *err)
 {
     int rc = AF_OK;
-    GDALDatasetH src = NULL, dst = NULL;
-    GDALWarpAppOptions *wo = NULL;
-    double *cw = NULL, *row = NULL;
-    char xa[64], ya[64], xb[64], yb[64], nx[32], ny[32];
-    double ybot = s->rows_up ? s->y0 : s->y0 - (double)s->ny * s->dy;
-    snprintf(xa, sizeof xa, "%.17g", s->x0);
-    snprintf(xb, sizeof xb, "%.17g", s->x0 + (double)s->nx * s->dx);
-    snprintf(ya, sizeof ya, "%.17g", ybot);
-    snprintf(yb, sizeof yb, "%.17g", ybot + (double)s->ny * s->dy);
-    snprintf(nx, sizeof nx, "%ld", s->nx);
-    snprintf(ny, sizeof ny, "%ld", s->ny);
-    char *argv[] = { "-of", "MEM", "-ot", "Float64", "-r", "average", "-t_srs", st->grid_wkt, "-te", xa, ya, xb, yb,
-                     "-ts", nx, ny, "-dstnodata", "nan", NULL };
+    GDALDatasetH src = NULL;
+    double *cw = NULL;
     CPLErrorReset();
     src = GDALOpenEx(st->cropland, GDAL_OF_RASTER | GDAL_OF_READONLY, NULL, NULL, NULL);
     if (!src) AF_FAIL(AF_EGDAL, "cannot open cropland_weights '%s': %s", st->cropland, CPLGetLastErrorMsg());
@@ -87,27 +75,10 @@ static int cropland_cells(const gr_state *st, const af_grid *s, double **out, af
         src = vrt;
         AF_CHECK(rc);
     }
-    wo = GDALWarpAppOptionsNew(argv, NULL);
-    if (!wo) AF_FAIL(AF_EGDAL, "%s: warp options: %s", st->cropland, CPLGetLastErrorMsg());
-    int usage = 0;
-    dst = GDALWarp("", NULL, 1, &src, wo, &usage);
-    if (!dst) AF_FAIL(AF_EGDAL, "%s: averaging onto the weather grid: %s", st->cropland, CPLGetLastErrorMsg());
     size_t n = (size_t)s->nx * (size_t)s->ny;
     cw = malloc(n * sizeof *cw);
     AF_CHECK_ALLOC(cw);
-    if (GDALRasterIO(GDALGetRasterBand(dst, 1), GF_Read, 0, 0, (int)s->nx, (int)s->ny, cw, (int)s->nx, (int)s->ny,
-                     GDT_Float64, 0, 0) != CE_None)
-        AF_FAIL(AF_EGDAL, "%s: reading the averaged weights: %s", st->cropland, CPLGetLastErrorMsg());
-    if (s->rows_up) { /* the warp is north-up; the weather grid's storage rows go south to north */
-        row = malloc((size_t)s->nx * sizeof *row);
-        AF_CHECK_ALLOC(row);
-        for (long r = 0; r < s->ny / 2; r++) {
-            double *a = cw + (size_t)r * (size_t)s->nx, *b = cw + (size_t)(s->ny - 1 - r) * (size_t)s->nx;
-            memcpy(row, a, (size_t)s->nx * sizeof *row);
-            memcpy(a, b, (size_t)s->nx * sizeof *row);
-            memcpy(b, row, (size_t)s->nx * sizeof *row);
-        }
-    }
+    AF_CHECK(af__rz_warp_average(src, st->cropland, s, st->grid_wkt, GDT_Float64, cw, err));
     for (size_t i = 0; i < n; i++) {
         if (!isfinite(cw[i])) cw[i] = 0;
         else if (cw[i] < 0) AF_FAIL(AF_EFORMAT, "%s: negative cropland weight %g", st->cropland, cw[i]);
@@ -115,11 +86,8 @@ static int cropland_cells(const gr_state *st, const af_grid *s, double **out, af
     *out = cw;
     cw = NULL;
 cleanup:
-    if (wo) GDALWarpAppOptionsFree(wo);
-    if (dst) GDALClose(dst);
     if (src) GDALClose(src);
     free(cw);
-    free(row);
     return rc;
 }
 

@@ -18,6 +18,7 @@
 #include <cpl_conv.h>
 #include <cpl_error.h>
 #include <cpl_string.h>
+#include <gdal_utils.h>
 #include <ogr_srs_api.h>
 
 #include "af_check.h"
@@ -88,6 +89,52 @@ cleanup:
     free(xml);
     CPLFree(epath);
     CPLFree(ewkt);
+    return rc;
+}
+
+int af__rz_warp_average(GDALDatasetH src, const char *label, const af_grid *g, const char *wkt, GDALDataType type,
+                        void *out, af_error *err)
+{
+    int rc = AF_OK;
+    GDALDatasetH dst = NULL;
+    GDALWarpAppOptions *wo = NULL;
+    unsigned char *row = NULL;
+    char xa[64], ya[64], xb[64], yb[64], nx[32], ny[32];
+    double ybot = g->rows_up ? g->y0 : g->y0 - (double)g->ny * g->dy;
+    snprintf(xa, sizeof xa, "%.17g", g->x0);
+    snprintf(xb, sizeof xb, "%.17g", g->x0 + (double)g->nx * g->dx);
+    snprintf(ya, sizeof ya, "%.17g", ybot);
+    snprintf(yb, sizeof yb, "%.17g", ybot + (double)g->ny * g->dy);
+    snprintf(nx, sizeof nx, "%ld", g->nx);
+    snprintf(ny, sizeof ny, "%ld", g->ny);
+    char *argv[] = { "-of", "MEM", "-ot", type == GDT_Float32 ? "Float32" : "Float64", "-r", "average", "-t_srs",
+                     (char *)wkt, "-te", xa, ya, xb, yb, "-ts", nx, ny, "-dstnodata", "nan", NULL };
+    AF_CHECK_ARG(type == GDT_Float32 || type == GDT_Float64);
+    CPLErrorReset();
+    wo = GDALWarpAppOptionsNew(argv, NULL);
+    if (!wo) AF_FAIL(AF_EGDAL, "%s: warp options: %s", label, CPLGetLastErrorMsg());
+    int usage = 0;
+    dst = GDALWarp("", NULL, 1, &src, wo, &usage);
+    if (!dst) AF_FAIL(AF_EGDAL, "%s: averaging onto the target grid: %s", label, CPLGetLastErrorMsg());
+    if (GDALRasterIO(GDALGetRasterBand(dst, 1), GF_Read, 0, 0, (int)g->nx, (int)g->ny, out, (int)g->nx, (int)g->ny,
+                     type, 0, 0) != CE_None)
+        AF_FAIL(AF_EGDAL, "%s: reading the averaged values: %s", label, CPLGetLastErrorMsg());
+    if (g->rows_up) { /* the warp is north-up; storage rows go south to north */
+        size_t rb = (size_t)g->nx * (size_t)GDALGetDataTypeSizeBytes(type);
+        row = malloc(rb);
+        AF_CHECK_ALLOC(row);
+        unsigned char *o = out;
+        for (long r = 0; r < g->ny / 2; r++) {
+            unsigned char *a = o + (size_t)r * rb, *b = o + (size_t)(g->ny - 1 - r) * rb;
+            memcpy(row, a, rb);
+            memcpy(a, b, rb);
+            memcpy(b, row, rb);
+        }
+    }
+cleanup:
+    if (wo) GDALWarpAppOptionsFree(wo);
+    if (dst) GDALClose(dst);
+    free(row);
     return rc;
 }
 
@@ -228,7 +275,7 @@ static double mask_weight(const zonal_ctx *z, size_t k)
 {
     if (!z->mask) return 1.0;
     float m = z->msk[k];
-    if (z->mask->classes) return isfinite(m) && m >= 0 && m < RZ_NCLASS && z->is_mask[(int)m] ? 1.0 : 0.0;
+    if (z->mask->classes && !z->mask->warp) return isfinite(m) && m >= 0 && m < RZ_NCLASS && z->is_mask[(int)m] ? 1.0 : 0.0;
     return isfinite(m) && m > 0 ? (double)m : 0.0;
 }
 
@@ -275,6 +322,14 @@ static int zonal_poly(const zonal_ctx *z, const af_polygon *poly, const af_windo
 cleanup:
     af_coverage_dispose(&cov);
     return rc;
+}
+
+/* The mask over strip window w: read on the same grid, else averaged onto the strip's cells. */
+static int read_mask(const rz_raster *r, const rz_mask *mask, const af_window *w, float *buf, af_error *err)
+{
+    if (!mask->warp) return af__rz_raster_read(mask->r, w, buf, err);
+    af_grid sg = af__rz_sub_grid(&r->grid, w);
+    return af__rz_warp_average(mask->src, mask->r->path, &sg, r->wkt, GDT_Float32, buf, err);
 }
 
 /* Planar area in CRS units^2: outer rings minus holes (each ring's own orientation ignored). */
@@ -347,7 +402,7 @@ int af__rz_zonal(const rz_raster *r, const rz_mask *mask, const af_polygon *poly
             long a = s0 > u.row0 ? s0 : u.row0, b = s0 + h < u.row0 + u.nrows ? s0 + h : u.row0 + u.nrows;
             af_window sw = { u.col0, a, u.ncols, b - a };
             AF_CHECK(af__rz_raster_read(r, &sw, val, err));
-            if (mask) AF_CHECK(af__rz_raster_read(mask->r, &sw, msk, err));
+            if (mask) AF_CHECK(read_mask(r, mask, &sw, msk, err));
             for (long i = 0; i < sw.nrows; i++) rowarea[i] = af_grid_cell_area(&r->grid, sw.row0 + i);
             z.strip = sw; z.val = val; z.msk = msk; z.rowarea = rowarea;
             for (size_t p = 0; p < npoly; p++)

@@ -78,19 +78,31 @@ int af__rz_parse_classes(const char *list, int *out, size_t cap, size_t *n, af_e
 int af__rz_class_mask_vrt(GDALDatasetH src, const char *path, const int *classes, size_t n, GDALDatasetH *out,
                           af_error *err);
 
+/**
+ * Average band 1 of src onto the cells of grid g (CRS wkt) with gdalwarp -r average (any source
+ * grid and CRS; memory: g's cells). out: g's cells in storage order (rows_up honoured), of type
+ * Float32 or Float64; NaN where no source data. label names src in errors.
+ */
+int af__rz_warp_average(GDALDatasetH src, const char *label, const af_grid *g, const char *wkt, GDALDataType type,
+                        void *out, af_error *err);
+
 /* ------------------------------------------------------ zonal statistics */
 
 typedef enum rz_mode { RZ_MEAN = 0, RZ_CLASSES = 1 } rz_mode;
 #define RZ_NCLASS 256       /* class codes 0..255 (CDL) */
 
 /**
- * Optional cell weights on the value raster's grid: a fraction 0..1 (NaN or nodata = 0), or,
- * with classes != NULL, 1 where the cell's class is in classes[0..nclasses-1], else 0.
+ * Optional cell weights: a fraction 0..1 (NaN or nodata = 0), or, with classes != NULL, 1 where
+ * the cell's class is in classes[0..nclasses-1], else 0. On the value raster's grid r is read
+ * cell for cell; on any other grid or CRS (warp = 1) each strip is averaged from src (the
+ * raster, or its class-mask VRT, af__rz_class_mask_vrt) onto the strip's cells.
  */
 typedef struct rz_mask {
     const rz_raster *r;
     const int *classes;
     size_t nclasses;
+    int warp;
+    GDALDatasetH src;
 } rz_mask;
 
 /**

@@ -34,9 +34,9 @@ static const af_key_spec soil_keys[] = {
     { "source_units", AF_KEY_STRING, 1, NULL, NULL, "Units of the (linear, unpacked) property in the rasters (see the units table)." },
     { "crs", AF_KEY_STRING, 0, "", NULL, "CRS of the rasters when they declare none (e.g. EPSG:5070); a raster without CRS and no crs key is an error." },
     { "cropland_weights", AF_KEY_STRING, 0, "", NULL,
-      "Optional raster on the soil rasters' grid: cropland fraction 0..1 (or 0/1 mask), or classes with cropland_classes; county means weight cells by it." },
+      "Optional raster of cropland fraction 0..1 (or 0/1 mask), or classes with cropland_classes; county means weight cells by it. On the soil rasters' grid it is read cell for cell; on any other grid or CRS averaged (gdalwarp -r average) onto the soil cells, strip by strip." },
     { "cropland_classes", AF_KEY_STRING, 0, "", NULL,
-      "With cropland_weights: that raster holds class codes (a CDL year) and cells whose class is in this comma list (1,5) weigh 1, others 0." },
+      "With cropland_weights: that raster holds class codes (a CDL year) and cells whose class is in this comma list (1,5) weigh 1, others 0 (on another grid: the averaged 0/1 mask, a crop fraction)." },
     { "site_method", AF_KEY_CHOICE, 0, "bilinear", "nearest|bilinear",
       "Value at a site (lon/lat, EPSG:4326): containing cell, or bilinear between cell centres (missing neighbours dropped)." },
     { "min_valid_fraction", AF_KEY_DOUBLE, 0, "0", NULL,
@@ -49,6 +49,7 @@ static void soil_close(void *vst)
     so_state *st = vst;
     if (!st) return;
     for (size_t l = 0; l < st->nlayers; l++) af__rz_raster_close(&st->layers[l].r);
+    if (st->crop_vrt) GDALClose(st->crop_vrt);
     af__rz_raster_close(&st->crop);
     free(st->layers);
     free(st->feats);
@@ -132,9 +133,14 @@ static int open_layers(so_state *st, const af_config_section *sec, af_error *err
             AF_FAIL(AF_ENOTFOUND, "%s:%d: [%s] cropland_weights: cannot read '%s'", cfg->path,
                     af_config_line(sec, "cropland_weights"), sec->name, path);
         AF_CHECK(af__rz_raster_open(&st->crop, path, crs, err));
-        if (!af__rz_raster_same_grid(&st->crop, &st->layers[0].r))
-            AF_FAIL(AF_EFORMAT, "%s: cropland_weights must share the grid and CRS of the soil rasters (%s)", path,
-                    st->layers[0].r.path);
+        if (!af__rz_raster_same_grid(&st->crop, &st->layers[0].r)) {
+            /* another grid or CRS (CDL 30 m Albers under POLARIS 1" lon/lat): averaged onto each strip */
+            st->crop_warp = 1;
+            if (st->ncrop_classes)
+                AF_CHECK(af__rz_class_mask_vrt(st->crop.ds, path, st->crop_classes, st->ncrop_classes, &st->crop_vrt,
+                                               err));
+            af_log(AF_LOG_INFO, "soil", "%s: cropland weights on another grid, averaged onto the soil cells", path);
+        }
         st->paths[st->npaths++] = st->crop.path;
     }
     AF_CHECK(af__rz_check_crs(st->ctx, st->layers[0].r.wkt, err));
@@ -217,7 +223,8 @@ static int prepare(so_state *st, af_error *err)
     AF_CHECK_ALLOC(st->share);
     AF_CHECK_ALLOC(st->site);
     AF_CHECK_ALLOC(buf);
-    rz_mask mask = { &st->crop, st->ncrop_classes ? st->crop_classes : NULL, st->ncrop_classes };
+    rz_mask mask = { &st->crop, st->ncrop_classes ? st->crop_classes : NULL, st->ncrop_classes, st->crop_warp,
+                     st->crop_vrt ? st->crop_vrt : st->crop.ds };
     for (size_t l = 0; l < nl; l++) {
         rz_result res = { buf, buf + np, buf + 2 * np, NULL, buf + 3 * np, buf + 4 * np };
         AF_CHECK(af__rz_zonal(&st->layers[l].r, st->crop.ds ? &mask : NULL, st->geom.polys, np, RZ_MEAN, st->log10v,

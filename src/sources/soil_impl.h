@@ -36,6 +36,8 @@ typedef struct so_state {
     af_grid_interp site_method;
     double min_valid;
     rz_raster crop;         /* cropland_weights (ds NULL if none) */
+    int crop_warp;          /* its grid differs from the soil rasters': averaged onto each strip */
+    GDALDatasetH crop_vrt;  /* class-mask VRT of crop when warping with cropland_classes */
     int crop_classes[256];
     size_t ncrop_classes;
     so_feat *feats;

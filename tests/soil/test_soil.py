@@ -210,6 +210,17 @@ cropland_weights = cdl/2020_30m_cdls.tif
 cropland_classes = 1,5
 site_method = nearest
 
+[input.TCEC_W]
+source = soil
+path = soil/./cec_{layer}.tif
+layers = 0-5,5-15,15-30
+depth = 0-15
+source_units = cmol kg-1
+units = cmol kg-1
+cropland_weights = cdl500.tif
+cropland_classes = 1,5
+site_method = nearest
+
 [input.OM]
 source = soil
 path = soil/om_{layer}.tif
@@ -288,16 +299,32 @@ def soil_and_cdl(tmp):
     check(r.returncode == 0, "soil_tool: " + r.stderr)
     with open(os.path.join(tmp, "sites.csv"), "w") as f:
         f.write("site_id,lat,lon\n" + "".join(f"{s},{la},{lo}\n" for s, la, lo in SITES))
+    # the 2020 CDL on a 500 m grid (each 1 km cell split in 2x2): cropland weights on another grid
+    src = gdal.Open(os.path.join(tmp, "cdl", "2020_30m_cdls.tif"))
+    g = src.GetGeoTransform()
+    gdal.Warp(os.path.join(tmp, "cdl500.tif"), src, xRes=500, yRes=500, resampleAlg="near",
+              outputBounds=(g[0], g[3] + src.RasterYSize * g[5], g[0] + src.RasterXSize * g[1], g[3]))
+    src = None
     ini = os.path.join(tmp, "soil.ini")
     with open(ini, "w") as f:
         f.write(HEAD + SOIL)
     out = os.path.join(tmp, "out")
     res = run(ini, out, 2)
     check(res.returncode == 0, "agroflux run on 2 ranks: " + res.stderr[-3000:])
+    check("cropland weights on another grid" in res.stderr, "TCEC_W averages its 500 m weights onto the soil grid")
     if res.returncode != 0:
         return
     rows, inames, tnames = read_shards(out)
     col = {n: i for i, n in enumerate(inames)}
+    out1 = os.path.join(tmp, "out1")
+    res1 = run(ini, out1, 1)
+    check(res1.returncode == 0, "agroflux run on 1 rank: " + res1.stderr[-3000:])
+    if res1.returncode == 0:
+        rows1, _, _ = read_shards(out1)
+        same = rows1.keys() == rows.keys() and all(
+            np.array_equal(rows1[k][0], rows[k][0], equal_nan=True) and
+            np.array_equal(rows1[k][1], rows[k][1], equal_nan=True) for k in rows)
+        check(same, "1 and 2 ranks give identical values")
 
     # counties into EPSG:5070
     ct = osr.CoordinateTransformation(srs(4269), srs(5070))
@@ -323,6 +350,7 @@ def soil_and_cdl(tmp):
         ("TCSILT", "silt", "0-30", 10.0, None, False),
         ("TPH", "ph", "0-30", 1.0, crop_frac, False),
         ("TCEC", "cec", "0-15", 1.0, crop_mask, False),
+        ("TCEC_W", "cec", "0-15", 1.0, crop_mask, False),
         ("OM", "om", "5-30", 10.0, None, True),
         ("TSOC", "soc", "0-30", 1.0, None, False),
     ]
@@ -362,7 +390,7 @@ def soil_and_cdl(tmp):
         for name, pre, depth, scale, w, log in props:
             if name == "TSOC":
                 continue
-            method = "nearest" if name == "TCEC" else "bilinear"
+            method = "nearest" if name in ("TCEC", "TCEC_W") else "bilinear"
             means = [site_value(vals[pre][i][1], vals[pre][i][2], tiles.gt, px, py, method, log) for i in range(3)]
             close(float(x[0, col[name]]), profile(means, dw[depth]) * scale, f"site {sid} {name}")
         for t, year in ((0, 2019), (3, 2020)):

@@ -161,16 +161,42 @@ static void test_zonal(void)
         double exp = (25 * 1 + 25 * 10 + 50 * 10 + 50 * 10 + 25 * 1000 + 25 * 1000) / 200.0;
         AF_EXPECT_NEAR(b[1] / b[3], exp, 1e-12);
     }
-    rz_mask mk = { &m, NULL, 0 };
+    rz_mask mk = { &m, NULL, 0, 0, NULL };
     AF_TEST_PASS(af__rz_zonal(&r, &mk, polys, 2, RZ_MEAN, 0, 0, &res, NULL, err));
     /* polygon 1 linear, weights 100*1, 100*0.5, 50*1; nodata cell never covered */
     AF_EXPECT_NEAR(b[0] / b[2], (100 * 0 + 50 * 1 + 50 * 2) / 200.0, 1e-12);
     /* polygon 2, row 1 has no cropland: (25*0 + 12.5*1 + 25*3 + 25*3) / 87.5 */
     AF_EXPECT_NEAR(b[1] / b[3], (12.5 * 1 + 25 * 3 + 25 * 3) / 87.5, 1e-12);
     int crop[1] = { 1 };
-    rz_mask mc = { &c, crop, 1 };
+    rz_mask mc = { &c, crop, 1, 0, NULL };
     AF_TEST_PASS(af__rz_zonal(&r, &mc, polys, 1, RZ_MEAN, 0, 0, &res, NULL, err));
     AF_EXPECT_NEAR(b[0] / b[2], (100 * 0 + 50 * 2) / 150.0, 1e-12); /* classes 1, 5, 1 */
+    /* the same weights on a 5 m grid (each 10 m cell split in 2x2): averaged back, the same means */
+    {
+        double cf5[48], cl5[48];
+        for (int i = 0; i < 6; i++)
+            for (int j = 0; j < 8; j++) { cf5[i * 8 + j] = cf[(i / 2) * 4 + j / 2]; cl5[i * 8 + j] = cls[(i / 2) * 4 + j / 2]; }
+        AF_EXPECT(write_tif("cf5.tif", GDT_Float32, 8, 6, 1000, 2000, 5, 5070, cf5, 0, 0) == 0);
+        AF_EXPECT(write_tif("cl5.tif", GDT_UInt16, 8, 6, 1000, 2000, 5, 5070, cl5, 1, 0) == 0);
+        rz_raster m5, c5;
+        GDALDatasetH vrt = NULL;
+        snprintf(p, sizeof p, "%s/cf5.tif", dir);
+        AF_TEST_PASS(af__rz_raster_open(&m5, p, "", err));
+        snprintf(p, sizeof p, "%s/cl5.tif", dir);
+        AF_TEST_PASS(af__rz_raster_open(&c5, p, "", err));
+        AF_EXPECT(!af__rz_raster_same_grid(&m5, &r));
+        rz_mask w5 = { &m5, NULL, 0, 1, m5.ds };
+        AF_TEST_PASS(af__rz_zonal(&r, &w5, polys, 2, RZ_MEAN, 0, 4, &res, NULL, err));
+        AF_EXPECT_NEAR(b[0] / b[2], (100 * 0 + 50 * 1 + 50 * 2) / 200.0, 1e-6);
+        AF_EXPECT_NEAR(b[1] / b[3], (12.5 * 1 + 25 * 3 + 25 * 3) / 87.5, 1e-6);
+        AF_TEST_PASS(af__rz_class_mask_vrt(c5.ds, c5.path, crop, 1, &vrt, err));
+        rz_mask wc = { &c5, crop, 1, 1, vrt };
+        AF_TEST_PASS(af__rz_zonal(&r, &wc, polys, 1, RZ_MEAN, 0, 0, &res, NULL, err));
+        AF_EXPECT_NEAR(b[0] / b[2], (100 * 0 + 50 * 2) / 150.0, 1e-6);
+        if (vrt) GDALClose(vrt);
+        af__rz_raster_close(&m5);
+        af__rz_raster_close(&c5);
+    }
     /* a nodata cell inside: polygon over row 0 cols 2..3 -> only col 2 valid, weight renormalised */
     static const double r3[10] = { 1020, 1990, 1040, 1990, 1040, 2000, 1020, 2000, 1020, 1990 };
     af_ring g3 = { r3, 5, 0 };
@@ -253,8 +279,8 @@ static void test_errors(void)
     AF_TEST_PASS(plan(SOIL "path = nocrs_{layer}.tif\nlayers = 0-5\ncrs = EPSG:5070\n", err));
     AF_TEST_FAILS_WITH(AF_EFORMAT, "grid or CRS differs from layer 0-5",
                        plan(SOIL "path = {layer}.tif\nlayers = 0-5,5-15\ncrs = EPSG:5070\n", err));
-    AF_TEST_FAILS_WITH(AF_EFORMAT, "cropland_weights must share the grid",
-                       plan(SOIL "path = soil/bd_{layer}.tif\nlayers = 0-5\ncropland_weights = nocrs_0-5.tif\ncrs = EPSG:5070\n", err));
+    /* cropland weights on another grid are averaged onto the soil cells: accepted */
+    AF_TEST_PASS(plan(SOIL "path = soil/bd_{layer}.tif\nlayers = 0-5\ncropland_weights = nocrs_0-5.tif\ncrs = EPSG:5070\n", err));
     AF_TEST_FAILS_WITH(AF_ENOTFOUND, "cropland_weights: cannot read",
                        plan(SOIL "path = soil/bd_{layer}.tif\nlayers = 0-5\ncropland_weights = nope.tif\n", err));
     AF_TEST_FAILS_WITH(AF_ECONFIG, "cropland_classes: needs cropland_weights",
