@@ -187,7 +187,8 @@ int main(int argc, char **argv)
         double ck, tg = gdal_read(&r, o.strip_cells, &ck);
         rz_result res = { b, b + np, b + 2 * np, NULL, b + 3 * np, b + 4 * np };
         double t0 = now();
-        rc = af__rz_zonal(&r, NULL, polys, (size_t)np, RZ_MEAN, 0, o.strip_cells, &res, &st, &err);
+        const rz_raster *rp = &r;
+        rc = af__rz_zonal(&rp, 1, NULL, polys, (size_t)np, RZ_MEAN, 0, o.strip_cells, &res, &st, &err);
         double tz = now() - t0;
         sum = 0;
         for (long p = 0; p < np; p++) sum += res.area_cov[p];

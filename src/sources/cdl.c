@@ -187,7 +187,7 @@ static int load_year(cd_state *st, int year, af_error *err)
     buf = malloc((2 * np + 1) * sizeof *buf);
     AF_CHECK_ALLOC(buf);
     rz_result res = { NULL, NULL, NULL, st->hist, buf, buf + np };
-    AF_CHECK(af__rz_zonal(r, NULL, st->geom.polys, np, RZ_CLASSES, 0, 0, &res, NULL, err));
+    AF_CHECK(af__rz_zonal(&r, 1, NULL, st->geom.polys, np, RZ_CLASSES, 0, 0, &res, NULL, err));
     for (size_t p = 0; p < np; p++) st->denom[p] = res.inside[p] > 0 ? res.area_cov[p] / res.inside[p] : 0;
     for (size_t i = 0; i < st->nlocal; i++) {
         st->site_class[i] = NAN;

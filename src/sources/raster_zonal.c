@@ -261,13 +261,15 @@ cleanup:
 /* ------------------------------------------------------------------ zonal */
 
 typedef struct zonal_ctx {
-    const rz_raster *r;
+    const rz_raster *const *rs;
+    size_t nr;
     const rz_mask *mask;
     int is_mask[RZ_NCLASS];
     rz_mode mode;
     int log10v;
     af_window strip;        /* rows read, columns of the union window */
-    const float *val, *msk; /* strip buffers */
+    const float *val, *msk; /* strip buffers: val[nr][strip cells] */
+    size_t scells;          /* cells per strip buffer */
     const double *rowarea;  /* [strip.nrows] */
 } zonal_ctx;
 
@@ -279,7 +281,35 @@ static double mask_weight(const zonal_ctx *z, size_t k)
     return isfinite(m) && m > 0 ? (double)m : 0.0;
 }
 
-/* One polygon over the current strip. */
+/* One cell of weight a at strip offset k into every raster's sums for polygon p. */
+static int add_cell(const zonal_ctx *z, size_t k, double a, size_t p, rz_result *res, long row, long col, af_error *err)
+{
+    int rc = AF_OK;
+    double m = mask_weight(z, k);
+    for (size_t j = 0; j < z->nr; j++) {
+        float v = z->val[j * z->scells + k];
+        rz_result *rj = &res[j];
+        rj->area_cov[p] += a;
+        if (z->mode == RZ_MEAN) {
+            double wgt = a * m;
+            rj->sum_wall[p] += wgt;
+            if (!isnan(v)) {
+                double x = z->log10v ? pow(10.0, (double)v) : (double)v;
+                rj->sum_wv[p] += wgt;
+                rj->sum_wx[p] += wgt * x;
+            }
+        } else if (!isnan(v)) {
+            if (!(v >= 0 && v < RZ_NCLASS) || v != floorf(v))
+                AF_FAIL(AF_EFORMAT, "%s: row %ld column %ld: class value %g is not a code 0..%d", z->rs[j]->path, row,
+                        col, (double)v, RZ_NCLASS - 1);
+            rj->hist[p * RZ_NCLASS + (size_t)v] += a * m;
+        }
+    }
+cleanup:
+    return rc;
+}
+
+/* One polygon over the current strip: its exact coverage on the strip's part of its envelope. */
 static int zonal_poly(const zonal_ctx *z, const af_polygon *poly, const af_window *env, size_t p, rz_result *res,
                       rz_stats *st, af_error *err)
 {
@@ -291,32 +321,16 @@ static int zonal_poly(const zonal_ctx *z, const af_polygon *poly, const af_windo
                                                                         : z->strip.row0 + z->strip.nrows;
     if (r1 <= r0) goto cleanup;
     af_window w = { env->col0, r0, env->ncols, r1 - r0 };
-    af_grid sg = af__rz_sub_grid(&z->r->grid, &w);
+    af_grid sg = af__rz_sub_grid(&z->rs[0]->grid, &w);
     AF_CHECK(af_coverage_compute(&sg, poly, &cov, err));
-    res->inside[p] += cov.area_inside;
+    for (size_t j = 0; j < z->nr; j++) res[j].inside[p] += cov.area_inside;
     long rr = 0, rowstart = 0; /* cells ascend: track the row instead of dividing */
     for (size_t i = 0; i < cov.n; i++) {
         while (cov.cell[i] >= rowstart + w.ncols) { rr++; rowstart += w.ncols; }
         long cc = cov.cell[i] - rowstart;
         long srow = w.row0 - z->strip.row0 + rr;
         size_t k = (size_t)srow * (size_t)z->strip.ncols + (size_t)(w.col0 - z->strip.col0 + cc);
-        double a = cov.frac[i] * z->rowarea[srow];
-        float v = z->val[k];
-        res->area_cov[p] += a;
-        if (z->mode == RZ_MEAN) {
-            double wgt = a * mask_weight(z, k);
-            res->sum_wall[p] += wgt;
-            if (!isnan(v)) {
-                double x = z->log10v ? pow(10.0, (double)v) : (double)v;
-                res->sum_wv[p] += wgt;
-                res->sum_wx[p] += wgt * x;
-            }
-        } else if (!isnan(v)) {
-            if (!(v >= 0 && v < RZ_NCLASS) || v != floorf(v))
-                AF_FAIL(AF_EFORMAT, "%s: row %ld column %ld: class value %g is not a code 0..%d", z->r->path,
-                        w.row0 + rr, w.col0 + cc, (double)v, RZ_NCLASS - 1);
-            res->hist[p * RZ_NCLASS + (size_t)v] += a * mask_weight(z, k);
-        }
+        AF_CHECK(add_cell(z, k, cov.frac[i] * z->rowarea[srow], p, res, w.row0 + rr, w.col0 + cc, err));
     }
     st->cells += (long long)cov.n;
 cleanup:
@@ -357,16 +371,28 @@ static void zero_result(rz_result *res, size_t npoly, rz_mode mode)
     if (mode == RZ_CLASSES) memset(res->hist, 0, npoly * RZ_NCLASS * sizeof *res->hist);
 }
 
-/* Strip height: whole blocks, about strip_cells cells of the full raster width (independent of the polygons). */
-static long strip_rows(const rz_raster *r, long strip_cells)
+/* Strip height: whole blocks, about strip_cells cells (over all nr rasters) of the full raster width
+ * (independent of the polygons, so a county's sums do not depend on its rank). */
+static long strip_rows(const rz_raster *r, size_t nr, long strip_cells)
 {
-    long h = (strip_cells > 0 ? strip_cells : RZ_STRIP_CELLS) / (r->grid.nx > 0 ? r->grid.nx : 1);
+    long h = (strip_cells > 0 ? strip_cells : RZ_STRIP_CELLS) / (r->grid.nx > 0 ? r->grid.nx : 1) / (long)nr;
     h = h / r->blk_y * r->blk_y;
     return h < r->blk_y ? r->blk_y : h;
 }
 
-int af__rz_zonal(const rz_raster *r, const rz_mask *mask, const af_polygon *polys, size_t npoly, rz_mode mode,
-                 int log10v, long strip_cells, rz_result *res, rz_stats *stats, af_error *err)
+/* Envelope windows, their union and each polygon's planar area (also when wholly outside). */
+static void envelopes(const af_grid *g, const af_polygon *polys, size_t npoly, af_window *env, af_window *u,
+                      double *total)
+{
+    for (size_t p = 0; p < npoly; p++) {
+        env[p] = af__rz_envelope_window(g, &polys[p]);
+        af__rz_window_union(u, &env[p]);
+        total[p] = polygon_area(&polys[p]);
+    }
+}
+
+int af__rz_zonal(const rz_raster *const *rs, size_t nr, const rz_mask *mask, const af_polygon *polys, size_t npoly,
+                 rz_mode mode, int log10v, long strip_cells, rz_result *res, rz_stats *stats, af_error *err)
 {
     int rc = AF_OK;
     af_window *env = NULL, u = { 0, 0, 0, 0 };
@@ -375,43 +401,46 @@ int af__rz_zonal(const rz_raster *r, const rz_mask *mask, const af_polygon *poly
     rz_stats st = { 0, 0, 0 };
     zonal_ctx z;
     memset(&z, 0, sizeof z);
-    z.r = r; z.mask = mask; z.mode = mode; z.log10v = log10v;
+    AF_CHECK_ARG(rs != NULL && nr > 0);
+    for (size_t j = 1; j < nr; j++)
+        if (!af__rz_raster_same_grid(rs[j], rs[0]))
+            AF_FAIL(AF_EINVAL, "%s: grid or CRS differs from %s", rs[j]->path, rs[0]->path);
+    const rz_raster *r = rs[0];
+    z.rs = rs; z.nr = nr; z.mask = mask; z.mode = mode; z.log10v = log10v;
     if (mask && mask->classes)
         for (size_t k = 0; k < mask->nclasses; k++) z.is_mask[mask->classes[k]] = 1;
-    zero_result(res, npoly, mode);
+    for (size_t j = 0; j < nr; j++) zero_result(&res[j], npoly, mode);
     env = calloc(npoly ? npoly : 1, sizeof *env);
     total = calloc(npoly ? npoly : 1, sizeof *total);
     AF_CHECK_ALLOC(env);
     AF_CHECK_ALLOC(total);
-    for (size_t p = 0; p < npoly; p++) {
-        env[p] = af__rz_envelope_window(&r->grid, &polys[p]);
-        af__rz_window_union(&u, &env[p]);
-        total[p] = polygon_area(&polys[p]); /* also for polygons wholly outside the raster */
-    }
+    envelopes(&r->grid, polys, npoly, env, &u, total);
     if (u.ncols > 0 && u.nrows > 0) {
-        long h = strip_rows(r, strip_cells);
-        val = malloc((size_t)h * (size_t)u.ncols * sizeof *val);
+        long h = strip_rows(r, nr, strip_cells);
+        z.scells = (size_t)h * (size_t)u.ncols;
+        val = malloc(nr * z.scells * sizeof *val);
         rowarea = malloc((size_t)h * sizeof *rowarea);
         AF_CHECK_ALLOC(val);
         AF_CHECK_ALLOC(rowarea);
         if (mask) {
-            msk = malloc((size_t)h * (size_t)u.ncols * sizeof *msk);
+            msk = malloc(z.scells * sizeof *msk);
             AF_CHECK_ALLOC(msk);
         }
         for (long s0 = u.row0 / h * h; s0 < u.row0 + u.nrows; s0 += h) {
             long a = s0 > u.row0 ? s0 : u.row0, b = s0 + h < u.row0 + u.nrows ? s0 + h : u.row0 + u.nrows;
             af_window sw = { u.col0, a, u.ncols, b - a };
-            AF_CHECK(af__rz_raster_read(r, &sw, val, err));
+            for (size_t j = 0; j < nr; j++) AF_CHECK(af__rz_raster_read(rs[j], &sw, val + j * z.scells, err));
             if (mask) AF_CHECK(read_mask(r, mask, &sw, msk, err));
             for (long i = 0; i < sw.nrows; i++) rowarea[i] = af_grid_cell_area(&r->grid, sw.row0 + i);
             z.strip = sw; z.val = val; z.msk = msk; z.rowarea = rowarea;
             for (size_t p = 0; p < npoly; p++)
                 if (env[p].ncols > 0) AF_CHECK(zonal_poly(&z, &polys[p], &env[p], p, res, &st, err));
-            st.cells_read += (long long)sw.ncols * sw.nrows;
+            st.cells_read += (long long)sw.ncols * sw.nrows * (long long)nr;
             st.strips++;
         }
     }
-    for (size_t p = 0; p < npoly; p++) res->inside[p] = total[p] > 0 ? res->inside[p] / total[p] : 0;
+    for (size_t j = 0; j < nr; j++)
+        for (size_t p = 0; p < npoly; p++) res[j].inside[p] = total[p] > 0 ? res[j].inside[p] / total[p] : 0;
     if (stats) *stats = st;
 cleanup:
     free(env);

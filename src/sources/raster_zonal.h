@@ -125,8 +125,12 @@ typedef struct rz_stats {
     long strips;
 } rz_stats;
 
-/** Stream r over the polygons' cells in strips of about strip_cells cells (0 = default). */
-int af__rz_zonal(const rz_raster *r, const rz_mask *mask, const af_polygon *polys, size_t npoly, rz_mode mode,
-                 int log10v, long strip_cells, rz_result *res, rz_stats *stats, af_error *err);
+/**
+ * Stream rasters rs[0..nr-1] (one grid: e.g. the depth layers of a property) over the polygons'
+ * cells in strips of about strip_cells cells in all (0 = default), each strip's coverage computed
+ * once for all of them; res[j] gets raster j's sums. AF_EINVAL if the grids differ.
+ */
+int af__rz_zonal(const rz_raster *const *rs, size_t nr, const rz_mask *mask, const af_polygon *polys, size_t npoly,
+                 rz_mode mode, int log10v, long strip_cells, rz_result *res, rz_stats *stats, af_error *err);
 
 #endif

@@ -207,33 +207,44 @@ cleanup:
     return rc;
 }
 
-/* Every layer's county means and site values (the first block; the values are static). */
+/* Every layer's county means (one pass: the layers share a grid) and site values; static. */
 static int prepare(so_state *st, af_error *err)
 {
     int rc = AF_OK;
     double *buf = NULL;
+    const rz_raster **rs = NULL;
+    rz_result *res = NULL;
     const rz_raster *r0 = &st->layers[0].r;
     AF_CHECK(af__rz_geom_build(st->ctx, r0->wkt, &st->geom, err));
     size_t np = st->geom.npoly, nl = st->nlayers;
     st->mean = malloc((np * nl + 1) * sizeof *st->mean);
     st->share = malloc((np * nl + 1) * sizeof *st->share);
     st->site = malloc((st->nlocal * nl + 1) * sizeof *st->site);
-    buf = malloc((5 * np + 1) * sizeof *buf);
+    buf = malloc((5 * np * nl + 1) * sizeof *buf);
+    rs = malloc(nl * sizeof *rs);
+    res = malloc(nl * sizeof *res);
     AF_CHECK_ALLOC(st->mean);
     AF_CHECK_ALLOC(st->share);
     AF_CHECK_ALLOC(st->site);
     AF_CHECK_ALLOC(buf);
+    AF_CHECK_ALLOC(rs);
+    AF_CHECK_ALLOC(res);
+    for (size_t l = 0; l < nl; l++) {
+        double *b = buf + 5 * np * l;
+        rs[l] = &st->layers[l].r;
+        res[l] = (rz_result){ b, b + np, b + 2 * np, NULL, b + 3 * np, b + 4 * np };
+    }
     rz_mask mask = { &st->crop, st->ncrop_classes ? st->crop_classes : NULL, st->ncrop_classes, st->crop_warp,
                      st->crop_vrt ? st->crop_vrt : st->crop.ds };
+    AF_CHECK(af__rz_zonal(rs, nl, st->crop.ds ? &mask : NULL, st->geom.polys, np, RZ_MEAN, st->log10v, 0, res, NULL,
+                          err));
     for (size_t l = 0; l < nl; l++) {
-        rz_result res = { buf, buf + np, buf + 2 * np, NULL, buf + 3 * np, buf + 4 * np };
-        AF_CHECK(af__rz_zonal(&st->layers[l].r, st->crop.ds ? &mask : NULL, st->geom.polys, np, RZ_MEAN, st->log10v,
-                              0, &res, NULL, err));
+        const rz_result *q = &res[l];
         for (size_t p = 0; p < np; p++) {
             /* valid share of the county: valid weight / all weight, times the part inside the raster */
-            double share = res.sum_wall[p] > 0 ? res.sum_wv[p] / res.sum_wall[p] * res.inside[p] : 0;
+            double share = q->sum_wall[p] > 0 ? q->sum_wv[p] / q->sum_wall[p] * q->inside[p] : 0;
             st->share[l * np + p] = share;
-            st->mean[l * np + p] = res.sum_wv[p] > 0 && share >= st->min_valid ? res.sum_wx[p] / res.sum_wv[p] : NAN;
+            st->mean[l * np + p] = q->sum_wv[p] > 0 && share >= st->min_valid ? q->sum_wx[p] / q->sum_wv[p] : NAN;
         }
         for (size_t i = 0; i < st->nlocal; i++) {
             st->site[l * st->nlocal + i] = NAN;
@@ -245,6 +256,8 @@ static int prepare(so_state *st, af_error *err)
     af_log(AF_LOG_DEBUG, "soil", "%zu layers, %zu counties from %s", nl, np, r0->path);
 cleanup:
     free(buf);
+    free(rs);
+    free(res);
     return rc;
 }
 

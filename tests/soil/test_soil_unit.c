@@ -27,6 +27,9 @@
 
 static char dir[256];
 
+/* the one-raster list of af__rz_zonal */
+#define RP(r) ((const rz_raster *const[]){ &(r) })
+
 static int write_text(const char *name, const char *text)
 {
     char p[512];
@@ -151,7 +154,7 @@ static void test_zonal(void)
     double b[12];
     rz_result res = { b, b + 2, b + 4, NULL, b + 6, b + 8 };
     for (long strip = 0; strip <= 4; strip += 4) { /* default strips, and 1-row strips */
-        AF_TEST_PASS(af__rz_zonal(&r, NULL, polys, 2, RZ_MEAN, 1, strip, &res, NULL, err));
+        AF_TEST_PASS(af__rz_zonal(RP(r), 1, NULL, polys, 2, RZ_MEAN, 1, strip, &res, NULL, err));
         /* polygon 1: cells 1, 10, 100 with weights 100, 100, 50 m^2 */
         AF_EXPECT_NEAR(b[0] / b[2], (100 * 1 + 100 * 10 + 50 * 100) / 250.0, 1e-12);
         AF_EXPECT_NEAR(b[4], 250, 1e-9);
@@ -162,15 +165,26 @@ static void test_zonal(void)
         AF_EXPECT_NEAR(b[1] / b[3], exp, 1e-12);
     }
     rz_mask mk = { &m, NULL, 0, 0, NULL };
-    AF_TEST_PASS(af__rz_zonal(&r, &mk, polys, 2, RZ_MEAN, 0, 0, &res, NULL, err));
+    AF_TEST_PASS(af__rz_zonal(RP(r), 1, &mk, polys, 2, RZ_MEAN, 0, 0, &res, NULL, err));
     /* polygon 1 linear, weights 100*1, 100*0.5, 50*1; nodata cell never covered */
     AF_EXPECT_NEAR(b[0] / b[2], (100 * 0 + 50 * 1 + 50 * 2) / 200.0, 1e-12);
     /* polygon 2, row 1 has no cropland: (25*0 + 12.5*1 + 25*3 + 25*3) / 87.5 */
     AF_EXPECT_NEAR(b[1] / b[3], (12.5 * 1 + 25 * 3 + 25 * 3) / 87.5, 1e-12);
     int crop[1] = { 1 };
     rz_mask mc = { &c, crop, 1, 0, NULL };
-    AF_TEST_PASS(af__rz_zonal(&r, &mc, polys, 1, RZ_MEAN, 0, 0, &res, NULL, err));
+    AF_TEST_PASS(af__rz_zonal(RP(r), 1, &mc, polys, 1, RZ_MEAN, 0, 0, &res, NULL, err));
     AF_EXPECT_NEAR(b[0] / b[2], (100 * 0 + 50 * 2) / 150.0, 1e-12); /* classes 1, 5, 1 */
+    /* two rasters in one pass: each gets the sums of its own pass */
+    {
+        double b2[20];
+        rz_result two[2] = { { b2, b2 + 2, b2 + 4, NULL, b2 + 6, b2 + 8 }, { b2 + 10, b2 + 12, b2 + 14, NULL, b2 + 16, b2 + 18 } };
+        const rz_raster *both[2] = { &r, &m };
+        AF_TEST_PASS(af__rz_zonal(both, 2, NULL, polys, 2, RZ_MEAN, 0, 4, two, NULL, err));
+        AF_TEST_PASS(af__rz_zonal(RP(m), 1, NULL, polys, 2, RZ_MEAN, 0, 4, &res, NULL, err));
+        for (int k = 0; k < 10; k++) AF_EXPECT(b2[10 + k] == b[k]);
+        AF_TEST_PASS(af__rz_zonal(RP(r), 1, NULL, polys, 2, RZ_MEAN, 0, 4, &res, NULL, err));
+        for (int k = 0; k < 10; k++) AF_EXPECT(b2[k] == b[k]);
+    }
     /* the same weights on a 5 m grid (each 10 m cell split in 2x2): averaged back, the same means */
     {
         double cf5[48], cl5[48];
@@ -185,13 +199,16 @@ static void test_zonal(void)
         snprintf(p, sizeof p, "%s/cl5.tif", dir);
         AF_TEST_PASS(af__rz_raster_open(&c5, p, "", err));
         AF_EXPECT(!af__rz_raster_same_grid(&m5, &r));
+        const rz_raster *mixed[2] = { &r, &m5 };
+        AF_TEST_FAILS_WITH(AF_EINVAL, "cf5.tif: grid or CRS differs from",
+                           af__rz_zonal(mixed, 2, NULL, polys, 2, RZ_MEAN, 0, 0, &res, NULL, err));
         rz_mask w5 = { &m5, NULL, 0, 1, m5.ds };
-        AF_TEST_PASS(af__rz_zonal(&r, &w5, polys, 2, RZ_MEAN, 0, 4, &res, NULL, err));
+        AF_TEST_PASS(af__rz_zonal(RP(r), 1, &w5, polys, 2, RZ_MEAN, 0, 4, &res, NULL, err));
         AF_EXPECT_NEAR(b[0] / b[2], (100 * 0 + 50 * 1 + 50 * 2) / 200.0, 1e-6);
         AF_EXPECT_NEAR(b[1] / b[3], (12.5 * 1 + 25 * 3 + 25 * 3) / 87.5, 1e-6);
         AF_TEST_PASS(af__rz_class_mask_vrt(c5.ds, c5.path, crop, 1, &vrt, err));
         rz_mask wc = { &c5, crop, 1, 1, vrt };
-        AF_TEST_PASS(af__rz_zonal(&r, &wc, polys, 1, RZ_MEAN, 0, 0, &res, NULL, err));
+        AF_TEST_PASS(af__rz_zonal(RP(r), 1, &wc, polys, 1, RZ_MEAN, 0, 0, &res, NULL, err));
         AF_EXPECT_NEAR(b[0] / b[2], (100 * 0 + 50 * 2) / 150.0, 1e-6);
         if (vrt) GDALClose(vrt);
         af__rz_raster_close(&m5);
@@ -201,19 +218,19 @@ static void test_zonal(void)
     static const double r3[10] = { 1020, 1990, 1040, 1990, 1040, 2000, 1020, 2000, 1020, 1990 };
     af_ring g3 = { r3, 5, 0 };
     af_polygon p3 = { &g3, 1 };
-    AF_TEST_PASS(af__rz_zonal(&r, NULL, &p3, 1, RZ_MEAN, 0, 0, &res, NULL, err));
+    AF_TEST_PASS(af__rz_zonal(RP(r), 1, NULL, &p3, 1, RZ_MEAN, 0, 0, &res, NULL, err));
     AF_EXPECT_NEAR(b[0] / b[2], 2.0, 1e-12);
     AF_EXPECT_NEAR(b[2] / b[4], 0.5, 1e-12); /* valid share */
     /* classes: histogram of polygon 1; the class 300 cell makes polygon over row 2 col 3 an error */
     static double hist[2 * RZ_NCLASS];
     rz_result rh = { NULL, NULL, NULL, hist, b, b + 2 };
-    AF_TEST_PASS(af__rz_zonal(&c, NULL, polys, 1, RZ_CLASSES, 0, 0, &rh, NULL, err));
+    AF_TEST_PASS(af__rz_zonal(RP(c), 1, NULL, polys, 1, RZ_CLASSES, 0, 0, &rh, NULL, err));
     AF_EXPECT_NEAR(hist[1], 150, 1e-9);
     AF_EXPECT_NEAR(hist[5], 100, 1e-9);
     static const double r4[10] = { 1030, 1970, 1040, 1970, 1040, 1980, 1030, 1980, 1030, 1970 };
     af_ring g4 = { r4, 5, 0 };
     af_polygon p4 = { &g4, 1 };
-    AF_TEST_FAILS_WITH(AF_EFORMAT, "class value 300", af__rz_zonal(&c, NULL, &p4, 1, RZ_CLASSES, 0, 0, &rh, NULL, err));
+    AF_TEST_FAILS_WITH(AF_EFORMAT, "class value 300", af__rz_zonal(RP(c), 1, NULL, &p4, 1, RZ_CLASSES, 0, 0, &rh, NULL, err));
     /* sites: nearest and bilinear (log10) by hand, at (1012, 1988): centres 1005/1015, 1995/1985 */
     double v;
     AF_TEST_PASS(af__rz_raster_sample(&r, 1012, 1988, AF_GRID_NEAREST, 1, &v, err));
