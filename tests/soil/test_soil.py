@@ -52,7 +52,7 @@ def srs(epsg):
 
 
 def read_shards(out):
-    """sample id -> (x[time][input], y[time][target]), plus input and target names."""
+    """sample id -> (x[time][input], y[time][target], y_qc[time][target]), plus input and target names."""
     rows, inames, tnames = {}, None, None
     for p in sorted(glob.glob(os.path.join(out, "shard-*.nc"))):
         d = netCDF4.Dataset(p)
@@ -62,8 +62,9 @@ def read_shards(out):
         tnames = ["".join(c.decode() for c in r if c is not np.ma.masked) for r in d["target_name"][:]] if has_y else []
         x = np.ma.filled(d["x"][:].astype(float), np.nan)
         y = np.ma.filled(d["y"][:].astype(float), np.nan) if has_y else np.zeros((len(ids), x.shape[1], 0))
+        q = np.ma.filled(d["y_qc"][:].astype(float), np.nan) if has_y else y
         for i, s in enumerate(ids):
-            rows[s] = (x[i], y[i])
+            rows[s] = (x[i], y[i], q[i])
         d.close()
     return rows, inames, tnames
 
@@ -123,16 +124,19 @@ class Tiles:
         return v, arr, nd
 
 
-def layer_mean(tiles, fips, vals, weights=None, log=False):
-    sw = sx = 0.0
+def layer_mean(tiles, fips, vals, weights=None, log=False, min_valid=0.0, share=None):
+    sw = sx = sall = 0.0
     for (ti, tj, a) in tiles.parts[fips]:
         x = vals[tj, ti]
         w = a * (1.0 if weights is None else weights[tj, ti])
+        sall += w
         if math.isnan(x):
             continue
         sw += w
         sx += w * (10.0 ** x if log else x)
-    return sx / sw if sw > 0 else float("nan")
+    if share is not None:
+        share.append(sw / sall)
+    return sx / sw if sw > 0 and sw / sall >= min_valid else float("nan")
 
 
 def profile(means, depth_w):
@@ -220,6 +224,15 @@ units = cmol kg-1
 cropland_weights = cdl500.tif
 cropland_classes = 1,5
 site_method = nearest
+
+[input.BD_Q]
+source = soil
+path = soil/./bd_{layer}.tif
+layers = 0-5,5-15,15-30
+depth = 0-30
+min_valid_fraction = 0.93
+source_units = g cm-3
+units = Mg m-3
 
 [input.OM]
 source = soil
@@ -323,7 +336,8 @@ def soil_and_cdl(tmp):
         rows1, _, _ = read_shards(out1)
         same = rows1.keys() == rows.keys() and all(
             np.array_equal(rows1[k][0], rows[k][0], equal_nan=True) and
-            np.array_equal(rows1[k][1], rows[k][1], equal_nan=True) for k in rows)
+            np.array_equal(rows1[k][1], rows[k][1], equal_nan=True) and
+            np.array_equal(rows1[k][2], rows[k][2], equal_nan=True) for k in rows)
         check(same, "1 and 2 ranks give identical values")
 
     # counties into EPSG:5070
@@ -356,8 +370,9 @@ def soil_and_cdl(tmp):
     ]
     vals = {p: [tiles.values(os.path.join(tmp, "soil", f"{p}_{l}.tif")) for l in layers] for _, p, *_ in props}
     nmiss_layer = 0
+    nq_drop = 0
     for fips in sorted(counties):
-        x, y = rows[key[fips]]
+        x, y, q = rows[key[fips]]
         for name, pre, depth, scale, w, log in props:
             means = [layer_mean(tiles, fips, vals[pre][i][0], w, log) for i in range(3)]
             nmiss_layer += sum(math.isnan(m) for m in means)
@@ -365,6 +380,15 @@ def soil_and_cdl(tmp):
             got = y[:, 0] if name == "TSOC" else x[:, col[name]]
             close(float(got[0]), exp, f"{fips} {name}")
             check(bool(np.all(got == got[0])), f"{fips} {name}: the same value every day")
+        # min_valid_fraction: layers whose valid share is below 0.93 drop out; y_qc of TSOC
+        sh = []
+        means = [layer_mean(tiles, fips, vals["bd"][i][0], None, False, 0.93, sh) for i in range(3)]
+        nq_drop += sum(math.isnan(m) for m in means)
+        close(float(x[0, col["BD_Q"]]), profile(means, dw["0-30"]), f"{fips} BD_Q")
+        sh = []
+        for i in range(3):
+            layer_mean(tiles, fips, vals["soc"][i][0], share=sh)
+        close(float(q[0, 0]), sum(w * v for w, v in zip(dw["0-30"], sh)), f"{fips} TSOC y_qc")
         area = counties[fips].GetArea()
         for t, year in ((0, 2019), (1, 2019), (2, 2020), (3, 2020)):
             cls = cdl[year]
@@ -382,11 +406,13 @@ def soil_and_cdl(tmp):
                 check(x[t, col["CROPTYPE"]] == dom, f"{fips} CROPTYPE {year} = {x[t, col['CROPTYPE']]}, expected {dom}")
                 check(x[t, col["PLANTT"]] == (1.0 if dom == 1 else 0.0), f"{fips} PLANTT {year}")
     check(nmiss_layer == 0, "every county has valid cells in every layer (partial nodata only)")
+    check(0 < nq_drop < 60, f"min_valid_fraction drops some county layers, not all ({nq_drop} of 60)")
+    print(f"min_valid_fraction 0.93 dropped {nq_drop} of 60 county layers")
     # sites
     ct_s = osr.CoordinateTransformation(srs(4326), srs(5070))
     for sid, la, lo in SITES:
         px, py, _ = ct_s.TransformPoint(lo, la)
-        x, _ = rows[sid]
+        x, _, _ = rows[sid]
         for name, pre, depth, scale, w, log in props:
             if name == "TSOC":
                 continue

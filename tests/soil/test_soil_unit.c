@@ -19,6 +19,7 @@
 
 #include "af_test.h"
 #include "agroflux/pipeline.h"
+#include "agroflux/units.h"
 #include "cdl_impl.h"
 #include "raster_zonal.h"
 #include "soil_impl.h"
@@ -92,6 +93,23 @@ static void test_layers_and_depth(void)
     AF_TEST_FAILS_WITH(AF_EINVAL, "layer '3-15' starts above", af__soil_parse_layers("0-5,3-15", &L, &n, err));
     AF_TEST_FAILS_WITH(AF_EINVAL, "layer '5' is not top-bottom", af__soil_parse_layers("0-5,5", &L, &n, err));
     AF_TEST_FAILS_WITH(AF_EINVAL, "no layers", af__soil_parse_layers("", &L, &n, err));
+}
+
+/* Soil unit rows (SoilGrids' integer-scaled units) convert as documented. */
+static void test_units(void)
+{
+    af_unit_conv c;
+    AF_TEST_PASS(af_units_conversion("dg kg-1", "g kg-1", &c, err));
+    AF_EXPECT_NEAR(af_units_apply(c, 123), 12.3, 1e-12);
+    AF_TEST_PASS(af_units_conversion("cg cm-3", "Mg m-3", &c, err));
+    AF_EXPECT_NEAR(af_units_apply(c, 135), 1.35, 1e-12);
+    AF_TEST_PASS(af_units_conversion("mmol(c) kg-1", "cmol kg-1", &c, err));
+    AF_EXPECT_NEAR(af_units_apply(c, 150), 15, 1e-12);
+    AF_TEST_PASS(af_units_conversion("pH x 10", "pH", &c, err));
+    AF_EXPECT_NEAR(af_units_apply(c, 62), 6.2, 1e-12);
+    AF_TEST_PASS(af_units_conversion("%", "g kg-1", &c, err));
+    AF_EXPECT_NEAR(af_units_apply(c, 2.5), 25, 1e-12);
+    AF_TEST_FAILS_WITH(AF_EUNITS, "", af_units_conversion("dg kg-1", "Mg m-3", &c, err));
 }
 
 static void test_classes(void)
@@ -373,6 +391,7 @@ int main(int argc, char **argv)
         return 1;
     }
     AF_RUN(test_layers_and_depth);
+    AF_RUN(test_units);
     AF_RUN(test_classes);
     AF_RUN(test_zonal);
     AF_RUN(test_errors);
