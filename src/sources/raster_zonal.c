@@ -281,29 +281,53 @@ static double mask_weight(const zonal_ctx *z, size_t k)
     return isfinite(m) && m > 0 ? (double)m : 0.0;
 }
 
-/* One cell of weight a at strip offset k into every raster's sums for polygon p. */
-static int add_cell(const zonal_ctx *z, size_t k, double a, size_t p, rz_result *res, long row, long col, af_error *err)
+/* Strip offset of each covered cell, and its weight (covered fraction x cell area). */
+static void cell_offsets(const zonal_ctx *z, const af_coverage *cov, const af_window *w, size_t *off, double *area)
+{
+    long rr = 0, rowstart = 0; /* cells ascend: track the row instead of dividing */
+    for (size_t i = 0; i < cov->n; i++) {
+        while (cov->cell[i] >= rowstart + w->ncols) { rr++; rowstart += w->ncols; }
+        long srow = w->row0 - z->strip.row0 + rr;
+        off[i] = (size_t)srow * (size_t)z->strip.ncols + (size_t)(w->col0 - z->strip.col0 + cov->cell[i] - rowstart);
+        area[i] = cov->frac[i] * z->rowarea[srow];
+    }
+}
+
+/* Raster j's sums for polygon p over n cells (local accumulators, then added: ascending cell order). */
+static int add_cells(const zonal_ctx *z, size_t j, const size_t *off, const double *area, size_t n, size_t p,
+                     rz_result *res, af_error *err)
 {
     int rc = AF_OK;
-    double m = mask_weight(z, k);
-    for (size_t j = 0; j < z->nr; j++) {
-        float v = z->val[j * z->scells + k];
-        rz_result *rj = &res[j];
-        rj->area_cov[p] += a;
-        if (z->mode == RZ_MEAN) {
-            double wgt = a * m;
-            rj->sum_wall[p] += wgt;
+    const float *val = z->val + j * z->scells;
+    double acov = 0, wall = 0, wv = 0, wx = 0;
+    double *hist = z->mode == RZ_CLASSES ? res->hist + p * RZ_NCLASS : NULL;
+    for (size_t i = 0; i < n; i++) {
+        size_t k = off[i];
+        double a = area[i], wgt = z->mask ? a * mask_weight(z, k) : a;
+        float v = val[k];
+        acov += a;
+        if (!hist) {
+            wall += wgt;
             if (!isnan(v)) {
                 double x = z->log10v ? pow(10.0, (double)v) : (double)v;
-                rj->sum_wv[p] += wgt;
-                rj->sum_wx[p] += wgt * x;
+                wv += wgt;
+                wx += wgt * x;
             }
         } else if (!isnan(v)) {
-            if (!(v >= 0 && v < RZ_NCLASS) || v != floorf(v))
+            if (!(v >= 0 && v < RZ_NCLASS) || v != floorf(v)) {
+                long row = z->strip.row0 + (long)(k / (size_t)z->strip.ncols);
+                long col = z->strip.col0 + (long)(k % (size_t)z->strip.ncols);
                 AF_FAIL(AF_EFORMAT, "%s: row %ld column %ld: class value %g is not a code 0..%d", z->rs[j]->path, row,
                         col, (double)v, RZ_NCLASS - 1);
-            rj->hist[p * RZ_NCLASS + (size_t)v] += a * m;
+            }
+            hist[(size_t)v] += wgt;
         }
+    }
+    res->area_cov[p] += acov;
+    if (!hist) {
+        res->sum_wall[p] += wall;
+        res->sum_wv[p] += wv;
+        res->sum_wx[p] += wx;
     }
 cleanup:
     return rc;
@@ -315,6 +339,8 @@ static int zonal_poly(const zonal_ctx *z, const af_polygon *poly, const af_windo
 {
     int rc = AF_OK;
     af_coverage cov;
+    size_t *off = NULL;
+    double *area = NULL;
     memset(&cov, 0, sizeof cov);
     long r0 = env->row0 > z->strip.row0 ? env->row0 : z->strip.row0;
     long r1 = env->row0 + env->nrows < z->strip.row0 + z->strip.nrows ? env->row0 + env->nrows
@@ -324,16 +350,17 @@ static int zonal_poly(const zonal_ctx *z, const af_polygon *poly, const af_windo
     af_grid sg = af__rz_sub_grid(&z->rs[0]->grid, &w);
     AF_CHECK(af_coverage_compute(&sg, poly, &cov, err));
     for (size_t j = 0; j < z->nr; j++) res[j].inside[p] += cov.area_inside;
-    long rr = 0, rowstart = 0; /* cells ascend: track the row instead of dividing */
-    for (size_t i = 0; i < cov.n; i++) {
-        while (cov.cell[i] >= rowstart + w.ncols) { rr++; rowstart += w.ncols; }
-        long cc = cov.cell[i] - rowstart;
-        long srow = w.row0 - z->strip.row0 + rr;
-        size_t k = (size_t)srow * (size_t)z->strip.ncols + (size_t)(w.col0 - z->strip.col0 + cc);
-        AF_CHECK(add_cell(z, k, cov.frac[i] * z->rowarea[srow], p, res, w.row0 + rr, w.col0 + cc, err));
-    }
+    if (cov.n == 0) goto cleanup;
+    off = malloc(cov.n * sizeof *off);
+    area = malloc(cov.n * sizeof *area);
+    AF_CHECK_ALLOC(off);
+    AF_CHECK_ALLOC(area);
+    cell_offsets(z, &cov, &w, off, area);
+    for (size_t j = 0; j < z->nr; j++) AF_CHECK(add_cells(z, j, off, area, cov.n, p, &res[j], err));
     st->cells += (long long)cov.n;
 cleanup:
+    free(off);
+    free(area);
     af_coverage_dispose(&cov);
     return rc;
 }
@@ -371,13 +398,14 @@ static void zero_result(rz_result *res, size_t npoly, rz_mode mode)
     if (mode == RZ_CLASSES) memset(res->hist, 0, npoly * RZ_NCLASS * sizeof *res->hist);
 }
 
-/* Strip height: whole blocks, about strip_cells cells (over all nr rasters) of the full raster width
- * (independent of the polygons, so a county's sums do not depend on its rank). */
+/* Strip height: about strip_cells cells (over all nr rasters) of the full raster width, in whole
+ * blocks when a block is not taller than that (a one-strip file is still read in parts); independent
+ * of the polygons, so a county's sums do not depend on its rank. */
 static long strip_rows(const rz_raster *r, size_t nr, long strip_cells)
 {
     long h = (strip_cells > 0 ? strip_cells : RZ_STRIP_CELLS) / (r->grid.nx > 0 ? r->grid.nx : 1) / (long)nr;
-    h = h / r->blk_y * r->blk_y;
-    return h < r->blk_y ? r->blk_y : h;
+    if (h >= r->blk_y) h = h / r->blk_y * r->blk_y;
+    return h < 1 ? 1 : h;
 }
 
 /* Envelope windows, their union and each polygon's planar area (also when wholly outside). */
