@@ -20,6 +20,7 @@
 #include "af_util.h"
 #include "gridded_impl.h"
 #include "log.h"
+#include "raster_zonal.h"
 
 static const af_key_spec gridded_keys[] = {
     { "path", AF_KEY_STRING, 1, NULL, NULL,
@@ -40,6 +41,8 @@ static const af_key_spec gridded_keys[] = {
       "Value at a site (site list lon/lat taken as EPSG:4326): containing cell, or bilinear between cell centres." },
     { "cropland_weights", AF_KEY_STRING, 0, "", NULL,
       "Optional raster (any grid and CRS, GDAL-readable) of cropland fraction 0..1 or a 0/1 mask: averaged (gdalwarp -r average) onto the weather cells of the rank's window and used as cell weights (no {year})." },
+    { "cropland_classes", AF_KEY_STRING, 0, "", NULL,
+      "With cropland_weights: that raster holds class codes (e.g. a CDL year) and a cell is cropland when its class is in this comma list (e.g. 1,5 corn and soybeans); the 0/1 mask is averaged onto the weather cells (crop fraction)." },
     { "cache_dir", AF_KEY_STRING, 0, "", NULL,
       "Directory of cached county weights; default .agroflux-cache beside the pipeline file." },
     { NULL, 0, 0, NULL, NULL, NULL }
@@ -76,7 +79,7 @@ static int check_shared(const af_source_ctx *ctx, const af_feature_cfg *const *f
 {
     int rc = AF_OK;
     static const char *const shared[] = { "format", "crs", "stack_start", "min_valid_fraction", "site_method",
-                                          "cropland_weights", "cache_dir" };
+                                          "cropland_weights", "cropland_classes", "cache_dir" };
     const af_config_section *sec = feats[0]->section;
     for (size_t k = 1; k < nfeat; k++) {
         const af_config_section *fs = feats[k]->section;
@@ -119,6 +122,16 @@ static int parse_group_keys(gr_state *st, const af_config_section *sec, af_error
         if (!af_file_readable(st->cropland))
             AF_FAIL(AF_ENOTFOUND, "%s:%d: [%s] cropland_weights: cannot read '%s'", cfg->path,
                     af_config_line(sec, "cropland_weights"), sec->name, st->cropland);
+    }
+    v = get(sec, "cropland_classes", "");
+    if (v[0]) {
+        if (!st->cropland[0])
+            AF_FAIL(AF_ECONFIG, "%s:%d: [%s] cropland_classes: needs cropland_weights (the class raster)", cfg->path,
+                    af_config_line(sec, "cropland_classes"), sec->name);
+        af_error e2 = AF_ERROR_INIT;
+        if (af__rz_parse_classes(v, st->crop_classes, 256, &st->ncrop_classes, &e2) != AF_OK)
+            AF_FAIL(AF_ECONFIG, "%s:%d: [%s] cropland_classes: %s", cfg->path, af_config_line(sec, "cropland_classes"),
+                    sec->name, e2.msg);
     }
     v = get(sec, "cache_dir", "");
     AF_CHECK(af_config_resolve(cfg, v[0] ? v : ".agroflux-cache", st->cache_dir, sizeof st->cache_dir, err));

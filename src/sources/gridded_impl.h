@@ -56,6 +56,8 @@ typedef struct gr_state {
     af_grid_interp site_method;
     char cache_dir[4096];
     char cropland[4096];
+    int crop_classes[256];  /* cropland_classes: the cropland raster holds classes; these count as crop */
+    size_t ncrop_classes;
     gr_feat *feats;
     size_t nfeat;
     gr_var *vars;

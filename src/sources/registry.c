@@ -14,6 +14,8 @@ extern const af_source_kind af__source_tower;
 extern const af_source_kind af__source_chamber;
 extern const af_source_kind af__source_ecosys;
 extern const af_source_kind af__source_daycent;
+extern const af_source_kind af__source_soil;
+extern const af_source_kind af__source_cdl;
 
 static const af_source_kind *const kinds[] = {
     &af__source_table,
@@ -23,6 +25,8 @@ static const af_source_kind *const kinds[] = {
     &af__source_chamber,
     &af__source_ecosys,
     &af__source_daycent,
+    &af__source_soil,
+    &af__source_cdl,
     NULL
 };
 
