@@ -146,7 +146,9 @@ int af__gridded_open_file(gr_state *st, gr_file *gf, const char *var, af_error *
         for (int i = 0; i < 6; i++) same = same && fabs(gt[i] - st->gt[i]) <= 1e-9 * (fabs(st->gt[i]) + 1);
         if (!same) AF_FAIL(AF_EFORMAT, "%s: grid (%ldx%ld, geotransform) differs from the group's first file", gf->dsname, nx, ny);
         OGRSpatialReferenceH g0 = OSRNewSpatialReference(st->grid_wkt);
-        int samecrs = g0 && OSRIsSame(g0, srs);
+        /* A CRS read back from WKT has the authority axis mapping, a raster's the GIS order: compare the CRSs only. */
+        const char *opt[] = { "IGNORE_DATA_AXIS_TO_SRS_AXIS_MAPPING=YES", NULL };
+        int samecrs = g0 && OSRIsSameEx(g0, srs, opt);
         if (g0) OSRDestroySpatialReference(g0);
         if (!samecrs) AF_FAIL(AF_ECRS, "%s: CRS differs from the group's first file", gf->dsname);
     }
