@@ -26,9 +26,12 @@ int gt_run(const char *dir, const char *ini, const char *out, af_error *err)
     char p[512], o[512];
     snprintf(p, sizeof p, "%s/%s", dir, ini);
     snprintf(o, sizeof o, "%s/%s", dir, out);
-    af_run_opts opts = { o };
+    af_run_opts opts = AF_RUN_OPTS_INIT;
+    opts.output = o;
     af_run_summary sum;
-    return af_pipeline_run(MPI_COMM_WORLD, p, &opts, &sum, err);
+    int rc = af_pipeline_run(MPI_COMM_WORLD, p, &opts, &sum, err);
+    af_run_summary_dispose(&sum);
+    return rc;
 }
 
 /* Length of a dimension, 0 if the shard has none (zero inputs or targets). */
