@@ -79,7 +79,8 @@ int gt_read_shard(const char *dir, const char *out, gt_shard *s)
     NCK(nc_inq_varid(nc, "time", &id));
     NCK(nc_get_var_double(nc, id, s->time));
     size_t cells = (size_t)s->ns * (size_t)s->nt;
-    if (get_floats(nc, "x", cells * (size_t)s->ni, &s->x) || get_floats(nc, "y", cells * (size_t)s->ntg, &s->y) ||
+    if (get_floats(nc, "x", cells * (size_t)s->ni, &s->x) || get_floats(nc, "x_qc", cells * (size_t)s->ni, &s->xqc) ||
+        get_floats(nc, "y", cells * (size_t)s->ntg, &s->y) ||
         get_floats(nc, "y_qc", cells * (size_t)s->ntg, &s->yqc))
         return 1;
     NCK(nc_close(nc));
@@ -91,6 +92,7 @@ void gt_shard_free(gt_shard *s)
     free(s->ids);
     free(s->time);
     free(s->x);
+    free(s->xqc);
     free(s->y);
     free(s->yqc);
     memset(s, 0, sizeof *s);
