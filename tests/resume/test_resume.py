@@ -8,7 +8,7 @@ Cases: (1) test hook AGROFLUX_TEST_FAIL_AT=write:block:2 on 2 ranks, resumed on 
 (3) a real SIGKILL of rank 1 of `mpirun -n 2` in the middle of the write stage (slowed down by
 the test-only AGROFLUX_TEST_BLOCK_DELAY_MS); (4) SIGTERM to one rank: clean stop, exit 4,
 progress.json says "interrupted", journal kept; (5) a changed pipeline file makes --resume start
-over and say why; (6) a full disk (a tmpfs of half the output size; we are root) fails cleanly, then the same
+over and say why, and so do a garbage journal and a missing .partial file; (6) a full disk (a tmpfs of half the output size; we are root) fails cleanly, then the same
 directory grown with `mount -o remount` resumes byte-identically; (7) a read-only output
 directory (read-only tmpfs) fails cleanly. Cases 6-7 need mount(2); without it they are reported
 as skipped and the rest still runs.
@@ -191,6 +191,33 @@ def case_changed_config(tmp, base):
     check(idx["provenance"]["resumed_from_day"] == 0, "changed: ran from day 0")
 
 
+def case_bad_state(tmp, base):
+    """A journal that cannot be used, or a .partial file gone: --resume starts over and says why."""
+    out = os.path.join(tmp, "bad")
+    r = mpirun(2, "-q", "run", PIPE, "--output", out, env={"AGROFLUX_TEST_FAIL_AT": "write:block:1"})
+    check(r.returncode == 1, "bad: first run fails")
+    jpath = os.path.join(out, "journal.json")
+    good = open(jpath).read()
+    open(jpath, "w").write("{not json")
+    r = mpirun(1, "run", PIPE, "--output", out, "--resume", env={"AGROFLUX_TEST_FAIL_AT": "write:block:1"})
+    check(r.returncode == 1 and "unreadable journal" in r.stderr and "starting over" in r.stderr,
+          "bad: garbage journal: " + r.stderr[:400])
+    os.unlink(os.path.join(out, "shard-00001.nc.partial"))
+    r = mpirun(2, "run", PIPE, "--output", out, "--resume")
+    check(r.returncode == 0 and "shard-00001.nc.partial' is missing" in r.stderr and "starting over" in r.stderr,
+          "bad: missing partial: " + r.stderr[:400])
+    check(file_sums(out) == base, "bad: output after starting over")
+    check(good.startswith("{"), "bad: journal was JSON")
+
+
+def case_usage():
+    r = subprocess.run([AGROFLUX, "run", PIPE, "--progress-interval", "soon"], capture_output=True, text=True)
+    check(r.returncode == 2 and "--progress-interval 'soon'" in r.stderr, "usage: bad interval: " + r.stderr[:200])
+    e = dict(os.environ, AGROFLUX_TEST_FAIL_AT="later")
+    r = subprocess.run([AGROFLUX, "run", PIPE], capture_output=True, text=True, env=e)
+    check(r.returncode == 2 and "AGROFLUX_TEST_FAIL_AT" in r.stderr, "usage: bad hook: " + r.stderr[:200])
+
+
 def mount_tmpfs(path, opts):
     os.makedirs(path, exist_ok=True)
     return subprocess.run(["mount", "-t", "tmpfs", "-o", opts, "tmpfs", path], capture_output=True).returncode == 0
@@ -271,6 +298,8 @@ def main():
         case_kill(tmp, base)
         case_sigterm(tmp, base)
         case_changed_config(tmp, base)
+        case_bad_state(tmp, base)
+        case_usage()
         case_full_disk(tmp, base, sum(os.path.getsize(os.path.join(base_out, n)) for n, _ in base))
         case_read_only(tmp)
     finally:
