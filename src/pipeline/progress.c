@@ -30,13 +30,11 @@ void af__progress_init(af_progress_tracker *t, MPI_Comm comm, const af_run_opts 
     MPI_Comm_size(comm, &t->p.ranks);
     int rank;
     MPI_Comm_rank(comm, &rank);
-    t->path[0] = '\0';
     t->p.eta = -1;
     t->p.pipeline = "";
     t->p.state = "running";
     t->p.stage = "setup";
-    if (rank != 0) t->path[0] = '\0';
-    t->days_loop = rank == 0 ? 0 : -1; /* -1 marks "not rank 0" */
+    t->days_loop = rank == 0 ? 0 : -1; /* -1 marks "not rank 0": reports are no-ops */
 }
 
 void af__progress_layout(af_progress_tracker *t, const char *outdir, const char *pipeline, size_t nsamples,

@@ -137,6 +137,12 @@ int af__resume_decide(MPI_Comm comm, const char *outdir, const af_layout *l, int
             }
         }
     }
+    if (rank == 0 && !want_resume) {
+        char jpath[4400];
+        if (af__journal_path(outdir, jpath, sizeof jpath, err) == AF_OK && access(jpath, F_OK) == 0)
+            af_log(AF_LOG_WARN, "resume", "'%s' of an interrupted run is discarded: starting from the first day "
+                   "(run with --resume to continue it)", jpath);
+    }
     AF_CHECK(af_error_sync(comm, err));
     AF_CHECK(broadcast_start(comm, out, err));
 cleanup:

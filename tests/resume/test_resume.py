@@ -184,6 +184,9 @@ def case_changed_config(tmp, base):
     shutil.copy(PIPE, pipe2)
     with open(pipe2, "a") as f:
         f.write("\n# edited\n")
+    r = mpirun(1, "run", PIPE, "--output", out, env={"AGROFLUX_TEST_FAIL_AT": "write:block:1"})
+    check("journal.json' of an interrupted run is discarded" in r.stderr, "changed: a run without --resume says "
+          "it discards the journal: " + r.stderr[:300])
     r = mpirun(2, "run", pipe2, "--output", out, "--resume")
     check(r.returncode == 0, "changed: resume runs: " + r.stderr[-500:])
     check("starting over" in r.stderr and "pipeline file changed" in r.stderr, "changed: says why: " + r.stderr[:500])
