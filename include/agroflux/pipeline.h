@@ -7,7 +7,10 @@
  * targets block by block of days from their sources, writes the shards
  * collectively and publishes index.json last. A failure on any rank stops all
  * ranks at the next stage boundary with the lowest failing rank's error, and
- * no index is published. af_pipeline_plan (not collective) checks everything
+ * no index is published. After every block of days the run checkpoints
+ * (collective flush, then OUTDIR/journal.json), so an interrupted run can be
+ * continued with af_run_opts.resume; rank 0 reports progress (callback and
+ * OUTDIR/progress.json). See docs/hpc.md. af_pipeline_plan (not collective) checks everything
  * without writing and reports what a run would do.
  */
 #ifndef AGROFLUX_PIPELINE_H
