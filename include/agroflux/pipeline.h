@@ -61,6 +61,7 @@ typedef struct af_run_opts {
      * ranks agree collectively; the run returns AF_EINTERRUPTED with resumable state. */
     const volatile sig_atomic_t *stop_flag;
     double progress_interval; /**< seconds between progress reports (rank 0); 0: every block */
+    double checkpoint_interval; /**< seconds between checkpoints; 0: after every block */
     af_progress_fn progress;  /**< optional callback on rank 0 */
     void *progress_payload;
     af_test_fail test_fail;   /**< test-only */
@@ -68,7 +69,7 @@ typedef struct af_run_opts {
     int test_block_delay_ms;  /**< test-only: sleep after each block is written */
 } af_run_opts;
 
-#define AF_RUN_OPTS_INIT { NULL, 0, NULL, 10.0, NULL, NULL, AF_TEST_FAIL_NONE, 0, 0 }
+#define AF_RUN_OPTS_INIT { NULL, 0, NULL, 10.0, 0.0, NULL, NULL, AF_TEST_FAIL_NONE, 0, 0 }
 
 #define AF_MAX_STAGES 8
 

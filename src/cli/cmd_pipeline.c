@@ -16,6 +16,7 @@
 
 static const char *run_help =
     "usage: agroflux run PIPELINE.ini [--output DIR] [--resume] [--progress-interval SECONDS]\n"
+    "                            [--checkpoint-interval SECONDS]\n"
     "\n"
     "Runs the pipeline: samples are partitioned over the MPI ranks (mpirun -n K, srun),\n"
     "sources are read a block of days at a time, shards are written collectively and\n"
@@ -27,6 +28,8 @@ static const char *run_help =
     "                            when the journal does not match\n"
     "  --progress-interval SEC   seconds between progress reports (default: 1 on a terminal,\n"
     "                            10 otherwise; 0 = every block); also DIR/progress.json\n"
+    "  --checkpoint-interval SEC at most one checkpoint (flush + journal) per SEC seconds\n"
+    "                            (default 0: after every block); a stop always checkpoints\n"
     "SIGTERM, SIGINT or SIGUSR1 stop the run cleanly at the next block boundary: exit code 4,\n"
     "no index, resumable with --resume. Ends with a per-stage timing and memory table.\n";
 
@@ -155,14 +158,16 @@ int cmd_run(int argc, char **argv)
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--output") && i + 1 < argc) opts.output = argv[++i];
         else if (!strcmp(argv[i], "--resume")) opts.resume = 1;
-        else if (!strcmp(argv[i], "--progress-interval") && i + 1 < argc) {
+        else if ((!strcmp(argv[i], "--progress-interval") || !strcmp(argv[i], "--checkpoint-interval")) && i + 1 < argc) {
             char *end;
+            const char *name = argv[i];
             double v = strtod(argv[++i], &end);
-            if (*end || !(v >= 0) || v > 1e6) {
-                if (rank == 0) fprintf(stderr, "agroflux run: --progress-interval '%s': expected seconds >= 0\n", argv[i]);
+            if (*end || !(v >= 0) || v > 1e9) {
+                if (rank == 0) fprintf(stderr, "agroflux run: %s '%s': expected seconds >= 0\n", name, argv[i]);
                 return AF_EXIT_USAGE;
             }
-            opts.progress_interval = v;
+            if (!strcmp(name, "--progress-interval")) opts.progress_interval = v;
+            else opts.checkpoint_interval = v;
         } else if (argv[i][0] != '-' && !pipeline) pipeline = argv[i];
         else {
             if (rank == 0) fprintf(stderr, "agroflux run: unexpected argument '%s'\n%s", argv[i], run_help);

@@ -55,6 +55,7 @@ typedef struct run_state {
     float *x, *xqc, *y, *yqc;
     unsigned char *yvalid;
     double stage_t[ST_N];
+    double t_checkpoint;           /* this rank's clock at the last checkpoint */
     af_progress_tracker prog;
 } run_state;
 
@@ -240,6 +241,17 @@ static int stop_requested(const run_state *rs)
     return any;
 }
 
+/* Collective, after a block: agree on a stop request and on whether a checkpoint is due
+ * (checkpoint_interval passed on any rank's clock). */
+static void agree_after_block(const run_state *rs, int *stop, int *due)
+{
+    int f[2] = { (rs->opts->stop_flag && *rs->opts->stop_flag) ? 1 : 0,
+                 MPI_Wtime() - rs->t_checkpoint >= rs->opts->checkpoint_interval ? 1 : 0 };
+    MPI_Allreduce(MPI_IN_PLACE, f, 2, MPI_INT, MPI_MAX, rs->comm);
+    *stop = f[0];
+    *due = f[1];
+}
+
 static int interrupted(const run_state *rs, int days_done, af_error *err)
 {
     return af_error_set(err, AF_EINTERRUPTED, __FILE__, __LINE__, __func__,
@@ -326,6 +338,7 @@ static int checkpoint(run_state *rs, int days_done, af_error *err)
     }
     AF_SYNC(rs->comm);
     af_shardset_keep_partial(rs->ss, 1); /* from now on the .partial files are resumable state */
+    rs->t_checkpoint = MPI_Wtime();
 cleanup:
     return rc;
 }
@@ -353,12 +366,14 @@ static int run_blocks(run_state *rs, af_error *err)
         t = MPI_Wtime();
         AF_CHECK(af_shardset_write_block(rs->ss, mine.begin, rs->nlocal, t0, nt, rs->x, rs->xqc, rs->y,
                                          rs->yvalid, rs->yqc, err));
-        AF_CHECK(checkpoint(rs, t0 + nt, err));
-        rs->stage_t[ST_WRITE] += MPI_Wtime() - t;
         if (rs->opts->test_block_delay_ms > 0) usleep((useconds_t)rs->opts->test_block_delay_ms * 1000u);
+        int last = t0 + nt >= rs->ndays, stop, due;
+        agree_after_block(rs, &stop, &due);
+        if (stop || due || last) AF_CHECK(checkpoint(rs, t0 + nt, err));
+        rs->stage_t[ST_WRITE] += MPI_Wtime() - t;
         af_log(AF_LOG_DEBUG, "run", "days %d..%d of %d written", t0 + 1, t0 + nt, rs->ndays);
         af__progress_report(&rs->prog, "running", "write", t0 + nt, 0);
-        if (t0 + nt < rs->ndays && stop_requested(rs)) {
+        if (stop && !last) {
             interrupted(rs, t0 + nt, err);
             AF_SYNC(rs->comm);
         }
@@ -441,6 +456,7 @@ int af_pipeline_run(MPI_Comm comm, const char *pipeline_path, const af_run_opts 
 
     AF_CHECK(run_setup(&rs, pipeline_path, err));
     AF_CHECK(run_open_shards(&rs, err));
+    rs.t_checkpoint = MPI_Wtime();
     af__progress_layout(&rs.prog, rs.outdir, rs.ctx.cfg->name, rs.nsamples, rs.ndays, rs.start.days_done);
     af__progress_report(&rs.prog, "running", "setup", rs.start.days_done, 1);
     rs.stage_t[ST_SETUP] = MPI_Wtime() - t;

@@ -10,7 +10,8 @@ the test-only AGROFLUX_TEST_BLOCK_DELAY_MS); (4) SIGTERM to one rank: clean stop
 progress.json says "interrupted", journal kept; (5) a changed pipeline file makes --resume start
 over and say why, and so do a garbage journal and a missing .partial file; (6) a full disk (a tmpfs of half the output size; we are root) fails cleanly, then the same
 directory grown with `mount -o remount` resumes byte-identically; (7) a read-only output
-directory (read-only tmpfs) fails cleanly. Cases 6-7 need mount(2); without it they are reported
+directory (read-only tmpfs) fails cleanly; (8) --checkpoint-interval: nothing resumable before
+the first checkpoint, but a stop always checkpoints. Cases 6-7 need mount(2); without it they are reported
 as skipped and the rest still runs.
 """
 import json
@@ -213,9 +214,46 @@ def case_bad_state(tmp, base):
     check(good.startswith("{"), "bad: journal was JSON")
 
 
+def case_checkpoint_interval(tmp, base):
+    """A long checkpoint interval: a failure before the first checkpoint leaves nothing resumable
+    (no journal, no .partial); a SIGTERM still checkpoints before stopping."""
+    out = os.path.join(tmp, "ckpt")
+    r = mpirun(2, "-q", "run", PIPE, "--output", out, "--checkpoint-interval", "100000",
+               env={"AGROFLUX_TEST_FAIL_AT": "write:block:3"})
+    check(r.returncode == 1, "ckpt: fails")
+    names = os.listdir(out)
+    check("journal.json" not in names and not [n for n in names if n.startswith("shard-")],
+          "ckpt: nothing resumable before the first checkpoint: %s" % names)
+    out = os.path.join(tmp, "ckpt2")
+    e = dict(os.environ, AGROFLUX_TEST_BLOCK_DELAY_MS="250")
+    p = subprocess.Popen(["mpirun", "-n", "2", "--oversubscribe", AGROFLUX, "run", PIPE, "--output", out,
+                          "--checkpoint-interval", "100000", "--progress-interval", "0"],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=e)
+    t0 = time.time()
+    while time.time() - t0 < 60 and p.poll() is None:
+        try:
+            if json.load(open(os.path.join(out, "progress.json")))["days_done"] >= 2 * BLOCK:
+                break
+        except (OSError, ValueError, KeyError):
+            pass
+        time.sleep(0.05)
+    check(journal(out) is None, "ckpt: no checkpoint yet in the middle of the run")
+    pid = rank_pid(p.pid, 1)
+    check(pid is not None, "ckpt: found rank 1")
+    if pid:
+        os.kill(pid, signal.SIGTERM)
+    _, err = p.communicate(timeout=60)
+    check(p.returncode == 4, "ckpt: SIGTERM exit 4, got %s: %s" % (p.returncode, err[-300:]))
+    j = journal(out)
+    check(j is not None and j["days_done"] >= 2 * BLOCK, "ckpt: the stop checkpointed: %s" % j)
+    resumed_equal(out, base, 2, "ckpt")
+
+
 def case_usage():
     r = subprocess.run([AGROFLUX, "run", PIPE, "--progress-interval", "soon"], capture_output=True, text=True)
     check(r.returncode == 2 and "--progress-interval 'soon'" in r.stderr, "usage: bad interval: " + r.stderr[:200])
+    r = subprocess.run([AGROFLUX, "run", PIPE, "--checkpoint-interval", "-1"], capture_output=True, text=True)
+    check(r.returncode == 2 and "--checkpoint-interval '-1'" in r.stderr, "usage: bad checkpoint: " + r.stderr[:200])
     e = dict(os.environ, AGROFLUX_TEST_FAIL_AT="later")
     r = subprocess.run([AGROFLUX, "run", PIPE], capture_output=True, text=True, env=e)
     check(r.returncode == 2 and "AGROFLUX_TEST_FAIL_AT" in r.stderr, "usage: bad hook: " + r.stderr[:200])
@@ -302,6 +340,7 @@ def main():
         case_sigterm(tmp, base)
         case_changed_config(tmp, base)
         case_bad_state(tmp, base)
+        case_checkpoint_interval(tmp, base)
         case_usage()
         case_full_disk(tmp, base, sum(os.path.getsize(os.path.join(base_out, n)) for n, _ in base))
         case_read_only(tmp)
