@@ -121,7 +121,7 @@ static void print_summary(const af_run_summary *s)
     printf("agroflux run: %s: %zu samples (%zu county x scenario, %zu site) x %d days, %zu inputs, %zu targets\n",
            s->name, s->nsamples, s->ncounty_samples, s->nsite_samples, s->ndays, s->ninputs, s->ntargets);
     printf("  output: %s/index.json (%zu shards, %s)\n", s->outdir, s->nshards, bytes);
-    if (s->resumed_from_day > 0) printf("  resumed at day %d of %d\n", s->resumed_from_day + 1, s->ndays);
+    if (s->resumed_from_day > 0) printf("  resumed with %d of %d days already written\n", s->resumed_from_day, s->ndays);
     printf("  ranks: %d, wall %.2f s, peak memory %s per rank (max)\n", s->ranks, s->seconds, rss);
     printf("  %-10s %10s %10s %10s %8s %7s\n", "stage", "min s", "mean s", "max s", "max/min", "%wall");
     for (size_t i = 0; i < s->nstages; i++) {

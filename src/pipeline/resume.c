@@ -126,6 +126,8 @@ int af__resume_decide(MPI_Comm comm, const char *outdir, const af_layout *l, int
         if (decide_rank0(outdir, l, &j, out, why, sizeof why, err) == AF_OK) {
             if (out->mode == AF_START_FRESH)
                 af_log(AF_LOG_WARN, "resume", "starting over from the first day: %s", why);
+            else if (out->mode == AF_START_CONTINUE && j.days_done >= j.ndays)
+                af_log(AF_LOG_INFO, "resume", "all %d days are written; finishing the shards", j.ndays);
             else if (out->mode == AF_START_CONTINUE)
                 af_log(AF_LOG_INFO, "resume", "continuing at day %d of %d from the journal", j.days_done + 1, j.ndays);
             else

@@ -132,6 +132,22 @@ def case_hook_block(tmp, base):
     check(idx["provenance"]["resumed_from_day"] == 2 * BLOCK, "hook: resumed_from_day in provenance")
 
 
+def case_all_days_written(tmp, base):
+    """Crash after the last block's checkpoint, before sealing: resume only closes, hashes, renames."""
+    out = os.path.join(tmp, "alldays")
+    r = mpirun(2, "-q", "run", PIPE, "--output", out, env={"AGROFLUX_TEST_FAIL_AT": "sealed"})
+    check(r.returncode == 1, "alldays: first run fails")
+    j = journal(out)
+    if j is None:
+        check(False, "alldays: journal")
+        return
+    j["state"] = "writing"
+    del j["shards"]
+    json.dump(j, open(os.path.join(out, "journal.json"), "w"))
+    r = resumed_equal(out, base, 1, "alldays")
+    check("all %d days are written" % NDAYS in r.stderr, "alldays: log: " + r.stderr[:300])
+
+
 def case_sealed(tmp, base):
     out = os.path.join(tmp, "sealed")
     r = mpirun(2, "-q", "run", PIPE, "--output", out, env={"AGROFLUX_TEST_FAIL_AT": "sealed"})
@@ -336,6 +352,7 @@ def main():
 
         case_hook_block(tmp, base)
         case_sealed(tmp, base)
+        case_all_days_written(tmp, base)
         case_kill(tmp, base)
         case_sigterm(tmp, base)
         case_changed_config(tmp, base)
