@@ -175,7 +175,7 @@ static nc_times run_pnetcdf(const char *dir, const af_layout *l, size_t s0, size
             }
         }
         double tb = MPI_Wtime();
-        if (af_shardset_write_block(ss, s0, ns, d0, nd, x, y, yv, yqc, &err) != AF_OK)
+        if (af_shardset_write_block(ss, s0, ns, d0, nd, x, NULL, y, yv, yqc, &err) != AF_OK)
             die_af(&err, "write_block");
         tw += MPI_Wtime() - tb;
     }

@@ -4,8 +4,9 @@
  *
  * Shard k holds global samples [k*S, min((k+1)*S, N)), S = shard_samples, so the
  * files depend only on the pipeline, never on the rank count. Per shard:
- * dims sample, time, input, target, strings; vars x(sample,time,input) and
- * y(sample,time,target) float with NaN fill, y_valid(sample,time,target) byte,
+ * dims sample, time, input, target, strings; vars x(sample,time,input),
+ * x_qc(sample,time,input) (input quality, e.g. the gridded valid-weight fraction;
+ * NaN where the source has none) and y(sample,time,target) float with NaN fill, y_valid(sample,time,target) byte,
  * y_qc(sample,time,target) float (NaN where the source has no QC), time(time)
  * double "days since 1970-01-01" calendar "standard", sample_id, fips, scenario,
  * kind, lat, lon, input_name/units/long_name, target_name/units/long_name.
@@ -75,29 +76,54 @@ int af_shardset_create(MPI_Comm comm, const char *outdir, const af_layout *layou
 /**
  * Collective; every rank calls with the same (t0, nt). Write this rank's samples
  * [s0, s0+ns) (global indices, ns may be 0) for axis days [t0, t0+nt).
- * Arrays are dense [ns][nt][ninputs] (x) and [ns][nt][ntargets] (y, yvalid, yqc).
+ * Arrays are dense [ns][nt][ninputs] (x, xqc) and [ns][nt][ntargets] (y, yvalid, yqc);
+ * xqc may be NULL (x_qc written as NaN).
  */
 int af_shardset_write_block(af_shardset *ss, size_t s0, size_t ns, int t0, int nt,
-                            const float *x, const float *y, const unsigned char *yvalid,
-                            const float *yqc, af_error *err);
+                            const float *x, const float *xqc, const float *y,
+                            const unsigned char *yvalid, const float *yqc, af_error *err);
 
 /**
  * Collective. Close, fsync, hash (SHA-256, spread over ranks) and rename every
- * shard to its final name. On return every rank holds the same infos array
+ * shard to its final name (af_shardset_seal then af_shardset_publish). On return every rank holds the same infos array
  * (caller frees with free()).
  */
 int af_shardset_finish(af_shardset *ss, af_shard_info **infos, size_t *ninfos, af_error *err);
 
-/** Collective. Closes and removes unfinished temporary files. NULL-safe. */
+/** Collective. Close, fsync and hash every shard, still under its temporary name. */
+int af_shardset_seal(af_shardset *ss, af_shard_info **infos, size_t *ninfos, af_error *err);
+
+/** Collective, after af_shardset_seal. Rename every shard to its final name (rank 0, durably). */
+int af_shardset_publish(af_shardset *ss, af_error *err);
+
+/**
+ * Collective. Flush every rank's written data of every shard to stable storage
+ * (ncmpi_sync): after it returns, the blocks written so far survive a crash.
+ */
+int af_shardset_sync(af_shardset *ss, af_error *err);
+
+/**
+ * Collective. Reopen the .partial files an interrupted run left in outdir for
+ * writing, checking dimensions and config_sha256 against layout (AF_ENOTFOUND if
+ * one is missing, AF_EFORMAT if one belongs to another layout). The files are
+ * kept, whatever happens, unless af_shardset_keep_partial(ss, 0) is called.
+ */
+int af_shardset_reopen(MPI_Comm comm, const char *outdir, const af_layout *layout,
+                       af_shardset **out, af_error *err);
+
+/** Not collective (call on every rank alike). keep = 1: destroy leaves the .partial files. */
+void af_shardset_keep_partial(af_shardset *ss, int keep);
+
+/** Collective. Closes and removes unfinished temporary files (unless kept). NULL-safe. */
 void af_shardset_destroy(af_shardset **ss);
 
 /**
  * Not collective (opens with MPI_COMM_SELF). Read one sample row of a shard:
- * x[ndays][ninputs], y/yqc[ndays][ntargets], yvalid[ndays][ntargets]; any output
+ * x/xqc[ndays][ninputs], y/yqc[ndays][ntargets], yvalid[ndays][ntargets]; any output
  * pointer may be NULL to skip that variable.
  */
-int af_shard_read_row(const char *path, size_t row, float *x, float *y, unsigned char *yvalid,
-                      float *yqc, af_error *err);
+int af_shard_read_row(const char *path, size_t row, float *x, float *xqc, float *y,
+                      unsigned char *yvalid, float *yqc, af_error *err);
 
 #ifdef __cplusplus
 }

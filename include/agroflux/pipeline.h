@@ -7,12 +7,16 @@
  * targets block by block of days from their sources, writes the shards
  * collectively and publishes index.json last. A failure on any rank stops all
  * ranks at the next stage boundary with the lowest failing rank's error, and
- * no index is published. af_pipeline_plan (not collective) checks everything
+ * no index is published. After every block of days the run checkpoints
+ * (collective flush, then OUTDIR/journal.json), so an interrupted run can be
+ * continued with af_run_opts.resume; rank 0 reports progress (callback and
+ * OUTDIR/progress.json). See docs/hpc.md. af_pipeline_plan (not collective) checks everything
  * without writing and reports what a run would do.
  */
 #ifndef AGROFLUX_PIPELINE_H
 #define AGROFLUX_PIPELINE_H
 
+#include <signal.h>
 #include <stddef.h>
 #include <mpi.h>
 #include "agroflux/error.h"
@@ -23,9 +27,49 @@
 extern "C" {
 #endif
 
+/** Files the run keeps in the output directory besides shards and index. */
+#define AF_JOURNAL_NAME "journal.json"   /**< resumable state; removed after the index is published */
+#define AF_PROGRESS_NAME "progress.json" /**< progress for job monitoring, rewritten atomically */
+
+/** What rank 0 reports while a run goes (see af_run_opts.progress). */
+typedef struct af_progress {
+    const char *pipeline;
+    const char *state;        /**< "running", "done", "interrupted", "failed" */
+    const char *stage;        /**< "setup", "write" (read + write of blocks), "finish", "publish" */
+    int days_done, ndays;     /**< axis days whose blocks are written (all samples) */
+    int resumed_from_day;     /**< days that were already done when this run started */
+    size_t nsamples;
+    double elapsed;           /**< seconds since the run started */
+    double rate;              /**< sample-days per second written by this run, 0 if unknown */
+    double eta;               /**< seconds left at that rate, -1 if unknown */
+    int ranks;
+} af_progress;
+
+typedef void (*af_progress_fn)(const af_progress *p, void *payload);
+
+/** Test-only failure points (set from AGROFLUX_TEST_FAIL_AT by the CLI; see docs/hpc.md). */
+typedef enum af_test_fail {
+    AF_TEST_FAIL_NONE = 0,
+    AF_TEST_FAIL_WRITE_BLOCK, /**< fail on the last rank instead of writing block test_fail_block */
+    AF_TEST_FAIL_SEALED       /**< fail after the shards are hashed and journaled, before renaming */
+} af_test_fail;
+
 typedef struct af_run_opts {
     const char *output;       /**< overrides [pipeline] output when non-NULL */
+    int resume;               /**< continue from the journal in the output directory if it matches */
+    /** Set asynchronously (signal handler) to ask for a clean stop at the next block boundary;
+     * ranks agree collectively; the run returns AF_EINTERRUPTED with resumable state. */
+    const volatile sig_atomic_t *stop_flag;
+    double progress_interval; /**< seconds between progress reports (rank 0); 0: every block */
+    double checkpoint_interval; /**< seconds between checkpoints; 0: after every block */
+    af_progress_fn progress;  /**< optional callback on rank 0 */
+    void *progress_payload;
+    af_test_fail test_fail;   /**< test-only */
+    int test_fail_block;      /**< test-only: block number, counted from the first day (block 0) */
+    int test_block_delay_ms;  /**< test-only: sleep after each block is written */
 } af_run_opts;
+
+#define AF_RUN_OPTS_INIT { NULL, 0, NULL, 10.0, 0.0, NULL, NULL, AF_TEST_FAIL_NONE, 0, 0 }
 
 #define AF_MAX_STAGES 8
 
@@ -39,12 +83,21 @@ typedef struct af_run_summary {
     af_stage_time stages[AF_MAX_STAGES];
     size_t nstages;
     long long peak_rss_bytes; /**< max over ranks */
+    long long *rank_peak_rss; /**< per rank, ranks entries (owned; af_run_summary_dispose) */
     int ranks;
+    int resumed_from_day;     /**< 0 = ran from the first day */
 } af_run_summary;
 
-/** Collective on comm. Run a pipeline; summary is filled on every rank. */
+/**
+ * Collective on comm. Run a pipeline; summary is filled on every rank (release with
+ * af_run_summary_dispose, also after a failure). With opts->resume, a journal left
+ * in the output directory by an interrupted run with the same config and layout is
+ * continued (see docs/hpc.md); otherwise the run starts from the first day.
+ * AF_EINTERRUPTED when stopped through opts->stop_flag: state is resumable.
+ */
 int af_pipeline_run(MPI_Comm comm, const char *pipeline_path, const af_run_opts *opts,
                     af_run_summary *summary, af_error *err);
+void af_run_summary_dispose(af_run_summary *summary);
 
 /** What `agroflux plan` reports. */
 typedef struct af_plan_feature {

@@ -25,6 +25,7 @@ void cli_report(const char *cmd, const af_error *err, int rank);
 /* 1 if argv[i] is -h or --help. */
 int cli_wants_help(int argc, char **argv);
 extern int cli_debug;
+extern int cli_quiet; /* -q: errors only (no progress lines) */
 
 int cmd_run(int argc, char **argv);
 int cmd_plan(int argc, char **argv);

@@ -111,7 +111,7 @@ int cmd_inspect(int argc, char **argv)
     x = malloc((nd * idx.ninputs + 1) * sizeof *x);
     y = malloc((nd * idx.ntargets + 1) * sizeof *y);
     if (!x || !y) { rc = af_error_set(&err, AF_ENOMEM, __FILE__, __LINE__, __func__, "out of memory"); goto done; }
-    rc = af_shard_read_row(path, row, x, y, NULL, NULL, &err);
+    rc = af_shard_read_row(path, row, x, NULL, y, NULL, NULL, &err);
     if (rc != AF_OK) goto done;
     const char *sep = csv ? "," : " ";
     printf(csv ? "date" : "%-10s", csv ? "" : "date");

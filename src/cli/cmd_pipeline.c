@@ -1,23 +1,37 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * cmd_pipeline.c: `agroflux run` (collective: every rank runs the pipeline;
- * rank 0 prints the summary and the per-stage timing table) and `agroflux
+ * rank 0 shows progress and prints the summary, the per-stage timing table and
+ * every rank's peak memory; SIGTERM/SIGINT/SIGUSR1 ask for a clean, resumable stop) and `agroflux
  * plan` (one process; prints what a run on N ranks would do).
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <unistd.h>
 
 #include "agroflux/pipeline.h"
 #include "cli.h"
 
 static const char *run_help =
-    "usage: agroflux run PIPELINE.ini [--output DIR]\n"
+    "usage: agroflux run PIPELINE.ini [--output DIR] [--resume] [--progress-interval SECONDS]\n"
+    "                            [--checkpoint-interval SECONDS]\n"
     "\n"
     "Runs the pipeline: samples are partitioned over the MPI ranks (mpirun -n K, srun),\n"
     "sources are read a block of days at a time, shards are written collectively and\n"
-    "index.json is published last. A failed run publishes no index.\n"
-    "  --output DIR   write here instead of [pipeline] output\n";
+    "index.json is published last. A failed or interrupted run publishes no index.\n"
+    "After every block the shards are flushed and DIR/journal.json records the days done.\n"
+    "  --output DIR              write here instead of [pipeline] output\n"
+    "  --resume                  continue an interrupted run from DIR/journal.json (same\n"
+    "                            pipeline file, any rank count); starts over, saying why,\n"
+    "                            when the journal does not match\n"
+    "  --progress-interval SEC   seconds between progress reports (default: 1 on a terminal,\n"
+    "                            10 otherwise; 0 = every block); also DIR/progress.json\n"
+    "  --checkpoint-interval SEC at most one checkpoint (flush + journal) per SEC seconds\n"
+    "                            (default 0: after every block); a stop always checkpoints\n"
+    "SIGTERM, SIGINT or SIGUSR1 stop the run cleanly at the next block boundary: exit code 4,\n"
+    "no index, resumable with --resume. Ends with a per-stage timing and memory table.\n";
 
 static const char *plan_help =
     "usage: agroflux plan PIPELINE.ini [--ranks N]\n"
@@ -35,40 +49,149 @@ static void human_bytes(long long b, char *buf, size_t n)
     snprintf(buf, n, i ? "%.1f %s" : "%.0f %s", v, u[i]);
 }
 
+/* Set by SIGTERM/SIGINT/SIGUSR1; the run stops at the next block boundary. */
+static volatile sig_atomic_t g_stop = 0;
+
+static void on_stop_signal(int sig)
+{
+    g_stop = 1;
+    /* a second Ctrl-C kills as usual */
+    if (sig == SIGINT) signal(SIGINT, SIG_DFL);
+}
+
+static void install_stop_handlers(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_stop_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGUSR1, &sa, NULL);
+}
+
+static void format_hms(double s, char *buf, size_t n)
+{
+    if (s < 0) { snprintf(buf, n, "?"); return; }
+    long v = (long)(s + 0.5);
+    snprintf(buf, n, "%ld:%02ld:%02ld", v / 3600, v / 60 % 60, v % 60);
+}
+
+/* Rank 0's progress: a live \r line on a terminal, plain lines in a batch log. */
+static void show_progress(const af_progress *p, void *payload)
+{
+    int tty = *(const int *)payload;
+    char eta[32], el[32];
+    format_hms(p->eta, eta, sizeof eta);
+    format_hms(p->elapsed, el, sizeof el);
+    double pct = p->ndays > 0 ? 100.0 * p->days_done / p->ndays : 0.0;
+    char line[320];
+    snprintf(line, sizeof line, "agroflux: %s %-7s days %d/%d x %zu samples (%.1f%%), %.3g sample-days/s, elapsed %s, ETA %s",
+             p->state, p->stage, p->days_done, p->ndays, p->nsamples, pct, p->rate, el, eta);
+    if (tty) {
+        int end = strcmp(p->state, "running") != 0;
+        fprintf(stderr, "\r%-110s%s", line, end ? "\n" : "");
+    } else {
+        fprintf(stderr, "%s\n", line);
+    }
+    fflush(stderr);
+}
+
+/* Test-only hooks from the environment (documented in docs/hpc.md). */
+static int read_test_hooks(af_run_opts *o)
+{
+    const char *f = getenv("AGROFLUX_TEST_FAIL_AT");
+    const char *d = getenv("AGROFLUX_TEST_BLOCK_DELAY_MS");
+    int b;
+    char tail;
+    if (f && *f) {
+        if (sscanf(f, "write:block:%d%c", &b, &tail) == 1 && b >= 0) { o->test_fail = AF_TEST_FAIL_WRITE_BLOCK; o->test_fail_block = b; }
+        else if (!strcmp(f, "sealed")) o->test_fail = AF_TEST_FAIL_SEALED;
+        else return -1;
+    }
+    if (d && *d) o->test_block_delay_ms = atoi(d);
+    return 0;
+}
+
+static void print_summary(const af_run_summary *s)
+{
+    char bytes[32], rss[32];
+    human_bytes(s->bytes, bytes, sizeof bytes);
+    human_bytes(s->peak_rss_bytes, rss, sizeof rss);
+    printf("agroflux run: %s: %zu samples (%zu county x scenario, %zu site) x %d days, %zu inputs, %zu targets\n",
+           s->name, s->nsamples, s->ncounty_samples, s->nsite_samples, s->ndays, s->ninputs, s->ntargets);
+    printf("  output: %s/index.json (%zu shards, %s)\n", s->outdir, s->nshards, bytes);
+    if (s->resumed_from_day > 0) printf("  resumed with %d of %d days already written\n", s->resumed_from_day, s->ndays);
+    printf("  ranks: %d, wall %.2f s, peak memory %s per rank (max)\n", s->ranks, s->seconds, rss);
+    printf("  %-10s %10s %10s %10s %8s %7s\n", "stage", "min s", "mean s", "max s", "max/min", "%wall");
+    for (size_t i = 0; i < s->nstages; i++) {
+        const af_stage_time *t = &s->stages[i];
+        printf("  %-10s %10.4f %10.4f %10.4f %8.2f %6.1f%%\n", t->stage, t->min, t->mean, t->max,
+               t->min > 0 ? t->max / t->min : 1.0, s->seconds > 0 ? 100.0 * t->mean / s->seconds : 0.0);
+    }
+    if (!s->rank_peak_rss) return;
+    printf("  %-10s %12s\n", "rank", "peak RSS");
+    for (int r = 0; r < s->ranks; r++) {
+        /* many ranks: the first 8, then only the largest */
+        long long big = 0;
+        int rbig = 0;
+        if (r == 8 && s->ranks > 9) {
+            for (int q = 8; q < s->ranks; q++) if (s->rank_peak_rss[q] > big) { big = s->rank_peak_rss[q]; rbig = q; }
+            human_bytes(big, rss, sizeof rss);
+            printf("  %-10s %12s  (largest of ranks 8..%d, rank %d)\n", "...", rss, s->ranks - 1, rbig);
+            break;
+        }
+        human_bytes(s->rank_peak_rss[r], rss, sizeof rss);
+        printf("  %-10d %12s\n", r, rss);
+    }
+}
+
 int cmd_run(int argc, char **argv)
 {
     int rank;
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);
     if (cli_wants_help(argc, argv)) { if (rank == 0) fputs(run_help, stdout); return AF_EXIT_OK; }
     const char *pipeline = NULL;
-    af_run_opts opts = { NULL };
+    af_run_opts opts = AF_RUN_OPTS_INIT;
+    int tty = isatty(2);
+    opts.progress_interval = tty ? 1.0 : 10.0;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--output") && i + 1 < argc) opts.output = argv[++i];
-        else if (argv[i][0] != '-' && !pipeline) pipeline = argv[i];
+        else if (!strcmp(argv[i], "--resume")) opts.resume = 1;
+        else if ((!strcmp(argv[i], "--progress-interval") || !strcmp(argv[i], "--checkpoint-interval")) && i + 1 < argc) {
+            char *end;
+            const char *name = argv[i];
+            double v = strtod(argv[++i], &end);
+            if (*end || !(v >= 0) || v > 1e9) {
+                if (rank == 0) fprintf(stderr, "agroflux run: %s '%s': expected seconds >= 0\n", name, argv[i]);
+                return AF_EXIT_USAGE;
+            }
+            if (!strcmp(name, "--progress-interval")) opts.progress_interval = v;
+            else opts.checkpoint_interval = v;
+        } else if (argv[i][0] != '-' && !pipeline) pipeline = argv[i];
         else {
             if (rank == 0) fprintf(stderr, "agroflux run: unexpected argument '%s'\n%s", argv[i], run_help);
             return AF_EXIT_USAGE;
         }
     }
     if (!pipeline) { if (rank == 0) fputs(run_help, stderr); return AF_EXIT_USAGE; }
+    if (read_test_hooks(&opts) != 0) {
+        if (rank == 0) fprintf(stderr, "agroflux run: AGROFLUX_TEST_FAIL_AT: expected write:block:N or sealed\n");
+        return AF_EXIT_USAGE;
+    }
+    install_stop_handlers();
+    opts.stop_flag = &g_stop;
+    if (rank == 0 && !cli_quiet) {
+        opts.progress = show_progress;
+        opts.progress_payload = &tty;
+    }
     af_error err = AF_ERROR_INIT;
     af_run_summary s;
     int rc = af_pipeline_run(MPI_COMM_WORLD, pipeline, &opts, &s, &err);
-    if (rc != AF_OK) { cli_report("run", &err, rank); return cli_exit_code(rc); }
-    if (rank == 0) {
-        char bytes[32], rss[32];
-        human_bytes(s.bytes, bytes, sizeof bytes);
-        human_bytes(s.peak_rss_bytes, rss, sizeof rss);
-        printf("agroflux run: %s: %zu samples (%zu county x scenario, %zu site) x %d days, %zu inputs, %zu targets\n",
-               s.name, s.nsamples, s.ncounty_samples, s.nsite_samples, s.ndays, s.ninputs, s.ntargets);
-        printf("  output: %s/index.json (%zu shards, %s)\n", s.outdir, s.nshards, bytes);
-        printf("  ranks: %d, wall %.2f s, peak memory %s per rank (max)\n", s.ranks, s.seconds, rss);
-        printf("  %-10s %10s %10s %10s %8s\n", "stage", "min s", "mean s", "max s", "max/min");
-        for (size_t i = 0; i < s.nstages; i++)
-            printf("  %-10s %10.4f %10.4f %10.4f %8.2f\n", s.stages[i].stage, s.stages[i].min, s.stages[i].mean,
-                   s.stages[i].max, s.stages[i].min > 0 ? s.stages[i].max / s.stages[i].min : 1.0);
-    }
-    return AF_EXIT_OK;
+    if (rc != AF_OK) cli_report("run", &err, rank);
+    else if (rank == 0) print_summary(&s);
+    af_run_summary_dispose(&s);
+    return rc != AF_OK ? cli_exit_code(rc) : AF_EXIT_OK;
 }
 
 int cmd_plan(int argc, char **argv)

@@ -15,6 +15,7 @@
 #include "cli.h"
 
 int cli_debug = 0;
+int cli_quiet = 0;
 static int g_rank = 0;
 static af_log_level g_level = AF_LOG_INFO;
 
@@ -24,7 +25,8 @@ static const char *usage =
     "Regenerates the AgroFlux benchmark (daily C and N fluxes, US Corn Belt) from raw sources.\n"
     "\n"
     "commands:\n"
-    "  run PIPELINE.ini [--output DIR]   run a pipeline (under mpirun/srun or as one process)\n"
+    "  run PIPELINE.ini [--output DIR] [--resume] [--progress-interval S]\n"
+    "                                    run a pipeline (under mpirun/srun or as one process)\n"
     "  plan PIPELINE.ini [--ranks N]     check everything, write nothing, show the partition\n"
     "  verify OUTDIR                     re-check index.json against the shards\n"
     "  inspect OUTDIR [--sample ID] [--csv]  one sample's daily series, or a summary\n"
@@ -88,7 +90,7 @@ int main(int argc, char **argv)
     int n = 1;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "-v")) level = AF_LOG_DEBUG;
-        else if (!strcmp(argv[i], "-q")) level = AF_LOG_ERROR;
+        else if (!strcmp(argv[i], "-q")) { level = AF_LOG_ERROR; cli_quiet = 1; }
         else if (!strcmp(argv[i], "--debug")) cli_debug = 1;
         else argv[n++] = argv[i];
     }

@@ -22,7 +22,10 @@
  *                "fips": str ("" for sites), "scenario": str ("" for sites),
  *                "lat": number, "lon": number}],
  *   "provenance": {"software": str, "created": UTC ISO-8601 str, "ranks": int,
- *                  "peak_rss_bytes": int, "inputs": [{"path", "bytes", "sha256"}],
+ *                  "peak_rss_bytes": int (max over ranks),
+ *                  "peak_rss_bytes_per_rank": [int, one per rank] (optional),
+ *                  "resumed_from_day": int (optional; 0 = not resumed),
+ *                  "inputs": [{"path", "bytes", "sha256"}],
  *                  "timings": [{"stage": str, "min", "mean", "max": seconds}]},
  *   "extra": object (optional; splits, scalers, ...)
  * }
@@ -51,6 +54,9 @@ void af_index_dispose(af_index *idx)
     free(idx->prov_inputs);
     free(idx->timings);
     free(idx->extra_json);
+    free(idx->rank_peak_rss);
+    idx->rank_peak_rss = NULL;
+    idx->nrank_peak_rss = 0;
     idx->inputs = idx->targets = NULL;
     idx->shards = NULL;
     idx->samples = NULL;
@@ -187,6 +193,12 @@ int af_index_write(const char *outdir, const af_index *idx, af_error *err)
     jset(prov, "created", json_string(idx->created), &bad);
     jset(prov, "ranks", json_integer(idx->ranks), &bad);
     jset(prov, "peak_rss_bytes", json_integer(idx->peak_rss_bytes), &bad);
+    if (idx->nrank_peak_rss > 0) {
+        a = json_array();
+        for (size_t i = 0; i < idx->nrank_peak_rss; i++) jappend(a, json_integer(idx->rank_peak_rss[i]), &bad);
+        jset(prov, "peak_rss_bytes_per_rank", a, &bad);
+    }
+    jset(prov, "resumed_from_day", json_integer(idx->resumed_from_day), &bad);
     a = json_array();
     for (size_t i = 0; i < idx->nprov_inputs; i++) {
         o = json_object();
@@ -462,6 +474,23 @@ static int read_provenance(const reader *r, json_t *root, af_index *x, af_error 
     AF_CHECK(r_int(r, p, "provenance", "ranks", 1, &v));
     x->ranks = (int)v;
     AF_CHECK(r_int(r, p, "provenance", "peak_rss_bytes", 0, &x->peak_rss_bytes));
+    json_t *pr = json_object_get(p, "peak_rss_bytes_per_rank");
+    if (pr) {
+        if (!json_is_array(pr)) AF_CHECK(r_fail(r, "provenance", "peak_rss_bytes_per_rank", "is not an array"));
+        x->nrank_peak_rss = json_array_size(pr);
+        x->rank_peak_rss = calloc(x->nrank_peak_rss ? x->nrank_peak_rss : 1, sizeof *x->rank_peak_rss);
+        AF_CHECK_ALLOC(x->rank_peak_rss);
+        for (size_t i = 0; i < x->nrank_peak_rss; i++) {
+            json_t *e = json_array_get(pr, i);
+            if (!json_is_integer(e) || json_integer_value(e) < 0)
+                AF_CHECK(r_fail(r, "provenance", "peak_rss_bytes_per_rank", "holds a value that is not a byte count"));
+            x->rank_peak_rss[i] = (long long)json_integer_value(e);
+        }
+    }
+    if (json_object_get(p, "resumed_from_day")) {
+        AF_CHECK(r_int(r, p, "provenance", "resumed_from_day", 0, &v));
+        x->resumed_from_day = (int)v;
+    }
     AF_CHECK(r_array(r, p, "provenance", "inputs", sizeof *x->prov_inputs, &arr,
                      (void **)&x->prov_inputs, &x->nprov_inputs));
     for (size_t i = 0; i < x->nprov_inputs; i++) {

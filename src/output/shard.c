@@ -19,6 +19,7 @@
 #include "agroflux/output.h"
 #include "af_check.h"
 #include "af_util.h"
+#include "shard_impl.h"
 
 #ifndef AF_VERSION
 #define AF_VERSION "unknown"
@@ -31,30 +32,6 @@
 #define AF_NC_RALIGN 4
 /* CDF-2: every fixed-size variable but the last must stay under 4 GiB. */
 #define AF_CDF2_VAR_LIMIT 4294967292LL
-
-/** Record a PnetCDF error as AF_ENC naming the file and what failed; jump to cleanup. */
-#define AF_CHECK_NC(call, path, what)                                                   \
-    do {                                                                              \
-        int af__ncrc = (call);                                                        \
-        if (af__ncrc != NC_NOERR)                                                     \
-            AF_FAIL(AF_ENC, "'%s': %s: %s", (path), (what), ncmpi_strerror(af__ncrc)); \
-    } while (0)
-
-typedef struct shard_vars {
-    int ncid; /* -1 when not open */
-    int x, y, yvalid, yqc;
-} shard_vars;
-
-struct af_shardset {
-    MPI_Comm comm;
-    int rank, size;
-    char outdir[4096];
-    af_layout layout;
-    int ndays;
-    size_t nshards;
-    shard_vars *sh;
-    int finished;
-};
 
 size_t af_output_nshards(size_t nsamples, size_t shard_samples)
 {
@@ -80,26 +57,26 @@ long long af_output_estimate_bytes(const af_layout *layout)
         header = (header + AF_NC_VALIGN - 1) / AF_NC_VALIGN * AF_NC_VALIGN;
         long long st_bytes = nd * 8 + r * (2 * AF_ID_MAX + AF_FIPS_LEN + 16) + pad4(r) +
                          (ni + nt) * (2 * AF_NAME_MAX + AF_LONGNAME_MAX);
-        long long data = r * nd * (ni * 4 + nt * 8) + pad4(r * nd * nt);
+        long long data = r * nd * (ni * 8 + nt * 8) + pad4(r * nd * nt);
         total += header + st_bytes + data;
     }
     return total;
 }
 
-static void shard_name(size_t k, int partial, char *buf, size_t n)
+void af__shard_name(size_t k, int partial, char *buf, size_t n)
 {
     snprintf(buf, n, "shard-%05zu.nc%s", k, partial ? ".partial" : "");
 }
 
-static int shard_path(const af_shardset *ss, size_t k, int partial, char *out, size_t n,
+int af__shard_path(const af_shardset *ss, size_t k, int partial, char *out, size_t n,
                       af_error *err)
 {
     char name[64];
-    shard_name(k, partial, name, sizeof name);
+    af__shard_name(k, partial, name, sizeof name);
     return af_path_join(ss->outdir, name, out, n, err);
 }
 
-static size_t shard_rows(const af_layout *l, size_t k)
+size_t af__shard_rows(const af_layout *l, size_t k)
 {
     size_t s0 = k * l->shard_samples;
     size_t left = l->nsamples - s0;
@@ -176,7 +153,7 @@ static int define_shard(af_shardset *ss, size_t k, const char *path, af_error *e
     int ncid = v->ncid, d_sample, d_time, d_input = -1, d_target = -1, d_id, d_fips, d_name, d_long;
     int id;
     char *in_names = NULL, *in_units = NULL, *tg_names = NULL, *tg_units = NULL;
-    size_t rows = shard_rows(l, k);
+    size_t rows = af__shard_rows(l, k);
 
     AF_CHECK_NC(ncmpi_def_dim(ncid, "sample", (MPI_Offset)rows, &d_sample), path, "def_dim sample");
     AF_CHECK_NC(ncmpi_def_dim(ncid, "time", ss->ndays, &d_time), path, "def_dim time");
@@ -272,6 +249,14 @@ static int define_shard(af_shardset *ss, size_t k, const char *path, af_error *e
         int dims3[3] = { d_sample, d_time, d_input };
         AF_CHECK(def_float3(ncid, "x", dims3, "input features", "input_names", in_names, in_units,
                             path, &v->x, err));
+        AF_CHECK(def_float3(ncid, "x_qc", dims3,
+                            "input quality: fraction of the sample covered by valid source data, NaN if none",
+                            "input_names", in_names, NULL, path, &v->xqc, err));
+        AF_CHECK(put_text_att(ncid, v->xqc, "units", "1", path, err));
+        AF_CHECK(put_text_att(ncid, v->xqc, "comment",
+                              "gridded inputs: valid-weight fraction of the county (1 for a site whose "
+                              "cell is valid, 0 otherwise); NaN where the source reports no quality",
+                              path, err));
     }
     if (l->ntargets > 0) {
         tg_names = join_field(l->targets, l->ntargets, offsetof(af_var_desc, name));
@@ -316,7 +301,7 @@ static int write_statics(af_shardset *ss, size_t k, const char *path, af_error *
     int rc = AF_OK;
     const af_layout *l = &ss->layout;
     int ncid = ss->sh[k].ncid, id;
-    size_t rows = shard_rows(l, k), first = k * l->shard_samples;
+    size_t rows = af__shard_rows(l, k), first = k * l->shard_samples;
     size_t nvar = l->ninputs > l->ntargets ? l->ninputs : l->ntargets;
     size_t cells = rows > nvar ? rows : nvar;
     size_t tbytes = (size_t)ss->ndays * sizeof(double);
@@ -410,12 +395,11 @@ cleanup:
     return rc;
 }
 
-int af_shardset_create(MPI_Comm comm, const char *outdir, const af_layout *layout,
-                       af_shardset **out, af_error *err)
+int af__shardset_alloc(MPI_Comm comm, const char *outdir, const af_layout *layout, af_shardset **out,
+                       af_error *err)
 {
     int rc = AF_OK;
     af_shardset *ss = NULL;
-    char path[4200];
     AF_CHECK_ARG(outdir != NULL && layout != NULL && out != NULL);
     *out = NULL;
     AF_CHECK(check_layout(layout, err));
@@ -428,15 +412,31 @@ int af_shardset_create(MPI_Comm comm, const char *outdir, const af_layout *layou
     ss->nshards = af_output_nshards(layout->nsamples, layout->shard_samples);
     ss->sh = malloc((ss->nshards ? ss->nshards : 1) * sizeof *ss->sh);
     AF_CHECK_ALLOC(ss->sh);
-    for (size_t k = 0; k < ss->nshards; k++) ss->sh[k] = (shard_vars){ -1, -1, -1, -1, -1 };
+    for (size_t k = 0; k < ss->nshards; k++) ss->sh[k] = (shard_vars){ -1, -1, -1, -1, -1, -1 };
     AF_CHECK_MPI(MPI_Comm_dup(comm, &ss->comm));
     AF_CHECK_MPI(MPI_Comm_set_errhandler(ss->comm, MPI_ERRORS_RETURN));
     MPI_Comm_rank(ss->comm, &ss->rank);
     MPI_Comm_size(ss->comm, &ss->size);
-    int cmode = NC_CLOBBER | (layout->cdf5 ? NC_64BIT_DATA : NC_64BIT_OFFSET);
+    *out = ss;
+    ss = NULL;
+cleanup:
+    if (ss) af_shardset_destroy(&ss);
+    return rc;
+}
+
+int af_shardset_create(MPI_Comm comm, const char *outdir, const af_layout *layout,
+                       af_shardset **out, af_error *err)
+{
+    int rc = AF_OK;
+    af_shardset *ss = NULL;
+    char path[4200];
+    AF_CHECK_ARG(out != NULL);
+    *out = NULL;
+    AF_CHECK(af__shardset_alloc(comm, outdir, layout, &ss, err));
+    int cmode = NC_CLOBBER | (ss->layout.cdf5 ? NC_64BIT_DATA : NC_64BIT_OFFSET);
 
     for (size_t k = 0; k < ss->nshards; k++) {
-        AF_CHECK(shard_path(ss, k, 1, path, sizeof path, err));
+        AF_CHECK(af__shard_path(ss, k, 1, path, sizeof path, err));
         int ncid = -1;
         int ncrc = ncmpi_create(ss->comm, path, cmode, MPI_INFO_NULL, &ncid);
         if (ncrc == NC_NOERR) ss->sh[k].ncid = ncid;
@@ -474,7 +474,8 @@ cleanup:
 
 /* Post this rank's iput requests for samples [s0, s0+ns) x days [t0, t0+nt). */
 static int post_block(af_shardset *ss, size_t s0, size_t ns, int t0, int nt, const float *x,
-                      const float *y, const unsigned char *yvalid, const float *yqc, af_error *err)
+                      const float *xqc, const float *y, const unsigned char *yvalid, const float *yqc,
+                      af_error *err)
 {
     int rc = AF_OK;
     const af_layout *l = &ss->layout;
@@ -486,13 +487,15 @@ static int post_block(af_shardset *ss, size_t s0, size_t ns, int t0, int nt, con
         size_t hi = (s0 + ns) < (k + 1) * S ? s0 + ns : (k + 1) * S;
         size_t off = (lo - s0) * (size_t)nt; /* (sample, day) cells before this overlap */
         int ncid = ss->sh[k].ncid;
-        shard_name(k, 1, path, sizeof path);
+        af__shard_name(k, 1, path, sizeof path);
         MPI_Offset start[3] = { (MPI_Offset)(lo - k * S), t0, 0 };
         MPI_Offset count[3] = { (MPI_Offset)(hi - lo), nt, 0 };
         if (ni > 0) {
             count[2] = (MPI_Offset)ni;
             AF_CHECK_NC(ncmpi_iput_vara_float(ncid, ss->sh[k].x, start, count, x + off * ni, NULL),
                         path, "iput x");
+            AF_CHECK_NC(ncmpi_iput_vara_float(ncid, ss->sh[k].xqc, start, count, xqc + off * ni, NULL),
+                        path, "iput x_qc");
         }
         if (ntg > 0) {
             count[2] = (MPI_Offset)ntg;
@@ -510,12 +513,13 @@ cleanup:
 }
 
 int af_shardset_write_block(af_shardset *ss, size_t s0, size_t ns, int t0, int nt,
-                            const float *x, const float *y, const unsigned char *yvalid,
-                            const float *yqc, af_error *err)
+                            const float *x, const float *xqc, const float *y,
+                            const unsigned char *yvalid, const float *yqc, af_error *err)
 {
     int rc = AF_OK;
     unsigned long long *ranges = NULL;
     unsigned char *touched = NULL;
+    float *nanqc = NULL;
     AF_CHECK_ARG(ss != NULL && !ss->finished);
     AF_CHECK_ARG(t0 >= 0 && nt >= 0 && t0 + nt <= ss->ndays);
     AF_CHECK_ARG(s0 + ns <= ss->layout.nsamples);
@@ -537,14 +541,22 @@ int af_shardset_write_block(af_shardset *ss, size_t s0, size_t ns, int t0, int n
         for (size_t k = b / ss->layout.shard_samples; k <= (b + n - 1) / ss->layout.shard_samples; k++)
             touched[k] = 1;
     }
+    /* No input QC given: the block's x_qc cells are NaN ("the source reports none"). */
+    size_t nqc = ns * (size_t)(nt > 0 ? nt : 0) * ss->layout.ninputs;
+    if (!xqc && nqc > 0) {
+        nanqc = malloc(nqc * sizeof *nanqc);
+        AF_CHECK_ALLOC(nanqc);
+        for (size_t i = 0; i < nqc; i++) nanqc[i] = NAN;
+        xqc = nanqc;
+    }
     /* A local failure must not skip the collective wait_all calls below. */
-    int lrc = post_block(ss, s0, ns, t0, nt, x, y, yvalid, yqc, err);
+    int lrc = post_block(ss, s0, ns, t0, nt, x, xqc, y, yvalid, yqc, err);
     for (size_t k = 0; k < ss->nshards; k++) {
         if (!touched[k]) continue;
         int ncrc = ncmpi_wait_all(ss->sh[k].ncid, NC_REQ_ALL, NULL, NULL);
         if (ncrc != NC_NOERR && lrc == AF_OK) {
             char name[64];
-            shard_name(k, 1, name, sizeof name);
+            af__shard_name(k, 1, name, sizeof name);
             lrc = af_error_set(err, AF_ENC, __FILE__, __LINE__, __func__, "'%s': wait_all: %s", name,
                                ncmpi_strerror(ncrc));
         }
@@ -553,75 +565,7 @@ int af_shardset_write_block(af_shardset *ss, size_t s0, size_t ns, int t0, int n
 cleanup:
     free(ranges);
     free(touched);
-    return rc;
-}
-
-/* Close shard k collectively (flushing all ranks' data first). */
-static int close_shard(af_shardset *ss, size_t k, af_error *err)
-{
-    int rc = AF_OK;
-    char name[64];
-    int ncid = ss->sh[k].ncid;
-    shard_name(k, 1, name, sizeof name);
-    if (ncid < 0) goto cleanup;
-    ss->sh[k].ncid = -1;
-    int ncrc = ncmpi_sync(ncid);
-    int ncrc2 = ncmpi_close(ncid);
-    AF_CHECK_NC(ncrc, name, "sync");
-    AF_CHECK_NC(ncrc2, name, "close");
-cleanup:
-    return rc;
-}
-
-int af_shardset_finish(af_shardset *ss, af_shard_info **infos, size_t *ninfos, af_error *err)
-{
-    int rc = AF_OK;
-    af_shard_info *all = NULL;
-    char path[4200], final_path[4200];
-    AF_CHECK_ARG(ss != NULL && infos != NULL && ninfos != NULL && !ss->finished);
-    *infos = NULL;
-    *ninfos = 0;
-    int lrc = AF_OK;
-    for (size_t k = 0; k < ss->nshards; k++) {
-        af_error tmp = AF_ERROR_INIT;
-        int c = close_shard(ss, k, lrc == AF_OK ? err : &tmp);
-        if (lrc == AF_OK) lrc = c;
-    }
-    AF_CHECK(af_error_sync(ss->comm, err));
-
-    size_t nbytes = (ss->nshards ? ss->nshards : 1) * sizeof *all;
-    if (nbytes > (size_t)INT_MAX) AF_FAIL(AF_EINVAL, "%zu shards are too many", ss->nshards);
-    all = calloc(1, nbytes);
-    AF_CHECK_ALLOC(all);
-    /* Rank r fsyncs and hashes shards r, r+P, ...; the others leave zeros. */
-    for (size_t k = (size_t)ss->rank; k < ss->nshards && lrc == AF_OK; k += (size_t)ss->size) {
-        af_shard_info *in = &all[k];
-        if ((lrc = shard_path(ss, k, 1, path, sizeof path, err)) != AF_OK) break;
-        if ((lrc = af_fsync_path(path, err)) != AF_OK) break;
-        if ((lrc = af_file_size(path, &in->bytes, err)) != AF_OK) break;
-        if ((lrc = af_file_sha256(path, in->sha256, err)) != AF_OK) break;
-        shard_name(k, 0, in->path, sizeof in->path);
-        in->sample_start = k * ss->layout.shard_samples;
-        in->sample_count = shard_rows(&ss->layout, k);
-    }
-    AF_CHECK(af_error_sync(ss->comm, err));
-    /* Exactly one rank filled each entry: a bitwise OR is an exact, ordered gather. */
-    AF_CHECK_MPI(MPI_Allreduce(MPI_IN_PLACE, all, (int)nbytes, MPI_BYTE, MPI_BOR, ss->comm));
-
-    if (ss->rank == 0) {
-        for (size_t k = 0; k < ss->nshards && lrc == AF_OK; k++) {
-            if ((lrc = shard_path(ss, k, 1, path, sizeof path, err)) != AF_OK) break;
-            if ((lrc = shard_path(ss, k, 0, final_path, sizeof final_path, err)) != AF_OK) break;
-            lrc = af_rename_durable(path, final_path, err);
-        }
-    }
-    AF_CHECK(af_error_sync(ss->comm, err));
-    ss->finished = 1;
-    *infos = all;
-    *ninfos = ss->nshards;
-    all = NULL;
-cleanup:
-    free(all);
+    free(nanqc);
     return rc;
 }
 
@@ -633,11 +577,11 @@ void af_shardset_destroy(af_shardset **ssp)
         if (ss->sh[k].ncid >= 0) ncmpi_close(ss->sh[k].ncid);
         ss->sh[k].ncid = -1;
     }
-    if (!ss->finished && ss->rank == 0 && ss->comm != MPI_COMM_NULL) {
+    if (!ss->finished && !ss->keep_partial && ss->rank == 0 && ss->comm != MPI_COMM_NULL) {
         for (size_t k = 0; k < ss->nshards; k++) {
             char path[4200];
             af_error ignore = AF_ERROR_INIT;
-            if (shard_path(ss, k, 1, path, sizeof path, &ignore) == AF_OK) unlink(path);
+            if (af__shard_path(ss, k, 1, path, sizeof path, &ignore) == AF_OK) unlink(path);
         }
     }
     if (ss->comm != MPI_COMM_NULL) {
@@ -649,53 +593,3 @@ void af_shardset_destroy(af_shardset **ssp)
     *ssp = NULL;
 }
 
-/* Length of an optional dimension: 0 when absent. */
-static int dim_len(int ncid, const char *name, int required, MPI_Offset *len, const char *path,
-                   af_error *err)
-{
-    int rc = AF_OK, id;
-    *len = 0;
-    int ncrc = ncmpi_inq_dimid(ncid, name, &id);
-    if (ncrc == NC_EBADDIM && !required) goto cleanup;
-    AF_CHECK_NC(ncrc, path, name);
-    AF_CHECK_NC(ncmpi_inq_dimlen(ncid, id, len), path, name);
-cleanup:
-    return rc;
-}
-
-int af_shard_read_row(const char *path, size_t row, float *x, float *y, unsigned char *yvalid,
-                      float *yqc, af_error *err)
-{
-    int rc = AF_OK, ncid = -1, id;
-    MPI_Offset ns, nd, ni, ntg;
-    AF_CHECK_ARG(path != NULL);
-    AF_CHECK_NC(ncmpi_open(MPI_COMM_SELF, path, NC_NOWRITE, MPI_INFO_NULL, &ncid), path, "open");
-    AF_CHECK(dim_len(ncid, "sample", 1, &ns, path, err));
-    AF_CHECK(dim_len(ncid, "time", 1, &nd, path, err));
-    AF_CHECK(dim_len(ncid, "input", 0, &ni, path, err));
-    AF_CHECK(dim_len(ncid, "target", 0, &ntg, path, err));
-    if ((MPI_Offset)row >= ns)
-        AF_FAIL(AF_EINVAL, "'%s': row %zu outside 0..%lld", path, row, (long long)ns - 1);
-    MPI_Offset start[3] = { (MPI_Offset)row, 0, 0 }, count[3] = { 1, nd, ni };
-    if (x && ni > 0) {
-        AF_CHECK_NC(ncmpi_inq_varid(ncid, "x", &id), path, "x");
-        AF_CHECK_NC(ncmpi_get_vara_float_all(ncid, id, start, count, x), path, "get x");
-    }
-    count[2] = ntg;
-    if (y && ntg > 0) {
-        AF_CHECK_NC(ncmpi_inq_varid(ncid, "y", &id), path, "y");
-        AF_CHECK_NC(ncmpi_get_vara_float_all(ncid, id, start, count, y), path, "get y");
-    }
-    if (yvalid && ntg > 0) {
-        AF_CHECK_NC(ncmpi_inq_varid(ncid, "y_valid", &id), path, "y_valid");
-        AF_CHECK_NC(ncmpi_get_vara_schar_all(ncid, id, start, count, (signed char *)yvalid), path,
-                    "get y_valid");
-    }
-    if (yqc && ntg > 0) {
-        AF_CHECK_NC(ncmpi_inq_varid(ncid, "y_qc", &id), path, "y_qc");
-        AF_CHECK_NC(ncmpi_get_vara_float_all(ncid, id, start, count, yqc), path, "get y_qc");
-    }
-cleanup:
-    if (ncid >= 0) ncmpi_close(ncid);
-    return rc;
-}

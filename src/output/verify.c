@@ -2,8 +2,8 @@
 /*
  * verify.c: implements af_index_verify of agroflux/index.h. Checks that the
  * shards of the index cover every sample exactly once, then re-checks each
- * shard file: presence, byte size, SHA-256, format, NetCDF dimensions and the
- * sample ids row by row. Stops at the first mismatch with AF_EVERIFY naming
+ * shard file: presence, byte size, SHA-256, format, NetCDF dimensions, the data
+ * variables (x, x_qc, y, y_qc, y_valid last) and the sample ids row by row. Stops at the first mismatch with AF_EVERIFY naming
  * shard, field, expected and found. Not collective (PnetCDF on MPI_COMM_SELF).
  */
 #include <stdio.h>
@@ -52,6 +52,31 @@ static int nc_dim(int ncid, const char *name, MPI_Offset *len)
     return ncmpi_inq_dimlen(ncid, id, len);
 }
 
+/* The data variables the index implies exist with 3 dimensions; y_valid is the last variable. */
+static int check_vars(int ncid, const af_index *idx, const af_shard_info *s, af_error *err)
+{
+    int rc = AF_OK, nvars = 0, id, ndims;
+    static const char *const in_vars[2] = { "x", "x_qc" };
+    static const char *const tg_vars[3] = { "y", "y_qc", "y_valid" };
+    for (int w = 0; w < 2; w++) {
+        const char *const *names = w ? tg_vars : in_vars;
+        int n = w ? 3 : 2;
+        if ((w ? idx->ntargets : idx->ninputs) == 0) continue;
+        for (int i = 0; i < n; i++) {
+            if (ncmpi_inq_varid(ncid, names[i], &id) != NC_NOERR)
+                AF_FAIL(AF_EVERIFY, "%s: variable %s is missing", s->path, names[i]);
+            if (ncmpi_inq_varndims(ncid, id, &ndims) != NC_NOERR || ndims != 3)
+                AF_FAIL(AF_EVERIFY, "%s: variable %s: expected 3 dimensions (sample, time, %s)", s->path,
+                        names[i], w ? "target" : "input");
+        }
+    }
+    if (idx->ntargets > 0 && ncmpi_inq_nvars(ncid, &nvars) == NC_NOERR &&
+        ncmpi_inq_varid(ncid, "y_valid", &id) == NC_NOERR && id != nvars - 1)
+        AF_FAIL(AF_EVERIFY, "%s: y_valid is variable %d of %d, it must be the last", s->path, id + 1, nvars);
+cleanup:
+    return rc;
+}
+
 static int check_netcdf(const char *path, const af_index *idx, const af_shard_info *s, af_error *err)
 {
     int rc = AF_OK, ncid = -1, ncrc, fmt = 0, id;
@@ -75,6 +100,8 @@ static int check_netcdf(const char *path, const af_index *idx, const af_shard_in
             AF_FAIL(AF_EVERIFY, "%s: dimension %s: index says %lld, file has %lld", s->path, names[d],
                     want[d], (long long)len);
     }
+
+    AF_CHECK(check_vars(ncid, idx, s, err));
 
     MPI_Offset idlen;
     ncrc = nc_dim(ncid, "id_len", &idlen);

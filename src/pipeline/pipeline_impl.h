@@ -50,4 +50,64 @@ void af__ctx_layout(const af_ctx *ctx, af_layout *layout);
 int af__provenance_collect(MPI_Comm comm, const af_ctx *ctx, af_prov_file **out, size_t *n,
                            af_error *err);
 
+/* ---- journal.c: resumable state in OUTDIR/journal.json (rank 0 writes) ---- */
+typedef struct af_journal {
+    char config_sha256[65];
+    char layout_sha256[65];
+    int ndays, days_done;
+    int sealed;                    /* shards closed and hashed, listed below */
+    af_shard_info *shards;
+    size_t nshards;
+} af_journal;
+
+/** SHA-256 of everything that fixes the shards' layout (samples, variables, calendar, format). */
+int af__layout_sha256(const af_layout *l, char hex[65], af_error *err);
+int af__journal_path(const char *outdir, char *out, size_t n, af_error *err);
+/** Atomic rewrite (temp, fsync, rename). */
+int af__journal_write(const char *outdir, const af_journal *j, af_error *err);
+/** AF_ENOTFOUND when absent, AF_EFORMAT naming the field when malformed. */
+int af__journal_read(const char *outdir, af_journal *j, af_error *err);
+int af__journal_remove(const char *outdir, af_error *err);
+void af__journal_dispose(af_journal *j);
+
+/* ---- resume.c: how a run starts ---- */
+typedef enum af_start_mode {
+    AF_START_FRESH = 0,    /* create every shard, from the first day */
+    AF_START_CONTINUE = 1, /* reopen the .partial shards, continue at days_done */
+    AF_START_PUBLISH = 2   /* shards are complete and verified; publish the index */
+} af_start_mode;
+
+typedef struct af_start {
+    af_start_mode mode;
+    int days_done;
+    af_shard_info *shards;         /* PUBLISH: the journaled shards, same on every rank */
+    size_t nshards;
+} af_start;
+
+/**
+ * Collective. Decide how the run starts from the journal (rank 0 reads it and logs
+ * the reason for any start-over); in PUBLISH mode, rank 0 renames the verified
+ * .partial files to their final names. Same result on every rank.
+ */
+int af__resume_decide(MPI_Comm comm, const char *outdir, const af_layout *l, int want_resume,
+                      af_start *out, af_error *err);
+
+/* ---- progress.c: rank 0's progress reports and OUTDIR/progress.json ---- */
+typedef struct af_progress_tracker {
+    af_progress p;
+    const af_run_opts *opts;
+    char path[4400];               /* progress.json; "" on ranks other than 0 */
+    double t_start, t_loop, t_last;
+    int days_loop;                 /* days done when this run's block loop began */
+    int warned;
+} af_progress_tracker;
+
+void af__progress_init(af_progress_tracker *t, MPI_Comm comm, const af_run_opts *opts, double t_start);
+/** Once the layout is known (rank 0 learns where to write progress.json). */
+void af__progress_layout(af_progress_tracker *t, const char *outdir, const char *pipeline, size_t nsamples,
+                         int ndays, int days_done);
+/** Rank 0: report if forced or progress_interval has passed. No-op elsewhere. */
+void af__progress_report(af_progress_tracker *t, const char *state, const char *stage, int days_done,
+                         int force);
+
 #endif

@@ -1,11 +1,16 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * run.c: af_pipeline_run, the main job (collective). Stages: setup (config,
- * calendar, samples, partition, sources), then for each block of days: read
- * (sources fill this rank's samples) and write (collective PnetCDF), then
- * finish (fsync, hash, rename shards), provenance, and the index last. Ranks
- * agree on failure at every stage boundary (af_error_sync), so a failing rank
- * never leaves the others in a collective, and a failed run publishes no index.
+ * calendar, samples, partition, sources, and how to start: fresh or from the
+ * journal of an interrupted run), then for each block of days: read (sources
+ * fill this rank's samples) and write (collective PnetCDF) followed by a
+ * checkpoint (collective flush, then rank 0 rewrites journal.json), then finish
+ * (fsync, hash, journal "sealed", rename shards), provenance, and the index
+ * last; the journal goes after the index. Ranks agree on failure at every stage
+ * boundary (af_error_sync), so a failing rank never leaves the others in a
+ * collective, and a failed or interrupted run publishes no index. A stop
+ * request (opts->stop_flag, set by SIGTERM/SIGINT in the CLI) is agreed on
+ * collectively at block boundaries and ends the run with AF_EINTERRUPTED.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -22,8 +27,8 @@
 #include "pipeline_impl.h"
 #include "agroflux/train.h"
 
-enum { ST_SETUP, ST_READ, ST_WRITE, ST_PUBLISH, ST_N };
-static const char *const stage_names[ST_N] = { "setup", "read", "write", "publish" };
+enum { ST_SETUP, ST_READ, ST_WRITE, ST_FINISH, ST_SCALERS, ST_PUBLISH, ST_N };
+static const char *const stage_names[ST_N] = { "setup", "read", "write", "finish", "scalers", "publish" };
 
 /* Sync the error across ranks; on failure jump to cleanup with the agreed error. */
 #define AF_SYNC(comm)                                             \
@@ -33,6 +38,27 @@ static const char *const stage_names[ST_N] = { "setup", "read", "write", "publis
             goto cleanup;                                         \
         }                                                         \
     } while (0)
+
+/* Everything one run holds between its stages. */
+typedef struct run_state {
+    MPI_Comm comm;
+    int rank, size;
+    const af_run_opts *opts;
+    af_ctx ctx;
+    af_range *ranges;
+    af_layout layout;
+    const char *outdir;
+    size_t nsamples, nshards, nlocal;
+    int ndays, block;
+    af_shardset *ss;
+    af_start start;
+    af_journal journal;            /* rank 0's checkpoint record */
+    float *x, *xqc, *y, *yqc;
+    unsigned char *yvalid;
+    double stage_t[ST_N];
+    double t_checkpoint;           /* this rank's clock at the last checkpoint */
+    af_progress_tracker prog;
+} run_state;
 
 static long long peak_rss_bytes(void)
 {
@@ -83,7 +109,7 @@ cleanup:
     return rc;
 }
 
-static int fill_block(af_ctx *ctx, size_t nlocal, int t0, int nt, float *x, float *y,
+static int fill_block(af_ctx *ctx, size_t nlocal, int t0, int nt, float *x, float *xqc, float *y,
                       unsigned char *yvalid, float *yqc, af_error *err)
 {
     int rc = AF_OK;
@@ -91,7 +117,7 @@ static int fill_block(af_ctx *ctx, size_t nlocal, int t0, int nt, float *x, floa
     unsigned char *valid = NULL;
     size_t ni = ctx->ninputs, ntg = ctx->ntargets;
     size_t cells = nlocal * (size_t)nt;
-    for (size_t i = 0; i < cells * ni; i++) x[i] = NAN;
+    for (size_t i = 0; i < cells * ni; i++) { x[i] = NAN; xqc[i] = NAN; }
     for (size_t i = 0; i < cells * ntg; i++) { y[i] = NAN; yvalid[i] = 0; yqc[i] = NAN; }
     for (size_t j = 0; j < ctx->ngroups && cells > 0; j++) {
         af_group *g = &ctx->groups[j];
@@ -109,6 +135,7 @@ static int fill_block(af_ctx *ctx, size_t nlocal, int t0, int nt, float *x, floa
                 size_t slot = (size_t)g->slot[k];
                 if (g->feats[k]->role == AF_ROLE_INPUT) {
                     x[c * ni + slot] = valid[src] ? val[src] : NAN;
+                    xqc[c * ni + slot] = qc[src];
                 } else {
                     y[c * ntg + slot] = valid[src] ? val[src] : NAN;
                     yvalid[c * ntg + slot] = valid[src] ? 1 : 0;
@@ -125,23 +152,6 @@ cleanup:
     free(qc);
     free(valid);
     return rc;
-}
-
-static void reduce_stages(MPI_Comm comm, const double *t, af_run_summary *s)
-{
-    double mn[ST_N], mx[ST_N], sum[ST_N];
-    int size;
-    MPI_Comm_size(comm, &size);
-    MPI_Allreduce(t, mn, ST_N, MPI_DOUBLE, MPI_MIN, comm);
-    MPI_Allreduce(t, mx, ST_N, MPI_DOUBLE, MPI_MAX, comm);
-    MPI_Allreduce(t, sum, ST_N, MPI_DOUBLE, MPI_SUM, comm); /* timing only: order does not matter */
-    s->nstages = ST_N;
-    for (int i = 0; i < ST_N; i++) {
-        snprintf(s->stages[i].stage, sizeof s->stages[i].stage, "%s", stage_names[i]);
-        s->stages[i].min = mn[i];
-        s->stages[i].max = mx[i];
-        s->stages[i].mean = sum[i] / size;
-    }
 }
 
 static int publish_index(const af_ctx *ctx, const char *outdir, const af_shard_info *infos,
@@ -183,120 +193,325 @@ static int publish_index(const af_ctx *ctx, const char *outdir, const af_shard_i
     idx.ntimings = s->nstages;
     idx.peak_rss_bytes = s->peak_rss_bytes;
     idx.extra_json = extra; /* borrowed: splits and scalers */
+    idx.rank_peak_rss = s->rank_peak_rss;
+    idx.nrank_peak_rss = s->rank_peak_rss ? (size_t)s->ranks : 0;
+    idx.resumed_from_day = s->resumed_from_day;
     AF_CHECK(af_index_write(outdir, &idx, err));
 cleanup:
     free(idx.samples);
     return rc;
 }
 
-int af_pipeline_run(MPI_Comm comm, const char *pipeline_path, const af_run_opts *opts,
-                    af_run_summary *summary, af_error *err)
+static void reduce_stages(MPI_Comm comm, const double *t, af_run_summary *s)
+{
+    double mn[ST_N], mx[ST_N], sum[ST_N];
+    int size;
+    MPI_Comm_size(comm, &size);
+    MPI_Allreduce(t, mn, ST_N, MPI_DOUBLE, MPI_MIN, comm);
+    MPI_Allreduce(t, mx, ST_N, MPI_DOUBLE, MPI_MAX, comm);
+    MPI_Allreduce(t, sum, ST_N, MPI_DOUBLE, MPI_SUM, comm); /* timing only: order does not matter */
+    s->nstages = ST_N;
+    for (int i = 0; i < ST_N; i++) {
+        snprintf(s->stages[i].stage, sizeof s->stages[i].stage, "%s", stage_names[i]);
+        s->stages[i].min = mn[i];
+        s->stages[i].max = mx[i];
+        s->stages[i].mean = sum[i] / size;
+    }
+}
+
+/* Every rank's peak RSS, on every rank, and the maximum. */
+static int gather_memory(run_state *rs, af_run_summary *s, af_error *err)
 {
     int rc = AF_OK;
-    int rank = 0, size = 1;
-    af_ctx ctx;
-    af_range *ranges = NULL;
-    af_shardset *ss = NULL;
-    af_shard_info *infos = NULL;
-    af_prov_file *prov = NULL;
-    float *x = NULL, *y = NULL, *yqc = NULL;
-    unsigned char *yvalid = NULL;
-    char *extra = NULL;
-    size_t ninfos = 0, nprov = 0;
-    double stage_t[ST_N] = { 0 };
-    memset(&ctx, 0, sizeof ctx);
-    MPI_Comm_rank(comm, &rank);
-    MPI_Comm_size(comm, &size);
-    memset(summary, 0, sizeof *summary);
-    double t_start = MPI_Wtime(), t = t_start;
-
-    /* setup: the stale index goes first, so a run that fails anywhere leaves none */
-    if (af_config_load(pipeline_path, &ctx.cfg, err) == AF_OK && rank == 0)
-        remove_stale_index(output_dir(opts, ctx.cfg), err);
-    AF_SYNC(comm);
-    if (af__ctx_load_rest(&ctx, err) == AF_OK) {
-        ranges = calloc((size_t)size, sizeof *ranges);
-        if (!ranges) af_error_set(err, AF_ENOMEM, __FILE__, __LINE__, __func__, "out of memory");
-        else if (af_sampleset_partition(ctx.set, size, ranges, err) == AF_OK)
-            af__ctx_open_sources(&ctx, ranges[rank], err);
-    }
-    AF_SYNC(comm);
-    const af_config *cfg = ctx.cfg;
-    const char *outdir = output_dir(opts, cfg);
-    size_t nsamples = af_sampleset_count(ctx.set);
-    size_t nshards = af_output_nshards(nsamples, cfg->shard_samples);
-    if (rank == 0) prepare_outdir(outdir, nshards, err);
-    AF_SYNC(comm);
-    af_layout layout;
-    af__ctx_layout(&ctx, &layout);
-    const af_sample *samples = layout.samples;
-    AF_CHECK(af_shardset_create(comm, outdir, &layout, &ss, err));
-    stage_t[ST_SETUP] = MPI_Wtime() - t;
-
-    /* blocks of days */
-    af_range mine = ranges[rank];
-    size_t nlocal = mine.end - mine.begin;
-    int ndays = af_calendar_ndays(ctx.cal), block = cfg->block_days;
-    if (block > ndays) block = ndays;
-    size_t cells = nlocal * (size_t)block;
-    x = malloc((cells * ctx.ninputs + 1) * sizeof *x);
-    y = malloc((cells * ctx.ntargets + 1) * sizeof *y);
-    yqc = malloc((cells * ctx.ntargets + 1) * sizeof *yqc);
-    yvalid = malloc(cells * ctx.ntargets + 1);
-    if (!x || !y || !yqc || !yvalid) af_error_set(err, AF_ENOMEM, __FILE__, __LINE__, __func__, "out of memory for a block of %d days x %zu samples", block, nlocal);
-    AF_SYNC(comm);
-    for (int t0 = 0; t0 < ndays; t0 += block) {
-        int nt = t0 + block <= ndays ? block : ndays - t0;
-        t = MPI_Wtime();
-        fill_block(&ctx, nlocal, t0, nt, x, y, yvalid, yqc, err);
-        stage_t[ST_READ] += MPI_Wtime() - t;
-        AF_SYNC(comm);
-        t = MPI_Wtime();
-        AF_CHECK(af_shardset_write_block(ss, mine.begin, nlocal, t0, nt, x, y, yvalid, yqc, err));
-        stage_t[ST_WRITE] += MPI_Wtime() - t;
-        af_log(AF_LOG_INFO, "run", "days %d..%d of %d written", t0 + 1, t0 + nt, ndays);
-    }
-    t = MPI_Wtime();
-    AF_CHECK(af_shardset_finish(ss, &infos, &ninfos, err));
-    stage_t[ST_WRITE] += MPI_Wtime() - t;
-
-    /* provenance and index, last */
-    t = MPI_Wtime();
-    AF_CHECK(af__provenance_collect(comm, &ctx, &prov, &nprov, err));
-    summary->ranks = size;
     long long rss = peak_rss_bytes();
-    MPI_Allreduce(&rss, &summary->peak_rss_bytes, 1, MPI_LONG_LONG, MPI_MAX, comm);
-    stage_t[ST_PUBLISH] = MPI_Wtime() - t;
-    /* training splits and leak-free scalers from the finished shards (index "extra") */
-    AF_CHECK(af_train_extra(comm, cfg, outdir, samples, nsamples, infos, ninfos, ctx.ninputs, ctx.ntargets, mine,
-                            &extra, err));
-    reduce_stages(comm, stage_t, summary);
-    if (rank == 0) publish_index(&ctx, outdir, infos, ninfos, prov, nprov, summary, size, extra, err);
-    AF_SYNC(comm);
+    s->rank_peak_rss = calloc((size_t)rs->size, sizeof *s->rank_peak_rss);
+    if (!s->rank_peak_rss) af_error_set(err, AF_ENOMEM, __FILE__, __LINE__, __func__, "out of memory");
+    AF_SYNC(rs->comm);
+    AF_CHECK_MPI(MPI_Allgather(&rss, 1, MPI_LONG_LONG, s->rank_peak_rss, 1, MPI_LONG_LONG, rs->comm));
+    s->peak_rss_bytes = 0;
+    for (int r = 0; r < rs->size; r++)
+        if (s->rank_peak_rss[r] > s->peak_rss_bytes) s->peak_rss_bytes = s->rank_peak_rss[r];
+cleanup:
+    return rc;
+}
 
-    snprintf(summary->outdir, sizeof summary->outdir, "%s", outdir);
-    snprintf(summary->name, sizeof summary->name, "%s", cfg->name);
-    summary->nsamples = nsamples;
-    for (size_t i = 0; i < nsamples; i++) {
+/* Collective: does any rank want to stop (signal)? */
+static int stop_requested(const run_state *rs)
+{
+    int mine = (rs->opts->stop_flag && *rs->opts->stop_flag) ? 1 : 0, any = 0;
+    MPI_Allreduce(&mine, &any, 1, MPI_INT, MPI_MAX, rs->comm);
+    return any;
+}
+
+/* Collective, after a block: agree on a stop request and on whether a checkpoint is due
+ * (checkpoint_interval passed on any rank's clock). */
+static void agree_after_block(const run_state *rs, int *stop, int *due)
+{
+    int f[2] = { (rs->opts->stop_flag && *rs->opts->stop_flag) ? 1 : 0,
+                 MPI_Wtime() - rs->t_checkpoint >= rs->opts->checkpoint_interval ? 1 : 0 };
+    MPI_Allreduce(MPI_IN_PLACE, f, 2, MPI_INT, MPI_MAX, rs->comm);
+    *stop = f[0];
+    *due = f[1];
+}
+
+static int interrupted(const run_state *rs, int days_done, af_error *err)
+{
+    return af_error_set(err, AF_EINTERRUPTED, __FILE__, __LINE__, __func__,
+                        "stopped by a signal with %d of %d days written; the state in '%s' is resumable: "
+                        "rerun with --resume", days_done, rs->ndays, rs->outdir);
+}
+
+/* Config, calendar, samples, partition, sources, output directory, block buffers. */
+static int run_setup(run_state *rs, const char *pipeline_path, af_error *err)
+{
+    int rc = AF_OK;
+    /* the stale index goes first, so a run that fails anywhere leaves none */
+    if (af_config_load(pipeline_path, &rs->ctx.cfg, err) == AF_OK && rs->rank == 0)
+        remove_stale_index(output_dir(rs->opts, rs->ctx.cfg), err);
+    AF_SYNC(rs->comm);
+    if (af__ctx_load_rest(&rs->ctx, err) == AF_OK) {
+        rs->ranges = calloc((size_t)rs->size, sizeof *rs->ranges);
+        if (!rs->ranges) af_error_set(err, AF_ENOMEM, __FILE__, __LINE__, __func__, "out of memory");
+        else if (af_sampleset_partition(rs->ctx.set, rs->size, rs->ranges, err) == AF_OK)
+            af__ctx_open_sources(&rs->ctx, rs->ranges[rs->rank], err);
+    }
+    AF_SYNC(rs->comm);
+    const af_config *cfg = rs->ctx.cfg;
+    rs->outdir = output_dir(rs->opts, cfg);
+    rs->nsamples = af_sampleset_count(rs->ctx.set);
+    rs->nshards = af_output_nshards(rs->nsamples, cfg->shard_samples);
+    if (rs->rank == 0) prepare_outdir(rs->outdir, rs->nshards, err);
+    AF_SYNC(rs->comm);
+    af__ctx_layout(&rs->ctx, &rs->layout);
+    rs->nlocal = rs->ranges[rs->rank].end - rs->ranges[rs->rank].begin;
+    rs->ndays = af_calendar_ndays(rs->ctx.cal);
+    rs->block = cfg->block_days < rs->ndays ? cfg->block_days : rs->ndays;
+    size_t cells = rs->nlocal * (size_t)rs->block;
+    rs->x = malloc((cells * rs->ctx.ninputs + 1) * sizeof *rs->x);
+    rs->xqc = malloc((cells * rs->ctx.ninputs + 1) * sizeof *rs->xqc);
+    rs->y = malloc((cells * rs->ctx.ntargets + 1) * sizeof *rs->y);
+    rs->yqc = malloc((cells * rs->ctx.ntargets + 1) * sizeof *rs->yqc);
+    rs->yvalid = malloc(cells * rs->ctx.ntargets + 1);
+    if (!rs->x || !rs->xqc || !rs->y || !rs->yqc || !rs->yvalid)
+        af_error_set(err, AF_ENOMEM, __FILE__, __LINE__, __func__,
+                     "out of memory for a block of %d days x %zu samples", rs->block, rs->nlocal);
+    AF_SYNC(rs->comm);
+cleanup:
+    return rc;
+}
+
+/* Fresh shards, or the interrupted run's (resume); rank 0 prepares its journal record. */
+static int run_open_shards(run_state *rs, af_error *err)
+{
+    int rc = AF_OK;
+    AF_CHECK(af__resume_decide(rs->comm, rs->outdir, &rs->layout, rs->opts->resume, &rs->start, err));
+    if (rs->start.mode == AF_START_CONTINUE &&
+        af_shardset_reopen(rs->comm, rs->outdir, &rs->layout, &rs->ss, err) != AF_OK) {
+        /* the failure is agreed on every rank: all start over together */
+        af_log(AF_LOG_WARN, "resume", "starting over from the first day: %s", err->msg);
+        af_error_clear(err);
+        rs->start.mode = AF_START_FRESH;
+        rs->start.days_done = 0;
+    }
+    if (rs->start.mode == AF_START_FRESH) {
+        if (rs->rank == 0) af__journal_remove(rs->outdir, err);
+        AF_SYNC(rs->comm);
+        AF_CHECK(af_shardset_create(rs->comm, rs->outdir, &rs->layout, &rs->ss, err));
+    }
+    if (rs->rank == 0) {
+        snprintf(rs->journal.config_sha256, sizeof rs->journal.config_sha256, "%s", rs->ctx.cfg->sha256);
+        rs->journal.ndays = rs->ndays;
+        rs->journal.days_done = rs->start.days_done;
+        af__layout_sha256(&rs->layout, rs->journal.layout_sha256, err);
+    }
+    AF_SYNC(rs->comm);
+cleanup:
+    return rc;
+}
+
+/* After a block: every rank's data on disk, then the journal says so. */
+static int checkpoint(run_state *rs, int days_done, af_error *err)
+{
+    int rc = AF_OK;
+    AF_CHECK(af_shardset_sync(rs->ss, err));
+    if (rs->rank == 0) {
+        rs->journal.days_done = days_done;
+        af__journal_write(rs->outdir, &rs->journal, err);
+    }
+    AF_SYNC(rs->comm);
+    af_shardset_keep_partial(rs->ss, 1); /* from now on the .partial files are resumable state */
+    rs->t_checkpoint = MPI_Wtime();
+cleanup:
+    return rc;
+}
+
+/* Test-only failure before writing block b (on the last rank, so the error travels). */
+static void test_fail_block(const run_state *rs, int b, af_error *err)
+{
+    if (rs->opts->test_fail == AF_TEST_FAIL_WRITE_BLOCK && b == rs->opts->test_fail_block &&
+        rs->rank == rs->size - 1)
+        af_error_set(err, AF_EIO, __FILE__, __LINE__, __func__,
+                     "test hook AGROFLUX_TEST_FAIL_AT: simulated failure at write block %d", b);
+}
+
+static int run_blocks(run_state *rs, af_error *err)
+{
+    int rc = AF_OK;
+    af_range mine = rs->ranges[rs->rank];
+    for (int t0 = rs->start.days_done; t0 < rs->ndays; t0 += rs->block) {
+        int nt = t0 + rs->block <= rs->ndays ? rs->block : rs->ndays - t0;
+        double t = MPI_Wtime();
+        fill_block(&rs->ctx, rs->nlocal, t0, nt, rs->x, rs->xqc, rs->y, rs->yvalid, rs->yqc, err);
+        rs->stage_t[ST_READ] += MPI_Wtime() - t;
+        test_fail_block(rs, t0 / rs->block, err);
+        AF_SYNC(rs->comm);
+        t = MPI_Wtime();
+        AF_CHECK(af_shardset_write_block(rs->ss, mine.begin, rs->nlocal, t0, nt, rs->x, rs->xqc, rs->y,
+                                         rs->yvalid, rs->yqc, err));
+        if (rs->opts->test_block_delay_ms > 0) usleep((useconds_t)rs->opts->test_block_delay_ms * 1000u);
+        int last = t0 + nt >= rs->ndays, stop, due;
+        agree_after_block(rs, &stop, &due);
+        if (stop || due || last) AF_CHECK(checkpoint(rs, t0 + nt, err));
+        rs->stage_t[ST_WRITE] += MPI_Wtime() - t;
+        af_log(AF_LOG_DEBUG, "run", "days %d..%d of %d written", t0 + 1, t0 + nt, rs->ndays);
+        af__progress_report(&rs->prog, "running", "write", t0 + nt, 0);
+        if (stop && !last) {
+            interrupted(rs, t0 + nt, err);
+            AF_SYNC(rs->comm);
+        }
+    }
+cleanup:
+    return rc;
+}
+
+/* Close and hash the shards, journal them as sealed, rename them (or take the journal's). */
+static int run_finish(run_state *rs, af_shard_info **infos, size_t *ninfos, af_error *err)
+{
+    int rc = AF_OK;
+    if (rs->start.mode == AF_START_PUBLISH) {
+        *infos = rs->start.shards;
+        *ninfos = rs->start.nshards;
+        rs->start.shards = NULL;
+        goto cleanup;
+    }
+    AF_CHECK(af_shardset_seal(rs->ss, infos, ninfos, err));
+    if (rs->rank == 0) {
+        rs->journal.sealed = 1;
+        rs->journal.days_done = rs->ndays;
+        rs->journal.shards = *infos; /* borrowed */
+        rs->journal.nshards = *ninfos;
+        af__journal_write(rs->outdir, &rs->journal, err);
+        rs->journal.shards = NULL;
+    }
+    if (rs->opts->test_fail == AF_TEST_FAIL_SEALED && rs->rank == rs->size - 1)
+        af_error_set(err, AF_EIO, __FILE__, __LINE__, __func__,
+                     "test hook AGROFLUX_TEST_FAIL_AT: simulated failure after sealing, before renaming");
+    AF_SYNC(rs->comm);
+    AF_CHECK(af_shardset_publish(rs->ss, err));
+cleanup:
+    return rc;
+}
+
+static void fill_summary(const run_state *rs, const af_shard_info *infos, size_t ninfos, double t_start,
+                         af_run_summary *summary)
+{
+    const af_sample *samples = rs->layout.samples;
+    snprintf(summary->outdir, sizeof summary->outdir, "%s", rs->outdir);
+    snprintf(summary->name, sizeof summary->name, "%s", rs->ctx.cfg->name);
+    summary->nsamples = rs->nsamples;
+    for (size_t i = 0; i < rs->nsamples; i++) {
         if (samples[i].kind == AF_SAMPLE_COUNTY) summary->ncounty_samples++;
         else summary->nsite_samples++;
     }
     summary->nshards = ninfos;
-    summary->ninputs = ctx.ninputs;
-    summary->ntargets = ctx.ntargets;
-    summary->ndays = ndays;
+    summary->ninputs = rs->ctx.ninputs;
+    summary->ntargets = rs->ctx.ntargets;
+    summary->ndays = rs->ndays;
     for (size_t i = 0; i < ninfos; i++) summary->bytes += infos[i].bytes;
     summary->seconds = MPI_Wtime() - t_start;
+}
+
+void af_run_summary_dispose(af_run_summary *summary)
+{
+    if (!summary) return;
+    free(summary->rank_peak_rss);
+    summary->rank_peak_rss = NULL;
+}
+
+int af_pipeline_run(MPI_Comm comm, const char *pipeline_path, const af_run_opts *opts,
+                    af_run_summary *summary, af_error *err)
+{
+    static const af_run_opts defaults = AF_RUN_OPTS_INIT;
+    int rc = AF_OK;
+    run_state rs;
+    af_shard_info *infos = NULL;
+    af_prov_file *prov = NULL;
+    char *extra = NULL;
+    size_t ninfos = 0, nprov = 0;
+    memset(&rs, 0, sizeof rs);
+    rs.comm = comm;
+    rs.opts = opts ? opts : &defaults;
+    MPI_Comm_rank(comm, &rs.rank);
+    MPI_Comm_size(comm, &rs.size);
+    memset(summary, 0, sizeof *summary);
+    double t_start = MPI_Wtime(), t = t_start;
+    af__progress_init(&rs.prog, comm, rs.opts, t_start);
+
+    AF_CHECK(run_setup(&rs, pipeline_path, err));
+    AF_CHECK(run_open_shards(&rs, err));
+    rs.t_checkpoint = MPI_Wtime();
+    af__progress_layout(&rs.prog, rs.outdir, rs.ctx.cfg->name, rs.nsamples, rs.ndays, rs.start.days_done);
+    af__progress_report(&rs.prog, "running", "setup", rs.start.days_done, 1);
+    rs.stage_t[ST_SETUP] = MPI_Wtime() - t;
+    if (rs.start.days_done < rs.ndays && stop_requested(&rs)) {
+        interrupted(&rs, rs.start.days_done, err);
+        AF_SYNC(comm);
+    }
+
+    AF_CHECK(run_blocks(&rs, err));
+    t = MPI_Wtime();
+    af__progress_report(&rs.prog, "running", "finish", rs.ndays, 1);
+    AF_CHECK(run_finish(&rs, &infos, &ninfos, err));
+    rs.stage_t[ST_FINISH] = MPI_Wtime() - t;
+
+    /* training splits and leak-free scalers from the finished shards (index "extra") */
+    t = MPI_Wtime();
+    af__progress_report(&rs.prog, "running", "scalers", rs.ndays, 1);
+    AF_CHECK(af_train_extra(comm, rs.ctx.cfg, rs.outdir, rs.layout.samples, rs.nsamples, infos, ninfos,
+                            rs.ctx.ninputs, rs.ctx.ntargets, rs.ranges[rs.rank], &extra, err));
+    rs.stage_t[ST_SCALERS] = MPI_Wtime() - t;
+
+    /* provenance and index, last; the journal goes once the index is there */
+    t = MPI_Wtime();
+    af__progress_report(&rs.prog, "running", "publish", rs.ndays, 1);
+    AF_CHECK(af__provenance_collect(comm, &rs.ctx, &prov, &nprov, err));
+    summary->ranks = rs.size;
+    summary->resumed_from_day = rs.start.days_done;
+    AF_CHECK(gather_memory(&rs, summary, err));
+    rs.stage_t[ST_PUBLISH] = MPI_Wtime() - t;
+    reduce_stages(comm, rs.stage_t, summary);
+    if (rs.rank == 0) publish_index(&rs.ctx, rs.outdir, infos, ninfos, prov, nprov, summary, rs.size, extra, err);
+    AF_SYNC(comm);
+    if (rs.rank == 0) af__journal_remove(rs.outdir, err);
+    AF_SYNC(comm);
+    fill_summary(&rs, infos, ninfos, t_start, summary);
+    af__progress_report(&rs.prog, "done", "publish", rs.ndays, 1);
 cleanup:
     free(extra);
-    af_shardset_destroy(&ss);
+    if (rc != AF_OK && rs.outdir)
+        af__progress_report(&rs.prog, rc == AF_EINTERRUPTED ? "interrupted" : "failed", rs.prog.p.stage,
+                            rs.prog.p.days_done, 1);
+    af_shardset_destroy(&rs.ss);
+    af__journal_dispose(&rs.journal);
+    free(rs.start.shards);
     free(infos);
     free(prov);
-    free(x);
-    free(y);
-    free(yqc);
-    free(yvalid);
-    free(ranges);
-    af__ctx_dispose(&ctx);
+    free(rs.x);
+    free(rs.xqc);
+    free(rs.y);
+    free(rs.yqc);
+    free(rs.yvalid);
+    free(rs.ranges);
+    af__ctx_dispose(&rs.ctx);
     return rc;
 }

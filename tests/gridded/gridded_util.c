@@ -26,9 +26,12 @@ int gt_run(const char *dir, const char *ini, const char *out, af_error *err)
     char p[512], o[512];
     snprintf(p, sizeof p, "%s/%s", dir, ini);
     snprintf(o, sizeof o, "%s/%s", dir, out);
-    af_run_opts opts = { o };
+    af_run_opts opts = AF_RUN_OPTS_INIT;
+    opts.output = o;
     af_run_summary sum;
-    return af_pipeline_run(MPI_COMM_WORLD, p, &opts, &sum, err);
+    int rc = af_pipeline_run(MPI_COMM_WORLD, p, &opts, &sum, err);
+    af_run_summary_dispose(&sum);
+    return rc;
 }
 
 /* Length of a dimension, 0 if the shard has none (zero inputs or targets). */
@@ -76,7 +79,8 @@ int gt_read_shard(const char *dir, const char *out, gt_shard *s)
     NCK(nc_inq_varid(nc, "time", &id));
     NCK(nc_get_var_double(nc, id, s->time));
     size_t cells = (size_t)s->ns * (size_t)s->nt;
-    if (get_floats(nc, "x", cells * (size_t)s->ni, &s->x) || get_floats(nc, "y", cells * (size_t)s->ntg, &s->y) ||
+    if (get_floats(nc, "x", cells * (size_t)s->ni, &s->x) || get_floats(nc, "x_qc", cells * (size_t)s->ni, &s->xqc) ||
+        get_floats(nc, "y", cells * (size_t)s->ntg, &s->y) ||
         get_floats(nc, "y_qc", cells * (size_t)s->ntg, &s->yqc))
         return 1;
     NCK(nc_close(nc));
@@ -88,6 +92,7 @@ void gt_shard_free(gt_shard *s)
     free(s->ids);
     free(s->time);
     free(s->x);
+    free(s->xqc);
     free(s->y);
     free(s->yqc);
     memset(s, 0, sizeof *s);

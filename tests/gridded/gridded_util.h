@@ -16,15 +16,16 @@
 /* netCDF-C call in a function returning int: print and return 1 on failure. */
 #define NCK(call) do { int s_ = (call); if (s_ != NC_NOERR) { fprintf(stderr, "%s: %s\n", #call, nc_strerror(s_)); return 1; } } while (0)
 
-/* One shard read back: ids, time, and x/y/y_qc in file order [sample][time][var]. */
+/* One shard read back: ids, time, and x/x_qc/y/y_qc in file order [sample][time][var]. */
 typedef struct gt_shard {
     int ns, nt, ni, ntg;
     char (*ids)[65];
     double *time;
-    float *x, *y, *yqc;
+    float *x, *xqc, *y, *yqc;
 } gt_shard;
 
 #define GT_X(s, i, t, k) ((s)->x[((size_t)(i) * (size_t)(s)->nt + (size_t)(t)) * (size_t)(s)->ni + (size_t)(k)])
+#define GT_XQC(s, i, t, k) ((s)->xqc[((size_t)(i) * (size_t)(s)->nt + (size_t)(t)) * (size_t)(s)->ni + (size_t)(k)])
 #define GT_Y(s, i, t) ((s)->y[((size_t)(i) * (size_t)(s)->nt + (size_t)(t)) * (size_t)(s)->ntg])
 #define GT_QC(s, i, t) ((s)->yqc[((size_t)(i) * (size_t)(s)->nt + (size_t)(t)) * (size_t)(s)->ntg])
 

@@ -231,6 +231,7 @@ static void check_common(const gt_shard *s, int noleap)
         if (d == 20) {
             AF_EXPECT(isnan(GT_X(s, a, t, 0)) && isnan(GT_Y(s, a, t)));
             AF_EXPECT_NEAR(GT_QC(s, a, t), 0.0, 1e-6);
+            AF_EXPECT_NEAR(GT_XQC(s, a, t, 0), 0.0, 1e-6); /* inputs carry the same valid fraction */
         } else {
             AF_EXPECT_NEAR(GT_X(s, a, t, 0), m - K, 2e-4);
             AF_EXPECT_NEAR(GT_X(s, a, t, 1), mx - K, 2e-4);
@@ -239,8 +240,12 @@ static void check_common(const gt_shard *s, int noleap)
         }
         AF_EXPECT(isnan(GT_X(s, b, t, 0)) && isnan(GT_Y(s, b, t)));       /* 37.5% inside < 0.5 */
         AF_EXPECT_NEAR(GT_QC(s, b, t), 0.375, 1e-6);
+        AF_EXPECT_NEAR(GT_XQC(s, b, t, 0), 0.375, 1e-6);
+        AF_EXPECT_NEAR(GT_XQC(s, b, t, 1), 0.375, 1e-6);
         AF_EXPECT_NEAR(GT_X(s, c, t, 0), rect_mean(7, 9, 18, 19, d, &mx) - K, 2e-4);
         AF_EXPECT_NEAR(GT_QC(s, c, t), 2.0 / 3.0, 1e-6);
+        AF_EXPECT_NEAR(GT_XQC(s, c, t, 0), 2.0 / 3.0, 1e-6);
+        AF_EXPECT_NEAR(GT_XQC(s, st, t, 0), 1.0, 0); /* a site whose cell is valid */
         AF_EXPECT_NEAR(GT_X(s, tr, t, 0), tri[d] - K, 5e-3);
         AF_EXPECT_NEAR(GT_X(s, st, t, 0), field(SITE_LON, SITE_LAT, d) - K, 2e-4);
     }
@@ -259,6 +264,7 @@ static void test_gridded__standard(void)
     int a = gt_find_sample(&s1, "19001:base");
     AF_EXPECT(a >= 0 && GT_QC(&s1, a, 10) > 0.65 && GT_QC(&s1, a, 10) < 0.72); /* 11 of 16 cells */
     AF_EXPECT(a >= 0 && GT_QC(&s1, a, 11) > 0.9 && GT_QC(&s1, a, 11) < 1.0); /* cell (5,3) always missing */
+    AF_EXPECT(a >= 0 && GT_XQC(&s1, a, 10, 0) == GT_QC(&s1, a, 10)); /* same variable, same fraction */
 }
 
 static void test_gridded__noleap_uses_cache(void)

@@ -66,6 +66,10 @@ def check_cells(outdir, pipeline):
         x, y = ds["x"][:], ds["y"][:]
         yv, yq = ds["y_valid"][:], ds["y_qc"][:]
         check(ds["time"].units == "days since 1970-01-01", "time units")
+        # table inputs report no quality: x_qc is NaN everywhere; y_valid stays the last variable
+        check(bool(np.all(np.isnan(ds["x_qc"][:]))) and ds["x_qc"].dimensions == ("sample", "time", "input"),
+              "x_qc NaN for table inputs")
+        check(list(ds.variables)[-1] == "y_valid", "y_valid is the last variable")
         for r, sid in enumerate(ids):
             nrows += 1
             u = T.unit_number(sid)

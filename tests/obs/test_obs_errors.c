@@ -57,7 +57,8 @@ static int run_with(const char *sections, af_error *err)
     if (write_file("r.ini", text)) return AF_EIO;
     snprintf(p, sizeof p, "%s/r.ini", g_dir);
     snprintf(o, sizeof o, "%s/rout", g_dir);
-    af_run_opts opts = { o };
+    af_run_opts opts = AF_RUN_OPTS_INIT;
+    opts.output = o;
     af_run_summary sum;
     return af_pipeline_run(MPI_COMM_WORLD, p, &opts, &sum, err);
 }

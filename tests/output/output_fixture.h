@@ -113,7 +113,7 @@ static inline int fx_write(af_shardset *ss, const fixture *f, size_t s0, size_t 
                     qc[c * ng + j] = fx_qc(s0 + s, t0 + t, j);
                 }
             }
-        rc = af_shardset_write_block(ss, s0, ns, t0, nt, x, y, v, qc, err);
+        rc = af_shardset_write_block(ss, s0, ns, t0, nt, x, NULL, y, v, qc, err); /* x_qc: NaN */
     }
     free(x);
     free(y);
@@ -129,16 +129,16 @@ static inline int fx_check_row(const char *path, size_t row, size_t s, const fix
     int nd = af_calendar_ndays(f->cal);
     size_t ni = f->layout.ninputs, ng = f->layout.ntargets;
     float *x = malloc((size_t)nd * ni * sizeof *x + 4), *y = malloc((size_t)nd * ng * sizeof *y + 4);
-    float *qc = malloc((size_t)nd * ng * sizeof *qc + 4);
+    float *qc = malloc((size_t)nd * ng * sizeof *qc + 4), *xqc = malloc((size_t)nd * ni * sizeof *xqc + 4);
     unsigned char *v = malloc((size_t)nd * ng + 4);
-    int rc = af_shard_read_row(path, row, ni ? x : NULL, y, v, qc, &e);
+    int rc = af_shard_read_row(path, row, ni ? x : NULL, ni ? xqc : NULL, y, v, qc, &e);
     if (rc != AF_OK) {
         fprintf(stderr, "read_row %s %zu: %s\n", path, row, e.msg);
         (*bad)++;
     } else {
         for (int t = 0; t < nd; t++) {
             for (size_t i = 0; i < ni; i++)
-                if (x[(size_t)t * ni + i] != fx_x(s, t, i)) (*bad)++;
+                if (x[(size_t)t * ni + i] != fx_x(s, t, i) || !isnan(xqc[(size_t)t * ni + i])) (*bad)++;
             for (size_t j = 0; j < ng; j++) {
                 size_t c = (size_t)t * ng + j;
                 float q = fx_qc(s, t, j);
@@ -149,6 +149,7 @@ static inline int fx_check_row(const char *path, size_t row, size_t s, const fix
         }
     }
     free(x);
+    free(xqc);
     free(y);
     free(qc);
     free(v);

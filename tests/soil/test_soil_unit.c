@@ -291,7 +291,8 @@ static int run(const char *feat, af_error *err)
     if (write_text("e.ini", text)) return AF_EIO;
     snprintf(p, sizeof p, "%s/e.ini", dir);
     snprintf(o, sizeof o, "%s/out", dir);
-    af_run_opts opts = { o };
+    af_run_opts opts = AF_RUN_OPTS_INIT;
+    opts.output = o;
     af_run_summary sum;
     return af_pipeline_run(MPI_COMM_WORLD, p, &opts, &sum, err);
 }

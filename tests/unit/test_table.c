@@ -225,7 +225,9 @@ static int run_pipeline(const char *ini_name, af_error *e)
 {
     af_run_summary s;
     af_error_clear(e);
-    return af_pipeline_run(MPI_COMM_WORLD, fx_path(ini_name), NULL, &s, e);
+    int rc = af_pipeline_run(MPI_COMM_WORLD, fx_path(ini_name), NULL, &s, e);
+    af_run_summary_dispose(&s);
+    return rc;
 }
 
 static int index_exists(const char *outdir)
@@ -291,7 +293,7 @@ static void check_output(const char *outdir)
         size_t shard = s / idx.shard_samples, row = s % idx.shard_samples;
         char path[1400];
         snprintf(path, sizeof path, "%s/%s", outdir, idx.shards[shard].path);
-        AF_TEST_PASS(af_shard_read_row(path, row, x, y, yv, yqc, err));
+        AF_TEST_PASS(af_shard_read_row(path, row, x, NULL, y, yv, yqc, err));
         int county = sm->kind == AF_SAMPLE_COUNTY;
         int wc = weather_code(county ? sm->fips : sm->id);
         for (int t = 0; t < NDAYS; t++) {
@@ -345,7 +347,7 @@ static void check_output(const char *outdir)
                 if (o == s || idx.samples[o].kind != AF_SAMPLE_COUNTY || strcmp(idx.samples[o].fips, sm->fips)) continue;
                 char p2[1400];
                 snprintf(p2, sizeof p2, "%s/%s", outdir, idx.shards[o / idx.shard_samples].path);
-                AF_TEST_PASS(af_shard_read_row(p2, o % idx.shard_samples, x2, NULL, NULL, NULL, err));
+                AF_TEST_PASS(af_shard_read_row(p2, o % idx.shard_samples, x2, NULL, NULL, NULL, NULL, err));
                 for (int t = 0; t < NDAYS; t++)
                     if (memcmp(&x2[t * 3 + iT], &x[t * 3 + iT], sizeof(float)) ||
                         memcmp(&x2[t * 3 + iP], &x[t * 3 + iP], sizeof(float)))
@@ -391,8 +393,8 @@ static void test_unsorted(void)
         char pa[1400], pb[1400];
         snprintf(pa, sizeof pa, "%s/%s", fx_path("out_sorted"), a.shards[s / a.shard_samples].path);
         snprintf(pb, sizeof pb, "%s/%s", fx_path("out_shuffled"), b.shards[s / b.shard_samples].path);
-        AF_TEST_PASS(af_shard_read_row(pa, s % a.shard_samples, xa, ya, va, qa, err));
-        AF_TEST_PASS(af_shard_read_row(pb, s % b.shard_samples, xb, yb, vb, qb, err));
+        AF_TEST_PASS(af_shard_read_row(pa, s % a.shard_samples, xa, NULL, ya, va, qa, err));
+        AF_TEST_PASS(af_shard_read_row(pb, s % b.shard_samples, xb, NULL, yb, vb, qb, err));
         AF_EXPECT(!memcmp(xa, xb, sizeof xa) && !memcmp(ya, yb, sizeof ya) && !memcmp(va, vb, sizeof va) &&
                   !memcmp(qa, qb, sizeof qa));
     }
@@ -430,7 +432,7 @@ static void test_noleap(void)
         unsigned char v[2];
         char p[1400];
         snprintf(p, sizeof p, "%s/%s", fx_path("out_nl"), idx.shards[0].path);
-        AF_TEST_PASS(af_shard_read_row(p, s, NULL, y, v, NULL, err));
+        AF_TEST_PASS(af_shard_read_row(p, s, NULL, NULL, y, v, NULL, err));
         if (!strcmp(idx.samples[s].id, "US-Aa1")) {
             AF_EXPECT(same(y[0], 1 * 0.1) && same(y[1], 3 * 0.1) && v[0] == 1 && v[1] == 1);
         } else {

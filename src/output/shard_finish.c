@@ -1,0 +1,260 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * shard_finish.c: the end and the restart of a shardset (agroflux/output.h):
+ * sync (flush every rank's data to disk, for a resumable checkpoint), seal
+ * (close, fsync, SHA-256 spread over ranks), publish (rename to final names),
+ * reopen (continue .partial files left by an interrupted run), and reading one
+ * row back. All but af_shard_read_row are collective.
+ */
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <pnetcdf.h>
+
+#include "agroflux/output.h"
+#include "af_check.h"
+#include "af_util.h"
+#include "shard_impl.h"
+
+/* Close shard k collectively (flushing all ranks' data first). */
+static int close_shard(af_shardset *ss, size_t k, af_error *err)
+{
+    int rc = AF_OK;
+    char name[64];
+    int ncid = ss->sh[k].ncid;
+    af__shard_name(k, 1, name, sizeof name);
+    if (ncid < 0) goto cleanup;
+    ss->sh[k].ncid = -1;
+    int ncrc = ncmpi_sync(ncid);
+    int ncrc2 = ncmpi_close(ncid);
+    AF_CHECK_NC(ncrc, name, "sync");
+    AF_CHECK_NC(ncrc2, name, "close");
+cleanup:
+    return rc;
+}
+
+int af_shardset_sync(af_shardset *ss, af_error *err)
+{
+    int rc = AF_OK;
+    AF_CHECK_ARG(ss != NULL && !ss->sealed);
+    int lrc = AF_OK;
+    for (size_t k = 0; k < ss->nshards; k++) {
+        int ncrc = ncmpi_sync(ss->sh[k].ncid);
+        if (ncrc != NC_NOERR && lrc == AF_OK) {
+            char name[64];
+            af__shard_name(k, 1, name, sizeof name);
+            lrc = af_error_set(err, AF_ENC, __FILE__, __LINE__, __func__, "'%s': sync: %s", name,
+                               ncmpi_strerror(ncrc));
+        }
+    }
+    AF_CHECK(af_error_sync(ss->comm, err));
+cleanup:
+    return rc;
+}
+
+void af_shardset_keep_partial(af_shardset *ss, int keep)
+{
+    if (ss) ss->keep_partial = keep ? 1 : 0;
+}
+
+int af_shardset_seal(af_shardset *ss, af_shard_info **infos, size_t *ninfos, af_error *err)
+{
+    int rc = AF_OK;
+    af_shard_info *all = NULL;
+    char path[4200];
+    AF_CHECK_ARG(ss != NULL && infos != NULL && ninfos != NULL && !ss->sealed);
+    *infos = NULL;
+    *ninfos = 0;
+    int lrc = AF_OK;
+    for (size_t k = 0; k < ss->nshards; k++) {
+        af_error tmp = AF_ERROR_INIT;
+        int c = close_shard(ss, k, lrc == AF_OK ? err : &tmp);
+        if (lrc == AF_OK) lrc = c;
+    }
+    AF_CHECK(af_error_sync(ss->comm, err));
+
+    size_t nbytes = (ss->nshards ? ss->nshards : 1) * sizeof *all;
+    if (nbytes > (size_t)INT_MAX) AF_FAIL(AF_EINVAL, "%zu shards are too many", ss->nshards);
+    all = calloc(1, nbytes);
+    AF_CHECK_ALLOC(all);
+    /* Rank r fsyncs and hashes shards r, r+P, ...; the others leave zeros. */
+    for (size_t k = (size_t)ss->rank; k < ss->nshards && lrc == AF_OK; k += (size_t)ss->size) {
+        af_shard_info *in = &all[k];
+        if ((lrc = af__shard_path(ss, k, 1, path, sizeof path, err)) != AF_OK) break;
+        if ((lrc = af_fsync_path(path, err)) != AF_OK) break;
+        if ((lrc = af_file_size(path, &in->bytes, err)) != AF_OK) break;
+        if ((lrc = af_file_sha256(path, in->sha256, err)) != AF_OK) break;
+        af__shard_name(k, 0, in->path, sizeof in->path);
+        in->sample_start = k * ss->layout.shard_samples;
+        in->sample_count = af__shard_rows(&ss->layout, k);
+    }
+    AF_CHECK(af_error_sync(ss->comm, err));
+    /* Exactly one rank filled each entry: a bitwise OR is an exact, ordered gather. */
+    AF_CHECK_MPI(MPI_Allreduce(MPI_IN_PLACE, all, (int)nbytes, MPI_BYTE, MPI_BOR, ss->comm));
+    ss->sealed = 1;
+    *infos = all;
+    *ninfos = ss->nshards;
+    all = NULL;
+cleanup:
+    free(all);
+    return rc;
+}
+
+int af_shardset_publish(af_shardset *ss, af_error *err)
+{
+    int rc = AF_OK;
+    char path[4200], final_path[4200];
+    AF_CHECK_ARG(ss != NULL && ss->sealed && !ss->finished);
+    int lrc = AF_OK;
+    if (ss->rank == 0) {
+        for (size_t k = 0; k < ss->nshards && lrc == AF_OK; k++) {
+            if ((lrc = af__shard_path(ss, k, 1, path, sizeof path, err)) != AF_OK) break;
+            if ((lrc = af__shard_path(ss, k, 0, final_path, sizeof final_path, err)) != AF_OK) break;
+            lrc = af_rename_durable(path, final_path, err);
+        }
+    }
+    AF_CHECK(af_error_sync(ss->comm, err));
+    ss->finished = 1;
+cleanup:
+    return rc;
+}
+
+int af_shardset_finish(af_shardset *ss, af_shard_info **infos, size_t *ninfos, af_error *err)
+{
+    int rc = AF_OK;
+    AF_CHECK(af_shardset_seal(ss, infos, ninfos, err));
+    rc = af_shardset_publish(ss, err);
+    if (rc != AF_OK) {
+        free(*infos);
+        *infos = NULL;
+        *ninfos = 0;
+    }
+cleanup:
+    return rc;
+}
+
+/* Open shard k's .partial file for writing and check it belongs to this layout. */
+static int reopen_one(af_shardset *ss, size_t k, af_error *err)
+{
+    int rc = AF_OK, ncid = -1;
+    char path[4200];
+    const af_layout *l = &ss->layout;
+    AF_CHECK(af__shard_path(ss, k, 1, path, sizeof path, err));
+    if (access(path, F_OK) != 0) AF_FAIL(AF_ENOTFOUND, "'%s' is missing", path);
+    AF_CHECK_NC(ncmpi_open(ss->comm, path, NC_WRITE, MPI_INFO_NULL, &ncid), path, "open");
+    ss->sh[k].ncid = ncid;
+    static const char *const dims[4] = { "sample", "time", "input", "target" };
+    long long want[4] = { (long long)af__shard_rows(l, k), ss->ndays, (long long)l->ninputs,
+                          (long long)l->ntargets };
+    for (int d = 0; d < 4; d++) {
+        int id;
+        MPI_Offset len = 0;
+        int ncrc = ncmpi_inq_dimid(ncid, dims[d], &id);
+        if (ncrc == NC_NOERR) ncrc = ncmpi_inq_dimlen(ncid, id, &len);
+        else if (ncrc == NC_EBADDIM) ncrc = NC_NOERR;
+        AF_CHECK_NC(ncrc, path, dims[d]);
+        if ((long long)len != want[d])
+            AF_FAIL(AF_EFORMAT, "'%s': dimension %s is %lld, this run needs %lld", path, dims[d],
+                    (long long)len, want[d]);
+    }
+    char sha[80] = "";
+    MPI_Offset alen = 0;
+    int ncrc = ncmpi_inq_attlen(ncid, NC_GLOBAL, "config_sha256", &alen);
+    if (ncrc == NC_NOERR && alen < (MPI_Offset)sizeof sha) ncrc = ncmpi_get_att_text(ncid, NC_GLOBAL, "config_sha256", sha);
+    AF_CHECK_NC(ncrc, path, "config_sha256");
+    if (strcmp(sha, l->config_sha256 ? l->config_sha256 : "") != 0)
+        AF_FAIL(AF_EFORMAT, "'%s' was written for config %s, this run is %s", path, sha,
+                l->config_sha256 ? l->config_sha256 : "");
+    shard_vars *v = &ss->sh[k];
+    if (l->ninputs > 0) {
+        AF_CHECK_NC(ncmpi_inq_varid(ncid, "x", &v->x), path, "x");
+        AF_CHECK_NC(ncmpi_inq_varid(ncid, "x_qc", &v->xqc), path, "x_qc");
+    }
+    if (l->ntargets > 0) {
+        AF_CHECK_NC(ncmpi_inq_varid(ncid, "y", &v->y), path, "y");
+        AF_CHECK_NC(ncmpi_inq_varid(ncid, "y_qc", &v->yqc), path, "y_qc");
+        AF_CHECK_NC(ncmpi_inq_varid(ncid, "y_valid", &v->yvalid), path, "y_valid");
+    }
+cleanup:
+    return rc;
+}
+
+int af_shardset_reopen(MPI_Comm comm, const char *outdir, const af_layout *layout,
+                       af_shardset **out, af_error *err)
+{
+    int rc = AF_OK;
+    af_shardset *ss = NULL;
+    AF_CHECK_ARG(out != NULL);
+    *out = NULL;
+    AF_CHECK(af__shardset_alloc(comm, outdir, layout, &ss, err));
+    /* The files are the previous run's state: never remove them on a failed reopen. */
+    ss->keep_partial = 1;
+    for (size_t k = 0; k < ss->nshards; k++) {
+        /* ncmpi_open is collective: every rank tries, then all agree. */
+        reopen_one(ss, k, err);
+        AF_CHECK(af_error_sync(ss->comm, err));
+    }
+    *out = ss;
+    ss = NULL;
+cleanup:
+    if (ss) af_shardset_destroy(&ss);
+    return rc;
+}
+
+/* Length of an optional dimension: 0 when absent. */
+static int dim_len(int ncid, const char *name, int required, MPI_Offset *len, const char *path,
+                   af_error *err)
+{
+    int rc = AF_OK, id;
+    *len = 0;
+    int ncrc = ncmpi_inq_dimid(ncid, name, &id);
+    if (ncrc == NC_EBADDIM && !required) goto cleanup;
+    AF_CHECK_NC(ncrc, path, name);
+    AF_CHECK_NC(ncmpi_inq_dimlen(ncid, id, len), path, name);
+cleanup:
+    return rc;
+}
+
+int af_shard_read_row(const char *path, size_t row, float *x, float *xqc, float *y,
+                      unsigned char *yvalid, float *yqc, af_error *err)
+{
+    int rc = AF_OK, ncid = -1, id;
+    MPI_Offset ns, nd, ni, ntg;
+    AF_CHECK_ARG(path != NULL);
+    AF_CHECK_NC(ncmpi_open(MPI_COMM_SELF, path, NC_NOWRITE, MPI_INFO_NULL, &ncid), path, "open");
+    AF_CHECK(dim_len(ncid, "sample", 1, &ns, path, err));
+    AF_CHECK(dim_len(ncid, "time", 1, &nd, path, err));
+    AF_CHECK(dim_len(ncid, "input", 0, &ni, path, err));
+    AF_CHECK(dim_len(ncid, "target", 0, &ntg, path, err));
+    if ((MPI_Offset)row >= ns)
+        AF_FAIL(AF_EINVAL, "'%s': row %zu outside 0..%lld", path, row, (long long)ns - 1);
+    MPI_Offset start[3] = { (MPI_Offset)row, 0, 0 }, count[3] = { 1, nd, ni };
+    if (x && ni > 0) {
+        AF_CHECK_NC(ncmpi_inq_varid(ncid, "x", &id), path, "x");
+        AF_CHECK_NC(ncmpi_get_vara_float_all(ncid, id, start, count, x), path, "get x");
+    }
+    if (xqc && ni > 0) {
+        AF_CHECK_NC(ncmpi_inq_varid(ncid, "x_qc", &id), path, "x_qc");
+        AF_CHECK_NC(ncmpi_get_vara_float_all(ncid, id, start, count, xqc), path, "get x_qc");
+    }
+    count[2] = ntg;
+    if (y && ntg > 0) {
+        AF_CHECK_NC(ncmpi_inq_varid(ncid, "y", &id), path, "y");
+        AF_CHECK_NC(ncmpi_get_vara_float_all(ncid, id, start, count, y), path, "get y");
+    }
+    if (yvalid && ntg > 0) {
+        AF_CHECK_NC(ncmpi_inq_varid(ncid, "y_valid", &id), path, "y_valid");
+        AF_CHECK_NC(ncmpi_get_vara_schar_all(ncid, id, start, count, (signed char *)yvalid), path,
+                    "get y_valid");
+    }
+    if (yqc && ntg > 0) {
+        AF_CHECK_NC(ncmpi_inq_varid(ncid, "y_qc", &id), path, "y_qc");
+        AF_CHECK_NC(ncmpi_get_vara_float_all(ncid, id, start, count, yqc), path, "get y_qc");
+    }
+cleanup:
+    if (ncid >= 0) ncmpi_close(ncid);
+    return rc;
+}

@@ -1,0 +1,378 @@
+# SPDX-License-Identifier: MIT
+"""Resume after interruption: every way a run can stop, then `run --resume`, must give shards
+byte-identical (SHA-256) to an uninterrupted run, and an interrupted run must leave no index and
+no partial file under a final name.
+
+Cases: (1) test hook AGROFLUX_TEST_FAIL_AT=write:block:2 on 2 ranks, resumed on 3 ranks;
+(2) AGROFLUX_TEST_FAIL_AT=sealed (shards hashed, not renamed): resume only publishes;
+(3) a real SIGKILL of rank 1 of `mpirun -n 2` in the middle of the write stage (slowed down by
+the test-only AGROFLUX_TEST_BLOCK_DELAY_MS); (4) SIGTERM to one rank: clean stop, exit 4,
+progress.json says "interrupted", journal kept; (5) a changed pipeline file makes --resume start
+over and say why, and so do a garbage journal and a missing .partial file; (6) a full disk (a tmpfs of half the output size; we are root) fails cleanly, then the same
+directory grown with `mount -o remount` resumes byte-identically; (7) a read-only output
+directory (read-only tmpfs) fails cleanly; (8) --checkpoint-interval: nothing resumable before
+the first checkpoint, but a stop always checkpoints. Cases 6-7 need mount(2); without it they are reported
+as skipped and the rest still runs.
+"""
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+AGROFLUX = os.environ["AGROFLUX"]
+failures = []
+
+
+def check(cond, what):
+    if not cond:
+        failures.append(what)
+        print("FAIL:", what, file=sys.stderr)
+
+
+def mpirun(n, *args, env=None, **kw):
+    cmd = ["mpirun", "-n", str(n), "--oversubscribe", AGROFLUX, *args]
+    e = dict(os.environ)
+    e.update(env or {})
+    return subprocess.run(cmd, capture_output=True, text=True, env=e, timeout=120, **kw)
+
+
+def shard_sums(out):
+    idx = json.load(open(os.path.join(out, "index.json")))
+    return [(s["path"], s["sha256"]) for s in idx["shards"]], idx
+
+
+def file_sums(out):
+    """SHA-256 of the shard files themselves, computed here (not taken from the index)."""
+    import hashlib
+    res = []
+    for name in sorted(os.listdir(out)):
+        if name.startswith("shard-") and name.endswith(".nc"):
+            res.append((name, hashlib.sha256(open(os.path.join(out, name), "rb").read()).hexdigest()))
+    return res
+
+
+def interrupted_state(out, what):
+    names = os.listdir(out)
+    check("index.json" not in names, "%s: no index after an interrupted run (%s)" % (what, names))
+    finals = [n for n in names if n.startswith("shard-") and n.endswith(".nc")]
+    check(not finals, "%s: no shard under a final name (%s)" % (what, finals))
+    check(os.path.exists(os.path.join(out, "journal.json")), "%s: journal kept" % what)
+
+
+def resumed_equal(out, base, n, what, extra_env=None):
+    r = mpirun(n, "run", PIPE, "--output", out, "--resume", env=extra_env)
+    check(r.returncode == 0, "%s: resume exit %d: %s" % (what, r.returncode, r.stderr[-2000:]))
+    if r.returncode != 0:
+        return r
+    check(file_sums(out) == base, "%s: shards differ from the uninterrupted run" % what)
+    check(not os.path.exists(os.path.join(out, "journal.json")), "%s: journal removed after the index" % what)
+    v = subprocess.run([AGROFLUX, "verify", out], capture_output=True, text=True)
+    check(v.returncode == 0, "%s: verify: %s" % (what, v.stderr))
+    return r
+
+
+def journal(out):
+    try:
+        return json.load(open(os.path.join(out, "journal.json")))
+    except (OSError, ValueError):
+        return None
+
+
+def rank_pid(mpirun_pid, rank):
+    """pid of the agroflux process of `rank` started by our mpirun (found through /proc)."""
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            stat = open("/proc/%s/stat" % d).read()
+            ppid = int(stat.rsplit(")", 1)[1].split()[1])
+            if ppid != mpirun_pid:
+                continue
+            env = open("/proc/%s/environ" % d, "rb").read().split(b"\0")
+            if ("OMPI_COMM_WORLD_RANK=%d" % rank).encode() in env:
+                return int(d)
+        except (OSError, ValueError, IndexError):
+            continue
+    return None
+
+
+def start_slow(out, delay_ms=250):
+    e = dict(os.environ, AGROFLUX_TEST_BLOCK_DELAY_MS=str(delay_ms))
+    return subprocess.Popen(["mpirun", "-n", "2", "--oversubscribe", AGROFLUX, "run", PIPE, "--output", out,
+                             "--progress-interval", "0"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=e)
+
+
+def wait_days(p, out, days, timeout=60):
+    t0 = time.time()
+    while time.time() - t0 < timeout and p.poll() is None:
+        j = journal(out)
+        if j and j["days_done"] >= days:
+            return j["days_done"]
+        time.sleep(0.05)
+    return None
+
+
+def case_hook_block(tmp, base):
+    out = os.path.join(tmp, "hook")
+    r = mpirun(2, "-q", "run", PIPE, "--output", out, env={"AGROFLUX_TEST_FAIL_AT": "write:block:2"})
+    check(r.returncode == 1, "hook: exit 1, got %d" % r.returncode)
+    check("simulated failure at write block 2" in r.stderr and "rank 1" in r.stderr, "hook: message: " + r.stderr[:400])
+    interrupted_state(out, "hook")
+    j = journal(out)
+    check(j is not None and j["days_done"] == 2 * BLOCK and j["state"] == "writing",
+          "hook: journal after 2 blocks: %s" % j)
+    r = resumed_equal(out, base, 3, "hook resumed on 3 ranks")
+    check("continuing at day %d" % (2 * BLOCK + 1) in r.stderr, "hook: log says where it continues: " + r.stderr[:300])
+    idx = json.load(open(os.path.join(out, "index.json")))
+    check(idx["provenance"]["resumed_from_day"] == 2 * BLOCK, "hook: resumed_from_day in provenance")
+
+
+def case_all_days_written(tmp, base):
+    """Crash after the last block's checkpoint, before sealing: resume only closes, hashes, renames."""
+    out = os.path.join(tmp, "alldays")
+    r = mpirun(2, "-q", "run", PIPE, "--output", out, env={"AGROFLUX_TEST_FAIL_AT": "sealed"})
+    check(r.returncode == 1, "alldays: first run fails")
+    j = journal(out)
+    if j is None:
+        check(False, "alldays: journal")
+        return
+    j["state"] = "writing"
+    del j["shards"]
+    json.dump(j, open(os.path.join(out, "journal.json"), "w"))
+    r = resumed_equal(out, base, 1, "alldays")
+    check("all %d days are written" % NDAYS in r.stderr, "alldays: log: " + r.stderr[:300])
+
+
+def case_sealed(tmp, base):
+    out = os.path.join(tmp, "sealed")
+    r = mpirun(2, "-q", "run", PIPE, "--output", out, env={"AGROFLUX_TEST_FAIL_AT": "sealed"})
+    check(r.returncode == 1, "sealed: exit 1, got %d" % r.returncode)
+    interrupted_state(out, "sealed")
+    j = journal(out)
+    check(j is not None and j["state"] == "sealed" and len(j["shards"]) == len(base), "sealed: journal %s" % j)
+    r = resumed_equal(out, base, 2, "sealed")
+    check("publishing" in r.stderr, "sealed: resume only publishes: " + r.stderr[:300])
+
+
+def case_kill(tmp, base):
+    out = os.path.join(tmp, "kill")
+    p = start_slow(out)
+    done = wait_days(p, out, 2 * BLOCK)
+    pid = rank_pid(p.pid, 1)
+    check(done is not None and pid is not None, "kill: run reached the write stage (days %s, pid %s)" % (done, pid))
+    if pid:
+        os.kill(pid, signal.SIGKILL)
+    p.communicate(timeout=60)
+    check(p.returncode != 0, "kill: mpirun reports the killed rank")
+    interrupted_state(out, "kill")
+    j = journal(out)
+    check(j is not None and 0 < j["days_done"] < NDAYS, "kill: journal in the middle: %s" % j)
+    resumed_equal(out, base, 2, "kill")
+
+
+def case_sigterm(tmp, base):
+    out = os.path.join(tmp, "term")
+    p = start_slow(out)
+    done = wait_days(p, out, BLOCK)
+    pid = rank_pid(p.pid, 0)
+    check(done is not None and pid is not None, "sigterm: run started writing")
+    if pid:
+        os.kill(pid, signal.SIGTERM)
+    _, err = p.communicate(timeout=60)
+    check(p.returncode == 4, "sigterm: exit code 4 (interrupted), got %s: %s" % (p.returncode, err[-500:]))
+    check("stopped by a signal" in err and "--resume" in err, "sigterm: message: " + err[-500:])
+    interrupted_state(out, "sigterm")
+    prog = json.load(open(os.path.join(out, "progress.json")))
+    check(prog["state"] == "interrupted" and 0 < prog["days_done"] < NDAYS, "sigterm: progress.json %s" % prog)
+    check(any(".partial" in n for n in os.listdir(out)), "sigterm: .partial files kept")
+    resumed_equal(out, base, 2, "sigterm")
+
+
+def case_changed_config(tmp, base):
+    out = os.path.join(tmp, "changed")
+    r = mpirun(2, "-q", "run", PIPE, "--output", out, env={"AGROFLUX_TEST_FAIL_AT": "write:block:1"})
+    check(r.returncode == 1, "changed: first run fails")
+    pipe2 = os.path.join(os.path.dirname(PIPE), "pipeline2.ini")
+    shutil.copy(PIPE, pipe2)
+    with open(pipe2, "a") as f:
+        f.write("\n# edited\n")
+    r = mpirun(1, "run", PIPE, "--output", out, env={"AGROFLUX_TEST_FAIL_AT": "write:block:1"})
+    check("journal.json' of an interrupted run is discarded" in r.stderr, "changed: a run without --resume says "
+          "it discards the journal: " + r.stderr[:300])
+    r = mpirun(2, "run", pipe2, "--output", out, "--resume")
+    check(r.returncode == 0, "changed: resume runs: " + r.stderr[-500:])
+    check("starting over" in r.stderr and "pipeline file changed" in r.stderr, "changed: says why: " + r.stderr[:500])
+    idx = json.load(open(os.path.join(out, "index.json")))
+    check(idx["provenance"]["resumed_from_day"] == 0, "changed: ran from day 0")
+
+
+def case_bad_state(tmp, base):
+    """A journal that cannot be used, or a .partial file gone: --resume starts over and says why."""
+    out = os.path.join(tmp, "bad")
+    r = mpirun(2, "-q", "run", PIPE, "--output", out, env={"AGROFLUX_TEST_FAIL_AT": "write:block:1"})
+    check(r.returncode == 1, "bad: first run fails")
+    jpath = os.path.join(out, "journal.json")
+    good = open(jpath).read()
+    open(jpath, "w").write("{not json")
+    r = mpirun(1, "run", PIPE, "--output", out, "--resume", env={"AGROFLUX_TEST_FAIL_AT": "write:block:1"})
+    check(r.returncode == 1 and "unreadable journal" in r.stderr and "starting over" in r.stderr,
+          "bad: garbage journal: " + r.stderr[:400])
+    os.unlink(os.path.join(out, "shard-00001.nc.partial"))
+    r = mpirun(2, "run", PIPE, "--output", out, "--resume")
+    check(r.returncode == 0 and "shard-00001.nc.partial' is missing" in r.stderr and "starting over" in r.stderr,
+          "bad: missing partial: " + r.stderr[:400])
+    check(file_sums(out) == base, "bad: output after starting over")
+    check(good.startswith("{"), "bad: journal was JSON")
+
+
+def case_checkpoint_interval(tmp, base):
+    """A long checkpoint interval: a failure before the first checkpoint leaves nothing resumable
+    (no journal, no .partial); a SIGTERM still checkpoints before stopping."""
+    out = os.path.join(tmp, "ckpt")
+    r = mpirun(2, "-q", "run", PIPE, "--output", out, "--checkpoint-interval", "100000",
+               env={"AGROFLUX_TEST_FAIL_AT": "write:block:3"})
+    check(r.returncode == 1, "ckpt: fails")
+    names = os.listdir(out)
+    check("journal.json" not in names and not [n for n in names if n.startswith("shard-")],
+          "ckpt: nothing resumable before the first checkpoint: %s" % names)
+    out = os.path.join(tmp, "ckpt2")
+    e = dict(os.environ, AGROFLUX_TEST_BLOCK_DELAY_MS="250")
+    p = subprocess.Popen(["mpirun", "-n", "2", "--oversubscribe", AGROFLUX, "run", PIPE, "--output", out,
+                          "--checkpoint-interval", "100000", "--progress-interval", "0"],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=e)
+    t0 = time.time()
+    while time.time() - t0 < 60 and p.poll() is None:
+        try:
+            if json.load(open(os.path.join(out, "progress.json")))["days_done"] >= 2 * BLOCK:
+                break
+        except (OSError, ValueError, KeyError):
+            pass
+        time.sleep(0.05)
+    check(journal(out) is None, "ckpt: no checkpoint yet in the middle of the run")
+    pid = rank_pid(p.pid, 1)
+    check(pid is not None, "ckpt: found rank 1")
+    if pid:
+        os.kill(pid, signal.SIGTERM)
+    _, err = p.communicate(timeout=60)
+    check(p.returncode == 4, "ckpt: SIGTERM exit 4, got %s: %s" % (p.returncode, err[-300:]))
+    j = journal(out)
+    check(j is not None and j["days_done"] >= 2 * BLOCK, "ckpt: the stop checkpointed: %s" % j)
+    resumed_equal(out, base, 2, "ckpt")
+
+
+def case_usage():
+    r = subprocess.run([AGROFLUX, "run", PIPE, "--progress-interval", "soon"], capture_output=True, text=True)
+    check(r.returncode == 2 and "--progress-interval 'soon'" in r.stderr, "usage: bad interval: " + r.stderr[:200])
+    r = subprocess.run([AGROFLUX, "run", PIPE, "--checkpoint-interval", "-1"], capture_output=True, text=True)
+    check(r.returncode == 2 and "--checkpoint-interval '-1'" in r.stderr, "usage: bad checkpoint: " + r.stderr[:200])
+    e = dict(os.environ, AGROFLUX_TEST_FAIL_AT="later")
+    r = subprocess.run([AGROFLUX, "run", PIPE], capture_output=True, text=True, env=e)
+    check(r.returncode == 2 and "AGROFLUX_TEST_FAIL_AT" in r.stderr, "usage: bad hook: " + r.stderr[:200])
+
+
+def mount_tmpfs(path, opts):
+    os.makedirs(path, exist_ok=True)
+    return subprocess.run(["mount", "-t", "tmpfs", "-o", opts, "tmpfs", path], capture_output=True).returncode == 0
+
+
+def case_full_disk(tmp, base, total_bytes):
+    mnt = os.path.join(tmp, "small")
+    # room for about half the shards: the disk fills up in the middle of the write stage
+    if not mount_tmpfs(mnt, "size=%dk" % (total_bytes // 2 // 1024)):
+        print("SKIP full disk: cannot mount a tmpfs here", file=sys.stderr)
+        return
+    try:
+        out = os.path.join(mnt, "out")
+        r = mpirun(2, "-q", "run", PIPE, "--output", out)
+        check(r.returncode == 1, "full: exit 1, got %d: %s" % (r.returncode, r.stderr[-500:]))
+        check("No space left on device" in r.stderr, "full: message says why: " + r.stderr[:500])
+        # A block of days touches every sample row, hence most pages of every shard: the disk
+        # may fill at the first checkpoint (no journal: resume starts over) or later.
+        j = journal(out)
+        check(j is None or j["days_done"] < NDAYS, "full: journal, if any, is mid-run: %s" % j)
+        names = os.listdir(out) if os.path.isdir(out) else []
+        check("index.json" not in names and not [n for n in names if n.endswith(".nc")],
+              "full: no index, nothing under a final name: %s" % names)
+        subprocess.run(["mount", "-o", "remount,size=16m", mnt], check=True)
+        resumed_equal(out, base, 2, "full disk then grown")
+    finally:
+        subprocess.run(["umount", mnt])
+
+
+def case_read_only(tmp):
+    mnt = os.path.join(tmp, "ro")
+    if not mount_tmpfs(mnt, "ro,size=64k"):
+        print("SKIP read-only: cannot mount a tmpfs here", file=sys.stderr)
+        return
+    try:
+        r = mpirun(2, "-q", "run", PIPE, "--output", os.path.join(mnt, "out"))
+        check(r.returncode == 1, "read-only: exit 1, got %d" % r.returncode)
+        check("Read-only" in r.stderr and mnt in r.stderr, "read-only: message: " + r.stderr[:400])
+    finally:
+        subprocess.run(["umount", mnt])
+
+
+def main():
+    global PIPE
+    tmp = tempfile.mkdtemp(prefix="af-resume-")
+    try:
+        data = os.path.join(tmp, "synth")
+        r = subprocess.run([AGROFLUX, "synth", data, "--counties", "5", "--scenarios", "2", "--sites", "2",
+                            "--years", "2003-2004", "--seed", "9"], capture_output=True, text=True)
+        check(r.returncode == 0, "synth: " + r.stderr)
+        PIPE = os.path.join(data, "pipeline.ini")
+        text = open(PIPE).read()
+        lines = [("block_days = %d" % BLOCK) if l.startswith("block_days") else l for l in text.splitlines()]
+        check(any(l.startswith("block_days") for l in text.splitlines()), "synth pipeline has block_days")
+        open(PIPE, "w").write("\n".join(lines) + "\n")
+
+        base_out = os.path.join(tmp, "base")
+        r = mpirun(2, "run", PIPE, "--output", base_out, "--progress-interval", "0")
+        check(r.returncode == 0, "baseline: " + r.stderr[-500:])
+        base = file_sums(base_out)
+        idx_sums, idx = shard_sums(base_out)
+        check(base == idx_sums and len(base) >= 2, "baseline: index sums match the files")
+        check(idx["provenance"]["resumed_from_day"] == 0, "baseline: not resumed")
+        check(len(idx["provenance"]["peak_rss_bytes_per_rank"]) == 2 and
+              max(idx["provenance"]["peak_rss_bytes_per_rank"]) == idx["provenance"]["peak_rss_bytes"],
+              "baseline: per-rank peak RSS, max consistent")
+        check([t["stage"] for t in idx["provenance"]["timings"]] == ["setup", "read", "write", "finish", "scalers", "publish"],
+              "baseline: stage list")
+        prog = json.load(open(os.path.join(base_out, "progress.json")))
+        check(prog["state"] == "done" and prog["days_done"] == NDAYS == prog["days_total"] and
+              prog["samples"] == len(idx["samples"]), "baseline: progress.json done: %s" % prog)
+        check(r.stderr.count("agroflux: running write") == NDAYS // BLOCK + (NDAYS % BLOCK > 0),
+              "baseline: one progress line per block with --progress-interval 0")
+        check("peak RSS" in r.stdout and "finish" in r.stdout, "baseline: timing and memory table printed")
+
+        case_hook_block(tmp, base)
+        case_sealed(tmp, base)
+        case_all_days_written(tmp, base)
+        case_kill(tmp, base)
+        case_sigterm(tmp, base)
+        case_changed_config(tmp, base)
+        case_bad_state(tmp, base)
+        case_checkpoint_interval(tmp, base)
+        case_usage()
+        case_full_disk(tmp, base, sum(os.path.getsize(os.path.join(base_out, n)) for n, _ in base))
+        case_read_only(tmp)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    if failures:
+        print("%d failures" % len(failures), file=sys.stderr)
+        return 1
+    print("resume: all cases passed")
+    return 0
+
+
+BLOCK = 50
+NDAYS = 730
+PIPE = None
+
+if __name__ == "__main__":
+    sys.exit(main())
