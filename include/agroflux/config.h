@@ -115,7 +115,9 @@ typedef struct af_config {
     char path[4096];      /**< the pipeline file as given */
     char dir[4096];       /**< its directory: base of relative paths */
     char data_root[4096]; /**< [pipeline] data_root resolved; paths starting {root} are under it; "" if unset */
-    char sha256[65];      /**< SHA-256 of the file's bytes */
+    char sha256[65];      /**< SHA-256 of the file's bytes; with --set overrides, of that hash and the overrides */
+    char **sets;          /**< --set SECTION.KEY=VALUE overrides as given, in order (owned) */
+    size_t nsets;
     /* [pipeline] */
     char name[128];
     af_date start, end;
@@ -149,6 +151,14 @@ typedef struct af_config {
 
 /** Parse and validate. On error nothing is returned and err names file:line and key. */
 int af_config_load(const char *path, af_config **out, af_error *err);
+/**
+ * The same, with command-line overrides "SECTION.KEY=VALUE" (e.g. "pipeline.end=2002-12-31",
+ * "input.TMAX_AIR.path=..."; the section is everything before the last '.' ahead of '='),
+ * applied before validation: a key of the file is replaced, a new one added. A section the
+ * file lacks or a malformed override is AF_ECONFIG naming it.
+ */
+int af_config_load_sets(const char *path, const char *const *sets, size_t nsets, af_config **out,
+                        af_error *err);
 void af_config_destroy(af_config **cfg);
 
 /** Raw value of key in a section, or NULL. */

@@ -38,6 +38,8 @@ typedef struct af_index {
     int schema_version;
     char pipeline_name[128];
     char config_sha256[65];
+    const char *const *config_sets; /**< --set overrides (written only; borrowed) */
+    size_t nconfig_sets;
     char calendar[16];        /**< "standard" or "noleap" */
     af_date start, end;
     int ndays;

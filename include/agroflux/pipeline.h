@@ -67,9 +67,11 @@ typedef struct af_run_opts {
     af_test_fail test_fail;   /**< test-only */
     int test_fail_block;      /**< test-only: block number, counted from the first day (block 0) */
     int test_block_delay_ms;  /**< test-only: sleep after each block is written */
+    const char *const *sets;  /**< --set SECTION.KEY=VALUE overrides (af_config_load_sets) */
+    size_t nsets;
 } af_run_opts;
 
-#define AF_RUN_OPTS_INIT { NULL, 0, NULL, 10.0, 0.0, NULL, NULL, AF_TEST_FAIL_NONE, 0, 0 }
+#define AF_RUN_OPTS_INIT { NULL, 0, NULL, 10.0, 0.0, NULL, NULL, AF_TEST_FAIL_NONE, 0, 0, NULL, 0 }
 
 #define AF_MAX_STAGES 8
 
@@ -125,6 +127,9 @@ typedef struct af_plan {
 
 /** Not collective. Validate everything a run on nranks ranks would touch. */
 int af_pipeline_plan(const char *pipeline_path, int nranks, af_plan *out, af_error *err);
+/** The same with --set overrides (af_config_load_sets). */
+int af_pipeline_plan_sets(const char *pipeline_path, const char *const *sets, size_t nsets, int nranks,
+                          af_plan *out, af_error *err);
 void af_plan_dispose(af_plan *plan);
 
 #ifdef __cplusplus

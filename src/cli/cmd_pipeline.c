@@ -15,13 +15,16 @@
 #include "cli.h"
 
 static const char *run_help =
-    "usage: agroflux run PIPELINE.ini [--output DIR] [--resume] [--progress-interval SECONDS]\n"
-    "                            [--checkpoint-interval SECONDS]\n"
+    "usage: agroflux run PIPELINE.ini [--set SECTION.KEY=VALUE]... [--output DIR] [--resume]\n"
+    "                            [--progress-interval SECONDS] [--checkpoint-interval SECONDS]\n"
     "\n"
     "Runs the pipeline: samples are partitioned over the MPI ranks (mpirun -n K, srun),\n"
     "sources are read a block of days at a time, shards are written collectively and\n"
     "index.json is published last. A failed or interrupted run publishes no index.\n"
     "After every block the shards are flushed and DIR/journal.json records the days done.\n"
+    "  --set SECTION.KEY=VALUE   override or add one key of the pipeline file (repeatable),\n"
+    "                            e.g. --set pipeline.data_root=/scratch/raw --set pipeline.end=2002-12-31;\n"
+    "                            checked like the file, recorded in index.json and the config hash\n"
     "  --output DIR              write here instead of [pipeline] output\n"
     "  --resume                  continue an interrupted run from DIR/journal.json (same\n"
     "                            pipeline file, any rank count); starts over, saying why,\n"
@@ -34,11 +37,25 @@ static const char *run_help =
     "no index, resumable with --resume. Ends with a per-stage timing and memory table.\n";
 
 static const char *plan_help =
-    "usage: agroflux plan PIPELINE.ini [--ranks N]\n"
+    "usage: agroflux plan PIPELINE.ini [--set SECTION.KEY=VALUE]... [--ranks N]\n"
     "\n"
     "Checks the pipeline file and every input it names without writing anything, and\n"
     "prints the samples, the partition over N ranks (default: this job's size), the\n"
-    "shard count and the estimated output size.\n";
+    "shard count and the estimated output size. --set as for run.\n";
+
+#define MAX_SETS 64
+
+/* Collect "--set S.K=V"; 1 if argv[*i] was one (and *i advanced), -1 on a usage error. */
+static int take_set(int argc, char **argv, int *i, const char **sets, size_t *nsets, const char *cmd, int rank)
+{
+    if (strcmp(argv[*i], "--set") || *i + 1 >= argc) return 0;
+    if (*nsets >= MAX_SETS) {
+        if (rank == 0) fprintf(stderr, "agroflux %s: more than %d --set options\n", cmd, MAX_SETS);
+        return -1;
+    }
+    sets[(*nsets)++] = argv[++*i];
+    return 1;
+}
 
 static void human_bytes(long long b, char *buf, size_t n)
 {
@@ -153,9 +170,14 @@ int cmd_run(int argc, char **argv)
     if (cli_wants_help(argc, argv)) { if (rank == 0) fputs(run_help, stdout); return AF_EXIT_OK; }
     const char *pipeline = NULL;
     af_run_opts opts = AF_RUN_OPTS_INIT;
+    const char *sets[MAX_SETS];
+    size_t nsets = 0;
     int tty = isatty(2);
     opts.progress_interval = tty ? 1.0 : 10.0;
     for (int i = 1; i < argc; i++) {
+        int took = take_set(argc, argv, &i, sets, &nsets, "run", rank);
+        if (took < 0) return AF_EXIT_USAGE;
+        if (took) continue;
         if (!strcmp(argv[i], "--output") && i + 1 < argc) opts.output = argv[++i];
         else if (!strcmp(argv[i], "--resume")) opts.resume = 1;
         else if ((!strcmp(argv[i], "--progress-interval") || !strcmp(argv[i], "--checkpoint-interval")) && i + 1 < argc) {
@@ -181,6 +203,8 @@ int cmd_run(int argc, char **argv)
     }
     install_stop_handlers();
     opts.stop_flag = &g_stop;
+    opts.sets = sets;
+    opts.nsets = nsets;
     if (rank == 0 && !cli_quiet) {
         opts.progress = show_progress;
         opts.progress_payload = &tty;
@@ -201,7 +225,12 @@ int cmd_plan(int argc, char **argv)
     if (cli_wants_help(argc, argv)) { fputs(plan_help, stdout); return AF_EXIT_OK; }
     const char *pipeline = NULL;
     int nranks = size;
+    const char *sets[MAX_SETS];
+    size_t nsets = 0;
     for (int i = 1; i < argc; i++) {
+        int took = take_set(argc, argv, &i, sets, &nsets, "plan", 0);
+        if (took < 0) return AF_EXIT_USAGE;
+        if (took) continue;
         if (!strcmp(argv[i], "--ranks") && i + 1 < argc) {
             char *end;
             long v = strtol(argv[++i], &end, 10);
@@ -213,7 +242,7 @@ int cmd_plan(int argc, char **argv)
     if (!pipeline) { fputs(plan_help, stderr); return AF_EXIT_USAGE; }
     af_error err = AF_ERROR_INIT;
     af_plan p;
-    int rc = af_pipeline_plan(pipeline, nranks, &p, &err);
+    int rc = af_pipeline_plan_sets(pipeline, sets, nsets, nranks, &p, &err);
     if (rc != AF_OK) { cli_report("plan", &err, 0); return cli_exit_code(rc); }
     char a[11], b[11], bytes[32];
     af_date_format(p.start, a);

@@ -371,6 +371,12 @@ cleanup:
 
 int af_config_load(const char *path, af_config **out, af_error *err)
 {
+    return af_config_load_sets(path, NULL, 0, out, err);
+}
+
+int af_config_load_sets(const char *path, const char *const *sets, size_t nsets, af_config **out,
+                        af_error *err)
+{
     int rc = AF_OK;
     af_config *cfg = NULL;
     parse_state ps;
@@ -394,7 +400,8 @@ int af_config_load(const char *path, af_config **out, af_error *err)
         AF_FAIL(AF_ECONFIG, "%s:%d: key outside any section (start the file with [pipeline])", path, ps.orphan_line);
     if (ps.dup_line)
         AF_FAIL(AF_ECONFIG, "%s:%d: [%s] key '%s' given twice", path, ps.dup_line, ps.dup_section, ps.dup_key);
-    AF_CHECK(af_file_sha256(path, cfg->sha256, err));
+    AF_CHECK(af__config_apply_sets(cfg, sets, nsets, err));
+    AF_CHECK(af__config_hash(cfg, err));
     AF_CHECK(validate(cfg, err));
     *out = cfg;
     cfg = NULL;
@@ -417,6 +424,8 @@ void af_config_destroy(af_config **pcfg)
         free(cfg->sections[i].name);
     }
     free(cfg->sections);
+    for (size_t i = 0; i < cfg->nsets; i++) free(cfg->sets[i]);
+    free(cfg->sets);
     for (size_t i = 0; i < cfg->nscenarios; i++) free(cfg->scenarios[i]);
     free(cfg->scenarios);
     free(cfg->scenario_defs);

@@ -19,4 +19,8 @@ int af__config_scenarios_finish(af_config *cfg, const af_config_section *countie
 const af_key_spec *af__config_splits_keys(void);
 int af__config_load_splits(af_config *cfg, const af_config_section *sec, af_error *err);
 
+/* --set overrides (overrides.c): apply before validation; hash file + overrides. */
+int af__config_apply_sets(af_config *cfg, const char *const *sets, size_t n, af_error *err);
+int af__config_hash(af_config *cfg, af_error *err);
+
 #endif

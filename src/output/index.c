@@ -9,7 +9,8 @@
  * {
  *   "schema": "agroflux-index",
  *   "schema_version": 1,
- *   "pipeline": {"name": str, "config_sha256": str},
+ *   "pipeline": {"name": str, "config_sha256": str,
+ *                "sets": [str] (optional: the run's --set overrides, in order)},
  *   "calendar": {"policy": "standard"|"noleap", "start": "YYYY-MM-DD", "end": "YYYY-MM-DD",
  *                "ndays": int, "time_units": "days since 1970-01-01", "note": str (optional)},
  *   "format": "cdf2"|"cdf5",
@@ -139,6 +140,12 @@ int af_index_write(const char *outdir, const af_index *idx, af_error *err)
     json_t *o = json_object();
     jset(o, "name", json_string(idx->pipeline_name), &bad);
     jset(o, "config_sha256", json_string(idx->config_sha256), &bad);
+    if (idx->nconfig_sets > 0) {
+        json_t *sets = json_array();
+        for (size_t i = 0; i < idx->nconfig_sets; i++)
+            if (!sets || json_array_append_new(sets, json_string(idx->config_sets[i])) != 0) bad = 1;
+        jset(o, "sets", sets, &bad);
+    }
     jset(root, "pipeline", o, &bad);
 
     o = json_object();

@@ -35,7 +35,8 @@ typedef struct af_ctx {
 } af_ctx;
 
 /** Load config, calendar and samples (not collective). */
-int af__ctx_load(const char *pipeline_path, af_ctx *ctx, af_error *err);
+int af__ctx_load(const char *pipeline_path, const char *const *sets, size_t nsets, af_ctx *ctx,
+                 af_error *err);
 /** The part of af__ctx_load after the config is in ctx->cfg. */
 int af__ctx_load_rest(af_ctx *ctx, af_error *err);
 /** Group the features and describe inputs/targets (not collective). */

@@ -12,12 +12,18 @@
 
 int af_pipeline_plan(const char *pipeline_path, int nranks, af_plan *out, af_error *err)
 {
+    return af_pipeline_plan_sets(pipeline_path, NULL, 0, nranks, out, err);
+}
+
+int af_pipeline_plan_sets(const char *pipeline_path, const char *const *sets, size_t nsets, int nranks,
+                          af_plan *out, af_error *err)
+{
     int rc = AF_OK;
     af_ctx ctx;
     memset(&ctx, 0, sizeof ctx);
     memset(out, 0, sizeof *out);
     AF_CHECK_ARG(nranks >= 1);
-    AF_CHECK(af__ctx_load(pipeline_path, &ctx, err));
+    AF_CHECK(af__ctx_load(pipeline_path, sets, nsets, &ctx, err));
     const af_config *cfg = ctx.cfg;
     snprintf(out->name, sizeof out->name, "%s", cfg->name);
     snprintf(out->outdir, sizeof out->outdir, "%s", cfg->output);

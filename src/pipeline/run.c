@@ -165,6 +165,8 @@ static int publish_index(const af_ctx *ctx, const char *outdir, const af_shard_i
     idx.schema_version = AF_INDEX_SCHEMA_VERSION;
     snprintf(idx.pipeline_name, sizeof idx.pipeline_name, "%s", ctx->cfg->name);
     snprintf(idx.config_sha256, sizeof idx.config_sha256, "%s", ctx->cfg->sha256);
+    idx.config_sets = (const char *const *)ctx->cfg->sets;
+    idx.nconfig_sets = ctx->cfg->nsets;
     snprintf(idx.calendar, sizeof idx.calendar, "%s", af_calendar_kind_name(ctx->cfg->calendar));
     idx.start = ctx->cfg->start;
     idx.end = ctx->cfg->end;
@@ -266,7 +268,8 @@ static int run_setup(run_state *rs, const char *pipeline_path, af_error *err)
 {
     int rc = AF_OK;
     /* the stale index goes first, so a run that fails anywhere leaves none */
-    if (af_config_load(pipeline_path, &rs->ctx.cfg, err) == AF_OK && rs->rank == 0)
+    if (af_config_load_sets(pipeline_path, rs->opts->sets, rs->opts->nsets, &rs->ctx.cfg, err) == AF_OK &&
+        rs->rank == 0)
         remove_stale_index(output_dir(rs->opts, rs->ctx.cfg), err);
     AF_SYNC(rs->comm);
     if (af__ctx_load_rest(&rs->ctx, err) == AF_OK) {

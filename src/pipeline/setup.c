@@ -10,11 +10,12 @@
 #include "af_check.h"
 #include "pipeline_impl.h"
 
-int af__ctx_load(const char *pipeline_path, af_ctx *ctx, af_error *err)
+int af__ctx_load(const char *pipeline_path, const char *const *sets, size_t nsets, af_ctx *ctx,
+                 af_error *err)
 {
     int rc = AF_OK;
     memset(ctx, 0, sizeof *ctx);
-    AF_CHECK(af_config_load(pipeline_path, &ctx->cfg, err));
+    AF_CHECK(af_config_load_sets(pipeline_path, sets, nsets, &ctx->cfg, err));
     AF_CHECK(af__ctx_load_rest(ctx, err));
 cleanup:
     return rc;

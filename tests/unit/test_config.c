@@ -336,6 +336,42 @@ static void test_data_root(void)
           at("root5.ini", 7), fx_path("elsewhere/sites.csv"));
 }
 
+/* --set overrides: replace, add, validate like the file, change the hash, errors. */
+static void test_sets(void)
+{
+    const char *p = fx_write("sets.ini", PIPE "[sites]\nlist = sites.csv\n");
+    af_config *plain = NULL, *cfg = NULL;
+    AF_TEST_PASS(af_config_load(p, &plain, err));
+    const char *sets[] = { "pipeline.end=2003-06-30", "pipeline.block_days = 9", "sites.list=raw/sites.csv" };
+    AF_TEST_PASS(af_config_load_sets(p, sets, 3, &cfg, err));
+    if (cfg && plain) {
+        AF_EXPECT(cfg->end.year == 2003 && cfg->end.month == 6 && cfg->end.day == 30);
+        AF_EXPECT(cfg->block_days == 9);
+        AF_EXPECT(!strcmp(cfg->site_list, fx_path("raw/sites.csv")));
+        AF_EXPECT(cfg->nsets == 3 && !strcmp(cfg->sets[1], "pipeline.block_days = 9"));
+        AF_EXPECT(strcmp(cfg->sha256, plain->sha256) != 0);
+        AF_EXPECT(plain->nsets == 0);
+        /* the hash is SHA-256(file hash + "\n--set " + each override) */
+        char text[512], hex[65];
+        int n = snprintf(text, sizeof text, "%s\n--set %s\n--set %s\n--set %s", plain->sha256, sets[0], sets[1], sets[2]);
+        af_sha256_hex(text, (size_t)n, hex);
+        AF_EXPECT(!strcmp(cfg->sha256, hex));
+    }
+    af_config_destroy(&cfg);
+    af_config_destroy(&plain);
+    const char *bad1[] = { "pipeline.end" };
+    AF_TEST_FAILS_WITH(AF_ECONFIG, "--set 'pipeline.end': expected SECTION.KEY=VALUE", af_config_load_sets(p, bad1, 1, &cfg, err));
+    const char *bad2[] = { "end=2003-01-02" };
+    AF_TEST_FAILS_WITH(AF_ECONFIG, "expected SECTION.KEY=VALUE", af_config_load_sets(p, bad2, 1, &cfg, err));
+    const char *bad3[] = { "input.TMAX.path=x.csv" };
+    AF_TEST_FAILS_WITH(AF_ECONFIG, "has no section [input.TMAX]", af_config_load_sets(p, bad3, 1, &cfg, err));
+    const char *bad4[] = { "pipeline.end=2002-12-31" };
+    AF_TEST_FAILS_WITH(AF_ECONFIG, "is before start", af_config_load_sets(p, bad4, 1, &cfg, err));
+    const char *bad5[] = { "pipeline.colour=red" };
+    AF_TEST_FAILS_WITH(AF_ECONFIG, "unknown key 'colour'", af_config_load_sets(p, bad5, 1, &cfg, err));
+    AF_EXPECT(cfg == NULL);
+}
+
 static void test_sources(void)
 {
     FAILS("kind.ini", PIPE CNTY "[input.A]\nsource = netcdf\npath = a.nc\nunits = degC\n", AF_ECONFIG,
@@ -417,6 +453,7 @@ int main(void)
     AF_RUN(test_bad_values);
     AF_RUN(test_paths);
     AF_RUN(test_data_root);
+    AF_RUN(test_sets);
     AF_RUN(test_sources);
     AF_RUN(test_samples_and_syntax);
     AF_RUN(test_keys_markdown);
