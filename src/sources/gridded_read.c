@@ -260,6 +260,7 @@ cleanup:
     return rc;
 }
 
+
 static int is_fill(double raw, int has, double fill)
 {
     if (!has) return 0;
@@ -267,8 +268,17 @@ static int is_fill(double raw, int has, double fill)
     return fabs(fill) > 1e30 && fabs(raw - fill) <= 1e-6 * fabs(fill); /* float-rounded huge fills */
 }
 
+/* One stored value: NaN for fill or missing values, else raw * scale + offset. */
+static float unpack(const gr_file *gf, double raw)
+{
+    if (!isfinite(raw) || is_fill(raw, gf->has_nodata, gf->nodata) || is_fill(raw, gf->has_missing, gf->missing))
+        return NAN;
+    return (float)(raw * gf->scale + gf->offset);
+}
+
 /* Days b0..b0+nb-1 of window w in one multidimensional read, rows in the band view's order. */
-static int read_hyperslab(const gr_file *gf, const af_window *w, int b0, int nb, float *buf, af_error *err)
+static int read_hyperslab(const gr_file *gf, const af_window *w, int b0, int nb, float *buf, int *unpacked,
+                          af_error *err)
 {
     int rc = AF_OK;
     float *row = NULL;
@@ -289,14 +299,16 @@ static int read_hyperslab(const gr_file *gf, const af_window *w, int b0, int nb,
         AF_FAIL(AF_EGDAL, "%s: reading days %d..%d (rows %ld..%ld, columns %ld..%ld): %s", gf->dsname, b0 + 1, b0 + nb,
                 r0, r0 + w->nrows - 1, w->col0, w->col0 + w->ncols - 1, CPLGetLastErrorMsg());
     size_t n = (size_t)nb * (size_t)w->nrows * (size_t)w->ncols;
+    /* Widened and unpacked in the same pass (fill values to NaN); float32 is unpacked by the caller. */
     const unsigned char *raw = (const unsigned char *)buf; /* byte access: no aliasing assumption */
     if (dt == GDT_UInt16) {
-        for (size_t i = n; i-- > 0;) { unsigned short v; memcpy(&v, raw + 2 * i, 2); buf[i] = (float)v; }
+        for (size_t i = n; i-- > 0;) { unsigned short v; memcpy(&v, raw + 2 * i, 2); buf[i] = unpack(gf, v); }
     } else if (dt == GDT_Int16) {
-        for (size_t i = n; i-- > 0;) { short v; memcpy(&v, raw + 2 * i, 2); buf[i] = (float)v; }
+        for (size_t i = n; i-- > 0;) { short v; memcpy(&v, raw + 2 * i, 2); buf[i] = unpack(gf, v); }
     } else if (dt == GDT_Byte) {
-        for (size_t i = n; i-- > 0;) buf[i] = (float)raw[i];
+        for (size_t i = n; i-- > 0;) buf[i] = unpack(gf, raw[i]);
     }
+    *unpacked = dt != GDT_Float32;
     if (gf->mflip && w->nrows > 1) {
         size_t rl = (size_t)w->ncols;
         row = malloc(rl * sizeof *row);
@@ -329,13 +341,14 @@ int af__gridded_read_bands(const gr_state *st, const gr_file *gf, int b0, int b1
     AF_CHECK_ALLOC(map);
     for (int i = 0; i < nb; i++) map[i] = b0 + 1 + i;
     CPLErrorReset();
+    int unpacked = 0;
     if (gf->marr) {
-        AF_CHECK(read_hyperslab(gf, w, b0, nb, buf, err));
+        AF_CHECK(read_hyperslab(gf, w, b0, nb, buf, &unpacked, err));
     } else if (GDALDatasetRasterIO(gf->ds, GF_Read, (int)w->col0, (int)w->row0, (int)w->ncols, (int)w->nrows, buf,
                                    (int)w->ncols, (int)w->nrows, GDT_Float32, nb, map, 0, 0, 0) != CE_None) {
         AF_FAIL(AF_EGDAL, "%s: reading bands %d..%d: %s", gf->dsname, b0 + 1, b1 + 1, CPLGetLastErrorMsg());
     }
-    size_t n = (size_t)nb * (size_t)w->ncols * (size_t)w->nrows;
+    size_t n = unpacked ? 0 : (size_t)nb * (size_t)w->ncols * (size_t)w->nrows;
     int packed = gf->scale != 1.0 || gf->offset != 0.0;
     for (size_t i = 0; i < n; i++) {
         double raw = buf[i];
