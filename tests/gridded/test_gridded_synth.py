@@ -387,6 +387,8 @@ def main():
         for cal in ("standard", "noleap"):
             write_ini(tree, cal, mvf["tmmx"], mvf["tmax"])
             subprocess.run(["mpirun", "-n", "2", exe, "-q", "run", os.path.join(tree, cal + ".ini")], check=True)
+            v = subprocess.run([exe, "-q", "verify", os.path.join(tree, "out_" + cal)], capture_output=True, text=True)
+            check(v.returncode == 0, "%s: agroflux verify passes (%s)" % (cal, v.stdout + v.stderr))
             t, data = read_shards(os.path.join(tree, "out_" + cal))
             days = axis(cal)
             check(t == days, "%s: time axis (%d days, Dec 31 2004 %s)" % (cal, len(t), "absent" if cal == "noleap" else "present"))
