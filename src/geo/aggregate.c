@@ -2,8 +2,9 @@
 /*
  * aggregate.c: implements af_aggregate_apply of agroflux/coverage.h: the
  * weighted mean, valid-weight fraction, min, max and weighted std of each
- * polygon for each day of a block of rasters. Sums run in CSR order with
- * double accumulators, so results do not depend on threads or ranks.
+ * polygon for each day of a block of rasters, day by day (one day's plane
+ * stays in cache for all polygons). Sums run in CSR order with double
+ * accumulators, so results do not depend on threads, ranks or loop order.
  * Not collective.
  */
 #include <math.h>
@@ -11,6 +12,15 @@
 
 #include "af_check.h"
 #include "geo_impl.h"
+
+/* The day plane is usually not in cache (a block is larger than the caches), and the gather is
+ * latency-bound: prefetch the cell AF_PREFETCH_AHEAD entries ahead in the flattened offsets. */
+#if defined(__GNUC__)
+#define AF_PREFETCH(p) __builtin_prefetch((p), 0, 0)
+#else
+#define AF_PREFETCH(p) ((void)(p))
+#endif
+#define AF_PREFETCH_AHEAD 48
 
 static int is_missing(float v, const af_aggregate_opts *o)
 {
@@ -36,12 +46,10 @@ int af_aggregate_apply(const af_weights *w, const size_t *idx, size_t npoly_sel,
         AF_FAIL(AF_EINVAL, "npoly_sel = %zu but weights have %zu polygons", npoly_sel, npoly);
     const af_grid *g = af_weights_grid_ref(w);
     size_t plane = (size_t)win->nrows * (size_t)win->ncols;
-    size_t maxn = 0;
     for (size_t s = 0; s < npoly_sel; s++) {
         size_t i = idx ? idx[s] : s, n;
         if (i >= npoly) AF_FAIL(AF_EINVAL, "polygon index %zu >= %zu polygons", i, npoly);
         af_weights_row_ref(w, i, &n, NULL, NULL, NULL);
-        if (n > maxn) maxn = n;
         af_window p = af_weights_window(w, i);
         if (n > 0 && (p.col0 < win->col0 || p.row0 < win->row0 ||
                       p.col0 + p.ncols > win->col0 + win->ncols ||
@@ -52,24 +60,41 @@ int af_aggregate_apply(const af_weights *w, const size_t *idx, size_t npoly_sel,
                     p.row0 + p.nrows - 1, win->col0, win->col0 + win->ncols - 1, win->row0,
                     win->row0 + win->nrows - 1);
     }
-    offs = malloc(sizeof(size_t) * (maxn ? maxn : 1));
-    AF_CHECK_ALLOC(offs);
+    /* Offsets of every selected polygon's cells in the window, once; then day by day, so one day's
+     * plane stays in cache while every polygon gathers from it (polygon-major order re-fetched the
+     * whole block from memory for each polygon). Each (polygon, day) still sums in CSR order. */
+    size_t tot = 0;
     for (size_t s = 0; s < npoly_sel; s++) {
-        size_t i = idx ? idx[s] : s, n;
+        size_t n;
+        af_weights_row_ref(w, idx ? idx[s] : s, &n, NULL, NULL, NULL);
+        tot += n;
+    }
+    offs = malloc(sizeof(size_t) * (tot ? tot : 1));
+    AF_CHECK_ALLOC(offs);
+    for (size_t s = 0, o0 = 0; s < npoly_sel; s++) {
+        size_t n;
         const long *cell;
-        const double *wt;
-        af_weights_row_ref(w, i, &n, &cell, NULL, &wt);
+        af_weights_row_ref(w, idx ? idx[s] : s, &n, &cell, NULL, NULL);
         for (size_t k = 0; k < n; k++) {
             long r = cell[k] / g->nx - win->row0, c = cell[k] % g->nx - win->col0;
-            offs[k] = (size_t)r * (size_t)win->ncols + (size_t)c;
+            offs[o0 + k] = (size_t)r * (size_t)win->ncols + (size_t)c;
         }
-        double wall = af_weights_total(w, i);
-        for (long t = 0; t < nt; t++) {
-            const float *v = values + (size_t)t * plane;
+        o0 += n;
+    }
+    for (long t = 0; t < nt; t++) {
+        const float *v = values + (size_t)t * plane;
+        for (size_t s = 0, o0 = 0; s < npoly_sel; s++) {
+            size_t i = idx ? idx[s] : s, n;
+            const double *wt;
+            af_weights_row_ref(w, i, &n, NULL, NULL, &wt);
+            const size_t *po = offs + o0;
+            o0 += n;
+            double wall = af_weights_total(w, i);
             double swv = 0, swx = 0, vmin = INFINITY, vmax = -INFINITY;
             int any = 0;
             for (size_t k = 0; k < n; k++) {
-                float x = v[offs[k]];
+                AF_PREFETCH(v + offs[o0 - n + k + AF_PREFETCH_AHEAD < tot ? o0 - n + k + AF_PREFETCH_AHEAD : tot - 1]);
+                float x = v[po[k]];
                 if (is_missing(x, opts)) continue;
                 any = 1;
                 swv += wt[k];
@@ -88,7 +113,7 @@ int af_aggregate_apply(const af_weights *w, const size_t *idx, size_t npoly_sel,
                 double ss = 0;
                 if (!isnan(mean)) {
                     for (size_t k = 0; k < n; k++) {
-                        float x = v[offs[k]];
+                        float x = v[po[k]];
                         if (is_missing(x, opts)) continue;
                         double d = (double)x - mean;
                         ss += wt[k] * d * d;

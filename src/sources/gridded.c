@@ -241,6 +241,12 @@ static int read_block(gr_state *st, const gr_var *gv, int t0, int nt, float *blo
         while (b0 < gf->nbands && gf->epoch[b0] < e0) b0++;
         while (b1 >= 0 && gf->epoch[b1] > e1) b1--;
         if (b0 > b1) continue;
+        int tb0 = af_calendar_index_epoch(st->ctx->cal, gf->epoch[b0]);
+        if (tb0 >= t0 && af_calendar_index_epoch(st->ctx->cal, gf->epoch[b1]) == tb0 + (b1 - b0)) {
+            /* bands map onto consecutive days of the block (no day dropped): read in place, no copy */
+            AF_CHECK(af__gridded_read_bands(st, gf, b0, b1, block + (size_t)(tb0 - t0) * wc, err));
+            continue;
+        }
         tmp = malloc((size_t)(b1 - b0 + 1) * wc * sizeof *tmp);
         AF_CHECK_ALLOC(tmp);
         AF_CHECK(af__gridded_read_bands(st, gf, b0, b1, tmp, err));
@@ -298,8 +304,14 @@ static int gridded_fill(void *vst, int t0, int nt, float *val, unsigned char *va
     opts.min_valid_fraction = 0.0; /* the threshold is applied below, counting the outside part */
     for (size_t v = 0; v < st->nvars; v++) {
         AF_CHECK(read_block(st, &st->vars[v], t0, nt, block, err));
+        af_aggregate_out av = { ao.mean, ao.valid_fraction, NULL, NULL, NULL }; /* only the statistics asked for */
+        for (size_t k = 0; k < nf; k++) {
+            if (st->feats[k].var != v) continue;
+            if (st->feats[k].stat == GR_MIN || st->feats[k].stat == GR_MAX) { av.min = ao.min; av.max = ao.max; }
+            if (st->feats[k].stat == GR_STD) av.std = ao.std;
+        }
         if (st->npoly)
-            AF_CHECK(af_aggregate_apply(st->weights, NULL, st->npoly, block, nt, &st->agg_win, &opts, &ao, err));
+            AF_CHECK(af_aggregate_apply(st->weights, NULL, st->npoly, block, nt, &st->agg_win, &opts, &av, err));
         for (size_t k = 0; k < nf; k++) {
             const gr_feat *gf = &st->feats[k];
             if (gf->var != v) continue;

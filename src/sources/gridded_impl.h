@@ -30,6 +30,11 @@ typedef struct gr_file {
     double scale, offset;  /* packed values: v = raw * scale + offset */
     int has_nodata, has_missing;
     double nodata, missing;
+    /* NetCDF: the same variable through GDAL's multidimensional API, so a block of days is one
+     * hyperslab read (each compressed chunk decoded once), not one read per band; NULL otherwise. */
+    GDALDatasetH mds;
+    GDALMDArrayH marr;
+    int mflip;             /* 1: file rows run south to north (GDAL's band view flips them) */
 } gr_file;
 
 /** One distinct variable read by the group, with its per-year files. */

@@ -5,7 +5,8 @@
  * stacks), checks that its grid and CRS match the group's, maps each band to a
  * real date (CF time axis for gridMET, band index from Jan 1 for Daymet,
  * stack_start for stacks), and reads a range of bands over the rank's window in
- * one RasterIO call, unpacking scale/offset and turning fill values into NaN.
+ * one call (a multidimensional hyperslab read for NetCDF, RasterIO for other
+ * rasters), unpacking scale/offset and turning fill values into NaN.
  */
 #include <math.h>
 #include <stdio.h>
@@ -97,9 +98,67 @@ cleanup:
     return rc;
 }
 
+/* First and last value of a 1-D coordinate array. */
+static int coord_ends(GDALMDArrayH v, size_t n, double *first, double *last)
+{
+    GDALExtendedDataTypeH f64 = GDALExtendedDataTypeCreate(GDT_Float64);
+    GUInt64 s0 = 0, s1 = (GUInt64)(n - 1);
+    size_t one = 1;
+    int ok = f64 && GDALMDArrayRead(v, &s0, &one, NULL, NULL, f64, first, NULL, 0) &&
+             GDALMDArrayRead(v, &s1, &one, NULL, NULL, f64, last, NULL, 0);
+    if (f64) GDALExtendedDataTypeRelease(f64);
+    return ok;
+}
+
+/*
+ * The variable of a NetCDF file through GDAL's multidimensional API as well: a block of days
+ * then is one hyperslab read, where the band API decodes each compressed chunk once per band
+ * (bench/README.md: about 12x slower on gridMET-style chunking). The array must be
+ * (time, y, x) with the band view's sizes; rows are flipped when the file's y axis ascends
+ * (GDAL's band view shows such files north-up). Anything else keeps the band API.
+ */
+static void open_multidim(gr_file *gf, const char *var)
+{
+    GDALGroupH root = NULL;
+    GDALDimensionH *dims = NULL;
+    GDALMDArrayH yv = NULL;
+    size_t nd = 0;
+    int ok = 0;
+    gf->mds = GDALOpenEx(gf->path, GDAL_OF_MULTIDIM_RASTER | GDAL_OF_READONLY, NULL, NULL, NULL);
+    root = gf->mds ? GDALDatasetGetRootGroup(gf->mds) : NULL;
+    gf->marr = root ? GDALGroupOpenMDArray(root, var, NULL) : NULL;
+    dims = gf->marr ? GDALMDArrayGetDimensions(gf->marr, &nd) : NULL;
+    if (!dims || nd != 3) goto done;
+    size_t ny = (size_t)GDALGetRasterYSize(gf->ds), nx = (size_t)GDALGetRasterXSize(gf->ds);
+    if (GDALDimensionGetSize(dims[0]) != (GUInt64)gf->nbands || GDALDimensionGetSize(dims[1]) != ny ||
+        GDALDimensionGetSize(dims[2]) != nx)
+        goto done;
+    double y0 = 0, y1 = 0;
+    yv = GDALDimensionGetIndexingVariable(dims[1]);
+    if (ny > 1 && (!yv || !coord_ends(yv, ny, &y0, &y1))) goto done;
+    gf->mflip = y1 > y0;
+    ok = 1;
+done:
+    if (yv) GDALMDArrayRelease(yv);
+    if (dims) GDALReleaseDimensions(dims, nd);
+    if (root) GDALGroupRelease(root);
+    if (!ok) {
+        if (gf->marr) GDALMDArrayRelease(gf->marr);
+        if (gf->mds) GDALClose(gf->mds);
+        gf->marr = NULL;
+        gf->mds = NULL;
+    }
+    af_log(AF_LOG_DEBUG, "gridded", "%s: %s", gf->dsname,
+           ok ? (gf->mflip ? "hyperslab reads, rows flipped" : "hyperslab reads") : "band reads");
+}
+
 void af__gridded_close_file(gr_file *gf)
 {
     if (!gf) return;
+    if (gf->marr) GDALMDArrayRelease(gf->marr);
+    gf->marr = NULL;
+    if (gf->mds) GDALClose(gf->mds);
+    gf->mds = NULL;
     if (gf->ds) GDALClose(gf->ds);
     gf->ds = NULL;
     free(gf->epoch);
@@ -191,6 +250,7 @@ int af__gridded_open_file(gr_state *st, gr_file *gf, const char *var, af_error *
         }
         for (int b = 0; b < gf->nbands; b++) gf->epoch[b] = e0 + b;
     }
+    if (st->format != GR_STACK && var[0]) open_multidim(gf, var);
     af_log(AF_LOG_DEBUG, "gridded", "%s: %ldx%ld cells, %d bands, scale %g offset %g", gf->dsname, nx, ny,
            gf->nbands, gf->scale, gf->offset);
 cleanup:
@@ -200,11 +260,73 @@ cleanup:
     return rc;
 }
 
+
 static int is_fill(double raw, int has, double fill)
 {
     if (!has) return 0;
     if (raw == fill) return 1;
     return fabs(fill) > 1e30 && fabs(raw - fill) <= 1e-6 * fabs(fill); /* float-rounded huge fills */
+}
+
+/* One stored value: NaN for fill or missing values, else raw * scale + offset. */
+static float unpack(const gr_file *gf, double raw)
+{
+    if (!isfinite(raw) || is_fill(raw, gf->has_nodata, gf->nodata) || is_fill(raw, gf->has_missing, gf->missing))
+        return NAN;
+    return (float)(raw * gf->scale + gf->offset);
+}
+
+/* Days b0..b0+nb-1 of window w in one multidimensional read, rows in the band view's order. */
+static int read_hyperslab(const gr_file *gf, const af_window *w, int b0, int nb, float *buf, int *unpacked,
+                          af_error *err)
+{
+    int rc = AF_OK;
+    float *row = NULL;
+    /* 8- and 16-bit integers and float32 are read as stored (GDAL's per-value conversion is slow) into the
+     * front of buf and widened to float in place, backwards (exact: every such value is a float). */
+    GDALExtendedDataTypeH nat = GDALMDArrayGetDataType(gf->marr);
+    GDALDataType dt = nat && GDALExtendedDataTypeGetClass(nat) == GEDTC_NUMERIC ? GDALExtendedDataTypeGetNumericDataType(nat)
+                                                                             : GDT_Unknown;
+    if (nat) GDALExtendedDataTypeRelease(nat);
+    if (dt != GDT_Byte && dt != GDT_UInt16 && dt != GDT_Int16) dt = GDT_Float32;
+    GDALExtendedDataTypeH f32 = GDALExtendedDataTypeCreate(dt);
+    AF_CHECK_ALLOC(f32);
+    long ny = GDALGetRasterYSize(gf->ds);
+    long r0 = gf->mflip ? ny - (w->row0 + w->nrows) : w->row0;
+    GUInt64 start[3] = { (GUInt64)b0, (GUInt64)r0, (GUInt64)w->col0 };
+    size_t count[3] = { (size_t)nb, (size_t)w->nrows, (size_t)w->ncols };
+    if (!GDALMDArrayRead(gf->marr, start, count, NULL, NULL, f32, buf, NULL, 0))
+        AF_FAIL(AF_EGDAL, "%s: reading days %d..%d (rows %ld..%ld, columns %ld..%ld): %s", gf->dsname, b0 + 1, b0 + nb,
+                r0, r0 + w->nrows - 1, w->col0, w->col0 + w->ncols - 1, CPLGetLastErrorMsg());
+    size_t n = (size_t)nb * (size_t)w->nrows * (size_t)w->ncols;
+    /* Widened and unpacked in the same pass (fill values to NaN); float32 is unpacked by the caller. */
+    const unsigned char *raw = (const unsigned char *)buf; /* byte access: no aliasing assumption */
+    if (dt == GDT_UInt16) {
+        for (size_t i = n; i-- > 0;) { unsigned short v; memcpy(&v, raw + 2 * i, 2); buf[i] = unpack(gf, v); }
+    } else if (dt == GDT_Int16) {
+        for (size_t i = n; i-- > 0;) { short v; memcpy(&v, raw + 2 * i, 2); buf[i] = unpack(gf, v); }
+    } else if (dt == GDT_Byte) {
+        for (size_t i = n; i-- > 0;) buf[i] = unpack(gf, raw[i]);
+    }
+    *unpacked = dt != GDT_Float32;
+    if (gf->mflip && w->nrows > 1) {
+        size_t rl = (size_t)w->ncols;
+        row = malloc(rl * sizeof *row);
+        AF_CHECK_ALLOC(row);
+        for (int b = 0; b < nb; b++) {
+            float *base = buf + (size_t)b * rl * (size_t)w->nrows;
+            for (long r = 0; r < w->nrows / 2; r++) {
+                float *a = base + (size_t)r * rl, *z = base + (size_t)(w->nrows - 1 - r) * rl;
+                memcpy(row, a, rl * sizeof *row);
+                memcpy(a, z, rl * sizeof *row);
+                memcpy(z, row, rl * sizeof *row);
+            }
+        }
+    }
+cleanup:
+    if (f32) GDALExtendedDataTypeRelease(f32);
+    free(row);
+    return rc;
 }
 
 int af__gridded_read_bands(const gr_state *st, const gr_file *gf, int b0, int b1, float *buf,
@@ -219,10 +341,14 @@ int af__gridded_read_bands(const gr_state *st, const gr_file *gf, int b0, int b1
     AF_CHECK_ALLOC(map);
     for (int i = 0; i < nb; i++) map[i] = b0 + 1 + i;
     CPLErrorReset();
-    if (GDALDatasetRasterIO(gf->ds, GF_Read, (int)w->col0, (int)w->row0, (int)w->ncols, (int)w->nrows, buf,
-                            (int)w->ncols, (int)w->nrows, GDT_Float32, nb, map, 0, 0, 0) != CE_None)
+    int unpacked = 0;
+    if (gf->marr) {
+        AF_CHECK(read_hyperslab(gf, w, b0, nb, buf, &unpacked, err));
+    } else if (GDALDatasetRasterIO(gf->ds, GF_Read, (int)w->col0, (int)w->row0, (int)w->ncols, (int)w->nrows, buf,
+                                   (int)w->ncols, (int)w->nrows, GDT_Float32, nb, map, 0, 0, 0) != CE_None) {
         AF_FAIL(AF_EGDAL, "%s: reading bands %d..%d: %s", gf->dsname, b0 + 1, b1 + 1, CPLGetLastErrorMsg());
-    size_t n = (size_t)nb * (size_t)w->ncols * (size_t)w->nrows;
+    }
+    size_t n = unpacked ? 0 : (size_t)nb * (size_t)w->ncols * (size_t)w->nrows;
     int packed = gf->scale != 1.0 || gf->offset != 0.0;
     for (size_t i = 0; i < n; i++) {
         double raw = buf[i];

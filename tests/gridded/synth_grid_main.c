@@ -25,6 +25,10 @@ static void test_synth_grid__errors(void)
     AF_TEST_FAILS_WITH(AF_EINVAL, "empty or invalid box", af__synth_gridmet_write("/tmp", "tmmx", 2004, &empty, err));
     AF_TEST_FAILS_WITH(AF_EINVAL, "no cell centre of the CONUS lattice",
                        af__synth_gridmet_write("/tmp", "tmmx", 2004, &west, err));
+    af_synth_box arctic = { -179, -170, 80, 85 };
+    AF_TEST_FAILS_WITH(AF_EINVAL, "reaches west or north of the Daymet grid",
+                       af__synth_daymet_write("/tmp", "tmax", 2004, 10000, &arctic, err));
+    AF_TEST_FAILS_WITH(AF_EINVAL, "year 2101", af__synth_daymet_write("/tmp", "tmax", 2101, 10000, NULL, err));
     AF_TEST_FAILS_WITH(AF_EIO, "cannot create directory",
                        af__synth_gridmet_write("/proc/nonexistent-dir-af/x", "tmmx", 2004, NULL, err));
     /* netCDF-C cannot create the temporary file (a directory of that name): the error names it and no

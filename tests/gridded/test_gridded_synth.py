@@ -15,7 +15,8 @@
 #     whose value is chosen here between the valid fractions of the hole days so that both
 #     sides of the threshold occur;
 #   - sites: bilinear (gridMET, Daymet prcp) and nearest (Daymet tmax) from the cell centres;
-#   - calendars: Dec 31 2004 absent under noleap, and missing for Daymet under standard.
+#   - calendars: Dec 31 2004 absent under noleap, and missing for Daymet under standard;
+#   - a copy of tmmx with the lat axis ascending (south-up rows) gives the same values.
 # Agreement: 1e-6 relative to the field's magnitude (the source reads values as float32),
 # valid fractions to 1e-6. Prints "N passed, N failed".
 import datetime as dt
@@ -280,6 +281,7 @@ def write_ini(tree, calendar, mvf_gm, mvf_dm):
             + feature("input", "TMAX_MIN", tm, "air_temperature", "K", "degC", gm + "statistic = min\n")
             + feature("input", "TMAX_MAX", tm, "air_temperature", "K", "degC", gm + "statistic = max\n")
             + feature("input", "TMAX_STD", tm, "air_temperature", "K", "degC", gm + "statistic = std\n")
+            + feature("input", "TMAX_SU", "tmmxsu_{year}.nc", "air_temperature", "K", "degC", gm)
             + feature("input", "PRECN", "pr_{year}.nc", "precipitation_amount", "mm", "mm d-1")
             + feature("input", "RADN", "srad_{year}.nc", "surface_downwelling_shortwave_flux_in_air", "W m-2",
                       "MJ m-2 d-1")
@@ -324,6 +326,26 @@ def threshold_between(fracs):
     return round((f[i - 1] + f[i]) / 2, 6) if len(f) >= 2 else 0.5
 
 
+def write_south_up(tree, year):
+    """tmmxsu_<year>.nc: tmmx with the lat axis ascending (rows south to north), as other tools write it."""
+    src = netCDF4.Dataset(os.path.join(tree, "tmmx_%d.nc" % year))
+    dst = netCDF4.Dataset(os.path.join(tree, "tmmxsu_%d.nc" % year), "w")
+    for name, dim in src.dimensions.items():
+        dst.createDimension(name, len(dim))
+    for name, v in src.variables.items():
+        v.set_auto_maskandscale(False)
+        fill = v.getncattr("_FillValue") if "_FillValue" in v.ncattrs() else None
+        o = dst.createVariable(name, v.dtype, v.dimensions, fill_value=fill)
+        o.set_auto_maskandscale(False)
+        o.setncatts({a: v.getncattr(a) for a in v.ncattrs() if a not in ("_FillValue", "GeoTransform")})
+        a = v[:]
+        if "lat" in v.dimensions:
+            a = np.flip(a, axis=v.dimensions.index("lat"))
+        o[:] = a
+    src.close()
+    dst.close()
+
+
 def main():
     tree = tempfile.mkdtemp(prefix="af-gridsynth-")
     try:
@@ -341,6 +363,8 @@ def main():
                 p = line.strip().split(",")
                 sites[p[0]] = (float(p[2]), float(p[3]))
         years = (2003, 2004)
+        for y in years:
+            write_south_up(tree, y)
         fields = {v: load(tree, "gridmet", v, years) for v in GM}
         fields.update({v: load(tree, "daymet", v, years) for v in DM})
         wts = {v: county_weights(fields[v][0], counties) for v in ("tmmx", "tmax")}
@@ -357,11 +381,14 @@ def main():
         mag = {"tmmx": 300.0, "pr": 20.0, "srad": 300.0, "tmax": 35.0, "prcp": 12.5}
         conv = {"tmmx": (1, -273.15), "pr": (1, 0), "srad": (0.0864, 0), "tmax": (1, 0), "prcp": (1, 0)}
         feats = {"TMAX_AIR": ("tmmx", 0), "TMAX_MIN": ("tmmx", 1), "TMAX_MAX": ("tmmx", 2), "TMAX_STD": ("tmmx", 3),
+                 "TMAX_SU": ("tmmx", 0),
                  "PRECN": ("pr", 0), "RADN": ("srad", 0), "DM_TMAX": ("tmax", 0), "DM_PRCP": ("prcp", 0),
                  "T_TMAX": ("tmmx", 0), "T_DM_TMAX": ("tmax", 0)}
         for cal in ("standard", "noleap"):
             write_ini(tree, cal, mvf["tmmx"], mvf["tmax"])
             subprocess.run(["mpirun", "-n", "2", exe, "-q", "run", os.path.join(tree, cal + ".ini")], check=True)
+            v = subprocess.run([exe, "-q", "verify", os.path.join(tree, "out_" + cal)], capture_output=True, text=True)
+            check(v.returncode == 0, "%s: agroflux verify passes (%s)" % (cal, v.stdout + v.stderr))
             t, data = read_shards(os.path.join(tree, "out_" + cal))
             days = axis(cal)
             check(t == days, "%s: time axis (%d days, Dec 31 2004 %s)" % (cal, len(t), "absent" if cal == "noleap" else "present"))
