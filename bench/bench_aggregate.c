@@ -185,6 +185,7 @@ static int child_main(const char *ini, const char *outdir)
     else
         printf("read %.6f setup %.6f total %.6f rss %lld samples %zu days %d\n", s.stages[1].max, s.stages[0].max,
                s.seconds, s.peak_rss_bytes, s.nsamples, s.ndays);
+    af_run_summary_dispose(&s);
     MPI_Finalize();
     return rc == AF_OK ? 0 : 1;
 }
