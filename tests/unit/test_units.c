@@ -49,6 +49,22 @@ static void test_radiation(void)
     AF_EXPECT_NEAR(conv("MJ m-2 d-1", "W m-2", 21.6), 250.0, 1e-9);
     AF_EXPECT_NEAR(conv("W/m2", "MJ/m2/day", 100.0), 8.64, 1e-12);
     AF_EXPECT_NEAR(conv("W m-2 (daily mean)", "MJ m-2 d-1", 10.0), 0.864, 1e-12);
+    /* Daymet: srad 300 W m-2 (daylight mean) x dayl 50400 s (14 h) = 15.12 MJ m-2 d-1 */
+    AF_EXPECT_NEAR(conv("J m-2 d-1", "MJ m-2 d-1", 300.0 * 50400.0), 15.12, 1e-9);
+    AF_EXPECT_NEAR(conv("J/m2/day", "W m-2", 86400.0), 1.0, 1e-12);
+}
+
+static void test_humidity(void)
+{
+    /* relative humidity is its own quantity: % RH, never the soil's % by mass */
+    AF_EXPECT_NEAR(conv("% RH", "% RH", 65.5), 65.5, 0);
+    AF_EXPECT_NEAR(conv("1 RH", "% RH", 0.655), 65.5, 1e-12);
+    AF_EXPECT_NEAR(conv("%RH", "fraction RH", 40.0), 0.4, 1e-15);
+    /* gridMET sph: 0.008 kg kg-1 = 8 g kg-1 */
+    AF_EXPECT_NEAR(conv("kg kg-1", "g kg-1", 0.008), 8.0, 1e-12);
+    af_unit_conv c;
+    AF_TEST_FAILS_WITH(AF_EUNITS, "relative humidity", af_units_conversion("% RH", "%", &c, err));
+    AF_TEST_FAILS_WITH(AF_EUNITS, "mass fraction", af_units_conversion("%", "% RH", &c, err));
 }
 
 static void test_nitrogen(void)
@@ -179,6 +195,7 @@ int main(void)
 {
     AF_RUN(test_temperature);
     AF_RUN(test_radiation);
+    AF_RUN(test_humidity);
     AF_RUN(test_nitrogen);
     AF_RUN(test_carbon);
     AF_RUN(test_water_and_length);
