@@ -35,6 +35,8 @@ int main(int argc, char **argv)
     o.ncounties = atoi(argv[2]);
     o.nscenarios = atoi(argv[3]);
     o.nsites = atoi(argv[4]);
+    o.year0 = 2003;
+    o.year1 = 2004;
     o.write_pipeline = 0;
     o.parts = AF_SYNTH_PART_TABLES | AF_SYNTH_PART_MGMT;
     af_synth_region r;

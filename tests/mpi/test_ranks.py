@@ -113,7 +113,7 @@ def main():
         r = run([AGROFLUX, "synth", data, "--counties", "7", "--scenarios", "3", "--sites", "2",
                  "--years", "2003-2004", "--seed", "5"])
         check(r.returncode == 0, "synth: " + r.stderr)
-        pipeline = os.path.join(data, "pipeline.ini")
+        pipeline = os.path.join(data, "pipeline-tables.ini")
         sums = {}
         for n in (1, 2, 3, 4):
             out = os.path.join(tmp, "out%d" % n)
