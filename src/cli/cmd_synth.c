@@ -75,8 +75,11 @@ int cmd_synth(int argc, char **argv)
     af_error err = AF_ERROR_INIT;
     int rc = af_synth_write(dir, &o, &err);
     if (rc != AF_OK) { cli_report("synth", &err, 0); return cli_exit_code(rc); }
-    printf("agroflux synth: wrote %s%d counties x %d scenarios, %d sites, %d-%d to %s; run: agroflux run %s/pipeline.ini\n",
-           o.ncounties ? "" : "every listed county: ", o.ncounties, o.nscenarios, o.nsites, o.year0, o.year1, dir, dir);
+    char nc[64];
+    if (o.ncounties) snprintf(nc, sizeof nc, "%d", o.ncounties);
+    else snprintf(nc, sizeof nc, "all listed");
+    printf("agroflux synth: wrote %s counties x %d scenarios, %d sites, %d-%d to %s; run: agroflux run %s/pipeline.ini\n",
+           nc, o.nscenarios, o.nsites, o.year0, o.year1, dir, dir);
     return AF_EXIT_OK;
 }
 
