@@ -22,6 +22,7 @@ import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "pylib"))
 import synth_shards  # noqa: E402
+from checks import Checker  # noqa: E402
 import truth_mgmt  # noqa: E402
 import truth_models  # noqa: E402
 import truth_obs  # noqa: E402
@@ -39,18 +40,7 @@ ECOSYS = ["Reco", "GPP", "CO2_FLUX", "Yield", "Delta_SOC", "TMAX_SOIL_1", "TMIN_
           "N2O_FLUX", "NH4_1", "NO3_1", "NO3_3", "NO3_5"]
 SITE_TARGETS = ["GPP_TOWER", "NEE_TOWER", "RECO_TOWER", "N2O_CHAMBER"]
 DAYCENT = ["CO2_FLUX", "Yield", "ET", "TAVG_SOIL_2", "WTR_3", "N2O_FLUX", "Rh"]
-passed = failed = 0
-
-
-def check(cond, what):
-    global passed, failed
-    if cond:
-        passed += 1
-    else:
-        failed += 1
-        if failed <= 40:
-            print("FAIL:", what, file=sys.stderr)
-    return cond
+check = Checker()
 
 
 def run(args):
@@ -271,12 +261,12 @@ def main():
         r = run([AGROFLUX, "synth", os.path.join(tmp, "e"), "--counties-from", bad])
         check(r.returncode != 0 and "bad.csv" in r.stderr and "'1701'" in r.stderr, "a bad FIPS: file, line and value")
     finally:
-        if failed == 0 and not os.environ.get("AF_KEEP"):
+        if check.failed == 0 and not os.environ.get("AF_KEEP"):
             shutil.rmtree(tmp, ignore_errors=True)
         else:
             print("kept", tmp)
 
 
 main()
-print("%d passed, %d failed" % (passed, failed))
-sys.exit(1 if failed or passed == 0 else 0)
+print(check.summary())
+sys.exit(1 if check.failed or check.passed == 0 else 0)
