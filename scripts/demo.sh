@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # README command 1: install dependencies (Debian 12, as root), build, then run the
-# demo pipeline (pipelines/demo.ini) on 2 MPI ranks over a synthetic region, verify
-# the output and print where it is with a short summary.
+# demo pipeline (pipelines/demo.ini: the full AgroFlux benchmark pipeline, 11 inputs from
+# gridMET, management and soil rasters, 20 Ecosys targets, tower and chamber targets) on
+# 2 MPI ranks over a synthetic region in real formats (agroflux synth, into the
+# git-ignored pipelines/demo-data), verify the output and print where it is with a summary.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh

@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * synth.c: `agroflux synth`. Writes county polygons (synth_geo.c), a county
- * selection list, a site list, daily weather tables (one CSV per year) and a
- * target table, plus pipeline.ini. Every value is an integer number of
- * hundredths, so its decimal text is exact and a test can recompute it:
- *   u  = county number c (1-based in FIPS order) or 500 + site number s
+ * synth.c: `agroflux synth`. Builds the region once (synth_region.c), then
+ * writes county polygons (synth_geo.c), a county selection list, a site list,
+ * daily weather tables (one CSV per year) and a target table, every other part
+ * through its writer (gridded, soil/CDL, management, observations, model runs)
+ * and the pipelines (synth_pipeline.c). Every table value is an integer number
+ * of hundredths, so its decimal text is exact and a test can recompute it:
+ *   u  = county tag: its position 1..N in site_lists/counties.csv, or 500 + site number s
  *   h  = 100*A + 10*u + 7*k + 3*(doy mod 50) + (year mod 100), value = h / 100
  *   k  = scenario index for targets of county samples, 0 otherwise
  *   A  = tmax 288 K, tmin 276 K, prcp 1 mm; gpp 5, nee -2 g C m-2 d-1,
@@ -12,7 +14,7 @@
  *   missing where (u + doy + 7*v + year) mod 37 == 0 (v = variable number
  *   1..6 in the order above): -9999 in weather, an empty field in targets
  *   nee_qc = ((u + doy) mod 5) / 4
- * The same rules are in docs/formats.md; tests/mpi/check_synth.py re-derives them.
+ * The same rules are in docs/formats.md; tests/pylib/synth_tables.py re-derives them.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,7 +24,14 @@
 #include "af_util.h"
 #include "agroflux/calendar.h"
 #include "agroflux/synth.h"
-#include "synth_geo.h"
+#include "synth_grid.h"
+#include "synth_io.h"
+#include "synth_mgmt.h"
+#include "synth_models.h"
+#include "synth_obs.h"
+#include "synth_pipeline.h"
+#include "synth_region.h"
+#include "synth_soil.h"
 
 enum { V_TMAX = 1, V_TMIN, V_PRCP, V_GPP, V_NEE, V_N2O };
 static const int base_a[7] = { 0, 288, 276, 1, 5, -2, 20 };
@@ -40,91 +49,54 @@ static int is_missing(int v, int u, af_date d)
 static void put_value(FILE *fp, int v, int u, int k, af_date d, const char *missing)
 {
     if (is_missing(v, u, d)) { fprintf(fp, ",%s", missing); return; }
-    long h = hundredths(v, u, k, d);
-    long a = h < 0 ? -h : h;
-    fprintf(fp, ",%s%ld.%02ld", h < 0 ? "-" : "", a / 100, a % 100);
+    fputc(',', fp);
+    af__synth_put_hundredths(fp, hundredths(v, u, k, d));
 }
 
-typedef struct synth_site {
-    char id[16];
-    double lat, lon;
-} synth_site;
-
-static int open_out(const char *dir, const char *rel, FILE **fp, char *path, size_t n, af_error *err)
+static int write_lists(const char *dir, const af_synth_region *r, af_error *err)
 {
     int rc = AF_OK;
-    AF_CHECK(af_path_join(dir, rel, path, n, err));
-    char d[4096];
-    af_path_dirname(path, d, sizeof d);
-    AF_CHECK(af_mkdirs(d, err));
-    *fp = fopen(path, "w");
-    if (!*fp) AF_FAIL(AF_EIO, "cannot create '%s'", path);
+    af_synth_file f = { 0 };
+    AF_CHECK(af__synth_open(dir, "site_lists/counties.csv", &f, err));
+    fprintf(f.fp, "fips,name\n");
+    for (int i = 0; i < r->ncounties; i++) fprintf(f.fp, "%s,%s\n", r->county[i].fips, r->county[i].name);
+    AF_CHECK(af__synth_close(&f, err));
+    AF_CHECK(af__synth_open(dir, "site_lists/sites.csv", &f, err));
+    fprintf(f.fp, "site_id,name,lat,lon\n");
+    for (int i = 0; i < r->nsites; i++)
+        fprintf(f.fp, "%s,Synthetic tower %d,%.4f,%.4f\n", r->site[i].id, i + 1, r->site[i].lat, r->site[i].lon);
+    AF_CHECK(af__synth_close(&f, err));
 cleanup:
+    af__synth_abort(&f);
     return rc;
 }
 
-static int close_out(FILE *fp, const char *path, af_error *err)
+static int write_weather(const char *dir, const af_synth_region *r, af_error *err)
 {
     int rc = AF_OK;
-    if (ferror(fp)) { fclose(fp); AF_FAIL(AF_EIO, "write error on '%s'", path); }
-    if (fclose(fp) != 0) AF_FAIL(AF_EIO, "cannot close '%s'", path);
-cleanup:
-    return rc;
-}
-
-static int write_lists(const char *dir, const af_synth_county *c, int nc, const synth_site *s, int ns, af_error *err)
-{
-    int rc = AF_OK;
-    FILE *fp = NULL;
-    char path[4096];
-    AF_CHECK(open_out(dir, "site_lists/counties.csv", &fp, path, sizeof path, err));
-    fprintf(fp, "fips,name\n");
-    for (int i = 0; i < nc; i++) fprintf(fp, "%s,%s\n", c[i].fips, c[i].name);
-    AF_CHECK(close_out(fp, path, err));
-    fp = NULL;
-    AF_CHECK(open_out(dir, "site_lists/sites.csv", &fp, path, sizeof path, err));
-    fprintf(fp, "site_id,name,lat,lon\n");
-    for (int i = 0; i < ns; i++) fprintf(fp, "%s,Synthetic tower %d,%.4f,%.4f\n", s[i].id, i + 1, s[i].lat, s[i].lon);
-    AF_CHECK(close_out(fp, path, err));
-    fp = NULL;
-cleanup:
-    if (fp) fclose(fp);
-    return rc;
-}
-
-static int write_weather(const char *dir, const af_synth_county *c, int nc, const synth_site *s, int ns,
-                         const af_synth_opts *o, af_error *err)
-{
-    int rc = AF_OK;
-    FILE *fp = NULL;
-    char path[4096], rel[64], ds[11];
-    for (int y = o->year0; y <= o->year1; y++) {
+    af_synth_file f = { 0 };
+    char rel[64], ds[11];
+    int nc = r->ncounties, ns = r->nsites;
+    for (int y = r->year0; y <= r->year1; y++) {
         snprintf(rel, sizeof rel, "tables/weather_%04d.csv", y);
-        AF_CHECK(open_out(dir, rel, &fp, path, sizeof path, err));
-        fprintf(fp, "id,date,tmax,tmin,prcp\n");
+        AF_CHECK(af__synth_open(dir, rel, &f, err));
+        fprintf(f.fp, "id,date,tmax,tmin,prcp\n");
         af_date d = { y, 1, 1 };
         for (long e = af_date_to_epoch(d); af_date_from_epoch(e).year == y; e++) {
             d = af_date_from_epoch(e);
             af_date_format(d, ds);
             for (int i = 0; i < nc + ns; i++) {
-                int u = i < nc ? i + 1 : 500 + (i - nc + 1);
-                fprintf(fp, "%s,%s", i < nc ? c[i].fips : s[i - nc].id, ds);
-                for (int v = V_TMAX; v <= V_PRCP; v++) put_value(fp, v, u, 0, d, "-9999");
-                fputc('\n', fp);
+                int u = i < nc ? af__synth_county_tag(i) : r->site[i - nc].tag;
+                fprintf(f.fp, "%s,%s", i < nc ? r->county[i].fips : r->site[i - nc].id, ds);
+                for (int v = V_TMAX; v <= V_PRCP; v++) put_value(f.fp, v, u, 0, d, "-9999");
+                fputc('\n', f.fp);
             }
         }
-        AF_CHECK(close_out(fp, path, err));
-        fp = NULL;
+        AF_CHECK(af__synth_close(&f, err));
     }
 cleanup:
-    if (fp) fclose(fp);
+    af__synth_abort(&f);
     return rc;
-}
-
-static void scenario_name(int k, int nk, char *buf, size_t n)
-{
-    int rate = nk > 1 ? (336 * k) / (nk - 1) : 0; /* kg N ha-1, AgroFlux's 0..336 span */
-    snprintf(buf, n, "N%03d", rate);
 }
 
 /* One target-table row: id, date, gpp, nee, nee_qc, n2o for tag u and scenario k. */
@@ -138,112 +110,82 @@ static void put_target_row(FILE *fp, const char *id, int u, int k, af_date d, co
     fputc('\n', fp);
 }
 
-static int write_targets(const char *dir, const af_synth_county *c, int nc, const synth_site *s, int ns,
-                         const af_synth_opts *o, af_error *err)
+static int write_targets(const char *dir, const af_synth_region *r, af_error *err)
 {
     int rc = AF_OK;
-    FILE *fp = NULL;
-    char path[4096], ds[11], sc[16], id[32];
-    AF_CHECK(open_out(dir, "tables/targets.csv", &fp, path, sizeof path, err));
-    fprintf(fp, "id,date,gpp,nee,nee_qc,n2o\n");
-    af_date d0 = { o->year0, 1, 1 }, d1 = { o->year1, 12, 31 };
+    af_synth_file f = { 0 };
+    char ds[11], id[32];
+    AF_CHECK(af__synth_open(dir, "tables/targets.csv", &f, err));
+    fprintf(f.fp, "id,date,gpp,nee,nee_qc,n2o\n");
+    af_date d0 = { r->year0, 1, 1 }, d1 = { r->year1, 12, 31 };
     for (long e = af_date_to_epoch(d0); e <= af_date_to_epoch(d1); e++) {
         af_date d = af_date_from_epoch(e);
         af_date_format(d, ds);
-        for (int i = 0; i < nc; i++) {
-            for (int k = 0; k < o->nscenarios; k++) {
-                scenario_name(k, o->nscenarios, sc, sizeof sc);
-                snprintf(id, sizeof id, "%s:%s", c[i].fips, sc);
-                put_target_row(fp, id, i + 1, k, d, ds);
+        for (int i = 0; i < r->ncounties; i++) {
+            for (int k = 0; k < r->nscenarios; k++) {
+                snprintf(id, sizeof id, "%s:%s", r->county[i].fips, r->scenario[k].name);
+                put_target_row(f.fp, id, af__synth_county_tag(i), k, d, ds);
             }
         }
-        for (int j = 0; j < ns; j++) put_target_row(fp, s[j].id, 500 + j + 1, 0, d, ds);
+        for (int j = 0; j < r->nsites; j++) put_target_row(f.fp, r->site[j].id, r->site[j].tag, 0, d, ds);
     }
-    AF_CHECK(close_out(fp, path, err));
-    fp = NULL;
+    AF_CHECK(af__synth_close(&f, err));
 cleanup:
-    if (fp) fclose(fp);
+    af__synth_abort(&f);
     return rc;
 }
 
-static const char *feature_block =
-    "[input.TMAX_AIR]\nsource = table\npath = tables/weather_{year}.csv\ncolumn = tmax\nsource_units = K\n"
-    "units = degC\nmatch = county\nlong_name = daily maximum air temperature\n\n"
-    "[input.TMIN_AIR]\nsource = table\npath = tables/weather_{year}.csv\ncolumn = tmin\nsource_units = K\n"
-    "units = degC\nmatch = county\nlong_name = daily minimum air temperature\n\n"
-    "[input.PRECN]\nsource = table\npath = tables/weather_{year}.csv\ncolumn = prcp\nsource_units = kg m-2\n"
-    "units = mm d-1\nmatch = county\nlong_name = daily precipitation\n\n"
-    "[target.GPP]\nsource = table\npath = tables/targets.csv\ncolumn = gpp\nsource_units = g C m-2 d-1\n"
-    "units = g C m-2 d-1\nmissing =\nlong_name = gross primary production\nsign = positive = uptake by the ecosystem\n\n"
-    "[target.NEE]\nsource = table\npath = tables/targets.csv\ncolumn = nee\nqc_column = nee_qc\n"
-    "source_units = g C m-2 d-1\nunits = g C m-2 d-1\nmissing =\nlong_name = net ecosystem exchange\n"
-    "sign = negative = uptake by the ecosystem\n\n"
-    "[target.N2O_FLUX]\nsource = table\npath = tables/targets.csv\ncolumn = n2o\nsource_units = g N ha-1 d-1\n"
-    "units = g N m-2 d-1\nmissing =\nlong_name = soil N2O flux\nsign = positive = emission to the atmosphere\n";
-
-static int write_pipeline(const char *dir, const af_synth_opts *o, af_error *err)
+static int write_gridded(const char *dir, const af_synth_opts *o, af_error *err)
 {
     int rc = AF_OK;
-    FILE *fp = NULL;
-    char path[4096], sc[16];
-    AF_CHECK(open_out(dir, "pipeline.ini", &fp, path, sizeof path, err));
-    fprintf(fp, "; Written by `agroflux synth`: a synthetic region in real formats.\n"
-                "; Values follow the documented function in docs/formats.md (\"synth values\").\n\n"
-                "[pipeline]\nname = synth\nstart = %04d-01-01\nend = %04d-12-31\ncalendar = noleap\n"
-                "output = output\nshard_samples = 8\nblock_days = 200\n\n"
-                "[counties]\nlayer = counties.geojson\nid_field = GEOID\nselect = site_lists/counties.csv\nscenarios = ",
-            o->year0, o->year1);
-    for (int k = 0; k < o->nscenarios; k++) {
-        scenario_name(k, o->nscenarios, sc, sizeof sc);
-        fprintf(fp, "%s%s", k ? ", " : "", sc);
+    static const char *const gm[] = { "tmmx", "tmmn", "pr", "srad" }, *const dm[] = { "tmax", "tmin", "prcp", "srad" };
+    char sub[4096];
+    for (int y = o->year0; y <= o->year1; y++) {
+        AF_CHECK(af_path_join(dir, "gridmet", sub, sizeof sub, err));
+        for (int i = 0; i < 4; i++) AF_CHECK(af__synth_gridmet_write(sub, gm[i], y, NULL, err));
+        AF_CHECK(af_path_join(dir, "daymet", sub, sizeof sub, err));
+        for (int i = 0; i < 4; i++) AF_CHECK(af__synth_daymet_write(sub, dm[i], y, o->daymet_spacing_m, NULL, err));
     }
-    fprintf(fp, "\n\n");
-    if (o->nsites > 0) fprintf(fp, "[sites]\nlist = site_lists/sites.csv\n\n");
-    fputs(feature_block, fp);
-    AF_CHECK(close_out(fp, path, err));
-    fp = NULL;
 cleanup:
-    if (fp) fclose(fp);
+    return rc;
+}
+
+static int write_models(const char *dir, const af_synth_region *r, af_error *err)
+{
+    int rc = AF_OK;
+    af_synth_models_opts mo = { r->fips, r->ncounties, r->scenario_names, r->nscenarios,
+                                r->site_ids, r->nsites, r->year0, r->year1 };
+    AF_CHECK(af__synth_ecosys_write(dir, &mo, err));
+    AF_CHECK(af__synth_daycent_write(dir, &mo, err));
+cleanup:
     return rc;
 }
 
 int af_synth_write(const char *dir, const af_synth_opts *o, af_error *err)
 {
     int rc = AF_OK;
-    af_synth_county *c = NULL;
-    synth_site *s = NULL;
-    int nc = 0;
+    af_synth_region r;
     char path[4096];
+    memset(&r, 0, sizeof r);
     AF_CHECK_ARG(dir && o);
-    if (o->ncounties < 1 || o->ncounties > 499) AF_FAIL(AF_EINVAL, "--counties %d: expected 1..499", o->ncounties);
-    if (o->nscenarios < 1 || o->nscenarios > 100) AF_FAIL(AF_EINVAL, "--scenarios %d: expected 1..100", o->nscenarios);
-    if (o->nsites < 0 || o->nsites > 99) AF_FAIL(AF_EINVAL, "--sites %d: expected 0..99", o->nsites);
-    if (o->year0 < 1900 || o->year1 > 2100 || o->year1 < o->year0)
-        AF_FAIL(AF_EINVAL, "--years %d-%d: expected Y1-Y2 with 1900 <= Y1 <= Y2 <= 2100", o->year0, o->year1);
+    AF_CHECK(af__synth_region_make(o, &r, err));
     AF_CHECK(af_mkdirs(dir, err));
-    AF_CHECK(af_synth_counties_make(o->ncounties, o->seed, &c, err));
-    nc = o->ncounties;
     AF_CHECK(af_path_join(dir, "counties.geojson", path, sizeof path, err));
     remove(path); /* the GeoJSON driver will not overwrite */
-    AF_CHECK(af_synth_counties_write(path, c, nc, err));
-    s = calloc((size_t)(o->nsites > 0 ? o->nsites : 1), sizeof *s);
-    AF_CHECK_ALLOC(s);
-    for (int j = 0; j < o->nsites; j++) {
-        /* Tower j sits at the mean of county j's ring vertices: inside, since the synthetic
-         * counties are jittered cells (or two merged neighbours) that stay nearly convex. */
-        const af_synth_county *cj = &c[j % nc];
-        double lon = 0, lat = 0;
-        for (int v = 0; v < cj->nvert - 1; v++) { lon += cj->lon[v]; lat += cj->lat[v]; }
-        snprintf(s[j].id, sizeof s[j].id, "US-Sx%d", j + 1);
-        s[j].lon = lon / (cj->nvert - 1);
-        s[j].lat = lat / (cj->nvert - 1);
+    AF_CHECK(af_synth_counties_write(path, r.county, r.ncounties, err));
+    AF_CHECK(write_lists(dir, &r, err));
+    AF_CHECK(write_weather(dir, &r, err));
+    AF_CHECK(write_targets(dir, &r, err));
+    if (o->parts & AF_SYNTH_PART_GRIDDED) AF_CHECK(write_gridded(dir, o, err));
+    if (o->parts & AF_SYNTH_PART_SOIL) {
+        AF_CHECK(af_synth_soil_write(dir, o->raster_res_m, o->raster_tile, err));
+        AF_CHECK(af_synth_cdl_write(dir, o->year0, o->year1, o->raster_res_m, o->raster_tile, err));
     }
-    AF_CHECK(write_lists(dir, c, nc, s, o->nsites, err));
-    AF_CHECK(write_weather(dir, c, nc, s, o->nsites, o, err));
-    AF_CHECK(write_targets(dir, c, nc, s, o->nsites, o, err));
-    if (o->write_pipeline) AF_CHECK(write_pipeline(dir, o, err));
+    if (o->parts & AF_SYNTH_PART_MGMT) AF_CHECK(af__synth_mgmt_write(dir, &r, err));
+    if (o->parts & AF_SYNTH_PART_OBS) AF_CHECK(af__synth_obs_write(dir, &r, err));
+    if (o->parts & AF_SYNTH_PART_MODELS) AF_CHECK(write_models(dir, &r, err));
+    if (o->write_pipeline) AF_CHECK(af__synth_pipelines_write(dir, &r, o->parts, err));
 cleanup:
-    if (c) af_synth_counties_free(c, nc);
-    free(s);
+    af__synth_region_dispose(&r);
     return rc;
 }

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * synth_mgmt.h (private): management files for the synthetic region of
- * `agroflux synth` (counties c = 1..N with FIPS 19000 + 2c - 1, sites US-Sx1..),
+ * `agroflux synth` (the counties, sites and scenarios of synth_region.h),
  * written from formulas a test recomputes. Tag u = c for county c, 500 + s for
  * site s (as in docs/formats.md "Synth values"); y = year; doy = day of year.
  *
@@ -27,13 +27,13 @@
 
 #include <stdio.h>
 #include "agroflux/error.h"
-#include "agroflux/synth.h"
+#include "synth_region.h"
 
-/** Write the planting tables and the site fertilizer file under dir for opts' region and years. */
-int af__synth_mgmt_write(const char *dir, const af_synth_opts *opts, af_error *err);
+/** Write the planting tables and the site fertilizer file under dir for the region and its years. */
+int af__synth_mgmt_write(const char *dir, const af_synth_region *r, af_error *err);
 
-/** Write the [scenario.N%03d] sections of nscenarios evenly spaced N rates over 0..336 kg N ha-1. */
-int af__synth_mgmt_scenarios(FILE *fp, int nscenarios, af_error *err);
+/** Write the [scenario.NAME] sections of the region's scenarios (evenly spaced N rates over 0..336 kg N ha-1). */
+int af__synth_mgmt_scenarios(FILE *fp, const af_synth_region *r, af_error *err);
 
 /** The planting/harvest day of year and crop of tag u in year y (the formulas above). */
 int af__synth_mgmt_plant_doy(int u, int y);

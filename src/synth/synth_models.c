@@ -15,6 +15,7 @@
 #include "af_check.h"
 #include "af_util.h"
 #include "agroflux/calendar.h"
+#include "synth_io.h"
 #include "synth_models.h"
 
 static long hval(int a, int u, int k, af_date d)
@@ -23,30 +24,6 @@ static long hval(int a, int u, int k, af_date d)
 }
 
 static int hole(int v, int u, af_date d) { return (u + af_date_doy(d) + 7 * v + d.year) % 37 == 0; }
-
-static int open_file(const char *dir, const char *rel, FILE **fp, char *path, size_t n, af_error *err)
-{
-    int rc = AF_OK;
-    char d[4096];
-    AF_CHECK(af_path_join(dir, rel, path, n, err));
-    af_path_dirname(path, d, sizeof d);
-    AF_CHECK(af_mkdirs(d, err));
-    *fp = fopen(path, "w");
-    if (!*fp) AF_FAIL(AF_EIO, "cannot create '%s'", path);
-cleanup:
-    return rc;
-}
-
-static int close_file(FILE **fp, const char *path, af_error *err)
-{
-    int rc = AF_OK;
-    int bad = ferror(*fp);
-    if (fclose(*fp) != 0) bad = 1;
-    *fp = NULL;
-    if (bad) AF_FAIL(AF_EIO, "write error on '%s'", path);
-cleanup:
-    return rc;
-}
 
 /* ---- Ecosys ---- */
 
@@ -88,12 +65,14 @@ static int write_ecosys_file(const char *dir, const char *fips, const char *scen
                              const char *group, af_error *err)
 {
     int rc = AF_OK;
+    af_synth_file f = { 0 };
     FILE *fp = NULL;
-    char rel[256], path[4096];
+    char rel[256];
     long cum[N_ECO_VARS];
     memset(cum, 0, sizeof cum);
     snprintf(rel, sizeof rel, "ecosys/%s/%s/01010%04d%s", fips, scen, year, group);
-    AF_CHECK(open_file(dir, rel, &fp, path, sizeof path, err));
+    AF_CHECK(af__synth_open(dir, rel, &f, err));
+    fp = f.fp;
     fprintf(fp, "     DOY     DATE");
     for (size_t i = 0; i < N_ECO_VARS; i++)
         if (!strcmp(eco_vars[i].group, group)) fprintf(fp, " %16s", eco_vars[i].name);
@@ -112,9 +91,9 @@ static int write_ecosys_file(const char *dir, const char *fips, const char *scen
         }
         fputc('\n', fp);
     }
-    AF_CHECK(close_file(&fp, path, err));
+    AF_CHECK(af__synth_close(&f, err));
 cleanup:
-    if (fp) fclose(fp);
+    af__synth_abort(&f);
     return rc;
 }
 
@@ -151,16 +130,18 @@ static void put_time(FILE *fp, af_date d, int site, const char *sep)
 static int write_soils(const char *dir, const dc_run *r, af_error *err)
 {
     int rc = AF_OK;
+    af_synth_file f = { 0 };
     FILE *fp = NULL;
-    char rel[256], path[4096];
+    char rel[256];
     snprintf(rel, sizeof rel, "%s/soils.in", r->rel);
-    AF_CHECK(open_file(dir, rel, &fp, path, sizeof path, err));
+    AF_CHECK(af__synth_open(dir, rel, &f, err));
+    fp = f.fp;
     for (int l = 0; l < r->layers; l++)
         fprintf(fp, "  %.1f  %.1f  1.30  0.30  0.12  0.80  0.10  0.40  0.20  0.02  0.00  0.10  6.50\n",
                 l * 10.0, (l + 1) * 10.0);
-    AF_CHECK(close_file(&fp, path, err));
+    AF_CHECK(af__synth_close(&f, err));
 cleanup:
-    if (fp) fclose(fp);
+    af__synth_abort(&f);
     return rc;
 }
 
@@ -199,11 +180,13 @@ static int write_daily(const char *dir, const dc_run *r, int kind, int y0, int y
 {
     static const char *const names[] = { "nflux.out", "summary.out", "dc_sip.csv", "soiltavg.out", "vswc.out" };
     int rc = AF_OK;
+    af_synth_file f = { 0 };
     FILE *fp = NULL;
-    char rel[256], path[4096];
+    char rel[256];
     long cumn2o = 0, cumno = 0;
     snprintf(rel, sizeof rel, "%s/%s", r->rel, names[kind]);
-    AF_CHECK(open_file(dir, rel, &fp, path, sizeof path, err));
+    AF_CHECK(af__synth_open(dir, rel, &f, err));
+    fp = f.fp;
     if (kind == 0)
         fprintf(fp, "      time   dayofyr  nit_N2O-N  dnit_N2O-N  dnit_N2-N  NO-N  CUM-N2O(gN/ha)  CUM-NO(gN/ha)\n");
     else if (kind == 1)
@@ -214,19 +197,21 @@ static int write_daily(const char *dir, const dc_run *r, int kind, int y0, int y
     af_date d0 = { y0, 1, 1 }, d1 = { y1, 12, 31 };
     for (long e = af_date_to_epoch(d0); e <= af_date_to_epoch(d1); e++)
         daycent_row(fp, kind, r, af_date_from_epoch(e), &cumn2o, &cumno);
-    AF_CHECK(close_file(&fp, path, err));
+    AF_CHECK(af__synth_close(&f, err));
 cleanup:
-    if (fp) fclose(fp);
+    af__synth_abort(&f);
     return rc;
 }
 
 static int write_harvest(const char *dir, const dc_run *r, int y0, int y1, af_error *err)
 {
     int rc = AF_OK;
+    af_synth_file f = { 0 };
     FILE *fp = NULL;
-    char rel[256], path[4096];
+    char rel[256];
     snprintf(rel, sizeof rel, "%s/harvest.csv", r->rel);
-    AF_CHECK(open_file(dir, rel, &fp, path, sizeof path, err));
+    AF_CHECK(af__synth_open(dir, rel, &f, err));
+    fp = f.fp;
     fprintf(fp, "time,dayofyr,crpval,cgrain,\n");
     for (int y = y0; y <= y1; y++) {
         if ((r->u + y) % 4 == 0) continue; /* no harvest this year */
@@ -234,9 +219,9 @@ static int write_harvest(const char *dir, const dc_run *r, int y0, int y1, af_er
         put_time(fp, d, r->site, ",");
         fprintf(fp, ",C6,%.2f,\n", hund(hval(300, r->u, r->k, d)));
     }
-    AF_CHECK(close_file(&fp, path, err));
+    AF_CHECK(af__synth_close(&f, err));
 cleanup:
-    if (fp) fclose(fp);
+    af__synth_abort(&f);
     return rc;
 }
 

@@ -29,6 +29,7 @@
 #include "af_check.h"
 #include "af_util.h"
 #include "agroflux/calendar.h"
+#include "synth_io.h"
 #include "synth_obs.h"
 
 enum { V_TA = 1, V_P, V_SW, V_FC, V_NEE, V_RECO, V_GPP_NT, V_GPP_DT };
@@ -39,17 +40,10 @@ static long obs_h(int v, int s, af_date d, int r)
     return 100L * obs_a[v] + 10L * s + 3L * (af_date_doy(d) % 50) + d.year % 100 + 7L * r;
 }
 
-/* Hundredths h as exact decimal text with two decimals. */
-static void put_num(FILE *fp, long h)
-{
-    long a = h < 0 ? -h : h;
-    fprintf(fp, "%s%ld.%02ld", h < 0 ? "-" : "", a / 100, a % 100);
-}
-
 static void put_h(FILE *fp, long h)
 {
     fputc(',', fp);
-    put_num(fp, h);
+    af__synth_put_hundredths(fp, h);
 }
 
 static int base_hole(int v, int s, int doy, int r)
@@ -59,45 +53,6 @@ static int base_hole(int v, int s, int doy, int r)
     return 0;
 }
 
-/* An output file written under a temporary name, published by obs_close. */
-typedef struct obs_file {
-    FILE *fp;
-    char path[4096], tmp[4200];
-} obs_file;
-
-static int obs_open(const char *dir, const char *rel, obs_file *f, af_error *err)
-{
-    int rc = AF_OK;
-    char d[4096];
-    f->fp = NULL;
-    AF_CHECK(af_path_join(dir, rel, f->path, sizeof f->path, err));
-    af_path_dirname(f->path, d, sizeof d);
-    AF_CHECK(af_mkdirs(d, err));
-    snprintf(f->tmp, sizeof f->tmp, "%s.partial", f->path);
-    f->fp = fopen(f->tmp, "w");
-    if (!f->fp) AF_FAIL(AF_EIO, "cannot create '%s'", f->tmp);
-cleanup:
-    return rc;
-}
-
-static int obs_close(obs_file *f, af_error *err)
-{
-    int rc = AF_OK;
-    FILE *fp = f->fp;
-    f->fp = NULL;
-    if (ferror(fp)) { fclose(fp); AF_FAIL(AF_EIO, "write error on '%s'", f->tmp); }
-    if (fclose(fp) != 0) AF_FAIL(AF_EIO, "cannot close '%s'", f->tmp);
-    AF_CHECK(af_fsync_path(f->tmp, err));
-    AF_CHECK(af_rename_durable(f->tmp, f->path, err));
-cleanup:
-    return rc;
-}
-
-static void obs_abort(obs_file *f)
-{
-    if (f->fp) { fclose(f->fp); remove(f->tmp); f->fp = NULL; }
-}
-
 static void put_stamp(FILE *fp, af_date d, int minutes, const char *sep)
 {
     af_date e = d;
@@ -105,15 +60,15 @@ static void put_stamp(FILE *fp, af_date d, int minutes, const char *sep)
     fprintf(fp, "%04d%02d%02d%02d%02d%s", e.year, e.month, e.day, minutes / 60, minutes % 60, sep);
 }
 
-static int write_base(const char *dir, int s, const af_synth_opts *o, af_error *err)
+static int write_base(const char *dir, int s, const af_synth_region *o, af_error *err)
 {
     int rc = AF_OK;
-    obs_file f = { 0 };
+    af_synth_file f = { 0 };
     char rel[128];
     int step = s % 2 ? 30 : 60;
-    snprintf(rel, sizeof rel, "towers/AMF_US-Sx%d_BASE_%s_1-5.csv", s, step == 30 ? "HH" : "HR");
-    AF_CHECK(obs_open(dir, rel, &f, err));
-    fprintf(f.fp, "# Site: US-Sx%d\n# Version: 1-5 (agroflux synth)\n", s);
+    snprintf(rel, sizeof rel, "towers/AMF_%s_BASE_%s_1-5.csv", o->site[s - 1].id, step == 30 ? "HH" : "HR");
+    AF_CHECK(af__synth_open(dir, rel, &f, err));
+    fprintf(f.fp, "# Site: %s\n# Version: 1-5 (agroflux synth)\n", o->site[s - 1].id);
     fprintf(f.fp, "TIMESTAMP_START,TIMESTAMP_END,CO2,FC,TA,SW_IN,P\n");
     long e0 = af_date_to_epoch((af_date){ o->year0, 1, 1 }), e1 = af_date_to_epoch((af_date){ o->year1, 12, 31 });
     static const int cols[4] = { V_FC, V_TA, V_SW, V_P };
@@ -132,9 +87,9 @@ static int write_base(const char *dir, int s, const af_synth_opts *o, af_error *
             fputc('\n', f.fp);
         }
     }
-    AF_CHECK(obs_close(&f, err));
+    AF_CHECK(af__synth_close(&f, err));
 cleanup:
-    obs_abort(&f);
+    af__synth_abort(&f);
     return rc;
 }
 
@@ -143,14 +98,14 @@ static const int fullset_cols[8] = { V_TA, V_SW, V_P, V_NEE, 0, V_RECO, V_GPP_NT
 static const char *const fullset_header =
     "TA_F,SW_IN_F,P_F,NEE_VUT_REF,NEE_VUT_REF_QC,RECO_NT_VUT_REF,GPP_NT_VUT_REF,GPP_DT_VUT_REF\n";
 
-static int write_fullset(const char *dir, int s, int daily, const af_synth_opts *o, af_error *err)
+static int write_fullset(const char *dir, int s, int daily, const af_synth_region *o, af_error *err)
 {
     int rc = AF_OK;
-    obs_file f = { 0 };
+    af_synth_file f = { 0 };
     char rel[160];
-    snprintf(rel, sizeof rel, "fluxnet/FLX_US-Sx%d_FLUXNET2015_FULLSET_%s_%d-%d_1-4.csv", s, daily ? "DD" : "HH",
+    snprintf(rel, sizeof rel, "fluxnet/FLX_%s_FLUXNET2015_FULLSET_%s_%d-%d_1-4.csv", o->site[s - 1].id, daily ? "DD" : "HH",
              o->year0, o->year1);
-    AF_CHECK(obs_open(dir, rel, &f, err));
+    AF_CHECK(af__synth_open(dir, rel, &f, err));
     fprintf(f.fp, "%s,%s", daily ? "TIMESTAMP" : "TIMESTAMP_START,TIMESTAMP_END", fullset_header);
     long e0 = af_date_to_epoch((af_date){ o->year0, 1, 1 }), e1 = af_date_to_epoch((af_date){ o->year1, 12, 31 });
     for (long e = e0; e <= e1; e++) {
@@ -165,22 +120,22 @@ static int write_fullset(const char *dir, int s, int daily, const af_synth_opts 
                 if (v == 0 && daily) fprintf(f.fp, "%.2f", ((s + doy) % 5) / 4.0);
                 else if (v == 0) fprintf(f.fp, "%d", r < 8 * (1 + (s + doy) % 5) ? r % 2 : 2 + r % 2);
                 else if ((s + doy + v) % 13 == 0 && r == 0) fprintf(f.fp, "-9999");
-                else put_num(f.fp, obs_h(v, s, d, r));
+                else af__synth_put_hundredths(f.fp, obs_h(v, s, d, r));
             }
             fputc('\n', f.fp);
         }
     }
-    AF_CHECK(obs_close(&f, err));
+    AF_CHECK(af__synth_close(&f, err));
 cleanup:
-    obs_abort(&f);
+    af__synth_abort(&f);
     return rc;
 }
 
-static int write_chambers(const char *dir, const af_synth_opts *o, af_error *err)
+static int write_chambers(const char *dir, const af_synth_region *o, af_error *err)
 {
     int rc = AF_OK;
-    obs_file f = { 0 };
-    AF_CHECK(obs_open(dir, "chambers/chambers.csv", &f, err));
+    af_synth_file f = { 0 };
+    AF_CHECK(af__synth_open(dir, "chambers/chambers.csv", &f, err));
     fprintf(f.fp, "# synthetic N2O chamber fluxes, nmol m-2 s-1, positive = emission\nchamber,timestamp,flux\n");
     long e0 = af_date_to_epoch((af_date){ o->year0, 1, 1 }), e1 = af_date_to_epoch((af_date){ o->year1, 12, 31 });
     for (long e = e0; e <= e1; e++) {
@@ -190,7 +145,7 @@ static int write_chambers(const char *dir, const af_synth_opts *o, af_error *err
             for (int m = 0; m < (hh % 6 == 0 ? 2 : 1); m++) {
                 for (int s = 1; s <= o->nsites; s++) {
                     if ((s + doy) % 6 == 0 && hh >= 15) continue;
-                    if (s % 2) fprintf(f.fp, "US-Sx%d", s);
+                    if (s % 2) fprintf(f.fp, "%s", o->site[s - 1].id);
                     else fprintf(f.fp, "C%d", s);
                     fprintf(f.fp, ",%04d-%02d-%02d %02d:%02d", d.year, d.month, d.day, hh, m * 30);
                     if ((s + doy + hh) % 9 == 0) fprintf(f.fp, ",NA");
@@ -200,19 +155,16 @@ static int write_chambers(const char *dir, const af_synth_opts *o, af_error *err
             }
         }
     }
-    AF_CHECK(obs_close(&f, err));
+    AF_CHECK(af__synth_close(&f, err));
 cleanup:
-    obs_abort(&f);
+    af__synth_abort(&f);
     return rc;
 }
 
-int af__synth_obs_write(const char *dir, const af_synth_opts *o, af_error *err)
+int af__synth_obs_write(const char *dir, const af_synth_region *o, af_error *err)
 {
     int rc = AF_OK;
     AF_CHECK_ARG(dir && o);
-    if (o->nsites < 0 || o->nsites > 99) AF_FAIL(AF_EINVAL, "synth observations: %d sites, expected 0..99", o->nsites);
-    if (o->year0 < 1900 || o->year1 > 2100 || o->year1 < o->year0)
-        AF_FAIL(AF_EINVAL, "synth observations: years %d-%d, expected 1900 <= Y1 <= Y2 <= 2100", o->year0, o->year1);
     for (int s = 1; s <= o->nsites; s++) {
         AF_CHECK(write_base(dir, s, o, err));
         AF_CHECK(write_fullset(dir, s, 1, o, err));

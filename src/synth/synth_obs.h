@@ -12,14 +12,14 @@
 #define AF_SYNTH_OBS_H
 
 #include "agroflux/error.h"
-#include "agroflux/synth.h"
+#include "synth_region.h"
 
 /**
  * Write under dir: towers/AMF_US-Sx<s>_BASE_{HH|HR}_1-5.csv,
  * fluxnet/FLX_US-Sx<s>_FLUXNET2015_FULLSET_{DD|HH}_<y0>-<y1>_1-4.csv and
- * chambers/chambers.csv for sites 1..o->nsites and years o->year0..o->year1.
- * Errors: AF_EINVAL (options), AF_EIO.
+ * chambers/chambers.csv for the region's sites (site s = index + 1) and years.
+ * Errors: AF_EIO.
  */
-int af__synth_obs_write(const char *dir, const af_synth_opts *o, af_error *err);
+int af__synth_obs_write(const char *dir, const af_synth_region *r, af_error *err);
 
 #endif

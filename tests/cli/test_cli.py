@@ -97,7 +97,7 @@ def test_synth_years(tmp):
 def test_pipeline_errors(tmp):
     base = os.path.join(tmp, "s")
     synth(base, "--counties", "3", "--scenarios", "2", "--sites", "1", "--years", "2003-2003")
-    ini = os.path.join(base, "pipeline.ini")
+    ini = os.path.join(base, "pipeline-tables.ini")
     good = open(ini).read()
 
     # a bad key: exit 2, "pipeline.ini:LINE:" and the key
@@ -109,10 +109,10 @@ def test_pipeline_errors(tmp):
     ln = line_of(lines, "colour = red")
     p = af("run", ini, "--output", os.path.join(tmp, "out_badkey"))
     check(p.returncode == 2, "run with an unknown key: exit 2", p)
-    check("pipeline.ini:%d:" % ln in p.stderr and "colour" in p.stderr, "unknown key: file:line and key", p)
+    check("%s:%d:" % (os.path.basename(ini), ln) in p.stderr and "colour" in p.stderr, "unknown key: file:line and key", p)
     check(not os.path.exists(os.path.join(tmp, "out_badkey", "index.json")), "unknown key: no index")
     p = af("plan", ini)
-    check(p.returncode == 2 and "pipeline.ini:%d:" % ln in p.stderr, "plan with an unknown key: exit 2 + line", p)
+    check(p.returncode == 2 and "%s:%d:" % (os.path.basename(ini), ln) in p.stderr, "plan with an unknown key: exit 2 + line", p)
 
     # a bad date: exit 2 and the text
     open(ini, "w").write(good.replace("start = 2003-01-01", "start = 2003-02-30"))
@@ -151,14 +151,14 @@ def test_pipeline_errors(tmp):
     lines = open(ini).read().split("\n")
     ln = line_of(lines, "source_units = furlongs")
     p = af("run", ini, "--output", os.path.join(tmp, "out_units"))
-    check(p.returncode == 1 and "pipeline.ini:%d:" % ln in p.stderr and "furlongs" in p.stderr,
+    check(p.returncode == 1 and "%s:%d:" % (os.path.basename(ini), ln) in p.stderr and "furlongs" in p.stderr,
           "unknown source_units: exit 1, file:line + units", p)
     open(ini, "w").write(good)
 
 
 def test_outputs(tmp):
     base = os.path.join(tmp, "s")  # written by test_pipeline_errors
-    ini = os.path.join(base, "pipeline.ini")
+    ini = os.path.join(base, "pipeline-tables.ini")
     out = os.path.join(tmp, "out")
 
     # verify / inspect on a directory without index.json

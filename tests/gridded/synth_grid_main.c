@@ -56,6 +56,7 @@ static int write_tree(const char *dir, int y0, int y1, double spacing)
     o.year0 = y0;
     o.year1 = y1;
     o.write_pipeline = 0;
+    o.parts = AF_SYNTH_PART_TABLES;
     static const char *gm[] = { "tmmx", "pr", "srad" }, *dm[] = { "tmax", "prcp" };
     int rc = af_synth_write(dir, &o, &e);
     for (int y = y0; y <= y1 && rc == AF_OK; y++) {

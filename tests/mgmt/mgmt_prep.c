@@ -35,11 +35,16 @@ int main(int argc, char **argv)
     o.ncounties = atoi(argv[2]);
     o.nscenarios = atoi(argv[3]);
     o.nsites = atoi(argv[4]);
+    o.year0 = 2003;
+    o.year1 = 2004;
     o.write_pipeline = 0;
+    o.parts = AF_SYNTH_PART_TABLES | AF_SYNTH_PART_MGMT;
+    af_synth_region r;
     af_error err = AF_ERROR_INIT;
     char path[4096];
     FILE *fp = NULL;
-    if (af_synth_write(argv[1], &o, &err) != AF_OK || af__synth_mgmt_write(argv[1], &o, &err) != AF_OK) goto fail;
+    int rc;
+    if (af_synth_write(argv[1], &o, &err) != AF_OK || af__synth_region_make(&o, &r, &err) != AF_OK) goto fail;
     snprintf(path, sizeof path, "%s/pipeline.ini", argv[1]);
     fp = fopen(path, "w");
     if (!fp) { fprintf(stderr, "cannot write %s\n", path); return 1; }
@@ -47,7 +52,9 @@ int main(int argc, char **argv)
                 "shard_samples = 5\nblock_days = 150\n\n"
                 "[counties]\nlayer = counties.geojson\nid_field = GEOID\nselect = site_lists/counties.csv\n\n"
                 "[sites]\nlist = site_lists/sites.csv\n\n", o.year0, o.year1);
-    if (af__synth_mgmt_scenarios(fp, o.nscenarios, &err) != AF_OK) goto fail;
+    rc = af__synth_mgmt_scenarios(fp, &r, &err);
+    af__synth_region_dispose(&r);
+    if (rc != AF_OK) goto fail;
     fputs(features, fp);
     if (fclose(fp) != 0) { fprintf(stderr, "cannot close %s\n", path); return 1; }
     return 0;

@@ -17,6 +17,10 @@ import tempfile
 import netCDF4
 import numpy as np
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "pylib"))
+import truth_mgmt as M  # noqa: E402
+from synth_region import Region  # noqa: E402
+
 AGROFLUX = os.environ["AGROFLUX"]
 NC, NK, NS, Y0, Y1 = 5, 3, 2, 2003, 2004
 failures = []
@@ -30,29 +34,6 @@ def check(cond, what):
             print("FAIL:", what, file=sys.stderr)
 
 
-def leap(y):
-    return y % 4 == 0 and (y % 100 != 0 or y % 400 == 0)
-
-
-def plant_doy(u, y):
-    return 100 + (7 * u + 3 * (y % 10)) % 36
-
-
-def harvest_doy(u, y):
-    return 260 + (11 * u + y % 10) % 50
-
-
-def crop(u, y):
-    return 1 if (u + y) % 2 == 0 else 5
-
-
-def day(y, doy):
-    """The axis date of day-of-year doy: under noleap doy 366 (Dec 31 of a leap year) moves to Dec 30."""
-    if doy == 366:
-        doy = 365
-    return dt.date(y, 1, 1) + dt.timedelta(days=doy - 1)
-
-
 def scenario_rates():
     """name -> g N m-2: names floor(336k/(K-1)), rates 336k/(K-1) kg N ha-1 written with %.4f."""
     out = {}
@@ -62,31 +43,11 @@ def scenario_rates():
     return out
 
 
-def expected(sid):
-    """{variable: {date: value}} for events, plus crop per year."""
-    ev = {"FERTZR_N": {}, "PDOY": {}, "HARV": {}, "PDOY_STATE": {}}
-    crops = {}
-    site = sid.startswith("US-Sx")
-    u = 500 + int(sid[5:]) if site else ((int(sid.split(":")[0]) % 1000) + 1) // 2
-
-    def add(var, d, v):
-        ev[var][d] = ev[var].get(d, 0.0) + v
-
-    for y in range(Y0, Y1 + 1):
-        add("PDOY", day(y, plant_doy(u, y)), 1.0)
-        add("HARV", day(y, harvest_doy(u, y)), 1.0)
-        crops[y] = crop(u, y)
-        if site:
-            s = int(sid[5:])
-            add("FERTZR_N", day(y, plant_doy(u, y)), (10 * s + y % 100) * 0.1)
-            add("FERTZR_N", day(y, 170 + s), 2.5)
-            if s == 1 and leap(y):
-                add("FERTZR_N", day(y, 365), 0.2)
-                add("FERTZR_N", day(y, 366), 0.3)
-        else:
-            add("PDOY_STATE", day(y, 120 + y % 10), 1.0)
-            add("FERTZR_N", day(y, plant_doy(u, y)), scenario_rates()[sid.split(":")[1]])
-    return ev, crops
+def expected(region, sid):
+    """{variable: {date: value}} for events, plus crop per year (tests/pylib/truth_mgmt.py)."""
+    site = region.is_site(sid)
+    return M.expected(region.tag(sid), range(Y0, Y1 + 1), region.site_number[sid] if site else None,
+                      None if site else scenario_rates()[sid.split(":")[1]])
 
 
 def main():
@@ -106,6 +67,7 @@ def main():
         if failures:
             return 1
         idx = json.load(open(os.path.join(out, "index.json")))
+        region = Region(tmp)
         idx1 = json.load(open(os.path.join(out1, "index.json")))
         check([s["sha256"] for s in idx["shards"]] == [s["sha256"] for s in idx1["shards"]],
               "shards identical on 1 and 2 ranks")
@@ -121,7 +83,7 @@ def main():
             check(len(dates) == 730 and dt.date(2004, 12, 31) not in dates, "noleap axis")
             x = np.ma.filled(ds["x"][:], np.nan)
             for row, sid in enumerate(sids):
-                ev, crops = expected(sid)
+                ev, crops = expected(region, sid)
                 for var in ("FERTZR_N", "PDOY", "HARV", "PDOY_STATE", "PLANTT"):
                     j = names.index(var)
                     for t, d in enumerate(dates):

@@ -15,6 +15,16 @@
 #include "fixture_files.h"
 #include "synth_mgmt.h"
 
+/* The synth region of ncounties, nscenarios, nsites (2003-2004); 0 on success. */
+static int region(int nc, int nk, int ns, af_synth_region *r, af_error *err)
+{
+    af_synth_opts o = AF_SYNTH_OPTS_INIT;
+    o.ncounties = nc;
+    o.nscenarios = nk;
+    o.nsites = ns;
+    return af__synth_region_make(&o, r, err);
+}
+
 static void test_scenario_sections(void)
 {
     for (int n = 1; n <= 20; n += 19) {
@@ -23,7 +33,10 @@ static void test_scenario_sections(void)
         FILE *fp = fopen(fx_path(name), "w");
         fprintf(fp, "[pipeline]\nname = s\nstart = 2003-01-01\nend = 2003-12-31\n"
                     "[counties]\nlayer = counties.geojson\nid_field = GEOID\n");
-        AF_TEST_PASS(af__synth_mgmt_scenarios(fp, n, err));
+        af_synth_region r;
+        AF_TEST_PASS(region(1, n, 0, &r, err));
+        AF_TEST_PASS(af__synth_mgmt_scenarios(fp, &r, err));
+        af__synth_region_dispose(&r);
         fclose(fp);
         af_config *cfg = NULL;
         AF_TEST_PASS(af_config_load(fx_path(name), &cfg, err));
@@ -45,10 +58,10 @@ static void test_scenario_sections(void)
 
 static void test_planting_rows(void)
 {
-    af_synth_opts o = AF_SYNTH_OPTS_INIT;
-    o.ncounties = 3;
-    o.nsites = 1;
-    AF_TEST_PASS(af__synth_mgmt_write(fx_tmp, &o, err));
+    af_synth_region r;
+    AF_TEST_PASS(region(3, 2, 1, &r, err));
+    AF_TEST_PASS(af__synth_mgmt_write(fx_tmp, &r, err));
+    af__synth_region_dispose(&r);
     FILE *fp = fopen(fx_path("mgmt/planting_2004.csv"), "r");
     AF_EXPECT(fp != NULL);
     if (!fp) return;
@@ -65,19 +78,15 @@ static void test_planting_rows(void)
 
 static void test_errors(void)
 {
-    af_synth_opts o = AF_SYNTH_OPTS_INIT;
-    o.ncounties = 0;
-    AF_TEST_FAILS_WITH(AF_EINVAL, "0 counties", af__synth_mgmt_write(fx_tmp, &o, err));
-    o.ncounties = 2;
-    o.nsites = 100;
-    AF_TEST_FAILS_WITH(AF_EINVAL, "100 sites", af__synth_mgmt_write(fx_tmp, &o, err));
-    o.nsites = 1;
+    af_synth_region r;
+    AF_TEST_FAILS_WITH(AF_EINVAL, "--counties 0", region(0, 2, 1, &r, err));
+    AF_TEST_FAILS_WITH(AF_EINVAL, "--sites 100", region(2, 2, 100, &r, err));
+    AF_TEST_FAILS_WITH(AF_EINVAL, "--scenarios 0", region(2, 0, 1, &r, err));
+    AF_TEST_FAILS_WITH(AF_EINVAL, "--scenarios 101", region(2, 101, 1, &r, err));
+    AF_TEST_PASS(region(2, 2, 1, &r, err));
     fx_write("afile", "x");
-    AF_TEST_FAILS_WITH(AF_EIO, "afile", af__synth_mgmt_write(fx_path("afile"), &o, err));
-    FILE *fp = fopen(fx_path("x.ini"), "w");
-    AF_TEST_FAILS_WITH(AF_EINVAL, "0 scenarios", af__synth_mgmt_scenarios(fp, 0, err));
-    AF_TEST_FAILS_WITH(AF_EINVAL, "101 scenarios", af__synth_mgmt_scenarios(fp, 101, err));
-    fclose(fp);
+    AF_TEST_FAILS_WITH(AF_EIO, "afile", af__synth_mgmt_write(fx_path("afile"), &r, err));
+    af__synth_region_dispose(&r);
 }
 
 int main(void)

@@ -49,6 +49,7 @@ int main(int argc, char **argv)
     so.nsites = atoi(argv[5]);
     so.nscenarios = argc - 6;
     so.write_pipeline = 0;
+    so.parts = AF_SYNTH_PART_TABLES;
     af_error err = AF_ERROR_INIT;
     char msg[4096];
     if (af_synth_write(dir, &so, &err) != AF_OK) goto fail;

@@ -3,7 +3,7 @@
 sections of pipelines/examples/ecosys-agroflux.ini (the 20 AgroFlux Ecosys targets,
 counties) and daycent-agroflux.ini (counties and sites), each
 `agroflux run` under mpirun -n 2, and every target cell of every shard checked against
-models_truth (independent of the C code): value, y_valid, NaN where missing. Then the
+tests/pylib/truth_models.py (independent of the C code): value, y_valid, NaN where missing. Then the
 source's error paths through the CLI: missing run file, unknown column, units the
 format does not fix, a malformed number, layer with variable.
 usage: test_models_e2e.py SYNTH_MODELS_TOOL"""
@@ -18,8 +18,8 @@ import tempfile
 import numpy as np
 import netCDF4
 
-sys.path.insert(0, os.path.dirname(__file__))
-import models_truth as T  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "pylib"))
+import truth_models as T  # noqa: E402
 
 AGROFLUX = os.environ["AGROFLUX"]
 TOOL = sys.argv[1]

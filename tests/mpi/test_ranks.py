@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: MIT
-"""MPI regression: a synth pipeline on 1, 2, 3 and 4 ranks.
+"""MPI regression: the synth table pipeline (pipeline-tables.ini) on 1, 2, 3 and 4 ranks.
 
 Checks (1) shard SHA-256 and index content (provenance aside) identical for every rank
 count, (2) every cell of every shard against synth_truth (independent of the C code),
@@ -17,8 +17,9 @@ import tempfile
 import numpy as np
 import netCDF4
 
-sys.path.insert(0, os.path.dirname(__file__))
-import synth_truth as T  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "pylib"))
+import synth_tables as T  # noqa: E402
+from synth_region import Region  # noqa: E402
 
 AGROFLUX = os.environ["AGROFLUX"]
 failures = []
@@ -72,7 +73,7 @@ def check_cells(outdir, pipeline):
         check(list(ds.variables)[-1] == "y_valid", "y_valid is the last variable")
         for r, sid in enumerate(ids):
             nrows += 1
-            u = T.unit_number(sid)
+            u = T.unit_number(Region(os.path.dirname(pipeline)), sid)
             k = scen.index(sid.split(":")[1]) if ":" in sid else 0
             for t, d in enumerate(dates):
                 for j, name in enumerate(iname):
@@ -113,7 +114,7 @@ def main():
         r = run([AGROFLUX, "synth", data, "--counties", "7", "--scenarios", "3", "--sites", "2",
                  "--years", "2003-2004", "--seed", "5"])
         check(r.returncode == 0, "synth: " + r.stderr)
-        pipeline = os.path.join(data, "pipeline.ini")
+        pipeline = os.path.join(data, "pipeline-tables.ini")
         sums = {}
         for n in (1, 2, 3, 4):
             out = os.path.join(tmp, "out%d" % n)
@@ -150,7 +151,7 @@ def main():
         lines = r.stdout.strip().split("\n")
         check(lines[0] == "date,TMAX_AIR,TMIN_AIR,PRECN,GPP,NEE,N2O_FLUX", "inspect header: " + lines[0])
         check(len(lines) == 731, "inspect rows")
-        u, k = T.unit_number(sid), scenarios(pipeline).index(sid.split(":")[1]) if ":" in sid else 0
+        u, k = T.unit_number(Region(os.path.dirname(pipeline)), sid), scenarios(pipeline).index(sid.split(":")[1]) if ":" in sid else 0
         bad = 0
         import datetime as dt
         for line in lines[1:]:

@@ -24,8 +24,9 @@ int main(int argc, char **argv)
     o.year0 = atoi(argv[4]);
     o.year1 = atoi(argv[5]);
     o.write_pipeline = 0;
+    o.parts = AF_SYNTH_PART_TABLES | AF_SYNTH_PART_OBS;
     af_error err = AF_ERROR_INIT;
-    if (af_synth_write(argv[1], &o, &err) != AF_OK || af__synth_obs_write(argv[1], &o, &err) != AF_OK) {
+    if (af_synth_write(argv[1], &o, &err) != AF_OK) {
         char buf[4096];
         af_error_format(&err, 1, buf, sizeof buf);
         fprintf(stderr, "%s\n", buf);

@@ -184,9 +184,10 @@ int main(int argc, char **argv)
     o.nsites = 2;
     o.year0 = o.year1 = 2004;
     o.write_pipeline = 0;
+    o.parts = AF_SYNTH_PART_TABLES | AF_SYNTH_PART_OBS;
     af_error e = AF_ERROR_INIT;
     char p[512];
-    if (af_synth_write(g_dir, &o, &e) != AF_OK || af__synth_obs_write(g_dir, &o, &e) != AF_OK) {
+    if (af_synth_write(g_dir, &o, &e) != AF_OK) {
         fprintf(stderr, "synth: %s\n", e.msg);
         MPI_Finalize();
         return 1;

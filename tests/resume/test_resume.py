@@ -325,7 +325,7 @@ def main():
         r = subprocess.run([AGROFLUX, "synth", data, "--counties", "5", "--scenarios", "2", "--sites", "2",
                             "--years", "2003-2004", "--seed", "9"], capture_output=True, text=True)
         check(r.returncode == 0, "synth: " + r.stderr)
-        PIPE = os.path.join(data, "pipeline.ini")
+        PIPE = os.path.join(data, "pipeline-tables.ini")
         text = open(PIPE).read()
         lines = [("block_days = %d" % BLOCK) if l.startswith("block_days") else l for l in text.splitlines()]
         check(any(l.startswith("block_days") for l in text.splitlines()), "synth pipeline has block_days")

@@ -115,7 +115,7 @@ sums() { (cd "$1" && sha256sum shard-*.nc); }
 
 "$AGROFLUX" synth "$DIR/synth" --counties 5 --scenarios 2 --sites 2 --years 2003-2004 --seed 3 >/dev/null ||
   { bad "synth"; exit 1; }
-PIPE=$DIR/synth/pipeline.ini
+PIPE=$DIR/synth/pipeline-tables.ini
 sed -i 's/^block_days.*/block_days = 50/' "$PIPE"
 export AGROFLUX OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 

@@ -23,6 +23,9 @@ import numpy as np
 from osgeo import gdal, ogr, osr
 
 gdal.UseExceptions()
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "pylib"))
+import truth_soil as T  # noqa: E402
+
 exe = os.environ["AGROFLUX"]
 tool = os.environ["SOIL_TOOL"]
 TILE = 10
@@ -42,13 +45,6 @@ def check(cond, what):
 def close(a, b, what, rtol=RTOL):
     ok = (math.isnan(a) and math.isnan(b)) or abs(a - b) <= rtol * max(abs(b), 1e-12)
     check(ok, f"{what}: got {a!r}, expected {b!r}")
-
-
-def srs(epsg):
-    s = osr.SpatialReference()
-    s.ImportFromEPSG(epsg)
-    s.SetAxisMappingStrategy(osr.OAMS_TRADITIONAL_GIS_ORDER)
-    return s
 
 
 def read_shards(out):
@@ -76,95 +72,17 @@ def run(ini, out, ranks):
 
 
 # ---------------------------------------------------------------- reference
+# The recomputation lives in tests/pylib/truth_soil.py (shared with tests/synth).
 
-class Tiles:
-    """Tile rectangles of the synth grid and each county's area in each tile."""
+
+class Tiles(T.Tiles):
+    """truth_soil.Tiles with this test's tile size and check."""
 
     def __init__(self, path, counties):
-        ds = gdal.Open(path)
-        self.gt = ds.GetGeoTransform()
-        self.nx, self.ny = ds.RasterXSize, ds.RasterYSize
-        gt = self.gt
-        self.ntx, self.nty = -(-self.nx // TILE), -(-self.ny // TILE)
-        self.parts = {}
-        for fips, g in counties.items():
-            env = g.GetEnvelope()
-            lst = []
-            for tj in range(self.nty):
-                ya = gt[3] + tj * TILE * gt[5]
-                yb = gt[3] + min((tj + 1) * TILE, self.ny) * gt[5]
-                if yb > env[3] or ya < env[2]:
-                    continue
-                for ti in range(self.ntx):
-                    xa = gt[0] + ti * TILE * gt[1]
-                    xb = gt[0] + min((ti + 1) * TILE, self.nx) * gt[1]
-                    if xa > env[1] or xb < env[0]:
-                        continue
-                    rect = ogr.CreateGeometryFromWkt(
-                        f"POLYGON(({xa} {ya},{xb} {ya},{xb} {yb},{xa} {yb},{xa} {ya}))")
-                    a = g.Intersection(rect).GetArea()
-                    if a > 0:
-                        lst.append((ti, tj, a))
-            self.parts[fips] = lst
-
-    def values(self, path):
-        """Tile values (NaN = nodata), checking that every tile is constant."""
-        ds = gdal.Open(path)
-        b = ds.GetRasterBand(1)
-        arr = b.ReadAsArray().astype(float)
-        nd = b.GetNoDataValue()
-        v = np.full((self.nty, self.ntx), np.nan)
-        const = True
-        for tj in range(self.nty):
-            for ti in range(self.ntx):
-                blk = arr[tj * TILE:(tj + 1) * TILE, ti * TILE:(ti + 1) * TILE]
-                const &= bool(blk.min() == blk.max())
-                v[tj, ti] = np.nan if blk[0, 0] == nd else blk[0, 0]
-        check(const, f"{path}: tiles are constant")
-        return v, arr, nd
+        super().__init__(path, counties, TILE, check)
 
 
-def layer_mean(tiles, fips, vals, weights=None, log=False, min_valid=0.0, share=None):
-    sw = sx = sall = 0.0
-    for (ti, tj, a) in tiles.parts[fips]:
-        x = vals[tj, ti]
-        w = a * (1.0 if weights is None else weights[tj, ti])
-        sall += w
-        if math.isnan(x):
-            continue
-        sw += w
-        sx += w * (10.0 ** x if log else x)
-    if share is not None:
-        share.append(sw / sall)
-    return sx / sw if sw > 0 and sw / sall >= min_valid else float("nan")
-
-
-def profile(means, depth_w):
-    sw = sx = 0.0
-    for m, w in zip(means, depth_w):
-        if w > 0 and not math.isnan(m):
-            sw += w
-            sx += w * m
-    return sx / sw if sw > 0 else float("nan")
-
-
-def site_value(arr, nd, gt, x, y, method, log=False):
-    u, v = (x - gt[0]) / gt[1], (gt[3] - y) / -gt[5]
-    a = np.where(arr == nd, np.nan, arr)
-    if log:
-        a = 10.0 ** a.astype(np.float32).astype(float)
-    if method == "nearest":
-        return float(a[int(math.floor(v)), int(math.floor(u))])
-    u, v = u - 0.5, v - 0.5
-    c0, r0 = int(math.floor(u)), int(math.floor(v))
-    fu, fv = u - c0, v - r0
-    sw = sx = 0.0
-    for (r, c, w) in ((r0, c0, (1 - fu) * (1 - fv)), (r0, c0 + 1, fu * (1 - fv)),
-                      (r0 + 1, c0, (1 - fu) * fv), (r0 + 1, c0 + 1, fu * fv)):
-        if w > 0 and not math.isnan(a[r, c]):
-            sw += w
-            sx += w * a[r, c]
-    return sx / sw if sw > 0 else float("nan")
+site_value, srs, layer_mean, profile = T.site_value, T.srs, T.layer_mean, T.profile
 
 
 # ---------------------------------------------------------------- soil + cdl

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: MIT
-"""Independent re-derivation of the `agroflux synth` values (docs/formats.md, "synth values").
+"""Independent re-derivation of the `agroflux synth` table values (docs/formats.md, "Synth values").
 
 Written from the documentation, not from src/synth/synth.c: a test that compares shards
 against this catches a wrong unit, sign, day or sample anywhere in the pipeline.
@@ -10,12 +10,9 @@ A = {"tmax": 288, "tmin": 276, "prcp": 1, "gpp": 5, "nee": -2, "n2o": 20}
 VNUM = {"tmax": 1, "tmin": 2, "prcp": 3, "gpp": 4, "nee": 5, "n2o": 6}
 
 
-def unit_number(sample_id):
-    """u = county number c (FIPS = SS000 + 2c - 1) or 500 + site number (US-SxN)."""
-    if sample_id.startswith("US-Sx"):
-        return 500 + int(sample_id[5:])
-    fips = int(sample_id.split(":")[0])
-    return ((fips % 1000) + 1) // 2
+def unit_number(region, sample_id):
+    """u: the county's position in site_lists/counties.csv, or 500 + site number (synth_region.Region)."""
+    return region.tag(sample_id)
 
 
 def text_value(var, u, k, date):
