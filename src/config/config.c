@@ -300,25 +300,51 @@ static int load_feature(af_config *cfg, const af_config_section *sec, af_feature
                 af_config_line(sec, "source"), sec->name, src, names);
     }
     AF_CHECK(check_keys(cfg, sec, common, kind->keys, err));
-    if (!name[0] || strlen(name) >= sizeof cfg->features[0].name)
+    /* NAME@counties / NAME@sites: one variable, filled by this section for those samples only */
+    const char *at = strchr(name, '@');
+    size_t nlen = at ? (size_t)(at - name) : strlen(name);
+    if (nlen == 0 || nlen >= sizeof cfg->features[0].name)
         AF_FAIL(AF_ECONFIG, "%s:%d: [%s] feature name must be 1..63 characters", cfg->path, sec->line, sec->name);
-    for (size_t i = 0; i < cfg->nfeatures; i++)
-        if (!strcmp(cfg->features[i].name, name) && cfg->features[i].role == role)
-            AF_FAIL(AF_ECONFIG, "%s:%d: [%s] defined twice", cfg->path, sec->line, sec->name);
+    const char *ap = value_or_default(sec, common, "applies_to");
+    af_applies applies = !strcmp(ap, "counties") ? AF_APPLIES_COUNTIES : !strcmp(ap, "sites") ? AF_APPLIES_SITES : AF_APPLIES_ALL;
+    if (at) {
+        af_applies scope = !strcmp(at + 1, "counties") ? AF_APPLIES_COUNTIES : !strcmp(at + 1, "sites") ? AF_APPLIES_SITES : AF_APPLIES_ALL;
+        if (scope == AF_APPLIES_ALL)
+            AF_FAIL(AF_ECONFIG, "%s:%d: [%s] '@%s': a feature scope is @counties or @sites", cfg->path, sec->line,
+                    sec->name, at + 1);
+        if (af_config_get(sec, "applies_to") && applies != scope)
+            AF_FAIL(AF_ECONFIG, "%s:%d: [%s] applies_to: '%s' contradicts the section's @%s", cfg->path,
+                    af_config_line(sec, "applies_to"), sec->name, ap, at + 1);
+        applies = scope;
+    }
+    for (size_t i = 0; i < cfg->nfeatures; i++) {
+        const af_feature_cfg *o = &cfg->features[i];
+        if (strlen(o->name) != nlen || strncmp(o->name, name, nlen) || o->role != role) continue;
+        int disjoint = applies != AF_APPLIES_ALL && o->applies != AF_APPLIES_ALL && applies != o->applies;
+        if (!disjoint || !at || !strchr(o->section->name, '@'))
+            AF_FAIL(AF_ECONFIG, "%s:%d: [%s] defined twice (also [%s] at line %d; one variable may have one "
+                    "@counties and one @sites section)", cfg->path, sec->line, sec->name, o->section->name, o->section->line);
+        if (strcmp(o->units, af_config_get(sec, "units")))
+            AF_FAIL(AF_ECONFIG, "%s:%d: [%s] units: '%s' differs from [%s] ('%s'): one variable has one unit",
+                    cfg->path, af_config_line(sec, "units"), sec->name, af_config_get(sec, "units"), o->section->name, o->units);
+        if (strcmp(o->sign, value_or_default(sec, common, "sign")))
+            AF_FAIL(AF_ECONFIG, "%s:%d: [%s] sign: '%s' differs from [%s] ('%s'): one variable has one sign convention",
+                    cfg->path, af_config_line(sec, "sign"), sec->name, value_or_default(sec, common, "sign"),
+                    o->section->name, o->sign);
+    }
     af_feature_cfg *nf = realloc(cfg->features, sizeof *nf * (cfg->nfeatures + 1));
     AF_CHECK_ALLOC(nf);
     cfg->features = nf;
     af_feature_cfg *f = &nf[cfg->nfeatures];
     memset(f, 0, sizeof *f);
-    snprintf(f->name, sizeof f->name, "%s", name);
+    snprintf(f->name, sizeof f->name, "%.*s", (int)nlen, name);
     f->role = role;
     snprintf(f->source, sizeof f->source, "%s", src);
     AF_CHECK(af_strlcpy_checked(f->units, af_config_get(sec, "units"), sizeof f->units, "units", err));
     snprintf(f->long_name, sizeof f->long_name, "%s", value_or_default(sec, common, "long_name"));
     snprintf(f->sign, sizeof f->sign, "%s", value_or_default(sec, common, "sign"));
-    const char *ap = value_or_default(sec, common, "applies_to");
-    f->applies = !strcmp(ap, "counties") ? AF_APPLIES_COUNTIES : !strcmp(ap, "sites") ? AF_APPLIES_SITES : AF_APPLIES_ALL;
-    f->section = sec; /* fixed up after all sections are final */
+    f->applies = applies;
+    f->section = sec;
     cfg->nfeatures++;
 cleanup:
     return rc;

@@ -130,7 +130,13 @@ static int fill_block(af_ctx *ctx, size_t nlocal, int t0, int nt, float *x, floa
         AF_CHECK_ALLOC(valid);
         AF_CHECK(g->kind->fill(g->state, t0, nt, val, valid, qc, err));
         for (size_t c = 0; c < cells; c++) {
+            const af_sample *s = af_sampleset_get_ref(ctx->set, ctx->sctx.range.begin + c / (size_t)nt);
             for (size_t k = 0; k < nf; k++) {
+                /* a scoped feature (NAME@counties, NAME@sites) leaves the other samples to its pair */
+                af_applies ap = g->feats[k]->applies;
+                if ((ap == AF_APPLIES_COUNTIES && s->kind != AF_SAMPLE_COUNTY) ||
+                    (ap == AF_APPLIES_SITES && s->kind != AF_SAMPLE_SITE))
+                    continue;
                 size_t src = c * nf + k;
                 size_t slot = (size_t)g->slot[k];
                 if (g->feats[k]->role == AF_ROLE_INPUT) {

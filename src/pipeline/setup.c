@@ -61,6 +61,30 @@ cleanup:
     return rc;
 }
 
+/* Slot of the variable called name, or -1. */
+static int find_slot(const af_var_desc *d, size_t n, const char *name)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!strcmp(d[i].name, name)) return (int)i;
+    return -1;
+}
+
+/* Record both halves of a scoped pair: "a|b" for source and source units when they differ
+ * (the config has checked that units and sign agree). */
+static void join_field(char *dst, size_t n, const char *add)
+{
+    if (!strcmp(dst, add)) return;
+    size_t len = strlen(dst);
+    snprintf(dst + len, n - len, "|%s", add);
+}
+
+static void join_desc(af_var_desc *d, const af_var_desc *o)
+{
+    join_field(d->source, sizeof d->source, o->source);
+    join_field(d->source_units, sizeof d->source_units, o->source_units);
+    if (strcmp(d->long_name, o->long_name)) join_field(d->long_name, sizeof d->long_name, o->long_name);
+}
+
 int af__ctx_describe(af_ctx *ctx, af_error *err)
 {
     int rc = AF_OK;
@@ -74,8 +98,15 @@ int af__ctx_describe(af_ctx *ctx, af_error *err)
     AF_CHECK_ALLOC(ctx->groups);
     for (size_t i = 0; i < n; i++) {
         const af_feature_cfg *f = &cfg->features[i];
-        int slot;
-        if (f->role == AF_ROLE_INPUT) {
+        int slot = f->role == AF_ROLE_INPUT ? find_slot(ctx->inputs, ctx->ninputs, f->name)
+                                            : find_slot(ctx->targets, ctx->ntargets, f->name);
+        if (slot >= 0) {
+            /* the @sites half of a NAME@counties / NAME@sites pair: same variable */
+            af_var_desc *d = f->role == AF_ROLE_INPUT ? &ctx->inputs[slot] : &ctx->targets[slot];
+            af_var_desc other;
+            AF_CHECK(describe(cfg, &other, f, err));
+            join_desc(d, &other);
+        } else if (f->role == AF_ROLE_INPUT) {
             slot = (int)ctx->ninputs;
             AF_CHECK(describe(cfg, &ctx->inputs[ctx->ninputs++], f, err));
         } else {

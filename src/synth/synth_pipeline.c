@@ -105,29 +105,41 @@ static const struct eco_t { const char *name, *grp, *var, *extra; } eco_targets[
     { "NO3_5", "dn", NULL, "cumulative = no\nsource_units = g N m-2\nunits = g N m-2\nlong_name = soil NO3, layer 5\n" },
 };
 
+/* Targets the sites also observe (towers, chambers): one variable, an @counties and an @sites half. */
+static int shared_with_sites(const char *name)
+{
+    return !strcmp(name, "Reco") || !strcmp(name, "GPP") || !strcmp(name, "N2O_FLUX");
+}
+
 static void ecosys_targets(FILE *fp)
 {
     for (size_t i = 0; i < sizeof eco_targets / sizeof eco_targets[0]; i++) {
         const struct eco_t *t = &eco_targets[i];
-        fprintf(fp, "[target.%s]\nsource = ecosys\npath = ecosys/{fips}/{scenario}/01010{year}%s\napplies_to = counties\n",
-                t->name, t->grp);
+        if (shared_with_sites(t->name))
+            fprintf(fp, "[target.%s@counties]\nsource = ecosys\npath = ecosys/{fips}/{scenario}/01010{year}%s\n",
+                    t->name, t->grp);
+        else
+            fprintf(fp, "[target.%s]\nsource = ecosys\npath = ecosys/{fips}/{scenario}/01010{year}%s\napplies_to = counties\n",
+                    t->name, t->grp);
         if (t->var) fprintf(fp, "variable = %s\n", t->var);
         fprintf(fp, "%s\n", t->extra);
     }
 }
 
-/* Site targets: FLUXNET FULLSET DD GPP / NEE / Reco and the chambers' N2O, in the target convention. */
+/* Site targets: FLUXNET FULLSET DD GPP / NEE / Reco and the chambers' N2O, in the target convention.
+ * GPP, Reco and N2O_FLUX are the @sites halves of the Ecosys targets of the same name (one variable);
+ * NEE is the sites' own (it compares with CO2_FLUX). */
 static void site_targets(FILE *fp, const af_synth_region *r)
 {
     static const char *const dd = "source = tower\nformat = fullset\npath = fluxnet/FLX_{site}_FLUXNET2015_FULLSET_DD_*.csv\n"
-                                  "applies_to = sites\nsource_units = g C m-2 d-1\nunits = g C m-2 d-1\n";
-    fprintf(fp, "[target.GPP_TOWER]\n%scolumn = GPP_NT_VUT_REF\nlong_name = tower gross primary production "
+                                  "source_units = g C m-2 d-1\nunits = g C m-2 d-1\n";
+    fprintf(fp, "[target.GPP@sites]\n%scolumn = GPP_NT_VUT_REF\nlong_name = tower gross primary production "
                 "(FULLSET, nighttime partitioning)\nsign = positive = uptake by the ecosystem\n\n", dd);
-    fprintf(fp, "[target.NEE_TOWER]\n%scolumn = NEE_VUT_REF\nqc_column = NEE_VUT_REF_QC\nqc_threshold = 0.5\n"
+    fprintf(fp, "[target.NEE]\n%sapplies_to = sites\ncolumn = NEE_VUT_REF\nqc_column = NEE_VUT_REF_QC\nqc_threshold = 0.5\n"
                 "long_name = tower net ecosystem exchange (compares with CO2_FLUX)\nsign = positive = to the atmosphere\n\n", dd);
-    fprintf(fp, "[target.RECO_TOWER]\n%scolumn = RECO_NT_VUT_REF\nlong_name = tower ecosystem respiration "
-                "(compares with Reco)\nsign = positive = to the atmosphere\n\n", dd);
-    fprintf(fp, "[target.N2O_CHAMBER]\nsource = chamber\npath = chambers/chambers.csv\napplies_to = sites\n"
+    fprintf(fp, "[target.Reco@sites]\n%scolumn = RECO_NT_VUT_REF\nlong_name = tower ecosystem respiration "
+                "(FULLSET, nighttime partitioning)\nsign = positive = to the atmosphere\n\n", dd);
+    fprintf(fp, "[target.N2O_FLUX@sites]\nsource = chamber\npath = chambers/chambers.csv\n"
                 "source_units = nmol m-2 s-1\nunits = g N m-2 d-1\n");
     int even = 0;
     for (int j = 1; j < r->nsites; j += 2) {
@@ -135,7 +147,7 @@ static void site_targets(FILE *fp, const af_synth_region *r)
         even = 1;
     }
     if (even) fputc('\n', fp);
-    fprintf(fp, "long_name = chamber N2O flux (compares with N2O_FLUX)\nsign = positive = emission to the atmosphere\n\n");
+    fprintf(fp, "long_name = chamber N2O flux\nsign = positive = emission to the atmosphere\n\n");
 }
 
 static const char *const daycent_targets =

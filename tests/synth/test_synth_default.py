@@ -4,9 +4,9 @@
 every sample checked against the truth modules of tests/pylib (independent of the C code):
   inputs  TMAX_AIR TMIN_AIR PRECN RADN (gridMET, truth_weather), FERTZR_N PDOY PLANTT (truth_mgmt),
           TBKDS TCSAND TCSILT TPH TCEC TSOC (truth_soil), in the AgroFlux order;
-  targets the 20 Ecosys targets for counties (truth_models), GPP_TOWER NEE_TOWER RECO_TOWER
-          (FLUXNET FULLSET DD) and N2O_CHAMBER for sites (truth_obs); missing = NaN with y_valid 0,
-          never 0; counties have no site targets and sites no Ecosys targets.
+  targets the 20 Ecosys targets for counties (truth_models); for sites GPP, Reco (FLUXNET FULLSET DD)
+          and N2O_FLUX (chambers), the @sites halves of the same variables, plus NEE (truth_obs);
+          missing = NaN with y_valid 0, never 0; counties have no NEE and sites no other Ecosys target.
 The same for pipeline-daycent.ini (Daymet weather, DayCent targets); shards byte-identical on 1, 2 and
 3 ranks; `agroflux export --layout agroflux` succeeds with the documented shapes. Then once more with
 --counties-from (a slice of site_lists/agroflux_ecosys_99_counties.csv): FIPS and order from the list.
@@ -38,7 +38,7 @@ AGROFLUX_INPUTS = ["TMAX_AIR", "TMIN_AIR", "PRECN", "FERTZR_N", "PDOY", "PLANTT"
 ECOSYS = ["Reco", "GPP", "CO2_FLUX", "Yield", "Delta_SOC", "TMAX_SOIL_1", "TMIN_SOIL_1", "TMAX_SOIL_3",
           "TMIN_SOIL_3", "TMAX_SOIL_5", "TMIN_SOIL_5", "WTR_1", "WTR_3", "WTR_5", "ET",
           "N2O_FLUX", "NH4_1", "NO3_1", "NO3_3", "NO3_5"]
-SITE_TARGETS = ["GPP_TOWER", "NEE_TOWER", "RECO_TOWER", "N2O_CHAMBER"]
+SITE_TARGETS = ["GPP", "Reco", "N2O_FLUX", "NEE"]  # GPP, Reco, N2O_FLUX: @sites halves of Ecosys's
 DAYCENT = ["CO2_FLUX", "Yield", "ET", "TAVG_SOIL_2", "WTR_3", "N2O_FLUX", "Rh"]
 check = Checker()
 
@@ -143,12 +143,12 @@ def check_inputs(region, inames, samples, days, years, weather, soil, nscen, wha
 
 # ---------------------------------------------------------------- targets
 def obs_truth(name, s, d):
-    if name == "GPP_TOWER":
+    if name == "GPP":
         return truth_obs.expect_target("GPP_DD", s, d)[0]
-    if name == "NEE_TOWER":
+    if name == "NEE":
         v, _, ok = truth_obs.expect_target("NEE_DD", s, d)
         return v if ok else None
-    if name == "RECO_TOWER":
+    if name == "Reco":
         return truth_obs.conv(truth_obs.fullset_dd(6, s, d), 1.0)
     x, _ = truth_obs.chamber_day(s, d)
     return truth_obs.conv(x, 1.0)
@@ -159,7 +159,8 @@ def check_default(tree, region, out, nscen, years, what, weather=None, soil=None
     dates, inames, tnames, samples = synth_shards.read(out)
     check(dates == days, "%s: noleap axis %d-%d" % (what, years[0], years[-1]))
     check(inames[:12] == AGROFLUX_INPUTS and "RADN" in inames, "%s: inputs in AgroFlux order + RADN: %s" % (what, inames))
-    check(tnames == ECOSYS + SITE_TARGETS, "%s: Ecosys targets in module order, then site targets: %s" % (what, tnames))
+    check(tnames == ECOSYS + ["NEE"], "%s: Ecosys targets in module order (GPP, Reco, N2O_FLUX shared with the "
+          "sites), then NEE: %s" % (what, tnames))
     scen = scenario_names(nscen)
     want_ids = {"%s:%s" % (f, k) for f in region.fips for k in scen} | set(region.sites)
     check(set(samples) == want_ids, "%s: samples = counties x scenarios + sites" % what)
@@ -210,6 +211,16 @@ def check_export(out, dest, nc, nscen, ndays):
         check(y.shape == (ndays, nc * nscen, n), "Y_mw_scaled_%s shape %s" % (mod, y.shape))
     sx = np.load(os.path.join(base, "t0_scalers", "X_scaler.npy"))
     check(sx.shape == (11, 2), "X_scaler shape")
+    # towers and chambers: GPP/NEE and N2O_FLUX of the sites (shared variable names) reach t1_*
+    man = json.load(open(os.path.join(dest, "export.json")))
+    check(len(man["co2_sites"]) >= 1 and len(man["n2o_sites"]) >= 1,
+          "export: tower and chamber sites exported (%s, %s)" % (man["co2_sites"], man["n2o_sites"]))
+    for i in range(len(man["co2_sites"])):
+        yc = np.load(os.path.join(base, "t1_co2", "Y_real_scaled_ECfluxnet_Combined_%d.npy" % i), mmap_mode="r")
+        check(yc.shape == (ndays, 1, 2) and bool(np.any(np.isfinite(yc))), "t1_co2 Y %d: shape, some values" % i)
+    for c in range(len(man["n2o_sites"])):
+        yn = np.load(os.path.join(base, "t1_n2o", "Y_real_scaled_Combined_%d.npy" % c), mmap_mode="r")
+        check(yn.shape == (365, ndays // 365, 1) and bool(np.any(np.isfinite(yn))), "t1_n2o Y %d: shape, some values" % c)
 
 
 def main():
