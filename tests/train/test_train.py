@@ -410,6 +410,29 @@ def sign_and_order(work, idx, fips, sites):
     check(r.returncode == 0, "an index without county_rank is read: " + r.stderr[-200:])
     fails_with(run([AGROFLUX, "export", old, "--layout", "agroflux", os.path.join(work, "d_old")]), 2,
                "county sample '%s' has no county list position" % ix["samples"][0]["id"], "export of an index without county_rank")
+    # county_rank the reader refuses, and lists the AgroFlux order cannot be built from
+    base = json.load(open(os.path.join(out, "index.json")))
+    site = next(i for i, m in enumerate(base["samples"]) if m["kind"] == "site")
+    a0, a1, b0 = base["samples"][0], base["samples"][1], base["samples"][2]
+
+    def bad_index(edit, code, text, what):
+        ix = json.loads(json.dumps(base))
+        edit(ix["samples"])
+        json.dump(ix, open(os.path.join(old, "index.json"), "w"))
+        fails_with(run([AGROFLUX, "export", old, "--layout", "agroflux", os.path.join(work, "d_old")]), code, text, what)
+
+    bad_index(lambda s: s[site].update(county_rank=0), 1, "field 'samples[%d].county_rank' is set on a site" % site,
+              "index: county_rank on a site")
+    bad_index(lambda s: s[0].update(county_rank=-1), 1, "field 'samples[0].county_rank' is out of range", "index: negative county_rank")
+    bad_index(lambda s: s[0].update(county_rank="1"), 1, "field 'samples[0].county_rank' is not an integer", "index: county_rank not an integer")
+    bad_index(lambda s: s[1].update(county_rank=a0["county_rank"] + 1 if b0["county_rank"] != a0["county_rank"] + 1 else a0["county_rank"] + 2),
+              2, "county sample '%s' has county_rank" % a1["id"], "export: the scenarios of a county disagree on county_rank")
+    bad_index(lambda s: [m.update(county_rank=a0["county_rank"]) for m in s[2:4]], 2, "share county list position %d" % a0["county_rank"],
+              "export: two counties share a county list position")
+    bad_index(lambda s: s[3].update(scenario="N9"), 2, "needs every county with the same scenarios in the same order",
+              "export: a county with other scenarios")
+    bad_index(lambda s: s[1].update(fips=b0["fips"], county_rank=b0["county_rank"]), 2, "scenarios, county",
+              "export: a county with fewer scenarios")
 
 
 def error_paths(work, fips, sites):
