@@ -8,7 +8,10 @@
  * Global order (the row order of the output): counties sorted along a Hilbert
  * curve over their centroids (ties by FIPS), each county's scenarios in declared
  * order; then sites along the same curve (ties by site id). This order depends on
- * nothing but the inputs, so output is identical for any rank count.
+ * nothing but the inputs, so output is identical for any rank count. Each county
+ * also keeps its county list position (county_rank): its row in the selection
+ * list, or its FIPS order without one; the AgroFlux export and the spatial
+ * split blocks follow that list order, shards keep the global order.
  * Not collective: every rank loads the same set.
  */
 #ifndef AGROFLUX_SAMPLES_H
@@ -34,6 +37,9 @@ typedef struct af_sample {
     double lat, lon;          /**< county centroid or site location, degrees (geographic CRS of the layer) */
     size_t unit;              /**< index of the county (af_sampleset_county_*) or of the site */
     double work;              /**< relative cost estimate used by the partition (>= 0) */
+    long county_rank;         /**< 0-based county list position: row of the FIPS in the selection
+                                   list (data rows, comments skipped), or the FIPS order without a
+                                   list; -1 for sites and when unknown (an index written without it) */
 } af_sample;
 
 /** Where the samples come from. Paths are already resolved by the caller. */

@@ -52,6 +52,9 @@ typedef struct af_export_opts {
     const char *split;       /**< scalers for county samples: "temporal" (default) or "spatial" */
     int fold;                /**< spatial fold for split = "spatial" */
     int site_fold;           /**< LOSO fold whose scalers scale the site files */
+    const char *sign;        /**< "agroflux" (default, NULL): county arrays in AgroFlux's stored sign
+                                  (Reco, CO2_FLUX, N2O_FLUX negated, their t0 scaler means too);
+                                  "native": our convention (positive = to the atmosphere) */
 } af_export_opts;
 
 typedef struct af_export_summary {
@@ -59,12 +62,14 @@ typedef struct af_export_summary {
     int ndays;
 } af_export_summary;
 
-/** Collective on comm. Write the AgroFlux layout (docs/formats.md, "AgroFlux export"). */
+/** Collective on comm. Write the AgroFlux layout (docs/formats.md, "AgroFlux export"): county samples
+ * in AgroFlux order (county list position x scenario), sites in global order. */
 int af_export_agroflux(MPI_Comm comm, const af_export_opts *opts, af_export_summary *summary,
                        af_error *err);
 
 /** Not collective. Re-check an export (DEST/export.json) against the index it came from:
- * every file present, .npy header (dtype, shape) and size, scaler files equal to the index. */
+ * every file present, .npy header (dtype, shape) and size, county samples in AgroFlux order, the
+ * recorded sign choice, scaler files equal to the index (means negated where the sign says so). */
 int af_export_verify(const char *dest, size_t *nfiles, af_error *err);
 
 /** Name of the export manifest, written last. */

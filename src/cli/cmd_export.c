@@ -15,6 +15,7 @@
 static const char *export_help =
     "usage: agroflux export OUTDIR --layout agroflux DEST [--subset mw|dc]\n"
     "                       [--split temporal|spatial] [--fold F] [--site-fold F]\n"
+    "                       [--sign agroflux|native]\n"
     "       agroflux export --verify DEST\n"
     "\n"
     "Writes the arrays the official AgroFlux training code loads (DEST/data_files/...:\n"
@@ -22,11 +23,17 @@ static const char *export_help =
     "Thermal,Water}.npy, t0_scalers/*.npy, tower files under t1_co2/, chamber files under t1_n2o/),\n"
     "float32, NaN where missing, scaled with the leak-free scalers of the index: county samples\n"
     "with --split (default temporal; spatial uses --fold F), sites with leave-one-site-out fold\n"
-    "--site-fold (default 0). DEST/export.json, written last, lists every file.\n"
+    "--site-fold (default 0). County samples are in AgroFlux order: county list position\n"
+    "([counties] select row, else FIPS) x scenario. --sign agroflux (default) writes Reco,\n"
+    "CO2_FLUX and N2O_FLUX of the county arrays in AgroFlux's stored sign (negative = to the\n"
+    "atmosphere: values and scaler means negated; the index must record our 'positive = to the\n"
+    "atmosphere' for them); --sign native keeps ours. DEST/export.json, written last, lists\n"
+    "every file.\n"
     "Needs a [splits] section in the pipeline, calendar = noleap over whole years, and the\n"
     "AgroFlux input and target names (docs/formats.md). Works under mpirun: ranks write their\n"
     "slices; the bytes do not depend on the rank count.\n"
-    "--verify DEST re-checks an export against its index: shapes, dtypes, sizes, scaler files.\n";
+    "--verify DEST re-checks an export against its index: shapes, dtypes, sizes, sample order,\n"
+    "sign, scaler files.\n";
 
 static int parse_fold(const char *opt, const char *s, int *out)
 {
@@ -58,7 +65,7 @@ static int do_verify(const char *dest)
 int cmd_export(int argc, char **argv)
 {
     if (cli_wants_help(argc, argv)) { fputs(export_help, stdout); return AF_EXIT_OK; }
-    af_export_opts o = { NULL, NULL, "mw", "temporal", 0, 0 };
+    af_export_opts o = { NULL, NULL, "mw", "temporal", 0, 0, "agroflux" };
     const char *layout = NULL, *verify = NULL;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -67,6 +74,7 @@ int cmd_export(int argc, char **argv)
         else if (more && !strcmp(a, "--verify")) verify = argv[++i];
         else if (more && !strcmp(a, "--subset")) o.subset = argv[++i];
         else if (more && !strcmp(a, "--split")) o.split = argv[++i];
+        else if (more && !strcmp(a, "--sign")) o.sign = argv[++i];
         else if (more && !strcmp(a, "--fold")) { if (!parse_fold(a, argv[++i], &o.fold)) return AF_EXIT_USAGE; }
         else if (more && !strcmp(a, "--site-fold")) { if (!parse_fold(a, argv[++i], &o.site_fold)) return AF_EXIT_USAGE; }
         else if (a[0] != '-' && !o.outdir) o.outdir = a;
@@ -84,6 +92,10 @@ int cmd_export(int argc, char **argv)
     }
     if (strcmp(o.subset, "mw") != 0 && strcmp(o.subset, "dc") != 0) {
         fprintf(stderr, "agroflux export: --subset '%s': expected mw (Ecosys) or dc (DayCent)\n", o.subset);
+        return AF_EXIT_USAGE;
+    }
+    if (strcmp(o.sign, "agroflux") != 0 && strcmp(o.sign, "native") != 0) {
+        fprintf(stderr, "agroflux export: --sign '%s': expected agroflux or native\n", o.sign);
         return AF_EXIT_USAGE;
     }
     if (strcmp(o.split, "temporal") != 0 && strcmp(o.split, "spatial") != 0) {

@@ -36,7 +36,9 @@ static const af_key_spec counties_keys[] = {
     { "id_field", AF_KEY_STRING, 0, "", NULL,
       "Attribute with the 5-digit FIPS (e.g. GEOID); empty: the feature id." },
     { "select", AF_KEY_PATH, 0, "", NULL,
-      "CSV with a 'fips' column listing the counties to keep (e.g. site_lists/*.csv); default all." },
+      "CSV with a 'fips' column listing the counties to keep (e.g. site_lists/*.csv); default all. "
+      "Its row order is the county list order of the AgroFlux export and the spatial split blocks "
+      "(without it: FIPS order); the shards keep the global order." },
     { "scenarios", AF_KEY_LIST, 0, "base", NULL,
       "Comma-separated scenario names; each county gives one sample per scenario (id FIPS:SCENARIO)." },
     { NULL, 0, 0, NULL, NULL, NULL }

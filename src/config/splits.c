@@ -27,7 +27,8 @@ static const af_key_spec splits_keys[] = {
       "k >= 3 folds over counties (all scenarios of a county in one fold); fold f validates on "
       "fold f and tests on fold (f+1) mod k. Unset: no spatial split." },
     { "spatial_assign", AF_KEY_CHOICE, 0, "blocks", "blocks|random",
-      "blocks: contiguous runs of counties in global order (AgroFlux); random: a seeded shuffle "
+      "blocks: contiguous runs of the county list ([counties] select row order, else FIPS; as "
+      "AgroFlux's county file); random: a seeded shuffle of the list "
       "(splitmix64 Fisher-Yates, docs/formats.md)." },
     { "spatial_seed", AF_KEY_INT, 0, "1", NULL, "Seed of spatial_assign = random." },
     { "loso", AF_KEY_CHOICE, 0, "auto", "auto|yes|no",

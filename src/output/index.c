@@ -21,7 +21,8 @@
  *                "bytes": int, "sha256": 64 lower-case hex}],
  *   "samples": [{"id": str, "kind": "county"|"site", "shard": int, "row": int,
  *                "fips": str ("" for sites), "scenario": str ("" for sites),
- *                "lat": number, "lon": number}],
+ *                "lat": number, "lon": number,
+ *                "county_rank": int >= 0 (optional; counties only: county list position)}],
  *   "provenance": {"software": str, "created": UTC ISO-8601 str, "ranks": int,
  *                  "peak_rss_bytes": int (max over ranks),
  *                  "peak_rss_bytes_per_rank": [int, one per rank] (optional),
@@ -191,6 +192,8 @@ int af_index_write(const char *outdir, const af_index *idx, af_error *err)
         jset(o, "scenario", json_string(s->scenario), &bad);
         jset(o, "lat", json_real(s->lat), &bad);
         jset(o, "lon", json_real(s->lon), &bad);
+        if (s->kind == AF_SAMPLE_COUNTY && s->county_rank >= 0)
+            jset(o, "county_rank", json_integer((json_int_t)s->county_rank), &bad);
         jappend(a, o, &bad);
     }
     jset(root, "samples", a, &bad);
@@ -348,6 +351,18 @@ static int is_hex64(const char *s)
     return 1;
 }
 
+/* Optional "county_rank" (indexes written before it existed lack it: -1). */
+static int read_county_rank(const reader *r, json_t *o, const char *pre, af_sample *s)
+{
+    long long v;
+    s->county_rank = -1;
+    if (!json_object_get(o, "county_rank")) return AF_OK;
+    if (s->kind != AF_SAMPLE_COUNTY) return r_fail(r, pre, "county_rank", "is set on a site");
+    int rc = r_int(r, o, pre, "county_rank", 0, &v);
+    if (rc == AF_OK) s->county_rank = (long)v;
+    return rc;
+}
+
 static int read_vars(const reader *r, json_t *root, const char *key, af_var_desc **out, size_t *n)
 {
     json_t *arr;
@@ -460,6 +475,7 @@ static int read_shards_samples(const reader *r, json_t *root, af_index *x, af_er
         AF_CHECK(r_str(r, o, pre, "scenario", s->scenario, sizeof s->scenario));
         AF_CHECK(r_real(r, o, pre, "lat", &s->lat));
         AF_CHECK(r_real(r, o, pre, "lon", &s->lon));
+        AF_CHECK(read_county_rank(r, o, pre, s));
         /* not stored in the index */
         s->scenario_index = -1;
         s->unit = 0;

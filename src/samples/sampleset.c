@@ -4,7 +4,8 @@
  * county polygon layer with OGR (FIPS, centroid in degrees, ISO WKB, CRS WKT),
  * the optional selection and site CSV lists, and the scenario list; then puts
  * every sample in the global order (Hilbert curve over centroids, ties by
- * FIPS / site id) and builds an id hash for af_sampleset_find. The order depends
+ * FIPS / site id), keeping each county's list position (selection-list row,
+ * else FIPS order) as county_rank, and builds an id hash for af_sampleset_find. The order depends
  * only on the inputs. Not collective: every rank loads the same set.
  */
 #include <ctype.h>
@@ -34,6 +35,7 @@ typedef struct county_rec {
     unsigned char *wkb;
     size_t wkblen;
     unsigned long long h;
+    long rank;            /* county list position */
 } county_rec;
 
 typedef struct site_rec {
@@ -46,6 +48,7 @@ typedef struct site_rec {
 typedef struct sel_rec {
     char fips[8];
     long line;
+    long rank;            /* data row of the selection list, 0-based */
     int found;
 } sel_rec;
 
@@ -154,6 +157,7 @@ static int read_selection(const char *path, sel_rec **out, size_t *nout, af_erro
         /* spreadsheets drop leading zeros: "1001" is Autauga "01001" */
         snprintf(sel[n].fips, sizeof sel[n].fips, "%.*s%s", (int)(5 - len), "00000", v);
         sel[n].line = csv.line;
+        sel[n].rank = (long)n;
         sel[n].found = 0;
         n++;
     }
@@ -329,11 +333,13 @@ static int load_counties(const af_sample_opts *opts, sel_rec *sel, size_t nsel, 
     CPLErrorReset();
     while ((f = OGR_L_GetNextFeature(layer)) != NULL) {
         char fips[8];
+        long rank = -1;
         AF_CHECK(feature_fips(f, idx, lname, field, fips, err));
         if (sel) {
             sel_rec *s = find_sel(sel, nsel, fips);
             if (!s) { OGR_F_Destroy(f); f = NULL; continue; }
             s->found = 1;
+            rank = s->rank;
         }
         OGRGeometryH g = OGR_F_GetGeometryRef(f);
         if (!g) AF_FAIL(AF_EINVAL, "layer '%s' county %s has no geometry", lname, fips);
@@ -353,6 +359,7 @@ static int load_counties(const af_sample_opts *opts, sel_rec *sel, size_t nsel, 
         memset(r, 0, sizeof *r);
         n++;
         memcpy(r->fips, fips, sizeof r->fips);
+        r->rank = rank;
         AF_CHECK(feature_centroid(g, ct, lname, fips, &r->lon, &r->lat, err));
         int sz = OGR_G_WkbSize(g);
         if (sz <= 0) AF_FAIL(AF_EGDAL, "layer '%s' county %s: cannot size WKB", lname, fips);
@@ -380,6 +387,8 @@ static int load_counties(const af_sample_opts *opts, sel_rec *sel, size_t nsel, 
             if (!strcmp(recs[i].fips, recs[i - 1].fips))
                 AF_FAIL(AF_EINVAL, "layer '%s' in '%s': FIPS %s appears more than once", lname, path, recs[i].fips);
     }
+    /* without a selection list the county list is the layer's counties in FIPS order */
+    for (size_t i = 0; i < n && !sel; i++) recs[i].rank = (long)i;
     *out = recs;
     *nout = n;
     recs = NULL;
@@ -590,6 +599,7 @@ int af_sampleset_load(const af_sample_opts *opts, af_sampleset **out, af_error *
             memcpy(smp->fips, counties[c].fips, sizeof smp->fips);
             snprintf(smp->scenario, sizeof smp->scenario, "%s", scen[s]);
             smp->scenario_index = (int)s;
+            smp->county_rank = counties[c].rank;
             smp->lat = counties[c].lat;
             smp->lon = counties[c].lon;
             smp->unit = c;
@@ -601,6 +611,7 @@ int af_sampleset_load(const af_sample_opts *opts, af_sampleset **out, af_error *
         memcpy(smp->id, sites[i].id, sizeof smp->id);
         smp->kind = AF_SAMPLE_SITE;
         smp->scenario_index = -1;
+        smp->county_rank = -1;
         smp->lat = sites[i].lat;
         smp->lon = sites[i].lon;
         smp->unit = i;

@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * assign.c: draws the split assignments of [splits] from the global sample
- * order: counties (in order of first appearance) to spatial folds, either in
- * contiguous blocks (county c of n in fold floor(c*k/n), so every county is in
- * some fold, unlike AgroFlux's 19-county folds that leave 4 of 99 always in
- * training) or by a seeded splitmix64 Fisher-Yates shuffle; and sites to
- * leave-one-site-out folds. Pure computation, not collective; every rank
+ * assign.c: draws the split assignments of [splits]: counties, in county
+ * list order (af_sample.county_rank: the selection-list row, as AgroFlux's
+ * county file), to spatial folds, either in contiguous blocks (county at list
+ * position c of n in fold floor(c*k/n), so every county is in some fold,
+ * unlike AgroFlux's 19-county folds that leave 4 of 99 always in training) or
+ * by a seeded splitmix64 Fisher-Yates shuffle of the list positions; and
+ * sites, in global order, to leave-one-site-out folds. Pure computation, not collective; every rank
  * draws the same assignment.
  */
 #include <stdint.h>
@@ -34,7 +35,7 @@ void af__assign_dispose(af_assign *a)
     memset(a, 0, sizeof *a);
 }
 
-/* Counties and sites in global order; scenarios of a county share its index. */
+/* Counties in county list order (scenarios of a county share its index); sites in global order. */
 static int collect_units(const af_sample *samples, size_t n, af_assign *a, af_error *err)
 {
     int rc = AF_OK;
@@ -46,20 +47,15 @@ static int collect_units(const af_sample *samples, size_t n, af_assign *a, af_er
     AF_CHECK_ALLOC(a->sample_county);
     AF_CHECK_ALLOC(a->site_sample);
     AF_CHECK_ALLOC(a->sample_site);
+    AF_CHECK(af__county_list(samples, n, &a->ncounties, a->sample_county, err));
     for (size_t i = 0; i < n; i++) {
-        a->sample_county[i] = a->sample_site[i] = SIZE_MAX;
+        a->sample_site[i] = SIZE_MAX;
         if (samples[i].kind == AF_SAMPLE_SITE) {
             a->sample_site[i] = a->nsites;
             a->site_sample[a->nsites++] = i;
-            continue;
+        } else {
+            memcpy(a->county_fips[a->sample_county[i]], samples[i].fips, sizeof a->county_fips[0]);
         }
-        size_t c = a->ncounties;
-        while (c > 0 && strcmp(a->county_fips[c - 1], samples[i].fips) != 0) c--;
-        if (c == 0) {
-            memcpy(a->county_fips[a->ncounties], samples[i].fips, sizeof a->county_fips[0]);
-            c = ++a->ncounties;
-        }
-        a->sample_county[i] = c - 1;
     }
 cleanup:
     return rc;

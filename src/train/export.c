@@ -3,8 +3,12 @@
  * export.c: af_export_agroflux, `agroflux export OUTDIR --layout agroflux DEST`.
  * Maps the index's inputs and targets to the AgroFlux names (a clear error
  * lists the missing ones), checks the axis is whole noleap years, finds the
- * tower (GPP/NEE) and chamber (N2O_FLUX) sites, takes the leak-free scalers
- * from the index "extra", writes the arrays (export_write.c), the scaler files
+ * tower (GPP/NEE) and chamber (N2O_FLUX) sites, puts the county samples in
+ * AgroFlux order (order.c), decides the sign of the county arrays from the
+ * per-target table af__agx_signs (--sign agroflux negates Reco, CO2_FLUX,
+ * N2O_FLUX and their t0 scaler means, after checking the index records our
+ * convention for them), takes the leak-free scalers from the index "extra",
+ * writes the arrays (export_write.c), the scaler files
  * and last the manifest DEST/export.json. Collective on comm.
  */
 #include <dirent.h>
@@ -13,7 +17,9 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stddef.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -32,12 +38,53 @@ const char *const af__agx_modules[AF_NMODULES] = { "Carbon", "Nitrogen", "Therma
 const char *const *const af__agx_module_targets[AF_NMODULES] = { carbon, nitrogen, thermal, water };
 const int af__agx_module_size[AF_NMODULES] = { 5, 5, 6, 4 };
 const int af__agx_combined_order[AF_NMODULES] = { 0, 2, 3, 1 };
-
 static int find_var(const af_var_desc *v, size_t n, const char *name)
 {
     for (size_t i = 0; i < n; i++)
         if (!strcmp(v[i].name, name)) return (int)i;
     return -1;
+}
+
+/* AgroFlux stored the Ecosys sign for these (docs/formats.md, "Target convention") */
+const af_agx_sign af__agx_signs[AF_AGX_NSIGNS] = {
+    { "Reco", "negative = to the atmosphere" },
+    { "CO2_FLUX", "negative = to the atmosphere" },
+    { "N2O_FLUX", "negative = emission to the atmosphere" },
+};
+
+int af__sign_is_ours(const char *sign)
+{
+    static const char tail[] = "to the atmosphere";
+    const char *p = sign, *end;
+    while (*p == ' ' || *p == '\t') p++;
+    end = p + strlen(p);
+    while (end > p && (end[-1] == ' ' || end[-1] == '\t')) end--;
+    if (strncasecmp(p, "positive", 8) != 0) return 0;
+    p += 8;
+    while (*p == ' ' || *p == '\t') p++;
+    if (*p != '=') return 0;
+    size_t n = strlen(tail);
+    return end - p > (ptrdiff_t)n && strncasecmp(end - n, tail, n) == 0;
+}
+
+int af__export_signs(const af_index *idx, int native, size_t ncounty, unsigned char *negate, af_error *err)
+{
+    int rc = AF_OK;
+    memset(negate, 0, idx->ninputs + idx->ntargets);
+    if (native || ncounty == 0) goto cleanup;
+    for (int k = 0; k < AF_AGX_NSIGNS; k++) {
+        int j = find_var(idx->targets, idx->ntargets, af__agx_signs[k].name);
+        if (j < 0) continue;
+        if (!af__sign_is_ours(idx->targets[j].sign))
+            AF_FAIL(AF_EINVAL, "target %s has sign '%s': --sign agroflux turns our convention ('positive = to the "
+                    "atmosphere', docs/formats.md \"Target convention\") into AgroFlux's stored sign (%s) and cannot "
+                    "tell what this one means; record our convention in the pipeline's [target.%s] sign, or export "
+                    "with --sign native", af__agx_signs[k].name, idx->targets[j].sign, af__agx_signs[k].agroflux_sign,
+                    af__agx_signs[k].name);
+        negate[idx->ninputs + (size_t)j] = 1;
+    }
+cleanup:
+    return rc;
 }
 
 static void add_missing(char *buf, size_t n, const char *name)
@@ -85,6 +132,13 @@ static int check_axis(af_export *e, af_error *err)
     for (size_t i = e->ncounty; i < x->nsamples; i++)
         if (x->samples[i].kind != AF_SAMPLE_SITE)
             AF_FAIL(AF_EFORMAT, "%s: sample %zu ('%s') is a county after the sites", e->opts->outdir, i, x->samples[i].id);
+    /* AgroFlux order of the county samples and its inverse */
+    e->order = malloc((e->ncounty + 1) * sizeof *e->order);
+    e->pos = malloc((e->ncounty + 1) * sizeof *e->pos);
+    AF_CHECK_ALLOC(e->order);
+    AF_CHECK_ALLOC(e->pos);
+    AF_CHECK(af__export_order(x->samples, e->ncounty, e->order, err));
+    for (size_t p = 0; p < e->ncounty; p++) e->pos[e->order[p]] = p;
 cleanup:
     return rc;
 }
@@ -145,6 +199,9 @@ static int load_scalers(af_export *e, af_error *err)
         AF_CHECK(af_train_scalers(e->idx.extra_json, e->opts->split, e->opts->fold, nv, e->t0_mean, e->t0_std, NULL, err));
     if (any_site(e))
         AF_CHECK(af_train_scalers(e->idx.extra_json, "loso", e->opts->site_fold, nv, e->t1_mean, e->t1_std, NULL, err));
+    /* negating the value and the mean flips z exactly: (-v) - (-mean) = -(v - mean) */
+    for (size_t j = 0; j < nv; j++)
+        if (e->negate[j]) e->t0_mean[j] = -e->t0_mean[j];
 cleanup:
     return rc;
 }
@@ -212,6 +269,9 @@ static void export_dispose(af_export *e)
     free(e->t1_std);
     free(e->co2);
     free(e->n2o_site);
+    free(e->order);
+    free(e->pos);
+    free(e->negate);
 }
 
 int af_export_agroflux(MPI_Comm comm, const af_export_opts *opts, af_export_summary *sum, af_error *err)
@@ -230,6 +290,12 @@ int af_export_agroflux(MPI_Comm comm, const af_export_opts *opts, af_export_summ
     AF_CHECK(af_index_read(opts->outdir, &e.idx, err));
     AF_CHECK(check_axis(&e, err));
     AF_CHECK(map_names(&e, err));
+    e.native = opts->sign && !strcmp(opts->sign, "native");
+    if (opts->sign && !e.native && strcmp(opts->sign, "agroflux") != 0)
+        AF_FAIL(AF_EINVAL, "--sign '%s': expected agroflux or native", opts->sign);
+    e.negate = calloc(e.idx.ninputs + e.idx.ntargets + 1, 1);
+    AF_CHECK_ALLOC(e.negate);
+    AF_CHECK(af__export_signs(&e.idx, e.native, e.ncounty, e.negate, err));
     AF_CHECK(af_calendar_create(e.idx.start, e.idx.end, AF_CAL_NOLEAP, &e.cal, err));
     af_train_view v = { opts->outdir, e.idx.samples, e.idx.nsamples, e.idx.shard_samples, e.idx.shards,
                         e.idx.nshards, e.idx.ninputs, e.idx.ntargets, e.cal };

@@ -18,6 +18,22 @@ extern const char *const *const af__agx_module_targets[AF_NMODULES];
 extern const int af__agx_module_size[AF_NMODULES];
 extern const int af__agx_combined_order[AF_NMODULES];
 
+/** Targets whose AgroFlux stored sign differs from ours: AgroFlux name -> AgroFlux's sign text. */
+typedef struct af_agx_sign {
+    const char *name;
+    const char *agroflux_sign;
+} af_agx_sign;
+#define AF_AGX_NSIGNS 3
+extern const af_agx_sign af__agx_signs[AF_AGX_NSIGNS];
+
+/** Not collective. Which index variables the county arrays negate (negate[ninputs + ntargets]):
+ * with native = 0, each af__agx_signs target present in the index, whose recorded sign text must
+ * be our convention (af__sign_is_ours), else AF_EINVAL naming the target and its text; nothing
+ * with native = 1 or without county samples. */
+int af__export_signs(const af_index *idx, int native, size_t ncounty, unsigned char *negate, af_error *err);
+/** 1 when a sign text states our convention: "positive = ... to the atmosphere" (trimmed, any case). */
+int af__sign_is_ours(const char *sign);
+
 /** One export in progress. */
 typedef struct af_export {
     MPI_Comm comm;
@@ -31,6 +47,10 @@ typedef struct af_export {
     int ycol[AF_Y_N];            /**< index target column, in file-module order (Carbon, Nitrogen, Thermal, Water) */
     int gpp, nee, n2o;           /**< site target columns, -1 if absent */
     size_t ncounty;              /**< county samples: global [0, ncounty) */
+    size_t *order;               /**< [ncounty] order[p] = global index at AgroFlux position p */
+    size_t *pos;                 /**< [ncounty] inverse: pos[g] = AgroFlux position of sample g */
+    int native;                  /**< --sign native: keep our sign */
+    unsigned char *negate;       /**< per index variable: negated in the county arrays and t0 scalers */
     double *t0_mean, *t0_std;    /**< per index variable (inputs then targets) */
     double *t1_mean, *t1_std;
     unsigned char *co2, *n2o_site; /**< per site sample (global index - ncounty): has data */

@@ -3,8 +3,8 @@
  * export_manifest.c: the end of an AgroFlux export, on rank 0: the scaler
  * files (t0_scalers/ for county samples, t1_scalers/ for sites) and the
  * manifest DEST/export.json, written last and atomically, that lists every
- * file with its shape and dtype, the samples and sites in array order and
- * the scalers used. Its presence means the export is complete.
+ * file with its shape and dtype, the samples (AgroFlux order) and sites in
+ * array order, the sign choice and the scalers used. Its presence means the export is complete.
  */
 #include <limits.h>
 #include <stdio.h>
@@ -92,7 +92,7 @@ static void list_data(af_export *e, json_t *root, json_t *files, af_export_summa
             add_file(files, rel, "y", shape_json(nd, e->ncounty, (size_t)af__agx_module_size[m], 3));
         }
     }
-    for (size_t i = 0; i < e->ncounty; i++) json_array_append_new(ids, json_string(e->idx.samples[i].id));
+    for (size_t p = 0; p < e->ncounty; p++) json_array_append_new(ids, json_string(e->idx.samples[e->order[p]].id));
     for (size_t s = 0; s < e->idx.nsamples - e->ncounty; s++) {
         const char *id = e->idx.samples[e->ncounty + s].id;
         if (e->co2[s]) {
@@ -120,6 +120,17 @@ static void list_data(af_export *e, json_t *root, json_t *files, af_export_summa
     json_object_set_new(root, "n2o_sites", n2o);
 }
 
+/* {"convention": "agroflux"|"native", "negated": [target names negated in the county arrays]} */
+static json_t *sign_json(const af_export *e)
+{
+    json_t *o = json_object(), *neg = json_array();
+    json_object_set_new(o, "convention", json_string(e->native ? "native" : "agroflux"));
+    for (size_t j = 0; j < e->idx.ntargets; j++)
+        if (e->negate[e->idx.ninputs + j]) json_array_append_new(neg, json_string(e->idx.targets[j].name));
+    json_object_set_new(o, "negated", neg);
+    return o;
+}
+
 static json_t *scaler_ref(const char *split, int fold, int with_fold)
 {
     json_t *o = json_object();
@@ -145,6 +156,7 @@ int af__export_finish(af_export *e, af_export_summary *sum, af_error *err)
     json_object_set_new(root, "years", shape_json((size_t)e->idx.start.year, (size_t)e->idx.end.year, 0, 2));
     int spatial = !strcmp(e->opts->split, "spatial");
     json_object_set_new(root, "county_scalers", e->ncounty ? scaler_ref(e->opts->split, e->opts->fold, spatial) : json_null());
+    json_object_set_new(root, "sign", sign_json(e));
     list_data(e, root, files, sum);
     int sites = sum->nco2_sites + sum->nn2o_sites > 0;
     json_object_set_new(root, "site_scalers", sites ? scaler_ref("loso", e->opts->site_fold, 1) : json_null());

@@ -2,11 +2,11 @@
 /*
  * export_verify.c: af_export_verify. Reads DEST/export.json and the index of
  * the output it came from, then checks: the manifest agrees with the index
- * (days, county samples in order, sites exist), every listed file is a .npy
+ * (days, county samples in AgroFlux order, the sign choice), every listed file is a .npy
  * v1.0 float32 little-endian C-order array of the listed shape and exact byte
  * size, the shapes are those of the AgroFlux layout for this index, and every
  * scaler file holds the index's scalers for the split recorded in the
- * manifest. AF_EVERIFY with file, field, expected and found. Not collective.
+ * manifest (county target means negated where the sign choice negates). AF_EVERIFY with file, field, expected and found. Not collective.
  */
 #include <math.h>
 #include <stdio.h>
@@ -75,21 +75,59 @@ static int check_samples(const af_index *idx, json_t *man, af_error *err)
 {
     int rc = AF_OK;
     json_t *ids = json_object_get(man, "county_samples");
+    size_t nc = 0, *order = NULL;
     if (json_integer_value(json_object_get(man, "ndays")) != idx->ndays)
         AF_FAIL(AF_EVERIFY, "%s: ndays %lld, the index has %d", AF_EXPORT_MANIFEST,
                 (long long)json_integer_value(json_object_get(man, "ndays")), idx->ndays);
-    for (size_t i = 0; i < json_array_size(ids); i++) {
-        const char *id = json_string_value(json_array_get(ids, i));
-        if (i >= idx->nsamples || !id || strcmp(idx->samples[i].id, id) != 0)
-            AF_FAIL(AF_EVERIFY, "%s: county_samples[%zu] is '%s', the index has '%s'", AF_EXPORT_MANIFEST, i, id ? id : "",
-                    i < idx->nsamples ? idx->samples[i].id : "(none)");
+    while (nc < idx->nsamples && idx->samples[nc].kind == AF_SAMPLE_COUNTY) nc++;
+    if (json_array_size(ids) != nc)
+        AF_FAIL(AF_EVERIFY, "%s: %zu county_samples, the index has %zu", AF_EXPORT_MANIFEST, json_array_size(ids), nc);
+    order = malloc((nc + 1) * sizeof *order);
+    AF_CHECK_ALLOC(order);
+    AF_CHECK(af__export_order(idx->samples, nc, order, err));
+    for (size_t p = 0; p < nc; p++) {
+        const char *id = json_string_value(json_array_get(ids, p));
+        if (!id || strcmp(idx->samples[order[p]].id, id) != 0)
+            AF_FAIL(AF_EVERIFY, "%s: county_samples[%zu] is '%s', AgroFlux order (county list position x scenario) "
+                    "has '%s'", AF_EXPORT_MANIFEST, p, id ? id : "", idx->samples[order[p]].id);
     }
+cleanup:
+    free(order);
+    return rc;
+}
+
+/* The recorded sign choice against the index: which targets the county arrays negate. */
+static int check_sign(const af_index *idx, json_t *man, unsigned char *negate, af_error *err)
+{
+    int rc = AF_OK;
+    json_t *sg = json_object_get(man, "sign"), *neg = json_object_get(sg, "negated");
+    const char *conv = json_string_value(json_object_get(sg, "convention"));
+    size_t nc = json_array_size(json_object_get(man, "county_samples")), k = 0;
+    if (!conv || (strcmp(conv, "agroflux") != 0 && strcmp(conv, "native") != 0) || !json_is_array(neg))
+        AF_FAIL(AF_EVERIFY, "%s: field 'sign' must be {\"convention\": \"agroflux\"|\"native\", \"negated\": [...]} "
+                "(an export by an older agroflux: export again)", AF_EXPORT_MANIFEST);
+    if (af__export_signs(idx, !strcmp(conv, "native"), nc, negate, err) != AF_OK) {
+        char why[sizeof err->msg];
+        snprintf(why, sizeof why, "%s", err->msg);
+        AF_FAIL(AF_EVERIFY, "%s: sign %s does not hold for the index: %s", AF_EXPORT_MANIFEST, conv, why);
+    }
+    for (size_t j = 0; j < idx->ntargets; j++) {
+        if (!negate[idx->ninputs + j]) continue;
+        const char *got = json_string_value(json_array_get(neg, k++));
+        if (!got || strcmp(got, idx->targets[j].name) != 0)
+            AF_FAIL(AF_EVERIFY, "%s: sign %s negates %s, the manifest lists '%s'", AF_EXPORT_MANIFEST, conv,
+                    idx->targets[j].name, got ? got : "(nothing)");
+    }
+    if (k != json_array_size(neg))
+        AF_FAIL(AF_EVERIFY, "%s: sign %s negates %zu targets, the manifest lists %zu", AF_EXPORT_MANIFEST, conv, k,
+                json_array_size(neg));
 cleanup:
     return rc;
 }
 
 /* Scaler file rows against the index: the names come from the manifest's file name. */
-static int check_scaler(const char *dest, const af_index *idx, json_t *man, json_t *f, af_error *err)
+static int check_scaler(const char *dest, const af_index *idx, json_t *man, json_t *f, const unsigned char *negate,
+                        af_error *err)
 {
     int rc = AF_OK;
     const char *rel = json_string_value(json_object_get(f, "path"));
@@ -105,6 +143,8 @@ static int check_scaler(const char *dest, const af_index *idx, json_t *man, json
     AF_CHECK_ALLOC(std);
     if (!split) AF_FAIL(AF_EVERIFY, "%s: no scaler split recorded for %s", AF_EXPORT_MANIFEST, rel);
     AF_CHECK(af_train_scalers(idx->extra_json, split, fold, nv, mean, std, NULL, err));
+    for (size_t j = 0; j < nv && !site; j++)
+        if (negate[j]) mean[j] = -mean[j];
     /* the variables of this file, by its name */
     int cols[AF_Y_N], off = 0, n = 0;
     const char *base = strrchr(rel, '/') + 1;
@@ -152,8 +192,9 @@ static int check_scaler(const char *dest, const af_index *idx, json_t *man, json
             float got, want = (float)(c ? std : mean)[off + cols[r]];
             memcpy(&got, buf + hl + (size_t)(r * 2 + c) * 4, 4);
             if (!(got == want || (isnan(got) && isnan(want))))
-                AF_FAIL(AF_EVERIFY, "%s: row %d %s: the index's %s scalers (fold %d) say %.9g, file has %.9g", rel, r,
-                        c ? "std" : "mean", split, fold, (double)want, (double)got);
+                AF_FAIL(AF_EVERIFY, "%s: row %d %s: the index's %s scalers (fold %d)%s say %.9g, file has %.9g", rel,
+                        r, c ? "std" : "mean", split, fold, !c && !site && negate[off + cols[r]] ? " negated" : "",
+                        (double)want, (double)got);
         }
     }
 cleanup:
@@ -170,6 +211,7 @@ int af_export_verify(const char *dest, size_t *nfiles, af_error *err)
     json_t *man = NULL;
     json_error_t jerr;
     af_index idx;
+    unsigned char *negate = NULL;
     memset(&idx, 0, sizeof idx);
     if (nfiles) *nfiles = 0;
     snprintf(path, sizeof path, "%s/%s", dest, AF_EXPORT_MANIFEST);
@@ -182,16 +224,20 @@ int af_export_verify(const char *dest, size_t *nfiles, af_error *err)
     if (strcmp(idx.config_sha256, json_string_value(json_object_get(man, "config_sha256")) ? json_string_value(json_object_get(man, "config_sha256")) : "") != 0)
         AF_FAIL(AF_EVERIFY, "'%s': config_sha256 differs from the index in '%s' (the output was rerun: export again)", path, src);
     AF_CHECK(check_samples(&idx, man, err));
+    negate = calloc(idx.ninputs + idx.ntargets + 1, 1);
+    AF_CHECK_ALLOC(negate);
+    AF_CHECK(check_sign(&idx, man, negate, err));
     json_t *files = json_object_get(man, "files");
     for (size_t i = 0; i < json_array_size(files); i++) {
         json_t *f = json_array_get(files, i);
         AF_CHECK(check_npy(dest, f, err));
         AF_CHECK(check_layout(&idx, man, f, err));
         const char *role = json_string_value(json_object_get(f, "role"));
-        if (role && !strncmp(role, "scaler", 6)) AF_CHECK(check_scaler(dest, &idx, man, f, err));
+        if (role && !strncmp(role, "scaler", 6)) AF_CHECK(check_scaler(dest, &idx, man, f, negate, err));
         if (nfiles) *nfiles = i + 1;
     }
 cleanup:
+    free(negate);
     af_index_dispose(&idx);
     json_decref(man);
     free(text);

@@ -35,10 +35,21 @@ typedef struct af_train_view {
 int af__train_read(const af_train_view *v, size_t s0, size_t ns, int t0, int nt, float *x, float *y,
                    af_error *err);
 
+/** Not collective. Number the counties of samples[0..n) by county list position (af_sample.county_rank:
+ * sorted, so positions are 0..ncounties-1): sample_county[i] = list position of sample i's county,
+ * SIZE_MAX for sites. AF_EINVAL when a county sample has no county_rank (an older index), when the
+ * samples of one FIPS disagree on it, or when two counties share it. */
+int af__county_list(const af_sample *samples, size_t n, size_t *ncounties, size_t *sample_county, af_error *err);
+
+/** Not collective. AgroFlux order of the county samples among samples[0..n): order[p] = global index of
+ * the sample at array position p = (county list position) * nscen + (scenario index). AF_EINVAL as
+ * af__county_list, or when the counties do not all hold the same scenarios in the same order. */
+int af__export_order(const af_sample *samples, size_t n, size_t *order, af_error *err);
+
 /** Split assignments drawn from the config and the sample list (all arrays owned). */
 typedef struct af_assign {
     const af_splits_cfg *cfg;
-    /* counties in order of first appearance in the global order */
+    /* counties in county list order (af__county_list) */
     size_t ncounties;
     char (*county_fips)[8];
     int *county_fold;        /**< per county, -1 when no spatial split */

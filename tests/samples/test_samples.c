@@ -159,6 +159,7 @@ static void test_partition_sites(void)
     for (size_t i = 0; i < 10; i++) {
         const af_sample *s = af_sampleset_get_ref(set, i);
         AF_EXPECT(s->kind == AF_SAMPLE_SITE && s->unit == i && s->scenario_index == -1 && s->fips[0] == '\0');
+        AF_EXPECT(s->county_rank == -1);
         AF_EXPECT(af_sampleset_find(set, s->id) == (long)i);
     }
     AF_EXPECT(af_sampleset_find(set, "nope") == -1);
@@ -236,6 +237,7 @@ static void test_load_fixture(void)
         AF_EXPECT(!strcmp(s->id, want[i]) && s->kind == AF_SAMPLE_COUNTY && s->work == 1.0);
         AF_EXPECT(!strncmp(s->fips, want[i], 5) && !strcmp(s->scenario, scen[i % 2]));
         AF_EXPECT(s->scenario_index == i % 2 && (size_t)k == 2 * s->unit + (size_t)(i % 2));
+        AF_EXPECT(s->county_rank == i / 2); /* row of its FIPS in the selection list */
         size_t len = 0;
         const unsigned char *wkb = af_sampleset_county_wkb_ref(set, s->unit, &len);
         AF_EXPECT(wkb && len > 9 && wkb[0] == 1); /* NDR */
@@ -248,11 +250,16 @@ static void test_load_fixture(void)
     /* the order depends on the counties, not on the order of the selection list */
     AF_EXPECT(strstr(af_sampleset_county_crs_wkt_ref(set), "WGS") != NULL);
     af_sampleset *set2 = NULL;
-    o.select_csv = write_file("sel3b.csv", "fips\n18097\n19153\n17019\n");
+    o.select_csv = write_file("sel3b.csv", "fips\n18097\n# a comment is no row\n19153\n17019\n");
     AF_TEST_PASS(af_sampleset_load(&o, &set2, err));
     if (set2)
-        for (size_t i = 0; i < 6; i++)
-            AF_EXPECT(!strcmp(af_sampleset_get_ref(set, i)->id, af_sampleset_get_ref(set2, i)->id));
+        for (size_t i = 0; i < 6; i++) {
+            const af_sample *s2 = af_sampleset_get_ref(set2, i);
+            AF_EXPECT(!strcmp(af_sampleset_get_ref(set, i)->id, s2->id));
+            /* ...but the county list position follows the list: 18097, 19153, 17019 */
+            long want_rank = !strcmp(s2->fips, "18097") ? 0 : !strcmp(s2->fips, "19153") ? 1 : 2;
+            AF_EXPECT(s2->county_rank == want_rank);
+        }
     af_sampleset_destroy(&set2);
     af_sampleset_destroy(&set);
 
@@ -262,6 +269,18 @@ static void test_load_fixture(void)
     AF_TEST_PASS(af_sampleset_load(&o, &set, err));
     AF_EXPECT(af_sampleset_count(set) == 293);
     AF_EXPECT(af_sampleset_find(set, "19153:base") >= 0);
+    /* without a list, the county list position is the FIPS order: rank r holds the r-th smallest FIPS */
+    const char *by_rank[293] = {0};
+    for (size_t i = 0; i < af_sampleset_count(set); i++) {
+        const af_sample *s = af_sampleset_get_ref(set, i);
+        AF_EXPECT(s->county_rank >= 0 && s->county_rank < 293);
+        if (s->county_rank >= 0 && s->county_rank < 293) {
+            AF_EXPECT(by_rank[s->county_rank] == NULL);
+            by_rank[s->county_rank] = s->fips;
+        }
+    }
+    for (size_t r = 1; r < 293; r++)
+        AF_EXPECT(by_rank[r - 1] && by_rank[r] && strcmp(by_rank[r - 1], by_rank[r]) < 0);
     af_sampleset_destroy(&set);
 }
 

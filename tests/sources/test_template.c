@@ -11,8 +11,8 @@
 #include "sources_impl.h"
 
 static af_config cfg;
-static af_sample county = { "19153:N112", AF_SAMPLE_COUNTY, "19153", "N112", 1, 41.6, -93.6, 3, 1.0 };
-static af_sample site = { "US-Br1", AF_SAMPLE_SITE, "", "", -1, 42.0, -93.7, 0, 1.0 };
+static af_sample county = { "19153:N112", AF_SAMPLE_COUNTY, "19153", "N112", 1, 41.6, -93.6, 3, 1.0, 0 };
+static af_sample site = { "US-Br1", AF_SAMPLE_SITE, "", "", -1, 42.0, -93.7, 0, 1.0, -1 };
 
 static void test_county(void)
 {

@@ -11,6 +11,11 @@ here from the documented function, never from agroflux output:
   - index "extra" identical for 1 and 3 ranks;
   - export: .npy header bytes, shapes, dtype, axis order and every cell of every file, identical
     bytes for 1 and 3 ranks, `export --verify` OK and failing on a tampered file;
+  - AgroFlux order and sign: the select list is deliberately in neither FIPS nor Hilbert order;
+    county_rank in the index, export county order = list row x scenario, spatial blocks over the
+    list order, Reco/CO2_FLUX/N2O_FLUX and their scaler means negated with --sign agroflux
+    (default), not with --sign native, an unexpected sign text refused, verify of order and sign,
+    an index without county_rank read but not exported;
   - reader: round trip against `agroflux inspect --csv`, scaled values, parts;
   - error paths: bad [splits], folds the output cannot hold, export lacking AgroFlux names,
     export without splits, non-noleap axis, DEST not writable.
@@ -101,18 +106,25 @@ def splitmix_perm(n, seed):
 
 
 # ------------------------------------------------------------------ checks
-def check_splits(idx, random_seed=None):
+def check_splits(idx, fips, random_seed=None):
     sp = idx["extra"]["splits"]
     samples = idx["samples"]
-    counties = []
+    appearance = []
     for m in samples:
-        if m["kind"] == "county" and m["fips"] not in counties:
-            counties.append(m["fips"])
+        if m["kind"] == "county" and m["fips"] not in appearance:
+            appearance.append(m["fips"])
+    # the premise: the select list is in neither FIPS nor global (Hilbert) order
+    check(fips != sorted(fips) and fips != appearance and sorted(fips) == sorted(appearance),
+          "test premise: select list order differs from FIPS order and from the global order")
+    counties = list(fips)
     s = sp["spatial"]
-    check(s["counties"] == counties, "spatial: counties listed in global order of first appearance")
+    check(s["counties"] == counties, "spatial: counties recorded in select-list order")
     k, n = s["folds"], len(counties)
     if random_seed is None:
         want = [c * k // n for c in range(n)]
+        first = -(-n // k)
+        check(all(f == 0 for f in s["county_fold"][:first]) and s["county_fold"][first] != 0,
+              "spatial blocks: the first ceil(n/k) = %d listed counties form fold 0" % first)
     else:
         perm = splitmix_perm(n, random_seed)
         want = [0] * n
@@ -181,10 +193,14 @@ def check_scalers(idx, fips, sites):
         scaler_close(sc["loso"][f]["targets"], tnames, train, (Y0, Y1), fips, sites, "loso fold %d targets" % f)
 
 
-def scale(v, mean, std):
+def scale(v, mean, std, neg=False):
+    """The export's cell: AgroFlux sign (neg) negates the value and the mean before scaling."""
     if v is None or mean is None:
         return np.float32(np.nan)
-    d = np.float64(np.float32(v)) - mean
+    v = np.float64(np.float32(v))
+    if neg:
+        v, mean = -v, -mean
+    d = v - mean
     return np.float32(d / std if std > 0 else d)
 
 
@@ -199,11 +215,19 @@ def check_npy_header(path):
     check(ok, "%s: .npy v1.0 header padded to 64 bytes ending in newline" % os.path.basename(path))
 
 
-def check_export(dest, idx, fips, sites):
+FLIPPED = ("Reco", "CO2_FLUX", "N2O_FLUX")   # AgroFlux stored the Ecosys sign for these
+
+
+def check_export(dest, idx, fips, sites, sign="agroflux"):
     man = json.load(open(os.path.join(dest, "export.json")))
     ids = [m["id"] for m in idx["samples"]]
-    county_ids = [i for i in ids if ":" in i]
-    check(man["county_samples"] == county_ids, "export: county samples in global order")
+    # AgroFlux order: select-list row x declared scenario (county*nscen + rate), built here from the list
+    county_ids = ["%s:%s" % (f, sc) for f in fips for sc in T.SCENARIOS]
+    check(man["county_samples"] == county_ids and county_ids != [i for i in ids if ":" in i],
+          "export: county samples in select-list order x scenario order (not the global order)")
+    flip = set(FLIPPED) if sign == "agroflux" else set()
+    check(man["sign"] == {"convention": sign, "negated": [n for n in T.TARGETS if n in flip]},
+          "export.json records sign %s" % sign)
     towers = [s for s in ids if s in sites[:2]]
     chambers = [s for s in ids if s in sites[2:4]]
     check(man["co2_sites"] == towers and man["n2o_sites"] == chambers, "export: towers and chambers found from their data")
@@ -235,15 +259,21 @@ def check_export(dest, idx, fips, sites):
         for t, date in enumerate(dates):
             for s, sid in enumerate(county_ids):
                 for c, name in enumerate(names):
-                    if not same(Y[t, s, c], scale(T.expected(name, sid, date, fips, sites, Y0), ym[name], ys[name])):
+                    if not same(Y[t, s, c], scale(T.expected(name, sid, date, fips, sites, Y0), ym[name], ys[name], name in flip)):
                         bad += 1
-        check(bad == 0, "Y_mw_scaled_%s: every cell (%d bad)" % (mod, bad))
+        check(bad == 0, "Y_mw_scaled_%s: every cell, sign %s (%d bad)" % (mod, sign, bad))
     xsc = np.load(os.path.join(d, "t0_scalers", "X_scaler.npy"))
     check(xsc.shape == (11, 2) and all(xsc[c, 0] == np.float32(xm[n]) and xsc[c, 1] == np.float32(xs[n]) for c, n in enumerate(T.INPUTS)),
           "X_scaler.npy: (11, 2) mean, std of the training years")
     comb = np.load(os.path.join(d, "t0_scalers", "Y_scaler_Combined.npy"))
     order = [n for m in ("Carbon", "Thermal", "Water", "Nitrogen") for n in T.MODULES[m]]
-    check(comb.shape == (20, 2) and all(comb[c, 0] == np.float32(ym[n]) for c, n in enumerate(order)), "Y_scaler_Combined: Carbon, Thermal, Water, Nitrogen order")
+    check(comb.shape == (20, 2) and all(comb[c, 0] == np.float32(-ym[n] if n in flip else ym[n]) and comb[c, 1] == np.float32(ys[n])
+                                        for c, n in enumerate(order)),
+          "Y_scaler_Combined: Carbon, Thermal, Water, Nitrogen order; means of %s negated, std kept" % sorted(flip))
+    for mod, names in T.MODULES.items():
+        ms = np.load(os.path.join(d, "t0_scalers", "Y_scaler_%s.npy" % mod))
+        check(all(ms[c, 0] == np.float32(-ym[n] if n in flip else ym[n]) and ms[c, 1] == np.float32(ys[n]) for c, n in enumerate(names)),
+              "Y_scaler_%s: means in sign %s" % (mod, sign))
     # sites: scaled with LOSO fold 0 scalers
     lo = idx["extra"]["scalers"]["loso"][0]
     lxm = {n: lo["inputs"]["mean"][j] for j, n in enumerate(inames)}
@@ -313,6 +343,96 @@ def check_reader(out, idx, fips, sites):
     lo = list(r.iterate("loso", "val", fold=2))
     check([s for s, _, _, _ in lo] == [idx["extra"]["splits"]["loso"]["sites"][2]], "reader: loso fold 2 validates on site 2")
     r.close()
+
+
+def check_county_rank(idx, fips):
+    ok = all((m.get("county_rank") == fips.index(m["fips"])) if m["kind"] == "county" else ("county_rank" not in m)
+             for m in idx["samples"])
+    check(ok, "index samples: county_rank = select-list row for counties, absent for sites")
+
+
+def sign_and_order(work, idx, fips, sites):
+    """--sign native, the sign-text error, verify of order and sign, an index without county_rank."""
+    out = os.path.join(work, "out")
+    dn = os.path.join(work, "d_native")
+    r = run([AGROFLUX, "export", out, "--layout", "agroflux", dn, "--sign", "native"])
+    check(r.returncode == 0, "export --sign native: " + r.stderr[-300:])
+    check_export(dn, idx, fips, sites, sign="native")
+    v = run([AGROFLUX, "export", "--verify", dn])
+    check(v.returncode == 0 and "OK (22 files)" in v.stdout, "export --verify passes for --sign native: " + v.stderr)
+    a = os.path.join(work, "d1", "data_files", "t0_mw")
+    for mod, names in T.MODULES.items():
+        ya = np.load(os.path.join(a, "Y_mw_scaled_%s.npy" % mod))
+        yn = np.load(os.path.join(dn, "data_files", "t0_mw", "Y_mw_scaled_%s.npy" % mod))
+        for c, n in enumerate(names):
+            want = -yn[:, :, c] if n in FLIPPED else yn[:, :, c]
+            check(np.array_equal(ya[:, :, c], want, equal_nan=True) and np.isfinite(yn[:, :, c]).any(),
+                  "%s: agroflux sign %s native" % (n, "= -" if n in FLIPPED else "="))
+    check(open(os.path.join(a, "X_mw_scaled.npy"), "rb").read() == open(os.path.join(dn, "data_files", "t0_mw", "X_mw_scaled.npy"), "rb").read(),
+          "inputs do not depend on --sign")
+    # a manifest whose sign was edited no longer verifies
+    man = os.path.join(dn, "export.json")
+    m = json.load(open(man))
+    m["sign"]["convention"] = "agroflux"
+    json.dump(m, open(man, "w"))
+    fails_with(run([AGROFLUX, "export", "--verify", dn]), 3, "sign agroflux negates Reco, the manifest lists '(nothing)'",
+               "verify catches a sign record that does not match")
+    m["sign"] = {"convention": "agroflux", "negated": list(FLIPPED)}
+    m["sign"]["negated"] = ["Reco", "CO2_FLUX", "N2O_FLUX"]
+    json.dump(m, open(man, "w"))
+    fails_with(run([AGROFLUX, "export", "--verify", dn]), 3, "Y_scaler_Carbon.npy: row 0 mean: the index's temporal scalers (fold 0) negated",
+               "verify catches scaler means in the other sign")
+    m["sign"] = {"convention": "native", "negated": []}
+    m["county_samples"][0], m["county_samples"][2] = m["county_samples"][2], m["county_samples"][0]
+    json.dump(m, open(man, "w"))
+    fails_with(run([AGROFLUX, "export", "--verify", dn]), 3, "county_samples[0] is '%s', AgroFlux order" % m["county_samples"][0],
+               "verify catches county samples out of AgroFlux order")
+    fails_with(run([AGROFLUX, "export", out, "--layout", "agroflux", dn, "--sign", "ecosys"]), 2,
+               "--sign 'ecosys': expected agroflux or native", "export usage error: --sign ecosys")
+    # a pipeline that records another sign for Reco: the export refuses to guess
+    for k, (signs, text) in enumerate(((dict(T.SIGNS, Reco="negative = to the atmosphere"), "target Reco has sign 'negative = to the atmosphere'"),
+                                       (dict(T.SIGNS, N2O_FLUX=""), "target N2O_FLUX has sign ''"))):
+        p = T.write_pipeline(work, Y0, Y1, SPLITS, name="sign%d.ini" % k, signs=signs)
+        o = os.path.join(work, "o_sign%d" % k)
+        check(run([AGROFLUX, "run", p, "--output", o]).returncode == 0, "run with another sign text %d" % k)
+        fails_with(run([AGROFLUX, "export", o, "--layout", "agroflux", os.path.join(work, "d_sign%d" % k)]), 2, text,
+                   "export refuses an unexpected sign text: %s" % text)
+        r = run([AGROFLUX, "export", o, "--layout", "agroflux", os.path.join(work, "d_sign%d" % k), "--sign", "native"])
+        check(r.returncode == 0, "--sign native exports it: " + r.stderr[-200:])
+    # an index written before county_rank: read fine, but the export cannot know AgroFlux's order
+    old = os.path.join(work, "o_old")
+    shutil.copytree(out, old)
+    ix = json.load(open(os.path.join(old, "index.json")))
+    for m in ix["samples"]:
+        m.pop("county_rank", None)
+    json.dump(ix, open(os.path.join(old, "index.json"), "w"))
+    r = run([AGROFLUX, "inspect", old])
+    check(r.returncode == 0, "an index without county_rank is read: " + r.stderr[-200:])
+    fails_with(run([AGROFLUX, "export", old, "--layout", "agroflux", os.path.join(work, "d_old")]), 2,
+               "county sample '%s' has no county list position" % ix["samples"][0]["id"], "export of an index without county_rank")
+    # county_rank the reader refuses, and lists the AgroFlux order cannot be built from
+    base = json.load(open(os.path.join(out, "index.json")))
+    site = next(i for i, m in enumerate(base["samples"]) if m["kind"] == "site")
+    a0, a1, b0 = base["samples"][0], base["samples"][1], base["samples"][2]
+
+    def bad_index(edit, code, text, what):
+        ix = json.loads(json.dumps(base))
+        edit(ix["samples"])
+        json.dump(ix, open(os.path.join(old, "index.json"), "w"))
+        fails_with(run([AGROFLUX, "export", old, "--layout", "agroflux", os.path.join(work, "d_old")]), code, text, what)
+
+    bad_index(lambda s: s[site].update(county_rank=0), 1, "field 'samples[%d].county_rank' is set on a site" % site,
+              "index: county_rank on a site")
+    bad_index(lambda s: s[0].update(county_rank=-1), 1, "field 'samples[0].county_rank' is out of range", "index: negative county_rank")
+    bad_index(lambda s: s[0].update(county_rank="1"), 1, "field 'samples[0].county_rank' is not an integer", "index: county_rank not an integer")
+    bad_index(lambda s: s[1].update(county_rank=a0["county_rank"] + 1 if b0["county_rank"] != a0["county_rank"] + 1 else a0["county_rank"] + 2),
+              2, "county sample '%s' has county_rank" % a1["id"], "export: the scenarios of a county disagree on county_rank")
+    bad_index(lambda s: [m.update(county_rank=a0["county_rank"]) for m in s[2:4]], 2, "share county list position %d" % a0["county_rank"],
+              "export: two counties share a county list position")
+    bad_index(lambda s: s[3].update(scenario="N9"), 2, "needs every county with the same scenarios in the same order",
+              "export: a county with other scenarios")
+    bad_index(lambda s: s[1].update(fips=b0["fips"], county_rank=b0["county_rank"]), 2, "scenarios, county",
+              "export: a county with fewer scenarios")
 
 
 def error_paths(work, fips, sites):
@@ -389,13 +509,13 @@ def main():
         idx = json.load(open(os.path.join(work, "out", "index.json")))
         idx3 = json.load(open(os.path.join(work, "out3", "index.json")))
         check(idx["extra"] == idx3["extra"], "index extra (splits and scalers) identical for 1 and 3 ranks")
-        check_splits(idx)
+        check_splits(idx, fips)
         check_scalers(idx, fips, sites)
         # random assignment, seed 7
         p = T.write_pipeline(work, Y0, Y1, SPLITS + [("spatial_assign", "random"), ("spatial_seed", "7")], name="random.ini")
         rr = run([AGROFLUX, "run", p, "--output", os.path.join(work, "out_rand")])
         check(rr.returncode == 0, "random-assignment run")
-        check_splits(json.load(open(os.path.join(work, "out_rand", "index.json"))), random_seed=7)
+        check_splits(json.load(open(os.path.join(work, "out_rand", "index.json"))), fips, random_seed=7)
         # export on 1 and 3 ranks
         stale = os.path.join(work, "d1", "data_files", "t1_co2", "X_real_scaled_ECfluxnet_7.npy")
         os.makedirs(os.path.dirname(stale))
@@ -406,6 +526,9 @@ def main():
         b1, b3 = tree_bytes(os.path.join(work, "d1")), tree_bytes(os.path.join(work, "d3"))
         check(len(b1) == 23 and b1 == b3, "export bytes identical for 1 and 3 ranks (%d files), stale site file removed" % len(b1))
         check_export(os.path.join(work, "d1"), idx, fips, sites)
+        check_county_rank(idx, fips)
+        check_county_rank(idx3, fips)
+        sign_and_order(work, idx, fips, sites)
         v = run([AGROFLUX, "export", "--verify", os.path.join(work, "d1")])
         check(v.returncode == 0 and "OK (22 files)" in v.stdout, "export --verify passes: " + v.stderr)
         sc = os.path.join(work, "d3", "data_files", "t0_scalers", "X_scaler.npy")

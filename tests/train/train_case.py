@@ -9,6 +9,10 @@ The 40*(y - y0) trend makes later years larger, so statistics over all years dif
 statistics over the training years: the case that shows a scaler leak.
 Missing cells (empty fields): input v when (u + d + v) % 29 == 0; target t when (3*u + d + t) % 13 == 0.
 Sites 0 and 1 are towers (GPP, NEE only), sites 2 and 3 chambers (N2O_FLUX only); every site has inputs.
+
+The `[counties] select` list (site_lists/counties.csv) is rewritten in LIST_PERM order of the FIPS-sorted
+counties, so the county list order is neither FIPS order nor the global (Hilbert) order; u is the row of
+the county in that list. Reco, CO2_FLUX and N2O_FLUX record our sign convention (SIGNS).
 """
 import csv
 import datetime as dt
@@ -24,6 +28,10 @@ MODULES = {
 }
 TARGETS = [t for m in ["Carbon", "Nitrogen", "Thermal", "Water"] for t in MODULES[m]] + ["NEE"]
 SCENARIOS = ["N0", "N1"]
+# row order of the select list: positions in the FIPS-sorted county list (first 6; longer lists keep the rest)
+LIST_PERM = [4, 1, 5, 0, 3, 2]
+SIGNS = {"Reco": "positive = to the atmosphere", "CO2_FLUX": "Positive = to the atmosphere ",
+         "N2O_FLUX": "positive = emission to the atmosphere"}
 
 
 def days(y0, y1):
@@ -88,9 +96,22 @@ def expected(name, sid, date, fips, sites, y0):
     return value(11 + t, u, k, date.year, doy, y0)
 
 
+def permute_list(workdir):
+    """Rewrite the select list in LIST_PERM order (rows beyond len(LIST_PERM) keep their FIPS order)."""
+    path = os.path.join(workdir, "site_lists", "counties.csv")
+    rows = list(csv.reader(open(path)))
+    head, body = rows[0], sorted(rows[1:], key=lambda r: r[0])
+    perm = [p for p in LIST_PERM if p < len(body)] + list(range(len(LIST_PERM), len(body)))
+    with open(path, "w", newline="") as fp:
+        w = csv.writer(fp)
+        w.writerow(head)
+        w.writerows(body[p] for p in perm)
+
+
 def make(agroflux, workdir, y0=2001, y1=2003, counties=6, nsites=4, splits=None, inputs=INPUTS, calendar="noleap"):
     subprocess.run([agroflux, "synth", workdir, "--counties", str(counties), "--scenarios", "2", "--sites",
                     str(nsites), "--years", "%d-%d" % (y0, y1), "--no-pipeline"], check=True, capture_output=True)
+    permute_list(workdir)
     fips, sites = units(workdir)
     ids = ["%s:%s" % (f, s) for f in fips for s in SCENARIOS] + sites
     os.makedirs(os.path.join(workdir, "tables"), exist_ok=True)
@@ -108,7 +129,7 @@ def make(agroflux, workdir, y0=2001, y1=2003, counties=6, nsites=4, splits=None,
     return fips, sites
 
 
-def write_pipeline(workdir, y0, y1, splits, inputs=INPUTS, calendar="noleap", name="pipeline.ini"):
+def write_pipeline(workdir, y0, y1, splits, inputs=INPUTS, calendar="noleap", name="pipeline.ini", signs=None):
     lines = ["[pipeline]", "name = train-case", "start = %d-01-01" % y0, "end = %d-12-31" % y1,
              "calendar = %s" % calendar, "output = out", "shard_samples = 5", "block_days = 200", "",
              "[counties]", "layer = counties.geojson", "id_field = GEOID", "select = site_lists/counties.csv",
@@ -117,8 +138,9 @@ def write_pipeline(workdir, y0, y1, splits, inputs=INPUTS, calendar="noleap", na
         lines += ["[splits]"] + ["%s = %s" % kv for kv in splits] + [""]
     for role, names in (("input", inputs), ("target", TARGETS)):
         for n in names:
+            sign = (SIGNS if signs is None else signs).get(n) if role == "target" else None
             lines += ["[%s.%s]" % (role, n), "source = table", "path = tables/data.csv", "column = " + n,
-                      "source_units = 1", "units = 1", "missing =", ""]
+                      "source_units = 1", "units = 1", "missing ="] + (["sign = " + sign] if sign else []) + [""]
     path = os.path.join(workdir, name)
     open(path, "w").write("\n".join(lines))
     return path
