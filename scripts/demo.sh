@@ -11,7 +11,7 @@ bash scripts/build.sh
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 AF=./build/src/cli/agroflux
 rm -rf pipelines/demo-data
-$AF synth pipelines/demo-data --counties 16 --scenarios 4 --sites 2 --years 2003-2005 --no-pipeline
+$AF synth pipelines/demo-data --counties 16 --scenarios 4 --sites 3 --years 2003-2005 --no-pipeline
 $AF plan pipelines/demo.ini --ranks 2
 mpirun -n 2 --oversubscribe $AF run pipelines/demo.ini
 $AF verify demo-out

@@ -17,7 +17,7 @@ extern "C" {
 typedef struct af_synth_opts {
     int ncounties;          /**< default 12 */
     int nscenarios;         /**< default 2 */
-    int nsites;             /**< default 2 */
+    int nsites;             /**< default 3 (leave-one-site-out folds need 3) */
     int year0, year1;       /**< default 2002-2004 (three years: a temporal split; 2004 is a leap year) */
     unsigned long seed;     /**< polygon shapes; default 1 */
     int write_pipeline;     /**< write DIR/pipeline*.ini (default 1) */
@@ -41,7 +41,7 @@ enum {
     AF_SYNTH_PART_ALL = 63u
 };
 
-#define AF_SYNTH_OPTS_INIT { 12, 2, 2, 2002, 2004, 1UL, 1, NULL, AF_SYNTH_PART_ALL, 10000.0, 2000.0, 4 }
+#define AF_SYNTH_OPTS_INIT { 12, 2, 3, 2002, 2004, 1UL, 1, NULL, AF_SYNTH_PART_ALL, 10000.0, 2000.0, 4 }
 
 /** Write the tree under dir (created). */
 int af_synth_write(const char *dir, const af_synth_opts *opts, af_error *err);

@@ -25,7 +25,7 @@ static const char *synth_help =
     "[splits]), DIR/pipeline-daycent.ini (DayCent targets, Daymet weather) and\n"
     "DIR/pipeline-tables.ini (daily tables only). Values follow documented functions\n"
     "(docs/formats.md, \"Synth values\"), so every output cell can be checked.\n"
-    "Defaults: 12 counties, 2 scenarios, 2 sites, years 2002-2004, seed 1.\n"
+    "Defaults: 12 counties, 2 scenarios, 3 sites (leave-one-site-out needs 3), years 2002-2004, seed 1.\n"
     "--counties-from CSV takes county FIPS (column fips) and names (column name) from CSV in\n"
     "its row order, e.g. site_lists/agroflux_ecosys_99_counties.csv; with --counties N only\n"
     "its first N rows (default: every row). Polygons stay synthetic.\n"

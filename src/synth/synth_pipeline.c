@@ -13,18 +13,18 @@
 #include "synth_pipeline.h"
 
 static const char *const table_features =
-    "[input.TMAX_AIR]\nsource = table\npath = tables/weather_{year}.csv\ncolumn = tmax\nsource_units = K\n"
+    "[input.TMAX_AIR]\nsource = table\npath = {root}/tables/weather_{year}.csv\ncolumn = tmax\nsource_units = K\n"
     "units = degC\nmatch = county\nlong_name = daily maximum air temperature\n\n"
-    "[input.TMIN_AIR]\nsource = table\npath = tables/weather_{year}.csv\ncolumn = tmin\nsource_units = K\n"
+    "[input.TMIN_AIR]\nsource = table\npath = {root}/tables/weather_{year}.csv\ncolumn = tmin\nsource_units = K\n"
     "units = degC\nmatch = county\nlong_name = daily minimum air temperature\n\n"
-    "[input.PRECN]\nsource = table\npath = tables/weather_{year}.csv\ncolumn = prcp\nsource_units = kg m-2\n"
+    "[input.PRECN]\nsource = table\npath = {root}/tables/weather_{year}.csv\ncolumn = prcp\nsource_units = kg m-2\n"
     "units = mm d-1\nmatch = county\nlong_name = daily precipitation\n\n"
-    "[target.GPP]\nsource = table\npath = tables/targets.csv\ncolumn = gpp\nsource_units = g C m-2 d-1\n"
+    "[target.GPP]\nsource = table\npath = {root}/tables/targets.csv\ncolumn = gpp\nsource_units = g C m-2 d-1\n"
     "units = g C m-2 d-1\nmissing =\nlong_name = gross primary production\nsign = positive = uptake by the ecosystem\n\n"
-    "[target.NEE]\nsource = table\npath = tables/targets.csv\ncolumn = nee\nqc_column = nee_qc\n"
+    "[target.NEE]\nsource = table\npath = {root}/tables/targets.csv\ncolumn = nee\nqc_column = nee_qc\n"
     "source_units = g C m-2 d-1\nunits = g C m-2 d-1\nmissing =\nlong_name = net ecosystem exchange\n"
     "sign = negative = uptake by the ecosystem\n\n"
-    "[target.N2O_FLUX]\nsource = table\npath = tables/targets.csv\ncolumn = n2o\nsource_units = g N ha-1 d-1\n"
+    "[target.N2O_FLUX]\nsource = table\npath = {root}/tables/targets.csv\ncolumn = n2o\nsource_units = g N ha-1 d-1\n"
     "units = g N m-2 d-1\nmissing =\nlong_name = soil N2O flux\nsign = positive = emission to the atmosphere\n";
 
 /* Weather of the AgroFlux order from gridMET (format = gridmet) or Daymet. */
@@ -39,10 +39,10 @@ static void weather_inputs(FILE *fp, int daymet)
     static const char *const units[] = { "degC", "degC", "mm d-1" };
     for (int i = 0; i < 3; i++) {
         if (daymet)
-            fprintf(fp, "[input.%s]\nsource = gridded\nformat = daymet\npath = daymet/daymet_v4_daily_na_%s_{year}.nc\n"
+            fprintf(fp, "[input.%s]\nsource = gridded\nformat = daymet\npath = {root}/daymet/daymet_v4_daily_na_%s_{year}.nc\n"
                         "variable = %s\n", name[i], dm_var[i], dm_var[i]);
         else
-            fprintf(fp, "[input.%s]\nsource = gridded\npath = gridmet/%s_{year}.nc\nvariable = %s\n", name[i],
+            fprintf(fp, "[input.%s]\nsource = gridded\npath = {root}/gridmet/%s_{year}.nc\nvariable = %s\n", name[i],
                     gm_file[i], gm_var[i]);
         fprintf(fp, "source_units = %s\nunits = %s\nlong_name = %s\n\n", daymet ? dm_units[i] : gm_units[i], units[i],
                 lname[i]);
@@ -51,11 +51,11 @@ static void weather_inputs(FILE *fp, int daymet)
 
 /* FERTZR_N, PDOY, PLANTT from the management files, for counties ([scenario.*] rates at planting) and sites. */
 static const char *const mgmt_inputs =
-    "[input.FERTZR_N]\nsource = management\nvariable = fertilizer_n\npath = mgmt/planting_{year}.csv\n"
-    "events = mgmt/fertilizer_sites.csv\nunits = g N m-2\nlong_name = fertilizer N applied on the day\n\n"
-    "[input.PDOY]\nsource = management\nvariable = planting_flag\npath = mgmt/planting_{year}.csv\nunits = flag\n"
+    "[input.FERTZR_N]\nsource = management\nvariable = fertilizer_n\npath = {root}/mgmt/planting_{year}.csv\n"
+    "events = {root}/mgmt/fertilizer_sites.csv\nunits = g N m-2\nlong_name = fertilizer N applied on the day\n\n"
+    "[input.PDOY]\nsource = management\nvariable = planting_flag\npath = {root}/mgmt/planting_{year}.csv\nunits = flag\n"
     "long_name = 1 on the planting day, else 0\n\n"
-    "[input.PLANTT]\nsource = management\nvariable = crop\npath = mgmt/planting_{year}.csv\nunits = class\n"
+    "[input.PLANTT]\nsource = management\nvariable = crop\npath = {root}/mgmt/planting_{year}.csv\nunits = class\n"
     "long_name = crop of the year (CDL code: 1 corn, 5 soybean)\n\n";
 
 static void soil_inputs(FILE *fp)
@@ -69,16 +69,16 @@ static void soil_inputs(FILE *fp)
         { "TSOC", "soc", "g kg-1", "g kg-1", "soil organic carbon, 0-30 cm" },
     };
     for (size_t i = 0; i < sizeof s / sizeof s[0]; i++)
-        fprintf(fp, "[input.%s]\nsource = soil\npath = soil/%s_{layer}.tif\nlayers = 0-5,5-15,15-30\ndepth = 0-30\n"
+        fprintf(fp, "[input.%s]\nsource = soil\npath = {root}/soil/%s_{layer}.tif\nlayers = 0-5,5-15,15-30\ndepth = 0-30\n"
                     "source_units = %s\nunits = %s\nlong_name = %s\n\n", s[i].name, s[i].file, s[i].src, s[i].units,
                 s[i].lname);
 }
 
 static const char *const radn_gridmet =
-    "[input.RADN]\nsource = gridded\npath = gridmet/srad_{year}.nc\nvariable = surface_downwelling_shortwave_flux_in_air\n"
+    "[input.RADN]\nsource = gridded\npath = {root}/gridmet/srad_{year}.nc\nvariable = surface_downwelling_shortwave_flux_in_air\n"
     "source_units = W m-2\nunits = MJ m-2 d-1\nlong_name = daily shortwave radiation (extra)\n\n";
 static const char *const radn_daymet =
-    "[input.RADN]\nsource = gridded\nformat = daymet\npath = daymet/daymet_v4_daily_na_srad_{year}.nc\nvariable = srad\n"
+    "[input.RADN]\nsource = gridded\nformat = daymet\npath = {root}/daymet/daymet_v4_daily_na_srad_{year}.nc\nvariable = srad\n"
     "source_units = W m-2\nunits = MJ m-2 d-1\nlong_name = daylight-mean shortwave radiation as a daily mean (extra)\n\n";
 
 /* Ecosys targets, module order Carbon, Thermal, Water, Nitrogen (pipelines/examples/ecosys-agroflux.ini). */
@@ -116,10 +116,10 @@ static void ecosys_targets(FILE *fp)
     for (size_t i = 0; i < sizeof eco_targets / sizeof eco_targets[0]; i++) {
         const struct eco_t *t = &eco_targets[i];
         if (shared_with_sites(t->name))
-            fprintf(fp, "[target.%s@counties]\nsource = ecosys\npath = ecosys/{fips}/{scenario}/01010{year}%s\n",
+            fprintf(fp, "[target.%s@counties]\nsource = ecosys\npath = {root}/ecosys/{fips}/{scenario}/01010{year}%s\n",
                     t->name, t->grp);
         else
-            fprintf(fp, "[target.%s]\nsource = ecosys\npath = ecosys/{fips}/{scenario}/01010{year}%s\napplies_to = counties\n",
+            fprintf(fp, "[target.%s]\nsource = ecosys\npath = {root}/ecosys/{fips}/{scenario}/01010{year}%s\napplies_to = counties\n",
                     t->name, t->grp);
         if (t->var) fprintf(fp, "variable = %s\n", t->var);
         fprintf(fp, "%s\n", t->extra);
@@ -131,7 +131,7 @@ static void ecosys_targets(FILE *fp)
  * NEE is the sites' own (it compares with CO2_FLUX). */
 static void site_targets(FILE *fp, const af_synth_region *r)
 {
-    static const char *const dd = "source = tower\nformat = fullset\npath = fluxnet/FLX_{site}_FLUXNET2015_FULLSET_DD_*.csv\n"
+    static const char *const dd = "source = tower\nformat = fullset\npath = {root}/fluxnet/FLX_{site}_FLUXNET2015_FULLSET_DD_*.csv\n"
                                   "source_units = g C m-2 d-1\nunits = g C m-2 d-1\n";
     fprintf(fp, "[target.GPP@sites]\n%scolumn = GPP_NT_VUT_REF\nlong_name = tower gross primary production "
                 "(FULLSET, nighttime partitioning)\nsign = positive = uptake by the ecosystem\n\n", dd);
@@ -139,7 +139,7 @@ static void site_targets(FILE *fp, const af_synth_region *r)
                 "long_name = tower net ecosystem exchange (compares with CO2_FLUX)\nsign = positive = to the atmosphere\n\n", dd);
     fprintf(fp, "[target.Reco@sites]\n%scolumn = RECO_NT_VUT_REF\nlong_name = tower ecosystem respiration "
                 "(FULLSET, nighttime partitioning)\nsign = positive = to the atmosphere\n\n", dd);
-    fprintf(fp, "[target.N2O_FLUX@sites]\nsource = chamber\npath = chambers/chambers.csv\n"
+    fprintf(fp, "[target.N2O_FLUX@sites]\nsource = chamber\npath = {root}/chambers/chambers.csv\n"
                 "source_units = nmol m-2 s-1\nunits = g N m-2 d-1\n");
     int even = 0;
     for (int j = 1; j < r->nsites; j += 2) {
@@ -151,28 +151,30 @@ static void site_targets(FILE *fp, const af_synth_region *r)
 }
 
 static const char *const daycent_targets =
-    "[target.CO2_FLUX]\nsource = daycent\npath = daycent/{id}/dc_sip.csv\nvariable = NEP\nsign_flip = yes\n"
+    "[target.CO2_FLUX]\nsource = daycent\npath = {root}/daycent/{id}/dc_sip.csv\nvariable = NEP\nsign_flip = yes\n"
     "units = g C m-2 d-1\nlong_name = net ecosystem CO2 exchange (-NEP)\nsign = positive = to the atmosphere\n\n"
-    "[target.Yield]\nsource = daycent\npath = daycent/{id}/harvest.csv\nvariable = cgrain\nannual = events\n"
+    "[target.Yield]\nsource = daycent\npath = {root}/daycent/{id}/harvest.csv\nvariable = cgrain\nannual = events\n"
     "units = g C m-2\nlong_name = grain carbon harvested in the year (annual, on every day)\n\n"
-    "[target.ET]\nsource = daycent\npath = daycent/{id}/dc_sip.csv\nvariable = trandly + evapdly\nunits = mm d-1\n"
+    "[target.ET]\nsource = daycent\npath = {root}/daycent/{id}/dc_sip.csv\nvariable = trandly + evapdly\nunits = mm d-1\n"
     "long_name = evapotranspiration\nsign = positive = to the atmosphere\n\n"
-    "[target.TAVG_SOIL_2]\nsource = daycent\npath = daycent/{id}/soiltavg.out\nlayer = 2\nunits = degC\n"
+    "[target.TAVG_SOIL_2]\nsource = daycent\npath = {root}/daycent/{id}/soiltavg.out\nlayer = 2\nunits = degC\n"
     "long_name = daily mean soil temperature, layer 2\n\n"
-    "[target.WTR_3]\nsource = daycent\npath = daycent/{id}/vswc.out\nlayer = 3\nunits = m3 m-3\n"
+    "[target.WTR_3]\nsource = daycent\npath = {root}/daycent/{id}/vswc.out\nlayer = 3\nunits = m3 m-3\n"
     "long_name = volumetric soil water, layer 3\n\n"
-    "[target.N2O_FLUX]\nsource = daycent\npath = daycent/{id}/nflux.out\nvariable = nit_N2O-N + dnit_N2O-N\n"
+    "[target.N2O_FLUX]\nsource = daycent\npath = {root}/daycent/{id}/nflux.out\nvariable = nit_N2O-N + dnit_N2O-N\n"
     "units = g N m-2 d-1\nlong_name = soil N2O flux\nsign = positive = emission to the atmosphere\n\n"
-    "[target.Rh]\nsource = daycent\npath = daycent/{id}/summary.out\nvariable = CO2resp\nunits = g C m-2 d-1\n"
+    "[target.Rh]\nsource = daycent\npath = {root}/daycent/{id}/summary.out\nvariable = CO2resp\nunits = g C m-2 d-1\n"
     "long_name = heterotrophic respiration\nsign = positive = to the atmosphere\n";
 
 static void head(FILE *fp, const af_synth_region *r, const char *name, const char *output, int scen_key)
 {
     fprintf(fp, "; Written by `agroflux synth`: a synthetic region in real formats.\n"
-                "; Values follow the documented functions in docs/formats.md (\"Synth values\").\n\n"
-                "[pipeline]\nname = %s\nstart = %04d-01-01\nend = %04d-12-31\ncalendar = noleap\n"
+                "; Values follow the documented functions in docs/formats.md (\"Synth values\").\n"
+                "; Every raw-data path starts with {root} = data_root: move the data, change one line\n"
+                "; (or run with --set pipeline.data_root=DIR).\n\n"
+                "[pipeline]\nname = %s\ndata_root = .\nstart = %04d-01-01\nend = %04d-12-31\ncalendar = noleap\n"
                 "output = %s\nshard_samples = 8\nblock_days = 200\n\n"
-                "[counties]\nlayer = counties.geojson\nid_field = GEOID\nselect = site_lists/counties.csv\n",
+                "[counties]\nlayer = {root}/counties.geojson\nid_field = GEOID\nselect = {root}/site_lists/counties.csv\n",
             name, r->year0, r->year1, output);
     if (scen_key) {
         fprintf(fp, "scenarios = ");
@@ -180,7 +182,7 @@ static void head(FILE *fp, const af_synth_region *r, const char *name, const cha
         fputc('\n', fp);
     }
     fputc('\n', fp);
-    if (r->nsites > 0) fprintf(fp, "[sites]\nlist = site_lists/sites.csv\n\n");
+    if (r->nsites > 0) fprintf(fp, "[sites]\nlist = {root}/site_lists/sites.csv\n\n");
 }
 
 static void splits(FILE *fp, const af_synth_region *r)

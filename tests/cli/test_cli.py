@@ -3,11 +3,12 @@
 pipeline-file error), the error messages users see (file:line and the key, the
 bad text, the missing path), that a failed run publishes no index.json, that
 `agroflux keys` matches docs/pipelines.md (when the docs are present), and that
-the demo pipeline plans 66 samples on its synthetic data.
+the demo pipeline plans 67 samples on its synthetic data and is the pipeline synth writes.
 
 Needs $AGROFLUX (the CLI) and $AF_SOURCE_ROOT. Writes only to a temp directory.
 Prints "N passed, N failed"; exits 1 on any failure.
 """
+import configparser
 import os
 import re
 import shutil
@@ -138,7 +139,7 @@ def test_pipeline_errors(tmp):
     sel = os.path.join(base, "site_lists", "empty.csv")
     with open(sel, "w") as f:
         f.write("fips,name\n")
-    open(ini, "w").write(good.replace("select = site_lists/counties.csv", "select = site_lists/empty.csv"))
+    open(ini, "w").write(good.replace("select = {root}/site_lists/counties.csv", "select = {root}/site_lists/empty.csv"))
     p = af("run", ini, "--output", os.path.join(tmp, "out_empty"))
     check(p.returncode != 0, "empty selection: nonzero", p)
     check("empty.csv" in p.stderr and re.search(r"no (county|sample)", p.stderr), "empty selection: clear message", p)
@@ -232,13 +233,25 @@ def test_demo(tmp):
     if not check(os.path.exists(src), "pipelines/demo.ini exists"):
         return
     shutil.copy(src, os.path.join(tmp, "demo.ini"))
-    synth(os.path.join(tmp, "demo-data"), "--counties", "16", "--scenarios", "4", "--sites", "2",
+    synth(os.path.join(tmp, "demo-data"), "--counties", "16", "--scenarios", "4", "--sites", "3",
           "--years", "2003-2005", "--no-pipeline")
     check(not os.path.exists(os.path.join(tmp, "demo-data", "pipeline.ini")), "synth --no-pipeline writes no pipeline")
     p = af("plan", os.path.join(tmp, "demo.ini"))
     check(p.returncode == 0, "plan demo.ini: exit 0", p)
-    check(re.search(r"samples: 66\b", p.stdout), "plan demo.ini: 66 samples", p)
-    check("16 counties -> 64 county x scenario samples, 2 sites" in p.stdout, "plan demo.ini: 16 x 4 + 2", p)
+    check(re.search(r"samples: 67\b", p.stdout), "plan demo.ini: 67 samples", p)
+    check("16 counties -> 64 county x scenario samples, 3 sites" in p.stdout, "plan demo.ini: 16 x 4 + 3", p)
+    # demo.ini is the pipeline synth writes for the same options, but for name, data_root and output
+    synth(os.path.join(tmp, "full"), "--counties", "16", "--scenarios", "4", "--sites", "3", "--years", "2003-2005")
+    def sections(path):
+        c = configparser.ConfigParser(interpolation=None, comment_prefixes=(";",), strict=True)
+        c.optionxform = str
+        c.read(path)
+        d = {name: dict(c[name]) for name in c.sections()}
+        for k in ("name", "data_root", "output"):
+            d["pipeline"].pop(k, None)
+        return d
+    check(sections(src) == sections(os.path.join(tmp, "full", "pipeline.ini")),
+          "demo.ini = synth's pipeline.ini but for name, data_root and output")
     check("calendar noleap: 1095 days" in p.stdout, "plan demo.ini: noleap 2003-2005 = 1095 days", p)
     p = af("plan", os.path.join(tmp, "demo.ini"), "--ranks", "4")
     check(p.returncode == 0 and "rank 3:" in p.stdout, "plan demo.ini --ranks 4", p)

@@ -390,6 +390,40 @@ static void test_sources(void)
     af_config_destroy(&cfg);
 }
 
+/* NAME@counties / NAME@sites: one variable from two sections; every way to get it wrong. */
+#define TGT(sec, extra) "[target." sec "]\nsource = table\npath = a.csv\nsource_units = K\nunits = degC\n" extra
+static void test_scoped(void)
+{
+    af_config *cfg = NULL;
+    const char *p = fx_write("scoped.ini", PIPE CNTY TGT("GPP@counties", "sign = + up\n") TGT("GPP@sites", "sign = + up\n"));
+    AF_TEST_PASS(af_config_load(p, &cfg, err));
+    if (cfg && cfg->nfeatures == 2) {
+        AF_EXPECT(!strcmp(cfg->features[0].name, "GPP") && !strcmp(cfg->features[1].name, "GPP"));
+        AF_EXPECT(cfg->features[0].applies == AF_APPLIES_COUNTIES && cfg->features[1].applies == AF_APPLIES_SITES);
+    } else {
+        AF_EXPECT(0);
+    }
+    af_config_destroy(&cfg);
+    /* --set reaches a scoped section */
+    const char *sets[] = { "target.GPP@sites.path=b.csv" };
+    AF_TEST_PASS(af_config_load_sets(p, sets, 1, &cfg, err));
+    if (cfg) AF_EXPECT(!strcmp(af_config_get(cfg->features[1].section, "path"), "b.csv"));
+    af_config_destroy(&cfg);
+    FAILS("scope1.ini", PIPE CNTY TGT("GPP@pixels", ""), AF_ECONFIG, at("scope1.ini", 8),
+          "'@pixels': a feature scope is @counties or @sites");
+    FAILS("scope2.ini", PIPE CNTY TGT("GPP@sites", "applies_to = counties\n"), AF_ECONFIG, at("scope2.ini", 13),
+          "applies_to: 'counties' contradicts the section's @sites");
+    FAILS("scope3.ini", PIPE CNTY TGT("GPP", "") TGT("GPP@sites", ""), AF_ECONFIG, at("scope3.ini", 13),
+          "[target.GPP@sites] defined twice (also [target.GPP] at line 8");
+    FAILS("scope4.ini", PIPE CNTY TGT("GPP@sites", "") TGT("GPP@sites", ""), AF_ECONFIG, at("scope4.ini", 13),
+          "appears twice");
+    FAILS("scope5.ini", PIPE CNTY TGT("GPP@counties", "") "[target.GPP@sites]\nsource = table\npath = a.csv\n"
+          "source_units = K\nunits = K\n", AF_ECONFIG, at("scope5.ini", 17), "units: 'K' differs from [target.GPP@counties] ('degC')");
+    FAILS("scope6.ini", PIPE CNTY TGT("GPP@counties", "sign = + up\n") TGT("GPP@sites", "sign = - up\n"), AF_ECONFIG,
+          at("scope6.ini", 19), "sign: '- up' differs from [target.GPP@counties] ('+ up')");
+    FAILS("scope7.ini", PIPE CNTY TGT("@sites", ""), AF_ECONFIG, at("scope7.ini", 8), "feature name must be 1..63");
+}
+
 static void test_samples_and_syntax(void)
 {
     FAILS("nosamples.ini", PIPE, AF_ECONFIG, fx_path("nosamples.ini"), "[counties]", "[sites]");
@@ -455,6 +489,7 @@ int main(void)
     AF_RUN(test_data_root);
     AF_RUN(test_sets);
     AF_RUN(test_sources);
+    AF_RUN(test_scoped);
     AF_RUN(test_samples_and_syntax);
     AF_RUN(test_keys_markdown);
     fx_rmtree(fx_tmp);
