@@ -278,6 +278,7 @@ def main():
             print("kept", tmp)
 
 
-main()
-print(check.summary())
-sys.exit(1 if check.failed or check.passed == 0 else 0)
+if __name__ == "__main__":
+    main()
+    print(check.summary())
+    sys.exit(1 if check.failed or check.passed == 0 else 0)
