@@ -213,7 +213,7 @@ int cmd_run(int argc, char **argv)
     af_run_summary s;
     int rc = af_pipeline_run(MPI_COMM_WORLD, pipeline, &opts, &s, &err);
     if (rc != AF_OK) cli_report("run", &err, rank);
-    else if (rank == 0) print_summary(&s);
+    else if (rank == 0 && !cli_quiet) print_summary(&s);
     af_run_summary_dispose(&s);
     return rc != AF_OK ? cli_exit_code(rc) : AF_EXIT_OK;
 }

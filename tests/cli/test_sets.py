@@ -53,6 +53,7 @@ def main():
 
         p = af("run", pipe)
         check(p.returncode == 0, "plain run", p)
+        check(p.stdout == "" and p.stderr == "", "-q run: prints nothing (no summary, no progress)", p)
         idx = json.load(open(os.path.join(tmp, "out", "index.json")))
         check(idx["calendar"]["ndays"] == 10, "plain run: 10 days")
         check(idx["pipeline"]["config_sha256"] == file_hash, "plain run: config hash is the file's")
