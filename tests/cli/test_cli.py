@@ -170,7 +170,7 @@ def test_outputs(tmp):
     check(p.returncode != 0 and "index.json" in p.stderr, "inspect without index.json: nonzero + message", p)
 
     # a good run, verify, inspect
-    p = af("-q", "run", ini, "--output", out)
+    p = af("run", ini, "--output", out)
     if not check(p.returncode == 0 and os.path.exists(os.path.join(out, "index.json")), "good run", p):
         return
     check("samples" in p.stdout, "run prints a summary", p)
