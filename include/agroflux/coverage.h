@@ -145,12 +145,11 @@ typedef struct af_coverage_dense {
     const double *frac;        /**< [window.nrows][window.ncols] storage order; 0 = not covered. Borrowed
                                     from the workspace: valid until its next use or destroy */
     double area_total;         /**< as af_coverage */
-    double area_inside;
 } af_coverage_dense;
 
 /**
  * Not collective. The coverage of af_coverage_compute (the same fractions, bit for bit, and the
- * same errors) as a dense window, without per-call allocation: cells no edge crosses (the interior)
+ * same errors; its area_inside is the sum of the fractions in storage order times dx*dy) as a dense window, without per-call allocation: cells no edge crosses (the interior)
  * cost one copy of their column's running sum. Cost O(vertices + boundary cells + window cells).
  */
 int af_coverage_compute_dense(af_coverage_ws *ws, const af_grid *g, const af_polygon *p, af_coverage_dense *out,
