@@ -4,8 +4,8 @@
  * point sampling, class lists and class-mask VRTs, and streaming zonal
  * statistics: the raster is read in strips of whole blocks of rows over the
  * union of the polygons' envelopes; in each strip every polygon's exact cell
- * coverage (af_coverage_compute on the strip's sub-grid of its envelope) weights
- * the cells. Strip boundaries are fixed rows of the raster (not of the rank's
+ * coverage (af_coverage_compute_dense on the strip's sub-grid of its envelope,
+ * in one workspace reused for every polygon and strip) weights the cells. Strip boundaries are fixed rows of the raster (not of the rank's
  * polygons) and each polygon sums its own cells in ascending order, so a
  * county's result does not depend on which other counties share its rank.
  */
