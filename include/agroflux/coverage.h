@@ -11,6 +11,7 @@
 #define AGROFLUX_COVERAGE_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include "agroflux/error.h"
 
 #ifdef __cplusplus
@@ -126,6 +127,34 @@ int af_coverage_compute(const af_grid *g, const af_polygon *p, af_coverage *out,
 /** Not collective. Free the arrays of a coverage (NULL-safe) and zero it. */
 void af_coverage_dispose(af_coverage *cov);
 
+/**
+ * Reusable scratch of af_coverage_compute_dense (vertices, edge fragments, one row of running sums,
+ * the dense result), grown as needed and kept between calls: no allocation per polygon once warm.
+ * One workspace per thread.
+ */
+typedef struct af_coverage_ws af_coverage_ws;
+
+/** Not collective. AF_ENOMEM. */
+int af_coverage_ws_create(af_coverage_ws **out, af_error *err);
+/** Not collective. NULL-safe, idempotent; sets *ws = NULL. */
+void af_coverage_ws_destroy(af_coverage_ws **ws);
+
+/** Dense coverage of a polygon over the cells of its bounding window (clipped to the grid). */
+typedef struct af_coverage_dense {
+    af_window window;          /**< bounding window, storage rows (ncols = nrows = 0 if outside the grid) */
+    const double *frac;        /**< [window.nrows][window.ncols] storage order; 0 = not covered. Borrowed
+                                    from the workspace: valid until its next use or destroy */
+    double area_total;         /**< as af_coverage */
+} af_coverage_dense;
+
+/**
+ * Not collective. The coverage of af_coverage_compute (the same fractions, bit for bit, and the
+ * same errors; its area_inside is the sum of the fractions in storage order times dx*dy) as a dense window, without per-call allocation: cells no edge crosses (the interior)
+ * cost one copy of their column's running sum. Cost O(vertices + boundary cells + window cells).
+ */
+int af_coverage_compute_dense(af_coverage_ws *ws, const af_grid *g, const af_polygon *p, af_coverage_dense *out,
+                              af_error *err);
+
 /* ---------------------------------------------------------------- weights */
 
 /**
@@ -226,6 +255,45 @@ typedef struct af_aggregate_out {
 int af_aggregate_apply(const af_weights *w, const size_t *idx, size_t npoly_sel,
                        const float *values, long nt, const af_window *win,
                        const af_aggregate_opts *opts, af_aggregate_out *out, af_error *err);
+
+/**
+ * The prepared form of af_aggregate_apply (which is create, one day call per plane, destroy):
+ * the selection is checked and every selected cell's offset in the window computed once, then
+ * each day plane float[win->nrows][win->ncols] is handed over on its own, so a caller can unpack
+ * one day at a time. Same sums in the same order, so the same bits as af_aggregate_apply.
+ * Borrows w (must outlive the aggregator). Not collective.
+ */
+typedef struct af_aggregator af_aggregator;
+
+/** Not collective. Errors as af_aggregate_apply (selection, window, opts); AF_ENOMEM. */
+int af_aggregator_create(const af_weights *w, const size_t *idx, size_t npoly_sel, const af_window *win,
+                         const af_aggregate_opts *opts, af_aggregator **out, af_error *err);
+
+/**
+ * Not collective. Day t of nt: writes entry s*nt + t of every non-NULL array of out (mean and
+ * valid_fraction required), s in selection order. Cannot fail.
+ */
+void af_aggregator_day(const af_aggregator *a, const float *plane, long t, long nt, const af_aggregate_out *out);
+
+/**
+ * Not collective. Days t..t+nd-1 of nt from nd consecutive planes (planes + d * plane cells): the
+ * same as nd af_aggregator_day calls, bit for bit, but faster (several days share each cell's
+ * offset and weight). Cannot fail.
+ */
+void af_aggregator_days(const af_aggregator *a, const float *planes, long t, long nd, long nt,
+                        const af_aggregate_out *out);
+
+/**
+ * Not collective. As af_aggregator_days for nd consecutive planes of 16-bit stored values (packed
+ * NetCDF): cell value = lut[stored] (65536 entries indexed by the stored bits, NaN for fill values),
+ * rows_reversed = 1 when the planes' rows run in the reverse order of the window's rows. Same bits
+ * as unpacking each plane through lut and calling af_aggregator_day. Cannot fail.
+ */
+void af_aggregator_days_u16(const af_aggregator *a, const uint16_t *planes, const float *lut, int rows_reversed,
+                            long t, long nd, long nt, const af_aggregate_out *out);
+
+/** Not collective. NULL-safe, idempotent; sets *a = NULL. */
+void af_aggregator_destroy(af_aggregator **a);
 
 /* ----------------------------------------------------------------- sample */
 

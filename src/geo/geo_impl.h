@@ -22,4 +22,48 @@ static inline long af__grid_flip_row(const af_grid *g, long r)
     return g->rows_up ? g->ny - 1 - r : r;
 }
 
+/* ------------------------------------------------------ coverage internals */
+
+/** One edge fragment inside one cell: column and row bucket in the window (k = nr: below it). */
+typedef struct af_cov_frag {
+    long col, k;
+    double part;               /* partial term s*du*(v_mid - row), subtracted from the cell */
+    double full;               /* full term s*du, subtracted from every cell above in the column */
+} af_cov_frag;
+
+/** The fragments of one polygon over its window (canonical rows r0.., columns c0..). */
+typedef struct af_cov_frags {
+    long c0, r0, nc, nr;
+    af_cov_frag *f;
+    size_t n, cap;
+    int oom;
+} af_cov_frags;
+
+struct af_coverage_ws {
+    af_cov_frags fr;
+    af_cov_frag *sorted;       /* fragments bucketed by row */
+    size_t sorted_cap;
+    size_t *bucket;            /* bucket ends */
+    size_t bucket_cap;
+    double *uv, *area2;
+    size_t *start;
+    size_t uv_cap, area2_cap, start_cap;
+    double *run, *fillrow, *partrow; /* one window row each */
+    size_t row_cap, fill_cap, part_cap;
+    long *touched;
+    size_t touched_cap;
+    unsigned char *mark;
+    size_t mark_cap;
+    double *frac;              /* the dense result */
+    size_t frac_cap;
+};
+
+/**
+ * Validation, vertices in grid units, the polygon's area (CRS units^2) and window, and every edge's
+ * fragments into ws->fr (ws->fr.nc = nr = 0 when the window is empty). Both accumulations (the row
+ * sweep of af_coverage_compute_dense, the tests' column arrays) start from these.
+ */
+int af__coverage_fragments(af_coverage_ws *ws, const af_grid *g, const af_polygon *p, double *area_total,
+                           af_error *err);
+
 #endif

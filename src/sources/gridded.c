@@ -10,6 +10,7 @@
  * the per-county-day valid fraction (1/0 for sites).
  */
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,6 +65,7 @@ static void gridded_close(void *vst)
     free(st->inside);
     free(st->site_x);
     free(st->site_y);
+    af_aggregator_destroy(&st->agg);
     af_weights_destroy(&st->weights);
     free(st);
 }
@@ -227,13 +229,72 @@ cleanup:
     return rc;
 }
 
-/* The block's days of one variable: block[nt][win] (NaN where no band maps). */
-static int read_block(gr_state *st, const gr_var *gv, int t0, int nt, float *block, af_error *err)
+/* Scratch of one fill: a piece of raw days, one unpacked day plane, the unpacking table. */
+typedef struct gr_scratch {
+    void *raw;
+    size_t raw_cap;        /* bytes */
+    float *plane;          /* [GR_DAYS][win cells]: unpacked planes (other than 16-bit values, and sites) */
+    float *lut;            /* [65536] */
+    double *site;          /* [nlocal][nt]: site values of the current variable */
+} gr_scratch;
+
+/* Days per raw read: whole chunks in time (each chunk decoded once, memory a few chunks deep), at
+ * least 8 days; the whole range for band reads and unchunked files. */
+static int piece_days(const gr_file *gf, int nb)
+{
+    if (!gf->marr || gf->tchunk <= 0 || gf->tchunk >= nb) return nb;
+    int k = (8 + gf->tchunk - 1) / gf->tchunk;
+    return gf->tchunk * k;
+}
+
+#define GR_DAYS 4 /* float day planes unpacked and aggregated together (af_aggregator_days) */
+
+/* Every site's value on day t of the block from one unpacked plane. */
+static void sample_sites(const gr_state *st, const float *plane, int t, int nt, double *site)
+{
+    for (size_t i = 0; i < st->nlocal; i++)
+        if (isfinite(st->site_x[i]))
+            site[i * (size_t)nt + (size_t)t] =
+                af_grid_sample_point(&st->grid, plane, &st->win, NULL, st->site_x[i], st->site_y[i], st->site_method);
+}
+
+/*
+ * nd consecutive days (from day t of the block) of raw planes of gf as read. 16-bit values go to the
+ * aggregation as stored, unpacked through the table as they are gathered (no float plane); other types
+ * are unpacked GR_DAYS planes at a time. Sites get an unpacked plane of their own day.
+ */
+static void use_run(const gr_state *st, const gr_file *gf, gr_scratch *sc, const unsigned char *raw, int t, int nd,
+                    int nt, const af_aggregate_out *av)
+{
+    size_t wc = (size_t)st->win.ncols * (size_t)st->win.nrows, vsz = af__gridded_raw_size(gf);
+    if (gf->rtype == GDT_UInt16 || gf->rtype == GDT_Int16) {
+        if (st->agg) af_aggregator_days_u16(st->agg, (const uint16_t *)(const void *)raw, sc->lut, gf->mflip, t, nd, nt, av);
+        for (int d = 0; d < nd && st->has_sites; d++) {
+            af__gridded_unpack_plane(st, gf, raw + (size_t)d * wc * vsz, sc->lut, sc->plane);
+            sample_sites(st, sc->plane, t + d, nt, sc->site);
+        }
+        return;
+    }
+    for (int d0 = 0; d0 < nd; d0 += GR_DAYS) {
+        int g = nd - d0 < GR_DAYS ? nd - d0 : GR_DAYS;
+        for (int d = 0; d < g; d++) {
+            af__gridded_unpack_plane(st, gf, raw + (size_t)(d0 + d) * wc * vsz, sc->lut, sc->plane + (size_t)d * wc);
+            if (st->has_sites) sample_sites(st, sc->plane + (size_t)d * wc, t + d0 + d, nt, sc->site);
+        }
+        if (st->agg) af_aggregator_days(st->agg, sc->plane, t + d0, g, nt, av);
+    }
+}
+
+/*
+ * The block's days of one variable, file by file, in pieces of whole chunks read in the stored
+ * type; each run of consecutive days is aggregated from the raw values, so no float block of the
+ * window x days is ever held. Days without a band keep the NaN / 0 the caller set.
+ */
+static int read_days(gr_state *st, const gr_var *gv, int t0, int nt, gr_scratch *sc, const af_aggregate_out *av,
+                     af_error *err)
 {
     int rc = AF_OK;
-    float *tmp = NULL;
     size_t wc = (size_t)st->win.ncols * (size_t)st->win.nrows;
-    for (size_t i = 0; i < (size_t)nt * wc; i++) block[i] = NAN;
     long e0 = af_calendar_epoch(st->ctx->cal, t0), e1 = af_calendar_epoch(st->ctx->cal, t0 + nt - 1);
     for (size_t f = 0; f < gv->nfiles; f++) {
         const gr_file *gf = &gv->files[f];
@@ -241,25 +302,35 @@ static int read_block(gr_state *st, const gr_var *gv, int t0, int nt, float *blo
         while (b0 < gf->nbands && gf->epoch[b0] < e0) b0++;
         while (b1 >= 0 && gf->epoch[b1] > e1) b1--;
         if (b0 > b1) continue;
-        int tb0 = af_calendar_index_epoch(st->ctx->cal, gf->epoch[b0]);
-        if (tb0 >= t0 && af_calendar_index_epoch(st->ctx->cal, gf->epoch[b1]) == tb0 + (b1 - b0)) {
-            /* bands map onto consecutive days of the block (no day dropped): read in place, no copy */
-            AF_CHECK(af__gridded_read_bands(st, gf, b0, b1, block + (size_t)(tb0 - t0) * wc, err));
-            continue;
+        int step = piece_days(gf, b1 - b0 + 1);
+        size_t vsz = af__gridded_raw_size(gf), need = (size_t)step * wc * vsz;
+        if (need > sc->raw_cap) {
+            free(sc->raw);
+            sc->raw_cap = 0;
+            sc->raw = malloc(need);
+            AF_CHECK_ALLOC(sc->raw);
+            sc->raw_cap = need;
         }
-        tmp = malloc((size_t)(b1 - b0 + 1) * wc * sizeof *tmp);
-        AF_CHECK_ALLOC(tmp);
-        AF_CHECK(af__gridded_read_bands(st, gf, b0, b1, tmp, err));
-        for (int b = b0; b <= b1; b++) {
-            int t = af_calendar_index_epoch(st->ctx->cal, gf->epoch[b]);
-            if (t < t0 || t >= t0 + nt) continue; /* a day the calendar drops (Dec 31 under noleap) */
-            memcpy(block + (size_t)(t - t0) * wc, tmp + (size_t)(b - b0) * wc, wc * sizeof *tmp);
+        af__gridded_build_lut(gf, sc->lut);
+        for (int bs = b0; bs <= b1;) {
+            int be = step == b1 - b0 + 1 ? b1 : (bs / step + 1) * step - 1; /* aligned to whole chunks */
+            if (be > b1) be = b1;
+            AF_CHECK(af__gridded_read_raw(st, gf, bs, be, sc->raw, err));
+            for (int b = bs; b <= be;) {
+                int t = af_calendar_index_epoch(st->ctx->cal, gf->epoch[b]);
+                if (t < t0 || t >= t0 + nt) { b++; continue; } /* a day the calendar drops (Dec 31 under noleap) */
+                int e = b; /* bands b..e are the consecutive days t.. */
+                while (e < be && af_calendar_index_epoch(st->ctx->cal, gf->epoch[e + 1]) == t + (e + 1 - b) &&
+                       t + (e + 1 - b) < t0 + nt)
+                    e++;
+                use_run(st, gf, sc, (const unsigned char *)sc->raw + (size_t)(b - bs) * wc * vsz, t - t0, e - b + 1, nt,
+                        av);
+                b = e + 1;
+            }
+            bs = be + 1;
         }
-        free(tmp);
-        tmp = NULL;
     }
 cleanup:
-    free(tmp);
     return rc;
 }
 
@@ -276,42 +347,68 @@ static double convert_stat(const gr_feat *gf, double x)
     return af_units_apply(gf->conv, x);
 }
 
+/* What a day without data gives: as af_aggregate_apply on an all-NaN plane. */
+static void init_outputs(const af_aggregate_out *av, size_t pn, double *site, size_t ns)
+{
+    for (size_t i = 0; i < pn; i++) {
+        av->mean[i] = NAN;
+        av->valid_fraction[i] = 0;
+        if (av->min) av->min[i] = NAN;
+        if (av->max) av->max[i] = NAN;
+        if (av->std) av->std[i] = NAN;
+    }
+    for (size_t i = 0; i < ns; i++) site[i] = NAN;
+}
+
+/* Geometry, weights and the prepared aggregation, at the first block (plan opens sources and must write nothing). */
+static int prepare(gr_state *st, af_error *err)
+{
+    int rc = AF_OK;
+    AF_CHECK(af__gridded_prepare_geometry(st, err));
+    if (st->npoly) {
+        af_aggregate_opts opts = AF_AGGREGATE_OPTS_INIT;
+        opts.min_valid_fraction = 0.0; /* the threshold is applied in fill, counting the outside part */
+        AF_CHECK(af_aggregator_create(st->weights, NULL, st->npoly, &st->agg_win, &opts, &st->agg, err));
+    }
+    for (size_t i = 0; i < st->nlocal; i++) st->has_sites |= isfinite(st->site_x[i]);
+    st->prepared = 1;
+    af_log(AF_LOG_DEBUG, "gridded", "%zu files, %zu counties, read window %ldx%ld at (%ld,%ld)", st->npaths,
+           st->npoly, st->win.ncols, st->win.nrows, st->win.col0, st->win.row0);
+cleanup:
+    return rc;
+}
+
 static int gridded_fill(void *vst, int t0, int nt, float *val, unsigned char *valid, float *qc, af_error *err)
 {
     int rc = AF_OK;
     gr_state *st = vst;
-    float *block = NULL;
+    gr_scratch sc = { NULL, 0, NULL, NULL, NULL };
     double *agg = NULL;
     size_t nf = st->nfeat;
     size_t n = st->nlocal * (size_t)nt * nf;
     for (size_t i = 0; i < n; i++) { val[i] = NAN; valid[i] = 0; qc[i] = NAN; }
-    if (!st->prepared && st->nlocal) {
-        /* Weights are built (or read from the cache) at the first block, not at open. */
-        AF_CHECK(af__gridded_prepare_geometry(st, err));
-        st->prepared = 1;
-        af_log(AF_LOG_DEBUG, "gridded", "%zu files, %zu counties, read window %ldx%ld at (%ld,%ld)", st->npaths,
-               st->npoly, st->win.ncols, st->win.nrows, st->win.col0, st->win.row0);
-    }
+    if (!st->prepared && st->nlocal) AF_CHECK(prepare(st, err));
     size_t wc = (size_t)st->win.ncols * (size_t)st->win.nrows;
     if (st->nlocal == 0 || wc == 0) goto cleanup;
-    block = malloc((size_t)nt * wc * sizeof *block);
-    size_t pn = st->npoly * (size_t)nt;
+    size_t pn = st->npoly * (size_t)nt, ns = st->nlocal * (size_t)nt;
+    sc.plane = malloc(GR_DAYS * wc * sizeof *sc.plane);
+    sc.lut = malloc(65536 * sizeof *sc.lut);
+    sc.site = malloc(ns * sizeof *sc.site);
     agg = malloc((pn ? pn : 1) * 5 * sizeof *agg);
-    AF_CHECK_ALLOC(block);
+    AF_CHECK_ALLOC(sc.plane);
+    AF_CHECK_ALLOC(sc.lut);
+    AF_CHECK_ALLOC(sc.site);
     AF_CHECK_ALLOC(agg);
     af_aggregate_out ao = { agg, agg + pn, agg + 2 * pn, agg + 3 * pn, agg + 4 * pn };
-    af_aggregate_opts opts = AF_AGGREGATE_OPTS_INIT;
-    opts.min_valid_fraction = 0.0; /* the threshold is applied below, counting the outside part */
     for (size_t v = 0; v < st->nvars; v++) {
-        AF_CHECK(read_block(st, &st->vars[v], t0, nt, block, err));
         af_aggregate_out av = { ao.mean, ao.valid_fraction, NULL, NULL, NULL }; /* only the statistics asked for */
         for (size_t k = 0; k < nf; k++) {
             if (st->feats[k].var != v) continue;
             if (st->feats[k].stat == GR_MIN || st->feats[k].stat == GR_MAX) { av.min = ao.min; av.max = ao.max; }
             if (st->feats[k].stat == GR_STD) av.std = ao.std;
         }
-        if (st->npoly)
-            AF_CHECK(af_aggregate_apply(st->weights, NULL, st->npoly, block, nt, &st->agg_win, &opts, &av, err));
+        init_outputs(&av, pn, sc.site, ns);
+        AF_CHECK(read_days(st, &st->vars[v], t0, nt, &sc, &av, err));
         for (size_t k = 0; k < nf; k++) {
             const gr_feat *gf = &st->feats[k];
             if (gf->var != v) continue;
@@ -330,8 +427,7 @@ static int gridded_fill(void *vst, int t0, int nt, float *val, unsigned char *va
                         frac = ao.valid_fraction[p * (size_t)nt + (size_t)t] * st->inside[p];
                         if (frac >= st->min_valid) x = stat[p * (size_t)nt + (size_t)t];
                     } else {
-                        x = af_grid_sample_point(&st->grid, block + (size_t)t * wc, &st->win, NULL, st->site_x[i],
-                                                 st->site_y[i], st->site_method);
+                        x = sc.site[i * (size_t)nt + (size_t)t];
                         frac = isfinite(x) ? 1.0 : 0.0;
                     }
                     qc[o] = (float)frac;
@@ -344,7 +440,10 @@ static int gridded_fill(void *vst, int t0, int nt, float *val, unsigned char *va
         }
     }
 cleanup:
-    free(block);
+    free(sc.raw);
+    free(sc.plane);
+    free(sc.lut);
+    free(sc.site);
     free(agg);
     return rc;
 }

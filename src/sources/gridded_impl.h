@@ -35,6 +35,8 @@ typedef struct gr_file {
     GDALDatasetH mds;
     GDALMDArrayH marr;
     int mflip;             /* 1: file rows run south to north (GDAL's band view flips them) */
+    int tchunk;            /* days per chunk of the NetCDF variable (0: unknown or not chunked) */
+    GDALDataType rtype;    /* type of raw reads: Byte, UInt16, Int16 as stored, else Float32 */
 } gr_file;
 
 /** One distinct variable read by the group, with its per-year files. */
@@ -83,14 +85,23 @@ typedef struct gr_state {
     int prepared;          /* geometry built (first fill: plan opens sources and must write nothing) */
     af_window agg_win;     /* st->win in the weights' grid (the window sub-grid when cropland weights are used) */
     af_window win;         /* what a block reads: union of county windows and site neighbourhoods */
+    af_aggregator *agg;    /* the counties' prepared aggregation over agg_win (after prepare) */
+    int has_sites;         /* some local sample is a site (needs unpacked planes) */
 } gr_state;
 
 /* gridded_read.c */
 int af__gridded_open_file(gr_state *st, gr_file *gf, const char *var, af_error *err);
 void af__gridded_close_file(gr_file *gf);
-/** Read bands [b0, b1] of gf over st->win into buf[(b1-b0+1)][win rows][win cols]; missing -> NaN, unpacked. */
-int af__gridded_read_bands(const gr_state *st, const gr_file *gf, int b0, int b1, float *buf,
-                           af_error *err);
+/** Bytes per raw value of gf's reads (gf->rtype). */
+size_t af__gridded_raw_size(const gr_file *gf);
+/** Read bands [b0, b1] of gf over st->win into buf[(b1-b0+1)][win rows][win cols] of gf->rtype, as stored
+ * (no unpacking; rows in the file's order, see mflip). */
+int af__gridded_read_raw(const gr_state *st, const gr_file *gf, int b0, int b1, void *buf, af_error *err);
+/** For 8/16-bit rtype: lut (256 or 65536 floats) maps each stored value to its unpacked float (fill -> NaN). */
+void af__gridded_build_lut(const gr_file *gf, float *lut);
+/** One day plane of raw (as read) into out[win rows][win cols], storage rows north-up as the band view:
+ * fill and missing values -> NaN, scale and offset applied. */
+void af__gridded_unpack_plane(const gr_state *st, const gr_file *gf, const void *raw, const float *lut, float *out);
 
 /* gridded_weights.c */
 /** Counties: polygons into the raster CRS, weights (cached), inside fractions; sites: x, y; st->win. */

@@ -4,9 +4,11 @@
  * variable (NETCDF:"file":var for NetCDF formats, the file itself for raster
  * stacks), checks that its grid and CRS match the group's, maps each band to a
  * real date (CF time axis for gridMET, band index from Jan 1 for Daymet,
- * stack_start for stacks), and reads a range of bands over the rank's window in
- * one call (a multidimensional hyperslab read for NetCDF, RasterIO for other
- * rasters), unpacking scale/offset and turning fill values into NaN.
+ * stack_start for stacks), reads a range of bands over the rank's window in
+ * one call (a multidimensional hyperslab read in the stored type for NetCDF,
+ * RasterIO as float32 for other rasters), and unpacks one day plane at a time
+ * (scale/offset, fill values to NaN; 8/16-bit values through a lookup table
+ * built with the same per-value rule).
  */
 #include <math.h>
 #include <stdio.h>
@@ -137,6 +139,17 @@ static void open_multidim(gr_file *gf, const char *var)
     yv = GDALDimensionGetIndexingVariable(dims[1]);
     if (ny > 1 && (!yv || !coord_ends(yv, ny, &y0, &y1))) goto done;
     gf->mflip = y1 > y0;
+    /* 8- and 16-bit integers are read as stored and unpacked through a table (GDAL's per-value
+     * conversion is slow); anything else as float32. */
+    GDALExtendedDataTypeH nat = GDALMDArrayGetDataType(gf->marr);
+    GDALDataType dt = nat && GDALExtendedDataTypeGetClass(nat) == GEDTC_NUMERIC ? GDALExtendedDataTypeGetNumericDataType(nat)
+                                                                             : GDT_Unknown;
+    if (nat) GDALExtendedDataTypeRelease(nat);
+    gf->rtype = (dt == GDT_Byte || dt == GDT_UInt16 || dt == GDT_Int16) ? dt : GDT_Float32;
+    size_t nbs = 0;
+    GUInt64 *bs = GDALMDArrayGetBlockSize(gf->marr, &nbs);
+    gf->tchunk = bs && nbs == 3 ? (int)bs[0] : 0;
+    CPLFree(bs);
     ok = 1;
 done:
     if (yv) GDALMDArrayRelease(yv);
@@ -147,6 +160,8 @@ done:
         if (gf->mds) GDALClose(gf->mds);
         gf->marr = NULL;
         gf->mds = NULL;
+        gf->rtype = GDT_Float32;
+        gf->tchunk = 0;
     }
     af_log(AF_LOG_DEBUG, "gridded", "%s: %s", gf->dsname,
            ok ? (gf->mflip ? "hyperslab reads, rows flipped" : "hyperslab reads") : "band reads");
@@ -250,6 +265,7 @@ int af__gridded_open_file(gr_state *st, gr_file *gf, const char *var, af_error *
         }
         for (int b = 0; b < gf->nbands; b++) gf->epoch[b] = e0 + b;
     }
+    gf->rtype = GDT_Float32; /* band reads */
     if (st->format != GR_STACK && var[0]) open_multidim(gf, var);
     af_log(AF_LOG_DEBUG, "gridded", "%s: %ldx%ld cells, %d bands, scale %g offset %g", gf->dsname, nx, ny,
            gf->nbands, gf->scale, gf->offset);
@@ -276,87 +292,91 @@ static float unpack(const gr_file *gf, double raw)
     return (float)(raw * gf->scale + gf->offset);
 }
 
-/* Days b0..b0+nb-1 of window w in one multidimensional read, rows in the band view's order. */
-static int read_hyperslab(const gr_file *gf, const af_window *w, int b0, int nb, float *buf, int *unpacked,
-                          af_error *err)
+size_t af__gridded_raw_size(const gr_file *gf)
+{
+    return gf->rtype == GDT_Byte ? 1 : (gf->rtype == GDT_UInt16 || gf->rtype == GDT_Int16) ? 2 : 4;
+}
+
+void af__gridded_build_lut(const gr_file *gf, float *lut)
+{
+    if (gf->rtype == GDT_Byte)
+        for (int i = 0; i < 256; i++) lut[i] = unpack(gf, i);
+    else if (gf->rtype == GDT_UInt16)
+        for (int i = 0; i < 65536; i++) lut[i] = unpack(gf, i);
+    else if (gf->rtype == GDT_Int16)
+        for (int i = 0; i < 65536; i++) lut[i] = unpack(gf, (short)(unsigned short)i); /* indexed by the bits */
+}
+
+void af__gridded_unpack_plane(const gr_state *st, const gr_file *gf, const void *raw, const float *lut, float *out)
+{
+    const af_window *w = &st->win;
+    size_t nc = (size_t)w->ncols;
+    const unsigned char *rb = raw; /* byte access: no aliasing assumption */
+    int packed = gf->scale != 1.0 || gf->offset != 0.0;
+    for (long r = 0; r < w->nrows; r++) {
+        long sr = gf->mflip ? w->nrows - 1 - r : r; /* the file's rows run south to north */
+        float *o = out + (size_t)r * nc;
+        if (gf->rtype == GDT_Byte) {
+            const unsigned char *src = rb + (size_t)sr * nc;
+            for (size_t c = 0; c < nc; c++) o[c] = lut[src[c]];
+        } else if (gf->rtype == GDT_UInt16 || gf->rtype == GDT_Int16) {
+            const unsigned char *src = rb + 2 * (size_t)sr * nc;
+            for (size_t c = 0; c < nc; c++) {
+                unsigned short v;
+                memcpy(&v, src + 2 * c, 2);
+                o[c] = lut[v];
+            }
+        } else {
+            const unsigned char *src = rb + 4 * (size_t)sr * nc;
+            for (size_t c = 0; c < nc; c++) {
+                float f;
+                memcpy(&f, src + 4 * c, 4);
+                double v = f;
+                if (!isfinite(v) || is_fill(v, gf->has_nodata, gf->nodata) || is_fill(v, gf->has_missing, gf->missing))
+                    o[c] = NAN;
+                else
+                    o[c] = packed ? (float)(v * gf->scale + gf->offset) : f;
+            }
+        }
+    }
+}
+
+/* Days b0..b0+nb-1 of window w in one multidimensional read, in the stored type, rows as in the file. */
+static int read_hyperslab(const gr_file *gf, const af_window *w, int b0, int nb, void *buf, af_error *err)
 {
     int rc = AF_OK;
-    float *row = NULL;
-    /* 8- and 16-bit integers and float32 are read as stored (GDAL's per-value conversion is slow) into the
-     * front of buf and widened to float in place, backwards (exact: every such value is a float). */
-    GDALExtendedDataTypeH nat = GDALMDArrayGetDataType(gf->marr);
-    GDALDataType dt = nat && GDALExtendedDataTypeGetClass(nat) == GEDTC_NUMERIC ? GDALExtendedDataTypeGetNumericDataType(nat)
-                                                                             : GDT_Unknown;
-    if (nat) GDALExtendedDataTypeRelease(nat);
-    if (dt != GDT_Byte && dt != GDT_UInt16 && dt != GDT_Int16) dt = GDT_Float32;
-    GDALExtendedDataTypeH f32 = GDALExtendedDataTypeCreate(dt);
-    AF_CHECK_ALLOC(f32);
+    GDALExtendedDataTypeH dt = GDALExtendedDataTypeCreate(gf->rtype);
+    AF_CHECK_ALLOC(dt);
     long ny = GDALGetRasterYSize(gf->ds);
     long r0 = gf->mflip ? ny - (w->row0 + w->nrows) : w->row0;
     GUInt64 start[3] = { (GUInt64)b0, (GUInt64)r0, (GUInt64)w->col0 };
     size_t count[3] = { (size_t)nb, (size_t)w->nrows, (size_t)w->ncols };
-    if (!GDALMDArrayRead(gf->marr, start, count, NULL, NULL, f32, buf, NULL, 0))
+    if (!GDALMDArrayRead(gf->marr, start, count, NULL, NULL, dt, buf, NULL, 0))
         AF_FAIL(AF_EGDAL, "%s: reading days %d..%d (rows %ld..%ld, columns %ld..%ld): %s", gf->dsname, b0 + 1, b0 + nb,
                 r0, r0 + w->nrows - 1, w->col0, w->col0 + w->ncols - 1, CPLGetLastErrorMsg());
-    size_t n = (size_t)nb * (size_t)w->nrows * (size_t)w->ncols;
-    /* Widened and unpacked in the same pass (fill values to NaN); float32 is unpacked by the caller. */
-    const unsigned char *raw = (const unsigned char *)buf; /* byte access: no aliasing assumption */
-    if (dt == GDT_UInt16) {
-        for (size_t i = n; i-- > 0;) { unsigned short v; memcpy(&v, raw + 2 * i, 2); buf[i] = unpack(gf, v); }
-    } else if (dt == GDT_Int16) {
-        for (size_t i = n; i-- > 0;) { short v; memcpy(&v, raw + 2 * i, 2); buf[i] = unpack(gf, v); }
-    } else if (dt == GDT_Byte) {
-        for (size_t i = n; i-- > 0;) buf[i] = unpack(gf, raw[i]);
-    }
-    *unpacked = dt != GDT_Float32;
-    if (gf->mflip && w->nrows > 1) {
-        size_t rl = (size_t)w->ncols;
-        row = malloc(rl * sizeof *row);
-        AF_CHECK_ALLOC(row);
-        for (int b = 0; b < nb; b++) {
-            float *base = buf + (size_t)b * rl * (size_t)w->nrows;
-            for (long r = 0; r < w->nrows / 2; r++) {
-                float *a = base + (size_t)r * rl, *z = base + (size_t)(w->nrows - 1 - r) * rl;
-                memcpy(row, a, rl * sizeof *row);
-                memcpy(a, z, rl * sizeof *row);
-                memcpy(z, row, rl * sizeof *row);
-            }
-        }
-    }
 cleanup:
-    if (f32) GDALExtendedDataTypeRelease(f32);
-    free(row);
+    if (dt) GDALExtendedDataTypeRelease(dt);
     return rc;
 }
 
-int af__gridded_read_bands(const gr_state *st, const gr_file *gf, int b0, int b1, float *buf,
-                           af_error *err)
+int af__gridded_read_raw(const gr_state *st, const gr_file *gf, int b0, int b1, void *buf, af_error *err)
 {
     int rc = AF_OK;
     int nb = b1 - b0 + 1;
     int *map = NULL;
     const af_window *w = &st->win;
     CPLPushErrorHandler(CPLQuietErrorHandler);
+    CPLErrorReset();
+    if (gf->marr) {
+        AF_CHECK(read_hyperslab(gf, w, b0, nb, buf, err));
+        goto cleanup;
+    }
     map = malloc((size_t)nb * sizeof *map);
     AF_CHECK_ALLOC(map);
     for (int i = 0; i < nb; i++) map[i] = b0 + 1 + i;
-    CPLErrorReset();
-    int unpacked = 0;
-    if (gf->marr) {
-        AF_CHECK(read_hyperslab(gf, w, b0, nb, buf, &unpacked, err));
-    } else if (GDALDatasetRasterIO(gf->ds, GF_Read, (int)w->col0, (int)w->row0, (int)w->ncols, (int)w->nrows, buf,
-                                   (int)w->ncols, (int)w->nrows, GDT_Float32, nb, map, 0, 0, 0) != CE_None) {
+    if (GDALDatasetRasterIO(gf->ds, GF_Read, (int)w->col0, (int)w->row0, (int)w->ncols, (int)w->nrows, buf,
+                            (int)w->ncols, (int)w->nrows, GDT_Float32, nb, map, 0, 0, 0) != CE_None)
         AF_FAIL(AF_EGDAL, "%s: reading bands %d..%d: %s", gf->dsname, b0 + 1, b1 + 1, CPLGetLastErrorMsg());
-    }
-    size_t n = unpacked ? 0 : (size_t)nb * (size_t)w->ncols * (size_t)w->nrows;
-    int packed = gf->scale != 1.0 || gf->offset != 0.0;
-    for (size_t i = 0; i < n; i++) {
-        double raw = buf[i];
-        if (!isfinite(raw) || is_fill(raw, gf->has_nodata, gf->nodata) || is_fill(raw, gf->has_missing, gf->missing))
-            buf[i] = NAN;
-        else if (packed)
-            buf[i] = (float)(raw * gf->scale + gf->offset);
-    }
 cleanup:
     free(map);
     CPLPopErrorHandler();

@@ -4,12 +4,13 @@
  * point sampling, class lists and class-mask VRTs, and streaming zonal
  * statistics: the raster is read in strips of whole blocks of rows over the
  * union of the polygons' envelopes; in each strip every polygon's exact cell
- * coverage (af_coverage_compute on the strip's sub-grid of its envelope) weights
- * the cells. Strip boundaries are fixed rows of the raster (not of the rank's
+ * coverage (af_coverage_compute_dense on the strip's sub-grid of its envelope,
+ * in one workspace reused for every polygon and strip) weights the cells. Strip boundaries are fixed rows of the raster (not of the rank's
  * polygons) and each polygon sums its own cells in ascending order, so a
  * county's result does not depend on which other counties share its rank.
  */
 #include <errno.h>
+#include <stdint.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -220,6 +221,26 @@ int af__rz_raster_same_grid(const rz_raster *a, const rz_raster *b)
     return same;
 }
 
+/* Non-finite values and nodata to NaN. For a float v, (double)v == nodata exactly when v == (float)nodata
+ * and nodata is a float; when it is not, v == (float)nodata is what marked the cell before: so v == nd. */
+static void nodata_to_nan(float *buf, size_t n, int has_nodata, float nd)
+{
+    int hn = has_nodata ? 1 : 0;
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8)
+        for (int j = 0; j < 8; j++) {
+            float v = buf[i + (size_t)j];
+            uint32_t u;
+            memcpy(&u, &v, sizeof u);
+            int bad = ((u & 0x7f800000u) == 0x7f800000u) | (hn & (v == nd));
+            buf[i + (size_t)j] = bad ? NAN : v;
+        }
+    for (; i < n; i++) {
+        float v = buf[i];
+        if (!isfinite(v) || (hn && v == nd)) buf[i] = NAN;
+    }
+}
+
 int af__rz_raster_read(const rz_raster *r, const af_window *w, float *buf, af_error *err)
 {
     int rc = AF_OK;
@@ -232,10 +253,14 @@ int af__rz_raster_read(const rz_raster *r, const af_window *w, float *buf, af_er
     size_t n = (size_t)w->ncols * (size_t)w->nrows;
     int packed = r->scale != 1.0 || r->offset != 0.0;
     float nd = (float)r->nodata;
+    if (!packed) { /* the common case of every soil and CDL read: branch-free, vectorised in blocks of 8 */
+        nodata_to_nan(buf, n, r->has_nodata, nd);
+        goto cleanup;
+    }
     for (size_t i = 0; i < n; i++) {
         float v = buf[i];
         if (!isfinite(v) || (r->has_nodata && (v == nd || (double)v == r->nodata))) buf[i] = NAN;
-        else if (packed) buf[i] = (float)((double)v * r->scale + r->offset);
+        else buf[i] = (float)((double)v * r->scale + r->offset);
     }
 cleanup:
     CPLPopErrorHandler();
@@ -271,6 +296,7 @@ typedef struct zonal_ctx {
     const float *val, *msk; /* strip buffers: val[nr][strip cells] */
     size_t scells;          /* cells per strip buffer */
     const double *rowarea;  /* [strip.nrows] */
+    af_coverage_ws *ws;     /* coverage scratch, reused for every polygon and strip */
 } zonal_ctx;
 
 static double mask_weight(const zonal_ctx *z, size_t k)
@@ -281,46 +307,77 @@ static double mask_weight(const zonal_ctx *z, size_t k)
     return isfinite(m) && m > 0 ? (double)m : 0.0;
 }
 
-/* Strip offset of each covered cell, and its weight (covered fraction x cell area). */
-static void cell_offsets(const zonal_ctx *z, const af_coverage *cov, const af_window *w, size_t *off, double *area)
+#if defined(__GNUC__)
+#define RZ_INLINE static inline __attribute__((always_inline))
+#else
+#define RZ_INLINE static inline
+#endif
+
+/* Plain means (no mask, no log10, no classes), the common case, specialised: the same sums in the
+ * same order as the general loop below. */
+RZ_INLINE void row_sums_plain(const double *fr, const float *val, long n, double ra, double *acov, double *wall,
+                              double *wv, double *wx, double *inside, long long *cnt)
 {
-    long rr = 0, rowstart = 0; /* cells ascend: track the row instead of dividing */
-    for (size_t i = 0; i < cov->n; i++) {
-        while (cov->cell[i] >= rowstart + w->ncols) { rr++; rowstart += w->ncols; }
-        long srow = w->row0 - z->strip.row0 + rr;
-        off[i] = (size_t)srow * (size_t)z->strip.ncols + (size_t)(w->col0 - z->strip.col0 + cov->cell[i] - rowstart);
-        area[i] = cov->frac[i] * z->rowarea[srow];
+    for (long c = 0; c < n; c++) {
+        if (fr[c] <= 0) continue;
+        double a = fr[c] * ra;
+        float v = val[c];
+        *inside += fr[c];
+        *acov += a;
+        (*cnt)++;
+        *wall += a;
+        if (!isnan(v)) {
+            *wv += a;
+            *wx += a * (double)v;
+        }
     }
 }
 
-/* Raster j's sums for polygon p over n cells (local accumulators, then added: ascending cell order). */
-static int add_cells(const zonal_ctx *z, size_t j, const size_t *off, const double *area, size_t n, size_t p,
-                     rz_result *res, af_error *err)
+/* Raster j's sums for polygon p over its dense coverage d on the strip (window w of the raster):
+ * local accumulators over the covered cells in ascending cell order, then added. *inside: the sum of
+ * the covered fractions in the same order (af_coverage's area_inside / cell area). */
+static int add_cells(const zonal_ctx *z, size_t j, const af_coverage_dense *d, const af_window *w, size_t p,
+                     rz_result *res, long long *ncells, double *inside, af_error *err)
 {
     int rc = AF_OK;
     const float *val = z->val + j * z->scells;
-    double acov = 0, wall = 0, wv = 0, wx = 0;
+    double acov = 0, wall = 0, wv = 0, wx = 0, ins = 0;
     double *hist = z->mode == RZ_CLASSES ? res->hist + p * RZ_NCLASS : NULL;
-    for (size_t i = 0; i < n; i++) {
-        size_t k = off[i];
-        double a = area[i], wgt = z->mask ? a * mask_weight(z, k) : a;
-        float v = val[k];
-        acov += a;
-        if (!hist) {
-            wall += wgt;
-            if (!isnan(v)) {
-                double x = z->log10v ? pow(10.0, (double)v) : (double)v;
-                wv += wgt;
-                wx += wgt * x;
+    int plain = !hist && !z->mask && !z->log10v;
+    long long cnt = 0;
+    for (long i = 0; i < d->window.nrows; i++) {
+        long srow = w->row0 - z->strip.row0 + d->window.row0 + i;
+        const double *fr = d->frac + (size_t)i * (size_t)d->window.ncols;
+        size_t k0 = (size_t)srow * (size_t)z->strip.ncols + (size_t)(w->col0 - z->strip.col0 + d->window.col0);
+        double ra = z->rowarea[srow];
+        if (plain) {
+            row_sums_plain(fr, val + k0, d->window.ncols, ra, &acov, &wall, &wv, &wx, &ins, &cnt);
+            continue;
+        }
+        for (long c = 0; c < d->window.ncols; c++) {
+            if (fr[c] <= 0) continue;
+            size_t k = k0 + (size_t)c;
+            double a = fr[c] * ra, wgt = z->mask ? a * mask_weight(z, k) : a;
+            float v = val[k];
+            ins += fr[c];
+            acov += a;
+            cnt++;
+            if (!hist) {
+                wall += wgt;
+                if (!isnan(v)) {
+                    double x = z->log10v ? pow(10.0, (double)v) : (double)v;
+                    wv += wgt;
+                    wx += wgt * x;
+                }
+            } else if (!isnan(v)) {
+                if (!(v >= 0 && v < RZ_NCLASS) || v != floorf(v)) {
+                    long row = z->strip.row0 + srow;
+                    long col = z->strip.col0 + (long)(k - (size_t)srow * (size_t)z->strip.ncols);
+                    AF_FAIL(AF_EFORMAT, "%s: row %ld column %ld: class value %g is not a code 0..%d", z->rs[j]->path,
+                            row, col, (double)v, RZ_NCLASS - 1);
+                }
+                hist[(size_t)v] += wgt;
             }
-        } else if (!isnan(v)) {
-            if (!(v >= 0 && v < RZ_NCLASS) || v != floorf(v)) {
-                long row = z->strip.row0 + (long)(k / (size_t)z->strip.ncols);
-                long col = z->strip.col0 + (long)(k % (size_t)z->strip.ncols);
-                AF_FAIL(AF_EFORMAT, "%s: row %ld column %ld: class value %g is not a code 0..%d", z->rs[j]->path, row,
-                        col, (double)v, RZ_NCLASS - 1);
-            }
-            hist[(size_t)v] += wgt;
         }
     }
     res->area_cov[p] += acov;
@@ -329,6 +386,8 @@ static int add_cells(const zonal_ctx *z, size_t j, const size_t *off, const doub
         res->sum_wv[p] += wv;
         res->sum_wx[p] += wx;
     }
+    *ncells = cnt;
+    *inside = ins;
 cleanup:
     return rc;
 }
@@ -338,30 +397,21 @@ static int zonal_poly(const zonal_ctx *z, const af_polygon *poly, const af_windo
                       rz_stats *st, af_error *err)
 {
     int rc = AF_OK;
-    af_coverage cov;
-    size_t *off = NULL;
-    double *area = NULL;
-    memset(&cov, 0, sizeof cov);
+    af_coverage_dense cov;
     long r0 = env->row0 > z->strip.row0 ? env->row0 : z->strip.row0;
     long r1 = env->row0 + env->nrows < z->strip.row0 + z->strip.nrows ? env->row0 + env->nrows
                                                                         : z->strip.row0 + z->strip.nrows;
     if (r1 <= r0) goto cleanup;
     af_window w = { env->col0, r0, env->ncols, r1 - r0 };
     af_grid sg = af__rz_sub_grid(&z->rs[0]->grid, &w);
-    AF_CHECK(af_coverage_compute(&sg, poly, &cov, err));
-    for (size_t j = 0; j < z->nr; j++) res[j].inside[p] += cov.area_inside;
-    if (cov.n == 0) goto cleanup;
-    off = malloc(cov.n * sizeof *off);
-    area = malloc(cov.n * sizeof *area);
-    AF_CHECK_ALLOC(off);
-    AF_CHECK_ALLOC(area);
-    cell_offsets(z, &cov, &w, off, area);
-    for (size_t j = 0; j < z->nr; j++) AF_CHECK(add_cells(z, j, off, area, cov.n, p, &res[j], err));
-    st->cells += (long long)cov.n;
+    AF_CHECK(af_coverage_compute_dense(z->ws, &sg, poly, &cov, err));
+    long long n = 0;
+    double inside = 0;
+    for (size_t j = 0; j < z->nr; j++) AF_CHECK(add_cells(z, j, &cov, &w, p, &res[j], &n, &inside, err));
+    /* af_coverage's area_inside: the fractions summed in storage order, times the cell area */
+    for (size_t j = 0; j < z->nr; j++) res[j].inside[p] += inside * sg.dx * sg.dy;
+    st->cells += n;
 cleanup:
-    free(off);
-    free(area);
-    af_coverage_dispose(&cov);
     return rc;
 }
 
@@ -438,6 +488,7 @@ int af__rz_zonal(const rz_raster *const *rs, size_t nr, const rz_mask *mask, con
     if (mask && mask->classes)
         for (size_t k = 0; k < mask->nclasses; k++) z.is_mask[mask->classes[k]] = 1;
     for (size_t j = 0; j < nr; j++) zero_result(&res[j], npoly, mode);
+    AF_CHECK(af_coverage_ws_create(&z.ws, err));
     env = calloc(npoly ? npoly : 1, sizeof *env);
     total = calloc(npoly ? npoly : 1, sizeof *total);
     AF_CHECK_ALLOC(env);
@@ -471,6 +522,7 @@ int af__rz_zonal(const rz_raster *const *rs, size_t nr, const rz_mask *mask, con
         for (size_t p = 0; p < npoly; p++) res[j].inside[p] = total[p] > 0 ? res[j].inside[p] / total[p] : 0;
     if (stats) *stats = st;
 cleanup:
+    af_coverage_ws_destroy(&z.ws);
     free(env);
     free(total);
     free(val);
