@@ -50,27 +50,11 @@ static void cdl_close(void *vst)
     free(st);
 }
 
-static const char *get(const af_config_section *s, const char *key, const char *def)
-{
-    const char *v = af_config_get(s, key);
-    return v ? v : def;
-}
-
 static int check_shared(const af_source_ctx *ctx, const af_feature_cfg *const *feats, size_t nfeat, af_error *err)
 {
     int rc = AF_OK;
     static const char *const shared[] = { "crop_classes", "class_table", "crs" };
-    const af_config_section *sec = feats[0]->section;
-    for (size_t k = 1; k < nfeat; k++) {
-        const af_config_section *fs = feats[k]->section;
-        for (size_t j = 0; j < sizeof shared / sizeof shared[0]; j++) {
-            const char *a = af_config_get(sec, shared[j]), *b = af_config_get(fs, shared[j]);
-            if ((a || b) && (!a || !b || strcmp(a, b)))
-                AF_FAIL(AF_ECONFIG, "%s:%d: [%s] %s: differs from [%s] which reads the same path '%s'",
-                        ctx->cfg->path, af_config_line(fs, shared[j]), fs->name, shared[j], sec->name,
-                        get(sec, "path", ""));
-        }
-    }
+    AF_CHECK(af__group_keys_agree(ctx->cfg, feats, nfeat, shared, sizeof shared / sizeof shared[0], err));
 cleanup:
     return rc;
 }
@@ -81,9 +65,9 @@ static int parse_feature(cd_state *st, const cd_table *tab, size_t k, af_error *
     cd_feat *cf = &st->feats[k];
     const af_config_section *fs = cf->f->section;
     const char *path = st->ctx->cfg->path;
-    const char *s = get(fs, "statistic", "fraction");
+    const char *s = af__key_or(fs, "statistic", "fraction");
     cf->stat = !strcmp(s, "dominant") ? CD_DOMINANT : !strcmp(s, "dominant_in") ? CD_DOMINANT_IN : CD_FRACTION;
-    const char *cls = get(fs, "classes", "");
+    const char *cls = af__key_or(fs, "classes", "");
     if (cf->stat != CD_DOMINANT && !cls[0])
         AF_FAIL(AF_ECONFIG, "%s:%d: [%s] classes: required with statistic = %s", path, fs->line, fs->name, s);
     if (!strcmp(cls, "other")) {
@@ -127,7 +111,7 @@ static int open_years(cd_state *st, const af_config_section *sec, af_error *err)
             AF_FAIL(AF_ENOTFOUND, "%s:%d: [%s] path: no CDL raster for year %d: cannot read '%s'", cfg->path,
                     af_config_line(sec, "path"), sec->name, y, path);
         rz_raster *r = &st->years[y - st->y0];
-        AF_CHECK(af__rz_raster_open(r, path, get(sec, "crs", ""), err));
+        AF_CHECK(af__rz_raster_open(r, path, af__key_or(sec, "crs", ""), err));
         st->paths[st->npaths++] = r->path;
     }
     AF_CHECK(af__rz_check_crs(st->ctx, st->years[0].wkt, err));
@@ -149,7 +133,7 @@ static int cdl_open(const af_source_ctx *ctx, const af_feature_cfg *const *feats
     AF_CHECK(check_shared(ctx, feats, nfeat, err));
     tab = calloc(1, sizeof *tab);
     AF_CHECK_ALLOC(tab);
-    const char *tp = get(sec, "class_table", "");
+    const char *tp = af__key_or(sec, "class_table", "");
     if (tp[0]) {
         char path[4096];
         AF_CHECK(af_config_resolve(ctx->cfg, tp, path, sizeof path, err));
@@ -159,7 +143,7 @@ static int cdl_open(const af_source_ctx *ctx, const af_feature_cfg *const *feats
         AF_CHECK(af__cdl_table_load(path, tab, err));
     }
     af_error e2 = AF_ERROR_INIT;
-    if (af__cdl_resolve(get(sec, "crop_classes", "1,5"), tab, st->is_crop, st->crop, &st->ncrop, &e2) != AF_OK)
+    if (af__cdl_resolve(af__key_or(sec, "crop_classes", "1,5"), tab, st->is_crop, st->crop, &st->ncrop, &e2) != AF_OK)
         AF_FAIL(AF_ECONFIG, "%s:%d: [%s] crop_classes: %s", cfgp, af_config_line(sec, "crop_classes"), sec->name, e2.msg);
     st->feats = calloc(nfeat, sizeof *st->feats);
     AF_CHECK_ALLOC(st->feats);

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "af_check.h"
+#include "sources_impl.h"
 #include "af_util.h"
 #include "agroflux/source.h"
 #include "agroflux/tower.h"
@@ -73,12 +74,6 @@ typedef struct chamber_state {
     const char **paths;
 } chamber_state;
 
-static const char *key_or(const af_config_section *sec, const char *key, const char *def)
-{
-    const char *v = af_config_get(sec, key);
-    return v && v[0] ? v : def;
-}
-
 static void chamber_close(void *vst)
 {
     chamber_state *st = vst;
@@ -96,7 +91,7 @@ static int chamber_id_for(const af_config *cfg, const af_config_section *sec, co
                           size_t n, af_error *err)
 {
     int rc = AF_OK;
-    const char *map = key_or(sec, "chamber_ids", "");
+    const char *map = af__key_or(sec, "chamber_ids", "");
     snprintf(out, n, "%s", site);
     for (const char *p = map; *p;) {
         const char *comma = strchr(p, ',');
@@ -140,11 +135,11 @@ static int read_opts(const af_config *cfg, const af_config_section *sec, af_cham
     int rc = AF_OK;
     af_chamber_opts init = AF_CHAMBER_OPTS_INIT;
     *o = init;
-    o->id_column = key_or(sec, "id_column", "chamber");
-    o->time_column = key_or(sec, "time_column", "timestamp");
-    o->flux_column = key_or(sec, "column", "flux");
+    o->id_column = af__key_or(sec, "id_column", "chamber");
+    o->time_column = af__key_or(sec, "time_column", "timestamp");
+    o->flux_column = af__key_or(sec, "column", "flux");
     long mh = 16;
-    const char *v = key_or(sec, "min_hours", "16");
+    const char *v = af__key_or(sec, "min_hours", "16");
     if (!af_parse_long(v, &mh) || mh < 1 || mh > 24)
         AF_FAIL(AF_ECONFIG, "%s:%d: [%s] min_hours: '%s' is not in 1..24", cfg->path,
                 af_config_line(sec, "min_hours"), sec->name, v);
@@ -163,7 +158,7 @@ static int find_sites(chamber_state *st, const af_chamber_opts *opts, af_error *
     int rc = AF_OK;
     const af_source_ctx *ctx = st->ctx;
     const af_config_section *sec = st->feats[0]->section;
-    int strict = !strcmp(key_or(sec, "missing_file", "error"), "error");
+    int strict = !strcmp(af__key_or(sec, "missing_file", "error"), "error");
     st->sites = calloc(st->nlocal ? st->nlocal : 1, sizeof *st->sites);
     AF_CHECK_ALLOC(st->sites);
     for (size_t i = 0; i < st->nlocal; i++) {
@@ -223,7 +218,7 @@ static int chamber_open(const af_source_ctx *ctx, const af_feature_cfg *const *f
             AF_FAIL(AF_EUNITS, "%s:%d: [%s] units: daily chamber fluxes are %s: %s", ctx->cfg->path,
                     af_config_line(feats[k]->section, "units"), feats[k]->section->name, CHAMBER_OUT_UNITS, uerr.msg);
     }
-    st->flip = !strcmp(key_or(sec, "source_sign", "emission_positive"), "emission_negative");
+    st->flip = !strcmp(af__key_or(sec, "source_sign", "emission_positive"), "emission_negative");
     AF_CHECK(read_opts(ctx->cfg, sec, &opts, err));
     AF_CHECK(find_sites(st, &opts, err));
     st->paths = calloc(st->ndata ? st->ndata : 1, sizeof *st->paths);

@@ -61,29 +61,13 @@ static void soil_close(void *vst)
     free(st);
 }
 
-static const char *get(const af_config_section *s, const char *key, const char *def)
-{
-    const char *v = af_config_get(s, key);
-    return v ? v : def;
-}
-
 /* Group-wide keys: every feature of the group must agree with the first. */
 static int check_shared(const af_source_ctx *ctx, const af_feature_cfg *const *feats, size_t nfeat, af_error *err)
 {
     int rc = AF_OK;
     static const char *const shared[] = { "layers", "transform", "crs", "cropland_weights", "cropland_classes",
                                           "site_method", "min_valid_fraction" };
-    const af_config_section *sec = feats[0]->section;
-    for (size_t k = 1; k < nfeat; k++) {
-        const af_config_section *fs = feats[k]->section;
-        for (size_t j = 0; j < sizeof shared / sizeof shared[0]; j++) {
-            const char *a = af_config_get(sec, shared[j]), *b = af_config_get(fs, shared[j]);
-            if ((a || b) && (!a || !b || strcmp(a, b)))
-                AF_FAIL(AF_ECONFIG, "%s:%d: [%s] %s: differs from [%s] which reads the same path '%s'",
-                        ctx->cfg->path, af_config_line(fs, shared[j]), fs->name, shared[j], sec->name,
-                        get(sec, "path", ""));
-        }
-    }
+    AF_CHECK(af__group_keys_agree(ctx->cfg, feats, nfeat, shared, sizeof shared / sizeof shared[0], err));
 cleanup:
     return rc;
 }
@@ -109,7 +93,7 @@ static int open_layers(so_state *st, const af_config_section *sec, af_error *err
     int rc = AF_OK;
     const af_config *cfg = st->ctx->cfg;
     const char *tmpl = af_config_get(sec, "path");
-    const char *crs = get(sec, "crs", "");
+    const char *crs = af__key_or(sec, "crs", "");
     st->paths = calloc(st->nlayers + 1, sizeof *st->paths);
     AF_CHECK_ALLOC(st->paths);
     for (size_t l = 0; l < st->nlayers; l++) {
@@ -125,7 +109,7 @@ static int open_layers(so_state *st, const af_config_section *sec, af_error *err
                     st->layers[0].r.path);
         st->paths[st->npaths++] = L->r.path;
     }
-    const char *cw = get(sec, "cropland_weights", "");
+    const char *cw = af__key_or(sec, "cropland_weights", "");
     if (cw[0]) {
         char path[4096];
         AF_CHECK(af_config_resolve(cfg, cw, path, sizeof path, err));
@@ -153,17 +137,17 @@ static int parse_group(so_state *st, const af_config_section *sec, af_error *err
     int rc = AF_OK;
     const af_config *cfg = st->ctx->cfg;
     af_error e2 = AF_ERROR_INIT;
-    if (af__soil_parse_layers(get(sec, "layers", ""), &st->layers, &st->nlayers, &e2) != AF_OK)
+    if (af__soil_parse_layers(af__key_or(sec, "layers", ""), &st->layers, &st->nlayers, &e2) != AF_OK)
         AF_FAIL(AF_ECONFIG, "%s:%d: [%s] layers: %s", cfg->path, af_config_line(sec, "layers"), sec->name, e2.msg);
-    st->log10v = !strcmp(get(sec, "transform", "none"), "log10");
-    st->site_method = !strcmp(get(sec, "site_method", "bilinear"), "nearest") ? AF_GRID_NEAREST : AF_GRID_BILINEAR;
-    const char *v = get(sec, "min_valid_fraction", "0");
+    st->log10v = !strcmp(af__key_or(sec, "transform", "none"), "log10");
+    st->site_method = !strcmp(af__key_or(sec, "site_method", "bilinear"), "nearest") ? AF_GRID_NEAREST : AF_GRID_BILINEAR;
+    const char *v = af__key_or(sec, "min_valid_fraction", "0");
     if (!af_parse_double(v, &st->min_valid) || !(st->min_valid >= 0 && st->min_valid <= 1))
         AF_FAIL(AF_ECONFIG, "%s:%d: [%s] min_valid_fraction: '%s' is not a number in 0..1", cfg->path,
                 af_config_line(sec, "min_valid_fraction"), sec->name, v);
-    v = get(sec, "cropland_classes", "");
+    v = af__key_or(sec, "cropland_classes", "");
     if (v[0]) {
-        if (!get(sec, "cropland_weights", "")[0])
+        if (!af__key_or(sec, "cropland_weights", "")[0])
             AF_FAIL(AF_ECONFIG, "%s:%d: [%s] cropland_classes: needs cropland_weights (the class raster)", cfg->path,
                     af_config_line(sec, "cropland_classes"), sec->name);
         if (af__rz_parse_classes(v, st->crop_classes, RZ_NCLASS, &st->ncrop_classes, &e2) != AF_OK)
@@ -193,7 +177,7 @@ static int soil_open(const af_source_ctx *ctx, const af_feature_cfg *const *feat
         so_feat *sf = &st->feats[k];
         sf->f = feats[k];
         af_error e2 = AF_ERROR_INIT;
-        if (af__soil_depth_weights(get(fs, "depth", ""), st->layers, st->nlayers, sf->w, &e2) != AF_OK)
+        if (af__soil_depth_weights(af__key_or(fs, "depth", ""), st->layers, st->nlayers, sf->w, &e2) != AF_OK)
             AF_FAIL(AF_ECONFIG, "%s:%d: [%s] depth: %s", ctx->cfg->path, af_config_line(fs, "depth"), fs->name, e2.msg);
         if (af_units_conversion(af_config_get(fs, "source_units"), feats[k]->units, &sf->conv, &e2) != AF_OK)
             AF_FAIL(AF_EUNITS, "%s:%d: [%s] source_units: %s", ctx->cfg->path, af_config_line(fs, "source_units"),

@@ -3,7 +3,8 @@
  * sources_impl.h: helpers shared by the source kinds in src/sources/ (private).
  * Path templates: a pipeline-file path may name one file per year, per sample,
  * per county, per scenario or per site with placeholders, expanded here so
- * every source kind spells them the same way (docs/pipelines.md).
+ * every source kind spells them the same way (docs/pipelines.md). Group keys:
+ * the keys every feature of a group must share.
  */
 #ifndef AF_SOURCES_IMPL_H
 #define AF_SOURCES_IMPL_H
@@ -29,5 +30,16 @@ int af__template_expand(const af_config *cfg, const af_config_section *sec, cons
 int af__template_per_sample(const char *tmpl);
 /** Does the template use {year}? */
 int af__template_per_year(const char *tmpl);
+
+/** The key's raw value in sec, or def when the key is absent (group.c). */
+const char *af__key_or(const af_config_section *sec, const char *key, const char *def);
+
+/**
+ * Features grouped together (same source kind, same path) are read in one pass, so the
+ * keys listed must agree between every feature and the first: AF_ECONFIG naming the
+ * file, line, section and key that differs, and the section and path it differs from.
+ */
+int af__group_keys_agree(const af_config *cfg, const af_feature_cfg *const *feats, size_t nfeat,
+                         const char *const *keys, size_t nkeys, af_error *err);
 
 #endif

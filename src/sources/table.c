@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "af_check.h"
+#include "sources_impl.h"
 #include "af_util.h"
 #include "agroflux/source.h"
 #include "agroflux/units.h"
@@ -226,18 +227,13 @@ static int table_open(const af_source_ctx *ctx, const af_feature_cfg *const *fea
     snprintf(st->id_column, sizeof st->id_column, "%s", (v = af_config_get(sec, "id_column")) && v[0] ? v : "id");
     snprintf(st->date_column, sizeof st->date_column, "%s", (v = af_config_get(sec, "date_column")) && v[0] ? v : "date");
     st->match_county = (v = af_config_get(sec, "match")) && !strcmp(v, "county");
+    /* Features grouped together must agree on everything but the column. */
+    static const char *const shared[] = { "missing", "match", "id_column", "date_column" };
+    AF_CHECK(af__group_keys_agree(ctx->cfg, feats, nfeat, shared, sizeof shared / sizeof shared[0], err));
     st->feats = calloc(nfeat, sizeof *st->feats);
     AF_CHECK_ALLOC(st->feats);
     for (size_t k = 0; k < nfeat; k++) {
         const af_config_section *fs = feats[k]->section;
-        /* Features grouped together must agree on everything but the column. */
-        static const char *const shared[] = { "missing", "match", "id_column", "date_column" };
-        for (size_t j = 0; j < sizeof shared / sizeof shared[0]; j++) {
-            const char *a = af_config_get(sec, shared[j]), *b = af_config_get(fs, shared[j]);
-            if ((a || b) && (!a || !b || strcmp(a, b)))
-                AF_FAIL(AF_ECONFIG, "%s:%d: [%s] %s: differs from [%s] which reads the same path '%s'",
-                        ctx->cfg->path, af_config_line(fs, shared[j]), fs->name, shared[j], sec->name, tmpl);
-        }
         st->feats[k].f = feats[k];
         snprintf(st->feats[k].column, sizeof st->feats[k].column, "%s",
                  (v = af_config_get(fs, "column")) && v[0] ? v : feats[k]->name);

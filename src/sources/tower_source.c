@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "af_check.h"
+#include "sources_impl.h"
 #include "af_util.h"
 #include "agroflux/source.h"
 #include "agroflux/tower.h"
@@ -83,17 +84,11 @@ typedef struct tower_state {
     const char **paths;
 } tower_state;
 
-static const char *key_or(const af_config_section *sec, const char *key, const char *def)
-{
-    const char *v = af_config_get(sec, key);
-    return v && v[0] ? v : def;
-}
-
 static int parse_fraction(const af_config *cfg, const af_config_section *sec, const char *key, const char *def,
                           double *out, af_error *err)
 {
     int rc = AF_OK;
-    const char *v = key_or(sec, key, def);
+    const char *v = af__key_or(sec, key, def);
     if (!af_parse_double(v, out) || !(*out >= 0.0 && *out <= 1.0))
         AF_FAIL(AF_ECONFIG, "%s:%d: [%s] %s: '%s' is not a share in 0..1", cfg->path, af_config_line(sec, key),
                 sec->name, key, v);
@@ -107,10 +102,10 @@ static int load_var(const af_source_ctx *ctx, const af_feature_cfg *f, tower_var
     int rc = AF_OK;
     const af_config_section *sec = f->section;
     tv->f = f;
-    snprintf(tv->column, sizeof tv->column, "%s", key_or(sec, "column", f->name));
-    snprintf(tv->minus, sizeof tv->minus, "%s", key_or(sec, "minus_column", ""));
-    snprintf(tv->qc, sizeof tv->qc, "%s", key_or(sec, "qc_column", ""));
-    const char *agg = key_or(sec, "aggregation", "mean"), *gap = key_or(sec, "gap", "default");
+    snprintf(tv->column, sizeof tv->column, "%s", af__key_or(sec, "column", f->name));
+    snprintf(tv->minus, sizeof tv->minus, "%s", af__key_or(sec, "minus_column", ""));
+    snprintf(tv->qc, sizeof tv->qc, "%s", af__key_or(sec, "qc_column", ""));
+    const char *agg = af__key_or(sec, "aggregation", "mean"), *gap = af__key_or(sec, "gap", "default");
     tv->co2flux = !strcmp(agg, "co2flux");
     tv->spec.column = tv->column;
     tv->spec.minus_column = tv->minus[0] ? tv->minus : NULL;
@@ -193,7 +188,7 @@ static int find_sites(tower_state *st, af_error *err)
     int rc = AF_OK;
     const af_source_ctx *ctx = st->ctx;
     const af_config_section *sec = st->vars[0].f->section;
-    int error_if_missing = !strcmp(key_or(sec, "missing_file", "error"), "error");
+    int error_if_missing = !strcmp(af__key_or(sec, "missing_file", "error"), "error");
     st->sites = calloc(st->nlocal ? st->nlocal : 1, sizeof *st->sites);
     AF_CHECK_ALLOC(st->sites);
     for (size_t i = 0; i < st->nlocal; i++) {
@@ -231,7 +226,7 @@ static int tower_open(const af_source_ctx *ctx, const af_feature_cfg *const *fea
     if (!af__obs_per_site(af_config_get(sec, "path")))
         AF_FAIL(AF_ECONFIG, "%s:%d: [%s] path: '%s' needs {site} (or {id}): a tower source reads one file per site",
                 ctx->cfg->path, af_config_line(sec, "path"), sec->name, af_config_get(sec, "path"));
-    st->kind = !strcmp(key_or(sec, "format", "base"), "fullset") ? AF_TOWER_FULLSET : AF_TOWER_BASE;
+    st->kind = !strcmp(af__key_or(sec, "format", "base"), "fullset") ? AF_TOWER_FULLSET : AF_TOWER_BASE;
     st->vars = calloc(nfeat, sizeof *st->vars);
     st->specs = calloc(nfeat, sizeof *st->specs);
     AF_CHECK_ALLOC(st->vars);
