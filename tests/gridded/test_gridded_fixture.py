@@ -13,6 +13,7 @@ import os
 import shutil
 import subprocess
 import sys
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "pylib"))
 import tempfile
 
 fix = os.environ.get("AF_FIXTURES", "")
@@ -31,16 +32,8 @@ root = os.environ.get("AF_SOURCE_ROOT", os.path.join(os.path.dirname(__file__), 
 exe = os.environ.get("AGROFLUX", os.path.join(root, "build", "src", "cli", "agroflux"))
 ini_src = os.path.join(root, "pipelines", "examples", "gridmet-fixture.ini")
 
-passed = failed = 0
-
-
-def check(cond, what):
-    global passed, failed
-    if cond:
-        passed += 1
-    else:
-        failed += 1
-        print("FAIL:", what, file=sys.stderr)
+from checks import Checker  # noqa: E402
+check = Checker()  # counts and prints failures (tests/pylib/checks.py)
 
 
 tmp = tempfile.mkdtemp(prefix="af-gridmet-fx-")
@@ -134,5 +127,5 @@ try:
     check(inside_full == 12, f"12 counties fully inside the crop (found {inside_full})")
 finally:
     shutil.rmtree(tmp, ignore_errors=True)
-print(f"{passed} passed, {failed} failed")
-sys.exit(1 if failed else 0)
+print(check.summary())
+sys.exit(1 if check.failed else 0)

@@ -14,6 +14,7 @@ import os
 import shutil
 import subprocess
 import sys
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "pylib"))
 import tempfile
 
 import netCDF4
@@ -21,16 +22,8 @@ import numpy as np
 
 root = os.environ.get("AF_SOURCE_ROOT", os.path.join(os.path.dirname(__file__), "..", ".."))
 exe = os.environ["AGROFLUX"]
-passed = failed = 0
-
-
-def check(cond, what):
-    global passed, failed
-    if cond:
-        passed += 1
-    else:
-        failed += 1
-        print("FAIL:", what, file=sys.stderr)
+from checks import Checker  # noqa: E402
+check = Checker()  # counts and prints failures (tests/pylib/checks.py)
 
 
 def write_gridmet(path, var, units, value):
@@ -151,5 +144,5 @@ try:
             check(not any(math.isnan(float(v)) for v in x.ravel()), f"{name}: every input present")
 finally:
     shutil.rmtree(tmp, ignore_errors=True)
-print(f"{passed} passed, {failed} failed")
-sys.exit(1 if failed else 0)
+print(check.summary())
+sys.exit(1 if check.failed else 0)

@@ -24,22 +24,14 @@ from osgeo import gdal, ogr, osr
 
 gdal.UseExceptions()
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "pylib"))
+from checks import Checker  # noqa: E402
 import truth_soil as T  # noqa: E402
 
 exe = os.environ["AGROFLUX"]
 tool = os.environ["SOIL_TOOL"]
 TILE = 10
 RTOL = 1e-6
-passed = failed = 0
-
-
-def check(cond, what):
-    global passed, failed
-    if cond:
-        passed += 1
-    else:
-        failed += 1
-        print("FAIL:", what, file=sys.stderr)
+check = Checker()  # counts and prints failures (tests/pylib/checks.py)
 
 
 def close(a, b, what, rtol=RTOL):
@@ -424,5 +416,5 @@ try:
     gridded_crop(tmp)
 finally:
     shutil.rmtree(tmp, ignore_errors=True)
-print(f"{passed} passed, {failed} failed")
-sys.exit(1 if failed else 0)
+print(check.summary())
+sys.exit(1 if check.failed else 0)
