@@ -7,7 +7,9 @@
  * min_valid_fraction (cells outside the raster count as missing); sites get the
  * value at their location (nearest or bilinear). Each block of days reads only
  * the rank's window, once per file and variable. The group's qc array carries
- * the per-county-day valid fraction (1/0 for sites).
+ * the per-county-day valid fraction (1/0 for sites). With multiply_path, each
+ * cell-day is first multiplied by a second variable of the same grid and days
+ * (Daymet srad x dayl), so aggregation and sampling see the product.
  */
 #include <math.h>
 #include <stdint.h>
@@ -44,6 +46,10 @@ static const af_key_spec gridded_keys[] = {
       "Optional raster (any grid and CRS, GDAL-readable) of cropland fraction 0..1 or a 0/1 mask: averaged (gdalwarp -r average) onto the weather cells of the rank's window and used as cell weights (no {year})." },
     { "cropland_classes", AF_KEY_STRING, 0, "", NULL,
       "With cropland_weights: that raster holds class codes (e.g. a CDL year) and a cell is cropland when its class is in this comma list (e.g. 1,5 corn and soybeans); the 0/1 mask is averaged onto the weather cells (crop fraction)." },
+    { "multiply_path", AF_KEY_STRING, 0, "", NULL,
+      "Optional second raster (template like path, e.g. {root}/daymet/daymet_v4_daily_na_dayl_{year}.nc): each cell's value is multiplied by the same cell and day of multiply_variable before aggregation and site sampling (Daymet srad x dayl = J m-2 d-1). Same grid and days as path (checked at open); nodata in either is nodata; source_units are the product's." },
+    { "multiply_variable", AF_KEY_STRING, 0, "", NULL,
+      "NetCDF variable of multiply_path (e.g. dayl); required with multiply_path except for format = stack." },
     { "cache_dir", AF_KEY_STRING, 0, "", NULL,
       "Directory of cached county weights; default .agroflux-cache beside the pipeline file." },
     { NULL, 0, 0, NULL, NULL, NULL }
@@ -54,8 +60,12 @@ static void gridded_close(void *vst)
     gr_state *st = vst;
     if (!st) return;
     for (size_t v = 0; v < st->nvars; v++) {
-        for (size_t i = 0; i < st->vars[v].nfiles; i++) af__gridded_close_file(&st->vars[v].files[i]);
+        for (size_t i = 0; i < st->vars[v].nfiles; i++) {
+            af__gridded_close_file(&st->vars[v].files[i]);
+            if (st->vars[v].mfiles) af__gridded_close_file(&st->vars[v].mfiles[i]);
+        }
         free(st->vars[v].files);
+        free(st->vars[v].mfiles);
     }
     free(st->vars);
     free(st->feats);
@@ -153,7 +163,33 @@ cleanup:
     return rc;
 }
 
-/* Open every year of every distinct variable. */
+/* The multiplier of year gf->year: same grid (checked by open_file against the group's), same days. */
+static int open_multiplier(gr_state *st, const gr_var *gv, const gr_file *gf, gr_file *mf, af_error *err)
+{
+    int rc = AF_OK;
+    const af_config *cfg = st->ctx->cfg;
+    const af_config_section *sec = gv->msec;
+    int line = af_config_line(sec, "multiply_path");
+    AF_CHECK(expand_year(cfg, gv->mtmpl, gf->year, mf->path, sizeof mf->path, err));
+    if (!af_file_readable(mf->path))
+        AF_FAIL(AF_ENOTFOUND, "%s:%d: [%s] multiply_path: cannot read '%s' (multiplier of '%s')", cfg->path, line,
+                sec->name, mf->path, gf->path);
+    mf->year = gf->year;
+    af_error e2 = AF_ERROR_INIT;
+    int r2 = af__gridded_open_file(st, mf, gv->mname, &e2);
+    if (r2 != AF_OK)
+        AF_FAIL(r2, "%s:%d: [%s] multiply_path: '%s' as multiplier of '%s': %s", cfg->path, line, sec->name, mf->path,
+                gf->path, e2.msg);
+    int same = mf->nbands == gf->nbands;
+    for (int b = 0; same && b < gf->nbands; b++) same = mf->epoch[b] == gf->epoch[b];
+    if (!same)
+        AF_FAIL(AF_EFORMAT, "%s:%d: [%s] multiply_path: the days of '%s' (%d bands) differ from those of '%s' (%d bands)",
+                cfg->path, line, sec->name, mf->dsname, mf->nbands, gf->dsname, gf->nbands);
+cleanup:
+    return rc;
+}
+
+/* Open every year of every distinct variable (and of its multiplier). */
 static int open_files(gr_state *st, const af_config_section *sec, af_error *err)
 {
     int rc = AF_OK;
@@ -163,12 +199,16 @@ static int open_files(gr_state *st, const af_config_section *sec, af_error *err)
     int y0 = per_year ? af_calendar_start(st->ctx->cal).year : 0;
     int y1 = per_year ? af_calendar_end(st->ctx->cal).year : 0;
     size_t nyears = (size_t)(y1 - y0 + 1);
-    st->paths = calloc(st->nvars * nyears, sizeof *st->paths);
+    st->paths = calloc(2 * st->nvars * nyears, sizeof *st->paths);
     AF_CHECK_ALLOC(st->paths);
     for (size_t v = 0; v < st->nvars; v++) {
         gr_var *gv = &st->vars[v];
         gv->files = calloc(nyears, sizeof *gv->files);
         AF_CHECK_ALLOC(gv->files);
+        if (gv->mtmpl[0]) {
+            gv->mfiles = calloc(nyears, sizeof *gv->mfiles);
+            AF_CHECK_ALLOC(gv->mfiles);
+        }
         for (int y = y0; y <= y1; y++) {
             gr_file *gf = &gv->files[gv->nfiles];
             AF_CHECK(expand_year(cfg, tmpl, y, gf->path, sizeof gf->path, err));
@@ -179,6 +219,10 @@ static int open_files(gr_state *st, const af_config_section *sec, af_error *err)
             gv->nfiles++;
             AF_CHECK(af__gridded_open_file(st, gf, gv->name, err));
             st->paths[st->npaths++] = gf->path;
+            if (gv->mfiles) {
+                AF_CHECK(open_multiplier(st, gv, gf, &gv->mfiles[gv->nfiles - 1], err));
+                st->paths[st->npaths++] = gv->mfiles[gv->nfiles - 1].path;
+            }
         }
     }
 cleanup:
@@ -209,9 +253,31 @@ static int gridded_open(const af_source_ctx *ctx, const af_feature_cfg *const *f
         if (st->format == GR_STACK && var[0])
             AF_FAIL(AF_ECONFIG, "%s:%d: [%s] variable: leave empty with format = stack", ctx->cfg->path,
                     af_config_line(fs, "variable"), fs->name);
+        const char *mpath = get(fs, "multiply_path", ""), *mvar = get(fs, "multiply_variable", "");
+        if (mpath[0] && !mvar[0] && st->format != GR_STACK)
+            AF_FAIL(AF_ECONFIG, "%s:%d: [%s] multiply_path: needs multiply_variable (the NetCDF variable to multiply by)",
+                    ctx->cfg->path, af_config_line(fs, "multiply_path"), fs->name);
+        if (mvar[0] && !mpath[0])
+            AF_FAIL(AF_ECONFIG, "%s:%d: [%s] multiply_variable: needs multiply_path (the file of '%s')", ctx->cfg->path,
+                    af_config_line(fs, "multiply_variable"), fs->name, mvar);
+        if (mvar[0] && st->format == GR_STACK)
+            AF_FAIL(AF_ECONFIG, "%s:%d: [%s] multiply_variable: leave empty with format = stack", ctx->cfg->path,
+                    af_config_line(fs, "multiply_variable"), fs->name);
+        if (mpath[0] && (strstr(mpath, "{year}") != NULL) != (strstr(get(fs, "path", ""), "{year}") != NULL))
+            AF_FAIL(AF_ECONFIG, "%s:%d: [%s] multiply_path: '%s' and path must both have {year} or neither", ctx->cfg->path,
+                    af_config_line(fs, "multiply_path"), fs->name, mpath);
+        /* A variable is its name and its multiplier: features of one path with different multipliers read apart. */
         size_t v = 0;
-        while (v < st->nvars && strcmp(st->vars[v].name, var)) v++;
-        if (v == st->nvars) snprintf(st->vars[st->nvars++].name, sizeof st->vars[0].name, "%s", var);
+        while (v < st->nvars && (strcmp(st->vars[v].name, var) || strcmp(st->vars[v].mtmpl, mpath) ||
+                                 strcmp(st->vars[v].mname, mvar)))
+            v++;
+        if (v == st->nvars) {
+            gr_var *nv = &st->vars[st->nvars++];
+            snprintf(nv->name, sizeof nv->name, "%s", var);
+            snprintf(nv->mtmpl, sizeof nv->mtmpl, "%s", mpath);
+            snprintf(nv->mname, sizeof nv->mname, "%s", mvar);
+            nv->msec = fs;
+        }
         gf->var = v;
         const char *s = get(fs, "statistic", "mean");
         gf->stat = !strcmp(s, "min") ? GR_MIN : !strcmp(s, "max") ? GR_MAX : !strcmp(s, "std") ? GR_STD : GR_MEAN;
@@ -236,6 +302,10 @@ typedef struct gr_scratch {
     float *plane;          /* [GR_DAYS][win cells]: unpacked planes (other than 16-bit values, and sites) */
     float *lut;            /* [65536] */
     double *site;          /* [nlocal][nt]: site values of the current variable */
+    void *mraw;            /* the multiplier's raw piece (same bands as raw) */
+    size_t mraw_cap;       /* bytes */
+    float *mplane;         /* [win cells]: one unpacked multiplier plane */
+    float *mlut;           /* [65536]: the multiplier's unpacking table */
 } gr_scratch;
 
 /* Days per raw read: whole chunks in time (each chunk decoded once, memory a few chunks deep), at
@@ -258,16 +328,26 @@ static void sample_sites(const gr_state *st, const float *plane, int t, int nt, 
                 af_grid_sample_point(&st->grid, plane, &st->win, NULL, st->site_x[i], st->site_y[i], st->site_method);
 }
 
+/* plane *= the multiplier's plane of the same day, cell by cell (NaN in either stays NaN). */
+static void multiply_plane(const gr_state *st, const gr_file *mf, gr_scratch *sc, const unsigned char *mraw, float *plane)
+{
+    size_t wc = (size_t)st->win.ncols * (size_t)st->win.nrows;
+    af__gridded_unpack_plane(st, mf, mraw, sc->mlut, sc->mplane);
+    for (size_t i = 0; i < wc; i++) plane[i] = (float)((double)plane[i] * (double)sc->mplane[i]);
+}
+
 /*
  * nd consecutive days (from day t of the block) of raw planes of gf as read. 16-bit values go to the
  * aggregation as stored, unpacked through the table as they are gathered (no float plane); other types
- * are unpacked GR_DAYS planes at a time. Sites get an unpacked plane of their own day.
+ * are unpacked GR_DAYS planes at a time. Sites get an unpacked plane of their own day. With a multiplier
+ * (mf, its raw planes of the same days in mraw), always the float planes, each multiplied cell by cell.
  */
-static void use_run(const gr_state *st, const gr_file *gf, gr_scratch *sc, const unsigned char *raw, int t, int nd,
-                    int nt, const af_aggregate_out *av)
+static void use_run(const gr_state *st, const gr_file *gf, const gr_file *mf, gr_scratch *sc, const unsigned char *raw,
+                    const unsigned char *mraw, int t, int nd, int nt, const af_aggregate_out *av)
 {
     size_t wc = (size_t)st->win.ncols * (size_t)st->win.nrows, vsz = af__gridded_raw_size(gf);
-    if (gf->rtype == GDT_UInt16 || gf->rtype == GDT_Int16) {
+    size_t msz = mf ? af__gridded_raw_size(mf) : 0;
+    if (!mf && (gf->rtype == GDT_UInt16 || gf->rtype == GDT_Int16)) {
         if (st->agg) af_aggregator_days_u16(st->agg, (const uint16_t *)(const void *)raw, sc->lut, gf->mflip, t, nd, nt, av);
         for (int d = 0; d < nd && st->has_sites; d++) {
             af__gridded_unpack_plane(st, gf, raw + (size_t)d * wc * vsz, sc->lut, sc->plane);
@@ -279,6 +359,7 @@ static void use_run(const gr_state *st, const gr_file *gf, gr_scratch *sc, const
         int g = nd - d0 < GR_DAYS ? nd - d0 : GR_DAYS;
         for (int d = 0; d < g; d++) {
             af__gridded_unpack_plane(st, gf, raw + (size_t)(d0 + d) * wc * vsz, sc->lut, sc->plane + (size_t)d * wc);
+            if (mf) multiply_plane(st, mf, sc, mraw + (size_t)(d0 + d) * wc * msz, sc->plane + (size_t)d * wc);
             if (st->has_sites) sample_sites(st, sc->plane + (size_t)d * wc, t + d0 + d, nt, sc->site);
         }
         if (st->agg) af_aggregator_days(st->agg, sc->plane, t + d0, g, nt, av);
@@ -290,6 +371,21 @@ static void use_run(const gr_state *st, const gr_file *gf, gr_scratch *sc, const
  * type; each run of consecutive days is aggregated from the raw values, so no float block of the
  * window x days is ever held. Days without a band keep the NaN / 0 the caller set.
  */
+/* buf holds at least need bytes. */
+static int ensure_cap(void **buf, size_t *cap, size_t need, af_error *err)
+{
+    int rc = AF_OK;
+    if (need > *cap) {
+        free(*buf);
+        *cap = 0;
+        *buf = malloc(need);
+        AF_CHECK_ALLOC(*buf);
+        *cap = need;
+    }
+cleanup:
+    return rc;
+}
+
 static int read_days(gr_state *st, const gr_var *gv, int t0, int nt, gr_scratch *sc, const af_aggregate_out *av,
                      af_error *err)
 {
@@ -298,24 +394,28 @@ static int read_days(gr_state *st, const gr_var *gv, int t0, int nt, gr_scratch 
     long e0 = af_calendar_epoch(st->ctx->cal, t0), e1 = af_calendar_epoch(st->ctx->cal, t0 + nt - 1);
     for (size_t f = 0; f < gv->nfiles; f++) {
         const gr_file *gf = &gv->files[f];
+        const gr_file *mf = gv->mfiles ? &gv->mfiles[f] : NULL; /* same bands and days (open_multiplier) */
         int b0 = 0, b1 = gf->nbands - 1;
         while (b0 < gf->nbands && gf->epoch[b0] < e0) b0++;
         while (b1 >= 0 && gf->epoch[b1] > e1) b1--;
         if (b0 > b1) continue;
         int step = piece_days(gf, b1 - b0 + 1);
         size_t vsz = af__gridded_raw_size(gf), need = (size_t)step * wc * vsz;
-        if (need > sc->raw_cap) {
-            free(sc->raw);
-            sc->raw_cap = 0;
-            sc->raw = malloc(need);
-            AF_CHECK_ALLOC(sc->raw);
-            sc->raw_cap = need;
-        }
+        AF_CHECK(ensure_cap(&sc->raw, &sc->raw_cap, need, err));
         af__gridded_build_lut(gf, sc->lut);
+        if (mf) {
+            AF_CHECK(ensure_cap(&sc->mraw, &sc->mraw_cap, (size_t)step * wc * af__gridded_raw_size(mf), err));
+            if (!sc->mlut) sc->mlut = malloc(65536 * sizeof *sc->mlut);
+            if (!sc->mplane) sc->mplane = malloc(wc * sizeof *sc->mplane);
+            AF_CHECK_ALLOC(sc->mlut);
+            AF_CHECK_ALLOC(sc->mplane);
+            af__gridded_build_lut(mf, sc->mlut);
+        }
         for (int bs = b0; bs <= b1;) {
             int be = step == b1 - b0 + 1 ? b1 : (bs / step + 1) * step - 1; /* aligned to whole chunks */
             if (be > b1) be = b1;
             AF_CHECK(af__gridded_read_raw(st, gf, bs, be, sc->raw, err));
+            if (mf) AF_CHECK(af__gridded_read_raw(st, mf, bs, be, sc->mraw, err));
             for (int b = bs; b <= be;) {
                 int t = af_calendar_index_epoch(st->ctx->cal, gf->epoch[b]);
                 if (t < t0 || t >= t0 + nt) { b++; continue; } /* a day the calendar drops (Dec 31 under noleap) */
@@ -323,8 +423,10 @@ static int read_days(gr_state *st, const gr_var *gv, int t0, int nt, gr_scratch 
                 while (e < be && af_calendar_index_epoch(st->ctx->cal, gf->epoch[e + 1]) == t + (e + 1 - b) &&
                        t + (e + 1 - b) < t0 + nt)
                     e++;
-                use_run(st, gf, sc, (const unsigned char *)sc->raw + (size_t)(b - bs) * wc * vsz, t - t0, e - b + 1, nt,
-                        av);
+                const unsigned char *mr = mf ? (const unsigned char *)sc->mraw + (size_t)(b - bs) * wc * af__gridded_raw_size(mf)
+                                             : NULL;
+                use_run(st, gf, mf, sc, (const unsigned char *)sc->raw + (size_t)(b - bs) * wc * vsz, mr, t - t0,
+                        e - b + 1, nt, av);
                 b = e + 1;
             }
             bs = be + 1;
@@ -382,7 +484,7 @@ static int gridded_fill(void *vst, int t0, int nt, float *val, unsigned char *va
 {
     int rc = AF_OK;
     gr_state *st = vst;
-    gr_scratch sc = { NULL, 0, NULL, NULL, NULL };
+    gr_scratch sc = { NULL, 0, NULL, NULL, NULL, NULL, 0, NULL, NULL };
     double *agg = NULL;
     size_t nf = st->nfeat;
     size_t n = st->nlocal * (size_t)nt * nf;
@@ -444,6 +546,9 @@ cleanup:
     free(sc.plane);
     free(sc.lut);
     free(sc.site);
+    free(sc.mraw);
+    free(sc.mplane);
+    free(sc.mlut);
     free(agg);
     return rc;
 }

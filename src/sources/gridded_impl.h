@@ -39,11 +39,16 @@ typedef struct gr_file {
     GDALDataType rtype;    /* type of raw reads: Byte, UInt16, Int16 as stored, else Float32 */
 } gr_file;
 
-/** One distinct variable read by the group, with its per-year files. */
+/** One distinct variable read by the group, with its per-year files; with multiply_path, the
+ * multiplier's files too (same years, grid and days), multiplied in cell by cell before aggregation. */
 typedef struct gr_var {
     char name[128];
     gr_file *files;
     size_t nfiles;
+    char mtmpl[4096];      /* multiply_path template ("" : no multiplier) */
+    char mname[128];       /* multiply_variable */
+    const af_config_section *msec; /* the section that declared the multiplier (errors) */
+    gr_file *mfiles;       /* [nfiles] or NULL */
 } gr_var;
 
 typedef struct gr_feat {

@@ -4,7 +4,7 @@
  * (src/synth/synth_grid.h). With no argument: their error paths. With
  * `DIR YEAR0 YEAR1 SPACING_M`: writes under DIR the synth counties, lists and
  * tables (af_synth_write, no pipeline.ini), gridMET tmmx/pr/srad and Daymet
- * tmax/prcp for every year, for test_gridded_synth.py and the benchmark docs.
+ * tmax/prcp/srad/dayl for every year, for test_gridded_synth.py and the benchmark docs.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -57,11 +57,11 @@ static int write_tree(const char *dir, int y0, int y1, double spacing)
     o.year1 = y1;
     o.write_pipeline = 0;
     o.parts = AF_SYNTH_PART_TABLES;
-    static const char *gm[] = { "tmmx", "pr", "srad" }, *dm[] = { "tmax", "prcp" };
+    static const char *gm[] = { "tmmx", "pr", "srad" }, *dm[] = { "tmax", "prcp", "srad", "dayl" };
     int rc = af_synth_write(dir, &o, &e);
     for (int y = y0; y <= y1 && rc == AF_OK; y++) {
         for (int i = 0; i < 3 && rc == AF_OK; i++) rc = af__synth_gridmet_write(dir, gm[i], y, NULL, &e);
-        for (int i = 0; i < 2 && rc == AF_OK; i++) rc = af__synth_daymet_write(dir, dm[i], y, spacing, NULL, &e);
+        for (int i = 0; i < 4 && rc == AF_OK; i++) rc = af__synth_daymet_write(dir, dm[i], y, spacing, NULL, &e);
     }
     if (rc != AF_OK) fprintf(stderr, "synth_grid_main: %s\n", e.msg);
     return rc == AF_OK ? 0 : 1;

@@ -7,6 +7,10 @@
  * 100x100-per-cell supersampled coverage of its projected outline; Dec 31 is
  * missing in the standard calendar, never shifted. Stack: a GeoTIFF of 5 bands
  * from stack_start crossing Feb 29 under noleap, nodata band, nearest site.
+ * Multiplier (multiply_path): tmax x a second variable "mult" (2 everywhere,
+ * all fill on day 2), beside plain tmax on the same path; and the error paths
+ * (grid or days differ, missing file, multiply_path without multiply_variable
+ * and the reverse).
  */
 #include <math.h>
 #include <stdio.h>
@@ -55,11 +59,16 @@ static int to_lcc(int n, double *x, double *y)
     return ok ? 0 : 1;
 }
 
-static int write_daymet(const char *path)
+/* Multiplier variable "mult": 2 everywhere, every cell fill on band 1 (Jan 2). */
+static double fm(int b) { return b == 1 ? NAN : 2.0; }
+
+/* A Daymet-layout file of variable var ("tmax": fd with holes; "mult": fm) of nb bands, its grid shifted
+ * dcol cells east. */
+static int write_daymet_var(const char *path, const char *var, int dcol, int nb)
 {
     int nc, dt, dy, dx, vt, vy, vx, vg, vv;
     NCK(nc_create(path, NC_CLOBBER | NC_NETCDF4, &nc));
-    NCK(nc_def_dim(nc, "time", NB, &dt));
+    NCK(nc_def_dim(nc, "time", (size_t)nb, &dt));
     NCK(nc_def_dim(nc, "y", N, &dy));
     NCK(nc_def_dim(nc, "x", N, &dx));
     NCK(nc_def_var(nc, "time", NC_FLOAT, 1, &dt, &vt));
@@ -82,7 +91,7 @@ static int write_daymet(const char *path)
     NCK(nc_put_att_double(nc, vg, "semi_major_axis", NC_DOUBLE, 1, &a));
     NCK(nc_put_att_double(nc, vg, "inverse_flattening", NC_DOUBLE, 1, &invf));
     int dims[3] = { dt, dy, dx };
-    NCK(nc_def_var(nc, "tmax", NC_FLOAT, 3, dims, &vv));
+    NCK(nc_def_var(nc, var, NC_FLOAT, 3, dims, &vv));
     float fill = -9999.0f;
     NCK(nc_put_att_float(nc, vv, "_FillValue", NC_FLOAT, 1, &fill));
     NCK(nc_put_att_text(nc, vv, "grid_mapping", strlen(gm), gm));
@@ -91,18 +100,25 @@ static int write_daymet(const char *path)
     float t[NB];
     double ys[N], xs[N];
     for (int b = 0; b < NB; b++) t[b] = 27028.5f + (float)b; /* 2024-01-01 12:00 */
-    for (int i = 0; i < N; i++) { ys[i] = yc(i); xs[i] = xc(i); }
+    for (int i = 0; i < N; i++) { ys[i] = yc(i); xs[i] = xc(i + dcol); }
     NCK(nc_put_var_float(nc, vt, t));
     NCK(nc_put_var_double(nc, vy, ys));
     NCK(nc_put_var_double(nc, vx, xs));
     static float v[NB][N][N];
-    for (int b = 0; b < NB; b++)
+    int mult = !strcmp(var, "mult");
+    for (int b = 0; b < nb; b++)
         for (int r = 0; r < N; r++)
-            for (int c = 0; c < N; c++) v[b][r][c] = dhole(r, c) ? fill : (float)fd(xc(c), yc(r), b);
-    NCK(nc_put_var_float(nc, vv, &v[0][0][0]));
+            for (int c = 0; c < N; c++) {
+                double x = mult ? fm(b) : dhole(r, c) ? NAN : fd(xc(c), yc(r), b);
+                v[b][r][c] = isnan(x) ? fill : (float)x;
+            }
+    size_t st0[3] = { 0, 0, 0 }, cnt[3] = { (size_t)nb, N, N };
+    NCK(nc_put_vara_float(nc, vv, st0, cnt, &v[0][0][0]));
     NCK(nc_close(nc));
     return 0;
 }
+
+static int write_daymet(const char *path) { return write_daymet_var(path, "tmax", 0, NB); }
 
 /* 5-band GeoTIFF, 10 x 10 cells of 0.1 degree from (-89.5, 40.5); band b value 100 + b + col; band 3 all nodata. */
 static int write_stack(const char *path)
@@ -148,6 +164,15 @@ static const char *stack_ini =
     "[counties]\nlayer = counties.geojson\n\n[sites]\nlist = sites.csv\n\n"
     "[input.TMAX_AIR]\nsource = gridded\nformat = stack\npath = stack.tif\nstack_start = 2024-02-27\n"
     "source_units = degC\nunits = degC\nsite_method = nearest\n";
+
+/* TMAX_AIR plain and TMAX_X2 = tmax x mult, both on the same path (one group, two variables). */
+static const char *mult_ini =
+    "[pipeline]\nname = mu\nstart = 2024-01-01\nend = 2024-01-10\ncalendar = standard\n\n"
+    "[counties]\nlayer = counties.geojson\n\n[sites]\nlist = sites.csv\n\n"
+    "[input.TMAX_AIR]\nsource = gridded\nformat = daymet\npath = daymet_tmax_{year}.nc\nvariable = tmax\n"
+    "source_units = degC\nunits = degC\n\n"
+    "[input.TMAX_X2]\nsource = gridded\nformat = daymet\npath = daymet_tmax_{year}.nc\nvariable = tmax\n"
+    "multiply_path = %s\nmultiply_variable = %s\nsource_units = degC\nunits = degC\n";
 
 static int in_quad(double x, double y)
 {
@@ -217,6 +242,67 @@ static void test_gridded__stack_noleap(void)
     }
 }
 
+static void test_gridded__multiply(void)
+{
+    af_error e = AF_ERROR_INIT;
+    int rc = gt_run(dir, "mult.ini", "mu", &e);
+    if (rc != AF_OK) fprintf(stderr, "run: %s\n", e.msg);
+    AF_EXPECT(rc == AF_OK);
+    if (rc != AF_OK || rank) return;
+    static gt_shard s;
+    AF_EXPECT(gt_read_shard(dir, "mu", &s) == 0);
+    int a = gt_find_sample(&s, "17001:base"), st = gt_find_sample(&s, "S1");
+    AF_EXPECT(a >= 0 && st >= 0 && s.nt == 10 && s.ni == 2);
+    if (a < 0 || st < 0 || s.nt != 10 || s.ni != 2) return;
+    for (int t = 0; t < 10; t++) {
+        AF_EXPECT_NEAR(GT_X(&s, a, t, 0), quad_mean(t), 2e-3);               /* the plain feature is untouched */
+        AF_EXPECT_NEAR(GT_X(&s, st, t, 0), fd(site_x, site_y, t), 1e-3);
+        if (t == 1) { /* the multiplier is all fill on Jan 2: nodata in either is nodata */
+            AF_EXPECT(isnan(GT_X(&s, a, t, 1)) && isnan(GT_X(&s, st, t, 1)));
+            continue;
+        }
+        AF_EXPECT_NEAR(GT_X(&s, a, t, 1), fm(t) * quad_mean(t), 4e-3);
+        AF_EXPECT_NEAR(GT_X(&s, st, t, 1), fm(t) * fd(site_x, site_y, t), 2e-3);
+    }
+    gt_shard_free(&s);
+}
+
+/* The ini of mult_ini with multiply_path / multiply_variable (empty: key left out); the run's status. */
+static int run_mult(const char *mpath, const char *mvar, af_error *err)
+{
+    char text[2048];
+    snprintf(text, sizeof text, mult_ini, mpath, mvar);
+    if (!mvar[0]) { /* drop the empty key line */
+        char *p = strstr(text, "multiply_variable = \n");
+        if (p) memmove(p, p + 21, strlen(p + 21) + 1);
+    }
+    if (!mpath[0]) {
+        char *p = strstr(text, "multiply_path = \n");
+        if (p) memmove(p, p + 17, strlen(p + 17) + 1);
+    }
+    int bad = rank == 0 && gt_write_text(dir, "multx.ini", text) != 0; /* one writer, then every rank runs */
+    MPI_Bcast(&bad, 1, MPI_INT, 0, MPI_COMM_WORLD);
+    return bad ? AF_EIO : gt_run(dir, "multx.ini", "mx", err);
+}
+
+static void test_gridded__multiply_errors(void)
+{
+    AF_TEST_FAILS_WITH(AF_EFORMAT, "grid (30x30, geotransform) differs",
+                       run_mult("daymet_shift_{year}.nc", "mult", err));
+    AF_TEST_FAILS_WITH(AF_EFORMAT, "daymet_shift_2024.nc' as multiplier of '",
+                       run_mult("daymet_shift_{year}.nc", "mult", err));
+    AF_TEST_FAILS_WITH(AF_EFORMAT, "daymet_tmax_2024.nc", run_mult("daymet_shift_{year}.nc", "mult", err));
+    AF_TEST_FAILS_WITH(AF_EFORMAT, "the days of", run_mult("daymet_short_{year}.nc", "mult", err));
+    AF_TEST_FAILS_WITH(AF_EFORMAT, "(300 bands) differ from those of", run_mult("daymet_short_{year}.nc", "mult", err));
+    AF_TEST_FAILS_WITH(AF_ENOTFOUND, "multiply_path: cannot read", run_mult("daymet_none_{year}.nc", "mult", err));
+    AF_TEST_FAILS_WITH(AF_ENOTFOUND, "daymet_none_2024.nc' (multiplier of", run_mult("daymet_none_{year}.nc", "mult", err));
+    AF_TEST_FAILS_WITH(AF_ECONFIG, "[input.TMAX_X2] multiply_path: needs multiply_variable",
+                       run_mult("daymet_mult_{year}.nc", "", err));
+    AF_TEST_FAILS_WITH(AF_ECONFIG, "multiply_variable: needs multiply_path", run_mult("", "mult", err));
+    AF_TEST_FAILS_WITH(AF_ECONFIG, "must both have {year} or neither", run_mult("daymet_mult_2024.nc", "mult", err));
+    AF_TEST_FAILS_WITH(AF_EGDAL, "as multiplier of", run_mult("daymet_mult_{year}.nc", "nosuchvar", err));
+}
+
 int main(int argc, char **argv)
 {
     MPI_Init(&argc, &argv);
@@ -246,6 +332,15 @@ int main(int argc, char **argv)
         char p[512];
         snprintf(p, sizeof p, "%s/daymet_tmax_2024.nc", dir);
         ok = ok && write_daymet(p) == 0;
+        snprintf(p, sizeof p, "%s/daymet_mult_2024.nc", dir);
+        ok = ok && write_daymet_var(p, "mult", 0, NB) == 0;
+        snprintf(p, sizeof p, "%s/daymet_shift_2024.nc", dir);
+        ok = ok && write_daymet_var(p, "mult", 1, NB) == 0;
+        snprintf(p, sizeof p, "%s/daymet_short_2024.nc", dir);
+        ok = ok && write_daymet_var(p, "mult", 0, 300) == 0;
+        char mi[2048];
+        snprintf(mi, sizeof mi, mult_ini, "daymet_mult_{year}.nc", "mult");
+        ok = ok && gt_write_text(dir, "mult.ini", mi) == 0;
         snprintf(p, sizeof p, "%s/stack.tif", dir);
         ok = ok && write_stack(p) == 0 && gt_write_text(dir, "counties.geojson", geojson) == 0 &&
              gt_write_text(dir, "sites.csv", "site_id,lat,lon\nS1,40.011,-89.03\n") == 0 &&
@@ -262,6 +357,8 @@ int main(int argc, char **argv)
     }
     AF_RUN(test_gridded__daymet_lcc);
     AF_RUN(test_gridded__stack_noleap);
+    AF_RUN(test_gridded__multiply);
+    AF_RUN(test_gridded__multiply_errors);
     int failed = af_test_failed_cases;
     MPI_Allreduce(MPI_IN_PLACE, &failed, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
     int res = 0;

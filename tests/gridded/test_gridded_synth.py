@@ -16,7 +16,11 @@
 #     sides of the threshold occur;
 #   - sites: bilinear (gridMET, Daymet prcp) and nearest (Daymet tmax) from the cell centres;
 #   - calendars: Dec 31 2004 absent under noleap, and missing for Daymet under standard;
-#   - a copy of tmmx with the lat axis ascending (south-up rows) gives the same values.
+#   - a copy of tmmx with the lat axis ascending (south-up rows) gives the same values;
+#   - Daymet shortwave as a daily total: DM_RADN = srad x dayl (multiply_path) in MJ m-2 d-1, the
+#     product taken per cell and day before the county mean and the site interpolation (and shown
+#     to differ from the product of the county means), beside DM_SRAD reading the same srad path
+#     without multiplier (one group, two variables).
 # Agreement: 1e-6 relative to the field's magnitude (the source reads values as float32),
 # valid fractions to 1e-6. Prints "N passed, N failed".
 import datetime as dt
@@ -53,7 +57,9 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 import truth_weather as W  # noqa: E402
 
 GM = {k: W.GM[k] for k in ("tmmx", "pr", "srad")}  # the variables synth_grid_main writes
-DM = {k: W.DM[k] for k in ("tmax", "prcp")}
+# Daymet dayl is not in truth_weather.DM: (vnum, base, step) from docs/formats.md ("dayl s (6, 30000, 64)").
+W.DM.setdefault("dayl", (6, 30000.0, 64.0))
+DM = {k: W.DM[k] for k in ("tmax", "prcp", "srad", "dayl")}
 DM_S = 5000.0
 county_weights, county_truth, site_truth = W.county_weights, W.county_truth, W.site_truth
 
@@ -97,6 +103,9 @@ def write_ini(tree, calendar, mvf_gm, mvf_dm):
             + feature("input", "DM_TMAX", dmx, "tmax", "degC", "degC", dm)
             + feature("input", "DM_PRCP", "daymet_v4_daily_na_prcp_{year}.nc", "prcp", "mm/day", "mm d-1",
                       "site_method = bilinear\n")
+            + feature("input", "DM_RADN", "daymet_v4_daily_na_srad_{year}.nc", "srad", "J m-2 d-1", "MJ m-2 d-1",
+                      "multiply_path = daymet_v4_daily_na_dayl_{year}.nc\nmultiply_variable = dayl\n")
+            + feature("input", "DM_SRAD", "daymet_v4_daily_na_srad_{year}.nc", "srad", "W m-2", "W m-2")
             + feature("target", "T_TMAX", tm, "air_temperature", "K", "degC", gm)
             + feature("target", "T_DM_TMAX", dmx, "tmax", "degC", "degC", dm))
     with open(os.path.join(tree, "%s.ini" % calendar), "w") as f:
@@ -175,10 +184,14 @@ def main():
         for y in years:
             write_south_up(tree, y)
         fields = {v: load(tree, "gridmet", v, years) for v in GM}
-        fields.update({v: load(tree, "daymet", v, years) for v in DM})
+        fields.update({("dm_" + v if v in GM else v): load(tree, "daymet", v, years) for v in DM})
+        # srad x dayl per cell and day (NaN where either is nodata), before any aggregation
+        sr, dl = fields["dm_srad"][1], fields["dayl"][1]
+        check(sr.keys() == dl.keys(), "Daymet srad and dayl have the same days")
+        fields["dm_radn"] = (fields["dm_srad"][0], {d: sr[d] * dl[d] for d in sr})
         wts = {v: county_weights(fields[v][0], counties) for v in ("tmmx", "tmax")}
         wts["pr"] = wts["srad"] = wts["tmmx"]
-        wts["prcp"] = wts["tmax"]
+        wts["prcp"] = wts["dm_srad"] = wts["dayl"] = wts["dm_radn"] = wts["tmax"]
         for v in ("tmmx", "tmax"):
             check(all(abs(ins - 1) < 1e-9 for _, ins in wts[v].values()), "%s grid covers every county" % v)
         std_days = axis("standard")
@@ -187,11 +200,18 @@ def main():
         mvf = {v: threshold_between([truth[v][f][4][i] for f in counties for i in hole_days]) for v in ("tmmx", "tmax")}
         sitev = {v: site_truth(fields[v][0], fields[v][1], std_days, sites,
                                "nearest" if v == "tmax" else "bilinear") for v in fields}
-        mag = {"tmmx": 300.0, "pr": 20.0, "srad": 300.0, "tmax": 35.0, "prcp": 12.5}
-        conv = {"tmmx": (1, -273.15), "pr": (1, 0), "srad": (0.0864, 0), "tmax": (1, 0), "prcp": (1, 0)}
+        # The product of the county means is not the county mean of the products: the test can tell them apart.
+        pom = max(np.nanmax(np.abs(truth["dm_srad"][f][0] * truth["dayl"][f][0] - truth["dm_radn"][f][0])
+                            / np.abs(truth["dm_radn"][f][0])) for f in counties)
+        check(pom > 1e-4, "product of county means differs from the mean of cell products (max rel. %.3g)" % pom)
+        mag = {"tmmx": 300.0, "pr": 20.0, "srad": 300.0, "tmax": 35.0, "prcp": 12.5, "dm_srad": 300.0,
+               "dm_radn": 300.0 * 43000.0}
+        conv = {"tmmx": (1, -273.15), "pr": (1, 0), "srad": (0.0864, 0), "tmax": (1, 0), "prcp": (1, 0),
+                "dm_srad": (1, 0), "dm_radn": (1e-6, 0)}
         feats = {"TMAX_AIR": ("tmmx", 0), "TMAX_MIN": ("tmmx", 1), "TMAX_MAX": ("tmmx", 2), "TMAX_STD": ("tmmx", 3),
                  "TMAX_SU": ("tmmx", 0),
                  "PRECN": ("pr", 0), "RADN": ("srad", 0), "DM_TMAX": ("tmax", 0), "DM_PRCP": ("prcp", 0),
+                 "DM_RADN": ("dm_radn", 0), "DM_SRAD": ("dm_srad", 0),
                  "T_TMAX": ("tmmx", 0), "T_DM_TMAX": ("tmax", 0)}
         for cal in ("standard", "noleap"):
             write_ini(tree, cal, mvf["tmmx"], mvf["tmax"])
