@@ -138,13 +138,13 @@ cleanup:
 static int write_gridded(const char *dir, const af_synth_opts *o, af_error *err)
 {
     int rc = AF_OK;
-    static const char *const gm[] = { "tmmx", "tmmn", "pr", "srad" }, *const dm[] = { "tmax", "tmin", "prcp", "srad" };
+    static const char *const gm[] = { "tmmx", "tmmn", "pr", "srad" }, *const dm[] = { "tmax", "tmin", "prcp", "srad", "dayl" };
     char sub[4096];
     for (int y = o->year0; y <= o->year1; y++) {
         AF_CHECK(af_path_join(dir, "gridmet", sub, sizeof sub, err));
         for (int i = 0; i < 4; i++) AF_CHECK(af__synth_gridmet_write(sub, gm[i], y, NULL, err));
         AF_CHECK(af_path_join(dir, "daymet", sub, sizeof sub, err));
-        for (int i = 0; i < 4; i++) AF_CHECK(af__synth_daymet_write(sub, dm[i], y, o->daymet_spacing_m, NULL, err));
+        for (int i = 0; i < 5; i++) AF_CHECK(af__synth_daymet_write(sub, dm[i], y, o->daymet_spacing_m, NULL, err));
     }
 cleanup:
     return rc;

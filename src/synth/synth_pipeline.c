@@ -79,7 +79,8 @@ static const char *const radn_gridmet =
     "source_units = W m-2\nunits = MJ m-2 d-1\nlong_name = daily shortwave radiation (extra)\n\n";
 static const char *const radn_daymet =
     "[input.RADN]\nsource = gridded\nformat = daymet\npath = {root}/daymet/daymet_v4_daily_na_srad_{year}.nc\nvariable = srad\n"
-    "source_units = W m-2\nunits = MJ m-2 d-1\nlong_name = daylight-mean shortwave radiation as a daily mean (extra)\n\n";
+    "multiply_path = {root}/daymet/daymet_v4_daily_na_dayl_{year}.nc\nmultiply_variable = dayl\n"
+    "source_units = J m-2 d-1\nunits = MJ m-2 d-1\nlong_name = daily shortwave radiation, Daymet srad x dayl (extra)\n\n";
 
 /* Ecosys targets, module order Carbon, Thermal, Water, Nitrogen (pipelines/examples/ecosys-agroflux.ini). */
 static const struct eco_t { const char *name, *grp, *var, *extra; } eco_targets[] = {

@@ -57,8 +57,6 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 import truth_weather as W  # noqa: E402
 
 GM = {k: W.GM[k] for k in ("tmmx", "pr", "srad")}  # the variables synth_grid_main writes
-# Daymet dayl is not in truth_weather.DM: (vnum, base, step) from docs/formats.md ("dayl s (6, 30000, 64)").
-W.DM.setdefault("dayl", (6, 30000.0, 64.0))
 DM = {k: W.DM[k] for k in ("tmax", "prcp", "srad", "dayl")}
 DM_S = 5000.0
 county_weights, county_truth, site_truth = W.county_weights, W.county_truth, W.site_truth

@@ -24,7 +24,8 @@ GM = {
     "srad": ("surface_downwelling_shortwave_flux_in_air", 4, 0.1, 0.0, 1000, 10),
 }
 # Daymet var: (vnum, base, step)
-DM = {"tmax": (1, 10.0, 0.125), "tmin": (2, -5.0, 0.125), "prcp": (3, 0.0, 0.0625), "srad": (4, 100.0, 1.0)}
+DM = {"tmax": (1, 10.0, 0.125), "tmin": (2, -5.0, 0.125), "prcp": (3, 0.0, 0.0625), "srad": (4, 100.0, 1.0),
+      "dayl": (6, 30000.0, 64.0)}  # dayl s: docs/formats.md ("dayl s (6, 30000, 64)")
 GM_LON0, GM_LAT0, GM_D = -124.7666666333333, 49.4, 1.0 / 24.0
 DM_X0, DM_Y0 = -4560750.0, 4985000.0
 

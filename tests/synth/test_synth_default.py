@@ -81,12 +81,17 @@ def weather_truth(region, tree, kind, days, years):
                 "PRECN": ("pr", 1.0, 0.0, 20.0), "RADN": ("srad", 0.0864, 0.0, 300.0)}
     else:
         spec = {"TMAX_AIR": ("tmax", 1.0, 0.0, 35.0), "TMIN_AIR": ("tmin", 1.0, 0.0, 25.0),
-                "PRECN": ("prcp", 1.0, 0.0, 12.5), "RADN": ("srad", 0.0864, 0.0, 300.0)}
+                "PRECN": ("prcp", 1.0, 0.0, 12.5), "RADN": ("srad*dayl", 1e-6, 0.0, 300.0 * 60000.0)}
     polys = {f: p for f, p in W.county_polygons(tree).items() if f in region.county_tag}
     folder = os.path.join(tree, kind)
     out, wts = {}, None
     for name, (var, a, b, mag) in spec.items():
-        g, vals = W.load(folder, kind, var, years, check)
+        if var == "srad*dayl":  # Daymet daily total: the product per cell and day, then aggregated
+            g, sr = W.load(folder, kind, "srad", years, check)
+            _, dl = W.load(folder, kind, "dayl", years, check)
+            vals = {d: sr[d] * dl[d] for d in sr}
+        else:
+            g, vals = W.load(folder, kind, var, years, check)
         wts = wts or W.county_weights(g, polys)
         ct = W.county_truth(wts, vals, days)
         county = {}
