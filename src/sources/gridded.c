@@ -20,6 +20,7 @@
 #include <cpl_conv.h>
 
 #include "af_check.h"
+#include "sources_impl.h"
 #include "af_util.h"
 #include "gridded_impl.h"
 #include "log.h"
@@ -80,41 +81,22 @@ static void gridded_close(void *vst)
     free(st);
 }
 
-static const char *get(const af_config_section *s, const char *key, const char *def)
-{
-    const char *v = af_config_get(s, key);
-    return v ? v : def;
-}
-
 /* Group-wide keys: every feature of the group must agree with the first. */
 static int check_shared(const af_source_ctx *ctx, const af_feature_cfg *const *feats, size_t nfeat, af_error *err)
 {
-    int rc = AF_OK;
     static const char *const shared[] = { "format", "crs", "stack_start", "min_valid_fraction", "site_method",
                                           "cropland_weights", "cropland_classes", "cache_dir" };
-    const af_config_section *sec = feats[0]->section;
-    for (size_t k = 1; k < nfeat; k++) {
-        const af_config_section *fs = feats[k]->section;
-        for (size_t j = 0; j < sizeof shared / sizeof shared[0]; j++) {
-            const char *a = af_config_get(sec, shared[j]), *b = af_config_get(fs, shared[j]);
-            if ((a || b) && (!a || !b || strcmp(a, b)))
-                AF_FAIL(AF_ECONFIG, "%s:%d: [%s] %s: differs from [%s] which reads the same path '%s'",
-                        ctx->cfg->path, af_config_line(fs, shared[j]), fs->name, shared[j], sec->name,
-                        get(sec, "path", ""));
-        }
-    }
-cleanup:
-    return rc;
+    return af__group_keys_agree(ctx->cfg, feats, nfeat, shared, sizeof shared / sizeof shared[0], err);
 }
 
 static int parse_group_keys(gr_state *st, const af_config_section *sec, af_error *err)
 {
     int rc = AF_OK;
     const af_config *cfg = st->ctx->cfg;
-    const char *v = get(sec, "format", "gridmet");
+    const char *v = af__key_or(sec, "format", "gridmet");
     st->format = !strcmp(v, "daymet") ? GR_DAYMET : !strcmp(v, "stack") ? GR_STACK : GR_GRIDMET;
-    snprintf(st->crs_key, sizeof st->crs_key, "%s", get(sec, "crs", ""));
-    v = get(sec, "stack_start", "");
+    snprintf(st->crs_key, sizeof st->crs_key, "%s", af__key_or(sec, "crs", ""));
+    v = af__key_or(sec, "stack_start", "");
     if (st->format == GR_STACK) {
         af_date d;
         af_error e2 = AF_ERROR_INIT;
@@ -123,19 +105,19 @@ static int parse_group_keys(gr_state *st, const af_config_section *sec, af_error
             AF_FAIL(AF_ECONFIG, "%s:%d: [%s] stack_start: %s", cfg->path, af_config_line(sec, "stack_start"), sec->name, e2.msg);
         st->stack_start = af_date_to_epoch(d);
     }
-    v = get(sec, "min_valid_fraction", "0.5");
+    v = af__key_or(sec, "min_valid_fraction", "0.5");
     if (!af_parse_double(v, &st->min_valid) || !(st->min_valid >= 0 && st->min_valid <= 1))
         AF_FAIL(AF_ECONFIG, "%s:%d: [%s] min_valid_fraction: '%s' is not a number in 0..1", cfg->path,
                 af_config_line(sec, "min_valid_fraction"), sec->name, v);
-    st->site_method = !strcmp(get(sec, "site_method", "bilinear"), "nearest") ? AF_GRID_NEAREST : AF_GRID_BILINEAR;
-    v = get(sec, "cropland_weights", "");
+    st->site_method = !strcmp(af__key_or(sec, "site_method", "bilinear"), "nearest") ? AF_GRID_NEAREST : AF_GRID_BILINEAR;
+    v = af__key_or(sec, "cropland_weights", "");
     if (v[0]) {
         AF_CHECK(af_config_resolve(cfg, v, st->cropland, sizeof st->cropland, err));
         if (!af_file_readable(st->cropland))
             AF_FAIL(AF_ENOTFOUND, "%s:%d: [%s] cropland_weights: cannot read '%s'", cfg->path,
                     af_config_line(sec, "cropland_weights"), sec->name, st->cropland);
     }
-    v = get(sec, "cropland_classes", "");
+    v = af__key_or(sec, "cropland_classes", "");
     if (v[0]) {
         if (!st->cropland[0])
             AF_FAIL(AF_ECONFIG, "%s:%d: [%s] cropland_classes: needs cropland_weights (the class raster)", cfg->path,
@@ -145,7 +127,7 @@ static int parse_group_keys(gr_state *st, const af_config_section *sec, af_error
             AF_FAIL(AF_ECONFIG, "%s:%d: [%s] cropland_classes: %s", cfg->path, af_config_line(sec, "cropland_classes"),
                     sec->name, e2.msg);
     }
-    v = get(sec, "cache_dir", "");
+    v = af__key_or(sec, "cache_dir", "");
     AF_CHECK(af_config_resolve(cfg, v[0] ? v : ".agroflux-cache", st->cache_dir, sizeof st->cache_dir, err));
 cleanup:
     return rc;
@@ -249,11 +231,11 @@ static int gridded_open(const af_source_ctx *ctx, const af_feature_cfg *const *f
         const af_config_section *fs = feats[k]->section;
         gr_feat *gf = &st->feats[k];
         gf->f = feats[k];
-        const char *var = get(fs, "variable", "");
+        const char *var = af__key_or(fs, "variable", "");
         if (st->format == GR_STACK && var[0])
             AF_FAIL(AF_ECONFIG, "%s:%d: [%s] variable: leave empty with format = stack", ctx->cfg->path,
                     af_config_line(fs, "variable"), fs->name);
-        const char *mpath = get(fs, "multiply_path", ""), *mvar = get(fs, "multiply_variable", "");
+        const char *mpath = af__key_or(fs, "multiply_path", ""), *mvar = af__key_or(fs, "multiply_variable", "");
         if (mpath[0] && !mvar[0] && st->format != GR_STACK)
             AF_FAIL(AF_ECONFIG, "%s:%d: [%s] multiply_path: needs multiply_variable (the NetCDF variable to multiply by)",
                     ctx->cfg->path, af_config_line(fs, "multiply_path"), fs->name);
@@ -263,7 +245,7 @@ static int gridded_open(const af_source_ctx *ctx, const af_feature_cfg *const *f
         if (mvar[0] && st->format == GR_STACK)
             AF_FAIL(AF_ECONFIG, "%s:%d: [%s] multiply_variable: leave empty with format = stack", ctx->cfg->path,
                     af_config_line(fs, "multiply_variable"), fs->name);
-        if (mpath[0] && (strstr(mpath, "{year}") != NULL) != (strstr(get(fs, "path", ""), "{year}") != NULL))
+        if (mpath[0] && (strstr(mpath, "{year}") != NULL) != (strstr(af__key_or(fs, "path", ""), "{year}") != NULL))
             AF_FAIL(AF_ECONFIG, "%s:%d: [%s] multiply_path: '%s' and path must both have {year} or neither", ctx->cfg->path,
                     af_config_line(fs, "multiply_path"), fs->name, mpath);
         /* A variable is its name and its multiplier: features of one path with different multipliers read apart. */
@@ -279,7 +261,7 @@ static int gridded_open(const af_source_ctx *ctx, const af_feature_cfg *const *f
             nv->msec = fs;
         }
         gf->var = v;
-        const char *s = get(fs, "statistic", "mean");
+        const char *s = af__key_or(fs, "statistic", "mean");
         gf->stat = !strcmp(s, "min") ? GR_MIN : !strcmp(s, "max") ? GR_MAX : !strcmp(s, "std") ? GR_STD : GR_MEAN;
         af_error uerr = AF_ERROR_INIT;
         if (af_units_conversion(af_config_get(fs, "source_units"), feats[k]->units, &gf->conv, &uerr) != AF_OK)
