@@ -22,6 +22,7 @@
 
 #include "af_check.h"
 #include "gridded_impl.h"
+#include "raster_zonal.h"
 #include "log.h"
 
 /* "days since 1900-01-01 00:00:00" (also hours): base epoch and days per unit. */
@@ -77,30 +78,6 @@ cleanup:
     return rc;
 }
 
-/* The file's CRS, or the crs key when the file has none; never a silent guess. */
-static int file_crs(const gr_state *st, const gr_file *gf, OGRSpatialReferenceH *out, af_error *err)
-{
-    int rc = AF_OK;
-    OGRSpatialReferenceH srs = NULL;
-    OGRSpatialReferenceH fs = GDALGetSpatialRef(gf->ds);
-    if (fs && (OSRIsGeographic(fs) || OSRIsProjected(fs))) {
-        srs = OSRClone(fs);
-    } else if (st->crs_key[0]) {
-        srs = OSRNewSpatialReference(NULL);
-        if (OSRSetFromUserInput(srs, st->crs_key) != OGRERR_NONE)
-            AF_FAIL(AF_ECRS, "crs '%s' (for %s): %s", st->crs_key, gf->path, CPLGetLastErrorMsg());
-    } else {
-        AF_FAIL(AF_ECRS, "%s: the raster has no CRS (no grid_mapping); set crs = EPSG:4326 (or the right CRS) in the pipeline file",
-                gf->path);
-    }
-    *out = srs;
-    srs = NULL;
-cleanup:
-    if (srs) OSRDestroySpatialReference(srs);
-    return rc;
-}
-
-/* First and last value of a 1-D coordinate array. */
 static int coord_ends(GDALMDArrayH v, size_t n, double *first, double *last)
 {
     GDALExtendedDataTypeH f64 = GDALExtendedDataTypeCreate(GDT_Float64);
@@ -202,7 +179,7 @@ int af__gridded_open_file(gr_state *st, gr_file *gf, const char *var, af_error *
     if (GDALGetGeoTransform(gf->ds, gt) != CE_None)
         AF_FAIL(AF_EGDAL, "%s: no geotransform: %s", gf->dsname, CPLGetLastErrorMsg());
     long nx = GDALGetRasterXSize(gf->ds), ny = GDALGetRasterYSize(gf->ds);
-    AF_CHECK(file_crs(st, gf, &srs, err));
+    AF_CHECK(af__raster_crs(gf->ds, gf->path, st->crs_key, "EPSG:4326", &srs, err));
     if (OSRExportToWkt(srs, &wkt) != OGRERR_NONE)
         AF_FAIL(AF_ECRS, "%s: cannot export the CRS: %s", gf->dsname, CPLGetLastErrorMsg());
     if (!st->grid_wkt) {

@@ -295,3 +295,25 @@ af_grid af__rz_sub_grid(const af_grid *g, const af_window *w)
     s.ny = w->nrows;
     return s;
 }
+
+int af__raster_crs(GDALDatasetH ds, const char *path, const char *crs_key, const char *example,
+                   OGRSpatialReferenceH *out, af_error *err)
+{
+    int rc = AF_OK;
+    OGRSpatialReferenceH fs = GDALGetSpatialRef(ds), srs = NULL;
+    if (fs && (OSRIsGeographic(fs) || OSRIsProjected(fs))) {
+        srs = OSRClone(fs);
+    } else if (crs_key && crs_key[0]) {
+        srs = OSRNewSpatialReference(NULL);
+        if (OSRSetFromUserInput(srs, crs_key) != OGRERR_NONE)
+            AF_FAIL(AF_ECRS, "crs '%s' (for %s): %s", crs_key, path, CPLGetLastErrorMsg());
+    } else {
+        AF_FAIL(AF_ECRS, "%s: the raster has no CRS; set crs = %s (or the right CRS) in the pipeline file", path,
+                example);
+    }
+    *out = srs;
+    srs = NULL;
+cleanup:
+    if (srs) OSRDestroySpatialReference(srs);
+    return rc;
+}

@@ -149,28 +149,6 @@ void af__rz_raster_close(rz_raster *r)
     r->wkt = NULL;
 }
 
-/* The file's CRS, or crs_key when the file has none; never a silent guess. */
-static int raster_crs(rz_raster *r, const char *crs_key, OGRSpatialReferenceH *out, af_error *err)
-{
-    int rc = AF_OK;
-    OGRSpatialReferenceH fs = GDALGetSpatialRef(r->ds), srs = NULL;
-    if (fs && (OSRIsGeographic(fs) || OSRIsProjected(fs))) {
-        srs = OSRClone(fs);
-    } else if (crs_key && crs_key[0]) {
-        srs = OSRNewSpatialReference(NULL);
-        if (OSRSetFromUserInput(srs, crs_key) != OGRERR_NONE)
-            AF_FAIL(AF_ECRS, "crs '%s' (for %s): %s", crs_key, r->path, CPLGetLastErrorMsg());
-    } else {
-        AF_FAIL(AF_ECRS, "%s: the raster has no CRS; set crs = EPSG:5070 (or the right CRS) in the pipeline file",
-                r->path);
-    }
-    *out = srs;
-    srs = NULL;
-cleanup:
-    if (srs) OSRDestroySpatialReference(srs);
-    return rc;
-}
-
 int af__rz_raster_open(rz_raster *r, const char *path, const char *crs_key, af_error *err)
 {
     int rc = AF_OK;
@@ -186,7 +164,7 @@ int af__rz_raster_open(rz_raster *r, const char *path, const char *crs_key, af_e
     r->band = GDALGetRasterBand(r->ds, 1);
     if (GDALGetGeoTransform(r->ds, r->gt) != CE_None)
         AF_FAIL(AF_EGDAL, "%s: no geotransform: %s", path, CPLGetLastErrorMsg());
-    AF_CHECK(raster_crs(r, crs_key, &srs, err));
+    AF_CHECK(af__raster_crs(r->ds, r->path, crs_key, "EPSG:5070", &srs, err));
     if (OSRExportToWkt(srs, &r->wkt) != OGRERR_NONE) AF_FAIL(AF_ECRS, "%s: cannot export the CRS", path);
     AF_CHECK(af_grid_from_geotransform(r->gt, GDALGetRasterXSize(r->ds), GDALGetRasterYSize(r->ds),
                                        OSRIsGeographic(srs) ? 1 : 0, &r->grid, err));

@@ -12,6 +12,7 @@
 
 #include <stddef.h>
 #include <gdal.h>
+#include <ogr_srs_api.h>
 
 #include "agroflux/coverage.h"
 #include "agroflux/source.h"
@@ -32,6 +33,13 @@ typedef struct rz_geom {
 /** Build g for the samples ctx->range of ctx->set: county polygons and site points in raster_wkt. */
 int af__rz_geom_build(const af_source_ctx *ctx, const char *raster_wkt, rz_geom *g, af_error *err);
 void af__rz_geom_dispose(rz_geom *g);
+/**
+ * The CRS of an open raster: the file's own when it has one, else crs_key (the pipeline's `crs`);
+ * neither is AF_ECRS naming path and suggesting `crs = <example>`. Never a silent guess.
+ * *out is the caller's to OSRDestroySpatialReference.
+ */
+int af__raster_crs(GDALDatasetH ds, const char *path, const char *crs_key, const char *example,
+                   OGRSpatialReferenceH *out, af_error *err);
 /** Open-time check: the county layer's and sites' CRSs transform into raster_wkt. */
 int af__rz_check_crs(const af_source_ctx *ctx, const char *raster_wkt, af_error *err);
 
