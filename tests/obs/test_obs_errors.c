@@ -60,7 +60,9 @@ static int run_with(const char *sections, af_error *err)
     af_run_opts opts = AF_RUN_OPTS_INIT;
     opts.output = o;
     af_run_summary sum;
-    return af_pipeline_run(MPI_COMM_WORLD, p, &opts, &sum, err);
+    int rc = af_pipeline_run(MPI_COMM_WORLD, p, &opts, &sum, err);
+    af_run_summary_dispose(&sum);
+    return rc;
 }
 
 #define TOWER(extra) \

@@ -294,7 +294,9 @@ static int run(const char *feat, af_error *err)
     af_run_opts opts = AF_RUN_OPTS_INIT;
     opts.output = o;
     af_run_summary sum;
-    return af_pipeline_run(MPI_COMM_WORLD, p, &opts, &sum, err);
+    int rc = af_pipeline_run(MPI_COMM_WORLD, p, &opts, &sum, err);
+    af_run_summary_dispose(&sum);
+    return rc;
 }
 
 #define SOIL "[input.B]\nsource = soil\nsource_units = g cm-3\nunits = Mg m-3\n"
