@@ -3,6 +3,7 @@
  * gridded_util.c: implements gridded_util.h for test_gridded.c and
  * test_gridded_daymet.c.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -103,4 +104,18 @@ int gt_find_sample(const gt_shard *s, const char *id)
     for (int i = 0; i < s->ns; i++)
         if (!strcmp(s->ids[i], id)) return i;
     return -1;
+}
+
+int gt_max_failed(int failed)
+{
+    MPI_Allreduce(MPI_IN_PLACE, &failed, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
+    return failed;
+}
+
+int gt_remove_dir(const char *dir)
+{
+    if (getenv("AF_KEEP")) return 0;
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    return system(cmd) != 0;
 }

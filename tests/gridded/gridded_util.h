@@ -38,5 +38,9 @@ int gt_read_shard(const char *dir, const char *out, gt_shard *s);
 void gt_shard_free(gt_shard *s);
 /* Row of a sample id, or -1. */
 int gt_find_sample(const gt_shard *s, const char *id);
+/** Collective: the largest of every rank's failed-case count (every rank gets it). */
+int gt_max_failed(int failed);
+/** Remove dir and what is in it unless AF_KEEP is set; 0 on success. */
+int gt_remove_dir(const char *dir);
 
 #endif

@@ -359,18 +359,9 @@ int main(int argc, char **argv)
     AF_RUN(test_gridded__stack_noleap);
     AF_RUN(test_gridded__multiply);
     AF_RUN(test_gridded__multiply_errors);
-    int failed = af_test_failed_cases;
-    MPI_Allreduce(MPI_IN_PLACE, &failed, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
+    af_test_failed_cases = gt_max_failed(af_test_failed_cases);
     int res = 0;
-    if (rank == 0) {
-        if (failed > af_test_failed_cases) af_test_failed_cases = failed;
-        res = AF_TEST_END();
-        if (!res && !getenv("AF_KEEP")) {
-            char cmd[600];
-            snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-            if (system(cmd) != 0) res = 1;
-        }
-    }
+    if (rank == 0 && (res = AF_TEST_END()) == 0) res = gt_remove_dir(dir);
     MPI_Bcast(&res, 1, MPI_INT, 0, MPI_COMM_WORLD);
     MPI_Finalize();
     return res;
