@@ -10,7 +10,6 @@ exit 3 naming the shard after one flipped byte.
 import json
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 
@@ -18,29 +17,13 @@ import numpy as np
 import netCDF4
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "pylib"))
+from af_cli import mpirun, run  # noqa: E402
+from checks import Checker  # noqa: E402
 import synth_tables as T  # noqa: E402
 from synth_region import Region  # noqa: E402
 
 AGROFLUX = os.environ["AGROFLUX"]
-failures = []
-passed = 0
-
-
-def check(cond, what):
-    global passed
-    if cond:
-        passed += 1
-    else:
-        failures.append(what)
-        print("FAIL:", what, file=sys.stderr)
-
-
-def run(args, **kw):
-    return subprocess.run(args, capture_output=True, text=True, **kw)
-
-
-def mpirun(n, *args):
-    return run(["mpirun", "-n", str(n), "--oversubscribe", AGROFLUX, "-q", *args])
+check = Checker()  # tests/pylib/checks.py
 
 
 def scenarios(pipeline):
@@ -181,8 +164,8 @@ def main():
         check(idx["shards"][1]["path"] in r.stderr and "sha256" in r.stderr.lower(), "verify names shard and checksum: " + r.stderr)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    print("%d passed, %d failed" % (passed, len(failures)))
-    return 1 if failures else 0
+    print(check.summary())
+    return 1 if check.failed else 0
 
 
 if __name__ == "__main__":

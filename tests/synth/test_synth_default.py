@@ -14,7 +14,6 @@ Prints "N passed, N failed"."""
 import json
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 
@@ -22,6 +21,7 @@ import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "pylib"))
 import synth_shards  # noqa: E402
+from af_cli import mpirun, run  # noqa: E402
 from checks import Checker  # noqa: E402
 import truth_mgmt  # noqa: E402
 import truth_models  # noqa: E402
@@ -41,14 +41,6 @@ ECOSYS = ["Reco", "GPP", "CO2_FLUX", "Yield", "Delta_SOC", "TMAX_SOIL_1", "TMIN_
 SITE_TARGETS = ["GPP", "Reco", "N2O_FLUX", "NEE"]  # GPP, Reco, N2O_FLUX: @sites halves of Ecosys's
 DAYCENT = ["CO2_FLUX", "Yield", "ET", "TAVG_SOIL_2", "WTR_3", "N2O_FLUX", "Rh"]
 check = Checker()
-
-
-def run(args):
-    return subprocess.run(args, capture_output=True, text=True)
-
-
-def mpirun(n, *args):
-    return run(["mpirun", "-n", str(n), "--oversubscribe", AGROFLUX, "-q", *args])
 
 
 def compare(got, want, tol, what):

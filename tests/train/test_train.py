@@ -24,7 +24,6 @@ import datetime as dt
 import json
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 
@@ -32,32 +31,17 @@ import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(HERE, "..", "pylib"))
 sys.path.insert(0, os.path.join(os.environ.get("AF_SOURCE_ROOT", os.path.join(HERE, "..", "..")), "python"))
+from af_cli import mpirun, run  # noqa: E402
+from checks import Checker  # noqa: E402
 import train_case as T  # noqa: E402
 from agroflux_reader import Output  # noqa: E402
 
 AGROFLUX = os.environ["AGROFLUX"]
 Y0, Y1 = 2001, 2003
 SPLITS = [("temporal_train", "2001"), ("temporal_val", "2002"), ("temporal_test", "2003"), ("spatial_folds", "3")]
-failures = []
-passed = 0
-
-
-def check(cond, what):
-    global passed
-    if cond:
-        passed += 1
-    else:
-        failures.append(what)
-        print("FAIL:", what, file=sys.stderr)
-
-
-def run(args, **kw):
-    return subprocess.run(args, capture_output=True, text=True, **kw)
-
-
-def mpirun(n, *args):
-    return run(["mpirun", "-n", str(n), "--oversubscribe", AGROFLUX, "-q", *args])
+check = Checker()  # tests/pylib/checks.py
 
 
 def fails_with(res, code, text, what):
@@ -546,8 +530,8 @@ def main():
         error_paths(work, fips, sites)
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    print("%d checks passed, %d failed" % (passed, len(failures)))
-    return 1 if failures else 0
+    print(check.summary())
+    return 1 if check.failed else 0
 
 
 if __name__ == "__main__":
