@@ -42,6 +42,11 @@ int af_file_readable(const char *path);
 int af_file_sha256(const char *path, char hex[65], af_error *err);
 /** SHA-256 of a buffer as hex. */
 void af_sha256_hex(const void *data, size_t len, char hex[65]);
+/** Incremental SHA-256: begin (NULL when out of memory), update, end (hex, frees; NULL-safe). */
+typedef struct af_sha256 af_sha256;
+af_sha256 *af_sha256_begin(void);
+void af_sha256_update(af_sha256 *h, const void *data, size_t len);
+void af_sha256_end(af_sha256 **h, char hex[65]);
 /** fsync an open path (file or directory). */
 int af_fsync_path(const char *path, af_error *err);
 /** rename(tmp, final) then fsync the directory; both paths named on failure. */
