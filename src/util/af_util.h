@@ -20,6 +20,9 @@ int af_strlcpy_checked(char *dst, const char *src, size_t n, const char *what, a
 char *af_strdup(const char *s);
 /** Trim leading/trailing ASCII whitespace in place; returns s. */
 char *af_strtrim(char *s);
+/** The one missing-value rule of every text reader: NaN, infinities and the sentinels -9999 and
+ * -6999 (in any spelling: -9999.0, -9.999e3) are missing (1), anything else is a value (0). */
+int af_missing_value(double v);
 /** Parse a full double (no trailing garbage); returns 1 on success. */
 int af_parse_double(const char *s, double *out);
 /** Parse a full long; returns 1 on success. */

@@ -48,6 +48,11 @@ char *af_strtrim(char *s)
     return s;
 }
 
+int af_missing_value(double v)
+{
+    return !isfinite(v) || v == -9999.0 || v == -6999.0;
+}
+
 int af_parse_double(const char *s, double *out)
 {
     if (!s || !*s) return 0;
