@@ -16,7 +16,7 @@
 
 static const char *run_help =
     "usage: agroflux run PIPELINE.ini [--set SECTION.KEY=VALUE]... [--output DIR] [--resume]\n"
-    "                            [--progress-interval SECONDS] [--checkpoint-interval SECONDS]\n"
+    "                            [--progress-interval SECONDS] [--checkpoint-interval SECONDS] [--force]\n"
     "\n"
     "Runs the pipeline: samples are partitioned over the MPI ranks (mpirun -n K, srun),\n"
     "sources are read a block of days at a time, shards are written collectively and\n"
@@ -33,6 +33,9 @@ static const char *run_help =
     "                            10 otherwise; 0 = every block); also DIR/progress.json\n"
     "  --checkpoint-interval SEC at most one checkpoint (flush + journal) per SEC seconds\n"
     "                            (default 0: after every block); a stop always checkpoints\n"
+    "  --force                   write into a non-empty DIR that agroflux did not create\n"
+    "A rerun into a DIR holding a complete output writes DIR.agroflux-next and swaps it in\n"
+    "only once its index is written: a failed rerun leaves the previous output published.\n"
     "SIGTERM, SIGINT or SIGUSR1 stop the run cleanly at the next block boundary: exit code 4,\n"
     "no index, resumable with --resume. Ends with a per-stage timing and memory table.\n";
 
@@ -180,6 +183,7 @@ int cmd_run(int argc, char **argv)
         if (took) continue;
         if (!strcmp(argv[i], "--output") && i + 1 < argc) opts.output = argv[++i];
         else if (!strcmp(argv[i], "--resume")) opts.resume = 1;
+        else if (!strcmp(argv[i], "--force")) opts.force = 1;
         else if ((!strcmp(argv[i], "--progress-interval") || !strcmp(argv[i], "--checkpoint-interval")) && i + 1 < argc) {
             char *end;
             const char *name = argv[i];

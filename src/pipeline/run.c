@@ -47,7 +47,8 @@ typedef struct run_state {
     af_ctx ctx;
     af_range *ranges;
     af_layout layout;
-    const char *outdir;
+    const char *outdir;            /* where this run writes (od.work, the same on every rank) */
+    af_outdir od;                  /* --output and, for a rerun over a complete output, the work directory */
     size_t nsamples, nshards, nlocal;
     int ndays, block;
     af_shardset *ss;
@@ -73,42 +74,6 @@ static long long peak_rss_bytes(void)
 static const char *output_dir(const af_run_opts *opts, const af_config *cfg)
 {
     return (opts && opts->output) ? opts->output : cfg->output;
-}
-
-/* Remove a previous run's index (if any), durably, before anything else can fail: a
- * directory whose index survives a failed run would pass for this run's output. */
-static int remove_stale_index(const char *outdir, af_error *err)
-{
-    int rc = AF_OK;
-    char path[4400];
-    snprintf(path, sizeof path, "%s/%s", outdir, AF_INDEX_NAME);
-    if (unlink(path) == 0) AF_CHECK(af_fsync_path(outdir, err));
-    else if (errno != ENOENT) AF_FAIL(AF_EIO, "cannot remove stale '%s': %s", path, strerror(errno));
-cleanup:
-    return rc;
-}
-
-/* Create the output directory and drop shards beyond the new count, so it never mixes runs. */
-static int prepare_outdir(const char *outdir, size_t nshards, af_error *err)
-{
-    int rc = AF_OK;
-    char path[4400];
-    DIR *d = NULL;
-    AF_CHECK(af_mkdirs(outdir, err));
-    d = opendir(outdir);
-    if (!d) AF_FAIL(AF_EIO, "cannot list '%s'", outdir);
-    struct dirent *de;
-    while ((de = readdir(d)) != NULL) {
-        unsigned long k;
-        char tail[8];
-        if (sscanf(de->d_name, "shard-%5lu.n%7s", &k, tail) == 2 && k >= nshards) {
-            snprintf(path, sizeof path, "%s/%s", outdir, de->d_name);
-            unlink(path);
-        }
-    }
-cleanup:
-    if (d) closedir(d);
-    return rc;
 }
 
 static int fill_block(af_ctx *ctx, size_t nlocal, int t0, int nt, float *x, float *xqc, float *y,
@@ -275,10 +240,7 @@ static int interrupted(const run_state *rs, int days_done, af_error *err)
 static int run_setup(run_state *rs, const char *pipeline_path, af_error *err)
 {
     int rc = AF_OK;
-    /* the stale index goes first, so a run that fails anywhere leaves none */
-    if (af_config_load_sets(pipeline_path, rs->opts->sets, rs->opts->nsets, &rs->ctx.cfg, err) == AF_OK &&
-        rs->rank == 0)
-        remove_stale_index(output_dir(rs->opts, rs->ctx.cfg), err);
+    af_config_load_sets(pipeline_path, rs->opts->sets, rs->opts->nsets, &rs->ctx.cfg, err);
     AF_SYNC(rs->comm);
     if (af__ctx_load_rest(&rs->ctx, err) == AF_OK) {
         rs->ranges = calloc((size_t)rs->size, sizeof *rs->ranges);
@@ -288,11 +250,14 @@ static int run_setup(run_state *rs, const char *pipeline_path, af_error *err)
     }
     AF_SYNC(rs->comm);
     const af_config *cfg = rs->ctx.cfg;
-    rs->outdir = output_dir(rs->opts, cfg);
     rs->nsamples = af_sampleset_count(rs->ctx.set);
     rs->nshards = af_output_nshards(rs->nsamples, cfg->shard_samples);
-    if (rs->rank == 0) prepare_outdir(rs->outdir, rs->nshards, err);
+    /* a complete output in the way stays published: this run writes beside it (outdir.c) */
+    if (rs->rank == 0)
+        af__outdir_prepare(output_dir(rs->opts, cfg), rs->opts->force, rs->opts->resume, rs->nshards, &rs->od, err);
     AF_SYNC(rs->comm);
+    AF_CHECK_MPI(MPI_Bcast(&rs->od, (int)sizeof rs->od, MPI_BYTE, 0, rs->comm));
+    rs->outdir = rs->od.work;
     af__ctx_layout(&rs->ctx, &rs->layout);
     rs->nlocal = rs->ranges[rs->rank].end - rs->ranges[rs->rank].begin;
     rs->ndays = af_calendar_ndays(rs->ctx.cal);
@@ -455,7 +420,7 @@ static void fill_summary(const run_state *rs, const af_shard_info *infos, size_t
                          af_run_summary *summary)
 {
     const af_sample *samples = rs->layout.samples;
-    snprintf(summary->outdir, sizeof summary->outdir, "%s", rs->outdir);
+    snprintf(summary->outdir, sizeof summary->outdir, "%s", rs->od.final);
     snprintf(summary->name, sizeof summary->name, "%s", rs->ctx.cfg->name);
     summary->nsamples = rs->nsamples;
     for (size_t i = 0; i < rs->nsamples; i++) {
@@ -532,6 +497,10 @@ int af_pipeline_run(MPI_Comm comm, const char *pipeline_path, const af_run_opts 
     if (rs.rank == 0) publish_index(&rs.ctx, rs.outdir, infos, ninfos, prov, nprov, summary, rs.size, extra, err);
     AF_SYNC(comm);
     if (rs.rank == 0) af__journal_remove(rs.outdir, err);
+    AF_SYNC(comm);
+    /* a rerun over a complete output: the new one takes its place only now */
+    if (rs.rank == 0 && af__outdir_publish(&rs.od, err) == AF_OK && rs.od.staged)
+        snprintf(rs.prog.path, sizeof rs.prog.path, "%s/%s", rs.od.final, AF_PROGRESS_NAME);
     AF_SYNC(comm);
     fill_summary(&rs, infos, ninfos, t_start, summary);
     af__progress_report(&rs.prog, "done", "publish", rs.ndays, 1);
