@@ -315,7 +315,8 @@ static int run_open_shards(run_state *rs, af_error *err)
     int rc = AF_OK;
     AF_CHECK(af__resume_decide(rs->comm, rs->outdir, &rs->layout, rs->opts->resume, &rs->start, err));
     if (rs->start.mode == AF_START_CONTINUE &&
-        af_shardset_reopen(rs->comm, rs->outdir, &rs->layout, &rs->ss, err) != AF_OK) {
+        af_shardset_reopen_owned(rs->comm, rs->outdir, &rs->layout, rs->ranges[rs->rank].begin, rs->nlocal,
+                                 &rs->ss, err) != AF_OK) {
         /* the failure is agreed on every rank: all start over together */
         af_log(AF_LOG_WARN, "resume", "starting over from the first day: %s", err->msg);
         af_error_clear(err);
@@ -325,7 +326,8 @@ static int run_open_shards(run_state *rs, af_error *err)
     if (rs->start.mode == AF_START_FRESH) {
         if (rs->rank == 0) af__journal_remove(rs->outdir, err);
         AF_SYNC(rs->comm);
-        AF_CHECK(af_shardset_create(rs->comm, rs->outdir, &rs->layout, &rs->ss, err));
+        AF_CHECK(af_shardset_create_owned(rs->comm, rs->outdir, &rs->layout, rs->ranges[rs->rank].begin,
+                                          rs->nlocal, &rs->ss, err));
     }
     if (rs->rank == 0) {
         snprintf(rs->journal.config_sha256, sizeof rs->journal.config_sha256, "%s", rs->ctx.cfg->sha256);

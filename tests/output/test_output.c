@@ -163,6 +163,31 @@ static void test_output_shard__errors(void)
     AF_EXPECT(access(path, F_OK) != 0);
     af_shardset_destroy(&ss);
     af_shardset_destroy(NULL);
+    /* owned samples: outside the layout, then a write outside the rank's own range */
+    AF_TEST_FAILS_WITH(AF_EINVAL, "outside the layout",
+                       af_shardset_create_owned(MPI_COMM_WORLD, dir, &f.layout, 3, 3, &ss, err));
+    AF_EXPECT(ss == NULL);
+    AF_TEST_PASS(af_shardset_create_owned(MPI_COMM_WORLD, dir, &f.layout, 0, 5, &ss, err));
+    af_shardset_destroy(&ss);
+    fx_free(&f);
+}
+
+/* A rank that owns samples 0..1 opens only shard 0 and may not write sample 2. */
+static void test_output_shard__owned(void)
+{
+    char dir[300], path[400];
+    fixture f;
+    af_shardset *ss = NULL;
+    AF_EXPECT(fx_init(&f, 5, 2, 0) == 0);
+    new_dir(dir, sizeof dir);
+    AF_TEST_PASS(af_shardset_create_owned(MPI_COMM_WORLD, dir, &f.layout, 0, 2, &ss, err));
+    snprintf(path, sizeof path, "%s/shard-00000.nc.partial", dir);
+    AF_EXPECT(access(path, F_OK) == 0);
+    snprintf(path, sizeof path, "%s/shard-00001.nc.partial", dir);
+    AF_EXPECT(access(path, F_OK) != 0); /* nobody owns it in this one-rank test */
+    AF_TEST_FAILS_WITH(AF_EINVAL, "not this rank's", fx_write(ss, &f, 2, 1, 0, 1, err));
+    AF_TEST_PASS(fx_write(ss, &f, 0, 2, 0, 7, err));
+    af_shardset_destroy(&ss);
     fx_free(&f);
 }
 
@@ -368,6 +393,7 @@ int main(int argc, char **argv)
     AF_RUN(test_output_shard__roundtrip);
     AF_RUN(test_output_shard__zero_inputs);
     AF_RUN(test_output_shard__errors);
+    AF_RUN(test_output_shard__owned);
     AF_RUN(test_output_index__roundtrip);
     AF_RUN(test_output_verify__errors);
     AF_RUN(test_output_index__read_errors);
