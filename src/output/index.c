@@ -209,15 +209,25 @@ int af_index_write(const char *outdir, const af_index *idx, af_error *err)
         jset(prov, "peak_rss_bytes_per_rank", a, &bad);
     }
     jset(prov, "resumed_from_day", json_integer(idx->resumed_from_day), &bad);
-    a = json_array();
-    for (size_t i = 0; i < idx->nprov_inputs; i++) {
+    if (idx->prov_ref.path[0]) {
         o = json_object();
-        jset(o, "path", json_string(idx->prov_inputs[i].path), &bad);
-        jset(o, "bytes", json_integer(idx->prov_inputs[i].bytes), &bad);
-        jset(o, "sha256", json_string(idx->prov_inputs[i].sha256), &bad);
-        jappend(a, o, &bad);
+        jset(o, "path", json_string(idx->prov_ref.path), &bad);
+        jset(o, "bytes", json_integer(idx->prov_ref.bytes), &bad);
+        jset(o, "sha256", json_string(idx->prov_ref.sha256), &bad);
+        jset(o, "count", json_integer(idx->prov_ref.count), &bad);
+        jset(prov, "inputs_file", o, &bad);
     }
-    jset(prov, "inputs", a, &bad);
+    if (!idx->prov_ref.path[0] || idx->nprov_inputs > 0) {
+        a = json_array();
+        for (size_t i = 0; i < idx->nprov_inputs; i++) {
+            o = json_object();
+            jset(o, "path", json_string(idx->prov_inputs[i].path), &bad);
+            jset(o, "bytes", json_integer(idx->prov_inputs[i].bytes), &bad);
+            jset(o, "sha256", json_string(idx->prov_inputs[i].sha256), &bad);
+            jappend(a, o, &bad);
+        }
+        jset(prov, "inputs", a, &bad);
+    }
     a = json_array();
     for (size_t i = 0; i < idx->ntimings; i++) {
         o = json_object();
@@ -514,8 +524,21 @@ static int read_provenance(const reader *r, json_t *root, af_index *x, af_error 
         AF_CHECK(r_int(r, p, "provenance", "resumed_from_day", 0, &v));
         x->resumed_from_day = (int)v;
     }
-    AF_CHECK(r_array(r, p, "provenance", "inputs", sizeof *x->prov_inputs, &arr,
-                     (void **)&x->prov_inputs, &x->nprov_inputs));
+    json_t *pf = json_object_get(p, "inputs_file");
+    if (pf) {
+        if (!json_is_object(pf)) AF_CHECK(r_fail(r, "provenance", "inputs_file", "is not an object"));
+        af_prov_ref *f = &x->prov_ref;
+        AF_CHECK(r_str(r, pf, "provenance.inputs_file", "path", f->path, sizeof f->path));
+        AF_CHECK(r_int(r, pf, "provenance.inputs_file", "bytes", 0, &f->bytes));
+        AF_CHECK(r_str(r, pf, "provenance.inputs_file", "sha256", f->sha256, sizeof f->sha256));
+        AF_CHECK(r_int(r, pf, "provenance.inputs_file", "count", 0, &f->count));
+        if (!is_hex64(f->sha256) || strchr(f->path, '/') || !f->path[0])
+            AF_CHECK(r_fail(r, "provenance", "inputs_file", "needs a file name in the output directory and "
+                            "a 64-hex sha256"));
+    }
+    if (!pf || json_object_get(p, "inputs"))
+        AF_CHECK(r_array(r, p, "provenance", "inputs", sizeof *x->prov_inputs, &arr,
+                         (void **)&x->prov_inputs, &x->nprov_inputs));
     for (size_t i = 0; i < x->nprov_inputs; i++) {
         json_t *o = json_array_get(arr, i);
         af_prov_file *f = &x->prov_inputs[i];

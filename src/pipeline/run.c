@@ -161,7 +161,7 @@ cleanup:
 }
 
 static int publish_index(const af_ctx *ctx, const char *outdir, const af_shard_info *infos,
-                         size_t ninfos, af_prov_file *prov, size_t nprov, const af_run_summary *s,
+                         size_t ninfos, const af_prov_ref *prov, const af_run_summary *s,
                          int ranks, char *extra, af_error *err)
 {
     int rc = AF_OK;
@@ -195,8 +195,7 @@ static int publish_index(const af_ctx *ctx, const char *outdir, const af_shard_i
     gmtime_r(&now, &tmv);
     strftime(idx.created, sizeof idx.created, "%Y-%m-%dT%H:%M:%SZ", &tmv);
     idx.ranks = ranks;
-    idx.prov_inputs = prov;
-    idx.nprov_inputs = nprov;
+    idx.prov_ref = *prov;
     idx.timings = (af_stage_time *)s->stages;
     idx.ntimings = s->nstages;
     idx.peak_rss_bytes = s->peak_rss_bytes;
@@ -456,9 +455,9 @@ int af_pipeline_run(MPI_Comm comm, const char *pipeline_path, const af_run_opts 
     int rc = AF_OK;
     run_state rs;
     af_shard_info *infos = NULL;
-    af_prov_file *prov = NULL;
+    af_prov_ref prov;
     char *extra = NULL;
-    size_t ninfos = 0, nprov = 0;
+    size_t ninfos = 0;
     memset(&rs, 0, sizeof rs);
     rs.comm = comm;
     rs.opts = opts ? opts : &defaults;
@@ -495,13 +494,13 @@ int af_pipeline_run(MPI_Comm comm, const char *pipeline_path, const af_run_opts 
     /* provenance and index, last; the journal goes once the index is there */
     t = MPI_Wtime();
     af__progress_report(&rs.prog, "running", "publish", rs.ndays, 1);
-    AF_CHECK(af__provenance_collect(comm, &rs.ctx, &prov, &nprov, err));
+    AF_CHECK(af__provenance_write(comm, &rs.ctx, rs.outdir, &prov, err));
     summary->ranks = rs.size;
     summary->resumed_from_day = rs.start.days_done;
     AF_CHECK(gather_memory(&rs, summary, err));
     rs.stage_t[ST_PUBLISH] = MPI_Wtime() - t;
     reduce_stages(comm, rs.stage_t, summary);
-    if (rs.rank == 0) publish_index(&rs.ctx, rs.outdir, infos, ninfos, prov, nprov, summary, rs.size, extra, err);
+    if (rs.rank == 0) publish_index(&rs.ctx, rs.outdir, infos, ninfos, &prov, summary, rs.size, extra, err);
     AF_SYNC(comm);
     if (rs.rank == 0) af__journal_remove(rs.outdir, err);
     AF_SYNC(comm);
@@ -516,7 +515,6 @@ cleanup:
     af__journal_dispose(&rs.journal);
     free(rs.start.shards);
     free(infos);
-    free(prov);
     free(rs.x);
     free(rs.xqc);
     free(rs.y);

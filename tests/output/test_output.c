@@ -74,6 +74,15 @@ static int make_output(const char *dir, fixture *f, size_t nin, af_index *idx, a
     idx->prov_inputs[0].bytes = 42;
     memset(idx->prov_inputs[0].sha256, 'a', 64);
     idx->nprov_inputs = 1;
+    /* a provenance file the index references (verify checks its size and hash) */
+    static const char prov_text[] = "{\"files\": []}\n";
+    char prov_path[400];
+    snprintf(prov_path, sizeof prov_path, "%s/provenance.json", dir);
+    if ((rc = af_write_atomic(prov_path, prov_text, strlen(prov_text), err)) != AF_OK) goto done;
+    snprintf(idx->prov_ref.path, sizeof idx->prov_ref.path, "provenance.json");
+    idx->prov_ref.bytes = (long long)strlen(prov_text);
+    idx->prov_ref.count = 3;
+    af_sha256_hex(prov_text, strlen(prov_text), idx->prov_ref.sha256);
     idx->timings = calloc(2, sizeof *idx->timings);
     snprintf(idx->timings[0].stage, sizeof idx->timings[0].stage, "read");
     idx->timings[0].min = 0.5;
@@ -227,6 +236,8 @@ static void test_output_index__roundtrip(void)
     AF_EXPECT(strcmp(back.created, "2024-01-02T03:04:05Z") == 0 && back.ranks == 1);
     AF_EXPECT(back.peak_rss_bytes == 123456789);
     AF_EXPECT(back.nprov_inputs == 1 && back.prov_inputs[0].bytes == 42);
+    AF_EXPECT(strcmp(back.prov_ref.path, "provenance.json") == 0 && back.prov_ref.bytes == 14 &&
+              back.prov_ref.count == 3 && strcmp(back.prov_ref.sha256, idx.prov_ref.sha256) == 0);
     AF_EXPECT(back.ntimings == 2 && back.timings[0].mean == 0.75 && strcmp(back.timings[1].stage, "write") == 0);
     AF_EXPECT(back.extra_json && strstr(back.extra_json, "\"splits\"") && strstr(back.extra_json, "0.5"));
     AF_EXPECT(af_index_find_sample(&back, "US-X6") == 6);
@@ -333,6 +344,11 @@ static void bad_sha(json_t *r)
     json_object_set_new(json_array_get(json_object_get(r, "shards"), 0), "sha256", json_string("xyz"));
 }
 static void bad_row(json_t *r) { json_object_set_new(json_array_get(json_object_get(r, "samples"), 4), "row", json_integer(0)); }
+static void bad_prov_file(json_t *r)
+{
+    json_object_set_new(json_object_get(json_object_get(r, "provenance"), "inputs_file"), "path",
+                        json_string("../elsewhere.json"));
+}
 static void str_units(json_t *r) { json_object_set_new(json_array_get(json_object_get(r, "inputs"), 1), "units", json_integer(3)); }
 
 static void test_output_index__read_errors(void)
@@ -352,6 +368,7 @@ static void test_output_index__read_errors(void)
         { bad_sha, "field 'shards[0].sha256'" },
         { bad_row, "field 'samples[4].row' does not match" },
         { str_units, "field 'inputs[1].units' is not a string" },
+        { bad_prov_file, "field 'provenance.inputs_file' needs a file name" },
     };
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
         AF_TEST_PASS(af_index_write(dir, &idx, err));
