@@ -74,6 +74,8 @@ typedef struct af_index {
     long long peak_rss_bytes; /**< max over ranks */
     long long *rank_peak_rss; /**< per rank (optional, owned; NULL when absent) */
     size_t nrank_peak_rss;
+    int *rank_max_fds;        /**< per rank: most open descriptors seen (optional, owned; NULL when absent) */
+    size_t nrank_max_fds;
     int resumed_from_day;     /**< axis day the run resumed from; 0 = uninterrupted */
     char *extra_json;         /**< optional JSON object text merged under "extra" (splits, scalers...), owned */
 } af_index;

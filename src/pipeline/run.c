@@ -57,6 +57,7 @@ typedef struct run_state {
     unsigned char *yvalid;
     double stage_t[ST_N];
     double t_checkpoint;           /* this rank's clock at the last checkpoint */
+    int max_fds;                   /* most open descriptors seen at a stage or block boundary */
     af_progress_tracker prog;
 } run_state;
 
@@ -65,6 +66,24 @@ static long long peak_rss_bytes(void)
     struct rusage ru;
     if (getrusage(RUSAGE_SELF, &ru) != 0) return 0;
     return (long long)ru.ru_maxrss * 1024LL;
+}
+
+/* Open file descriptors of this process (Linux /proc/self/fd; 0 where absent). */
+static int open_fds(void)
+{
+    DIR *d = opendir("/proc/self/fd");
+    int n = 0;
+    if (!d) return 0;
+    for (struct dirent *de; (de = readdir(d)) != NULL;)
+        if (de->d_name[0] != '.') n++;
+    closedir(d);
+    return n > 0 ? n - 1 : 0; /* less the descriptor of the listing itself */
+}
+
+static void note_fds(run_state *rs)
+{
+    int n = open_fds();
+    if (n > rs->max_fds) rs->max_fds = n;
 }
 
 /* Where this run writes: --output, else [pipeline] output. */
@@ -202,6 +221,8 @@ static int publish_index(const af_ctx *ctx, const char *outdir, const af_shard_i
     idx.extra_json = extra; /* borrowed: splits and scalers */
     idx.rank_peak_rss = s->rank_peak_rss;
     idx.nrank_peak_rss = s->rank_peak_rss ? (size_t)s->ranks : 0;
+    idx.rank_max_fds = s->rank_max_fds;
+    idx.nrank_max_fds = s->rank_max_fds ? (size_t)s->ranks : 0;
     idx.resumed_from_day = s->resumed_from_day;
     AF_CHECK(af_index_write(outdir, &idx, err));
 cleanup:
@@ -232,12 +253,19 @@ static int gather_memory(run_state *rs, af_run_summary *s, af_error *err)
     int rc = AF_OK;
     long long rss = peak_rss_bytes();
     s->rank_peak_rss = calloc((size_t)rs->size, sizeof *s->rank_peak_rss);
-    if (!s->rank_peak_rss) af_error_set(err, AF_ENOMEM, __FILE__, __LINE__, __func__, "out of memory");
+    s->rank_max_fds = calloc((size_t)rs->size, sizeof *s->rank_max_fds);
+    if (!s->rank_peak_rss || !s->rank_max_fds)
+        af_error_set(err, AF_ENOMEM, __FILE__, __LINE__, __func__, "out of memory");
     AF_SYNC(rs->comm);
     AF_CHECK_MPI(MPI_Allgather(&rss, 1, MPI_LONG_LONG, s->rank_peak_rss, 1, MPI_LONG_LONG, rs->comm));
+    note_fds(rs);
+    AF_CHECK_MPI(MPI_Allgather(&rs->max_fds, 1, MPI_INT, s->rank_max_fds, 1, MPI_INT, rs->comm));
     s->peak_rss_bytes = 0;
-    for (int r = 0; r < rs->size; r++)
+    s->max_fds = 0;
+    for (int r = 0; r < rs->size; r++) {
         if (s->rank_peak_rss[r] > s->peak_rss_bytes) s->peak_rss_bytes = s->rank_peak_rss[r];
+        if (s->rank_max_fds[r] > s->max_fds) s->max_fds = s->rank_max_fds[r];
+    }
 cleanup:
     return rc;
 }
@@ -383,6 +411,7 @@ static int run_blocks(run_state *rs, af_error *err)
         agree_after_block(rs, &stop, &due);
         if (stop || due || last) AF_CHECK(checkpoint(rs, t0 + nt, err));
         rs->stage_t[ST_WRITE] += MPI_Wtime() - t;
+        note_fds(rs);
         af_log(AF_LOG_DEBUG, "run", "days %d..%d of %d written", t0 + 1, t0 + nt, rs->ndays);
         af__progress_report(&rs->prog, "running", "write", t0 + nt, 0);
         if (stop && !last) {
@@ -446,6 +475,8 @@ void af_run_summary_dispose(af_run_summary *summary)
     if (!summary) return;
     free(summary->rank_peak_rss);
     summary->rank_peak_rss = NULL;
+    free(summary->rank_max_fds);
+    summary->rank_max_fds = NULL;
 }
 
 int af_pipeline_run(MPI_Comm comm, const char *pipeline_path, const af_run_opts *opts,
@@ -469,6 +500,7 @@ int af_pipeline_run(MPI_Comm comm, const char *pipeline_path, const af_run_opts 
 
     AF_CHECK(run_setup(&rs, pipeline_path, err));
     AF_CHECK(run_open_shards(&rs, err));
+    note_fds(&rs);
     rs.t_checkpoint = MPI_Wtime();
     af__progress_layout(&rs.prog, rs.outdir, rs.ctx.cfg->name, rs.nsamples, rs.ndays, rs.start.days_done);
     af__progress_report(&rs.prog, "running", "setup", rs.start.days_done, 1);

@@ -82,6 +82,8 @@ static int make_output(const char *dir, fixture *f, size_t nin, af_index *idx, a
     snprintf(idx->prov_ref.path, sizeof idx->prov_ref.path, "provenance.json");
     idx->prov_ref.bytes = (long long)strlen(prov_text);
     idx->prov_ref.count = 3;
+    idx->rank_max_fds = calloc(2, sizeof *idx->rank_max_fds);
+    if (idx->rank_max_fds) { idx->rank_max_fds[0] = 40; idx->rank_max_fds[1] = 41; idx->nrank_max_fds = 2; }
     af_sha256_hex(prov_text, strlen(prov_text), idx->prov_ref.sha256);
     idx->timings = calloc(2, sizeof *idx->timings);
     snprintf(idx->timings[0].stage, sizeof idx->timings[0].stage, "read");
@@ -238,6 +240,7 @@ static void test_output_index__roundtrip(void)
     AF_EXPECT(back.nprov_inputs == 1 && back.prov_inputs[0].bytes == 42);
     AF_EXPECT(strcmp(back.prov_ref.path, "provenance.json") == 0 && back.prov_ref.bytes == 14 &&
               back.prov_ref.count == 3 && strcmp(back.prov_ref.sha256, idx.prov_ref.sha256) == 0);
+    AF_EXPECT(back.nrank_max_fds == 2 && back.rank_max_fds[0] == 40 && back.rank_max_fds[1] == 41);
     AF_EXPECT(back.ntimings == 2 && back.timings[0].mean == 0.75 && strcmp(back.timings[1].stage, "write") == 0);
     AF_EXPECT(back.extra_json && strstr(back.extra_json, "\"splits\"") && strstr(back.extra_json, "0.5"));
     AF_EXPECT(af_index_find_sample(&back, "US-X6") == 6);
