@@ -69,9 +69,19 @@ size_t af_output_nshards(size_t nsamples, size_t shard_samples);
 /** Bytes all shards will take (header estimate + data), for `plan`. */
 long long af_output_estimate_bytes(const af_layout *layout);
 
-/** Collective. Create every shard under its temporary name, define it and write static variables. */
+/** Collective. Create every shard under its temporary name, define it and write static variables.
+ * Every rank takes part in every shard (af_shardset_create_owned with all samples). */
 int af_shardset_create(MPI_Comm comm, const char *outdir, const af_layout *layout,
                        af_shardset **out, af_error *err);
+
+/**
+ * Collective. As af_shardset_create, but this rank writes only samples [s0, s0+ns) (ns may be 0;
+ * the ranks' ranges should cover every sample): it opens only the shards holding them, on a
+ * communicator of the ranks that write each shard, so descriptors and MPI-IO state per rank
+ * follow its own samples. write_block must then stay inside [s0, s0+ns).
+ */
+int af_shardset_create_owned(MPI_Comm comm, const char *outdir, const af_layout *layout, size_t s0,
+                             size_t ns, af_shardset **out, af_error *err);
 
 /**
  * Collective; every rank calls with the same (t0, nt). Write this rank's samples
@@ -110,6 +120,10 @@ int af_shardset_sync(af_shardset *ss, af_error *err);
  */
 int af_shardset_reopen(MPI_Comm comm, const char *outdir, const af_layout *layout,
                        af_shardset **out, af_error *err);
+
+/** Collective. af_shardset_reopen for a rank that writes samples [s0, s0+ns) (as _create_owned). */
+int af_shardset_reopen_owned(MPI_Comm comm, const char *outdir, const af_layout *layout, size_t s0,
+                             size_t ns, af_shardset **out, af_error *err);
 
 /** Not collective (call on every rank alike). keep = 1: destroy leaves the .partial files. */
 void af_shardset_keep_partial(af_shardset *ss, int keep);

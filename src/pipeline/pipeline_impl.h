@@ -47,9 +47,11 @@ void af__ctx_dispose(af_ctx *ctx);
 /** The output layout of a loaded context (pointers borrowed from ctx). */
 void af__ctx_layout(const af_ctx *ctx, af_layout *layout);
 
-/** Collective. Gather every rank's input files, hash them spread over ranks; same result everywhere. */
-int af__provenance_collect(MPI_Comm comm, const af_ctx *ctx, af_prov_file **out, size_t *n,
-                           af_error *err);
+/** Collective. Write OUTDIR/provenance.json: every input file of every rank, deduplicated, with
+ * size and SHA-256, hashed spread over ranks; the same file for any rank count. ref (same on every
+ * rank) describes it for the index. */
+int af__provenance_write(MPI_Comm comm, const af_ctx *ctx, const char *outdir, af_prov_ref *ref,
+                         af_error *err);
 
 /* ---- journal.c: resumable state in OUTDIR/journal.json (rank 0 writes) ---- */
 typedef struct af_journal {

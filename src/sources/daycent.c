@@ -195,6 +195,10 @@ static int dc_row(dc_reader *r, long lineno, char **tok, int n, af_model_table *
     double tv, dv;
     if (!af_ecosys_parse_number(tok[r->ctime], &tv))
         AF_FAIL(AF_EFORMAT, "%s:%ld: column %d (time): '%s' is not a number", r->path, lineno, r->ctime + 1, tok[r->ctime]);
+    /* found by tests/fuzz: a huge time overflowed the conversion to int */
+    if (!(tv >= 0.0 && tv < 10000.0))
+        AF_FAIL(AF_EFORMAT, "%s:%ld: column %d (time): '%s' is not a year 0..9999", r->path, lineno, r->ctime + 1,
+                tok[r->ctime]);
     int year = (int)floor(tv + 1e-6);
     if (!af_ecosys_parse_number(tok[r->cday], &dv) || dv != floor(dv) || dv < 1 ||
         dv > (af_date_is_leap(year) ? 366 : 365))

@@ -27,6 +27,9 @@ int af_missing_value(double v);
 int af_parse_double(const char *s, double *out);
 /** Parse a full long; returns 1 on success. */
 int af_parse_long(const char *s, long *out);
+/** 1 if a and b differ by exactly one inserted, deleted, replaced or swapped (adjacent) character:
+ *  what "did you mean" suggestions use. */
+int af_one_edit_apart(const char *a, const char *b);
 /** Shortest "%.Ng" (N=6..9) text that reads back as the same float. */
 void af_format_float(float v, char *buf, size_t n);
 

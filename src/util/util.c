@@ -294,3 +294,18 @@ cleanup:
     if (fp) fclose(fp);
     return rc;
 }
+
+int af_one_edit_apart(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    if (la > lb) { const char *t = a; a = b; b = t; size_t tl = la; la = lb; lb = tl; }
+    if (lb - la > 1) return 0;
+    size_t i = 0;
+    while (i < la && a[i] == b[i]) i++;
+    if (i == la) return la != lb;  /* equal strings are not one edit apart */
+    if (la == lb) {
+        if (!strcmp(a + i + 1, b + i + 1)) return 1;  /* one replaced */
+        return i + 1 < la && a[i] == b[i + 1] && a[i + 1] == b[i] && !strcmp(a + i + 2, b + i + 2); /* swapped */
+    }
+    return !strcmp(a + i, b + i + 1);  /* one inserted into a */
+}

@@ -342,11 +342,26 @@ static void test_daycent_errors(void)
     AF_TEST_FAILS_WITH(AF_ENOTFOUND, "cannot open DayCent file", af_daycent_read("/nonexistent/x.out", 0, &t, err));
 }
 
+/* Found by tests/fuzz (fuzz_daycent): a time outside any year overflowed the int year. */
+static void test_daycent_time_range(void)
+{
+    af_model_table t;
+    memset(&t, 0, sizeof t);
+    AF_TEST_FAILS_WITH(AF_EFORMAT, "summary.out:2: column 1 (time): '1e300' is not a year 0..9999",
+        af_daycent_read(put("summary.out", "time dayofyr tmax\n1e300 1 5\n"), 0, &t, err));
+    AF_TEST_FAILS_WITH(AF_EFORMAT, "summary.out:3: column 1 (time): '-1.0' is not a year 0..9999",
+        af_daycent_read(put("summary.out", "time dayofyr tmax\n2003.00 1 5\n-1.0 2 5\n"), 0, &t, err));
+    AF_TEST_PASS(af_daycent_read(put("summary.out", "time dayofyr tmax\n9999.99 365 5\n"), 0, &t, err));
+    AF_EXPECT(t.nrows == 1 && t.year[0] == 9999 && t.doy[0] == 365);
+    af_model_table_dispose(&t);
+}
+
 int main(void)
 {
     if (!mkdtemp(tmpdir)) return 1;
     AF_RUN(test_fortran_numbers);
     AF_RUN(test_ecosys_leap_and_missing);
+    AF_RUN(test_daycent_time_range);
     AF_RUN(test_cumulative_reset_daycent);
     AF_RUN(test_expressions);
     AF_RUN(test_ecosys_errors);
