@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: MIT
 """A run, then verify and inspect on its output (summary, --sample, --csv), on a directory
 without index.json, and a failed run (a non-numeric table value: exit 1 naming file:line,
-column and text) that leaves no index.json, neither fresh nor over a published one.
+column and text) that leaves no index.json in a fresh directory and the published one in place.
 
 Needs $AGROFLUX (the CLI) and $AF_SOURCE_ROOT. Writes only to a temp directory.
 Prints "N passed, N failed"; exits 1 on any failure.

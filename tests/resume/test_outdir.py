@@ -105,6 +105,12 @@ def main():
         os.makedirs(empty)
         r = run(1, pipe, "--output", empty)
         check(r.returncode == 0 and sums(empty) == first, "an empty directory is fine")
+        # a run that failed before its first checkpoint: nothing to resume, verify says so
+        failed = os.path.join(tmp, "failed")
+        r = run(1, pipe, "--output", failed, env={"AGROFLUX_TEST_FAIL_AT": "write:block:0"})
+        v = verify(failed)
+        check(r.returncode == 1 and v.returncode != 0 and "is incomplete" in v.stderr and "state 'failed'" in v.stderr,
+              "verify after a failed first run: " + v.stderr[-300:])
         notdir = os.path.join(tmp, "file")
         open(notdir, "w").write("x")
         r = run(1, pipe, "--output", notdir)
