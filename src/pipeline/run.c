@@ -56,6 +56,7 @@ typedef struct run_state {
     af_journal journal;            /* rank 0's checkpoint record */
     int checked_days;              /* days digested into the journal's checks (every rank) */
     af_shard_digest *digests;      /* [nshards] scratch for checkpoints */
+    long long *cover;              /* [2 * (ninputs + ntargets)]: valid, applicable sample-days per variable */
     float *x, *xqc, *y, *yqc;
     unsigned char *yvalid;
     double stage_t[ST_N];
@@ -387,6 +388,63 @@ static void test_fail_block(const run_state *rs, int b, af_error *err)
                      "test hook AGROFLUX_TEST_FAIL_AT: simulated failure at write block %d", b);
 }
 
+/* Which sample kinds a variable (input slot, or target slot after the inputs) has values for:
+ * bit 0 counties, bit 1 sites (a scoped pair NAME@counties + NAME@sites covers both). */
+static unsigned kinds_of(const af_ctx *ctx, size_t var)
+{
+    unsigned m = 0;
+    for (size_t j = 0; j < ctx->ngroups; j++)
+        for (size_t k = 0; k < ctx->groups[j].nfeat; k++) {
+            const af_feature_cfg *f = ctx->groups[j].feats[k];
+            size_t v = (size_t)ctx->groups[j].slot[k] + (f->role == AF_ROLE_INPUT ? 0 : ctx->ninputs);
+            if (v != var) continue;
+            m |= f->applies == AF_APPLIES_COUNTIES ? 1u : f->applies == AF_APPLIES_SITES ? 2u : 3u;
+        }
+    return m;
+}
+
+/* Count the block's valid and applicable sample-days per variable (coverage accounting). */
+static void count_block(run_state *rs, int nt)
+{
+    const af_ctx *ctx = &rs->ctx;
+    size_t ni = ctx->ninputs, ntg = ctx->ntargets, nv = ni + ntg;
+    for (size_t v = 0; v < nv; v++) {
+        unsigned m = kinds_of(ctx, v);
+        for (size_t s = 0; s < rs->nlocal; s++) {
+            const af_sample *sm = af_sampleset_get_ref(ctx->set, ctx->sctx.range.begin + s);
+            if (!(m & (sm->kind == AF_SAMPLE_COUNTY ? 1u : 2u))) continue;
+            for (int t = 0; t < nt; t++) {
+                size_t c = s * (size_t)nt + (size_t)t;
+                int ok = v < ni ? !isnan(rs->x[c * ni + v]) : rs->yvalid[c * ntg + (v - ni)] != 0;
+                rs->cover[2 * v] += ok;
+                rs->cover[2 * v + 1]++;
+            }
+        }
+    }
+}
+
+/* Collective. Sum the counts over ranks (integers: exact in any order) and warn, naming the
+ * variable, when one has no valid value at all: every file behind it contributed nothing. */
+static int report_coverage(run_state *rs, af_error *err)
+{
+    int rc = AF_OK;
+    size_t nv = rs->ctx.ninputs + rs->ctx.ntargets;
+    if (nv == 0 || !rs->cover) goto cleanup;
+    AF_CHECK_MPI(MPI_Allreduce(MPI_IN_PLACE, rs->cover, (int)(2 * nv), MPI_LONG_LONG, MPI_SUM, rs->comm));
+    for (size_t v = 0; v < nv && rs->rank == 0; v++) {
+        const af_var_desc *d = v < rs->ctx.ninputs ? &rs->ctx.inputs[v] : &rs->ctx.targets[v - rs->ctx.ninputs];
+        if (rs->cover[2 * v + 1] > 0 && rs->cover[2 * v] == 0)
+            af_log(AF_LOG_WARN, "coverage", "%s %s (source %s): no valid value in any of its %lld sample-days: "
+                   "its files contributed nothing (all missing, fill values, or other days)",
+                   v < rs->ctx.ninputs ? "input" : "target", d->name, d->source, rs->cover[2 * v + 1]);
+        else if (rs->cover[2 * v + 1] > 0)
+            af_log(AF_LOG_INFO, "coverage", "%s: %lld of %lld sample-days valid (%.1f%%)", d->name, rs->cover[2 * v],
+                   rs->cover[2 * v + 1], 100.0 * (double)rs->cover[2 * v] / (double)rs->cover[2 * v + 1]);
+    }
+cleanup:
+    return rc;
+}
+
 static int run_blocks(run_state *rs, af_error *err)
 {
     int rc = AF_OK;
@@ -398,6 +456,7 @@ static int run_blocks(run_state *rs, af_error *err)
         rs->stage_t[ST_READ] += MPI_Wtime() - t;
         test_fail_block(rs, t0 / rs->block, err);
         AF_SYNC(rs->comm);
+        count_block(rs, nt);
         t = MPI_Wtime();
         AF_CHECK(af_shardset_write_block(rs->ss, mine.begin, rs->nlocal, t0, nt, rs->x, rs->xqc, rs->y,
                                          rs->yvalid, rs->yqc, err));
@@ -505,7 +564,12 @@ int af_pipeline_run(MPI_Comm comm, const char *pipeline_path, const af_run_opts 
         AF_SYNC(comm);
     }
 
+    rs.cover = calloc(2 * (rs.ctx.ninputs + rs.ctx.ntargets) + 1, sizeof *rs.cover);
+    if (!rs.cover) af_error_set(err, AF_ENOMEM, __FILE__, __LINE__, __func__, "out of memory");
+    AF_SYNC(comm);
     AF_CHECK(run_blocks(&rs, err));
+    /* a resumed run counts only the days it wrote itself */
+    AF_CHECK(report_coverage(&rs, err));
     t = MPI_Wtime();
     af__progress_report(&rs.prog, "running", "finish", rs.ndays, 1);
     AF_CHECK(run_finish(&rs, &infos, &ninfos, err));
@@ -545,6 +609,7 @@ cleanup:
     af_shardset_destroy(&rs.ss);
     af__journal_dispose(&rs.journal);
     free(rs.digests);
+    free(rs.cover);
     free(rs.start.shards);
     free(infos);
     free(rs.x);
