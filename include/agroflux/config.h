@@ -161,9 +161,17 @@ int af_config_load_sets(const char *path, const char *const *sets, size_t nsets,
                         af_error *err);
 void af_config_destroy(af_config **cfg);
 
+/**
+ * When err's message starts "FILE:LINE:" (FILE the pipeline file) and LINE is that of an
+ * --set override, "FILE:LINE:" becomes "--set 'SECTION.KEY=VALUE' (#N on the command line):".
+ * The code is left alone; other messages too. (Callers that map errors to exit codes treat a
+ * message that starts with the pipeline file's "FILE:LINE:" or "--set '" as a pipeline-file error.)
+ */
+void af_config_locate_error(const af_config *cfg, af_error *err);
 /** Raw value of key in a section, or NULL. */
 const char *af_config_get(const af_config_section *sec, const char *key);
-/** Line of key in a section, or the section's line if absent. */
+/** Line of key in a section, or the section's line if absent. Negative for the value of an
+ *  --set override (-N for the N-th): messages made with it are fixed by af_config_locate_error. */
 int af_config_line(const af_config_section *sec, const char *key);
 /** Resolve a path value relative to the pipeline file's directory, or, when it
  *  starts with {root}, relative to [pipeline] data_root (AF_ECONFIG if unset). */

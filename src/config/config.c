@@ -138,7 +138,14 @@ static int check_keys(const af_config *cfg, const af_config_section *sec, const 
         const af_config_entry *e = &sec->entries[i];
         const af_key_spec *k = af__config_find_key(a, e->key);
         if (!k && b) k = af__config_find_key(b, e->key);
-        if (!k) AF_FAIL(AF_ECONFIG, "%s:%d: [%s] unknown key '%s'", cfg->path, e->line, sec->name, e->key);
+        if (!k) {
+            const af_key_spec *near = af__config_near_key(a, e->key);
+            if (!near && b) near = af__config_near_key(b, e->key);
+            if (near)
+                AF_FAIL(AF_ECONFIG, "%s:%d: [%s] unknown key '%s' (did you mean '%s'?)", cfg->path, e->line,
+                        sec->name, e->key, near->key);
+            AF_FAIL(AF_ECONFIG, "%s:%d: [%s] unknown key '%s'", cfg->path, e->line, sec->name, e->key);
+        }
         const char *v = e->value;
         char buf[4096];
         if (k->required && !v[0])
@@ -433,6 +440,7 @@ int af_config_load_sets(const char *path, const char *const *sets, size_t nsets,
     cfg = NULL;
 cleanup:
     if (ps.fp) fclose(ps.fp);
+    if (rc != AF_OK) af_config_locate_error(cfg, err);
     af_config_destroy(&cfg);
     return rc;
 }

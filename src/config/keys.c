@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "af_util.h"
 #include "agroflux/config.h"
 #include "agroflux/source.h"
 #include "config_impl.h"
@@ -69,6 +70,13 @@ const af_key_spec *af__config_find_key(const af_key_spec *table, const char *key
 {
     for (const af_key_spec *k = table; k && k->key; k++)
         if (!strcmp(k->key, key)) return k;
+    return NULL;
+}
+
+const af_key_spec *af__config_near_key(const af_key_spec *table, const char *key)
+{
+    for (const af_key_spec *k = table; k && k->key; k++)
+        if (af_one_edit_apart(k->key, key)) return k;
     return NULL;
 }
 

@@ -39,6 +39,7 @@ int af__ctx_load_rest(af_ctx *ctx, af_error *err)
     if (af_sampleset_count(ctx->set) == 0) AF_FAIL(AF_EINVAL, "%s: the pipeline selects no samples", cfg->path);
     AF_CHECK(af__ctx_describe(ctx, err));
 cleanup:
+    if (rc != AF_OK) af_config_locate_error(cfg, err);
     return rc;
 }
 
@@ -148,6 +149,7 @@ int af__ctx_open_sources(af_ctx *ctx, af_range range, af_error *err)
         AF_CHECK(g->kind->open(&ctx->sctx, g->feats, g->nfeat, &g->state, err));
     }
 cleanup:
+    if (rc != AF_OK) af_config_locate_error(ctx->cfg, err);
     return rc;
 }
 

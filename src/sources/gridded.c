@@ -177,6 +177,7 @@ static int open_files(gr_state *st, const af_config_section *sec, af_error *err)
     int rc = AF_OK;
     const af_config *cfg = st->ctx->cfg;
     const char *tmpl = af_config_get(sec, "path");
+    AF_CHECK(af__template_check(cfg, sec, "path", tmpl, "year", err));
     int per_year = strstr(tmpl, "{year}") != NULL;
     int y0 = per_year ? af_calendar_start(st->ctx->cal).year : 0;
     int y1 = per_year ? af_calendar_end(st->ctx->cal).year : 0;

@@ -26,6 +26,14 @@ int af__template_expand(const af_config *cfg, const af_config_section *sec, cons
                         const char *tmpl, const af_sample *s, int year, char *out, size_t n,
                         af_error *err);
 
+/**
+ * Check a template whose source expands only some placeholders itself: every {name} (after
+ * a leading {root}) must be one of known ("year id"); else AF_ECONFIG naming the feature
+ * section, key, placeholder and template.
+ */
+int af__template_check(const af_config *cfg, const af_config_section *sec, const char *key, const char *tmpl,
+                       const char *known, af_error *err);
+
 /** Does the template use any per-sample placeholder ({id} {fips} {state} {scenario} {site})? */
 int af__template_per_sample(const char *tmpl);
 /** Does the template use {year}? */

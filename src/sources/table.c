@@ -254,6 +254,7 @@ static int table_open(const af_source_ctx *ctx, const af_feature_cfg *const *fea
     qsort(st->keys, st->nkeys, sizeof *st->keys, cmp_key);
     /* Files: per year, per id, or one. */
     char path[4096];
+    AF_CHECK(af__template_check(ctx->cfg, sec, "path", tmpl, "year id", err));
     st->per_id = strstr(tmpl, "{id}") != NULL;
     if (strstr(tmpl, "{year}")) {
         af_date a = af_calendar_start(ctx->cal), b = af_calendar_end(ctx->cal);

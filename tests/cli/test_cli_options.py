@@ -14,6 +14,7 @@ independently of the CLI's tables. Runs no pipeline; fast.
 """
 import os
 import re
+import sys
 
 from cli_common import af, check, main, usage_line
 
@@ -116,6 +117,9 @@ def test_matrix():
     check(p.returncode == 1, "plan --rank=2: a unique prefix of --ranks is --ranks (getopt_long)", p)
     p = af("-x", "keys")
     check(p.returncode == 2 and "'-x'" in p.stderr, "an unknown global option before the command: exit 2 naming it", p)
+
+
+def test_bad_values():
     for cmd, o, v in BAD_VALUES:
         extra = ["--layout", "agroflux"] if cmd == "export" and o != "layout" else []
         p = af(cmd, *COMMANDS[cmd][0], *extra, "--%s=%s" % (o, v))
@@ -150,5 +154,8 @@ def test_no_mpi(tmp):
         check(not used, "%s: does not initialise MPI (works the same with a broken MPI)" % " ".join(args), p)
 
 
+PARTS = {"matrix": [test_help, test_matrix], "values": [test_bad_values, test_keys_units, test_no_mpi]}
+
 if __name__ == "__main__":
-    raise SystemExit(main([test_help, test_matrix, test_keys_units, test_no_mpi]))
+    # one part per meson test (cli-options-matrix, cli-options-values), so each stays short
+    raise SystemExit(main(PARTS[sys.argv[1]] if len(sys.argv) > 1 else PARTS["matrix"] + PARTS["values"]))
