@@ -102,11 +102,7 @@ static const char *var_name(int v)
     return n[v];
 }
 
-static int applies(const af_feature_cfg *f, const af_sample *s)
-{
-    return !((f->applies == AF_APPLIES_COUNTIES && s->kind != AF_SAMPLE_COUNTY) ||
-             (f->applies == AF_APPLIES_SITES && s->kind != AF_SAMPLE_SITE));
-}
+static int applies(const af_feature_cfg *f, const af_sample *s) { return af__kind_applies(f, s); }
 
 /* Load (once) the file at path as a planting table (events = 0) or an events file. */
 static int get_file(mg_state *st, const char *path, int events, const char *units, const mg_file **out, af_error *err)
@@ -453,14 +449,7 @@ cleanup:
     return rc;
 }
 
-static int mg_files(void *vst, const char *const **paths, size_t *n, af_error *err)
-{
-    (void)err;
-    mg_state *st = vst;
-    *paths = st->paths;
-    *n = st->nfiles;
-    return AF_OK;
-}
+AF_SOURCE_FILES_FN(mg_files, mg_state, paths, nfiles)
 
 /* Recorded source units: flags and crop codes as they are; N in the scenarios' declared
  * units when they agree (site event files are converted per row and are not covered). */
@@ -480,6 +469,12 @@ static int mg_units(const af_config *cfg, const af_feature_cfg *f, char *out, si
 }
 
 const af_source_kind af__source_management = {
-    "management", "management events and crops (planting tables, [scenario.NAME], site fertilizer records)", mg_keys,
-    mg_open, mg_fill, mg_files, mg_close, mg_units
+    .name = "management",
+    .help = "management events and crops (planting tables, [scenario.NAME], site fertilizer records)",
+    .keys = mg_keys,
+    .open = mg_open,
+    .fill = mg_fill,
+    .files = mg_files,
+    .close = mg_close,
+    .source_units = mg_units,
 };

@@ -357,9 +357,7 @@ static int read_block(table_state *st, table_file *tf, long e0, long e1, int t0,
             seen[cell] = 1;
             const af_sample *s = af_sampleset_get_ref(st->ctx->set, st->ctx->range.begin + li);
             for (size_t j = 0; j < nf; j++) {
-                af_applies ap = st->feats[j].f->applies;
-                if ((ap == AF_APPLIES_COUNTIES && s->kind != AF_SAMPLE_COUNTY) ||
-                    (ap == AF_APPLIES_SITES && s->kind != AF_SAMPLE_SITE)) continue;
+                if (!af__kind_applies(st->feats[j].f, s)) continue;
                 double v;
                 int present;
                 AF_CHECK(parse_value(st, &csv, tf, cols[j], st->feats[j].column, &v, &present, err));
@@ -406,16 +404,14 @@ cleanup:
     return rc;
 }
 
-static int table_files(void *vst, const char *const **paths, size_t *n, af_error *err)
-{
-    (void)err;
-    table_state *st = vst;
-    *paths = st->paths;
-    *n = st->nfiles;
-    return AF_OK;
-}
+AF_SOURCE_FILES_FN(table_files, table_state, paths, nfiles)
 
 const af_source_kind af__source_table = {
-    "table", "generic daily table (CSV id,date,values...)", table_keys,
-    table_open, table_fill, table_files, table_close, NULL
+    .name = "table",
+    .help = "generic daily table (CSV id,date,values...)",
+    .keys = table_keys,
+    .open = table_open,
+    .fill = table_fill,
+    .files = table_files,
+    .close = table_close,
 };

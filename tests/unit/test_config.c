@@ -13,6 +13,7 @@
 #include "af_test.h"
 #include "af_util.h"
 #include "agroflux/config.h"
+#include "agroflux/pipeline.h"
 #include "agroflux/source.h"
 #include "config_impl.h"
 #include "fixture_files.h"
@@ -27,7 +28,8 @@ static void expect_fail(int line, const char *name, const char *text, int code, 
     const char *path = text ? fx_write(name, text) : fx_path(name);
     af_config *cfg = NULL;
     af_error e = AF_ERROR_INIT;
-    int rc = af_config_load(path, &cfg, &e);
+    /* the pipeline's loader: config, then each feature's source kind and keys */
+    int rc = af_pipeline_config_load(path, NULL, 0, &cfg, &e);
     if (rc != code) {
         fprintf(stderr, "%s:%d: %s: returned %s, expected %s (msg: %s)\n", __FILE__, line, name,
                 af_status_name(rc), af_status_name(code), e.msg);
@@ -440,6 +442,7 @@ static void test_keys_markdown(void)
     AF_EXPECT(fp != NULL);
     if (!fp) return;
     af_config_print_keys_markdown(fp);
+    af_source_print_keys_markdown(fp);
     fclose(fp);
     const af_key_spec *tables[16];
     const char *titles[16];
