@@ -289,12 +289,11 @@ AF_SOURCE_FILES_FN(cdl_files, cd_state, paths, npaths)
 /* Units fixed by the statistic: a share of area, a class code, or a 0/1 flag. */
 static int cdl_units(const af_config *cfg, const af_feature_cfg *f, char *out, size_t n, af_error *err)
 {
-    (void)cfg;
-    (void)err;
-    const char *s = af_config_get(f->section, "statistic");
-    s = s && s[0] ? s : "fraction";
-    snprintf(out, n, "%s", !strcmp(s, "fraction") ? "1" : !strcmp(s, "dominant") ? "class" : "flag");
-    return AF_OK;
+    static const char *const units[] = { "1", "class", "flag" }; /* fraction|dominant|dominant_in */
+    int i;
+    int rc = af_opts_get_choice(cfg, f->section, cdl_keys, "statistic", &i, err);
+    if (rc == AF_OK) snprintf(out, n, "%s", units[i]);
+    return rc;
 }
 
 const af_source_kind af__source_cdl = {

@@ -25,6 +25,7 @@
 #include "agroflux/source.h"
 #include "agroflux/units.h"
 #include "management_impl.h"
+#include "agroflux/opts.h"
 #include "sources_impl.h"
 
 static const af_key_spec mg_keys[] = {
@@ -382,16 +383,18 @@ static int mg_open(const af_source_ctx *ctx, const af_feature_cfg *const *feats,
     st->sec = feats[0]->section;
     const char *v = af_config_get(st->sec, "path");
     st->tmpl = v && v[0] ? v : NULL;
-    v = af_config_get(st->sec, "match");
-    st->match = !v || !strcmp(v, "county") ? MATCH_COUNTY : !strcmp(v, "state") ? MATCH_STATE : MATCH_SITE;
-    static const struct { const char *key, *def; size_t off; } colkeys[] = {
-        { "key_column", "key", offsetof(mg_columns, key) }, { "year_column", "year", offsetof(mg_columns, year) },
-        { "crop_column", "crop", offsetof(mg_columns, crop) }, { "plant_column", "plant_date", offsetof(mg_columns, plant) },
-        { "harvest_column", "harvest_date", offsetof(mg_columns, harvest) },
+    static const int matches[] = { MATCH_STATE, MATCH_COUNTY, MATCH_SITE }; /* state|county|site */
+    int m;
+    AF_CHECK(af_opts_get_choice(ctx->cfg, st->sec, mg_keys, "match", &m, err));
+    st->match = matches[m];
+    static const struct { const char *key; size_t off; } colkeys[] = {
+        { "key_column", offsetof(mg_columns, key) }, { "year_column", offsetof(mg_columns, year) },
+        { "crop_column", offsetof(mg_columns, crop) }, { "plant_column", offsetof(mg_columns, plant) },
+        { "harvest_column", offsetof(mg_columns, harvest) },
     };
     for (size_t j = 0; j < sizeof colkeys / sizeof colkeys[0]; j++) {
-        v = af_config_get(st->sec, colkeys[j].key);
-        snprintf((char *)&st->cols + colkeys[j].off, 128, "%s", v && v[0] ? v : colkeys[j].def);
+        AF_CHECK(af_opts_get_string(ctx->cfg, st->sec, mg_keys, colkeys[j].key, &v, err));
+        snprintf((char *)&st->cols + colkeys[j].off, 128, "%s", v);
     }
     st->feats = calloc(nfeat, sizeof *st->feats);
     AF_CHECK_ALLOC(st->feats);
