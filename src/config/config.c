@@ -377,9 +377,18 @@ static int validate(af_config *cfg, af_error *err)
         } else if (!strncmp(s->name, "input.", 6)) AF_CHECK(load_feature(cfg, s, AF_ROLE_INPUT, err));
         else if (!strncmp(s->name, "target.", 7)) AF_CHECK(load_feature(cfg, s, AF_ROLE_TARGET, err));
         else if (!strncmp(s->name, "scenario.", 9)) AF_CHECK(af__config_load_scenario(cfg, s, err));
-        else
+        else {
+            /* "did you mean": a fixed name, or the part before the first '.', one edit away */
+            static const char *const known[] = { "pipeline", "counties", "sites", "splits", "scenario", "input", "target" };
+            char head[128];
+            snprintf(head, sizeof head, "%.*s", (int)strcspn(s->name, "."), s->name);
+            for (size_t k = 0; k < sizeof known / sizeof known[0]; k++)
+                if (af_one_edit_apart(known[k], head))
+                    AF_FAIL(AF_ECONFIG, "%s:%d: unknown section [%s] (did you mean [%s%s]?)", cfg->path, s->line, s->name,
+                            known[k], s->name + strlen(head));
             AF_FAIL(AF_ECONFIG, "%s:%d: unknown section [%s] (expected pipeline, counties, sites, splits, scenario.NAME, input.NAME, target.NAME)",
                     cfg->path, s->line, s->name);
+        }
     }
     if (!pipeline) AF_FAIL(AF_ECONFIG, "%s: missing section [pipeline]", cfg->path);
     AF_CHECK(load_pipeline(cfg, pipeline, err));

@@ -226,6 +226,14 @@ static void test_unknown_section_and_key(void)
     FAILS("key4.ini",
           PIPE CNTY "[input.A]\nsource = table\npath = a.csv\nsource_units = K\nunits = degC\ncolum = a\n",
           AF_ECONFIG, at("key4.ini", 13), "'colum'", "[input.A]");
+    /* one edit away from a section or a key: "did you mean" */
+    FAILS("near1.ini", PIPE CNTY "[pipline]\nname = x\n", AF_ECONFIG, at("near1.ini", 8), "[pipline]",
+          "did you mean [pipeline]?");
+    FAILS("near2.ini", PIPE CNTY "[inptu.A]\nsource = table\n", AF_ECONFIG, at("near2.ini", 8), "did you mean [input.A]?");
+    FAILS("near3.ini", PIPE "shard_sample = 8\n" CNTY, AF_ECONFIG, at("near3.ini", 5), "unknown key 'shard_sample'",
+          "did you mean 'shard_samples'?");
+    FAILS("near4.ini", PIPE CNTY "[input.A]\nsource = table\npath = a.csv\nsource_units = K\nunits = degC\ncolunm = x\n",
+          AF_ECONFIG, at("near4.ini", 13), "unknown key 'colunm'", "did you mean 'column'?");
 }
 
 static void test_duplicates(void)
