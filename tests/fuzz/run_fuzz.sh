@@ -17,9 +17,13 @@ if [ -z "$work" ]; then
   trap 'rm -rf "$work"' EXIT INT TERM
 fi
 mkdir -p "$findings" "$work" || exit 1
+# tests/fuzz/NAME.dict, when there is one for corpus tests/fuzz/corpus/NAME: tokens to splice in.
+dict="$(dirname "$(dirname "$corpus")")/$(basename "$corpus").dict"
+dictarg=
+[ -f "$dict" ] && dictarg="-dict=$dict"
 # libFuzzer's own exit code for a finding is 77, which meson reads as "skipped": use 1.
 "$fuzzer" -max_total_time="$secs" -timeout=25 -rss_limit_mb=2048 -error_exitcode=1 -timeout_exitcode=1 \
-  -artifact_prefix="$findings/" -print_final_stats=1 "$work" "$corpus" 2>&1
+  -artifact_prefix="$findings/" -print_final_stats=1 $dictarg "$work" "$corpus" 2>&1
 rc=$?
 if [ "$rc" -ne 0 ]; then
   echo "run_fuzz: $(basename "$fuzzer") failed (exit $rc); the input is in $findings:" >&2
