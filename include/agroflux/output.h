@@ -139,6 +139,27 @@ void af_shardset_destroy(af_shardset **ss);
 int af_shard_read_row(const char *path, size_t row, float *x, float *xqc, float *y,
                       unsigned char *yvalid, float *yqc, af_error *err);
 
+/** What a resumed run checks in a .partial shard (shard_check.c). */
+typedef struct af_shard_digest {
+    long long bytes;          /**< file size */
+    char static_sha256[65];   /**< raw header bytes and every variable without a time dimension */
+    char days_sha256[65];     /**< every time-dimensioned variable over days [t0, t1) */
+} af_shard_digest;
+
+/**
+ * Not collective (MPI_COMM_SELF). Size of the shard file at path, the digest of its
+ * static part (want_static) and of days [t0, t1) (empty strings when not asked).
+ */
+int af_shard_digest_file(const char *path, int want_static, int t0, int t1, af_shard_digest *out,
+                         af_error *err);
+
+/**
+ * Collective, after af_shardset_sync. af_shard_digest_file of every .partial shard,
+ * spread over ranks; out[nshards] is the same on every rank.
+ */
+int af_shardset_digest(af_shardset *ss, int want_static, int t0, int t1, af_shard_digest *out,
+                       af_error *err);
+
 #ifdef __cplusplus
 }
 #endif

@@ -53,6 +53,8 @@ typedef struct run_state {
     af_shardset *ss;
     af_start start;
     af_journal journal;            /* rank 0's checkpoint record */
+    int checked_days;              /* days digested into the journal's checks (every rank) */
+    af_shard_digest *digests;      /* [nshards] scratch for checkpoints */
     float *x, *xqc, *y, *yqc;
     unsigned char *yvalid;
     double stage_t[ST_N];
@@ -340,7 +342,11 @@ cleanup:
 static int run_open_shards(run_state *rs, af_error *err)
 {
     int rc = AF_OK;
+    af_journal kept;
+    memset(&kept, 0, sizeof kept);
     AF_CHECK(af__resume_decide(rs->comm, rs->outdir, &rs->layout, rs->opts->resume, &rs->start, err));
+    if (rs->start.mode == AF_START_CONTINUE)
+        AF_CHECK(af__resume_verify(rs->comm, rs->outdir, &rs->layout, &rs->start, &kept, err));
     if (rs->start.mode == AF_START_CONTINUE &&
         af_shardset_reopen_owned(rs->comm, rs->outdir, &rs->layout, rs->ranges[rs->rank].begin, rs->nlocal,
                                  &rs->ss, err) != AF_OK) {
@@ -356,6 +362,24 @@ static int run_open_shards(run_state *rs, af_error *err)
         AF_CHECK(af_shardset_create_owned(rs->comm, rs->outdir, &rs->layout, rs->ranges[rs->rank].begin,
                                           rs->nlocal, &rs->ss, err));
     }
+    rs->digests = calloc(rs->nshards ? rs->nshards : 1, sizeof *rs->digests);
+    if (!rs->digests) af_error_set(err, AF_ENOMEM, __FILE__, __LINE__, __func__, "out of memory");
+    if (rs->start.mode == AF_START_CONTINUE) {
+        /* the verified checks carry over: a later resume checks these days too */
+        rs->checked_days = rs->start.days_done;
+        rs->journal.nseg = kept.nseg;
+        rs->journal.seg_end = kept.seg_end;
+        rs->journal.ncheck = kept.ncheck;
+        rs->journal.check_bytes = kept.check_bytes;
+        rs->journal.check_static = kept.check_static;
+        rs->journal.check_seg = kept.check_seg;
+        kept.nseg = 0;
+        kept.ncheck = 0;
+        kept.seg_end = NULL;
+        kept.check_bytes = NULL;
+        kept.check_static = NULL;
+        kept.check_seg = NULL;
+    }
     if (rs->rank == 0) {
         snprintf(rs->journal.config_sha256, sizeof rs->journal.config_sha256, "%s", rs->ctx.cfg->sha256);
         rs->journal.ndays = rs->ndays;
@@ -364,6 +388,7 @@ static int run_open_shards(run_state *rs, af_error *err)
     }
     AF_SYNC(rs->comm);
 cleanup:
+    af__journal_dispose(&kept);
     return rc;
 }
 
@@ -372,10 +397,15 @@ static int checkpoint(run_state *rs, int days_done, af_error *err)
 {
     int rc = AF_OK;
     AF_CHECK(af_shardset_sync(rs->ss, err));
+    /* digest what is on disk now: the days since the last checkpoint (and, the first time, the
+     * header and static variables), so --resume can check the .partial files before trusting them */
+    AF_CHECK(af_shardset_digest(rs->ss, rs->checked_days == 0, rs->checked_days, days_done, rs->digests, err));
     if (rs->rank == 0) {
         rs->journal.days_done = days_done;
-        af__journal_write(rs->outdir, &rs->journal, err);
+        if (af__journal_add_checks(&rs->journal, days_done, rs->digests, rs->nshards, err) == AF_OK)
+            af__journal_write(rs->outdir, &rs->journal, err);
     }
+    rs->checked_days = days_done;
     AF_SYNC(rs->comm);
     af_shardset_keep_partial(rs->ss, 1); /* from now on the .partial files are resumable state */
     rs->t_checkpoint = MPI_Wtime();
@@ -545,6 +575,7 @@ cleanup:
                             rs.prog.p.days_done, 1);
     af_shardset_destroy(&rs.ss);
     af__journal_dispose(&rs.journal);
+    free(rs.digests);
     free(rs.start.shards);
     free(infos);
     free(rs.x);
