@@ -166,7 +166,7 @@ CASES = [
     ("ini", "line-too-long", T, lambda p: pipe(ini_set("pipeline", "output", "x" * 9000))(p), (2, r"line of \d+ bytes: a line may hold at most 8192 bytes")),
     ("ini", "latin1-name", T, lambda p: pipe(ini_set("pipeline", "name", "caf\xe9"))(p), (2, r"\[pipeline\] name: the value is not valid UTF-8")),
     ("ini", "bad-calendar", T, lambda p: pipe(ini_set("pipeline", "calendar", "julian"))(p), (2, r"calendar.*julian")),
-    ("ini", "unknown-units", T, lambda p: pipe(lambda t: t.replace("source_units = K", "source_units = Kelvinn", 1))(p), (1, r":29: \[input.TMAX_AIR\] source_units: unknown units 'Kelvinn'")),
+    ("ini", "unknown-units", T, lambda p: pipe(lambda t: t.replace("source_units = K", "source_units = Kelvinn", 1))(p), (2, r":29: \[input.TMAX_AIR\] source_units: unknown units 'Kelvinn'")),
     ("ini", "missing-input", T, lambda p: pipe(lambda t: t.replace("weather_{year}.csv", "nothere_{year}.csv"))(p), (1, r"nothere_2003\.csv")),
     ("ini", "bom", T, lambda p: pipe(lambda t: "\xef\xbb\xbf" + t)(p), "same"),
     ("ini", "spaced-section", T, lambda p: pipe(lambda t: t.replace("[counties]", "[ counties ]").replace("[pipeline]", "[pipeline ]"))(p), "same"),
