@@ -77,6 +77,9 @@ typedef struct af_index {
     int *rank_max_fds;        /**< per rank: most open descriptors seen (optional, owned; NULL when absent) */
     size_t nrank_max_fds;
     int resumed_from_day;     /**< axis day the run resumed from; 0 = uninterrupted */
+    long long *coverage;      /**< [2 * ncoverage]: valid, applicable sample-days per variable (inputs, then
+                                   targets) over the days this run wrote (optional, owned; NULL when absent) */
+    size_t ncoverage;
     char *extra_json;         /**< optional JSON object text merged under "extra" (splits, scalers...), owned */
 } af_index;
 

@@ -93,6 +93,8 @@ typedef struct af_run_summary {
     int max_fds;              /**< max over ranks */
     int ranks;
     int resumed_from_day;     /**< 0 = ran from the first day */
+    long long *coverage;      /**< [2 * (ninputs + ntargets)]: valid, applicable sample-days per input then target,
+                                   over the days this run wrote (owned; af_run_summary_dispose) */
 } af_run_summary;
 
 /**

@@ -27,6 +27,8 @@
  *                  "peak_rss_bytes": int (max over ranks),
  *                  "peak_rss_bytes_per_rank": [int, one per rank] (optional),
  *                  "open_files_max_per_rank": [int, one per rank] (optional),
+ *                  "coverage": [{"name", "valid": int, "sample_days": int}] (optional: per input then
+ *                              target, valid of the applicable sample-days this run wrote),
  *                  "resumed_from_day": int (optional; 0 = not resumed),
  *                  "inputs": [{"path", "bytes", "sha256"}],
  *                  "timings": [{"stage": str, "min", "mean", "max": seconds}]},
@@ -65,6 +67,9 @@ void af_index_dispose(af_index *idx)
     free(idx->rank_max_fds);
     idx->rank_max_fds = NULL;
     idx->nrank_max_fds = 0;
+    free(idx->coverage);
+    idx->coverage = NULL;
+    idx->ncoverage = 0;
     idx->inputs = idx->targets = NULL;
     idx->shards = NULL;
     idx->samples = NULL;
@@ -220,6 +225,18 @@ int af_index_write(const char *outdir, const af_index *idx, af_error *err)
         jset(prov, "open_files_max_per_rank", a, &bad);
     }
     jset(prov, "resumed_from_day", json_integer(idx->resumed_from_day), &bad);
+    if (idx->ncoverage > 0 && idx->ncoverage == idx->ninputs + idx->ntargets) {
+        a = json_array();
+        for (size_t i = 0; i < idx->ncoverage; i++) {
+            const af_var_desc *d = i < idx->ninputs ? &idx->inputs[i] : &idx->targets[i - idx->ninputs];
+            json_t *c = json_object();
+            jset(c, "name", json_string(d->name), &bad);
+            jset(c, "valid", json_integer(idx->coverage[2 * i]), &bad);
+            jset(c, "sample_days", json_integer(idx->coverage[2 * i + 1]), &bad);
+            jappend(a, c, &bad);
+        }
+        jset(prov, "coverage", a, &bad);
+    }
     if (idx->prov_ref.path[0]) {
         o = json_object();
         jset(o, "path", json_string(idx->prov_ref.path), &bad);
@@ -547,6 +564,19 @@ static int read_provenance(const reader *r, json_t *root, af_index *x, af_error 
     if (json_object_get(p, "resumed_from_day")) {
         AF_CHECK(r_int(r, p, "provenance", "resumed_from_day", 0, &v));
         x->resumed_from_day = (int)v;
+    }
+    json_t *pc = json_object_get(p, "coverage");
+    if (pc) {
+        if (!json_is_array(pc) || json_array_size(pc) != x->ninputs + x->ntargets)
+            AF_CHECK(r_fail(r, "provenance", "coverage", "is not an array of one entry per input and target"));
+        x->ncoverage = json_array_size(pc);
+        x->coverage = calloc(2 * x->ncoverage + 1, sizeof *x->coverage);
+        AF_CHECK_ALLOC(x->coverage);
+        for (size_t i = 0; i < x->ncoverage; i++) {
+            json_t *c = json_array_get(pc, i);
+            AF_CHECK(r_int(r, c, "provenance.coverage", "valid", 0, &x->coverage[2 * i]));
+            AF_CHECK(r_int(r, c, "provenance.coverage", "sample_days", 0, &x->coverage[2 * i + 1]));
+        }
     }
     json_t *pif = json_object_get(p, "inputs_file");
     if (pif) {

@@ -192,6 +192,8 @@ static int publish_index(const af_ctx *ctx, const char *outdir, const af_shard_i
     idx.rank_max_fds = s->rank_max_fds;
     idx.nrank_max_fds = s->rank_max_fds ? (size_t)s->ranks : 0;
     idx.resumed_from_day = s->resumed_from_day;
+    idx.coverage = s->coverage; /* borrowed */
+    idx.ncoverage = s->coverage ? ctx->ninputs + ctx->ntargets : 0;
     AF_CHECK(af_index_write(outdir, &idx, err));
 cleanup:
     free(idx.samples);
@@ -534,6 +536,8 @@ void af_run_summary_dispose(af_run_summary *summary)
     if (!summary) return;
     free(summary->rank_peak_rss);
     summary->rank_peak_rss = NULL;
+    free(summary->coverage);
+    summary->coverage = NULL;
     free(summary->rank_max_fds);
     summary->rank_max_fds = NULL;
 }
@@ -575,6 +579,8 @@ int af_pipeline_run(MPI_Comm comm, const char *pipeline_path, const af_run_opts 
     AF_CHECK(run_blocks(&rs, err));
     /* a resumed run counts only the days it wrote itself */
     AF_CHECK(report_coverage(&rs, err));
+    summary->coverage = rs.cover; /* the summary owns the counts from here */
+    rs.cover = NULL;
     t = MPI_Wtime();
     af__progress_report(&rs.prog, "running", "finish", rs.ndays, 1);
     AF_CHECK(run_finish(&rs, &infos, &ninfos, err));

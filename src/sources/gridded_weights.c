@@ -116,6 +116,19 @@ static void add_site_windows(gr_state *st)
 }
 
 /* Weights over the counties; with cropland weights on the sub-grid of the rank's window. */
+/* A coverage error names "polygon I": say which county that is (FIPS) and what it was laid on. */
+static void name_county(const gr_state *st, const rz_geom *g, af_error *err)
+{
+    size_t i;
+    int n = 0;
+    if (sscanf(err->msg, "polygon %zu: %n", &i, &n) != 1 || n == 0 || i >= g->npoly) return;
+    char msg[AF_ERROR_MSG_MAX];
+    snprintf(msg, sizeof msg, "%s", err->msg + n);
+    af_error_set(err, err->code, __FILE__, __LINE__, __func__, "county %s (counties layer %s) on the grid of %s: %s",
+                 af_sampleset_county_fips_ref(st->ctx->set, g->poly_unit[i]), st->ctx->cfg->county_layer,
+                 st->nvars && st->vars[0].nfiles ? st->vars[0].files[0].path : "the gridded source", msg);
+}
+
 static int build_weights(gr_state *st, const rz_geom *g, af_error *err)
 {
     int rc = AF_OK;
@@ -164,11 +177,19 @@ int af__gridded_prepare_geometry(gr_state *st, af_error *err)
     }
     st->inside = calloc(g.npoly, sizeof *st->inside);
     AF_CHECK_ALLOC(st->inside);
-    AF_CHECK(build_weights(st, &g, err));
+    if (build_weights(st, &g, err) != AF_OK) {
+        name_county(st, &g, err);
+        rc = err->code;
+        goto cleanup;
+    }
     size_t nout = 0;
     for (size_t p = 0; p < g.npoly; p++) {
         double at = af_weights_area_total(st->weights, p), ai = af_weights_area_inside(st->weights, p);
         st->inside[p] = at > 0 ? ai / at : 0;
+        if (st->inside[p] <= 0)
+            af_log(AF_LOG_WARN, "gridded", "county %s lies entirely outside the raster of %s: its values are missing",
+                   af_sampleset_county_fips_ref(st->ctx->set, g.poly_unit[p]),
+                   st->nvars && st->vars[0].nfiles ? st->vars[0].files[0].path : "the gridded source");
         if (st->inside[p] < 1 - 1e-9) {
             nout++;
             af_log(AF_LOG_DEBUG, "gridded", "county %s: %.1f%% of its area inside the raster",

@@ -114,6 +114,11 @@ int af_csv_next(af_csv *csv, af_error *err)
         csv->buf[len] = '\0';
         while (len > 0 && (csv->buf[len - 1] == '\r' || isspace((unsigned char)csv->buf[len - 1]))) csv->buf[--len] = '\0';
         if (len == 0) { if (c == EOF) return 0; continue; }
+        /* a UTF-8 byte order mark starts the file, whatever its first line is (a comment, the header) */
+        if (csv->line == 1 && len >= 3 && !memcmp(csv->buf, "\xEF\xBB\xBF", 3)) {
+            memmove(csv->buf, csv->buf + 3, len - 2);
+            len -= 3;
+        }
         if (csv->skip_comments && csv->buf[0] == '#') continue;
         AF_CHECK(split(csv, err));
         return 1;

@@ -127,6 +127,22 @@ def all_fill(rel, var):
     return m
 
 
+def county_geometry(fips, fn):
+    """Rewrite one county's polygon in counties.geojson (fn maps each (x, y) vertex)."""
+    import json
+
+    def f(t):
+        doc = json.loads(t)
+        for feat in doc["features"]:
+            if feat["properties"]["GEOID"] == fips:
+                g = feat["geometry"]
+                rings = g["coordinates"] if g["type"] == "Polygon" else [r for p in g["coordinates"] for r in p]
+                for ring in rings:
+                    ring[:] = [list(fn(x, y)) for x, y in ring]
+        return json.dumps(doc)
+    return edit_text("counties.geojson", f)
+
+
 def chain(*ms):
     def m(d):
         for f in ms:
@@ -167,7 +183,7 @@ CASES = [
     ("ini", "latin1-name", T, lambda p: pipe(ini_set("pipeline", "name", "caf\xe9"))(p), (2, r"\[pipeline\] name: the value is not valid UTF-8")),
     ("ini", "bad-calendar", T, lambda p: pipe(ini_set("pipeline", "calendar", "julian"))(p), (2, r"calendar.*julian")),
     ("ini", "unknown-units", T, lambda p: pipe(lambda t: t.replace("source_units = K", "source_units = Kelvinn", 1))(p), (2, r":29: \[input.TMAX_AIR\] source_units: unknown units 'Kelvinn'")),
-    ("ini", "missing-input", T, lambda p: pipe(lambda t: t.replace("weather_{year}.csv", "nothere_{year}.csv"))(p), (1, r"nothere_2003\.csv")),
+    ("ini", "missing-input", T, lambda p: pipe(lambda t: t.replace("weather_{year}.csv", "nothere_{year}.csv"))(p), (2, r":27: \[input.TMAX_AIR\] path: cannot read .*nothere_2003\.csv' \(year 2003\)")),
     ("ini", "bom", T, lambda p: pipe(lambda t: "\xef\xbb\xbf" + t)(p), "same"),
     ("ini", "spaced-section", T, lambda p: pipe(lambda t: t.replace("[counties]", "[ counties ]").replace("[pipeline]", "[pipeline ]"))(p), "same"),
     ("ini", "crlf", T, lambda p: pipe(lambda t: t.replace("\n", "\r\n"))(p), "same"),
@@ -184,14 +200,14 @@ CASES = [
     ("tables", "sentinel-spelling", T, lambda p: edit_text(W, lambda t: t.replace(",-9999", ",-9999.0")), "same"),
     ("tables", "crlf", T, lambda p: edit_text(W, lambda t: t.replace("\n", "\r\n")), "same"),
     ("tables", "bom", T, lambda p: edit_bytes(W, lambda b: b"\xef\xbb\xbf" + b), "same"),
-    ("tables", "missing-file", T, lambda p: remove(W), (1, r"weather_2003\.csv")),
+    ("tables", "missing-file", T, lambda p: remove(W), (2, r"path: cannot read .*weather_2003\.csv")),
     # Ecosys outputs
     ("models", "ecosys-other-year", A, lambda p: edit_text(E, lambda t: re.sub(r"\b(\d{3,4})2003\b", r"\g<1>2002", t)), (1, r"010102003dc: no row of 2003 \(its rows are of 2002\)")),
     ("models", "ecosys-missing-column", A, lambda p: edit_text(E, lambda t: t.replace("ECO_GPP", "ECO_GPX", 1)), (1, r"010102003dc: no column 'ECO_GPP'")),
     ("models", "ecosys-repeated-day", A, lambda p: dup_line(E, 5), (1, r"010102003dc:7: column 1 \(DOY\).*does not follow")),
     ("models", "ecosys-overflow", A, lambda p: replace_line(E, 3, lambda l: l.replace("0.", "**", 1) if False else re.sub(r"-?0\.\d+E[+-]\d+", "***************", l, count=1)), (1, r"010102003dc:4: column \d+ \(.*\): '\*+' is not a number")),
     ("models", "ecosys-short-row", A, lambda p: replace_line(E, 4, lambda l: l.rsplit(" ", 1)[0]), (1, r"010102003dc:5: \d+ fields, expected \d+")),
-    ("models", "ecosys-missing-file", A, lambda p: remove(E), (1, r"010102003dc")),
+    ("models", "ecosys-missing-file", A, lambda p: remove(E), (2, r"\[target.Reco@counties\] path: cannot read .*010102003dc. \(sample 19001:N000\)")),
     ("models", "ecosys-bom", A, lambda p: edit_bytes(E, lambda b: b"\xef\xbb\xbf" + b), "same"),
     ("models", "daycent-duplicate-day", D, lambda p: dup_line(DC, 3), (1, r"nflux\.out:5: duplicate day 3 of 2003: line 4")),
     ("models", "daycent-no-dayofyr", D, lambda p: replace_line(DC, 0, lambda l: l.replace("dayofyr", "doy")), (1, r"nflux\.out:1: header lacks column 'dayofyr'")),
@@ -199,7 +215,7 @@ CASES = [
     ("models", "daycent-bom", D, lambda p: edit_bytes(DC, lambda b: b"\xef\xbb\xbf" + b), "same"),
     ("models", "daycent-crlf", D, lambda p: edit_text(DC, lambda t: t.replace("\n", "\r\n")), "same"),
     # towers and chambers
-    ("obs", "chamber-duplicate", O, lambda p: dup_line(CH, 2, lambda l: l.rsplit(",", 1)[0] + ",57.6"), (1, r"chambers\.csv:\d+: duplicate record: chamber 'US-Sx1' at 2003-01-01 01:00, flux 57\.6, already at line \d+")),
+    ("obs", "chamber-duplicate", O, lambda p: dup_line(CH, 2, lambda l: l.rsplit(",", 1)[0] + ",57.6"), (1, r"chambers\.csv:\d+: duplicate record: chamber 'US-Sx1' at 2003-01-01 \d\d:\d\d, flux 57\.6, already at line \d+ with flux")),
     ("obs", "chamber-bad-time", O, lambda p: replace_line(CH, 3, lambda l: l.replace("2003-01-01", "2003-01-32")), (1, r"chambers\.csv:\d+: column 'timestamp': bad timestamp")),
     ("obs", "chamber-bad-number", O, lambda p: replace_line(CH, 3, lambda l: l.rsplit(",", 1)[0] + ",1.5x"), (1, r"chambers\.csv:\d+: column 'flux': bad number '1\.5x'")),
     ("obs", "chamber-bom", O, lambda p: edit_bytes(CH, lambda b: b"\xef\xbb\xbf" + b), "same"),
@@ -214,13 +230,15 @@ CASES = [
     ("grids", "netcdf-all-fill", A, lambda p: all_fill(TX, "air_temperature"), ("warn", r"warning: coverage: input TMAX_AIR \(source gridded\): no valid value in any of its \d+ sample-days")),
     ("grids", "netcdf-truncated", A, lambda p: truncate(TX, 3000), (1, r"tmmx_2003\.nc")),
     ("grids", "netcdf-garbage", A, lambda p: edit_bytes(TX, lambda b: b"this is not a NetCDF file\n" * 10), (1, r"cannot open 'NETCDF:.*tmmx_2003\.nc.*': \S")),
-    ("grids", "netcdf-missing", A, lambda p: remove(TX), (1, r"tmmx_2003\.nc")),
+    ("grids", "netcdf-missing", A, lambda p: remove(TX), (2, r":\d+: \[input.TMAX_AIR\] path: cannot read .*tmmx_2003\.nc")),
     ("grids", "raster-truncated", A, lambda p: truncate("soil/bd_0-5.tif", 600), (1, r"bd_0-5\.tif")),
     ("grids", "raster-garbage", A, lambda p: edit_bytes("soil/sand_5-15.tif", lambda b: b"garbage" * 50), (1, r"sand_5-15\.tif")),
-    ("grids", "raster-missing", A, lambda p: remove("soil/ph_0-5.tif"), (1, r"ph_0-5\.tif")),
+    ("grids", "raster-missing", A, lambda p: remove("soil/ph_0-5.tif"), (2, r":\d+: \[input.TPH\] path: layer 0-5: cannot read .*ph_0-5\.tif")),
     ("grids", "vector-bad-json", T, lambda p: edit_bytes("counties.geojson", lambda b: b[: len(b) // 2]), (None, r"counties\.geojson")),
     ("grids", "vector-no-geoid", T, lambda p: edit_text("counties.geojson", lambda t: t.replace('"GEOID"', '"GEOIDX"')), (None, r"GEOID")),
-    ("grids", "cdl-missing", A, lambda p: remove("cdl/2003_30m_cdls.tif"), (1, r"2003_30m_cdls\.tif")),
+    ("grids", "polygon-outside-raster", A, lambda p: county_geometry("19005", lambda x, y: (x + 30, y)), ("warn", r"county 19005 lies entirely outside the raster of .*tmmx_2003\.nc")),
+    ("grids", "polygon-zero-area", A, lambda p: county_geometry("19003", lambda x, y: (x, 41.7)), (None, r"19003.*(zero or negative area|area)")),
+    ("grids", "planting-table-missing", A, lambda p: remove("mgmt/planting_2003.csv"), (None, r"planting_2003\.csv")),
     ("grids", "site-list-missing", T, lambda p: remove("site_lists/sites.csv"), (None, r"sites\.csv")),
     ("grids", "county-select-unknown", T, lambda p: edit_text("site_lists/counties.csv", lambda t: t + "99999\n"), (None, r"99999")),
 ]
