@@ -127,6 +127,10 @@ typedef struct af_plan {
     long long est_bytes;
     af_plan_feature *features;
     size_t nfeatures;
+    /* Memory per rank (bytes) of the rank with the most samples, an estimate (docs/hpc.md):
+     * mem_per_rank = base + block buffers + open shards + gridded sources. */
+    long long mem_per_rank, mem_base, mem_block, mem_shards, mem_sources;
+    size_t max_shards_per_rank;  /**< most shards one rank opens */
 } af_plan;
 
 /** Not collective. Validate everything a run on nranks ranks would touch. */

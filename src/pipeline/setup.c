@@ -61,6 +61,8 @@ int af__ctx_load_rest(af_ctx *ctx, af_error *err)
 {
     int rc = AF_OK;
     af_config *cfg = ctx->cfg;
+    AF_CHECK(af__settings_text(cfg, &ctx->settings, err));
+    af__settings_sha256(ctx->settings, ctx->output_sha256);
     AF_CHECK(af_calendar_create(cfg->start, cfg->end, cfg->calendar, &ctx->cal, err));
     af_sample_opts so;
     memset(&so, 0, sizeof so);
@@ -204,6 +206,7 @@ void af__ctx_dispose(af_ctx *ctx)
     af_sampleset_destroy(&ctx->set);
     af_calendar_destroy(&ctx->cal);
     af_config_destroy(&ctx->cfg);
+    free(ctx->settings);
     memset(ctx, 0, sizeof *ctx);
 }
 
@@ -221,5 +224,5 @@ void af__ctx_layout(const af_ctx *ctx, af_layout *layout)
     layout->ntargets = ctx->ntargets;
     layout->shard_samples = cfg->shard_samples;
     layout->cdf5 = cfg->cdf5;
-    layout->config_sha256 = cfg->sha256;
+    layout->config_sha256 = ctx->output_sha256; /* the settings that fix the bytes, not block_days */
 }
