@@ -207,14 +207,6 @@ static int site_flags(af_export *e, af_error *err)
         AF_FAIL(AF_EINVAL, "target NEE has sign '%s': --observations official writes it in the sign of AgroFlux's CO2_FLUX "
                 "(negative = to the atmosphere) and cannot tell what this one means; record 'positive = to the "
                 "atmosphere' in [target.NEE] sign, or export with --sign native", e->idx.targets[e->nee].sign);
-    if (e->missing == AF_MISS_ERROR)
-        for (size_t j = 0; j < 2 * nv; j++)
-            if (e->miss_site[j]) {
-                char rep[4096];
-                af__export_report(e, rep, sizeof rep);
-                AF_FAIL(AF_EINVAL, "--missing error: the site inputs have missing cells (nothing written):\n%s"
-                        "(--missing fill fills them, --missing keep keeps NaN)", rep);
-            }
 cleanup:
     free(y);
     free(x);
@@ -366,6 +358,13 @@ int af_export_agroflux(MPI_Comm comm, const af_export_opts *opts, af_export_summ
     for (int k = 0; k < e.nexp && e.rank == 0; k++)
         if (make_dirs(&e, e.exp[k].dest, err) != AF_OK) break;
     AF_CHECK(af_error_sync(comm, err));
+    for (size_t j = 0; j < 2 * nv && e.ncounty == 0 && e.missing == AF_MISS_ERROR; j++)
+        if (e.miss_site[j]) {
+            char rep[4096];
+            af__export_report(&e, rep, sizeof rep);
+            AF_FAIL(AF_EINVAL, "--missing error: missing cells (nothing written):\n%s(--missing fill fills them, "
+                    "--missing keep keeps NaN)", rep);
+        }
     if (e.ncounty > 0) AF_CHECK(af__export_t0(&e, err));
     af__export_sites(&e, err);
     AF_CHECK(af_error_sync(comm, err));

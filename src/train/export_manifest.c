@@ -12,6 +12,7 @@
  * lists the trees and is written after every tree.
  */
 #include <limits.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -145,7 +146,7 @@ static json_t *sign_json(const af_export *e)
 static json_t *doubles(const double *v, size_t n)
 {
     json_t *a = json_array();
-    for (size_t j = 0; j < n; j++) json_array_append_new(a, json_real(v[j]));
+    for (size_t j = 0; j < n; j++) json_array_append_new(a, isfinite(v[j]) ? json_real(v[j]) : json_null());
     return a;
 }
 

@@ -88,11 +88,11 @@ static int fit_official(af_export *e, af_error *err)
     if (nset == 0) goto cleanup;
     for (int k = 0; k < nset; k++) {
         const af_export_exp *x = &e->exp[which[k]];
+        if (!strcmp(x->split, "official-spatial") && (x->fold < 0 || x->fold > 4))
+            AF_FAIL(AF_EINVAL, "--split official-spatial: fold %d (AgroFlux has folds 0-4)", x->fold);
         if (!strcmp(x->split, "official-spatial") && e->ncounties < 5)
             AF_FAIL(AF_EINVAL, "--split official-spatial: AgroFlux's folds are blocks of ncounties // 5 counties; the "
                     "output has %zu counties (at least 5 needed)", e->ncounties);
-        if (!strcmp(x->split, "official-spatial") && (x->fold < 0 || x->fold > 4))
-            AF_FAIL(AF_EINVAL, "--split official-spatial: fold %d (AgroFlux has folds 0-4)", x->fold);
         if (!strcmp(x->split, "official-temporal") && af__official_train_years(e->nyears) < 1)
             AF_FAIL(AF_EINVAL, "--split official-temporal: %d years give no training year (int(0.8 n))", e->nyears);
     }

@@ -151,8 +151,9 @@ static int check_scaler(const char *dest, const af_index *idx, json_t *man, json
         if (json_array_size(jm) != nv || json_array_size(js) != nv)
             AF_FAIL(AF_EVERIFY, "%s: county_scalers of split %s lack mean/std of %zu variables", AF_EXPORT_MANIFEST, split, nv);
         for (size_t j = 0; j < nv; j++) {
-            mean[j] = json_number_value(json_array_get(jm, j));
-            std[j] = json_number_value(json_array_get(js, j));
+            json_t *a = json_array_get(jm, j), *b = json_array_get(js, j);
+            mean[j] = json_is_number(a) ? json_number_value(a) : NAN;
+            std[j] = json_is_number(b) ? json_number_value(b) : NAN;
         }
     } else {
         AF_CHECK(af_train_scalers(idx->extra_json, split, fold, nv, mean, std, NULL, err));

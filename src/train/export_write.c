@@ -287,14 +287,15 @@ int af__export_t0(af_export *e, af_error *err)
     for (size_t i = 0; i < nf; i++) AF_CHECK_MPI(MPI_File_close(&fs[i].fh));
     AF_CHECK_MPI(MPI_Allreduce(MPI_IN_PLACE, e->miss, (int)(2 * nv), MPI_UNSIGNED_LONG_LONG, MPI_SUM, e->comm));
     int keep = 1;
-    for (size_t j = 0; j < 2 * nv && e->missing == AF_MISS_ERROR; j++) keep &= e->miss[j] == 0;
+    /* --missing error: the county cells counted here and the site inputs counted before (site_flags) */
+    for (size_t j = 0; j < 2 * nv && e->missing == AF_MISS_ERROR; j++) keep &= e->miss[j] == 0 && e->miss_site[j] == 0;
     for (int c = 0; c < AF_Y_N && e->missing == AF_MISS_ERROR; c++) keep &= e->ycol[c] >= 0;
     if (e->rank == 0) finish_files(e, fs, nf, keep, err);
     AF_CHECK(af_error_sync(e->comm, err));
     if (!keep) {
         char rep[4096];
         af__export_report(e, rep, sizeof rep);
-        AF_FAIL(AF_EINVAL, "--missing error: the county arrays have missing cells (nothing written):\n%s"
+        AF_FAIL(AF_EINVAL, "--missing error: missing cells (nothing written):\n%s"
                 "(--missing fill fills them, --missing keep keeps NaN)", rep);
     }
 cleanup:
