@@ -57,7 +57,23 @@ static void test_journal_round_trip(void)
     AF_TEST_PASS(af__journal_read(dir, &r, err));
     AF_EXPECT(r.days_done == 400 && r.ndays == 730 && !r.sealed && r.nshards == 0);
     AF_EXPECT(!strcmp(r.config_sha256, j.config_sha256) && !strcmp(r.layout_sha256, j.layout_sha256));
+    AF_EXPECT(r.output_sha256[0] == '\0' && r.settings == NULL); /* absent: matched by config_sha256 */
     af__journal_dispose(&r);
+    /* the settings that fix the output round-trip, and name the key that differs */
+    memset(j.output_sha256, 'e', 64);
+    j.settings = "pipeline.name=a\ninput.T.units=degC\n";
+    AF_TEST_PASS(af__journal_write(dir, &j, err));
+    AF_TEST_PASS(af__journal_read(dir, &r, err));
+    AF_EXPECT(!strcmp(r.output_sha256, j.output_sha256) && r.settings && !strcmp(r.settings, j.settings));
+    char why[400];
+    af__settings_diff(r.settings ? r.settings : "", "pipeline.name=a\ninput.T.units=K\n", why, sizeof why);
+    AF_EXPECT(strstr(why, "input.T.units changed: 'degC' in the interrupted run, 'K' now") != NULL);
+    af__settings_diff("pipeline.name=a\n", "pipeline.name=a\npipeline.end=2005-01-01\n", why, sizeof why);
+    AF_EXPECT(strstr(why, "pipeline.end is set now ('2005-01-01') but not in the interrupted run") != NULL);
+    AF_EXPECT(af__settings_is_perf_key("pipeline", "block_days") && !af__settings_is_perf_key("pipeline", "end"));
+    af__journal_dispose(&r);
+    j.settings = NULL;
+    j.output_sha256[0] = '\0';
     j.sealed = 1;
     j.days_done = 730;
     j.shards = sh;
@@ -86,26 +102,84 @@ static void test_journal_errors(void)
     AF_TEST_FAILS_WITH(AF_EFORMAT, "line", af__journal_read(dir, &r, err));
     put(dir, "{\"schema\": \"other\", \"version\": 1}");
     AF_TEST_FAILS_WITH(AF_EFORMAT, "not an agroflux journal", af__journal_read(dir, &r, err));
-    put(dir, "{\"schema\": \"agroflux-journal\", \"version\": 2}");
+    put(dir, "{\"schema\": \"agroflux-journal\", \"version\": 1}"); /* before checks were recorded */
     AF_TEST_FAILS_WITH(AF_EFORMAT, "not an agroflux journal", af__journal_read(dir, &r, err));
-    put(dir, "{\"schema\": \"agroflux-journal\", \"version\": 1, \"ndays\": 10}");
+    put(dir, "{\"schema\": \"agroflux-journal\", \"version\": 2, \"ndays\": 10}");
     AF_TEST_FAILS_WITH(AF_EFORMAT, "'config_sha256'", af__journal_read(dir, &r, err));
-    snprintf(text, sizeof text, "{\"schema\": \"agroflux-journal\", \"version\": 1, %s, \"days_done\": 11, \"state\": \"writing\"}", ok);
+    snprintf(text, sizeof text, "{\"schema\": \"agroflux-journal\", \"version\": 2, %s, \"output_sha256\": \"e\", "
+             "\"settings\": 3, \"days_done\": 1, \"state\": \"writing\"}", ok);
+    put(dir, text);
+    AF_TEST_FAILS_WITH(AF_EFORMAT, "settings is not a string", af__journal_read(dir, &r, err));
+    snprintf(text, sizeof text, "{\"schema\": \"agroflux-journal\", \"version\": 2, %s, \"days_done\": 11, \"state\": \"writing\"}", ok);
     put(dir, text);
     AF_TEST_FAILS_WITH(AF_EFORMAT, "days_done 11 > ndays 10", af__journal_read(dir, &r, err));
-    snprintf(text, sizeof text, "{\"schema\": \"agroflux-journal\", \"version\": 1, %s, \"days_done\": -1, \"state\": \"writing\"}", ok);
+    snprintf(text, sizeof text, "{\"schema\": \"agroflux-journal\", \"version\": 2, %s, \"days_done\": -1, \"state\": \"writing\"}", ok);
     put(dir, text);
     AF_TEST_FAILS_WITH(AF_EFORMAT, "'days_done'", af__journal_read(dir, &r, err));
-    snprintf(text, sizeof text, "{\"schema\": \"agroflux-journal\", \"version\": 1, %s, \"days_done\": 3, \"state\": \"done\"}", ok);
+    snprintf(text, sizeof text, "{\"schema\": \"agroflux-journal\", \"version\": 2, %s, \"days_done\": 3, \"state\": \"done\"}", ok);
     put(dir, text);
     AF_TEST_FAILS_WITH(AF_EFORMAT, "unknown state 'done'", af__journal_read(dir, &r, err));
-    snprintf(text, sizeof text, "{\"schema\": \"agroflux-journal\", \"version\": 1, %s, \"days_done\": 10, \"state\": \"sealed\"}", ok);
+    snprintf(text, sizeof text, "{\"schema\": \"agroflux-journal\", \"version\": 2, %s, \"days_done\": 10, \"state\": \"sealed\"}", ok);
     put(dir, text);
     AF_TEST_FAILS_WITH(AF_EFORMAT, "'shards' array", af__journal_read(dir, &r, err));
-    snprintf(text, sizeof text, "{\"schema\": \"agroflux-journal\", \"version\": 1, %s, \"days_done\": 10, \"state\": \"sealed\", "
+    snprintf(text, sizeof text, "{\"schema\": \"agroflux-journal\", \"version\": 2, %s, \"days_done\": 10, \"state\": \"sealed\", "
              "\"shards\": [{\"path\": \"shard-00000.nc\", \"sample_start\": 0, \"sample_count\": 3, \"bytes\": 9}]}", ok);
     put(dir, text);
     AF_TEST_FAILS_WITH(AF_EFORMAT, "'sha256'", af__journal_read(dir, &r, err));
+    const char *h = "\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"";
+    snprintf(text, sizeof text, "{\"schema\": \"agroflux-journal\", \"version\": 2, %s, \"days_done\": 6, \"state\": "
+             "\"writing\", \"checks\": {\"days\": [4, 4], \"shards\": [{}]}}", ok);
+    put(dir, text);
+    AF_TEST_FAILS_WITH(AF_EFORMAT, "checks.days[1] is not a day after 4", af__journal_read(dir, &r, err));
+    snprintf(text, sizeof text, "{\"schema\": \"agroflux-journal\", \"version\": 2, %s, \"days_done\": 6, \"state\": "
+             "\"writing\", \"checks\": {\"days\": [4, 6], \"shards\": [{\"bytes\": 5, \"static_sha256\": %s, "
+             "\"days_sha256\": [%s]}]}}", ok, h, h);
+    put(dir, text);
+    AF_TEST_FAILS_WITH(AF_EFORMAT, "days_sha256 needs 2 digests", af__journal_read(dir, &r, err));
+    snprintf(text, sizeof text, "{\"schema\": \"agroflux-journal\", \"version\": 2, %s, \"days_done\": 6, \"state\": "
+             "\"writing\", \"checks\": {\"days\": [4, 6], \"shards\": [{\"bytes\": 5, \"static_sha256\": %s, "
+             "\"days_sha256\": [%s, \"ab\"]}]}}", ok, h, h);
+    put(dir, text);
+    AF_TEST_FAILS_WITH(AF_EFORMAT, "days_sha256[1] is not a SHA-256", af__journal_read(dir, &r, err));
+}
+
+/* Checks round-trip: two checkpoints of two shards, then only the first kept. */
+static void test_journal_checks(void)
+{
+    char dir[512];
+    dir_of("checks", dir, sizeof dir);
+    af_journal j, r;
+    memset(&j, 0, sizeof j);
+    memset(j.config_sha256, 'c', 64);
+    memset(j.layout_sha256, 'd', 64);
+    j.ndays = 100;
+    af_shard_digest d[2];
+    memset(d, 0, sizeof d);
+    for (int k = 0; k < 2; k++) {
+        d[k].bytes = 500 + k;
+        memset(d[k].static_sha256, 's' - k, 64);
+        memset(d[k].days_sha256, '0' + k, 64);
+    }
+    AF_TEST_PASS(af__journal_add_checks(&j, 30, d, 2, err));
+    d[0].bytes = 900;
+    memset(d[0].days_sha256, '7', 64);
+    AF_TEST_PASS(af__journal_add_checks(&j, 60, d, 2, err));
+    AF_TEST_FAILS_WITH(AF_EINTERNAL, "checkpoint of 1 shards", af__journal_add_checks(&j, 90, d, 1, err));
+    j.days_done = 60;
+    AF_TEST_PASS(af__journal_write(dir, &j, err));
+    AF_TEST_PASS(af__journal_read(dir, &r, err));
+    AF_EXPECT(r.nseg == 2 && r.ncheck == 2 && r.seg_end[0] == 30 && r.seg_end[1] == 60);
+    if (r.nseg == 2 && r.ncheck == 2) {
+        AF_EXPECT(r.check_bytes[0] == 900 && r.check_bytes[1] == 501);
+        AF_EXPECT(r.check_static[1][0] == 'r' && r.check_seg[0][0] == '0' && r.check_seg[1][0] == '1' &&
+                  r.check_seg[2][0] == '7' && r.check_seg[3][0] == '1');
+    }
+    af__journal_keep_checks(&r, 1);
+    AF_EXPECT(r.nseg == 1 && r.ncheck == 2);
+    af__journal_keep_checks(&r, 0);
+    AF_EXPECT(r.nseg == 0 && r.ncheck == 0 && r.seg_end == NULL);
+    af__journal_dispose(&r);
+    af__journal_dispose(&j);
 }
 
 static void test_layout_hash(void)
@@ -222,6 +296,7 @@ int main(int argc, char **argv)
     }
     AF_RUN(test_journal_round_trip);
     AF_RUN(test_journal_errors);
+    AF_RUN(test_journal_checks);
     AF_RUN(test_layout_hash);
     AF_RUN(test_reopen_completes_byte_identical);
     AF_RUN(test_reopen_refuses);

@@ -7,8 +7,12 @@
 # verifies the output; submits it again slowed down (test-only AGROFLUX_TEST_BLOCK_DELAY_MS),
 # signals the batch script with SIGUSR1 the way --signal=B:USR1@300 does, expects exit
 # code 4 with resumable state, resubmits and expects shards byte-identical to the first
-# job; runs slurm/agroflux-array.sbatch over two entries with mpirun as the launcher.
-# Skips (77) only when the Slurm or munge programs are not installed.
+# job; runs slurm/agroflux-array.sbatch over two entries with mpirun as the launcher, the
+# second entry passing --set through to agroflux plan and run.
+# Skips (77) only when the Slurm or munge programs are not installed. Fails fast, with the
+# daemon's own reason (its log's error or fatal line), when a daemon exits or logs a fatal
+# error (e.g. localhost does not resolve) instead of waiting out the timeout; every scontrol
+# call is capped so a daemon that does not answer cannot hang the test either.
 set -u
 for p in munged mungekey slurmctld slurmd sbatch scontrol scancel; do
   command -v "$p" >/dev/null 2>&1 || [ -x "/usr/sbin/$p" ] || { echo "SKIP: $p not installed"; exit 77; }
@@ -89,20 +93,41 @@ export SLURM_CONF=$DIR/slurm.conf
 mungekey --create --keyfile="$DIR/munge/munge.key" && chmod 600 "$DIR/munge/munge.key"
 munged --key-file="$DIR/munge/munge.key" --socket="$DIR/munge/munge.socket.2" --pid-file="$DIR/munge/munged.pid" \
   --log-file="$DIR/munge/munged.log" --seed-file="$DIR/munge/munged.seed" || { bad "munged did not start"; exit 1; }
-slurmctld -f "$SLURM_CONF" || { bad "slurmctld did not start"; exit 1; }
-slurmd -f "$SLURM_CONF" -N localhost || { bad "slurmd did not start"; exit 1; }
-for _ in $(seq 150); do
-  scontrol show node localhost 2>/dev/null | grep -q "State=IDLE" && break
+# Why a daemon is not up, from its pid file and its own log; empty while all is well.
+daemon_problem() {
+  local name log pidf
+  for name in slurmctld slurmd; do
+    log=$DIR/log/$name.log
+    pidf=$DIR/run/$name.pid
+    if grep -qsiE 'fatal' "$log"; then
+      echo "$name: $(grep -iE 'fatal|error' "$log" | tail -n 3 | tr '\n' ' ')"; return
+    fi
+    if [ -s "$pidf" ] && ! kill -0 "$(cat "$pidf")" 2>/dev/null; then
+      echo "$name exited: $(grep -iE 'error|fatal' "$log" 2>/dev/null | tail -n 3 | tr '\n' ' ')"; return
+    fi
+  done
+}
+getent hosts localhost >/dev/null || { bad "localhost does not resolve (slurm.conf names the node localhost); fix /etc/hosts"; exit 1; }
+slurmctld -f "$SLURM_CONF" || { bad "slurmctld did not start: $(tail -n 3 "$DIR/log/slurmctld.log" 2>/dev/null)"; exit 1; }
+slurmd -f "$SLURM_CONF" -N localhost || { bad "slurmd did not start: $(tail -n 3 "$DIR/log/slurmd.log" 2>/dev/null)"; exit 1; }
+up_by=$((SECONDS + 40))
+while [ "$SECONDS" -lt "$up_by" ]; do
+  timeout 5 scontrol show node localhost 2>/dev/null | grep -q "State=IDLE" && break
+  why=$(daemon_problem)
+  [ -n "$why" ] && { bad "slurm did not come up: $why"; exit 1; }
   sleep 0.2
 done
-scontrol show node localhost | grep -q "State=IDLE" || { bad "node never became idle"; exit 1; }
+timeout 5 scontrol show node localhost | grep -q "State=IDLE" ||
+  { bad "node never became idle in 40 s: $(daemon_problem) $(tail -n 3 "$DIR/log/slurmd.log" 2>/dev/null)"; exit 1; }
 say "slurm up on ports $P1/$P2"
 
 # Wait for a job to leave the queue; prints "STATE EXITCODE".
 wait_job() {
-  local id=$1 line state
+  local id=$1 line state why
   for _ in $(seq 600); do
-    line=$(scontrol show job -o "$id" 2>/dev/null)
+    why=$(daemon_problem)
+    [ -n "$why" ] && { echo "DAEMON_DIED - $why" ; return; }
+    line=$(timeout 5 scontrol show job -o "$id" 2>/dev/null)
     state=$(sed -n 's/.*JobState=\([A-Z_]*\).*/\1/p' <<<"$line")
     case "$state" in
       PENDING|RUNNING|CONFIGURING|COMPLETING|"") sleep 0.2 ;;
@@ -151,14 +176,20 @@ grep -q "continuing at day" "$DIR/job3.log" || bad "resumed job did not continue
 say "stop and resume: $st $ec"
 
 # 3. a job array over two entries, mpirun as the launcher
-printf '# pipelines\n%s %s\n\n%s %s\n' "$PIPE" "$DIR/arr0" "$PIPE" "$DIR/arr1" > "$DIR/list.txt"
+# entry 1 passes an option through to agroflux plan and run (--set: the pipeline's name)
+printf '# pipelines\n%s %s\n\n%s %s --set pipeline.name=arr-one\n' "$PIPE" "$DIR/arr0" "$PIPE" "$DIR/arr1" > "$DIR/list.txt"
 id=$(AGROFLUX_LAUNCH=mpirun sbatch --parsable --array=0-1 --ntasks=1 --output="$DIR/job-arr-%a.log" \
   "$SRC/slurm/agroflux-array.sbatch" "$DIR/list.txt") || { bad "sbatch array"; exit 1; }
 for t in 0 1; do
   read -r st ec < <(wait_job "${id}_$t")
   [ "$st" = COMPLETED ] || bad "array task $t: $st $ec"
   "$AGROFLUX" verify "$DIR/arr$t" >/dev/null 2>&1 || bad "verify arr$t"
-  [ "$(sums "$DIR/out1")" = "$(sums "$DIR/arr$t")" ] || bad "array task $t: shards differ (1 rank vs 2)"
+  if [ "$t" = 0 ]; then
+    [ "$(sums "$DIR/out1")" = "$(sums "$DIR/arr$t")" ] || bad "array task $t: shards differ (1 rank vs 2)"
+  else
+    grep -q '"name": "arr-one"' "$DIR/arr1/index.json" || bad "array task 1: --set not passed to run"
+    grep -q "pipeline arr-one: OK" "$DIR/job-arr-1.log" || bad "array task 1: --set not passed to plan"
+  fi
 done
 say "array: done"
 [ "$fail" = 0 ] && say "all passed"

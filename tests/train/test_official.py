@@ -361,7 +361,7 @@ def error_paths(work):
     check(r.returncode == 0, "--sign native exports it: " + r.stderr[-300:])
     for args, msg in ((["--missing", "zero"], "--missing 'zero': expected fill, keep or error"),
                       (["--observations", "tower"], "--observations 'tower': expected official or site"),
-                      (["--experiments", "all"], "--experiments 'all': the only set is 'official'"),
+                      (["--experiments", "all"], "--experiments 'all': expected official"),
                       (["--split", "official"], "--split 'official': expected temporal")):
         fails_with(run([AGROFLUX, "export", "a", "--layout", "agroflux", "b"] + args), 2, msg, "usage: %s" % " ".join(args))
 
