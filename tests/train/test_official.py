@@ -26,6 +26,9 @@ read back from the shards with python/agroflux_reader.py:
   - error paths: official-spatial with fewer than 5 counties, official-temporal without a training
     year, an official fold out of range, an NEE sign text the export cannot interpret, bad options.
 The torch variant of the temporal reshape runs only when python3-torch is installed.
+With --reference: pipelines/agroflux-ecosys.ini itself (narrowed with --set, as tests/synth does) on
+an 18-year synth root of 5 counties x its 20 N rates, exported as every official experiment and
+checked the same way (t0 only: the reference Ecosys pipeline has no sites).
 """
 import json
 import os
@@ -387,8 +390,54 @@ def run_dc(tree, work, raw_ecosys_fips):
     check_loaders(dest, X, Ys, "temporal", sub="dc")
 
 
+def reference(work):
+    """The reference Ecosys pipeline (20 rates) on an 18-year synth root of 5 counties."""
+    global NCOUNTY, NSCEN
+    NCOUNTY, NSCEN = 5, 20
+    root = os.environ.get("AF_SOURCE_ROOT", os.path.join(HERE, "..", ".."))
+    tree = os.path.join(work, "raw")
+    lst = os.path.join(root, "site_lists", "agroflux_ecosys_99_counties.csv")
+    r = run([AGROFLUX, "-q", "synth", tree, "--counties-from", lst, "--counties", str(NCOUNTY), "--scenarios", "20",
+             "--sites", "0", "--years", "%d-%d" % (Y0, Y1)])
+    if not check(r.returncode == 0, "synth the reference layout, 18 years: " + r.stderr[-500:]):
+        return
+    out = os.path.join(work, "out")
+    r = mpirun(2, "run", os.path.join(root, "pipelines", "agroflux-ecosys.ini"), "--set", "pipeline.data_root=" + tree,
+               "--set", "counties.select={root}/site_lists/counties.csv", "--output", out)
+    if not check(r.returncode == 0, "reference Ecosys pipeline runs: " + r.stderr[-500:]):
+        return
+    dest = os.path.join(work, "ex")
+    r = mpirun(2, "export", out, "--layout", "agroflux", dest, "--experiments", "official")
+    if not check(r.returncode == 0, "reference export --experiments official: " + r.stderr[-500:]):
+        return
+    idx = json.load(open(os.path.join(out, "index.json")))
+    list_fips = [m["fips"] for m in sorted((m for m in idx["samples"] if m["kind"] == "county"),
+                                           key=lambda m: m["county_rank"])][::NSCEN]
+    check(list_fips == [ln.split(",")[0] for ln in open(lst).read().splitlines()[1:NCOUNTY + 1]],
+          "reference: county list order = the official county file's rows")
+    raw = Raw(out, json.load(open(os.path.join(dest, "temporal", "export.json"))))
+    for exp in json.load(open(os.path.join(dest, "experiments.json")))["experiments"]:
+        t = os.path.join(dest, exp)
+        man = json.load(open(os.path.join(t, "export.json")))
+        check(man["county_samples"][:NSCEN] == ["%s:%s" % (list_fips[0], m["scenario"]) for m in idx["samples"]
+                                                if m["fips"] == list_fips[0]], "reference %s: rates of a county together" % exp)
+        sc = check_scalers(t, man, raw, exp, list_fips)
+        X, Ys = check_t0(t, man, raw, sc, exp)
+        check_loaders(t, X, Ys, exp)
+        v = run([AGROFLUX, "export", "--verify", t])
+        check(v.returncode == 0, "verify reference %s: %s" % (exp, v.stderr[-300:]))
+
+
 def main():
     work = tempfile.mkdtemp(prefix="af-official-")
+    if "--reference" in sys.argv:
+        try:
+            reference(work)
+        finally:
+            if not os.environ.get("AF_KEEP"):
+                shutil.rmtree(work, ignore_errors=True)
+        print(check.summary())
+        return 1 if check.failed or check.passed == 0 else 0
     try:
         tree = os.path.join(work, "tree")
         r = run([AGROFLUX, "-q", "synth", tree, "--counties", str(NCOUNTY), "--scenarios", str(NSCEN), "--sites",
