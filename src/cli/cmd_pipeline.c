@@ -236,7 +236,7 @@ static int run_main(const cli_command *cmd, const cli_args *a)
     if (rc != AF_OK) cli_report("run", &err, rank);
     else if (rank == 0 && !cli_quiet) print_summary(&s);
     af_run_summary_dispose(&s);
-    return rc != AF_OK ? cli_exit_code(rc) : AF_EXIT_OK;
+    return rc != AF_OK ? cli_pipeline_exit_code(rc, &err, pipeline) : AF_EXIT_OK;
 }
 
 /* The per-rank memory estimate, with a --mem-per-cpu value (MiB, rounded up, 25% headroom). */
@@ -265,7 +265,7 @@ static int plan_main(const cli_command *cmd, const cli_args *a)
     af_error err = AF_ERROR_INIT;
     af_plan p;
     int rc = af_pipeline_plan_sets(pipeline, sets, nsets, nranks, &p, &err);
-    if (rc != AF_OK) { cli_report("plan", &err, 0); return cli_exit_code(rc); }
+    if (rc != AF_OK) { cli_report("plan", &err, 0); return cli_pipeline_exit_code(rc, &err, pipeline); }
     char d0[11], d1[11], bytes[32];
     af_date_format(p.start, d0);
     af_date_format(p.end, d1);

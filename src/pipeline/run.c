@@ -303,7 +303,7 @@ static int run_setup(run_state *rs, const char *pipeline_path, af_error *err)
 {
     int rc = AF_OK;
     /* the stale index goes first, so a run that fails anywhere leaves none */
-    if (af_config_load_sets(pipeline_path, rs->opts->sets, rs->opts->nsets, &rs->ctx.cfg, err) == AF_OK &&
+    if (af_pipeline_config_load(pipeline_path, rs->opts->sets, rs->opts->nsets, &rs->ctx.cfg, err) == AF_OK &&
         rs->rank == 0)
         remove_stale_index(output_dir(rs->opts, rs->ctx.cfg), err);
     AF_SYNC(rs->comm);
