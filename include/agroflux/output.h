@@ -10,6 +10,10 @@
  * y_qc(sample,time,target) float (NaN where the source has no QC), time(time)
  * double "days since 1970-01-01" calendar "standard", sample_id, fips, scenario,
  * kind, lat, lon, input_name/units/long_name, target_name/units/long_name.
+ * (The comment above is the overview; the layout is CF-1.8 timeSeries: one
+ * variable NAME(time, sample) per input and target, x_qc/y_qc/y_valid stacked
+ * (time, sample, input|target), string coordinates sample, input, target; see
+ * docs/formats.md.)
  * Files are created under a temporary name ("<name>.partial") and renamed only
  * by af_shardset_finish after fsync. All calls marked collective must be made by
  * every rank of comm, including ranks with no samples (count 0).
@@ -124,6 +128,14 @@ void af_shardset_destroy(af_shardset **ss);
  */
 int af_shard_read_row(const char *path, size_t row, float *x, float *xqc, float *y,
                       unsigned char *yvalid, float *yqc, af_error *err);
+
+/**
+ * Not collective (MPI_COMM_SELF). Read rows [row, row+rows) x days [t0, t0+nt) of every input
+ * and target variable of a shard into dense x[rows][nt][ninputs], y[rows][nt][ntargets] (either
+ * may be NULL), features in the order of the shard's input and target coordinates.
+ */
+int af_shard_read_block(const char *path, size_t row, size_t rows, int t0, int nt, float *x, float *y,
+                        af_error *err);
 
 #ifdef __cplusplus
 }

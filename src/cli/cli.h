@@ -34,5 +34,8 @@ int cmd_inspect(int argc, char **argv);
 int cmd_synth(int argc, char **argv);
 int cmd_keys(int argc, char **argv);
 int cmd_export(int argc, char **argv);
+/* inspect --stats: print the per variable x kind x year statistics of dir (cmd_stats.c). */
+struct af_index;
+int cli_print_stats(const char *dir, const struct af_index *idx, int csv, af_error *err);
 
 #endif

@@ -2,7 +2,8 @@
 /*
  * cmd_output.c: the commands that read a finished output directory:
  * `agroflux verify` (index against shards) and `agroflux inspect` (a summary,
- * or one sample's daily series, optionally as CSV). One process each.
+ * one sample's daily series, or --stats (cmd_stats.c), optionally as CSV).
+ * One process each.
  */
 #include <math.h>
 #include <stdio.h>
@@ -20,11 +21,14 @@ static const char *verify_help =
     "dimensions and sample ids. Exit 0 if all match, 3 with a precise message if not.\n";
 
 static const char *inspect_help =
-    "usage: agroflux inspect OUTDIR [--sample ID] [--csv]\n"
+    "usage: agroflux inspect OUTDIR [--sample ID | --stats] [--csv]\n"
     "\n"
     "Without --sample: a summary of the output (pipeline, calendar, inputs, targets, shards).\n"
     "With --sample ID: that sample's daily series. --csv prints a header\n"
-    "date,<inputs...>,<targets...> and one row per day (ISO dates; empty field = missing).\n";
+    "date,<inputs...>,<targets...> and one row per day (ISO dates; empty field = missing).\n"
+    "With --stats: per variable x sample kind x year, valid %, valid and missing cells, min,\n"
+    "mean, max and the values outside the variable's documented physical bounds\n"
+    "(docs/formats.md, \"Physical bounds\"); --csv for the machine-readable form.\n";
 
 int cmd_verify(int argc, char **argv)
 {
@@ -70,33 +74,47 @@ static void print_summary(const char *dir, const af_index *idx)
     printf("%s\n", idx->nsamples > 6 ? " ..." : "");
 }
 
-static void put_cell(float v, int csv)
+/* One value; in the table right-aligned to the column's width (its name, at least 8). */
+static void put_cell(float v, int csv, int width)
 {
     char buf[32];
-    if (isnan(v)) { fputs(csv ? "" : "       -", stdout); return; }
-    af_format_float(v, buf, sizeof buf);
-    if (csv) fputs(buf, stdout);
-    else printf("%8s", buf);
+    if (width < 8) width = 8;
+    if (csv) {
+        if (!isnan(v)) {
+            af_format_float(v, buf, sizeof buf);
+            fputs(buf, stdout);
+        }
+        return;
+    }
+    if (isnan(v)) snprintf(buf, sizeof buf, "-");
+    else af_format_float(v, buf, sizeof buf);
+    printf("%*s", width, buf);
 }
 
 int cmd_inspect(int argc, char **argv)
 {
     if (cli_wants_help(argc, argv)) { fputs(inspect_help, stdout); return AF_EXIT_OK; }
     const char *dir = NULL, *sample = NULL;
-    int csv = 0;
+    int csv = 0, stats = 0;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--sample") && i + 1 < argc) sample = argv[++i];
         else if (!strcmp(argv[i], "--csv")) csv = 1;
+        else if (!strcmp(argv[i], "--stats")) stats = 1;
         else if (argv[i][0] != '-' && !dir) dir = argv[i];
         else { fprintf(stderr, "agroflux inspect: unexpected argument '%s'\n%s", argv[i], inspect_help); return AF_EXIT_USAGE; }
     }
     if (!dir) { fputs(inspect_help, stderr); return AF_EXIT_USAGE; }
+    if (stats && sample) {
+        fprintf(stderr, "agroflux inspect: --stats and --sample exclude each other\n%s", inspect_help);
+        return AF_EXIT_USAGE;
+    }
     af_error err = AF_ERROR_INIT;
     af_index idx;
     memset(&idx, 0, sizeof idx);
     float *x = NULL, *y = NULL;
     int rc = af_index_read(dir, &idx, &err);
     if (rc != AF_OK) goto done;
+    if (stats) { rc = cli_print_stats(dir, &idx, csv, &err); goto done; }
     if (!sample) { print_summary(dir, &idx); goto done; }
     long s = af_index_find_sample(&idx, sample);
     if (s < 0) {
@@ -115,8 +133,9 @@ int cmd_inspect(int argc, char **argv)
     if (rc != AF_OK) goto done;
     const char *sep = csv ? "," : " ";
     printf(csv ? "date" : "%-10s", csv ? "" : "date");
-    for (size_t i = 0; i < idx.ninputs; i++) printf(csv ? "%s%s" : "%s%8.8s", sep, idx.inputs[i].name);
-    for (size_t i = 0; i < idx.ntargets; i++) printf(csv ? "%s%s" : "%s%8.8s", sep, idx.targets[i].name);
+    /* full names: a column is as wide as its name (at least 8) */
+    for (size_t i = 0; i < idx.ninputs; i++) printf(csv ? "%s%s" : "%s%8s", sep, idx.inputs[i].name);
+    for (size_t i = 0; i < idx.ntargets; i++) printf(csv ? "%s%s" : "%s%8s", sep, idx.targets[i].name);
     putchar('\n');
     af_calendar *cal = NULL;
     if (af_calendar_create(idx.start, idx.end, strcmp(idx.calendar, "noleap") ? AF_CAL_STANDARD : AF_CAL_NOLEAP, &cal, &err) != AF_OK) {
@@ -127,8 +146,14 @@ int cmd_inspect(int argc, char **argv)
         char ds[11];
         af_date_format(af_calendar_date(cal, (int)t), ds);
         fputs(ds, stdout);
-        for (size_t i = 0; i < idx.ninputs; i++) { fputs(sep, stdout); put_cell(x[t * idx.ninputs + i], csv); }
-        for (size_t i = 0; i < idx.ntargets; i++) { fputs(sep, stdout); put_cell(y[t * idx.ntargets + i], csv); }
+        for (size_t i = 0; i < idx.ninputs; i++) {
+            fputs(sep, stdout);
+            put_cell(x[t * idx.ninputs + i], csv, (int)strlen(idx.inputs[i].name));
+        }
+        for (size_t i = 0; i < idx.ntargets; i++) {
+            fputs(sep, stdout);
+            put_cell(y[t * idx.ntargets + i], csv, (int)strlen(idx.targets[i].name));
+        }
         putchar('\n');
     }
     af_calendar_destroy(&cal);

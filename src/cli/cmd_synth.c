@@ -11,6 +11,7 @@
 #include "agroflux/config.h"
 #include "agroflux/synth.h"
 #include "agroflux/units.h"
+#include "agroflux/stats.h"
 #include "cli.h"
 
 static const char *synth_help =
@@ -86,10 +87,11 @@ int cmd_synth(int argc, char **argv)
 int cmd_keys(int argc, char **argv)
 {
     if (cli_wants_help(argc, argv)) {
-        fputs("usage: agroflux keys [--units]\n\nPrints every pipeline-file section and key, with type, default and meaning (Markdown);\nwith --units, the unit-conversion table instead.\n", stdout);
+        fputs("usage: agroflux keys [--units | --bounds]\n\nPrints every pipeline-file section and key, with type, default and meaning (Markdown);\nwith --units, the unit-conversion table instead; with --bounds, the physical bounds that\n`inspect --stats` checks.\n", stdout);
         return AF_EXIT_OK;
     }
     if (argc > 1 && !strcmp(argv[1], "--units")) af_units_print_markdown(stdout);
+    else if (argc > 1 && !strcmp(argv[1], "--bounds")) af_stats_print_bounds_markdown(stdout);
     else af_config_print_keys_markdown(stdout);
     return AF_EXIT_OK;
 }

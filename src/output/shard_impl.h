@@ -21,7 +21,8 @@
 
 typedef struct shard_vars {
     int ncid; /* -1 when not open */
-    int x, xqc, y, yvalid, yqc;
+    int *var; /* one (time, sample) variable per input, then per target (into var_ids) */
+    int xqc, yqc, yvalid;
 } shard_vars;
 
 struct af_shardset {
@@ -32,6 +33,7 @@ struct af_shardset {
     int ndays;
     size_t nshards;
     shard_vars *sh;
+    int *var_ids;      /* nshards x (ninputs + ntargets) variable ids */
     int sealed;        /* closed and hashed */
     int finished;      /* renamed to final names */
     int keep_partial;  /* destroy leaves the .partial files (resumable state) */
@@ -43,6 +45,18 @@ void af__shard_name(size_t k, int partial, char *buf, size_t n);
 int af__shard_path(const af_shardset *ss, size_t k, int partial, char *out, size_t n, af_error *err);
 /** Rows (samples) of shard k. */
 size_t af__shard_rows(const af_layout *l, size_t k);
+#define AF_FIPS_LEN 8
+
+/** AF_EINVAL if a feature name collides with a layout variable or another feature; AF_EUNITS for unknown units. */
+int af__shard_check_names(const af_layout *l, af_error *err);
+/** CF standard_name and cell_methods of a feature ("" when none is known). */
+void af__shard_cf_metadata(const char *name, const char *units, const char **standard_name,
+                           const char **cell_methods);
+/** Define mode, collective: dimensions, variables and attributes of shard k (shard_define.c). */
+int af__shard_define(af_shardset *ss, size_t k, const char *path, af_error *err);
+/** Rank 0, independent data mode: write the static variables of shard k. */
+int af__shard_write_statics(af_shardset *ss, size_t k, const char *path, af_error *err);
+
 /** Collective. Allocate ss for layout on a duplicate of comm, no file opened yet. */
 int af__shardset_alloc(MPI_Comm comm, const char *outdir, const af_layout *layout, af_shardset **out,
                        af_error *err);

@@ -108,6 +108,18 @@ static void test_output_shard__roundtrip(void)
     AF_EXPECT(bad == 0);
     snprintf(path, sizeof path, "%s/shard-00000.nc.partial", dir);
     AF_EXPECT(access(path, F_OK) != 0);
+    /* a rectangle: rows 1..2 of shard 1 (samples 4, 5) x days 2..5, feature-interleaved */
+    float bx[2 * 4 * FX_NIN], by[2 * 4 * FX_NTG];
+    snprintf(path, sizeof path, "%s/shard-00001.nc", dir);
+    AF_TEST_PASS(af_shard_read_block(path, 1, 2, 2, 4, bx, by, err));
+    for (size_t r = 0; r < 2; r++)
+        for (int t = 0; t < 4; t++) {
+            for (size_t i = 0; i < FX_NIN; i++) bad += bx[(r * 4 + (size_t)t) * FX_NIN + i] != fx_x(4 + r, 2 + t, i);
+            for (size_t j = 0; j < FX_NTG; j++) bad += by[(r * 4 + (size_t)t) * FX_NTG + j] != fx_y(4 + r, 2 + t, j);
+        }
+    AF_EXPECT(bad == 0);
+    AF_TEST_FAILS_WITH(AF_EINVAL, "rows 2..4 x days 0..1 outside 3 x 7",
+                       af_shard_read_block(path, 2, 2, 0, 1, bx, by, err));
     snprintf(path, sizeof path, "%s/shard-00002.nc", dir);
     AF_TEST_FAILS_WITH(AF_EINVAL, "row 1 outside", af_shard_read_row(path, 1, NULL, NULL, NULL, NULL, NULL, err));
     AF_TEST_FAILS_WITH(AF_ENC, "nope.nc", af_shard_read_row("/nonexistent/nope.nc", 0, NULL, NULL, NULL, NULL, NULL, err));
@@ -151,6 +163,19 @@ static void test_output_shard__errors(void)
     f.layout.shard_samples = 2;
     AF_TEST_FAILS_WITH(AF_ENC, "/nonexistent/dir", af_shardset_create(MPI_COMM_WORLD, "/nonexistent/dir", &f.layout, &ss, err));
     AF_EXPECT(ss == NULL);
+    /* one NetCDF variable per feature: names must not collide, units must be known */
+    snprintf(f.inputs[1].name, sizeof f.inputs[1].name, "lat");
+    AF_TEST_FAILS_WITH(AF_EINVAL, "input 'lat': the shard layout uses this name",
+                       af_shardset_create(MPI_COMM_WORLD, dir, &f.layout, &ss, err));
+    snprintf(f.inputs[1].name, sizeof f.inputs[1].name, "GPP");
+    AF_TEST_FAILS_WITH(AF_EINVAL, "'GPP' is both an input and a target",
+                       af_shardset_create(MPI_COMM_WORLD, dir, &f.layout, &ss, err));
+    snprintf(f.inputs[1].name, sizeof f.inputs[1].name, "PRCP");
+    snprintf(f.targets[2].units, sizeof f.targets[2].units, "furlong");
+    AF_TEST_FAILS_WITH(AF_EUNITS, "target 'YIELD': unknown units 'furlong'",
+                       af_shardset_create(MPI_COMM_WORLD, dir, &f.layout, &ss, err));
+    snprintf(f.targets[2].units, sizeof f.targets[2].units, "g C m-2");
+    AF_EXPECT(ss == NULL);
     AF_TEST_PASS(af_shardset_create(MPI_COMM_WORLD, dir, &f.layout, &ss, err));
     float dummy[64] = { 0 };
     unsigned char v[64] = { 0 };
@@ -183,7 +208,7 @@ static void test_output_index__roundtrip(void)
     AF_EXPECT(strcmp(back.format, "cdf2") == 0 && back.shard_samples == 3);
     AF_EXPECT(back.ninputs == 2 && back.ntargets == 3);
     AF_EXPECT(back.ntargets == 3 && strcmp(back.targets[1].sign, "positive upward") == 0);
-    AF_EXPECT(back.ntargets == 3 && strcmp(back.targets[2].units, "g m-2") == 0);
+    AF_EXPECT(back.ntargets == 3 && strcmp(back.targets[2].units, "g C m-2") == 0);
     AF_EXPECT(back.nshards == 3 && back.nsamples == 7);
     for (size_t k = 0; k < back.nshards && k < 3; k++) {
         AF_EXPECT(strcmp(back.shards[k].path, idx.shards[k].path) == 0);
@@ -264,6 +289,13 @@ static void test_output_verify__errors(void)
     idx.ndays = 8;
     AF_TEST_FAILS_WITH(AF_EVERIFY, "dimension time", af_index_verify(dir, &idx, NULL, err));
     idx.ndays = 7;
+    snprintf(idx.targets[1].name, sizeof idx.targets[1].name, "NOPE");
+    AF_TEST_FAILS_WITH(AF_EVERIFY, "shard-00000.nc: target variable NOPE is missing",
+                       af_index_verify(dir, &idx, NULL, err));
+    snprintf(idx.targets[1].name, sizeof idx.targets[1].name, "x_qc");
+    AF_TEST_FAILS_WITH(AF_EVERIFY, "shard-00000.nc: variable x_qc: expected 2 dimensions starting (time, sample)",
+                       af_index_verify(dir, &idx, NULL, err));
+    snprintf(idx.targets[1].name, sizeof idx.targets[1].name, "NEE");
     snprintf(idx.samples[4].id, sizeof idx.samples[4].id, "19099:N9");
     AF_TEST_FAILS_WITH(AF_EVERIFY, "shard-00001.nc: sample_id of row 1: index says '19099:N9', file has '19003:N0'",
                        af_index_verify(dir, &idx, &n, err));
