@@ -23,6 +23,8 @@ typedef struct shard_vars {
     int ncid; /* -1 when not open */
     int *var; /* one (time, sample) variable per input, then per target (into var_ids) */
     int xqc, yqc, yvalid;
+    MPI_Comm comm; /* the ranks that own samples of this shard; MPI_COMM_NULL if not one of them */
+    int lead;      /* this rank is rank 0 of comm: writes the static variables */
 } shard_vars;
 
 struct af_shardset {
@@ -34,6 +36,9 @@ struct af_shardset {
     size_t nshards;
     shard_vars *sh;
     int *var_ids;      /* nshards x (ninputs + ntargets) variable ids */
+    size_t own_begin, own_end; /* samples this rank writes (all of them for the unowned API) */
+    MPI_Comm *comms;   /* distinct per-shard communicators this rank created (freed at destroy) */
+    size_t ncomms;
     int sealed;        /* closed and hashed */
     int finished;      /* renamed to final names */
     int keep_partial;  /* destroy leaves the .partial files (resumable state) */
@@ -57,8 +62,18 @@ int af__shard_define(af_shardset *ss, size_t k, const char *path, af_error *err)
 /** Rank 0, independent data mode: write the static variables of shard k. */
 int af__shard_write_statics(af_shardset *ss, size_t k, const char *path, af_error *err);
 
-/** Collective. Allocate ss for layout on a duplicate of comm, no file opened yet. */
-int af__shardset_alloc(MPI_Comm comm, const char *outdir, const af_layout *layout, af_shardset **out,
-                       af_error *err);
+/** Collective. Allocate ss for layout on a duplicate of comm, no file opened yet; this rank
+ * writes samples [s0, s0+ns) and joins the communicator of each shard holding one of them. */
+int af__shardset_alloc(MPI_Comm comm, const char *outdir, const af_layout *layout, size_t s0, size_t ns,
+                       af_shardset **out, af_error *err);
+/** This rank writes samples of shard k (and joins its collective calls). */
+static inline int af__shard_mine(const af_shardset *ss, size_t k) { return ss->sh[k].comm != MPI_COMM_NULL; }
+/** Collective over the shardset's comm. Record this rank's samples and build the per-shard
+ * communicators (sh[k].comm, sh[k].lead). */
+int af__shard_comms_build(af_shardset *ss, size_t s0, size_t ns, af_error *err);
+/** Free the communicators made by af__shard_comms_build. */
+void af__shard_comms_free(af_shardset *ss);
+/** Keep the first error: copy e into err unless err already holds one. Returns e->code. */
+int af__shard_keep_error(af_error *err, const af_error *e);
 
 #endif
