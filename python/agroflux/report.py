@@ -31,6 +31,7 @@ try:
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    import matplotlib.ticker  # noqa: F401  (colorbar ticks)
     from matplotlib.collections import PolyCollection
 except ImportError as e:  # pragma: no cover
     MISSING_MODULES.append(str(e))
@@ -306,7 +307,11 @@ def section_map(out, stats, polys, note):
     fig, axes = plt.subplots(1, len(names), figsize=(4.2 * len(names), 4), squeeze=False)
     for a, n in zip(axes[0], names):
         pc = draw_counties(a, polys, county_values(out, means[n]), "%s mean (%s)" % (n, units[n]))
-        fig.colorbar(pc, ax=a, fraction=0.04)
+        cb = fig.colorbar(pc, ax=a, fraction=0.04)
+        cb.locator = matplotlib.ticker.MaxNLocator(5)
+        cb.formatter = matplotlib.ticker.FormatStrFormatter("%.4g")
+        cb.ax.tick_params(labelsize=7)
+        cb.update_ticks()
     parts.append("<p class=\"note\">Mean over all days and scenarios of each county (%s); grey: no value. "
                  "Polygons: %s.</p>" % (", ".join(names), esc(note)))
     parts.append(png(fig))
