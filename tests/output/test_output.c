@@ -17,6 +17,7 @@
 #include "af_test.h"
 #include "af_util.h"
 #include "agroflux/index.h"
+#include "agroflux/stats.h"
 #include "output_fixture.h"
 
 static char g_root[256];
@@ -433,6 +434,65 @@ static void test_output_index__read_errors(void)
     fx_free(&f);
 }
 
+static const af_stats_row *stats_row(const af_stats *st, size_t var, af_sample_kind kind, int year)
+{
+    for (size_t i = 0; i < st->nrows; i++)
+        if (st->rows[i].var == var && st->rows[i].kind == kind && st->rows[i].year == year) return &st->rows[i];
+    return NULL;
+}
+
+/* af_stats_compute on the fixture, whose values are known functions (output_fixture.h):
+ * 5 counties and 2 sites over 2020-12-28..2021-01-04 (noleap: 3 days of 2020, 4 of 2021). */
+static void test_output_stats__fixture(void)
+{
+    char dir[300];
+    fixture f;
+    af_index idx;
+    af_stats st = { 0 };
+    AF_EXPECT(fx_init(&f, 7, 3, 0) == 0);
+    new_dir(dir, sizeof dir);
+    AF_TEST_PASS(make_output(dir, &f, FX_NIN, &idx, err));
+    AF_TEST_PASS(af_stats_compute(dir, &idx, &st, err));
+    AF_EXPECT(st.nrows == (FX_NIN + FX_NTG) * 2 * 2);
+    /* TMAX_AIR (x = s*1000 + t) for counties s = 0..4 in 2020 (days 0..2) */
+    const af_stats_row *r = stats_row(&st, 0, AF_SAMPLE_COUNTY, 2020);
+    AF_EXPECT(r && r->cells == 15 && r->valid == 15 && r->missing == 0);
+    AF_EXPECT(r && r->min == 0 && r->max == 4002 && fabs(r->mean - 2001) < 1e-9);
+    AF_EXPECT(r && r->above == 12 && r->below == 0); /* over 60 degC: every value of samples 1..4 */
+    /* sites s = 5, 6 in 2021 (days 3..6) */
+    r = stats_row(&st, 0, AF_SAMPLE_SITE, 2021);
+    AF_EXPECT(r && r->cells == 8 && r->min == 5003 && r->max == 6006 && fabs(r->mean - 5504.5) < 1e-9);
+    /* GPP (y = -(s*1000 + t), units gC m-2 d-1): all but sample 0 day 0 below 0 */
+    r = stats_row(&st, FX_NIN, AF_SAMPLE_COUNTY, 2020);
+    AF_EXPECT(r && r->is_target && r->cells == 15 && r->below == 14 && r->above == 0);
+    /* PRCP has no bounds: nothing counted */
+    r = stats_row(&st, 1, AF_SAMPLE_COUNTY, 2021);
+    AF_EXPECT(r && r->below == 0 && r->above == 0 && r->cells == 20);
+    af_stats_dispose(&st);
+    af_stats_dispose(&st);
+
+    double lo, hi;
+    const char *why = NULL;
+    AF_EXPECT(af_stats_bounds("TMAX_AIR", "K", &lo, &hi, &why) == 1 && fabs(lo - 213.15) < 1e-9 &&
+              fabs(hi - 333.15) < 1e-9 && why && why[0]);
+    AF_EXPECT(af_stats_bounds("TMAX_SOIL_3", "degC", &lo, &hi, NULL) == 1 && lo == -50 && hi == 70);
+    AF_EXPECT(af_stats_bounds("TMAX_AIR", "mm d-1", &lo, &hi, NULL) == 0 && isinf(lo) && isinf(hi));
+    AF_EXPECT(af_stats_bounds("NO_SUCH", "degC", &lo, &hi, NULL) == 0);
+
+    /* error paths: an index that does not match its calendar, a shard outside the index */
+    idx.ndays = 8;
+    AF_TEST_FAILS_WITH(AF_EFORMAT, "calendar gives 7 days, ndays is 8", af_stats_compute(dir, &idx, &st, err));
+    idx.ndays = 7;
+    idx.shards[2].sample_count = 3;
+    AF_TEST_FAILS_WITH(AF_EFORMAT, "shard-00002.nc: samples outside the index", af_stats_compute(dir, &idx, &st, err));
+    idx.shards[2].sample_count = 1;
+    snprintf(idx.shards[1].path, sizeof idx.shards[1].path, "nope.nc");
+    AF_TEST_FAILS_WITH(AF_ENC, "cannot open shard", af_stats_compute(dir, &idx, &st, err));
+    AF_EXPECT(st.rows == NULL && st.nrows == 0);
+    af_index_dispose(&idx);
+    fx_free(&f);
+}
+
 int main(int argc, char **argv)
 {
     MPI_Init(&argc, &argv);
@@ -448,6 +508,7 @@ int main(int argc, char **argv)
     AF_RUN(test_output_shard__owned);
     AF_RUN(test_output_index__roundtrip);
     AF_RUN(test_output_verify__errors);
+    AF_RUN(test_output_stats__fixture);
     AF_RUN(test_output_index__read_errors);
     if (!af_test_failed_cases) {
         char cmd[400];
