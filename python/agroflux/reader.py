@@ -42,6 +42,7 @@ class Output:
         self.extra = self.index.get("extra", {})
         self.dates = self._axis()
         self._open = {}
+        self._cached_k, self._cached = None, None
 
     def _axis(self):
         cal = self.index["calendar"]
@@ -115,19 +116,35 @@ class Output:
     def _dataset(self, k):
         if k not in self._open:
             ds = netCDF4.Dataset(os.path.join(self.outdir, self.index["shards"][k]["path"]))
-            ds.set_auto_mask(False)
+            ds.set_auto_mask(False)  # NaN stays NaN (the fill value), no masked arrays
             self._open[k] = ds
         return self._open[k]
 
-    def read(self, i):
-        """x (days, n_inputs), y (days, n_targets) float32 with NaN where missing, mask (days, n_targets) bool."""
+    def _shard_arrays(self, k):
+        """stacked() of the whole shard k, kept until another shard is asked for. iterate() uses it:
+        it visits samples shard by shard, and whole (time, sample) variables read far faster than
+        one column at a time."""
+        if self._cached_k != k:
+            self._cached = None  # free the previous shard first
+            self._cached = stacked(self._dataset(k))
+            self._cached_k = k
+        return self._cached
+
+    def read(self, i, whole_shard=False):
+        """x (days, n_inputs), y (days, n_targets) float32 with NaN where missing, mask (days, n_targets) bool.
+
+        Reads only sample i's columns (good for random access, e.g. a shuffled DataLoader), unless
+        its shard is the one cached by whole_shard=True (good for reading samples in order)."""
         m = self.samples[i]
-        a = stacked(self._dataset(m["shard"]), rows=m["row"])  # (time, feature) for one row
-        nd = len(self.dates)
-        x = np.asarray(a["x"], dtype=np.float32) if a["x"] is not None else np.zeros((nd, 0), np.float32)
+        r, nd = m["row"], len(self.dates)
+        if whole_shard or self._cached_k == m["shard"]:
+            a = self._shard_arrays(m["shard"])
+        else:
+            a, r = stacked(self._dataset(m["shard"]), rows=slice(r, r + 1)), 0
+        x = np.asarray(a["x"][r], dtype=np.float32) if a["x"] is not None else np.zeros((nd, 0), np.float32)
         if a["y"] is not None:
-            y = np.asarray(a["y"], dtype=np.float32)
-            mask = np.asarray(a["y_valid"]) == 1
+            y = np.asarray(a["y"][r], dtype=np.float32)
+            mask = np.asarray(a["y_valid"][r]) == 1
         else:
             y = np.zeros((nd, 0), np.float32)
             mask = np.zeros((nd, 0), bool)
@@ -144,7 +161,7 @@ class Output:
         days = self.part_days(split, part)
         sc = self.scalers(split, fold) if scaled else None
         for i in idx:
-            x, y, mask = self.read(i)
+            x, y, mask = self.read(i, whole_shard=True)
             x, y, mask = x[days], y[days], mask[days]
             if sc is not None:
                 x = self._scale(x, sc[0], sc[1])
@@ -155,3 +172,4 @@ class Output:
         for ds in self._open.values():
             ds.close()
         self._open = {}
+        self._cached_k, self._cached = None, None
