@@ -11,6 +11,7 @@ PKGS=(build-essential meson ninja-build pkg-config
       python3-xarray python3-dask python3-matplotlib python3-torch
       python3-setuptools python3-pip python3-venv
       libudunits2-dev udunits-bin cdo nco chromium
+      clang libclang-rt-14-dev
       slurm-wlm slurmctld slurmd slurm-client munge)
 missing=()
 for p in "${PKGS[@]}"; do

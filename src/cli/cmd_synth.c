@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "agroflux/config.h"
+#include "agroflux/source.h"
 #include "agroflux/synth.h"
 #include "agroflux/units.h"
 #include "agroflux/stats.h"
@@ -123,6 +124,9 @@ static int keys_main(const cli_command *cmd, const cli_args *a)
     if (units && bounds) return cli_usage_error(cmd, "--units and --bounds exclude each other");
     if (units) af_units_print_markdown(stdout);
     else if (bounds) af_stats_print_bounds_markdown(stdout);
-    else af_config_print_keys_markdown(stdout);
+    else {
+        af_config_print_keys_markdown(stdout);
+        af_source_print_keys_markdown(stdout);
+    }
     return AF_EXIT_OK;
 }
