@@ -17,8 +17,9 @@ def names(ds, var):
         return []
     v = ds[var]
     v.set_auto_chartostring(True)
+    vals = v[:]
     out = []
-    for r in np.ma.filled(v[:], "" if v[:].dtype.kind == "U" else b""):
+    for r in np.ma.filled(vals, "" if vals.dtype.kind == "U" else b""):
         if isinstance(r, bytes):
             r = r.decode()
         elif isinstance(r, np.ndarray):  # no _Encoding: rows of single characters
