@@ -19,6 +19,7 @@ import numpy as np
 import netCDF4
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "pylib"))
+from shard_arrays import names as shard_names, stacked  # noqa: E402
 import truth_models as T  # noqa: E402
 
 AGROFLUX = os.environ["AGROFLUX"]
@@ -71,10 +72,11 @@ def check_cells(outdir, fips, truth):
     for sh in idx["shards"]:
         ds = netCDF4.Dataset(os.path.join(outdir, sh["path"]))
         ds.set_auto_mask(False)
-        ids = [bytes(r).rstrip(b"\0").decode() for r in ds["sample_id"][:]]
-        tname = [bytes(r).rstrip(b"\0").decode() for r in ds["target_name"][:]]
+        ids = shard_names(ds, "sample_id")
+        tname = shard_names(ds, "target")
         dates = [epoch + datetime.timedelta(days=int(t)) for t in ds["time"][:]]
-        y, yv = ds["y"][:], ds["y_valid"][:]
+        a = stacked(ds)
+        y, yv = a["y"], a["y_valid"]
         for r, sid in enumerate(ids):
             u, k = unit_of(sid, fips)
             county = ":" in sid
@@ -172,6 +174,12 @@ def main():
         expect_fail(data, dtext, lambda s: s + "\n[target.TAVG_SOIL_1]\nsource = daycent\npath = daycent/{id}/soiltavg.out\n"
                     "layer = 1\nsoils = elsewhere/soils.in\nunits = degC\n",
                     "soils: differs from [target.TAVG_SOIL_2]", "soils differs within a group")
+        # the join of two DayCent files (GPP, Reco): a join file that is absent, a join that differs in a group
+        expect_fail(data, dtext, lambda s: s.replace("join = daycent/{id}/dc_sip.csv", "join = daycent/{id}/nope.csv"),
+                    "[target.GPP] join: cannot read '%s' (sample %s:N000)" % (os.path.join(data, "daycent", fips[0] + ":N000", "nope.csv"), fips[0]), "join file missing")
+        expect_fail(data, dtext, lambda s: s.replace("join = daycent/{id}/dc_sip.csv\nvariable = crpGrPsn - NEP",
+                                                     "join = daycent/{id}/summary.out\nvariable = crpGrPsn - NEP"),
+                    "[target.Reco] join: differs from [target.GPP]", "join differs within a group")
         os.remove(os.path.join(data, "daycent", fips[0] + ":N000", "soils.in"))
         expect_fail(data, dtext, lambda s: s, "cannot open DayCent soils file", "soils.in missing")
         bad = os.path.join(data, first)
