@@ -17,6 +17,7 @@ as skipped and the rest still runs.
 """
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -285,15 +286,19 @@ def case_damaged_partial(tmp, base):
     check("header or static variables do not match" in r.stderr and "starting over" in r.stderr,
           "header: says so: " + r.stderr[:600])
 
-    # x of sample 0 is laid out (time, input): a byte inside day 3*BLOCK+1 belongs to the 4th segment
+    # the first input's variable is laid out (time, sample): a byte of sample 0 on day 3*BLOCK+1
+    # belongs to the 4th segment
     out = damaged_run(tmp, "bytes", 5)
     part = os.path.join(out, "shard-00000.nc.partial")
-    off = var_offset(part, "x")
-    check(off is not None, "bytes: ncoffsets finds x")
-    if off is None:
+    off = var_offset(part, FIRST_INPUT)
+    hdr = subprocess.run(["ncdump", "-h", part], capture_output=True, text=True).stdout
+    m = re.search(r"\bsample = (\d+) ;", hdr)
+    check(off is not None and m is not None, "bytes: ncoffsets finds %s and ncdump the sample count" % FIRST_INPUT)
+    if off is None or m is None:
         return
+    rows = int(m.group(1))
     with open(part, "r+b") as f:
-        f.seek(off + (3 * BLOCK) * 4 * NINPUTS + 1)
+        f.seek(off + (3 * BLOCK) * rows * 4 + 1)
         b = f.read(1)
         f.seek(-1, 1)
         f.write(bytes([b[0] ^ 0x40]))
@@ -423,8 +428,9 @@ def main():
         check(r.returncode == 0, "baseline: " + r.stderr[-500:])
         base = file_sums(base_out)
         idx_sums, idx = shard_sums(base_out)
-        global NINPUTS
+        global NINPUTS, FIRST_INPUT
         NINPUTS = len(idx["inputs"])
+        FIRST_INPUT = idx["inputs"][0]["name"]
         check(base == idx_sums and len(base) >= 2, "baseline: index sums match the files")
         check(idx["provenance"]["resumed_from_day"] == 0, "baseline: not resumed")
         check(len(idx["provenance"]["peak_rss_bytes_per_rank"]) == 2 and
@@ -464,6 +470,7 @@ def main():
 
 BLOCK = 50
 NINPUTS = None
+FIRST_INPUT = None
 NDAYS = 730
 PIPE = None
 
