@@ -172,7 +172,7 @@ def main():
         expect_fail(data, dtext, lambda s: s + "\n[target.TAVG_SOIL_1]\nsource = daycent\npath = daycent/{id}/soiltavg.out\n"
                     "layer = 1\nsoils = elsewhere/soils.in\nunits = degC\n",
                     "soils: differs from [target.TAVG_SOIL_2]", "soils differs within a group")
-        os.remove(os.path.join(data, "daycent", fips[0] + ":N000", "soils.in"))
+        os.remove(os.path.join(data, "daycent", fips[0] + "_N000", "soils.in"))
         expect_fail(data, dtext, lambda s: s, "cannot open DayCent soils file", "soils.in missing")
         bad = os.path.join(data, first)
         lines = open(bad).read().split("\n")
