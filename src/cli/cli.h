@@ -7,6 +7,7 @@
 #ifndef AF_CLI_H
 #define AF_CLI_H
 
+#include <stddef.h>
 #include <mpi.h>
 #include "agroflux/error.h"
 
@@ -34,5 +35,8 @@ int cmd_inspect(int argc, char **argv);
 int cmd_synth(int argc, char **argv);
 int cmd_keys(int argc, char **argv);
 int cmd_export(int argc, char **argv);
+int cmd_fetch(int argc, char **argv);
+/* `plan --list-files`: every file of the pipeline, present or missing (cmd_fetch.c). */
+int cli_list_files(const char *pipeline, const char *const *sets, size_t nsets);
 
 #endif

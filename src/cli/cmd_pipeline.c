@@ -37,11 +37,14 @@ static const char *run_help =
     "no index, resumable with --resume. Ends with a per-stage timing and memory table.\n";
 
 static const char *plan_help =
-    "usage: agroflux plan PIPELINE.ini [--set SECTION.KEY=VALUE]... [--ranks N]\n"
+    "usage: agroflux plan PIPELINE.ini [--set SECTION.KEY=VALUE]... [--ranks N] [--list-files]\n"
     "\n"
     "Checks the pipeline file and every input it names without writing anything, and\n"
     "prints the samples, the partition over N ranks (default: this job's size), the\n"
-    "shard count and the estimated output size. --set as for run.\n";
+    "shard count and the estimated output size. --set as for run.\n"
+    "  --list-files  instead, list every file the pipeline reads (present, missing or remote,\n"
+    "                with sizes and the URL it is fetched from), all at once; exit 1 when any\n"
+    "                is missing (`agroflux fetch` downloads those with a URL)\n";
 
 #define MAX_SETS 64
 
@@ -224,7 +227,7 @@ int cmd_plan(int argc, char **argv)
     MPI_Comm_size(MPI_COMM_WORLD, &size);
     if (cli_wants_help(argc, argv)) { fputs(plan_help, stdout); return AF_EXIT_OK; }
     const char *pipeline = NULL;
-    int nranks = size;
+    int nranks = size, list_files = 0;
     const char *sets[MAX_SETS];
     size_t nsets = 0;
     for (int i = 1; i < argc; i++) {
@@ -236,10 +239,12 @@ int cmd_plan(int argc, char **argv)
             long v = strtol(argv[++i], &end, 10);
             if (*end || v < 1 || v > 1000000) { fprintf(stderr, "agroflux plan: --ranks '%s': expected a positive integer\n", argv[i]); return AF_EXIT_USAGE; }
             nranks = (int)v;
-        } else if (argv[i][0] != '-' && !pipeline) pipeline = argv[i];
+        } else if (!strcmp(argv[i], "--list-files")) list_files = 1;
+        else if (argv[i][0] != '-' && !pipeline) pipeline = argv[i];
         else { fprintf(stderr, "agroflux plan: unexpected argument '%s'\n%s", argv[i], plan_help); return AF_EXIT_USAGE; }
     }
     if (!pipeline) { fputs(plan_help, stderr); return AF_EXIT_USAGE; }
+    if (list_files) return cli_list_files(pipeline, sets, nsets);
     af_error err = AF_ERROR_INIT;
     af_plan p;
     int rc = af_pipeline_plan_sets(pipeline, sets, nsets, nranks, &p, &err);

@@ -27,8 +27,10 @@ static const char *usage =
     "commands:\n"
     "  run PIPELINE.ini [--set S.K=V]... [--output DIR] [--resume] [--progress-interval S]\n"
     "                                    run a pipeline (under mpirun/srun or as one process)\n"
-    "  plan PIPELINE.ini [--set S.K=V]... [--ranks N]\n"
+    "  plan PIPELINE.ini [--set S.K=V]... [--ranks N] [--list-files]\n"
     "                                    check everything, write nothing, show the partition\n"
+    "  fetch PIPELINE.ini [--set S.K=V]... [--dry-run] [--jobs N]\n"
+    "                                    download the pipeline's missing raw files from its url keys\n"
     "  verify OUTDIR                     re-check index.json against the shards\n"
     "  inspect OUTDIR [--sample ID] [--csv]  one sample's daily series, or a summary\n"
     "  synth DIR [--counties N] [--counties-from CSV] [--scenarios K] [--sites S] [--years Y1-Y2]\n"
@@ -105,7 +107,7 @@ int main(int argc, char **argv)
     static const struct { const char *name; int (*fn)(int, char **); } cmds[] = {
         { "run", cmd_run }, { "plan", cmd_plan }, { "verify", cmd_verify },
         { "inspect", cmd_inspect }, { "synth", cmd_synth }, { "keys", cmd_keys },
-        { "export", cmd_export },
+        { "export", cmd_export }, { "fetch", cmd_fetch },
     };
     int (*fn)(int, char **) = NULL;
     for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)

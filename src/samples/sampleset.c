@@ -302,7 +302,7 @@ static int load_counties(const af_sample_opts *opts, sel_rec *sel, size_t nsel, 
     county_rec *recs = NULL;
     size_t n = 0, cap = 0;
 
-    if (strncmp(path, "/vsi", 4) != 0 && access(path, F_OK) != 0)
+    if (!af_path_is_virtual(path) && access(path, F_OK) != 0)
         AF_FAIL(AF_ENOTFOUND, "county layer '%s' does not exist", path);
     if (GDALGetDriverCount() == 0) GDALAllRegister();
     CPLErrorReset();
