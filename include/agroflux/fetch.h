@@ -111,6 +111,10 @@ int af_fetch_run(af_fetch_item *const *items, size_t n, const af_fetch_opts *opt
  *  content and name, with GDAL; other files pass. AF_EFORMAT with GDAL's reason. */
 int af_fetch_check_file(const char *tmp_path, const char *final_path, af_error *err);
 
+/** Size and SHA-256 (64 hex + NUL) of a file read through GDAL's virtual file systems
+ *  (/vsicurl/, /vsizip/, /vsis3/, ...): the provenance of a remote input. */
+int af_fetch_vsi_sha256(const char *path, long long *bytes, char hex[65], af_error *err);
+
 #ifdef __cplusplus
 }
 #endif

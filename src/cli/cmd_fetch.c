@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <unistd.h>
 
 #include "agroflux/fetch.h"
@@ -100,6 +101,59 @@ static void print_dry(af_fetch_item *const *v, size_t n)
     }
 }
 
+/*
+ * Dry run: the county layer and the select and site lists define the samples, so they are
+ * downloaded into a temporary directory (and the config pointed there) only to enumerate the
+ * per-sample files; nothing is written under data_root. The directory is removed by the caller.
+ */
+static int dry_defining(af_config *cfg, af_fetch_item **v, size_t k, const af_fetch_opts *o, char *tmpdir,
+                        af_error *err)
+{
+    af_fetch_opts q = *o;
+    q.head_only = 0;
+    q.progress = NULL;
+    af_fetch_summary s;
+    char **orig = calloc(k ? k : 1, sizeof *orig);
+    if (!orig || !mkdtemp(tmpdir)) { free(orig); return af_error_set(err, AF_EIO, __FILE__, __LINE__, __func__, "cannot create a temporary directory"); }
+    for (size_t i = 0; i < k; i++) {
+        const char *base = strrchr(v[i]->path, '/');
+        size_t n = strlen(tmpdir) + strlen(base ? base : v[i]->path) + 16;
+        char *p = malloc(n);
+        if (!p) break;
+        snprintf(p, n, "%s/%zu-%s", tmpdir, i, base ? base + 1 : v[i]->path);
+        orig[i] = v[i]->path;
+        v[i]->path = p;
+    }
+    int rc = af_fetch_run(v, k, &q, &s, err);
+    for (size_t i = 0; i < k && orig[i]; i++) {
+        char *dst = !strcmp(v[i]->key, "counties.layer") ? cfg->county_layer
+                  : !strcmp(v[i]->key, "counties.select") ? cfg->county_select
+                  : !strcmp(v[i]->key, "sites.list") ? cfg->site_list : NULL;
+        if (dst && v[i]->present) snprintf(dst, 4096, "%s", v[i]->path);
+        free(v[i]->path);
+        v[i]->path = orig[i];
+        v[i]->present = 0;
+    }
+    free(orig);
+    return rc;
+}
+
+static void remove_dir(const char *dir)
+{
+    char cmd[4200];
+    if (!dir[0]) return;
+    snprintf(cmd, sizeof cmd, "%s", dir);
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    while (d && (e = readdir(d)))
+        if (e->d_name[0] != '.') {
+            snprintf(cmd, sizeof cmd, "%s/%s", dir, e->d_name);
+            unlink(cmd);
+        }
+    if (d) closedir(d);
+    rmdir(dir);
+}
+
 int cmd_fetch(int argc, char **argv)
 {
     int rank, size;
@@ -148,11 +202,16 @@ int cmd_fetch(int argc, char **argv)
     int rc = af_config_load_flags(pipeline, sets, nsets, AF_CONFIG_NO_PATH_CHECK, &cfg, &err);
     /* phase 1 (rank 0): the files that define the samples */
     if (rc == AF_OK) rc = af_fetch_list_build(cfg, NULL, 0, &list, &err);
+    char tmpdir[64] = "";
     if (rc == AF_OK) {
         size_t k = pick(&list, 1, rank, size, &mine);
-        if (k) rc = af_fetch_run(mine, k, &o, &s1, &err);
+        if (k && o.head_only) {
+            snprintf(tmpdir, sizeof tmpdir, "%s", "/tmp/agroflux-fetch-XXXXXX");
+            rc = dry_defining(cfg, mine, k, &o, tmpdir, &err);
+        } else if (k) {
+            rc = af_fetch_run(mine, k, &o, &s1, &err);
+        }
         if (rank == 0) print_failures(mine, k, rank, 1);
-        if (o.head_only && rank == 0) print_dry(mine, k);
         free(mine);
         mine = NULL;
     }
@@ -170,8 +229,9 @@ int cmd_fetch(int argc, char **argv)
             listed = rc == AF_OK;
         }
     }
+    if (listed && o.head_only && rank != 0) listed = 0; /* a dry run lists on rank 0 only */
     if (listed) {
-        size_t k = pick(&list, 0, rank, size, &mine);
+        size_t k = o.head_only ? pick(&list, 0, 0, 1, &mine) : pick(&list, 0, rank, size, &mine);
         rc = af_fetch_run(mine, k, &o, &s2, &err);
         print_failures(mine, k, rank, size);
         if (o.head_only) print_dry(mine, k);
@@ -194,6 +254,7 @@ int cmd_fetch(int argc, char **argv)
                    present, list.n, remote);
     }
     if (rc != AF_OK) cli_report("fetch", &err, rank);
+    remove_dir(tmpdir);
     free(mine);
     af_fetch_list_dispose(&list);
     af_sampleset_destroy(&set);
@@ -223,7 +284,7 @@ int cli_list_files(const char *pipeline, const char *const *sets, size_t nsets)
         const char *st = it->remote ? "remote" : it->present ? "present" : "missing";
         char sz[32] = "-";
         if (it->size >= 0) snprintf(sz, sizeof sz, "%lld", it->size);
-        printf("%-8s %12s  %-28s %s%s%s\n", st, sz, it->key, it->pattern ? it->pattern : it->path,
+        printf("%-8s %12s  %-28s %s%s%s\n", st, sz, it->key, it->pattern && !it->present ? it->pattern : it->path,
                it->url ? " <- " : "", it->url ? it->url : "");
         if (it->present) have += it->size > 0 ? it->size : 0;
         if (!it->present && !it->remote) { nmiss++; nurl += it->url != NULL; }

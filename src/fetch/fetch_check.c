@@ -4,9 +4,14 @@
  * name? Rasters and NetCDF (.tif .tiff .nc .nc4 .vrt .img), vectors (.geojson
  * .json .gpkg) and zip archives must open with GDAL; the reason GDAL gives is kept.
  * Text files (CSV, model outputs) have no structure to check beyond their size.
+ * Also the size and SHA-256 of a virtual or remote file (/vsicurl/, /vsizip/, ...)
+ * read through GDAL's VSI layer, for the provenance of runs that read such paths.
  */
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+
+#include <openssl/evp.h>
 
 #include <cpl_error.h>
 #include <cpl_string.h>
@@ -57,5 +62,40 @@ int af_fetch_check_file(const char *tmp_path, const char *final_path, af_error *
                 CPLGetLastErrorMsg()[0] ? CPLGetLastErrorMsg() : "format not recognised");
     GDALClose(ds);
 cleanup:
+    return rc;
+}
+
+int af_fetch_vsi_sha256(const char *path, long long *bytes, char hex[65], af_error *err)
+{
+    int rc = AF_OK;
+    VSILFILE *fp = NULL;
+    EVP_MD_CTX *md = NULL;
+    unsigned char *buf = NULL;
+    unsigned char dig[EVP_MAX_MD_SIZE];
+    unsigned len = 0;
+    long long total = 0;
+    CPLErrorReset();
+    fp = VSIFOpenL(path, "rb");
+    if (!fp) AF_FAIL(AF_ENOTFOUND, "cannot open '%s'%s%s", path, CPLGetLastErrorMsg()[0] ? ": " : "",
+                     CPLGetLastErrorMsg());
+    md = EVP_MD_CTX_new();
+    buf = malloc(1 << 20);
+    AF_CHECK_ALLOC(md);
+    AF_CHECK_ALLOC(buf);
+    if (EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1) AF_FAIL(AF_EINTERNAL, "EVP_DigestInit_ex failed");
+    for (size_t got; (got = VSIFReadL(buf, 1, 1 << 20, fp)) > 0;) {
+        EVP_DigestUpdate(md, buf, got);
+        total += (long long)got;
+    }
+    if (CPLGetLastErrorType() >= CE_Failure)
+        AF_FAIL(AF_EIO, "reading '%s': %s", path, CPLGetLastErrorMsg());
+    EVP_DigestFinal_ex(md, dig, &len);
+    for (unsigned i = 0; i < len && i < 32; i++) snprintf(hex + 2 * i, 3, "%02x", dig[i]);
+    hex[64] = '\0';
+    *bytes = total;
+cleanup:
+    if (fp) VSIFCloseL(fp);
+    EVP_MD_CTX_free(md);
+    free(buf);
     return rc;
 }

@@ -256,6 +256,8 @@ static void finish(xfer *x, CURLcode res, CURLM *m, const af_fetch_opts *o, doub
     }
     char full[2048];
     snprintf(full, sizeof full, "%s%s", msg, retry ? " (gave up after retries)" : "");
+    struct stat st;
+    if (!o->head_only && stat(x->part, &st) == 0 && st.st_size == 0) unlink(x->part); /* nothing to resume */
     set_item_error(it, (x->status == 404 || x->status == 410) ? AF_ENOTFOUND : AF_EIO, full);
     x->state = X_FAILED;
 }

@@ -161,8 +161,10 @@ static void stat_item(af_fetch_item *it)
     if (it->pattern) {
         glob_t g;
         if (glob(it->pattern, 0, NULL, &g) == 0) {
+            char *match = af_strdup(g.gl_pathv[0]); /* the file the source will read */
+            if (match) free(it->path), it->path = match;
             it->present = 1;
-            if (stat(g.gl_pathv[0], &st) == 0) it->size = (long long)st.st_size;
+            if (stat(it->path, &st) == 0) it->size = (long long)st.st_size;
         }
         globfree(&g);
         return;

@@ -11,6 +11,7 @@
 
 #include "af_check.h"
 #include "af_util.h"
+#include "agroflux/fetch.h"
 #include "pipeline_impl.h"
 
 static int cmp_str(const void *a, const void *b)
@@ -114,7 +115,9 @@ int af__provenance_collect(MPI_Comm comm, const af_ctx *ctx, af_prov_file **out,
     for (int off = 0; off < joined; off += (int)strlen(mine + off) + 1, i++) {
         if ((int)(i % (size_t)size) != rank || local.code != AF_OK) continue;
         snprintf(files[i].path, sizeof files[i].path, "%s", relative(cfg, mine + off));
-        if (af_file_size(mine + off, &files[i].bytes, &local) == AF_OK)
+        if (af_path_is_virtual(mine + off)) /* /vsicurl/, /vsizip/, URLs: read through GDAL */
+            af_fetch_vsi_sha256(mine + off, &files[i].bytes, files[i].sha256, &local);
+        else if (af_file_size(mine + off, &files[i].bytes, &local) == AF_OK)
             af_file_sha256(mine + off, files[i].sha256, &local);
     }
     if (af_error_sync(comm, &local) != AF_OK) {
