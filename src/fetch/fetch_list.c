@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 
 #include "af_check.h"
@@ -143,6 +144,40 @@ cleanup:
 
 static int is_glob(const char *p) { return strpbrk(p, "*?[") != NULL; }
 
+/*
+ * The local archive a /vsizip/, /vsitar/ or /vsigzip/ path reads from (what fetch downloads):
+ * "/vsizip//data/cb.zip/cb.shp" -> "/data/cb.zip". 0 when the path is not such an archive path
+ * (or the archive itself is remote, e.g. /vsizip//vsicurl/...).
+ */
+static int archive_of(const char *path, char *out, size_t n)
+{
+    static const struct { const char *prefix, *const ext[3]; } kinds[] = {
+        { "/vsizip/", { ".zip", NULL, NULL } },
+        { "/vsitar/", { ".tar", ".tgz", ".tar.gz" } },
+        { "/vsigzip/", { NULL, NULL, NULL } },
+    };
+    for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++) {
+        size_t pl = strlen(kinds[k].prefix);
+        if (strncmp(path, kinds[k].prefix, pl)) continue;
+        const char *rest = path + pl;
+        if (af_path_is_virtual(rest)) return 0;
+        size_t len = strlen(rest);
+        for (int e = 0; kinds[k].ext[e]; e++) {
+            size_t el = strlen(kinds[k].ext[e]);
+            for (const char *c = rest; *c; c++)
+                if (!strncasecmp(c, kinds[k].ext[e], el) && (c[el] == '/' || c[el] == '\0')) {
+                    len = (size_t)(c - rest) + el;
+                    goto found;
+                }
+        }
+        if (kinds[k].ext[0]) return 0;
+    found:
+        snprintf(out, n, "%.*s", (int)len, rest);
+        return 1;
+    }
+    return 0;
+}
+
 /* File name of a URL: after the last '/', before any '?' or '#'. */
 static void url_basename(const char *url, char *out, size_t n)
 {
@@ -202,7 +237,9 @@ static int add_item(builder *bd, const af_config_section *sec, const char *pkey,
     char final[4096];
     const char *pattern = NULL;
     snprintf(final, sizeof final, "%s", path);
-    if (!af_path_is_virtual(path) && is_glob(path) && url) {
+    if (archive_of(path, final, sizeof final)) {
+        path = final; /* a file inside a local archive: the archive is what is fetched */
+    } else if (!af_path_is_virtual(path) && is_glob(path) && url) {
         /* a glob (one tower file per site, version unknown): the URL names the file */
         char base[1024], dir[4096];
         url_basename(url, base, sizeof base);

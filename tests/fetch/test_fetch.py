@@ -310,15 +310,24 @@ def test_errors(tmp, src, srv, url):
 
 
 def test_virtual(tmp, src, url, base_masked):
-    dst = new_tree(tmp, "virtual", src, skip={"counties.geojson"} | {"soil/bd_%s.tif" % l for l in ("0-5", "5-15", "15-30")})
-    with zipfile.ZipFile(os.path.join(dst, "counties.zip"), "w") as z:
+    """Soil rasters read in place through /vsicurl/; the county layer read inside a zip through
+    /vsizip/, the zip itself fetched (fetch downloads the archive a /vsizip/ path names)."""
+    with zipfile.ZipFile(os.path.join(src, "counties.zip"), "w") as z:  # served by the server
         z.write(os.path.join(src, "counties.geojson"), "counties.geojson")
+    dst = new_tree(tmp, "virtual", src, skip={"counties.geojson"} | {"soil/bd_%s.tif" % l for l in ("0-5", "5-15", "15-30")})
     pipe = os.path.join(dst, "pipeline.ini")
     sets = ["--set", "counties.layer=/vsizip/{root}/counties.zip/counties.geojson",
+            "--set", "counties.layer_url={data_url}/counties.zip",
             "--set", "input.TBKDS.path=/vsicurl/" + url + "/soil/bd_{layer}.tif"]
     p, rows = list_files(pipe, *sets)
     remote = sorted(r[1] for r in rows if r[0] == "remote")
-    check(remote == ["counties.layer"] + ["input.TBKDS.path"] * 3, "list-files: virtual paths are 'remote' (%s)" % remote)
+    check(remote == ["input.TBKDS.path"] * 3, "list-files: /vsicurl/ paths are 'remote' (%s)" % remote)
+    zrow = [r for r in rows if r[1] == "counties.layer"]
+    check(zrow and zrow[0][0] == "missing" and zrow[0][2].endswith("counties.zip"),
+          "list-files: a /vsizip/ layer names its archive, missing (%s)" % zrow)
+    p = af("fetch", pipe, "--set", "pipeline.data_url=" + url, *sets)
+    check(p.returncode == 0 and os.path.exists(os.path.join(dst, "counties.zip")),
+          "fetch downloads the archive of a /vsizip/ path\n" + show(p))
     p = af("run", pipe, "--output", os.path.join(tmp, "out-virtual"), *sets,
            env={"GDAL_DISABLE_READDIR_ON_OPEN": "EMPTY_DIR"})
     check(p.returncode == 0, "run with /vsizip/ counties and /vsicurl/ soil\n" + show(p))
@@ -330,10 +339,14 @@ def test_virtual(tmp, src, url, base_masked):
     local = os.path.join(src, "soil", "bd_0-5.tif")
     check(any(f["sha256"] == sha(local) and f["bytes"] == os.path.getsize(local) for f in remote),
           "provenance of a /vsicurl/ input: its size and SHA-256, read through GDAL (%s)" % remote[:1])
-    bad = ["--set", "input.TBKDS.path=/vsicurl/" + url + "/soil/nothere_{layer}.tif"]
-    p = af("run", pipe, "--output", os.path.join(tmp, "out-bad"), sets[0], sets[1], *bad)
+    bad = sets[:4] + ["--set", "input.TBKDS.path=/vsicurl/" + url + "/soil/nothere_{layer}.tif"]
+    p = af("run", pipe, "--output", os.path.join(tmp, "out-bad"), *bad)
     check(p.returncode == 1 and "nothere_0-5.tif" in p.stderr and "cannot open raster" in p.stderr,
           "a missing /vsicurl/ raster: GDAL's open fails with the path and its reason\n" + show(p))
+    p = af("run", pipe, "--output", os.path.join(tmp, "out-bad2"), *sets[2:],
+           "--set", "counties.layer=/vsizip/{root}/counties.zip/nothere.geojson")
+    check(p.returncode != 0 and "nothere.geojson" in p.stderr and "cannot open county layer" in p.stderr,
+          "a missing member of a /vsizip/ archive: the open fails naming it\n" + show(p))
 
 
 def main():
