@@ -307,7 +307,9 @@ static int load_counties(const af_sample_opts *opts, sel_rec *sel, size_t nsel, 
     if (GDALGetDriverCount() == 0) GDALAllRegister();
     CPLErrorReset();
     ds = GDALOpenEx(path, GDAL_OF_VECTOR | GDAL_OF_READONLY, NULL, NULL, NULL);
-    if (!ds) AF_FAIL(AF_EGDAL, "cannot open county layer '%s': %s", path, CPLGetLastErrorMsg());
+    if (!ds)
+        AF_FAIL(AF_EGDAL, "cannot open county layer '%s': %s", path,
+                CPLGetLastErrorMsg()[0] ? CPLGetLastErrorMsg() : "no such file, or not a vector dataset GDAL recognises");
     OGRLayerH layer = NULL;
     if (opts->county_layer_name && *opts->county_layer_name) {
         layer = GDALDatasetGetLayerByName(ds, opts->county_layer_name);
