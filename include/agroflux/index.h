@@ -27,6 +27,15 @@ typedef struct af_prov_file {
     char sha256[65];
 } af_prov_file;
 
+/** The provenance file (every input file with size and SHA-256), referenced from the index. */
+#define AF_PROVENANCE_NAME "provenance.json"
+typedef struct af_prov_ref {
+    char path[64];            /**< relative to the output directory; "" when absent */
+    long long bytes;
+    char sha256[65];
+    long long count;          /**< input files listed */
+} af_prov_ref;
+
 /** Per-stage wall time across ranks, seconds. */
 typedef struct af_stage_time {
     char stage[32];
@@ -57,13 +66,16 @@ typedef struct af_index {
     char software[64];
     char created[32];         /**< UTC ISO-8601; the only field allowed to differ between reruns */
     int ranks;
-    af_prov_file *prov_inputs;
+    af_prov_file *prov_inputs;  /**< inline list (older indexes); runs write prov_ref instead */
     size_t nprov_inputs;
+    af_prov_ref prov_ref;       /**< "inputs_file": provenance.json, written before the index */
     af_stage_time *timings;
     size_t ntimings;
     long long peak_rss_bytes; /**< max over ranks */
     long long *rank_peak_rss; /**< per rank (optional, owned; NULL when absent) */
     size_t nrank_peak_rss;
+    int *rank_max_fds;        /**< per rank: most open descriptors seen (optional, owned; NULL when absent) */
+    size_t nrank_max_fds;
     int resumed_from_day;     /**< axis day the run resumed from; 0 = uninterrupted */
     char *extra_json;         /**< optional JSON object text merged under "extra" (splits, scalers...), owned */
 } af_index;

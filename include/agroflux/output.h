@@ -69,9 +69,19 @@ size_t af_output_nshards(size_t nsamples, size_t shard_samples);
 /** Bytes all shards will take (header estimate + data), for `plan`. */
 long long af_output_estimate_bytes(const af_layout *layout);
 
-/** Collective. Create every shard under its temporary name, define it and write static variables. */
+/** Collective. Create every shard under its temporary name, define it and write static variables.
+ * Every rank takes part in every shard (af_shardset_create_owned with all samples). */
 int af_shardset_create(MPI_Comm comm, const char *outdir, const af_layout *layout,
                        af_shardset **out, af_error *err);
+
+/**
+ * Collective. As af_shardset_create, but this rank writes only samples [s0, s0+ns) (ns may be 0;
+ * the ranks' ranges should cover every sample): it opens only the shards holding them, on a
+ * communicator of the ranks that write each shard, so descriptors and MPI-IO state per rank
+ * follow its own samples. write_block must then stay inside [s0, s0+ns).
+ */
+int af_shardset_create_owned(MPI_Comm comm, const char *outdir, const af_layout *layout, size_t s0,
+                             size_t ns, af_shardset **out, af_error *err);
 
 /**
  * Collective; every rank calls with the same (t0, nt). Write this rank's samples
@@ -111,6 +121,10 @@ int af_shardset_sync(af_shardset *ss, af_error *err);
 int af_shardset_reopen(MPI_Comm comm, const char *outdir, const af_layout *layout,
                        af_shardset **out, af_error *err);
 
+/** Collective. af_shardset_reopen for a rank that writes samples [s0, s0+ns) (as _create_owned). */
+int af_shardset_reopen_owned(MPI_Comm comm, const char *outdir, const af_layout *layout, size_t s0,
+                             size_t ns, af_shardset **out, af_error *err);
+
 /** Not collective (call on every rank alike). keep = 1: destroy leaves the .partial files. */
 void af_shardset_keep_partial(af_shardset *ss, int keep);
 
@@ -124,6 +138,27 @@ void af_shardset_destroy(af_shardset **ss);
  */
 int af_shard_read_row(const char *path, size_t row, float *x, float *xqc, float *y,
                       unsigned char *yvalid, float *yqc, af_error *err);
+
+/** What a resumed run checks in a .partial shard (shard_check.c). */
+typedef struct af_shard_digest {
+    long long bytes;          /**< file size */
+    char static_sha256[65];   /**< raw header bytes and every variable without a time dimension */
+    char days_sha256[65];     /**< every time-dimensioned variable over days [t0, t1) */
+} af_shard_digest;
+
+/**
+ * Not collective (MPI_COMM_SELF). Size of the shard file at path, the digest of its
+ * static part (want_static) and of days [t0, t1) (empty strings when not asked).
+ */
+int af_shard_digest_file(const char *path, int want_static, int t0, int t1, af_shard_digest *out,
+                         af_error *err);
+
+/**
+ * Collective, after af_shardset_sync. af_shard_digest_file of every .partial shard,
+ * spread over ranks; out[nshards] is the same on every rank.
+ */
+int af_shardset_digest(af_shardset *ss, int want_static, int t0, int t1, af_shard_digest *out,
+                       af_error *err);
 
 #ifdef __cplusplus
 }

@@ -86,6 +86,9 @@ typedef struct af_run_summary {
     size_t nstages;
     long long peak_rss_bytes; /**< max over ranks */
     long long *rank_peak_rss; /**< per rank, ranks entries (owned; af_run_summary_dispose) */
+    int *rank_max_fds;        /**< per rank: most open file descriptors seen at a stage or block
+                                   boundary (Linux /proc/self/fd; 0 elsewhere), ranks entries (owned) */
+    int max_fds;              /**< max over ranks */
     int ranks;
     int resumed_from_day;     /**< 0 = ran from the first day */
 } af_run_summary;

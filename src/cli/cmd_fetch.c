@@ -14,24 +14,42 @@
 #include "agroflux/fetch.h"
 #include "cli.h"
 
-static const char *fetch_help =
-    "usage: agroflux fetch PIPELINE.ini [--set SECTION.KEY=VALUE]... [--dry-run] [--jobs N] [--retries N]\n"
-    "\n"
-    "Downloads the raw files the pipeline reads (its years, layers, counties, scenarios and\n"
-    "sites) that are missing under data_root, from the `url` / `KEY_url` templates beside\n"
-    "the paths ({data_url} = [pipeline] data_url; --set pipeline.data_url=http://HOST:PORT\n"
-    "points a whole tree at a mirror). Each file is received as PATH.part, resumed with an\n"
-    "HTTP Range request after an interruption, retried with backoff, checked (announced size;\n"
-    "rasters, NetCDF, vectors and zips must open with GDAL), fsynced and only then renamed.\n"
-    "The county layer, select list and site list come first (they define the samples).\n"
-    "  --dry-run     list what would be fetched and the total size (HEAD requests), write nothing\n"
-    "  --jobs N      transfers at once (default 4; per rank under MPI)\n"
-    "  --retries N   further attempts after a transient failure (default 4)\n"
-    "Under mpirun the ranks split the files (file i goes to rank i mod size). Exit 0 when\n"
-    "every missing file arrived, 1 when any failed (each failure names URL, HTTP status and\n"
-    "pipeline key), 2 for a usage or pipeline-file error.\n";
+enum { OPT_SET = 1, OPT_DRY_RUN, OPT_JOBS, OPT_RETRIES };
 
-#define MAX_SETS 64
+static const cli_opt fetch_opts[] = {
+    { OPT_SET, "set", "SECTION.KEY=VALUE", "as for run (repeatable), e.g. --set pipeline.data_url=URL\n"
+      "--set pipeline.data_root=DIR" },
+    { OPT_DRY_RUN, "dry-run", NULL, "list what would be fetched and the total size (HEAD\n"
+      "requests); nothing is written under data_root" },
+    { OPT_JOBS, "jobs", "N", "transfers at once (default 4; per rank under MPI)" },
+    { OPT_RETRIES, "retries", "N", "further attempts after a transient failure (default 4)" },
+    { 0, NULL, NULL, NULL }
+};
+
+static int fetch_main(const cli_command *cmd, const cli_args *a);
+
+const cli_command cli_cmd_fetch = {
+    .name = "fetch",
+    .synopsis = "PIPELINE.ini [--set SECTION.KEY=VALUE]... [--dry-run] [--jobs N] [--retries N]",
+    .summary = "download the pipeline's missing raw files from its url keys",
+    .description =
+        "Downloads the raw files the pipeline reads (its years, layers, counties, scenarios and\n"
+        "sites) that are missing under data_root, from the `url` / `KEY_url` templates beside\n"
+        "the paths ({data_url} = [pipeline] data_url; --set pipeline.data_url=http://HOST:PORT\n"
+        "points a whole tree at a mirror). Each file is received as PATH.part, resumed with an\n"
+        "HTTP Range request after an interruption, retried with backoff, checked (announced size;\n"
+        "rasters, NetCDF, vectors and zips must open with GDAL), fsynced and only then renamed.\n"
+        "The county layer, select list and site list come first (they define the samples).\n"
+        "Under mpirun the ranks split the files (file i of the missing ones goes to rank i mod\n"
+        "size; rank 0 fetches the county and site lists first). Exit 0 when every missing file\n"
+        "arrived, 1 when any failed (each failure names URL, HTTP status and pipeline key), 2 for\n"
+        "a usage or pipeline-file error. docs/data-sources.md: where each source comes from.\n",
+    .opts = fetch_opts,
+    .operands = "PIPELINE.ini",
+    .min_operands = 1, .max_operands = 1,
+    .mpi = CLI_MPI_ALWAYS,
+    .run = fetch_main,
+};
 
 static void human(long long b, char *buf, size_t n)
 {
@@ -154,37 +172,25 @@ static void remove_dir(const char *dir)
     rmdir(dir);
 }
 
-int cmd_fetch(int argc, char **argv)
+static int fetch_main(const cli_command *cmd, const cli_args *a)
 {
     int rank, size;
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);
     MPI_Comm_size(MPI_COMM_WORLD, &size);
-    if (cli_wants_help(argc, argv)) { if (rank == 0) fputs(fetch_help, stdout); return AF_EXIT_OK; }
-    const char *pipeline = NULL, *sets[MAX_SETS];
+    const char *sets[CLI_MAX_ARGS];
     size_t nsets = 0;
     af_fetch_opts o = AF_FETCH_OPTS_INIT;
-    for (int i = 1; i < argc; i++) {
-        char *end = NULL;
-        if (!strcmp(argv[i], "--set") && i + 1 < argc && nsets < MAX_SETS) sets[nsets++] = argv[++i];
-        else if (!strcmp(argv[i], "--dry-run")) o.head_only = 1;
-        else if ((!strcmp(argv[i], "--jobs") || !strcmp(argv[i], "--retries")) && i + 1 < argc) {
-            const char *name = argv[i];
-            long v = strtol(argv[++i], &end, 10);
-            int jobs = !strcmp(name, "--jobs");
-            if (*end || v < (jobs ? 1 : 0) || v > 1000) {
-                if (rank == 0) fprintf(stderr, "agroflux fetch: %s '%s': expected an integer %s\n", name, argv[i],
-                                       jobs ? "1..1000" : "0..1000");
-                return AF_EXIT_USAGE;
-            }
-            if (jobs) o.jobs = (int)v;
-            else o.retries = (int)v;
-        } else if (argv[i][0] != '-' && !pipeline) pipeline = argv[i];
-        else {
-            if (rank == 0) fprintf(stderr, "agroflux fetch: unexpected argument '%s'\n%s", argv[i], fetch_help);
-            return AF_EXIT_USAGE;
+    for (size_t i = 0; i < a->nopts; i++) {
+        const cli_opt *op = a->opt[i].opt;
+        long v;
+        switch (op->id) {
+        case OPT_SET: sets[nsets++] = a->opt[i].value; break;
+        case OPT_DRY_RUN: o.head_only = 1; break;
+        case OPT_JOBS: if (!cli_value_long(cmd, op, a->opt[i].value, 1, 1000, &v)) return AF_EXIT_USAGE; o.jobs = (int)v; break;
+        case OPT_RETRIES: if (!cli_value_long(cmd, op, a->opt[i].value, 0, 1000, &v)) return AF_EXIT_USAGE; o.retries = (int)v; break;
         }
     }
-    if (!pipeline) { if (rank == 0) fputs(fetch_help, stderr); return AF_EXIT_USAGE; }
+    const char *pipeline = a->operand[0];
     const char *bo = getenv("AGROFLUX_FETCH_BACKOFF"); /* tests: seconds before the first retry */
     if (bo && *bo) o.backoff = atof(bo);
     int tty = isatty(2);

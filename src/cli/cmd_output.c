@@ -13,35 +13,66 @@
 #include "agroflux/index.h"
 #include "cli.h"
 
-static const char *verify_help =
-    "usage: agroflux verify OUTDIR\n"
-    "\n"
-    "Re-checks index.json against every shard: presence, byte size, SHA-256, NetCDF\n"
-    "dimensions and sample ids. Exit 0 if all match, 3 with a precise message if not.\n";
+enum { OPT_SAMPLE = 1, OPT_CSV };
 
-static const char *inspect_help =
-    "usage: agroflux inspect OUTDIR [--sample ID] [--csv]\n"
-    "\n"
-    "Without --sample: a summary of the output (pipeline, calendar, inputs, targets, shards).\n"
-    "With --sample ID: that sample's daily series. --csv prints a header\n"
-    "date,<inputs...>,<targets...> and one row per day (ISO dates; empty field = missing).\n";
+static const cli_opt inspect_opts[] = {
+    { OPT_SAMPLE, "sample", "ID", "print that sample's daily series (e.g. 19001:base or a site id)" },
+    { OPT_CSV, "csv", NULL, "with --sample: CSV, a header date,<inputs...>,<targets...> and one\n"
+      "row per day (ISO dates; empty field = missing)" },
+    { 0, NULL, NULL, NULL }
+};
 
-int cmd_verify(int argc, char **argv)
+static int verify_main(const cli_command *cmd, const cli_args *a);
+static int inspect_main(const cli_command *cmd, const cli_args *a);
+
+const cli_command cli_cmd_verify = {
+    .name = "verify",
+    .synopsis = "OUTDIR",
+    .summary = "re-check index.json against the shards",
+    .description =
+        "Re-checks index.json against every shard: presence, byte size, SHA-256, NetCDF\n"
+        "dimensions and sample ids. Exit 0 if all match, 3 with a precise message if not.\n"
+        "One process.\n",
+    .opts = NULL,
+    .operands = "OUTDIR",
+    .min_operands = 1, .max_operands = 1,
+    .mpi = CLI_MPI_ON_DEMAND,
+    .run = verify_main,
+};
+
+const cli_command cli_cmd_inspect = {
+    .name = "inspect",
+    .synopsis = "OUTDIR [--sample ID] [--csv]",
+    .summary = "a summary of an output, or one sample's daily series",
+    .description =
+        "Without --sample: a summary of the output (pipeline, calendar, inputs, targets, shards).\n"
+        "With --sample ID: that sample's daily series. One process.\n",
+    .opts = inspect_opts,
+    .operands = "OUTDIR",
+    .min_operands = 1, .max_operands = 1,
+    .mpi = CLI_MPI_ON_DEMAND,
+    .run = inspect_main,
+};
+
+static int verify_main(const cli_command *cmd, const cli_args *a)
 {
-    if (cli_wants_help(argc, argv)) { fputs(verify_help, stdout); return AF_EXIT_OK; }
-    if (argc != 2 || argv[1][0] == '-') { fputs(verify_help, stderr); return AF_EXIT_USAGE; }
+    (void)cmd;
+    const char *dir = a->operand[0];
     af_error err = AF_ERROR_INIT;
     af_index idx;
     memset(&idx, 0, sizeof idx);
     size_t n = 0;
-    int rc = af_index_read(argv[1], &idx, &err);
-    if (rc == AF_OK) rc = af_index_verify(argv[1], &idx, &n, &err);
+    int rc = af_index_read(dir, &idx, &err);
+    /* the shards are read with PnetCDF (MPI_COMM_SELF) */
+    if (rc == AF_OK && cli_mpi_start() != 0)
+        rc = af_error_set(&err, AF_EIO, __FILE__, __LINE__, __func__, "MPI_Init failed");
+    if (rc == AF_OK) rc = af_index_verify(dir, &idx, &n, &err);
     if (rc != AF_OK) {
         cli_report("verify", &err, 0);
         af_index_dispose(&idx);
         return cli_exit_code(rc);
     }
-    printf("agroflux verify: %s: OK (%zu shards, %zu samples, %d days, %zu inputs, %zu targets)\n", argv[1], n,
+    printf("agroflux verify: %s: OK (%zu shards, %zu samples, %d days, %zu inputs, %zu targets)\n", dir, n,
            idx.nsamples, idx.ndays, idx.ninputs, idx.ntargets);
     af_index_dispose(&idx);
     return AF_EXIT_OK;
@@ -79,18 +110,17 @@ static void put_cell(float v, int csv)
     else printf("%8s", buf);
 }
 
-int cmd_inspect(int argc, char **argv)
+static int inspect_main(const cli_command *cmd, const cli_args *a)
 {
-    if (cli_wants_help(argc, argv)) { fputs(inspect_help, stdout); return AF_EXIT_OK; }
-    const char *dir = NULL, *sample = NULL;
+    const char *dir = a->operand[0], *sample = NULL;
     int csv = 0;
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--sample") && i + 1 < argc) sample = argv[++i];
-        else if (!strcmp(argv[i], "--csv")) csv = 1;
-        else if (argv[i][0] != '-' && !dir) dir = argv[i];
-        else { fprintf(stderr, "agroflux inspect: unexpected argument '%s'\n%s", argv[i], inspect_help); return AF_EXIT_USAGE; }
+    for (size_t i = 0; i < a->nopts; i++) {
+        switch (a->opt[i].opt->id) {
+        case OPT_SAMPLE: sample = a->opt[i].value; break;
+        case OPT_CSV: csv = 1; break;
+        }
     }
-    if (!dir) { fputs(inspect_help, stderr); return AF_EXIT_USAGE; }
+    if (csv && !sample) return cli_usage_error(cmd, "--csv needs --sample ID");
     af_error err = AF_ERROR_INIT;
     af_index idx;
     memset(&idx, 0, sizeof idx);
@@ -111,6 +141,8 @@ int cmd_inspect(int argc, char **argv)
     x = malloc((nd * idx.ninputs + 1) * sizeof *x);
     y = malloc((nd * idx.ntargets + 1) * sizeof *y);
     if (!x || !y) { rc = af_error_set(&err, AF_ENOMEM, __FILE__, __LINE__, __func__, "out of memory"); goto done; }
+    /* the shard is read with PnetCDF (MPI_COMM_SELF) */
+    if (cli_mpi_start() != 0) { rc = af_error_set(&err, AF_EIO, __FILE__, __LINE__, __func__, "MPI_Init failed"); goto done; }
     rc = af_shard_read_row(path, row, x, NULL, y, NULL, NULL, &err);
     if (rc != AF_OK) goto done;
     const char *sep = csv ? "," : " ";

@@ -11,54 +11,76 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <mpi.h>
+
+#include "af_util.h"
 #include "agroflux/pipeline.h"
 #include "cli.h"
 
-static const char *run_help =
-    "usage: agroflux run PIPELINE.ini [--set SECTION.KEY=VALUE]... [--output DIR] [--resume]\n"
-    "                            [--progress-interval SECONDS] [--checkpoint-interval SECONDS]\n"
-    "\n"
-    "Runs the pipeline: samples are partitioned over the MPI ranks (mpirun -n K, srun),\n"
-    "sources are read a block of days at a time, shards are written collectively and\n"
-    "index.json is published last. A failed or interrupted run publishes no index.\n"
-    "After every block the shards are flushed and DIR/journal.json records the days done.\n"
-    "  --set SECTION.KEY=VALUE   override or add one key of the pipeline file (repeatable),\n"
-    "                            e.g. --set pipeline.data_root=/scratch/raw --set pipeline.end=2002-12-31;\n"
-    "                            checked like the file, recorded in index.json and the config hash\n"
-    "  --output DIR              write here instead of [pipeline] output\n"
-    "  --resume                  continue an interrupted run from DIR/journal.json (same\n"
-    "                            pipeline file, any rank count); starts over, saying why,\n"
-    "                            when the journal does not match\n"
-    "  --progress-interval SEC   seconds between progress reports (default: 1 on a terminal,\n"
-    "                            10 otherwise; 0 = every block); also DIR/progress.json\n"
-    "  --checkpoint-interval SEC at most one checkpoint (flush + journal) per SEC seconds\n"
-    "                            (default 0: after every block); a stop always checkpoints\n"
-    "SIGTERM, SIGINT or SIGUSR1 stop the run cleanly at the next block boundary: exit code 4,\n"
-    "no index, resumable with --resume. Ends with a per-stage timing and memory table.\n";
+enum { OPT_SET = 1, OPT_OUTPUT, OPT_RESUME, OPT_PROGRESS, OPT_CHECKPOINT, OPT_RANKS, OPT_LIST_FILES };
 
-static const char *plan_help =
-    "usage: agroflux plan PIPELINE.ini [--set SECTION.KEY=VALUE]... [--ranks N] [--list-files]\n"
-    "\n"
-    "Checks the pipeline file and every input it names without writing anything, and\n"
-    "prints the samples, the partition over N ranks (default: this job's size), the\n"
-    "shard count and the estimated output size. --set as for run.\n"
-    "  --list-files  instead, list every file the pipeline reads (present, missing or remote,\n"
-    "                with sizes and the URL it is fetched from), all at once; exit 1 when any\n"
-    "                is missing (`agroflux fetch` downloads those with a URL)\n";
+#define SET_HELP "override or add one key of the pipeline file (repeatable),\n" \
+                 "e.g. --set pipeline.data_root=/scratch/raw --set pipeline.end=2002-12-31;\n" \
+                 "checked like the file, recorded in index.json and the config hash"
 
-#define MAX_SETS 64
+static const cli_opt run_opts[] = {
+    { OPT_SET, "set", "SECTION.KEY=VALUE", SET_HELP },
+    { OPT_OUTPUT, "output", "DIR", "write here instead of [pipeline] output" },
+    { OPT_RESUME, "resume", NULL, "continue an interrupted run from DIR/journal.json (same\n"
+      "pipeline file, any rank count); starts over, saying why,\nwhen the journal does not match" },
+    { OPT_PROGRESS, "progress-interval", "SECONDS", "seconds between progress reports (default: 1 on a\n"
+      "terminal, 10 otherwise; 0 = every block); also DIR/progress.json" },
+    { OPT_CHECKPOINT, "checkpoint-interval", "SECONDS", "at most one checkpoint (flush + journal) per SECONDS\n"
+      "(default 0: after every block); a stop always checkpoints" },
+    { 0, NULL, NULL, NULL }
+};
 
-/* Collect "--set S.K=V"; 1 if argv[*i] was one (and *i advanced), -1 on a usage error. */
-static int take_set(int argc, char **argv, int *i, const char **sets, size_t *nsets, const char *cmd, int rank)
-{
-    if (strcmp(argv[*i], "--set") || *i + 1 >= argc) return 0;
-    if (*nsets >= MAX_SETS) {
-        if (rank == 0) fprintf(stderr, "agroflux %s: more than %d --set options\n", cmd, MAX_SETS);
-        return -1;
-    }
-    sets[(*nsets)++] = argv[++*i];
-    return 1;
-}
+static const cli_opt plan_opts[] = {
+    { OPT_SET, "set", "SECTION.KEY=VALUE", "as for run (repeatable)" },
+    { OPT_RANKS, "ranks", "N", "partition over N ranks (default: the size of the MPI job\n"
+      "this process was started in by mpirun/srun, else 1)" },
+    { OPT_LIST_FILES, "list-files", NULL, "instead, list every file the pipeline reads (present,\n"
+      "missing or remote, with sizes and the URL it is fetched from),\nall at once; exit 1 when any is "
+      "missing (`agroflux fetch`\ndownloads those with a URL)" },
+    { 0, NULL, NULL, NULL }
+};
+
+static int run_main(const cli_command *cmd, const cli_args *a);
+static int plan_main(const cli_command *cmd, const cli_args *a);
+
+const cli_command cli_cmd_run = {
+    .name = "run",
+    .synopsis = "PIPELINE.ini [--set SECTION.KEY=VALUE]... [--output DIR] [--resume]\n"
+                "    [--progress-interval SECONDS] [--checkpoint-interval SECONDS]",
+    .summary = "run a pipeline (under mpirun/srun or as one process)",
+    .description =
+        "Runs the pipeline: samples are partitioned over the MPI ranks (mpirun -n K, srun),\n"
+        "sources are read a block of days at a time, shards are written collectively and\n"
+        "index.json is published last. A failed or interrupted run publishes no index.\n"
+        "After every block the shards are flushed and DIR/journal.json records the days done.\n"
+        "SIGTERM, SIGINT or SIGUSR1 stop the run cleanly at the next block boundary: exit code 4,\n"
+        "no index, resumable with --resume. Ends with a per-stage timing and memory table.\n",
+    .opts = run_opts,
+    .operands = "PIPELINE.ini",
+    .min_operands = 1, .max_operands = 1,
+    .mpi = CLI_MPI_ALWAYS,
+    .run = run_main,
+};
+
+const cli_command cli_cmd_plan = {
+    .name = "plan",
+    .synopsis = "PIPELINE.ini [--set SECTION.KEY=VALUE]... [--ranks N] [--list-files]",
+    .summary = "check everything, write nothing, show the partition",
+    .description =
+        "Checks the pipeline file and every input it names without writing anything, and\n"
+        "prints the samples, the partition over N ranks, the shard count and the estimated\n"
+        "output size. One process; needs no MPI.\n",
+    .opts = plan_opts,
+    .operands = "PIPELINE.ini",
+    .min_operands = 1, .max_operands = 1,
+    .mpi = CLI_MPI_NONE,
+    .run = plan_main,
+};
 
 static void human_bytes(long long b, char *buf, size_t n)
 {
@@ -166,43 +188,41 @@ static void print_summary(const af_run_summary *s)
     }
 }
 
-int cmd_run(int argc, char **argv)
+/* The size of the MPI job this process belongs to, from the launcher's environment
+ * (plan does not initialise MPI); 1 when not started by a launcher. */
+static int launcher_size(void)
 {
-    int rank;
-    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
-    if (cli_wants_help(argc, argv)) { if (rank == 0) fputs(run_help, stdout); return AF_EXIT_OK; }
-    const char *pipeline = NULL;
+    static const char *vars[] = { "OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_SIZE", NULL };
+    for (const char **v = vars; *v; v++) {
+        const char *s = getenv(*v);
+        long n;
+        if (s && af_parse_long(s, &n) && n >= 1 && n <= 1000000) return (int)n;
+    }
+    return 1;
+}
+
+static int run_main(const cli_command *cmd, const cli_args *a)
+{
+    int rank = cli_rank();
     af_run_opts opts = AF_RUN_OPTS_INIT;
-    const char *sets[MAX_SETS];
+    const char *sets[CLI_MAX_ARGS];
     size_t nsets = 0;
     int tty = isatty(2);
     opts.progress_interval = tty ? 1.0 : 10.0;
-    for (int i = 1; i < argc; i++) {
-        int took = take_set(argc, argv, &i, sets, &nsets, "run", rank);
-        if (took < 0) return AF_EXIT_USAGE;
-        if (took) continue;
-        if (!strcmp(argv[i], "--output") && i + 1 < argc) opts.output = argv[++i];
-        else if (!strcmp(argv[i], "--resume")) opts.resume = 1;
-        else if ((!strcmp(argv[i], "--progress-interval") || !strcmp(argv[i], "--checkpoint-interval")) && i + 1 < argc) {
-            char *end;
-            const char *name = argv[i];
-            double v = strtod(argv[++i], &end);
-            if (*end || !(v >= 0) || v > 1e9) {
-                if (rank == 0) fprintf(stderr, "agroflux run: %s '%s': expected seconds >= 0\n", name, argv[i]);
-                return AF_EXIT_USAGE;
-            }
-            if (!strcmp(name, "--progress-interval")) opts.progress_interval = v;
-            else opts.checkpoint_interval = v;
-        } else if (argv[i][0] != '-' && !pipeline) pipeline = argv[i];
-        else {
-            if (rank == 0) fprintf(stderr, "agroflux run: unexpected argument '%s'\n%s", argv[i], run_help);
-            return AF_EXIT_USAGE;
+    for (size_t i = 0; i < a->nopts; i++) {
+        const cli_opt *o = a->opt[i].opt;
+        const char *v = a->opt[i].value;
+        switch (o->id) {
+        case OPT_SET: sets[nsets++] = v; break;
+        case OPT_OUTPUT: opts.output = v; break;
+        case OPT_RESUME: opts.resume = 1; break;
+        case OPT_PROGRESS: if (!cli_value_double(cmd, o, v, 0, 1e9, &opts.progress_interval)) return AF_EXIT_USAGE; break;
+        case OPT_CHECKPOINT: if (!cli_value_double(cmd, o, v, 0, 1e9, &opts.checkpoint_interval)) return AF_EXIT_USAGE; break;
         }
     }
-    if (!pipeline) { if (rank == 0) fputs(run_help, stderr); return AF_EXIT_USAGE; }
+    const char *pipeline = a->operand[0];
     if (read_test_hooks(&opts) != 0) {
-        if (rank == 0) fprintf(stderr, "agroflux run: AGROFLUX_TEST_FAIL_AT: expected write:block:N or sealed\n");
-        return AF_EXIT_USAGE;
+        return cli_usage_error(cmd, "AGROFLUX_TEST_FAIL_AT: expected write:block:N or sealed");
     }
     install_stop_handlers();
     opts.stop_flag = &g_stop;
@@ -221,40 +241,32 @@ int cmd_run(int argc, char **argv)
     return rc != AF_OK ? cli_exit_code(rc) : AF_EXIT_OK;
 }
 
-int cmd_plan(int argc, char **argv)
+static int plan_main(const cli_command *cmd, const cli_args *a)
 {
-    int size;
-    MPI_Comm_size(MPI_COMM_WORLD, &size);
-    if (cli_wants_help(argc, argv)) { fputs(plan_help, stdout); return AF_EXIT_OK; }
-    const char *pipeline = NULL;
-    int nranks = size, list_files = 0;
-    const char *sets[MAX_SETS];
+    int nranks = launcher_size(), list_files = 0;
+    const char *sets[CLI_MAX_ARGS];
     size_t nsets = 0;
-    for (int i = 1; i < argc; i++) {
-        int took = take_set(argc, argv, &i, sets, &nsets, "plan", 0);
-        if (took < 0) return AF_EXIT_USAGE;
-        if (took) continue;
-        if (!strcmp(argv[i], "--ranks") && i + 1 < argc) {
-            char *end;
-            long v = strtol(argv[++i], &end, 10);
-            if (*end || v < 1 || v > 1000000) { fprintf(stderr, "agroflux plan: --ranks '%s': expected a positive integer\n", argv[i]); return AF_EXIT_USAGE; }
-            nranks = (int)v;
-        } else if (!strcmp(argv[i], "--list-files")) list_files = 1;
-        else if (argv[i][0] != '-' && !pipeline) pipeline = argv[i];
-        else { fprintf(stderr, "agroflux plan: unexpected argument '%s'\n%s", argv[i], plan_help); return AF_EXIT_USAGE; }
+    for (size_t i = 0; i < a->nopts; i++) {
+        const cli_opt *o = a->opt[i].opt;
+        long v;
+        switch (o->id) {
+        case OPT_SET: sets[nsets++] = a->opt[i].value; break;
+        case OPT_RANKS: if (!cli_value_long(cmd, o, a->opt[i].value, 1, 1000000, &v)) return AF_EXIT_USAGE; nranks = (int)v; break;
+        case OPT_LIST_FILES: list_files = 1; break;
+        }
     }
-    if (!pipeline) { fputs(plan_help, stderr); return AF_EXIT_USAGE; }
+    const char *pipeline = a->operand[0];
     if (list_files) return cli_list_files(pipeline, sets, nsets);
     af_error err = AF_ERROR_INIT;
     af_plan p;
     int rc = af_pipeline_plan_sets(pipeline, sets, nsets, nranks, &p, &err);
     if (rc != AF_OK) { cli_report("plan", &err, 0); return cli_exit_code(rc); }
-    char a[11], b[11], bytes[32];
-    af_date_format(p.start, a);
-    af_date_format(p.end, b);
+    char d0[11], d1[11], bytes[32];
+    af_date_format(p.start, d0);
+    af_date_format(p.end, d1);
     human_bytes(p.est_bytes, bytes, sizeof bytes);
     printf("pipeline %s: OK\n", p.name);
-    printf("  days: %s to %s, calendar %s: %d days\n", a, b, p.calendar, p.ndays);
+    printf("  days: %s to %s, calendar %s: %d days\n", d0, d1, p.calendar, p.ndays);
     printf("  samples: %zu (%zu counties -> %zu county x scenario samples, %zu sites)\n", p.nsamples, p.ncounties,
            p.ncounty_samples, p.nsites);
     for (size_t i = 0; i < p.nfeatures; i++)

@@ -13,64 +13,90 @@
 #include "agroflux/units.h"
 #include "cli.h"
 
-static const char *synth_help =
-    "usage: agroflux synth DIR [--counties N] [--counties-from CSV] [--scenarios K] [--sites S]\n"
-    "                      [--years Y1-Y2] [--seed S] [--no-pipeline]\n"
-    "\n"
-    "Writes a synthetic region in real formats under DIR: county polygons (counties.geojson,\n"
-    "EPSG:4269), site_lists/, tables/, gridMET (gridmet/) and Daymet (daymet/) weather, soil/\n"
-    "and cdl/ rasters, management (mgmt/), towers/, fluxnet/, chambers/, Ecosys (ecosys/) and\n"
-    "DayCent (daycent/) runs, and three pipelines: DIR/pipeline.ini (the AgroFlux benchmark:\n"
-    "11 inputs + RADN, 20 Ecosys targets for counties, tower and chamber targets for sites,\n"
-    "[splits]), DIR/pipeline-daycent.ini (DayCent targets, Daymet weather) and\n"
-    "DIR/pipeline-tables.ini (daily tables only). Values follow documented functions\n"
-    "(docs/formats.md, \"Synth values\"), so every output cell can be checked.\n"
-    "Defaults: 12 counties, 2 scenarios, 3 sites (leave-one-site-out needs 3), years 2002-2004, seed 1.\n"
-    "--counties-from CSV takes county FIPS (column fips) and names (column name) from CSV in\n"
-    "its row order, e.g. site_lists/agroflux_ecosys_99_counties.csv; with --counties N only\n"
-    "its first N rows (default: every row). Polygons stay synthetic.\n"
-    "--no-pipeline writes the data only (for a hand-written pipeline).\n";
+enum { OPT_COUNTIES = 1, OPT_COUNTIES_FROM, OPT_SCENARIOS, OPT_SITES, OPT_YEARS, OPT_SEED, OPT_NO_PIPELINE, OPT_UNITS };
 
-static int parse_int(const char *opt, const char *s, long lo, long hi, long *out)
-{
-    char *end;
-    long v = strtol(s, &end, 10);
-    if (*end || v < lo || v > hi) {
-        fprintf(stderr, "agroflux synth: %s '%s': expected an integer in %ld..%ld\n", opt, s, lo, hi);
-        return 0;
-    }
-    *out = v;
-    return 1;
-}
+static const cli_opt synth_opts[] = {
+    { OPT_COUNTIES, "counties", "N", "number of counties, 1..499 (default 12; with --counties-from:\nits first N rows)" },
+    { OPT_COUNTIES_FROM, "counties-from", "CSV", "take county FIPS (column fips) and names (column name) from\n"
+      "CSV in its row order, e.g. site_lists/agroflux_ecosys_99_counties.csv\n(default: every row); polygons stay synthetic" },
+    { OPT_SCENARIOS, "scenarios", "K", "management scenarios per county, 1..100 (default 2)" },
+    { OPT_SITES, "sites", "S", "flux sites, 0..99 (default 3; leave-one-site-out needs 3)" },
+    { OPT_YEARS, "years", "Y1-Y2", "the years to write (default 2002-2004)" },
+    { OPT_SEED, "seed", "S", "random seed, 0..2147483647 (default 1)" },
+    { OPT_NO_PIPELINE, "no-pipeline", NULL, "write the data only (for a hand-written pipeline)" },
+    { 0, NULL, NULL, NULL }
+};
 
-int cmd_synth(int argc, char **argv)
+static const cli_opt keys_opts[] = {
+    { OPT_UNITS, "units", NULL, "print the unit-conversion table instead" },
+    { 0, NULL, NULL, NULL }
+};
+
+static int synth_main(const cli_command *cmd, const cli_args *a);
+static int keys_main(const cli_command *cmd, const cli_args *a);
+
+const cli_command cli_cmd_synth = {
+    .name = "synth",
+    .synopsis = "DIR [--counties N] [--counties-from CSV] [--scenarios K] [--sites S]\n"
+                "    [--years Y1-Y2] [--seed S] [--no-pipeline]",
+    .summary = "write a synthetic raw-source tree + DIR/pipeline.ini",
+    .description =
+        "Writes a synthetic region in real formats under DIR: county polygons (counties.geojson,\n"
+        "EPSG:4269), site_lists/, tables/, gridMET (gridmet/) and Daymet (daymet/) weather, soil/\n"
+        "and cdl/ rasters, management (mgmt/), towers/, fluxnet/, chambers/, Ecosys (ecosys/) and\n"
+        "DayCent (daycent/) runs, and three pipelines: DIR/pipeline.ini (the AgroFlux benchmark:\n"
+        "11 inputs + RADN, 20 Ecosys targets for counties, tower and chamber targets for sites,\n"
+        "[splits]), DIR/pipeline-daycent.ini (DayCent targets, Daymet weather) and\n"
+        "DIR/pipeline-tables.ini (daily tables only). Values follow documented functions\n"
+        "(docs/formats.md, \"Synth values\"), so every output cell can be checked. One process.\n",
+    .opts = synth_opts,
+    .operands = "DIR",
+    .min_operands = 1, .max_operands = 1,
+    .mpi = CLI_MPI_NONE,
+    .run = synth_main,
+};
+
+const cli_command cli_cmd_keys = {
+    .name = "keys",
+    .synopsis = "[--units]",
+    .summary = "print every pipeline-file key, or the units table (Markdown)",
+    .description =
+        "Prints every pipeline-file section and key, with type, default and meaning (Markdown,\n"
+        "the text docs/pipelines.md embeds); with --units, the unit-conversion table instead.\n",
+    .opts = keys_opts,
+    .operands = NULL,
+    .min_operands = 0, .max_operands = 0,
+    .mpi = CLI_MPI_NONE,
+    .run = keys_main,
+};
+
+static int synth_main(const cli_command *cmd, const cli_args *a)
 {
-    if (cli_wants_help(argc, argv)) { fputs(synth_help, stdout); return AF_EXIT_OK; }
     af_synth_opts o = AF_SYNTH_OPTS_INIT;
-    const char *dir = NULL;
+    const char *dir = a->operand[0];
     long v;
     int counties_set = 0;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (i + 1 < argc && !strcmp(a, "--counties")) { if (!parse_int(a, argv[++i], 1, 499, &v)) return AF_EXIT_USAGE; o.ncounties = (int)v; counties_set = 1; }
-        else if (i + 1 < argc && !strcmp(a, "--counties-from")) o.counties_from = argv[++i];
-        else if (i + 1 < argc && !strcmp(a, "--scenarios")) { if (!parse_int(a, argv[++i], 1, 100, &v)) return AF_EXIT_USAGE; o.nscenarios = (int)v; }
-        else if (i + 1 < argc && !strcmp(a, "--sites")) { if (!parse_int(a, argv[++i], 0, 99, &v)) return AF_EXIT_USAGE; o.nsites = (int)v; }
-        else if (i + 1 < argc && !strcmp(a, "--seed")) { if (!parse_int(a, argv[++i], 0, 2147483647L, &v)) return AF_EXIT_USAGE; o.seed = (unsigned long)v; }
-        else if (i + 1 < argc && !strcmp(a, "--years")) {
+    for (size_t i = 0; i < a->nopts; i++) {
+        const cli_opt *opt = a->opt[i].opt;
+        const char *val = a->opt[i].value;
+        switch (opt->id) {
+        case OPT_COUNTIES: if (!cli_value_long(cmd, opt, val, 1, 499, &v)) return AF_EXIT_USAGE; o.ncounties = (int)v; counties_set = 1; break;
+        case OPT_COUNTIES_FROM: o.counties_from = val; break;
+        case OPT_SCENARIOS: if (!cli_value_long(cmd, opt, val, 1, 100, &v)) return AF_EXIT_USAGE; o.nscenarios = (int)v; break;
+        case OPT_SITES: if (!cli_value_long(cmd, opt, val, 0, 99, &v)) return AF_EXIT_USAGE; o.nsites = (int)v; break;
+        case OPT_SEED: if (!cli_value_long(cmd, opt, val, 0, 2147483647L, &v)) return AF_EXIT_USAGE; o.seed = (unsigned long)v; break;
+        case OPT_NO_PIPELINE: o.write_pipeline = 0; break;
+        case OPT_YEARS: {
             int y0, y1;
             char tail;
-            if (sscanf(argv[++i], "%d-%d%c", &y0, &y1, &tail) != 2) {
-                fprintf(stderr, "agroflux synth: --years '%s': expected Y1-Y2, e.g. 2003-2004\n", argv[i]);
-                return AF_EXIT_USAGE;
-            }
+            if (sscanf(val, "%d-%d%c", &y0, &y1, &tail) != 2)
+                return cli_usage_error(cmd, "--years '%s': expected Y1-Y2, e.g. 2003-2004", val);
             o.year0 = y0;
             o.year1 = y1;
-        } else if (!strcmp(a, "--no-pipeline")) o.write_pipeline = 0;
-        else if (a[0] != '-' && !dir) dir = a;
-        else { fprintf(stderr, "agroflux synth: unexpected argument '%s'\n%s", a, synth_help); return AF_EXIT_USAGE; }
+            break;
+        }
+        }
     }
-    if (!dir) { fputs(synth_help, stderr); return AF_EXIT_USAGE; }
     if (o.counties_from && !counties_set) o.ncounties = 0; /* every row of the list */
     af_error err = AF_ERROR_INIT;
     int rc = af_synth_write(dir, &o, &err);
@@ -83,13 +109,12 @@ int cmd_synth(int argc, char **argv)
     return AF_EXIT_OK;
 }
 
-int cmd_keys(int argc, char **argv)
+static int keys_main(const cli_command *cmd, const cli_args *a)
 {
-    if (cli_wants_help(argc, argv)) {
-        fputs("usage: agroflux keys [--units]\n\nPrints every pipeline-file section and key, with type, default and meaning (Markdown);\nwith --units, the unit-conversion table instead.\n", stdout);
-        return AF_EXIT_OK;
-    }
-    if (argc > 1 && !strcmp(argv[1], "--units")) af_units_print_markdown(stdout);
+    (void)cmd;
+    int units = 0;
+    for (size_t i = 0; i < a->nopts; i++) units |= a->opt[i].opt->id == OPT_UNITS;
+    if (units) af_units_print_markdown(stdout);
     else af_config_print_keys_markdown(stdout);
     return AF_EXIT_OK;
 }

@@ -1,15 +1,19 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * main.c: `agroflux` entry point. Initialises MPI (every subcommand works as a
- * single process; run is meant for mpirun/srun), installs the log sink
- * (stderr; rank 0 only below warnings), dispatches to a subcommand, and turns
- * its status into a documented exit code.
+ * main.c: `agroflux` entry point. Reads the global options before the command
+ * name, finds the command (the list below), initialises MPI only for the
+ * commands that need it (run and export always; verify and inspect when they
+ * read shards with PnetCDF; keys, plan, synth and help never, so they start
+ * without forking the MPI runtime), installs the log sink (stderr; rank 0 only
+ * below warnings), runs the command and turns its status into a documented
+ * exit code.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <cpl_error.h>
+#include <mpi.h>
 
 #include "agroflux/log.h"
 #include "cli.h"
@@ -17,31 +21,32 @@
 int cli_debug = 0;
 int cli_quiet = 0;
 static int g_rank = 0;
+static int g_mpi = 0; /* 1 once this process called MPI_Init */
 static af_log_level g_level = AF_LOG_INFO;
 
-static const char *usage =
-    "usage: agroflux <command> [options]\n"
-    "\n"
-    "Regenerates the AgroFlux benchmark (daily C and N fluxes, US Corn Belt) from raw sources.\n"
-    "\n"
-    "commands:\n"
-    "  run PIPELINE.ini [--set S.K=V]... [--output DIR] [--resume] [--progress-interval S]\n"
-    "                                    run a pipeline (under mpirun/srun or as one process)\n"
-    "  plan PIPELINE.ini [--set S.K=V]... [--ranks N] [--list-files]\n"
-    "                                    check everything, write nothing, show the partition\n"
-    "  fetch PIPELINE.ini [--set S.K=V]... [--dry-run] [--jobs N]\n"
-    "                                    download the pipeline's missing raw files from its url keys\n"
-    "  verify OUTDIR                     re-check index.json against the shards\n"
-    "  inspect OUTDIR [--sample ID] [--csv]  one sample's daily series, or a summary\n"
-    "  synth DIR [--counties N] [--counties-from CSV] [--scenarios K] [--sites S] [--years Y1-Y2]\n"
-    "                                    write a synthetic raw-source tree + DIR/pipeline.ini\n"
-    "  export OUTDIR --layout agroflux DEST  write the AgroFlux training arrays (.npy), scaled leak-free\n"
-    "  keys [--units]                    print every pipeline-file key, or the units table (Markdown)\n"
-    "\n"
-    "global options: -v (more log), -q (errors only), --debug (error frames)\n"
-    "exit codes: 0 ok, 1 failure, 2 usage or pipeline-file error, 3 verify mismatch,\n"
-    "            4 interrupted (resumable)\n"
-    "`agroflux <command> --help` describes each command.\n";
+/* Every command, in the order `agroflux --help` lists them. A new command: one line here. */
+static const cli_command *const commands[] = {
+    &cli_cmd_run, &cli_cmd_plan, &cli_cmd_fetch, &cli_cmd_verify, &cli_cmd_inspect, &cli_cmd_synth,
+    &cli_cmd_export, &cli_cmd_keys, NULL
+};
+
+static void print_usage(FILE *fp)
+{
+    fputs("usage: agroflux [-v|-q|--debug] <command> [options]\n"
+          "       agroflux help <command>   (or agroflux <command> --help)\n"
+          "\n"
+          "Regenerates the AgroFlux benchmark (daily C and N fluxes, US Corn Belt) from raw sources.\n"
+          "\ncommands:\n", fp);
+    for (const cli_command *const *c = commands; *c; c++)
+        fprintf(fp, "  %-8s %-26s %s\n", (*c)->name, (*c)->operands ? (*c)->operands : "", (*c)->summary);
+    fputs("  help     [COMMAND]                  this text, or a command's --help\n"
+          "\n"
+          "global options: -v/--verbose (more log), -q/--quiet (errors only), --debug (error frames),\n"
+          "                --version, -h/--help\n"
+          "exit codes: 0 ok, 1 failure, 2 usage or pipeline-file error, 3 verify mismatch,\n"
+          "            4 interrupted (resumable)\n"
+          "`agroflux help <command>` describes each command and all its options.\n", fp);
+}
 
 static void sink(af_log_level level, const char *module, const char *msg, void *payload)
 {
@@ -57,6 +62,25 @@ static void gdal_handler(CPLErr cls, CPLErrorNum num, const char *msg)
 {
     (void)num;
     sink(cls >= CE_Failure ? AF_LOG_DEBUG : cls == CE_Warning ? AF_LOG_WARN : AF_LOG_DEBUG, "gdal", msg, NULL);
+}
+
+void cli_set_verbosity(int verbose, int quiet)
+{
+    if (verbose) g_level = AF_LOG_DEBUG;
+    if (quiet) { g_level = AF_LOG_ERROR; cli_quiet = 1; }
+    af_log_set_sink(sink, g_level, NULL);
+}
+
+int cli_rank(void) { return g_rank; }
+
+int cli_mpi_start(void)
+{
+    if (g_mpi) return 0;
+    if (MPI_Init(NULL, NULL) != MPI_SUCCESS) return -1;
+    g_mpi = 1;
+    MPI_Comm_rank(MPI_COMM_WORLD, &g_rank);
+    MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
+    return 0;
 }
 
 int cli_exit_code(int status)
@@ -79,50 +103,70 @@ void cli_report(const char *cmd, const af_error *err, int rank)
     else fprintf(stderr, "agroflux %s: %s\n", cmd, buf);
 }
 
-int cli_wants_help(int argc, char **argv)
+static const cli_command *find_command(const char *name)
 {
-    for (int i = 1; i < argc; i++)
-        if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) return 1;
-    return 0;
+    for (const cli_command *const *c = commands; *c; c++)
+        if (!strcmp((*c)->name, name)) return *c;
+    return NULL;
+}
+
+static int unknown_command(const char *name)
+{
+    fprintf(stderr, "agroflux: unknown command '%s'\n\n", name);
+    print_usage(stderr);
+    return AF_EXIT_USAGE;
+}
+
+/* `agroflux help [COMMAND]` */
+static int help_command(int argc, char **argv)
+{
+    if (argc < 3) { print_usage(stdout); return AF_EXIT_OK; }
+    if (argc > 3) { fprintf(stderr, "agroflux help: unexpected argument '%s'\n", argv[3]); return AF_EXIT_USAGE; }
+    const cli_command *cmd = find_command(argv[2]);
+    if (!cmd) return unknown_command(argv[2]);
+    cli_print_help(cmd, stdout);
+    return AF_EXIT_OK;
+}
+
+static int run_command(const cli_command *cmd, int argc, char **argv)
+{
+    if (cmd->mpi == CLI_MPI_ALWAYS && cli_mpi_start() != 0) {
+        fprintf(stderr, "agroflux %s: MPI_Init failed\n", cmd->name);
+        return AF_EXIT_FAILURE;
+    }
+    cli_args *args = malloc(sizeof *args);
+    if (!args) { fprintf(stderr, "agroflux: out of memory\n"); return AF_EXIT_FAILURE; }
+    int code = cli_parse(cmd, argc, argv, args);
+    if (code < 0) code = cmd->run(cmd, args);
+    free(args);
+    return code;
 }
 
 int main(int argc, char **argv)
 {
-    af_log_level level = AF_LOG_INFO;
-    /* Strip global options wherever they appear. */
-    int n = 1;
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "-v")) level = AF_LOG_DEBUG;
-        else if (!strcmp(argv[i], "-q")) { level = AF_LOG_ERROR; cli_quiet = 1; }
-        else if (!strcmp(argv[i], "--debug")) cli_debug = 1;
-        else argv[n++] = argv[i];
-    }
-    argc = n;
-    argv[argc] = NULL;
-    if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) {
-        fputs(usage, argc < 2 ? stderr : stdout);
-        return argc < 2 ? AF_EXIT_USAGE : AF_EXIT_OK;
-    }
-    if (!strcmp(argv[1], "--version")) { printf("agroflux %s\n", AF_VERSION); return 0; }
-    static const struct { const char *name; int (*fn)(int, char **); } cmds[] = {
-        { "run", cmd_run }, { "plan", cmd_plan }, { "verify", cmd_verify },
-        { "inspect", cmd_inspect }, { "synth", cmd_synth }, { "keys", cmd_keys },
-        { "export", cmd_export }, { "fetch", cmd_fetch },
-    };
-    int (*fn)(int, char **) = NULL;
-    for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
-        if (!strcmp(argv[1], cmds[i].name)) fn = cmds[i].fn;
-    if (!fn) {
-        fprintf(stderr, "agroflux: unknown command '%s'\n\n%s", argv[1], usage);
-        return AF_EXIT_USAGE;
-    }
-    MPI_Init(&argc, &argv);
-    MPI_Comm_rank(MPI_COMM_WORLD, &g_rank);
-    MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
-    af_log_set_sink(sink, level, NULL);
-    g_level = level;
+    af_log_set_sink(sink, g_level, NULL);
     CPLSetErrorHandler(gdal_handler);
-    int code = fn(argc - 1, argv + 1);
-    MPI_Finalize();
+    /* global options before the command name */
+    int i = 1;
+    for (; i < argc && argv[i][0] == '-'; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "-v") || !strcmp(a, "--verbose")) cli_set_verbosity(1, 0);
+        else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) cli_set_verbosity(0, 1);
+        else if (!strcmp(a, "--debug")) cli_debug = 1;
+        else if (!strcmp(a, "-h") || !strcmp(a, "--help")) { print_usage(stdout); return AF_EXIT_OK; }
+        else if (!strcmp(a, "--version")) { printf("agroflux %s\n", AF_VERSION); return AF_EXIT_OK; }
+        else {
+            fprintf(stderr, "agroflux: unknown option '%s' (global options: -v, -q, --debug, --version, --help)\n", a);
+            return AF_EXIT_USAGE;
+        }
+    }
+    if (i >= argc) { print_usage(stderr); return AF_EXIT_USAGE; }
+    argc -= i - 1;
+    argv += i - 1; /* argv[1] is the command name */
+    if (!strcmp(argv[1], "help")) return help_command(argc, argv);
+    const cli_command *cmd = find_command(argv[1]);
+    if (!cmd) return unknown_command(argv[1]);
+    int code = run_command(cmd, argc - 1, argv + 1);
+    if (g_mpi) MPI_Finalize();
     return code;
 }

@@ -26,6 +26,7 @@
  *   "provenance": {"software": str, "created": UTC ISO-8601 str, "ranks": int,
  *                  "peak_rss_bytes": int (max over ranks),
  *                  "peak_rss_bytes_per_rank": [int, one per rank] (optional),
+ *                  "open_files_max_per_rank": [int, one per rank] (optional),
  *                  "resumed_from_day": int (optional; 0 = not resumed),
  *                  "inputs": [{"path", "bytes", "sha256"}],
  *                  "timings": [{"stage": str, "min", "mean", "max": seconds}]},
@@ -36,6 +37,7 @@
  * printed with 10 significant digits. Keys appear in the order above.
  */
 #include <math.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,6 +61,9 @@ void af_index_dispose(af_index *idx)
     free(idx->rank_peak_rss);
     idx->rank_peak_rss = NULL;
     idx->nrank_peak_rss = 0;
+    free(idx->rank_max_fds);
+    idx->rank_max_fds = NULL;
+    idx->nrank_max_fds = 0;
     idx->inputs = idx->targets = NULL;
     idx->shards = NULL;
     idx->samples = NULL;
@@ -208,16 +213,31 @@ int af_index_write(const char *outdir, const af_index *idx, af_error *err)
         for (size_t i = 0; i < idx->nrank_peak_rss; i++) jappend(a, json_integer(idx->rank_peak_rss[i]), &bad);
         jset(prov, "peak_rss_bytes_per_rank", a, &bad);
     }
-    jset(prov, "resumed_from_day", json_integer(idx->resumed_from_day), &bad);
-    a = json_array();
-    for (size_t i = 0; i < idx->nprov_inputs; i++) {
-        o = json_object();
-        jset(o, "path", json_string(idx->prov_inputs[i].path), &bad);
-        jset(o, "bytes", json_integer(idx->prov_inputs[i].bytes), &bad);
-        jset(o, "sha256", json_string(idx->prov_inputs[i].sha256), &bad);
-        jappend(a, o, &bad);
+    if (idx->nrank_max_fds > 0) {
+        a = json_array();
+        for (size_t i = 0; i < idx->nrank_max_fds; i++) jappend(a, json_integer(idx->rank_max_fds[i]), &bad);
+        jset(prov, "open_files_max_per_rank", a, &bad);
     }
-    jset(prov, "inputs", a, &bad);
+    jset(prov, "resumed_from_day", json_integer(idx->resumed_from_day), &bad);
+    if (idx->prov_ref.path[0]) {
+        o = json_object();
+        jset(o, "path", json_string(idx->prov_ref.path), &bad);
+        jset(o, "bytes", json_integer(idx->prov_ref.bytes), &bad);
+        jset(o, "sha256", json_string(idx->prov_ref.sha256), &bad);
+        jset(o, "count", json_integer(idx->prov_ref.count), &bad);
+        jset(prov, "inputs_file", o, &bad);
+    }
+    if (!idx->prov_ref.path[0] || idx->nprov_inputs > 0) {
+        a = json_array();
+        for (size_t i = 0; i < idx->nprov_inputs; i++) {
+            o = json_object();
+            jset(o, "path", json_string(idx->prov_inputs[i].path), &bad);
+            jset(o, "bytes", json_integer(idx->prov_inputs[i].bytes), &bad);
+            jset(o, "sha256", json_string(idx->prov_inputs[i].sha256), &bad);
+            jappend(a, o, &bad);
+        }
+        jset(prov, "inputs", a, &bad);
+    }
     a = json_array();
     for (size_t i = 0; i < idx->ntimings; i++) {
         o = json_object();
@@ -510,12 +530,38 @@ static int read_provenance(const reader *r, json_t *root, af_index *x, af_error 
             x->rank_peak_rss[i] = (long long)json_integer_value(e);
         }
     }
+    json_t *pf = json_object_get(p, "open_files_max_per_rank");
+    if (pf) {
+        if (!json_is_array(pf)) AF_CHECK(r_fail(r, "provenance", "open_files_max_per_rank", "is not an array"));
+        x->nrank_max_fds = json_array_size(pf);
+        x->rank_max_fds = calloc(x->nrank_max_fds ? x->nrank_max_fds : 1, sizeof *x->rank_max_fds);
+        AF_CHECK_ALLOC(x->rank_max_fds);
+        for (size_t i = 0; i < x->nrank_max_fds; i++) {
+            json_t *e = json_array_get(pf, i);
+            if (!json_is_integer(e) || json_integer_value(e) < 0 || json_integer_value(e) > INT_MAX)
+                AF_CHECK(r_fail(r, "provenance", "open_files_max_per_rank", "holds a value that is not a count"));
+            x->rank_max_fds[i] = (int)json_integer_value(e);
+        }
+    }
     if (json_object_get(p, "resumed_from_day")) {
         AF_CHECK(r_int(r, p, "provenance", "resumed_from_day", 0, &v));
         x->resumed_from_day = (int)v;
     }
-    AF_CHECK(r_array(r, p, "provenance", "inputs", sizeof *x->prov_inputs, &arr,
-                     (void **)&x->prov_inputs, &x->nprov_inputs));
+    json_t *pif = json_object_get(p, "inputs_file");
+    if (pif) {
+        if (!json_is_object(pif)) AF_CHECK(r_fail(r, "provenance", "inputs_file", "is not an object"));
+        af_prov_ref *f = &x->prov_ref;
+        AF_CHECK(r_str(r, pif, "provenance.inputs_file", "path", f->path, sizeof f->path));
+        AF_CHECK(r_int(r, pif, "provenance.inputs_file", "bytes", 0, &f->bytes));
+        AF_CHECK(r_str(r, pif, "provenance.inputs_file", "sha256", f->sha256, sizeof f->sha256));
+        AF_CHECK(r_int(r, pif, "provenance.inputs_file", "count", 0, &f->count));
+        if (!is_hex64(f->sha256) || strchr(f->path, '/') || !f->path[0])
+            AF_CHECK(r_fail(r, "provenance", "inputs_file", "needs a file name in the output directory and "
+                            "a 64-hex sha256"));
+    }
+    if (!pif || json_object_get(p, "inputs"))
+        AF_CHECK(r_array(r, p, "provenance", "inputs", sizeof *x->prov_inputs, &arr,
+                         (void **)&x->prov_inputs, &x->nprov_inputs));
     for (size_t i = 0; i < x->nprov_inputs; i++) {
         json_t *o = json_array_get(arr, i);
         af_prov_file *f = &x->prov_inputs[i];

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * shard.c: implements the shardset of agroflux/output.h with PnetCDF. Shard k
- * holds global samples [k*S, min((k+1)*S, N)); all shards stay open for the run
- * on a private duplicate of the caller's communicator. Headers and static
- * variables are written by rank 0; data blocks by nonblocking iput + wait_all.
+ * holds global samples [k*S, min((k+1)*S, N)); a rank opens only the shards
+ * holding samples it writes, each on a communicator of the ranks that write it
+ * (shard_comm.c), and keeps them open for the run. Headers and static
+ * variables are written by the shard's lead rank; data blocks by nonblocking
+ * iput + wait_all.
  * Layout and alignment are fixed explicitly so that files are byte-identical
  * for any rank count. create/write_block/finish/destroy are collective.
  */
@@ -395,8 +397,8 @@ cleanup:
     return rc;
 }
 
-int af__shardset_alloc(MPI_Comm comm, const char *outdir, const af_layout *layout, af_shardset **out,
-                       af_error *err)
+int af__shardset_alloc(MPI_Comm comm, const char *outdir, const af_layout *layout, size_t s0, size_t ns,
+                       af_shardset **out, af_error *err)
 {
     int rc = AF_OK;
     af_shardset *ss = NULL;
@@ -412,11 +414,81 @@ int af__shardset_alloc(MPI_Comm comm, const char *outdir, const af_layout *layou
     ss->nshards = af_output_nshards(layout->nsamples, layout->shard_samples);
     ss->sh = malloc((ss->nshards ? ss->nshards : 1) * sizeof *ss->sh);
     AF_CHECK_ALLOC(ss->sh);
-    for (size_t k = 0; k < ss->nshards; k++) ss->sh[k] = (shard_vars){ -1, -1, -1, -1, -1, -1 };
+    for (size_t k = 0; k < ss->nshards; k++)
+        ss->sh[k] = (shard_vars){ -1, -1, -1, -1, -1, -1, MPI_COMM_NULL, 0 };
     AF_CHECK_MPI(MPI_Comm_dup(comm, &ss->comm));
     AF_CHECK_MPI(MPI_Comm_set_errhandler(ss->comm, MPI_ERRORS_RETURN));
     MPI_Comm_rank(ss->comm, &ss->rank);
     MPI_Comm_size(ss->comm, &ss->size);
+    if (s0 + ns > layout->nsamples) /* agreed on inside af__shard_comms_build */
+        af_error_set(err, AF_EINVAL, __FILE__, __LINE__, __func__, "samples %zu..%zu are outside the "
+                     "layout's %zu", s0, s0 + ns, layout->nsamples);
+    AF_CHECK(af__shard_comms_build(ss, s0, ns, err));
+    *out = ss;
+    ss = NULL;
+cleanup:
+    if (ss) af_shardset_destroy(&ss);
+    return rc;
+}
+
+/* Create, define and fill the statics of shard k; collective over the shard's ranks, which
+ * agree on the outcome at every step (af_error_sync on its communicator). */
+static int create_one(af_shardset *ss, size_t k, int cmode, af_error *err)
+{
+    int rc = AF_OK;
+    char path[4200];
+    MPI_Comm comm = ss->sh[k].comm;
+    if (af__shard_path(ss, k, 1, path, sizeof path, err) != AF_OK) goto sync;
+    int ncid = -1;
+    int ncrc = ncmpi_create(comm, path, cmode, MPI_INFO_NULL, &ncid);
+    if (ncrc == NC_NOERR) ss->sh[k].ncid = ncid;
+    else af_error_set(err, AF_ENC, __FILE__, __LINE__, __func__, "'%s': create: %s", path,
+                      ncmpi_strerror(ncrc));
+    AF_CHECK(af_error_sync(comm, err));
+    define_shard(ss, k, path, err);
+    AF_CHECK(af_error_sync(comm, err));
+    ncrc = ncmpi__enddef(ss->sh[k].ncid, 0, AF_NC_VALIGN, 0, AF_NC_RALIGN);
+    if (ncrc != NC_NOERR)
+        af_error_set(err, AF_ENC, __FILE__, __LINE__, __func__, "'%s': enddef: %s", path,
+                     ncmpi_strerror(ncrc));
+    AF_CHECK(af_error_sync(comm, err));
+    /* The shard's lead rank writes static variables; every member brackets independent mode. */
+    int lrc = AF_OK;
+    int ncrc2 = ncmpi_begin_indep_data(ss->sh[k].ncid);
+    if (ncrc2 != NC_NOERR)
+        lrc = af_error_set(err, AF_ENC, __FILE__, __LINE__, __func__, "'%s': begin_indep_data: %s",
+                           path, ncmpi_strerror(ncrc2));
+    if (lrc == AF_OK && ss->sh[k].lead) lrc = write_statics(ss, k, path, err);
+    if (ncrc2 == NC_NOERR) {
+        ncrc2 = ncmpi_end_indep_data(ss->sh[k].ncid);
+        if (ncrc2 != NC_NOERR && lrc == AF_OK)
+            af_error_set(err, AF_ENC, __FILE__, __LINE__, __func__, "'%s': end_indep_data: %s",
+                         path, ncmpi_strerror(ncrc2));
+    }
+sync:
+    rc = af_error_sync(comm, err);
+cleanup:
+    return rc;
+}
+
+int af_shardset_create_owned(MPI_Comm comm, const char *outdir, const af_layout *layout, size_t s0,
+                             size_t ns, af_shardset **out, af_error *err)
+{
+    int rc = AF_OK;
+    af_shardset *ss = NULL;
+    AF_CHECK_ARG(out != NULL);
+    *out = NULL;
+    AF_CHECK(af__shardset_alloc(comm, outdir, layout, s0, ns, &ss, err));
+    int cmode = NC_CLOBBER | (ss->layout.cdf5 ? NC_64BIT_DATA : NC_64BIT_OFFSET);
+    /* A failed shard does not stop its members from creating their later shards (other
+     * ranks wait for them there); the first error is kept and agreed at the end. */
+    for (size_t k = 0; k < ss->nshards; k++) {
+        if (!af__shard_mine(ss, k)) continue;
+        af_error e = AF_ERROR_INIT;
+        create_one(ss, k, cmode, &e);
+        af__shard_keep_error(err, &e);
+    }
+    AF_CHECK(af_error_sync(ss->comm, err));
     *out = ss;
     ss = NULL;
 cleanup:
@@ -427,49 +499,8 @@ cleanup:
 int af_shardset_create(MPI_Comm comm, const char *outdir, const af_layout *layout,
                        af_shardset **out, af_error *err)
 {
-    int rc = AF_OK;
-    af_shardset *ss = NULL;
-    char path[4200];
-    AF_CHECK_ARG(out != NULL);
-    *out = NULL;
-    AF_CHECK(af__shardset_alloc(comm, outdir, layout, &ss, err));
-    int cmode = NC_CLOBBER | (ss->layout.cdf5 ? NC_64BIT_DATA : NC_64BIT_OFFSET);
-
-    for (size_t k = 0; k < ss->nshards; k++) {
-        AF_CHECK(af__shard_path(ss, k, 1, path, sizeof path, err));
-        int ncid = -1;
-        int ncrc = ncmpi_create(ss->comm, path, cmode, MPI_INFO_NULL, &ncid);
-        if (ncrc == NC_NOERR) ss->sh[k].ncid = ncid;
-        else af_error_set(err, AF_ENC, __FILE__, __LINE__, __func__, "'%s': create: %s", path,
-                          ncmpi_strerror(ncrc));
-        AF_CHECK(af_error_sync(ss->comm, err));
-        define_shard(ss, k, path, err);
-        AF_CHECK(af_error_sync(ss->comm, err));
-        ncrc = ncmpi__enddef(ss->sh[k].ncid, 0, AF_NC_VALIGN, 0, AF_NC_RALIGN);
-        if (ncrc != NC_NOERR)
-            af_error_set(err, AF_ENC, __FILE__, __LINE__, __func__, "'%s': enddef: %s", path,
-                         ncmpi_strerror(ncrc));
-        AF_CHECK(af_error_sync(ss->comm, err));
-        /* Rank 0 writes static variables; every rank brackets independent mode. */
-        int lrc = AF_OK;
-        int ncrc2 = ncmpi_begin_indep_data(ss->sh[k].ncid);
-        if (ncrc2 != NC_NOERR)
-            lrc = af_error_set(err, AF_ENC, __FILE__, __LINE__, __func__, "'%s': begin_indep_data: %s",
-                               path, ncmpi_strerror(ncrc2));
-        if (lrc == AF_OK && ss->rank == 0) lrc = write_statics(ss, k, path, err);
-        if (ncrc2 == NC_NOERR) {
-            ncrc2 = ncmpi_end_indep_data(ss->sh[k].ncid);
-            if (ncrc2 != NC_NOERR && lrc == AF_OK)
-                af_error_set(err, AF_ENC, __FILE__, __LINE__, __func__, "'%s': end_indep_data: %s",
-                             path, ncmpi_strerror(ncrc2));
-        }
-        AF_CHECK(af_error_sync(ss->comm, err));
-    }
-    *out = ss;
-    ss = NULL;
-cleanup:
-    if (ss) af_shardset_destroy(&ss);
-    return rc;
+    size_t n = layout ? layout->nsamples : 0;
+    return af_shardset_create_owned(comm, outdir, layout, 0, n, out, err);
 }
 
 /* Post this rank's iput requests for samples [s0, s0+ns) x days [t0, t0+nt). */
@@ -517,8 +548,6 @@ int af_shardset_write_block(af_shardset *ss, size_t s0, size_t ns, int t0, int n
                             const unsigned char *yvalid, const float *yqc, af_error *err)
 {
     int rc = AF_OK;
-    unsigned long long *ranges = NULL;
-    unsigned char *touched = NULL;
     float *nanqc = NULL;
     AF_CHECK_ARG(ss != NULL && !ss->finished);
     AF_CHECK_ARG(t0 >= 0 && nt >= 0 && t0 + nt <= ss->ndays);
@@ -526,21 +555,10 @@ int af_shardset_write_block(af_shardset *ss, size_t s0, size_t ns, int t0, int n
     AF_CHECK_ARG(ns == 0 || nt == 0 || ss->layout.ninputs == 0 || x != NULL);
     AF_CHECK_ARG(ns == 0 || nt == 0 || ss->layout.ntargets == 0 ||
                  (y != NULL && yvalid != NULL && yqc != NULL));
+    if (ns > 0 && (s0 < ss->own_begin || s0 + ns > ss->own_end))
+        AF_FAIL(AF_EINVAL, "samples %zu..%zu are not this rank's (%zu..%zu, given at create)", s0, s0 + ns,
+                ss->own_begin, ss->own_end);
 
-    /* Every rank learns every rank's range, so all agree on which shards need wait_all. */
-    ranges = malloc(2 * (size_t)ss->size * sizeof *ranges);
-    touched = calloc(ss->nshards ? ss->nshards : 1, 1);
-    AF_CHECK_ALLOC(ranges);
-    AF_CHECK_ALLOC(touched);
-    unsigned long long mine[2] = { (unsigned long long)s0, nt > 0 ? (unsigned long long)ns : 0ULL };
-    AF_CHECK_MPI(MPI_Allgather(mine, 2, MPI_UNSIGNED_LONG_LONG, ranges, 2, MPI_UNSIGNED_LONG_LONG,
-                               ss->comm));
-    for (int r = 0; r < ss->size; r++) {
-        size_t b = (size_t)ranges[2 * r], n = (size_t)ranges[2 * r + 1];
-        if (n == 0) continue;
-        for (size_t k = b / ss->layout.shard_samples; k <= (b + n - 1) / ss->layout.shard_samples; k++)
-            touched[k] = 1;
-    }
     /* No input QC given: the block's x_qc cells are NaN ("the source reports none"). */
     size_t nqc = ns * (size_t)(nt > 0 ? nt : 0) * ss->layout.ninputs;
     if (!xqc && nqc > 0) {
@@ -549,10 +567,11 @@ int af_shardset_write_block(af_shardset *ss, size_t s0, size_t ns, int t0, int n
         for (size_t i = 0; i < nqc; i++) nanqc[i] = NAN;
         xqc = nanqc;
     }
-    /* A local failure must not skip the collective wait_all calls below. */
+    /* A local failure must not skip the collective wait_all calls below: every member of a
+     * shard waits on it, with or without requests. */
     int lrc = post_block(ss, s0, ns, t0, nt, x, xqc, y, yvalid, yqc, err);
     for (size_t k = 0; k < ss->nshards; k++) {
-        if (!touched[k]) continue;
+        if (!af__shard_mine(ss, k)) continue;
         int ncrc = ncmpi_wait_all(ss->sh[k].ncid, NC_REQ_ALL, NULL, NULL);
         if (ncrc != NC_NOERR && lrc == AF_OK) {
             char name[64];
@@ -563,8 +582,6 @@ int af_shardset_write_block(af_shardset *ss, size_t s0, size_t ns, int t0, int n
     }
     AF_CHECK(af_error_sync(ss->comm, err));
 cleanup:
-    free(ranges);
-    free(touched);
     free(nanqc);
     return rc;
 }
@@ -574,9 +591,11 @@ void af_shardset_destroy(af_shardset **ssp)
     if (!ssp || !*ssp) return;
     af_shardset *ss = *ssp;
     for (size_t k = 0; k < ss->nshards; k++) {
-        if (ss->sh[k].ncid >= 0) ncmpi_close(ss->sh[k].ncid);
+        if (ss->sh[k].ncid >= 0) ncmpi_close(ss->sh[k].ncid); /* collective over the shard's ranks */
         ss->sh[k].ncid = -1;
     }
+    af__shard_comms_free(ss);
+    if (ss->comm != MPI_COMM_NULL) MPI_Barrier(ss->comm); /* every shard closed before any unlink */
     if (!ss->finished && !ss->keep_partial && ss->rank == 0 && ss->comm != MPI_COMM_NULL) {
         for (size_t k = 0; k < ss->nshards; k++) {
             char path[4200];

@@ -42,7 +42,8 @@ int af_shardset_sync(af_shardset *ss, af_error *err)
     AF_CHECK_ARG(ss != NULL && !ss->sealed);
     int lrc = AF_OK;
     for (size_t k = 0; k < ss->nshards; k++) {
-        int ncrc = ncmpi_sync(ss->sh[k].ncid);
+        if (!af__shard_mine(ss, k)) continue;
+        int ncrc = ncmpi_sync(ss->sh[k].ncid); /* collective over the shard's ranks */
         if (ncrc != NC_NOERR && lrc == AF_OK) {
             char name[64];
             af__shard_name(k, 1, name, sizeof name);
@@ -70,6 +71,7 @@ int af_shardset_seal(af_shardset *ss, af_shard_info **infos, size_t *ninfos, af_
     *ninfos = 0;
     int lrc = AF_OK;
     for (size_t k = 0; k < ss->nshards; k++) {
+        if (!af__shard_mine(ss, k)) continue;
         af_error tmp = AF_ERROR_INIT;
         int c = close_shard(ss, k, lrc == AF_OK ? err : &tmp);
         if (lrc == AF_OK) lrc = c;
@@ -144,7 +146,7 @@ static int reopen_one(af_shardset *ss, size_t k, af_error *err)
     const af_layout *l = &ss->layout;
     AF_CHECK(af__shard_path(ss, k, 1, path, sizeof path, err));
     if (access(path, F_OK) != 0) AF_FAIL(AF_ENOTFOUND, "'%s' is missing", path);
-    AF_CHECK_NC(ncmpi_open(ss->comm, path, NC_WRITE, MPI_INFO_NULL, &ncid), path, "open");
+    AF_CHECK_NC(ncmpi_open(ss->sh[k].comm, path, NC_WRITE, MPI_INFO_NULL, &ncid), path, "open");
     ss->sh[k].ncid = ncid;
     static const char *const dims[4] = { "sample", "time", "input", "target" };
     long long want[4] = { (long long)af__shard_rows(l, k), ss->ndays, (long long)l->ninputs,
@@ -182,26 +184,37 @@ cleanup:
     return rc;
 }
 
-int af_shardset_reopen(MPI_Comm comm, const char *outdir, const af_layout *layout,
-                       af_shardset **out, af_error *err)
+int af_shardset_reopen_owned(MPI_Comm comm, const char *outdir, const af_layout *layout, size_t s0,
+                             size_t ns, af_shardset **out, af_error *err)
 {
     int rc = AF_OK;
     af_shardset *ss = NULL;
     AF_CHECK_ARG(out != NULL);
     *out = NULL;
-    AF_CHECK(af__shardset_alloc(comm, outdir, layout, &ss, err));
+    AF_CHECK(af__shardset_alloc(comm, outdir, layout, s0, ns, &ss, err));
     /* The files are the previous run's state: never remove them on a failed reopen. */
     ss->keep_partial = 1;
     for (size_t k = 0; k < ss->nshards; k++) {
-        /* ncmpi_open is collective: every rank tries, then all agree. */
-        reopen_one(ss, k, err);
-        AF_CHECK(af_error_sync(ss->comm, err));
+        if (!af__shard_mine(ss, k)) continue;
+        /* ncmpi_open is collective over the shard's ranks: every member tries, then they agree;
+         * a failure does not stop them from opening their later shards (others wait there) */
+        af_error e = AF_ERROR_INIT;
+        reopen_one(ss, k, &e);
+        af_error_sync(ss->sh[k].comm, &e);
+        af__shard_keep_error(err, &e);
     }
+    AF_CHECK(af_error_sync(ss->comm, err));
     *out = ss;
     ss = NULL;
 cleanup:
     if (ss) af_shardset_destroy(&ss);
     return rc;
+}
+
+int af_shardset_reopen(MPI_Comm comm, const char *outdir, const af_layout *layout, af_shardset **out,
+                       af_error *err)
+{
+    return af_shardset_reopen_owned(comm, outdir, layout, 0, layout ? layout->nsamples : 0, out, err);
 }
 
 /* Length of an optional dimension: 0 when absent. */

@@ -22,6 +22,8 @@
 typedef struct shard_vars {
     int ncid; /* -1 when not open */
     int x, xqc, y, yvalid, yqc;
+    MPI_Comm comm; /* the ranks that own samples of this shard; MPI_COMM_NULL if not one of them */
+    int lead;      /* this rank is rank 0 of comm: writes the static variables */
 } shard_vars;
 
 struct af_shardset {
@@ -32,6 +34,9 @@ struct af_shardset {
     int ndays;
     size_t nshards;
     shard_vars *sh;
+    size_t own_begin, own_end; /* samples this rank writes (all of them for the unowned API) */
+    MPI_Comm *comms;   /* distinct per-shard communicators this rank created (freed at destroy) */
+    size_t ncomms;
     int sealed;        /* closed and hashed */
     int finished;      /* renamed to final names */
     int keep_partial;  /* destroy leaves the .partial files (resumable state) */
@@ -43,8 +48,18 @@ void af__shard_name(size_t k, int partial, char *buf, size_t n);
 int af__shard_path(const af_shardset *ss, size_t k, int partial, char *out, size_t n, af_error *err);
 /** Rows (samples) of shard k. */
 size_t af__shard_rows(const af_layout *l, size_t k);
-/** Collective. Allocate ss for layout on a duplicate of comm, no file opened yet. */
-int af__shardset_alloc(MPI_Comm comm, const char *outdir, const af_layout *layout, af_shardset **out,
-                       af_error *err);
+/** Collective. Allocate ss for layout on a duplicate of comm, no file opened yet; this rank
+ * writes samples [s0, s0+ns) and joins the communicator of each shard holding one of them. */
+int af__shardset_alloc(MPI_Comm comm, const char *outdir, const af_layout *layout, size_t s0, size_t ns,
+                       af_shardset **out, af_error *err);
+/** This rank writes samples of shard k (and joins its collective calls). */
+static inline int af__shard_mine(const af_shardset *ss, size_t k) { return ss->sh[k].comm != MPI_COMM_NULL; }
+/** Collective over the shardset's comm. Record this rank's samples and build the per-shard
+ * communicators (sh[k].comm, sh[k].lead). */
+int af__shard_comms_build(af_shardset *ss, size_t s0, size_t ns, af_error *err);
+/** Free the communicators made by af__shard_comms_build. */
+void af__shard_comms_free(af_shardset *ss);
+/** Keep the first error: copy e into err unless err already holds one. Returns e->code. */
+int af__shard_keep_error(af_error *err, const af_error *e);
 
 #endif

@@ -133,6 +133,25 @@ cleanup:
     return rc;
 }
 
+/* provenance.json, when the index references it: size and SHA-256. */
+static int check_provenance_file(const char *outdir, const af_prov_ref *ref, af_error *err)
+{
+    int rc = AF_OK;
+    char path[4200], hex[65];
+    long long bytes = 0;
+    if (!ref->path[0]) goto cleanup;
+    AF_CHECK(af_path_join(outdir, ref->path, path, sizeof path, err));
+    int frc = af_file_size(path, &bytes, err);
+    if (frc == AF_ENOTFOUND) AF_FAIL(AF_EVERIFY, "%s: missing (looked for '%s')", ref->path, path);
+    AF_CHECK(frc);
+    AF_CHECK(af_file_sha256(path, hex, err));
+    if (bytes != ref->bytes || strcmp(hex, ref->sha256) != 0)
+        AF_FAIL(AF_EVERIFY, "%s: does not match the index (%lld bytes, sha256 %s; index says %lld, %s)",
+                ref->path, bytes, hex, ref->bytes, ref->sha256);
+cleanup:
+    return rc;
+}
+
 int af_index_verify(const char *outdir, const af_index *idx, size_t *nchecked, af_error *err)
 {
     int rc = AF_OK;
@@ -158,6 +177,7 @@ int af_index_verify(const char *outdir, const af_index *idx, size_t *nchecked, a
         AF_CHECK(check_netcdf(path, idx, s, err));
         if (nchecked) *nchecked = k + 1;
     }
+    AF_CHECK(check_provenance_file(outdir, &idx->prov_ref, err));
 cleanup:
     return rc;
 }

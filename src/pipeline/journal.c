@@ -4,7 +4,13 @@
  * with af_write_atomic (temp, fsync, rename) after every checkpoint:
  *   {"schema": "agroflux-journal", "version": 1, "config_sha256": hex, "layout_sha256": hex,
  *    "ndays": int, "days_done": int, "state": "writing"|"sealed",
- *    "shards": [{"path", "sample_start", "sample_count", "bytes", "sha256"}] (sealed only)}
+ *    "shards": [{"path", "sample_start", "sample_count", "bytes", "sha256"}] (sealed only),
+ *    "checks": {"days": [day_end, ...], "shards": [{"path", "bytes", "static_sha256",
+ *               "days_sha256": [hex per segment]}]}}
+ * "checks" grows by one segment per checkpoint: the days written since the previous
+ * checkpoint, digested in every .partial shard after the collective flush
+ * (af_shard_digest_file), plus the shard's size and the digest of its header and
+ * static variables. --resume trusts the .partial files only as far as they match.
  * "writing": the .partial shards hold every day before days_done for every sample,
  * flushed collectively before the journal was written. "sealed": the .partial
  * shards are complete, closed and hashed; only renaming and the index remain.
@@ -25,7 +31,7 @@
 #include "pipeline_impl.h"
 
 #define JOURNAL_SCHEMA "agroflux-journal"
-#define JOURNAL_VERSION 1
+#define JOURNAL_VERSION 2
 
 /* Append printf text to a growing buffer. */
 static int buf_add(char **buf, size_t *len, size_t *cap, const char *fmt, ...)
@@ -84,6 +90,85 @@ void af__journal_dispose(af_journal *j)
     free(j->shards);
     j->shards = NULL;
     j->nshards = 0;
+    af__journal_keep_checks(j, 0);
+}
+
+void af__journal_keep_checks(af_journal *j, int nseg)
+{
+    if (!j) return;
+    if (nseg > 0) {
+        if (nseg < j->nseg) j->nseg = nseg;
+        return;
+    }
+    j->nseg = 0;
+    free(j->seg_end);
+    free(j->check_bytes);
+    free(j->check_static);
+    free(j->check_seg);
+    j->seg_end = NULL;
+    j->check_bytes = NULL;
+    j->check_static = NULL;
+    j->check_seg = NULL;
+    j->ncheck = 0;
+}
+
+int af__journal_add_checks(af_journal *j, int day_end, const af_shard_digest *d, size_t n, af_error *err)
+{
+    int rc = AF_OK;
+    if (j->ncheck == 0) {
+        af__journal_keep_checks(j, 0);
+        j->check_bytes = calloc(n ? n : 1, sizeof *j->check_bytes);
+        j->check_static = calloc(n ? n : 1, sizeof *j->check_static);
+        AF_CHECK_ALLOC(j->check_bytes);
+        AF_CHECK_ALLOC(j->check_static);
+        for (size_t k = 0; k < n; k++) memcpy(j->check_static[k], d[k].static_sha256, 65);
+        j->ncheck = n;
+    }
+    if (n != j->ncheck) AF_FAIL(AF_EINTERNAL, "checkpoint of %zu shards, the journal has %zu", n, j->ncheck);
+    int *ne = realloc(j->seg_end, (size_t)(j->nseg + 1) * sizeof *ne);
+    AF_CHECK_ALLOC(ne);
+    j->seg_end = ne;
+    char(*ns)[65] = realloc(j->check_seg, (size_t)(j->nseg + 1) * (n ? n : 1) * sizeof *ns);
+    AF_CHECK_ALLOC(ns);
+    j->check_seg = ns;
+    j->seg_end[j->nseg] = day_end;
+    for (size_t k = 0; k < n; k++) {
+        memcpy(j->check_seg[(size_t)j->nseg * n + k], d[k].days_sha256, 65);
+        j->check_bytes[k] = d[k].bytes;
+    }
+    j->nseg++;
+cleanup:
+    return rc;
+}
+
+/* The "checks" object of the journal (NULL when there are none). */
+static json_t *checks_json(const af_journal *j)
+{
+    if (j->ncheck == 0 || j->nseg == 0) return NULL;
+    json_t *o = json_object(), *days = json_array(), *sh = json_array();
+    if (!o || !days || !sh) goto fail;
+    json_object_set_new(o, "days", days);
+    json_object_set_new(o, "shards", sh);
+    for (int i = 0; i < j->nseg; i++)
+        if (json_array_append_new(days, json_integer(j->seg_end[i])) != 0) goto fail_inner;
+    for (size_t k = 0; k < j->ncheck; k++) {
+        char name[64];
+        snprintf(name, sizeof name, "shard-%05zu.nc.partial", k);
+        json_t *segs = json_array();
+        json_t *e = json_pack("{s:s, s:I, s:s, s:o*}", "path", name, "bytes", (json_int_t)j->check_bytes[k],
+                              "static_sha256", j->check_static[k], "days_sha256", segs);
+        if (!e) goto fail_inner;
+        json_array_append_new(sh, e);
+        for (int i = 0; i < j->nseg; i++)
+            json_array_append_new(segs, json_string(j->check_seg[(size_t)i * j->ncheck + k]));
+    }
+    return o;
+fail:
+    json_decref(days);
+    json_decref(sh);
+fail_inner:
+    json_decref(o);
+    return NULL;
 }
 
 int af__journal_path(const char *outdir, char *out, size_t n, af_error *err)
@@ -113,6 +198,11 @@ int af__journal_write(const char *outdir, const af_journal *j, af_error *err)
             AF_CHECK_ALLOC(o);
             json_array_append_new(a, o);
         }
+    }
+    if (j->ncheck > 0 && j->nseg > 0) {
+        json_t *c = checks_json(j);
+        AF_CHECK_ALLOC(c);
+        json_object_set_new(root, "checks", c);
     }
     text = json_dumps(root, JSON_INDENT(1) | JSON_PRESERVE_ORDER);
     AF_CHECK_ALLOC(text);
@@ -171,18 +261,58 @@ cleanup:
     return rc;
 }
 
-int af__journal_read(const char *outdir, af_journal *j, af_error *err)
+/* The optional "checks" object: segments and per-shard digests. */
+static int read_checks(json_t *root, af_journal *j, const char *path, af_error *err)
 {
     int rc = AF_OK;
-    char path[4400], schema[32], state[16];
-    char *text = NULL;
+    json_t *c = json_object_get(root, "checks");
+    if (!c) goto cleanup;
+    json_t *days = json_object_get(c, "days"), *sh = json_object_get(c, "shards");
+    if (!json_is_array(days) || !json_is_array(sh) || json_array_size(days) == 0 || json_array_size(sh) == 0)
+        AF_FAIL(AF_EFORMAT, "'%s': 'checks' needs non-empty 'days' and 'shards' arrays", path);
+    size_t nseg = json_array_size(days), n = json_array_size(sh);
+    j->seg_end = calloc(nseg, sizeof *j->seg_end);
+    j->check_bytes = calloc(n, sizeof *j->check_bytes);
+    j->check_static = calloc(n, sizeof *j->check_static);
+    j->check_seg = calloc(nseg * n, sizeof *j->check_seg);
+    AF_CHECK_ALLOC(j->seg_end);
+    AF_CHECK_ALLOC(j->check_bytes);
+    AF_CHECK_ALLOC(j->check_static);
+    AF_CHECK_ALLOC(j->check_seg);
+    j->nseg = (int)nseg;
+    j->ncheck = n;
+    for (size_t i = 0; i < nseg; i++) {
+        json_t *v = json_array_get(days, i);
+        int prev = i ? j->seg_end[i - 1] : 0;
+        if (!json_is_integer(v) || json_integer_value(v) <= prev || json_integer_value(v) > j->ndays)
+            AF_FAIL(AF_EFORMAT, "'%s': checks.days[%zu] is not a day after %d and up to %d", path, i, prev, j->ndays);
+        j->seg_end[i] = (int)json_integer_value(v);
+    }
+    for (size_t k = 0; k < n; k++) {
+        json_t *o = json_array_get(sh, k), *segs = json_object_get(o, "days_sha256");
+        AF_CHECK(jint(o, "bytes", &j->check_bytes[k], path, err));
+        AF_CHECK(jstr(o, "static_sha256", j->check_static[k], sizeof j->check_static[k], path, err));
+        if (!json_is_array(segs) || json_array_size(segs) != nseg)
+            AF_FAIL(AF_EFORMAT, "'%s': checks.shards[%zu].days_sha256 needs %zu digests", path, k, nseg);
+        for (size_t i = 0; i < nseg; i++) {
+            json_t *v = json_array_get(segs, i);
+            if (!json_is_string(v) || json_string_length(v) != 64)
+                AF_FAIL(AF_EFORMAT, "'%s': checks.shards[%zu].days_sha256[%zu] is not a SHA-256", path, k, i);
+            memcpy(j->check_seg[i * n + k], json_string_value(v), 65);
+        }
+    }
+cleanup:
+    return rc;
+}
+
+int af__journal_parse(const char *text, const char *path, af_journal *j, af_error *err)
+{
+    int rc = AF_OK;
+    char schema[32], state[16];
     json_t *root = NULL;
     json_error_t jerr;
     long long v;
     memset(j, 0, sizeof *j);
-    AF_CHECK(af__journal_path(outdir, path, sizeof path, err));
-    if (access(path, F_OK) != 0) AF_FAIL(AF_ENOTFOUND, "no journal '%s'", path);
-    AF_CHECK(af_read_file(path, &text, NULL, err));
     root = json_loads(text, 0, &jerr);
     if (!root) AF_FAIL(AF_EFORMAT, "'%s': line %d: %s", path, jerr.line, jerr.text);
     AF_CHECK(jstr(root, "schema", schema, sizeof schema, path, err));
@@ -200,9 +330,24 @@ int af__journal_read(const char *outdir, af_journal *j, af_error *err)
     if (!strcmp(state, "sealed")) j->sealed = 1;
     else if (strcmp(state, "writing") != 0) AF_FAIL(AF_EFORMAT, "'%s': unknown state '%s'", path, state);
     if (j->sealed) AF_CHECK(read_shards(root, j, path, err));
+    AF_CHECK(read_checks(root, j, path, err));
 cleanup:
     if (rc != AF_OK) af__journal_dispose(j);
     json_decref(root);
+    return rc;
+}
+
+int af__journal_read(const char *outdir, af_journal *j, af_error *err)
+{
+    int rc = AF_OK;
+    char path[4400];
+    char *text = NULL;
+    memset(j, 0, sizeof *j);
+    AF_CHECK(af__journal_path(outdir, path, sizeof path, err));
+    if (access(path, F_OK) != 0) AF_FAIL(AF_ENOTFOUND, "no journal '%s'", path);
+    AF_CHECK(af_read_file(path, &text, NULL, err));
+    AF_CHECK(af__journal_parse(text, path, j, err));
+cleanup:
     free(text);
     return rc;
 }

@@ -47,9 +47,11 @@ void af__ctx_dispose(af_ctx *ctx);
 /** The output layout of a loaded context (pointers borrowed from ctx). */
 void af__ctx_layout(const af_ctx *ctx, af_layout *layout);
 
-/** Collective. Gather every rank's input files, hash them spread over ranks; same result everywhere. */
-int af__provenance_collect(MPI_Comm comm, const af_ctx *ctx, af_prov_file **out, size_t *n,
-                           af_error *err);
+/** Collective. Write OUTDIR/provenance.json: every input file of every rank, deduplicated, with
+ * size and SHA-256, hashed spread over ranks; the same file for any rank count. ref (same on every
+ * rank) describes it for the index. */
+int af__provenance_write(MPI_Comm comm, const af_ctx *ctx, const char *outdir, af_prov_ref *ref,
+                         af_error *err);
 
 /* ---- journal.c: resumable state in OUTDIR/journal.json (rank 0 writes) ---- */
 typedef struct af_journal {
@@ -59,6 +61,13 @@ typedef struct af_journal {
     int sealed;                    /* shards closed and hashed, listed below */
     af_shard_info *shards;
     size_t nshards;
+    /* checks, one segment per checkpoint: segment i covers days [seg_end[i-1] (0 for i = 0), seg_end[i]) */
+    int nseg;
+    int *seg_end;                  /* [nseg] */
+    size_t ncheck;                 /* shards checked (0: none recorded yet) */
+    long long *check_bytes;        /* [ncheck] .partial size at the last checkpoint */
+    char (*check_static)[65];      /* [ncheck] header and static variables */
+    char (*check_seg)[65];         /* [nseg * ncheck]: segment i of shard k at i * ncheck + k */
 } af_journal;
 
 /** SHA-256 of everything that fixes the shards' layout (samples, variables, calendar, format). */
@@ -70,6 +79,12 @@ int af__journal_write(const char *outdir, const af_journal *j, af_error *err);
 int af__journal_read(const char *outdir, af_journal *j, af_error *err);
 int af__journal_remove(const char *outdir, af_error *err);
 void af__journal_dispose(af_journal *j);
+/** Parse journal text (path names it in errors); same rules as af__journal_read. */
+int af__journal_parse(const char *text, const char *path, af_journal *j, af_error *err);
+/** Append a checkpoint's segment (days up to day_end) with its shard digests (static ones on the first). */
+int af__journal_add_checks(af_journal *j, int day_end, const af_shard_digest *d, size_t n, af_error *err);
+/** Keep only the first nseg segments (nseg = 0 drops every check). */
+void af__journal_keep_checks(af_journal *j, int nseg);
 
 /* ---- resume.c: how a run starts ---- */
 typedef enum af_start_mode {
@@ -92,6 +107,17 @@ typedef struct af_start {
  */
 int af__resume_decide(MPI_Comm comm, const char *outdir, const af_layout *l, int want_resume,
                       af_start *out, af_error *err);
+
+/* ---- resume_check.c: a journal is trusted only as far as the .partial files match it ---- */
+/**
+ * Collective, after af__resume_decide chose CONTINUE. Every rank checks shards r, r+P, ...
+ * against the journal's checks (size, static digest, each segment's digest); st->days_done
+ * becomes the end of the last segment that verifies in every shard (FRESH when none does,
+ * or when the journal records no checks), and rank 0 logs every mismatch. On return every
+ * rank holds the journal with only the verified segments in *kept (caller disposes).
+ */
+int af__resume_verify(MPI_Comm comm, const char *outdir, const af_layout *l, af_start *st, af_journal *kept,
+                      af_error *err);
 
 /* ---- progress.c: rank 0's progress reports and OUTDIR/progress.json ---- */
 typedef struct af_progress_tracker {

@@ -53,10 +53,13 @@ typedef struct run_state {
     af_shardset *ss;
     af_start start;
     af_journal journal;            /* rank 0's checkpoint record */
+    int checked_days;              /* days digested into the journal's checks (every rank) */
+    af_shard_digest *digests;      /* [nshards] scratch for checkpoints */
     float *x, *xqc, *y, *yqc;
     unsigned char *yvalid;
     double stage_t[ST_N];
     double t_checkpoint;           /* this rank's clock at the last checkpoint */
+    int max_fds;                   /* most open descriptors seen at a stage or block boundary */
     af_progress_tracker prog;
 } run_state;
 
@@ -65,6 +68,24 @@ static long long peak_rss_bytes(void)
     struct rusage ru;
     if (getrusage(RUSAGE_SELF, &ru) != 0) return 0;
     return (long long)ru.ru_maxrss * 1024LL;
+}
+
+/* Open file descriptors of this process (Linux /proc/self/fd; 0 where absent). */
+static int open_fds(void)
+{
+    DIR *d = opendir("/proc/self/fd");
+    int n = 0;
+    if (!d) return 0;
+    for (struct dirent *de; (de = readdir(d)) != NULL;)
+        if (de->d_name[0] != '.') n++;
+    closedir(d);
+    return n > 0 ? n - 1 : 0; /* less the descriptor of the listing itself */
+}
+
+static void note_fds(run_state *rs)
+{
+    int n = open_fds();
+    if (n > rs->max_fds) rs->max_fds = n;
 }
 
 /* Where this run writes: --output, else [pipeline] output. */
@@ -161,7 +182,7 @@ cleanup:
 }
 
 static int publish_index(const af_ctx *ctx, const char *outdir, const af_shard_info *infos,
-                         size_t ninfos, af_prov_file *prov, size_t nprov, const af_run_summary *s,
+                         size_t ninfos, const af_prov_ref *prov, const af_run_summary *s,
                          int ranks, char *extra, af_error *err)
 {
     int rc = AF_OK;
@@ -195,14 +216,15 @@ static int publish_index(const af_ctx *ctx, const char *outdir, const af_shard_i
     gmtime_r(&now, &tmv);
     strftime(idx.created, sizeof idx.created, "%Y-%m-%dT%H:%M:%SZ", &tmv);
     idx.ranks = ranks;
-    idx.prov_inputs = prov;
-    idx.nprov_inputs = nprov;
+    idx.prov_ref = *prov;
     idx.timings = (af_stage_time *)s->stages;
     idx.ntimings = s->nstages;
     idx.peak_rss_bytes = s->peak_rss_bytes;
     idx.extra_json = extra; /* borrowed: splits and scalers */
     idx.rank_peak_rss = s->rank_peak_rss;
     idx.nrank_peak_rss = s->rank_peak_rss ? (size_t)s->ranks : 0;
+    idx.rank_max_fds = s->rank_max_fds;
+    idx.nrank_max_fds = s->rank_max_fds ? (size_t)s->ranks : 0;
     idx.resumed_from_day = s->resumed_from_day;
     AF_CHECK(af_index_write(outdir, &idx, err));
 cleanup:
@@ -233,12 +255,19 @@ static int gather_memory(run_state *rs, af_run_summary *s, af_error *err)
     int rc = AF_OK;
     long long rss = peak_rss_bytes();
     s->rank_peak_rss = calloc((size_t)rs->size, sizeof *s->rank_peak_rss);
-    if (!s->rank_peak_rss) af_error_set(err, AF_ENOMEM, __FILE__, __LINE__, __func__, "out of memory");
+    s->rank_max_fds = calloc((size_t)rs->size, sizeof *s->rank_max_fds);
+    if (!s->rank_peak_rss || !s->rank_max_fds)
+        af_error_set(err, AF_ENOMEM, __FILE__, __LINE__, __func__, "out of memory");
     AF_SYNC(rs->comm);
     AF_CHECK_MPI(MPI_Allgather(&rss, 1, MPI_LONG_LONG, s->rank_peak_rss, 1, MPI_LONG_LONG, rs->comm));
+    note_fds(rs);
+    AF_CHECK_MPI(MPI_Allgather(&rs->max_fds, 1, MPI_INT, s->rank_max_fds, 1, MPI_INT, rs->comm));
     s->peak_rss_bytes = 0;
-    for (int r = 0; r < rs->size; r++)
+    s->max_fds = 0;
+    for (int r = 0; r < rs->size; r++) {
         if (s->rank_peak_rss[r] > s->peak_rss_bytes) s->peak_rss_bytes = s->rank_peak_rss[r];
+        if (s->rank_max_fds[r] > s->max_fds) s->max_fds = s->rank_max_fds[r];
+    }
 cleanup:
     return rc;
 }
@@ -313,9 +342,14 @@ cleanup:
 static int run_open_shards(run_state *rs, af_error *err)
 {
     int rc = AF_OK;
+    af_journal kept;
+    memset(&kept, 0, sizeof kept);
     AF_CHECK(af__resume_decide(rs->comm, rs->outdir, &rs->layout, rs->opts->resume, &rs->start, err));
+    if (rs->start.mode == AF_START_CONTINUE)
+        AF_CHECK(af__resume_verify(rs->comm, rs->outdir, &rs->layout, &rs->start, &kept, err));
     if (rs->start.mode == AF_START_CONTINUE &&
-        af_shardset_reopen(rs->comm, rs->outdir, &rs->layout, &rs->ss, err) != AF_OK) {
+        af_shardset_reopen_owned(rs->comm, rs->outdir, &rs->layout, rs->ranges[rs->rank].begin, rs->nlocal,
+                                 &rs->ss, err) != AF_OK) {
         /* the failure is agreed on every rank: all start over together */
         af_log(AF_LOG_WARN, "resume", "starting over from the first day: %s", err->msg);
         af_error_clear(err);
@@ -325,7 +359,26 @@ static int run_open_shards(run_state *rs, af_error *err)
     if (rs->start.mode == AF_START_FRESH) {
         if (rs->rank == 0) af__journal_remove(rs->outdir, err);
         AF_SYNC(rs->comm);
-        AF_CHECK(af_shardset_create(rs->comm, rs->outdir, &rs->layout, &rs->ss, err));
+        AF_CHECK(af_shardset_create_owned(rs->comm, rs->outdir, &rs->layout, rs->ranges[rs->rank].begin,
+                                          rs->nlocal, &rs->ss, err));
+    }
+    rs->digests = calloc(rs->nshards ? rs->nshards : 1, sizeof *rs->digests);
+    if (!rs->digests) af_error_set(err, AF_ENOMEM, __FILE__, __LINE__, __func__, "out of memory");
+    if (rs->start.mode == AF_START_CONTINUE) {
+        /* the verified checks carry over: a later resume checks these days too */
+        rs->checked_days = rs->start.days_done;
+        rs->journal.nseg = kept.nseg;
+        rs->journal.seg_end = kept.seg_end;
+        rs->journal.ncheck = kept.ncheck;
+        rs->journal.check_bytes = kept.check_bytes;
+        rs->journal.check_static = kept.check_static;
+        rs->journal.check_seg = kept.check_seg;
+        kept.nseg = 0;
+        kept.ncheck = 0;
+        kept.seg_end = NULL;
+        kept.check_bytes = NULL;
+        kept.check_static = NULL;
+        kept.check_seg = NULL;
     }
     if (rs->rank == 0) {
         snprintf(rs->journal.config_sha256, sizeof rs->journal.config_sha256, "%s", rs->ctx.cfg->sha256);
@@ -335,6 +388,7 @@ static int run_open_shards(run_state *rs, af_error *err)
     }
     AF_SYNC(rs->comm);
 cleanup:
+    af__journal_dispose(&kept);
     return rc;
 }
 
@@ -343,10 +397,15 @@ static int checkpoint(run_state *rs, int days_done, af_error *err)
 {
     int rc = AF_OK;
     AF_CHECK(af_shardset_sync(rs->ss, err));
+    /* digest what is on disk now: the days since the last checkpoint (and, the first time, the
+     * header and static variables), so --resume can check the .partial files before trusting them */
+    AF_CHECK(af_shardset_digest(rs->ss, rs->checked_days == 0, rs->checked_days, days_done, rs->digests, err));
     if (rs->rank == 0) {
         rs->journal.days_done = days_done;
-        af__journal_write(rs->outdir, &rs->journal, err);
+        if (af__journal_add_checks(&rs->journal, days_done, rs->digests, rs->nshards, err) == AF_OK)
+            af__journal_write(rs->outdir, &rs->journal, err);
     }
+    rs->checked_days = days_done;
     AF_SYNC(rs->comm);
     af_shardset_keep_partial(rs->ss, 1); /* from now on the .partial files are resumable state */
     rs->t_checkpoint = MPI_Wtime();
@@ -382,6 +441,7 @@ static int run_blocks(run_state *rs, af_error *err)
         agree_after_block(rs, &stop, &due);
         if (stop || due || last) AF_CHECK(checkpoint(rs, t0 + nt, err));
         rs->stage_t[ST_WRITE] += MPI_Wtime() - t;
+        note_fds(rs);
         af_log(AF_LOG_DEBUG, "run", "days %d..%d of %d written", t0 + 1, t0 + nt, rs->ndays);
         af__progress_report(&rs->prog, "running", "write", t0 + nt, 0);
         if (stop && !last) {
@@ -445,6 +505,8 @@ void af_run_summary_dispose(af_run_summary *summary)
     if (!summary) return;
     free(summary->rank_peak_rss);
     summary->rank_peak_rss = NULL;
+    free(summary->rank_max_fds);
+    summary->rank_max_fds = NULL;
 }
 
 int af_pipeline_run(MPI_Comm comm, const char *pipeline_path, const af_run_opts *opts,
@@ -454,9 +516,9 @@ int af_pipeline_run(MPI_Comm comm, const char *pipeline_path, const af_run_opts 
     int rc = AF_OK;
     run_state rs;
     af_shard_info *infos = NULL;
-    af_prov_file *prov = NULL;
+    af_prov_ref prov;
     char *extra = NULL;
-    size_t ninfos = 0, nprov = 0;
+    size_t ninfos = 0;
     memset(&rs, 0, sizeof rs);
     rs.comm = comm;
     rs.opts = opts ? opts : &defaults;
@@ -468,6 +530,7 @@ int af_pipeline_run(MPI_Comm comm, const char *pipeline_path, const af_run_opts 
 
     AF_CHECK(run_setup(&rs, pipeline_path, err));
     AF_CHECK(run_open_shards(&rs, err));
+    note_fds(&rs);
     rs.t_checkpoint = MPI_Wtime();
     af__progress_layout(&rs.prog, rs.outdir, rs.ctx.cfg->name, rs.nsamples, rs.ndays, rs.start.days_done);
     af__progress_report(&rs.prog, "running", "setup", rs.start.days_done, 1);
@@ -493,13 +556,13 @@ int af_pipeline_run(MPI_Comm comm, const char *pipeline_path, const af_run_opts 
     /* provenance and index, last; the journal goes once the index is there */
     t = MPI_Wtime();
     af__progress_report(&rs.prog, "running", "publish", rs.ndays, 1);
-    AF_CHECK(af__provenance_collect(comm, &rs.ctx, &prov, &nprov, err));
+    AF_CHECK(af__provenance_write(comm, &rs.ctx, rs.outdir, &prov, err));
     summary->ranks = rs.size;
     summary->resumed_from_day = rs.start.days_done;
     AF_CHECK(gather_memory(&rs, summary, err));
     rs.stage_t[ST_PUBLISH] = MPI_Wtime() - t;
     reduce_stages(comm, rs.stage_t, summary);
-    if (rs.rank == 0) publish_index(&rs.ctx, rs.outdir, infos, ninfos, prov, nprov, summary, rs.size, extra, err);
+    if (rs.rank == 0) publish_index(&rs.ctx, rs.outdir, infos, ninfos, &prov, summary, rs.size, extra, err);
     AF_SYNC(comm);
     if (rs.rank == 0) af__journal_remove(rs.outdir, err);
     AF_SYNC(comm);
@@ -512,9 +575,9 @@ cleanup:
                             rs.prog.p.days_done, 1);
     af_shardset_destroy(&rs.ss);
     af__journal_dispose(&rs.journal);
+    free(rs.digests);
     free(rs.start.shards);
     free(infos);
-    free(prov);
     free(rs.x);
     free(rs.xqc);
     free(rs.y);

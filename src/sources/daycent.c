@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "af_check.h"
+#include "af_util.h"
 #include "agroflux/calendar.h"
 #include "agroflux/models.h"
 #include "ecosys_impl.h"
@@ -99,7 +100,35 @@ typedef struct dc_reader {
     int ncols;           /* expected tokens per row (header or 2 + nlayers) */
     int ctime, cday;     /* date columns */
     int *map;            /* token -> value column or -1 */
+    long *rowline;       /* file line of each table row */
+    size_t linecap;
 } dc_reader;
+
+/* A row's day key and file line, sorted to find duplicate days. */
+typedef struct dc_key { long day, line; } dc_key;
+static int cmp_key(const void *a, const void *b)
+{
+    const dc_key *x = a, *y = b;
+    if (x->day != y->day) return x->day < y->day ? -1 : 1;
+    return x->line < y->line ? -1 : x->line > y->line;
+}
+
+/* Two rows for the same day are an error naming both lines (DayCent writes one row per day). */
+static int dc_check_duplicates(const dc_reader *r, const af_model_table *t, af_error *err)
+{
+    int rc = AF_OK;
+    dc_key *k = malloc((t->nrows ? t->nrows : 1) * sizeof *k);
+    AF_CHECK_ALLOC(k);
+    for (size_t i = 0; i < t->nrows; i++) k[i] = (dc_key){ t->year[i] * 1000L + t->doy[i], r->rowline[i] };
+    qsort(k, t->nrows, sizeof *k, cmp_key);
+    for (size_t i = 1; i < t->nrows; i++)
+        if (k[i].day == k[i - 1].day)
+            AF_FAIL(AF_EFORMAT, "%s:%ld: duplicate day %ld of %ld: line %ld has the same time and dayofyr "
+                    "(one row per day)", r->path, k[i].line, k[i].day % 1000, k[i].day / 1000, k[i - 1].line);
+cleanup:
+    free(k);
+    return rc;
+}
 
 static int is_number(const char *s)
 {
@@ -166,12 +195,24 @@ static int dc_row(dc_reader *r, long lineno, char **tok, int n, af_model_table *
     double tv, dv;
     if (!af_ecosys_parse_number(tok[r->ctime], &tv))
         AF_FAIL(AF_EFORMAT, "%s:%ld: column %d (time): '%s' is not a number", r->path, lineno, r->ctime + 1, tok[r->ctime]);
+    /* found by tests/fuzz: a huge time overflowed the conversion to int */
+    if (!(tv >= 0.0 && tv < 10000.0))
+        AF_FAIL(AF_EFORMAT, "%s:%ld: column %d (time): '%s' is not a year 0..9999", r->path, lineno, r->ctime + 1,
+                tok[r->ctime]);
     int year = (int)floor(tv + 1e-6);
     if (!af_ecosys_parse_number(tok[r->cday], &dv) || dv != floor(dv) || dv < 1 ||
         dv > (af_date_is_leap(year) ? 366 : 365))
         AF_FAIL(AF_EFORMAT, "%s:%ld: column %d (dayofyr): '%s' is not a day of year %d", r->path, lineno,
                 r->cday + 1, tok[r->cday], year);
     double *row;
+    if (t->nrows == r->linecap) {
+        size_t nc = r->linecap ? r->linecap * 2 : 400;
+        long *nl = realloc(r->rowline, nc * sizeof *nl);
+        AF_CHECK_ALLOC(nl);
+        r->rowline = nl;
+        r->linecap = nc;
+    }
+    r->rowline[t->nrows] = lineno;
     AF_CHECK(af__models_table_add_row(t, cap, year, (int)dv, &row, err));
     for (int i = 0; i < r->ncols; i++) {
         int c = r->map[i];
@@ -179,7 +220,7 @@ static int dc_row(dc_reader *r, long lineno, char **tok, int n, af_model_table *
         double v;
         if (!strcmp(tok[i], "NaN") || !strcmp(tok[i], "nan")) continue;
         if (af_ecosys_parse_number(tok[i], &v)) {
-            row[c] = v;
+            row[c] = af_missing_value(v) ? NAN : v; /* -9999, -6999: missing, as in every reader */
         } else if (!t->bad_line[c]) {
             t->bad_line[c] = lineno;
             t->bad_text[c] = strdup(tok[i]);
@@ -222,11 +263,13 @@ int af_daycent_read(const char *path, int nlayers, af_model_table *out, af_error
     }
     if (ferror(fp)) AF_FAIL(AF_EIO, "read error on '%s'", path);
     if (!have_header) AF_FAIL(AF_EFORMAT, "%s:1: empty file", path);
+    if (!ends_with(path, "harvest.csv")) AF_CHECK(dc_check_duplicates(&r, &t, err));
     *out = t;
     memset(&t, 0, sizeof t);
 cleanup:
     free(line);
     free(r.map);
+    free(r.rowline);
     if (fp) fclose(fp);
     af_model_table_dispose(&t);
     return rc;

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "af_check.h"
+#include "af_util.h"
 #include "agroflux/calendar.h"
 #include "agroflux/models.h"
 #include "ecosys_impl.h"
@@ -141,8 +142,8 @@ cleanup:
     return rc;
 }
 
-/* -9999 in any spelling, and non-finite values, are missing. */
-static double ecosys_value(double v) { return (v == -9999.0 || !isfinite(v)) ? NAN : v; }
+/* -9999 and -6999 in any spelling, and non-finite values, are missing (af_missing_value). */
+static double ecosys_value(double v) { return af_missing_value(v) ? NAN : v; }
 
 /* DATE as DDMMYYYY (7 digits when an integer write dropped the leading zero). */
 static int parse_ddmmyyyy(const char *s, af_date *d)

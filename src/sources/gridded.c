@@ -368,19 +368,26 @@ cleanup:
     return rc;
 }
 
-static int read_days(gr_state *st, const gr_var *gv, int t0, int nt, gr_scratch *sc, const af_aggregate_out *av,
+static int read_days(gr_state *st, gr_var *gv, int t0, int nt, gr_scratch *sc, const af_aggregate_out *av,
                      af_error *err)
 {
     int rc = AF_OK;
     size_t wc = (size_t)st->win.ncols * (size_t)st->win.nrows;
     long e0 = af_calendar_epoch(st->ctx->cal, t0), e1 = af_calendar_epoch(st->ctx->cal, t0 + nt - 1);
     for (size_t f = 0; f < gv->nfiles; f++) {
-        const gr_file *gf = &gv->files[f];
-        const gr_file *mf = gv->mfiles ? &gv->mfiles[f] : NULL; /* same bands and days (open_multiplier) */
+        gr_file *gf = &gv->files[f];
+        gr_file *mf = gv->mfiles ? &gv->mfiles[f] : NULL; /* same bands and days (open_multiplier) */
         int b0 = 0, b1 = gf->nbands - 1;
         while (b0 < gf->nbands && gf->epoch[b0] < e0) b0++;
         while (b1 >= 0 && gf->epoch[b1] > e1) b1--;
-        if (b0 > b1) continue;
+        if (b0 > b1) {
+            /* not this block's: closed, so memory and descriptors follow the block, not the years */
+            af__gridded_detach(gf);
+            af__gridded_detach(mf);
+            continue;
+        }
+        AF_CHECK(af__gridded_attach(st, gf, gv->name, err));
+        if (mf) AF_CHECK(af__gridded_attach(st, mf, gv->mname, err));
         int step = piece_days(gf, b1 - b0 + 1);
         size_t vsz = af__gridded_raw_size(gf), need = (size_t)step * wc * vsz;
         AF_CHECK(ensure_cap(&sc->raw, &sc->raw_cap, need, err));

@@ -95,7 +95,15 @@ typedef struct gr_state {
 } gr_state;
 
 /* gridded_read.c */
+/** netCDF chunk cache per open variable, bytes (set explicitly before every open). */
+#define AF_GRIDDED_CHUNK_CACHE (32u << 20)
+/** Open gf, check it against the group's grid, read its days and packing, and close it again
+ * (the description stays; af__gridded_attach reopens it for the blocks that read it). */
 int af__gridded_open_file(gr_state *st, gr_file *gf, const char *var, af_error *err);
+/** Reopen gf's GDAL handles for reading (no-op when open). */
+int af__gridded_attach(const gr_state *st, gr_file *gf, const char *var, af_error *err);
+/** Close gf's GDAL handles, keeping its description. */
+void af__gridded_detach(gr_file *gf);
 void af__gridded_close_file(gr_file *gf);
 /** Bytes per raw value of gf's reads (gf->rtype). */
 size_t af__gridded_raw_size(const gr_file *gf);

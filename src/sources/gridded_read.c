@@ -20,6 +20,8 @@
 #include <gdal.h>
 #include <ogr_srs_api.h>
 
+#include <netcdf.h>
+
 #include "af_check.h"
 #include "gridded_impl.h"
 #include "raster_zonal.h"
@@ -144,7 +146,7 @@ done:
            ok ? (gf->mflip ? "hyperslab reads, rows flipped" : "hyperslab reads") : "band reads");
 }
 
-void af__gridded_close_file(gr_file *gf)
+void af__gridded_detach(gr_file *gf)
 {
     if (!gf) return;
     if (gf->marr) GDALMDArrayRelease(gf->marr);
@@ -153,8 +155,44 @@ void af__gridded_close_file(gr_file *gf)
     gf->mds = NULL;
     if (gf->ds) GDALClose(gf->ds);
     gf->ds = NULL;
+}
+
+void af__gridded_close_file(gr_file *gf)
+{
+    if (!gf) return;
+    af__gridded_detach(gf);
     free(gf->epoch);
     gf->epoch = NULL;
+}
+
+/*
+ * netCDF/HDF5 chunk cache of every variable opened after this call (a process-wide default of
+ * netCDF-C, which GDAL's netCDF driver uses in-process). Set explicitly so that the memory of an
+ * open file is known: at most AF_GRIDDED_CHUNK_CACHE bytes per variable, and only the files of the
+ * current block are open (af__gridded_attach / detach).
+ */
+static void set_chunk_cache(void)
+{
+    nc_set_chunk_cache(AF_GRIDDED_CHUNK_CACHE, 1009, 0.75f);
+}
+
+int af__gridded_attach(const gr_state *st, gr_file *gf, const char *var, af_error *err)
+{
+    int rc = AF_OK;
+    if (gf->ds) goto cleanup;
+    set_chunk_cache();
+    CPLPushErrorHandler(CPLQuietErrorHandler);
+    CPLErrorReset();
+    gf->ds = GDALOpenEx(gf->dsname, GDAL_OF_RASTER | GDAL_OF_READONLY, NULL, NULL, NULL);
+    CPLPopErrorHandler();
+    if (!gf->ds) AF_FAIL(AF_EGDAL, "cannot reopen '%s': %s", gf->dsname, CPLGetLastErrorMsg());
+    if (GDALGetRasterCount(gf->ds) != gf->nbands)
+        AF_FAIL(AF_EFORMAT, "%s: %d bands, %d when the run started (the file changed)", gf->dsname,
+                GDALGetRasterCount(gf->ds), gf->nbands);
+    gf->rtype = GDT_Float32;
+    if (st->format != GR_STACK && var[0]) open_multidim(gf, var);
+cleanup:
+    return rc;
 }
 
 int af__gridded_open_file(gr_state *st, gr_file *gf, const char *var, af_error *err)
@@ -164,6 +202,7 @@ int af__gridded_open_file(gr_state *st, gr_file *gf, const char *var, af_error *
     char *wkt = NULL;
     CPLPushErrorHandler(CPLQuietErrorHandler);
     if (GDALGetDriverCount() == 0) GDALAllRegister();
+    set_chunk_cache();
     if (st->format != GR_STACK && var[0])
         snprintf(gf->dsname, sizeof gf->dsname, "NETCDF:\"%s\":%s", gf->path, var);
     else
@@ -246,6 +285,7 @@ int af__gridded_open_file(gr_state *st, gr_file *gf, const char *var, af_error *
     if (st->format != GR_STACK && var[0]) open_multidim(gf, var);
     af_log(AF_LOG_DEBUG, "gridded", "%s: %ldx%ld cells, %d bands, scale %g offset %g", gf->dsname, nx, ny,
            gf->nbands, gf->scale, gf->offset);
+    af__gridded_detach(gf); /* checked and described: reopened only for the blocks that read it */
 cleanup:
     if (srs) OSRDestroySpatialReference(srs);
     if (wkt) CPLFree(wkt);

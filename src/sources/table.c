@@ -303,7 +303,7 @@ static int parse_value(const table_state *st, const af_csv *csv, const table_fil
     if (!txt[0] || !strcmp(txt, st->missing)) goto cleanup;
     if (!af_parse_double(txt, out))
         AF_FAIL(AF_EFORMAT, "%s:%ld: column '%s': '%s' is not a number", tf->path, csv->line, colname, txt);
-    if (!isfinite(*out)) goto cleanup;
+    if (af_missing_value(*out)) goto cleanup; /* NaN, -9999, -6999 in any spelling */
     *present = 1;
 cleanup:
     return rc;

@@ -13,6 +13,7 @@
 #include <strings.h>
 
 #include "af_check.h"
+#include "af_util.h"
 #include "tower_impl.h"
 
 struct af_chamber_data {
@@ -24,6 +25,8 @@ struct af_chamber_data {
     int *chamber;          /**< [nrec] chamber index */
     long long *minute;     /**< [nrec] epoch minutes */
     double *flux;          /**< [nrec] g N m-2 h-1, NaN if missing */
+    long *line;            /**< [nrec] file line (duplicate check) */
+    double *raw;           /**< [nrec] flux as written, in the declared unit (duplicate message) */
 };
 
 int af_chamber_unit_parse(const char *text, af_chamber_unit *out, af_error *err)
@@ -114,8 +117,52 @@ static int grow(af_chamber_data *cd, af_error *err)
     double *nf = realloc(cd->flux, ncap * sizeof *nf);
     AF_CHECK_ALLOC(nf);
     cd->flux = nf;
+    long *nl = realloc(cd->line, ncap * sizeof *nl);
+    AF_CHECK_ALLOC(nl);
+    cd->line = nl;
+    double *nr = realloc(cd->raw, ncap * sizeof *nr);
+    AF_CHECK_ALLOC(nr);
+    cd->raw = nr;
     cd->cap = ncap;
 cleanup:
+    return rc;
+}
+
+/* A record's (chamber, minute) key and its index, sorted to find duplicates. */
+typedef struct rec_key { int chamber; long long minute; long line; size_t r; } rec_key;
+static int cmp_rec(const void *a, const void *b)
+{
+    const rec_key *x = a, *y = b;
+    if (x->chamber != y->chamber) return x->chamber < y->chamber ? -1 : 1;
+    if (x->minute != y->minute) return x->minute < y->minute ? -1 : 1;
+    return x->line < y->line ? -1 : x->line > y->line;
+}
+
+/* Two records of one chamber at one timestamp are an error naming both lines and values (they were
+ * averaged before, so one duplicated outlier row changed the day); several records in one hour at
+ * different minutes are the documented hourly mean. */
+static int check_duplicates(const af_chamber_data *cd, const af_chamber_opts *opts, af_error *err)
+{
+    int rc = AF_OK;
+    rec_key *k = malloc((cd->nrec ? cd->nrec : 1) * sizeof *k);
+    AF_CHECK_ALLOC(k);
+    for (size_t r = 0; r < cd->nrec; r++) k[r] = (rec_key){ cd->chamber[r], cd->minute[r], cd->line[r], r };
+    qsort(k, cd->nrec, sizeof *k, cmp_rec);
+    for (size_t i = 1; i < cd->nrec; i++) {
+        if (k[i].chamber != k[i - 1].chamber || k[i].minute != k[i - 1].minute) continue;
+        long long m = k[i].minute;
+        af_date d = af_date_from_epoch((long)af__tower_floordiv(m, 1440));
+        long long mod = m - af__tower_floordiv(m, 1440) * 1440;
+        char a[32], b[32];
+        af_format_float((float)cd->raw[k[i - 1].r], a, sizeof a);
+        af_format_float((float)cd->raw[k[i].r], b, sizeof b);
+        AF_FAIL(AF_EFORMAT, "%s:%ld: duplicate record: chamber '%s' at %04d-%02d-%02d %02lld:%02lld, %s %s, "
+                "already at line %ld with %s %s (one record per chamber and timestamp)", cd->path, k[i].line,
+                cd->ids[k[i].chamber], d.year, d.month, d.day, mod / 60, mod % 60, opts->flux_column, b,
+                k[i - 1].line, opts->flux_column, a);
+    }
+cleanup:
+    free(k);
     return rc;
 }
 
@@ -164,11 +211,12 @@ int af_chamber_read(const char *path, const af_chamber_opts *opts, af_chamber_da
         long long t = 0;
         if (!parse_time(ts, &t))
             AF_FAIL(AF_EFORMAT, "%s:%ld: column '%s': bad timestamp '%s'", csv.path, csv.line, opts->time_column, ts);
-        double v = NAN;
+        double v = NAN, raw = NAN;
         if (!is_missing_text(fs)) {
             if (!af_parse_double(fs, &v) || isinf(v))
                 AF_FAIL(AF_EFORMAT, "%s:%ld: column '%s': bad number '%s'", csv.path, csv.line, opts->flux_column, fs);
-            v = v == AF_TOWER_MISSING ? NAN : af_chamber_to_g_n_m2_h(v, opts->unit);
+            raw = v;
+            v = af_missing_value(v) ? NAN : af_chamber_to_g_n_m2_h(v, opts->unit);
         }
         if (cd->nrec == cd->cap) AF_CHECK(grow(cd, err));
         int k = 0;
@@ -176,8 +224,11 @@ int af_chamber_read(const char *path, const af_chamber_opts *opts, af_chamber_da
         cd->chamber[cd->nrec] = k;
         cd->minute[cd->nrec] = t;
         cd->flux[cd->nrec] = v;
+        cd->line[cd->nrec] = csv.line;
+        cd->raw[cd->nrec] = raw;
         cd->nrec++;
     }
+    AF_CHECK(check_duplicates(cd, opts, err));
     *out = cd;
     cd = NULL;
 cleanup:
@@ -194,6 +245,8 @@ void af_chamber_data_destroy(af_chamber_data **cd)
     free((*cd)->chamber);
     free((*cd)->minute);
     free((*cd)->flux);
+    free((*cd)->line);
+    free((*cd)->raw);
     free(*cd);
     *cd = NULL;
 }

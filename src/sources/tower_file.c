@@ -13,6 +13,7 @@
 #include <strings.h>
 
 #include "af_check.h"
+#include "af_util.h"
 #include "tower_impl.h"
 
 /* Parse an all-digit timestamp of 4 (YYYY), 6 (YYYYMM), 8 (YYYYMMDD) or 12
@@ -269,7 +270,7 @@ cleanup:
     return rc;
 }
 
-/* Parse one data cell: -9999, empty and NaN read as NaN. */
+/* Parse one data cell: empty, NaN and the sentinels (af_missing_value: -9999, -6999) read as NaN. */
 static int parse_cell(const af_csv *csv, int col, double *v, af_error *err)
 {
     int rc = AF_OK;
@@ -278,7 +279,7 @@ static int parse_cell(const af_csv *csv, int col, double *v, af_error *err)
     if (*s == '\0') { *v = NAN; goto cleanup; }
     if (!af_parse_double(s, &x) || isinf(x))
         AF_FAIL(AF_EFORMAT, "%s:%ld: column '%s': bad number '%s'", csv->path, csv->line, csv->header[col], s);
-    *v = (isnan(x) || x == AF_TOWER_MISSING) ? NAN : x;
+    *v = af_missing_value(x) ? NAN : x;
 cleanup:
     return rc;
 }

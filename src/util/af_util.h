@@ -20,10 +20,16 @@ int af_strlcpy_checked(char *dst, const char *src, size_t n, const char *what, a
 char *af_strdup(const char *s);
 /** Trim leading/trailing ASCII whitespace in place; returns s. */
 char *af_strtrim(char *s);
+/** The one missing-value rule of every text reader: NaN, infinities and the sentinels -9999 and
+ * -6999 (in any spelling: -9999.0, -9.999e3) are missing (1), anything else is a value (0). */
+int af_missing_value(double v);
 /** Parse a full double (no trailing garbage); returns 1 on success. */
 int af_parse_double(const char *s, double *out);
 /** Parse a full long; returns 1 on success. */
 int af_parse_long(const char *s, long *out);
+/** 1 if a and b differ by exactly one inserted, deleted, replaced or swapped (adjacent) character:
+ *  what "did you mean" suggestions use. */
+int af_one_edit_apart(const char *a, const char *b);
 /** Shortest "%.Ng" (N=6..9) text that reads back as the same float. */
 void af_format_float(float v, char *buf, size_t n);
 
@@ -48,6 +54,11 @@ int af_path_is_virtual(const char *path);
 int af_file_sha256(const char *path, char hex[65], af_error *err);
 /** SHA-256 of a buffer as hex. */
 void af_sha256_hex(const void *data, size_t len, char hex[65]);
+/** Incremental SHA-256: begin (NULL when out of memory), update, end (hex, frees; NULL-safe). */
+typedef struct af_sha256 af_sha256;
+af_sha256 *af_sha256_begin(void);
+void af_sha256_update(af_sha256 *h, const void *data, size_t len);
+void af_sha256_end(af_sha256 **h, char hex[65]);
 /** fsync an open path (file or directory). */
 int af_fsync_path(const char *path, af_error *err);
 /** rename(tmp, final) then fsync the directory; both paths named on failure. */

@@ -3,7 +3,7 @@
  * csv.c: the streaming CSV reader of af_util.h. Reads one record at a time
  * (memory bounded by the longest line), splits on commas with optional double
  * quotes, strips CR, and remembers file and line so that every parse error can
- * name them. Records may not span lines (no embedded newlines).
+ * name them. Records may not span lines (no embedded newlines); a NUL byte is an error.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -91,6 +91,10 @@ int af_csv_next(af_csv *csv, af_error *err)
                 c = '\n';
                 break;
             }
+            /* found by tests/fuzz: the fields after a NUL byte were silently dropped */
+            if (c == '\0')
+                AF_FAIL(AF_EFORMAT, "%s:%ld: NUL byte at column %zu (binary or corrupt file)", csv->path,
+                        csv->line + 1, len + 1);
             if (len + 2 > csv->cap) {
                 size_t ncap = csv->cap ? csv->cap * 2 : 256;
                 char *nb = realloc(csv->buf, ncap);

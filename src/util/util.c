@@ -48,6 +48,11 @@ char *af_strtrim(char *s)
     return s;
 }
 
+int af_missing_value(double v)
+{
+    return !isfinite(v) || v == -9999.0 || v == -6999.0;
+}
+
 int af_parse_double(const char *s, double *out)
 {
     if (!s || !*s) return 0;
@@ -170,6 +175,33 @@ void af_sha256_hex(const void *data, size_t len, char hex[65])
     hex_encode(md, mdlen, hex);
 }
 
+af_sha256 *af_sha256_begin(void)
+{
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    if (ctx && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1) {
+        EVP_MD_CTX_free(ctx);
+        ctx = NULL;
+    }
+    return (af_sha256 *)ctx;
+}
+
+void af_sha256_update(af_sha256 *h, const void *data, size_t len)
+{
+    if (h && len) EVP_DigestUpdate((EVP_MD_CTX *)h, data, len);
+}
+
+void af_sha256_end(af_sha256 **h, char hex[65])
+{
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned mdlen = 0;
+    hex[0] = '\0';
+    if (!h || !*h) return;
+    EVP_DigestFinal_ex((EVP_MD_CTX *)*h, md, &mdlen);
+    hex_encode(md, mdlen, hex);
+    EVP_MD_CTX_free((EVP_MD_CTX *)*h);
+    *h = NULL;
+}
+
 int af_file_sha256(const char *path, char hex[65], af_error *err)
 {
     int rc = AF_OK;
@@ -271,4 +303,19 @@ cleanup:
     free(buf);
     if (fp) fclose(fp);
     return rc;
+}
+
+int af_one_edit_apart(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    if (la > lb) { const char *t = a; a = b; b = t; size_t tl = la; la = lb; lb = tl; }
+    if (lb - la > 1) return 0;
+    size_t i = 0;
+    while (i < la && a[i] == b[i]) i++;
+    if (i == la) return la != lb;  /* equal strings are not one edit apart */
+    if (la == lb) {
+        if (!strcmp(a + i + 1, b + i + 1)) return 1;  /* one replaced */
+        return i + 1 < la && a[i] == b[i + 1] && a[i + 1] == b[i] && !strcmp(a + i + 2, b + i + 2); /* swapped */
+    }
+    return !strcmp(a + i, b + i + 1);  /* one inserted into a */
 }

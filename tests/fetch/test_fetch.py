@@ -333,8 +333,8 @@ def test_virtual(tmp, src, url, base_masked):
     check(p.returncode == 0, "run with /vsizip/ counties and /vsicurl/ soil\n" + show(p))
     check(shards(os.path.join(tmp, "out-virtual"), True) == base_masked and base_masked,
           "run with /vsizip/ and /vsicurl/ paths: shards byte-identical to the local run (config hash aside)")
-    idx = json.load(open(os.path.join(tmp, "out-virtual", "index.json")))
-    files = {f["path"]: f for f in idx["provenance"]["inputs"]}
+    prov = json.load(open(os.path.join(tmp, "out-virtual", "provenance.json")))
+    files = {f["path"]: f for f in prov["files"]}
     remote = [f for p, f in files.items() if p.startswith("/vsicurl/")]
     local = os.path.join(src, "soil", "bd_0-5.tif")
     check(any(f["sha256"] == sha(local) and f["bytes"] == os.path.getsize(local) for f in remote),

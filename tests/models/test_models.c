@@ -310,8 +310,14 @@ static void test_daycent_errors(void)
     AF_TEST_FAILS_WITH(AF_EFORMAT, "summary.out:3: column 'tmax': '0.5E+0q' is not a number",
                        af_model_table_require(&t, 0, err));
     af_model_table_dispose(&t);
-    /* the same date twice */
-    AF_TEST_PASS(af_daycent_read(put("summary.out", "time dayofyr tmax\n2003.00 1 5\n2003.00 1 6\n"), 0, &t, err));
+    /* the same date twice: an error when read, naming both lines, in any order */
+    AF_TEST_FAILS_WITH(AF_EFORMAT, "summary.out:4: duplicate day 1 of 2003: line 2 has the same time and dayofyr",
+        af_daycent_read(put("summary.out", "time dayofyr tmax\n2003.00 1 5\n2003.00 2 6\n2003.00 1 6\n"), 0, &t, err));
+    AF_TEST_FAILS_WITH(AF_EFORMAT, "dc_sip.csv:3: duplicate day 2 of 2003: line 2",
+        af_daycent_read(put("dc_sip.csv", "time,dayofyr,NPP,\n2003.00,2,1,\n2003.01,2,1,\n"), 0, &t, err));
+    /* the derive step still refuses a table with two rows for one day (built by hand) */
+    AF_TEST_PASS(af_daycent_read(put("summary.out", "time dayofyr tmax\n2003.00 1 5\n2003.00 2 6\n"), 0, &t, err));
+    t.doy[1] = 1;
     af_models_spec sp;
     memset(&sp, 0, sizeof sp);
     AF_TEST_PASS(af__models_parse_expr("tmax", sp.terms, &sp.nterms, err));
@@ -320,7 +326,30 @@ static void test_daycent_errors(void)
     double out[367];
     AF_TEST_FAILS_WITH(AF_EFORMAT, "two rows for year 2003 day 1", af__models_derive_year(&t, &c, &sp, 2003, out, err));
     af_model_table_dispose(&t);
+    /* -9999 and -6999 in any spelling are missing, as in the Ecosys, tower, chamber and table readers
+     * (a site's N2O_FLUX used to become -1.9998 g N m-2 d-1 every day) */
+    AF_TEST_PASS(af_daycent_read(put("nflux.out", "time dayofyr nit_N2O-N dnit_N2O-N\n2003.00 1 -9999 0.25\n"
+                                     "2003.00 2 -9999.00 -6999\n2003.00 3 1.5E-01 -9.999E+03\n"), 0, &t, err));
+    AF_EXPECT(t.nrows == 3);
+    AF_EXPECT(isnan(row_value(&t, 2003, 1, "nit_N2O-N")) && row_value(&t, 2003, 1, "dnit_N2O-N") == 0.25);
+    AF_EXPECT(isnan(row_value(&t, 2003, 2, "nit_N2O-N")) && isnan(row_value(&t, 2003, 2, "dnit_N2O-N")));
+    AF_EXPECT(row_value(&t, 2003, 3, "nit_N2O-N") == 0.15 && isnan(row_value(&t, 2003, 3, "dnit_N2O-N")));
+    af_model_table_dispose(&t);
     AF_TEST_FAILS_WITH(AF_ENOTFOUND, "cannot open DayCent file", af_daycent_read("/nonexistent/x.out", 0, &t, err));
+}
+
+/* Found by tests/fuzz (fuzz_daycent): a time outside any year overflowed the int year. */
+static void test_daycent_time_range(void)
+{
+    af_model_table t;
+    memset(&t, 0, sizeof t);
+    AF_TEST_FAILS_WITH(AF_EFORMAT, "summary.out:2: column 1 (time): '1e300' is not a year 0..9999",
+        af_daycent_read(put("summary.out", "time dayofyr tmax\n1e300 1 5\n"), 0, &t, err));
+    AF_TEST_FAILS_WITH(AF_EFORMAT, "summary.out:3: column 1 (time): '-1.0' is not a year 0..9999",
+        af_daycent_read(put("summary.out", "time dayofyr tmax\n2003.00 1 5\n-1.0 2 5\n"), 0, &t, err));
+    AF_TEST_PASS(af_daycent_read(put("summary.out", "time dayofyr tmax\n9999.99 365 5\n"), 0, &t, err));
+    AF_EXPECT(t.nrows == 1 && t.year[0] == 9999 && t.doy[0] == 365);
+    af_model_table_dispose(&t);
 }
 
 int main(void)
@@ -328,6 +357,7 @@ int main(void)
     if (!mkdtemp(tmpdir)) return 1;
     AF_RUN(test_fortran_numbers);
     AF_RUN(test_ecosys_leap_and_missing);
+    AF_RUN(test_daycent_time_range);
     AF_RUN(test_cumulative_reset_daycent);
     AF_RUN(test_expressions);
     AF_RUN(test_ecosys_errors);

@@ -5,7 +5,9 @@ Checks (1) shard SHA-256 and index content (provenance aside) identical for ever
 count, (2) every cell of every shard against synth_truth (independent of the C code),
 (3) both calendars (noleap drops Dec 31 of leap years; standard keeps it),
 (4) `agroflux inspect --csv` against the same truth, (5) `verify` passes, and fails with
-exit 3 naming the shard after one flipped byte.
+exit 3 naming the shard after one flipped byte, (6) provenance.json lists every input once with
+its size and SHA-256 (recomputed here), is referenced from the index by its SHA-256 (`verify` fails on an edited one), and is the same
+file for every rank count.
 """
 import json
 import os
@@ -84,6 +86,28 @@ def check_cells(outdir, pipeline):
     return idx, dates
 
 
+def check_provenance(outdir, idx, data):
+    """provenance.json: referenced from the index by size and SHA-256, one record per input file
+    (no duplicates) whose size and SHA-256 are the file's; returns its bytes."""
+    import hashlib
+    ref = idx["provenance"]["inputs_file"]
+    raw = open(os.path.join(outdir, ref["path"]), "rb").read()
+    check(ref["path"] == "provenance.json" and "inputs" not in idx["provenance"], "index references provenance.json")
+    check(hashlib.sha256(raw).hexdigest() == ref["sha256"] and len(raw) == ref["bytes"], "provenance.json hash in index")
+    prov = json.loads(raw)
+    files = prov["files"]
+    check(prov["count"] == len(files) == ref["count"] and len(files) > 0, "provenance count")
+    paths = [os.path.normpath(f["path"]) for f in files]  # {root} = "." leaves "./" in paths
+    check(len(set(paths)) == len(paths), "provenance lists each file once")
+    want = {"pipeline-tables.ini", "counties.geojson", "site_lists/counties.csv", "site_lists/sites.csv",
+            "tables/targets.csv", "tables/weather_2003.csv", "tables/weather_2004.csv"}
+    check(set(paths) == want, "provenance files: %s" % sorted(paths))
+    for f in files:
+        b = open(os.path.join(data, f["path"]), "rb").read()
+        check(hashlib.sha256(b).hexdigest() == f["sha256"] and len(b) == f["bytes"], "provenance of " + f["path"])
+    return raw
+
+
 def strip_volatile(idx):
     idx = dict(idx)
     idx.pop("provenance", None)
@@ -98,7 +122,7 @@ def main():
                  "--years", "2003-2004", "--seed", "5"])
         check(r.returncode == 0, "synth: " + r.stderr)
         pipeline = os.path.join(data, "pipeline-tables.ini")
-        sums = {}
+        sums, provs = {}, {}
         for n in (1, 2, 3, 4):
             out = os.path.join(tmp, "out%d" % n)
             r = mpirun(n, "run", pipeline, "--output", out)
@@ -106,11 +130,13 @@ def main():
             idx = json.load(open(os.path.join(out, "index.json")))
             check(idx["provenance"]["ranks"] == n, "ranks recorded")
             sums[n] = ([s["sha256"] for s in idx["shards"]], strip_volatile(idx))
+            provs[n] = check_provenance(out, idx, data)
             for s in idx["shards"]:
                 b = open(os.path.join(out, s["path"]), "rb").read()
                 import hashlib
                 check(hashlib.sha256(b).hexdigest() == s["sha256"], "index sha256 is the file's")
         for n in (2, 3, 4):
+            check(provs[n] == provs[1], "provenance.json on %d ranks equals 1 rank" % n)
             check(sums[n][0] == sums[1][0], "shard sha256 on %d ranks equal 1 rank" % n)
             check(sums[n][1] == sums[1][1], "index content on %d ranks equals 1 rank" % n)
         idx, dates = check_cells(os.path.join(tmp, "out1"), pipeline)
@@ -162,6 +188,13 @@ def main():
         r = run([AGROFLUX, "verify", bad_dir])
         check(r.returncode == 3, "verify exit 3 on a flipped byte (got %d)" % r.returncode)
         check(idx["shards"][1]["path"] in r.stderr and "sha256" in r.stderr.lower(), "verify names shard and checksum: " + r.stderr)
+        # an edited provenance.json no longer matches the index
+        bad_dir = os.path.join(tmp, "corrupt-prov")
+        shutil.copytree(out1, bad_dir)
+        p = os.path.join(bad_dir, "provenance.json")
+        open(p, "a").write(" ")
+        r = run([AGROFLUX, "verify", bad_dir])
+        check(r.returncode == 3 and "provenance.json" in r.stderr, "verify exit 3 naming provenance.json: " + r.stderr)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     print(check.summary())

@@ -74,6 +74,17 @@ static int make_output(const char *dir, fixture *f, size_t nin, af_index *idx, a
     idx->prov_inputs[0].bytes = 42;
     memset(idx->prov_inputs[0].sha256, 'a', 64);
     idx->nprov_inputs = 1;
+    /* a provenance file the index references (verify checks its size and hash) */
+    static const char prov_text[] = "{\"files\": []}\n";
+    char prov_path[400];
+    snprintf(prov_path, sizeof prov_path, "%s/provenance.json", dir);
+    if ((rc = af_write_atomic(prov_path, prov_text, strlen(prov_text), err)) != AF_OK) goto done;
+    snprintf(idx->prov_ref.path, sizeof idx->prov_ref.path, "provenance.json");
+    idx->prov_ref.bytes = (long long)strlen(prov_text);
+    idx->prov_ref.count = 3;
+    idx->rank_max_fds = calloc(2, sizeof *idx->rank_max_fds);
+    if (idx->rank_max_fds) { idx->rank_max_fds[0] = 40; idx->rank_max_fds[1] = 41; idx->nrank_max_fds = 2; }
+    af_sha256_hex(prov_text, strlen(prov_text), idx->prov_ref.sha256);
     idx->timings = calloc(2, sizeof *idx->timings);
     snprintf(idx->timings[0].stage, sizeof idx->timings[0].stage, "read");
     idx->timings[0].min = 0.5;
@@ -163,6 +174,31 @@ static void test_output_shard__errors(void)
     AF_EXPECT(access(path, F_OK) != 0);
     af_shardset_destroy(&ss);
     af_shardset_destroy(NULL);
+    /* owned samples: outside the layout, then a write outside the rank's own range */
+    AF_TEST_FAILS_WITH(AF_EINVAL, "outside the layout",
+                       af_shardset_create_owned(MPI_COMM_WORLD, dir, &f.layout, 3, 3, &ss, err));
+    AF_EXPECT(ss == NULL);
+    AF_TEST_PASS(af_shardset_create_owned(MPI_COMM_WORLD, dir, &f.layout, 0, 5, &ss, err));
+    af_shardset_destroy(&ss);
+    fx_free(&f);
+}
+
+/* A rank that owns samples 0..1 opens only shard 0 and may not write sample 2. */
+static void test_output_shard__owned(void)
+{
+    char dir[300], path[400];
+    fixture f;
+    af_shardset *ss = NULL;
+    AF_EXPECT(fx_init(&f, 5, 2, 0) == 0);
+    new_dir(dir, sizeof dir);
+    AF_TEST_PASS(af_shardset_create_owned(MPI_COMM_WORLD, dir, &f.layout, 0, 2, &ss, err));
+    snprintf(path, sizeof path, "%s/shard-00000.nc.partial", dir);
+    AF_EXPECT(access(path, F_OK) == 0);
+    snprintf(path, sizeof path, "%s/shard-00001.nc.partial", dir);
+    AF_EXPECT(access(path, F_OK) != 0); /* nobody owns it in this one-rank test */
+    AF_TEST_FAILS_WITH(AF_EINVAL, "not this rank's", fx_write(ss, &f, 2, 1, 0, 1, err));
+    AF_TEST_PASS(fx_write(ss, &f, 0, 2, 0, 7, err));
+    af_shardset_destroy(&ss);
     fx_free(&f);
 }
 
@@ -202,6 +238,9 @@ static void test_output_index__roundtrip(void)
     AF_EXPECT(strcmp(back.created, "2024-01-02T03:04:05Z") == 0 && back.ranks == 1);
     AF_EXPECT(back.peak_rss_bytes == 123456789);
     AF_EXPECT(back.nprov_inputs == 1 && back.prov_inputs[0].bytes == 42);
+    AF_EXPECT(strcmp(back.prov_ref.path, "provenance.json") == 0 && back.prov_ref.bytes == 14 &&
+              back.prov_ref.count == 3 && strcmp(back.prov_ref.sha256, idx.prov_ref.sha256) == 0);
+    AF_EXPECT(back.nrank_max_fds == 2 && back.rank_max_fds[0] == 40 && back.rank_max_fds[1] == 41);
     AF_EXPECT(back.ntimings == 2 && back.timings[0].mean == 0.75 && strcmp(back.timings[1].stage, "write") == 0);
     AF_EXPECT(back.extra_json && strstr(back.extra_json, "\"splits\"") && strstr(back.extra_json, "0.5"));
     AF_EXPECT(af_index_find_sample(&back, "US-X6") == 6);
@@ -308,6 +347,11 @@ static void bad_sha(json_t *r)
     json_object_set_new(json_array_get(json_object_get(r, "shards"), 0), "sha256", json_string("xyz"));
 }
 static void bad_row(json_t *r) { json_object_set_new(json_array_get(json_object_get(r, "samples"), 4), "row", json_integer(0)); }
+static void bad_prov_file(json_t *r)
+{
+    json_object_set_new(json_object_get(json_object_get(r, "provenance"), "inputs_file"), "path",
+                        json_string("../elsewhere.json"));
+}
 static void str_units(json_t *r) { json_object_set_new(json_array_get(json_object_get(r, "inputs"), 1), "units", json_integer(3)); }
 
 static void test_output_index__read_errors(void)
@@ -327,6 +371,7 @@ static void test_output_index__read_errors(void)
         { bad_sha, "field 'shards[0].sha256'" },
         { bad_row, "field 'samples[4].row' does not match" },
         { str_units, "field 'inputs[1].units' is not a string" },
+        { bad_prov_file, "field 'provenance.inputs_file' needs a file name" },
     };
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
         AF_TEST_PASS(af_index_write(dir, &idx, err));
@@ -368,6 +413,7 @@ int main(int argc, char **argv)
     AF_RUN(test_output_shard__roundtrip);
     AF_RUN(test_output_shard__zero_inputs);
     AF_RUN(test_output_shard__errors);
+    AF_RUN(test_output_shard__owned);
     AF_RUN(test_output_index__roundtrip);
     AF_RUN(test_output_verify__errors);
     AF_RUN(test_output_index__read_errors);

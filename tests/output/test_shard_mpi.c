@@ -2,7 +2,8 @@
 /*
  * test_shard_mpi.c: writes the output fixture (7 samples, 3 per shard, two
  * blocks of days) on however many ranks it runs with, using a balanced
- * contiguous split (ranks may own 0 samples), reads every cell back, writes and
+ * contiguous split (ranks may own 0 samples; each opens only the shards of its
+ * samples, af_shardset_create_owned), reads every cell back, writes and
  * verifies the index on rank 0, and writes "path sha256 bytes" per shard to
  * argv[2] so a driver can require identical files for every rank count.
  * Usage: test_shard_mpi OUTDIR SUMS_FILE [cdf5]
@@ -31,7 +32,8 @@ static void test_output_mpi__write_read(void)
     size_t ninfos = 0, N = 7;
     AF_EXPECT(fx_init(&f, N, 3, g_cdf5) == 0);
     size_t s0 = (size_t)rank * N / (size_t)size, s1 = (size_t)(rank + 1) * N / (size_t)size;
-    AF_TEST_PASS(af_shardset_create(MPI_COMM_WORLD, g_outdir, &f.layout, &ss, err));
+    /* each rank opens only the shards of its samples (per-shard communicators) */
+    AF_TEST_PASS(af_shardset_create_owned(MPI_COMM_WORLD, g_outdir, &f.layout, s0, s1 - s0, &ss, err));
     AF_TEST_PASS(fx_write(ss, &f, s0, s1 - s0, 0, 4, err));
     AF_TEST_PASS(fx_write(ss, &f, s0, s1 - s0, 4, 3, err));
     AF_TEST_PASS(af_shardset_finish(ss, &infos, &ninfos, err));

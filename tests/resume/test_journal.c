@@ -86,26 +86,80 @@ static void test_journal_errors(void)
     AF_TEST_FAILS_WITH(AF_EFORMAT, "line", af__journal_read(dir, &r, err));
     put(dir, "{\"schema\": \"other\", \"version\": 1}");
     AF_TEST_FAILS_WITH(AF_EFORMAT, "not an agroflux journal", af__journal_read(dir, &r, err));
-    put(dir, "{\"schema\": \"agroflux-journal\", \"version\": 2}");
+    put(dir, "{\"schema\": \"agroflux-journal\", \"version\": 1}"); /* before checks were recorded */
     AF_TEST_FAILS_WITH(AF_EFORMAT, "not an agroflux journal", af__journal_read(dir, &r, err));
-    put(dir, "{\"schema\": \"agroflux-journal\", \"version\": 1, \"ndays\": 10}");
+    put(dir, "{\"schema\": \"agroflux-journal\", \"version\": 2, \"ndays\": 10}");
     AF_TEST_FAILS_WITH(AF_EFORMAT, "'config_sha256'", af__journal_read(dir, &r, err));
-    snprintf(text, sizeof text, "{\"schema\": \"agroflux-journal\", \"version\": 1, %s, \"days_done\": 11, \"state\": \"writing\"}", ok);
+    snprintf(text, sizeof text, "{\"schema\": \"agroflux-journal\", \"version\": 2, %s, \"days_done\": 11, \"state\": \"writing\"}", ok);
     put(dir, text);
     AF_TEST_FAILS_WITH(AF_EFORMAT, "days_done 11 > ndays 10", af__journal_read(dir, &r, err));
-    snprintf(text, sizeof text, "{\"schema\": \"agroflux-journal\", \"version\": 1, %s, \"days_done\": -1, \"state\": \"writing\"}", ok);
+    snprintf(text, sizeof text, "{\"schema\": \"agroflux-journal\", \"version\": 2, %s, \"days_done\": -1, \"state\": \"writing\"}", ok);
     put(dir, text);
     AF_TEST_FAILS_WITH(AF_EFORMAT, "'days_done'", af__journal_read(dir, &r, err));
-    snprintf(text, sizeof text, "{\"schema\": \"agroflux-journal\", \"version\": 1, %s, \"days_done\": 3, \"state\": \"done\"}", ok);
+    snprintf(text, sizeof text, "{\"schema\": \"agroflux-journal\", \"version\": 2, %s, \"days_done\": 3, \"state\": \"done\"}", ok);
     put(dir, text);
     AF_TEST_FAILS_WITH(AF_EFORMAT, "unknown state 'done'", af__journal_read(dir, &r, err));
-    snprintf(text, sizeof text, "{\"schema\": \"agroflux-journal\", \"version\": 1, %s, \"days_done\": 10, \"state\": \"sealed\"}", ok);
+    snprintf(text, sizeof text, "{\"schema\": \"agroflux-journal\", \"version\": 2, %s, \"days_done\": 10, \"state\": \"sealed\"}", ok);
     put(dir, text);
     AF_TEST_FAILS_WITH(AF_EFORMAT, "'shards' array", af__journal_read(dir, &r, err));
-    snprintf(text, sizeof text, "{\"schema\": \"agroflux-journal\", \"version\": 1, %s, \"days_done\": 10, \"state\": \"sealed\", "
+    snprintf(text, sizeof text, "{\"schema\": \"agroflux-journal\", \"version\": 2, %s, \"days_done\": 10, \"state\": \"sealed\", "
              "\"shards\": [{\"path\": \"shard-00000.nc\", \"sample_start\": 0, \"sample_count\": 3, \"bytes\": 9}]}", ok);
     put(dir, text);
     AF_TEST_FAILS_WITH(AF_EFORMAT, "'sha256'", af__journal_read(dir, &r, err));
+    const char *h = "\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"";
+    snprintf(text, sizeof text, "{\"schema\": \"agroflux-journal\", \"version\": 2, %s, \"days_done\": 6, \"state\": "
+             "\"writing\", \"checks\": {\"days\": [4, 4], \"shards\": [{}]}}", ok);
+    put(dir, text);
+    AF_TEST_FAILS_WITH(AF_EFORMAT, "checks.days[1] is not a day after 4", af__journal_read(dir, &r, err));
+    snprintf(text, sizeof text, "{\"schema\": \"agroflux-journal\", \"version\": 2, %s, \"days_done\": 6, \"state\": "
+             "\"writing\", \"checks\": {\"days\": [4, 6], \"shards\": [{\"bytes\": 5, \"static_sha256\": %s, "
+             "\"days_sha256\": [%s]}]}}", ok, h, h);
+    put(dir, text);
+    AF_TEST_FAILS_WITH(AF_EFORMAT, "days_sha256 needs 2 digests", af__journal_read(dir, &r, err));
+    snprintf(text, sizeof text, "{\"schema\": \"agroflux-journal\", \"version\": 2, %s, \"days_done\": 6, \"state\": "
+             "\"writing\", \"checks\": {\"days\": [4, 6], \"shards\": [{\"bytes\": 5, \"static_sha256\": %s, "
+             "\"days_sha256\": [%s, \"ab\"]}]}}", ok, h, h);
+    put(dir, text);
+    AF_TEST_FAILS_WITH(AF_EFORMAT, "days_sha256[1] is not a SHA-256", af__journal_read(dir, &r, err));
+}
+
+/* Checks round-trip: two checkpoints of two shards, then only the first kept. */
+static void test_journal_checks(void)
+{
+    char dir[512];
+    dir_of("checks", dir, sizeof dir);
+    af_journal j, r;
+    memset(&j, 0, sizeof j);
+    memset(j.config_sha256, 'c', 64);
+    memset(j.layout_sha256, 'd', 64);
+    j.ndays = 100;
+    af_shard_digest d[2];
+    memset(d, 0, sizeof d);
+    for (int k = 0; k < 2; k++) {
+        d[k].bytes = 500 + k;
+        memset(d[k].static_sha256, 's' - k, 64);
+        memset(d[k].days_sha256, '0' + k, 64);
+    }
+    AF_TEST_PASS(af__journal_add_checks(&j, 30, d, 2, err));
+    d[0].bytes = 900;
+    memset(d[0].days_sha256, '7', 64);
+    AF_TEST_PASS(af__journal_add_checks(&j, 60, d, 2, err));
+    AF_TEST_FAILS_WITH(AF_EINTERNAL, "checkpoint of 1 shards", af__journal_add_checks(&j, 90, d, 1, err));
+    j.days_done = 60;
+    AF_TEST_PASS(af__journal_write(dir, &j, err));
+    AF_TEST_PASS(af__journal_read(dir, &r, err));
+    AF_EXPECT(r.nseg == 2 && r.ncheck == 2 && r.seg_end[0] == 30 && r.seg_end[1] == 60);
+    if (r.nseg == 2 && r.ncheck == 2) {
+        AF_EXPECT(r.check_bytes[0] == 900 && r.check_bytes[1] == 501);
+        AF_EXPECT(r.check_static[1][0] == 'r' && r.check_seg[0][0] == '0' && r.check_seg[1][0] == '1' &&
+                  r.check_seg[2][0] == '7' && r.check_seg[3][0] == '1');
+    }
+    af__journal_keep_checks(&r, 1);
+    AF_EXPECT(r.nseg == 1 && r.ncheck == 2);
+    af__journal_keep_checks(&r, 0);
+    AF_EXPECT(r.nseg == 0 && r.ncheck == 0 && r.seg_end == NULL);
+    af__journal_dispose(&r);
+    af__journal_dispose(&j);
 }
 
 static void test_layout_hash(void)
@@ -222,6 +276,7 @@ int main(int argc, char **argv)
     }
     AF_RUN(test_journal_round_trip);
     AF_RUN(test_journal_errors);
+    AF_RUN(test_journal_checks);
     AF_RUN(test_layout_hash);
     AF_RUN(test_reopen_completes_byte_identical);
     AF_RUN(test_reopen_refuses);

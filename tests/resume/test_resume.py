@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: MIT
 """Resume after interruption: every way a run can stop, then `run --resume`, must give shards
 byte-identical (SHA-256) to an uninterrupted run, and an interrupted run must leave no index and
-no partial file under a final name.
+no partial file under a final name. A .partial file damaged after the interruption (truncated,
+changed header, changed day data) is detected against the journal's checksums and rewritten.
 
 Cases: (1) test hook AGROFLUX_TEST_FAIL_AT=write:block:2 on 2 ranks, resumed on 3 ranks;
 (2) AGROFLUX_TEST_FAIL_AT=sealed (shards hashed, not renamed): resume only publishes;
@@ -230,6 +231,78 @@ def case_bad_state(tmp, base):
     check(good.startswith("{"), "bad: journal was JSON")
 
 
+def var_offset(path, var):
+    """Start offset of a fixed-size variable in a classic NetCDF file, from PnetCDF's ncoffsets."""
+    out = subprocess.run(["ncoffsets", path], capture_output=True, text=True).stdout.splitlines()
+    for i, line in enumerate(out):
+        tok = line.split()
+        if len(tok) >= 2 and tok[1].startswith(var + "("):
+            return int(out[i + 1].split("=")[1])
+    return None
+
+
+def damaged_run(tmp, name, fail_block):
+    out = os.path.join(tmp, name)
+    r = mpirun(2, "-q", "run", PIPE, "--output", out, env={"AGROFLUX_TEST_FAIL_AT": "write:block:%d" % fail_block})
+    check(r.returncode == 1, "%s: first run fails" % name)
+    j = journal(out) or {}
+    check(len(j.get("checks", {}).get("days", [])) == fail_block and
+          j["checks"]["days"][-1] == fail_block * BLOCK == j["days_done"],
+          "%s: one checked segment per checkpoint in the journal: %s" % (name, j.get("checks", {}).get("days")))
+    return out
+
+
+def case_damaged_partial(tmp, base):
+    """A .partial file damaged after the interruption is never trusted: truncated or a changed header
+    starts over, changed bytes of day data rewrite from the last segment that still verifies; the
+    published shards equal the uninterrupted run's either way, and the log names the file."""
+    out = damaged_run(tmp, "trunc", 4)
+    part = os.path.join(out, "shard-00001.nc.partial")
+    size = os.path.getsize(part)
+    with open(part, "r+b") as f:
+        f.truncate(size - 4096)
+    r = resumed_equal(out, base, 2, "truncated .partial")
+    check("shard-00001.nc.partial' is %d bytes" % (size - 4096) in r.stderr and "truncated" in r.stderr and
+          "starting over" in r.stderr, "trunc: says so: " + r.stderr[:600])
+
+    out = damaged_run(tmp, "header", 3)
+    part = os.path.join(out, "shard-00000.nc.partial")
+    data = bytearray(open(part, "rb").read())
+    at = data.find(b"agroflux shard")
+    check(at > 0, "header: title attribute found")
+    data[at + 13:at + 14] = b"D"
+    open(part, "wb").write(bytes(data))
+    r = resumed_equal(out, base, 1, "changed header")
+    check("header or static variables do not match" in r.stderr and "starting over" in r.stderr,
+          "header: says so: " + r.stderr[:600])
+
+    # x of sample 0 is laid out (time, input): a byte inside day 3*BLOCK+1 belongs to the 4th segment
+    out = damaged_run(tmp, "bytes", 5)
+    part = os.path.join(out, "shard-00000.nc.partial")
+    off = var_offset(part, "x")
+    check(off is not None, "bytes: ncoffsets finds x")
+    if off is None:
+        return
+    with open(part, "r+b") as f:
+        f.seek(off + (3 * BLOCK) * 4 * NINPUTS + 1)
+        b = f.read(1)
+        f.seek(-1, 1)
+        f.write(bytes([b[0] ^ 0x40]))
+    r = resumed_equal(out, base, 2, "changed day data")
+    check("days %d..%d do not match" % (3 * BLOCK + 1, 4 * BLOCK) in r.stderr and
+          "rewriting from day %d" % (3 * BLOCK + 1) in r.stderr, "bytes: rewrites from the damaged segment: " + r.stderr[:600])
+    idx = json.load(open(os.path.join(out, "index.json")))
+    check(idx["provenance"]["resumed_from_day"] == 3 * BLOCK, "bytes: resumed from the verified day")
+
+    # a journal of an older agroflux (no checks) is not trusted either
+    out = damaged_run(tmp, "nochecks", 2)
+    j = journal(out)
+    del j["checks"]
+    json.dump(j, open(os.path.join(out, "journal.json"), "w"))
+    r = resumed_equal(out, base, 2, "journal without checks")
+    check("records no checksums" in r.stderr, "nochecks: says so: " + r.stderr[:400])
+
+
 def case_checkpoint_interval(tmp, base):
     """A long checkpoint interval: a failure before the first checkpoint leaves nothing resumable
     (no journal, no .partial); a SIGTERM still checkpoints before stopping."""
@@ -336,6 +409,8 @@ def main():
         check(r.returncode == 0, "baseline: " + r.stderr[-500:])
         base = file_sums(base_out)
         idx_sums, idx = shard_sums(base_out)
+        global NINPUTS
+        NINPUTS = len(idx["inputs"])
         check(base == idx_sums and len(base) >= 2, "baseline: index sums match the files")
         check(idx["provenance"]["resumed_from_day"] == 0, "baseline: not resumed")
         check(len(idx["provenance"]["peak_rss_bytes_per_rank"]) == 2 and
@@ -350,17 +425,20 @@ def main():
               "baseline: one progress line per block with --progress-interval 0")
         check("peak RSS" in r.stdout and "finish" in r.stdout, "baseline: timing and memory table printed")
 
-        case_hook_block(tmp, base)
-        case_sealed(tmp, base)
-        case_all_days_written(tmp, base)
-        case_kill(tmp, base)
-        case_sigterm(tmp, base)
-        case_changed_config(tmp, base)
-        case_bad_state(tmp, base)
-        case_checkpoint_interval(tmp, base)
-        case_usage()
-        case_full_disk(tmp, base, sum(os.path.getsize(os.path.join(base_out, n)) for n, _ in base))
-        case_read_only(tmp)
+        if "damaged" in sys.argv[1:]:  # its own meson test (resume-damaged), to keep each short
+            case_damaged_partial(tmp, base)
+        else:
+            case_hook_block(tmp, base)
+            case_sealed(tmp, base)
+            case_all_days_written(tmp, base)
+            case_kill(tmp, base)
+            case_sigterm(tmp, base)
+            case_changed_config(tmp, base)
+            case_bad_state(tmp, base)
+            case_checkpoint_interval(tmp, base)
+            case_usage()
+            case_full_disk(tmp, base, sum(os.path.getsize(os.path.join(base_out, n)) for n, _ in base))
+            case_read_only(tmp)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     if failures:
@@ -371,6 +449,7 @@ def main():
 
 
 BLOCK = 50
+NINPUTS = None
 NDAYS = 730
 PIPE = None
 

@@ -8,7 +8,10 @@
 # signals the batch script with SIGUSR1 the way --signal=B:USR1@300 does, expects exit
 # code 4 with resumable state, resubmits and expects shards byte-identical to the first
 # job; runs slurm/agroflux-array.sbatch over two entries with mpirun as the launcher.
-# Skips (77) only when the Slurm or munge programs are not installed.
+# Skips (77) only when the Slurm or munge programs are not installed. Fails fast, with the
+# daemon's own reason (its log's error or fatal line), when a daemon exits or logs a fatal
+# error (e.g. localhost does not resolve) instead of waiting out the timeout; every scontrol
+# call is capped so a daemon that does not answer cannot hang the test either.
 set -u
 for p in munged mungekey slurmctld slurmd sbatch scontrol scancel; do
   command -v "$p" >/dev/null 2>&1 || [ -x "/usr/sbin/$p" ] || { echo "SKIP: $p not installed"; exit 77; }
@@ -89,20 +92,41 @@ export SLURM_CONF=$DIR/slurm.conf
 mungekey --create --keyfile="$DIR/munge/munge.key" && chmod 600 "$DIR/munge/munge.key"
 munged --key-file="$DIR/munge/munge.key" --socket="$DIR/munge/munge.socket.2" --pid-file="$DIR/munge/munged.pid" \
   --log-file="$DIR/munge/munged.log" --seed-file="$DIR/munge/munged.seed" || { bad "munged did not start"; exit 1; }
-slurmctld -f "$SLURM_CONF" || { bad "slurmctld did not start"; exit 1; }
-slurmd -f "$SLURM_CONF" -N localhost || { bad "slurmd did not start"; exit 1; }
-for _ in $(seq 150); do
-  scontrol show node localhost 2>/dev/null | grep -q "State=IDLE" && break
+# Why a daemon is not up, from its pid file and its own log; empty while all is well.
+daemon_problem() {
+  local name log pidf
+  for name in slurmctld slurmd; do
+    log=$DIR/log/$name.log
+    pidf=$DIR/run/$name.pid
+    if grep -qsiE 'fatal' "$log"; then
+      echo "$name: $(grep -iE 'fatal|error' "$log" | tail -n 3 | tr '\n' ' ')"; return
+    fi
+    if [ -s "$pidf" ] && ! kill -0 "$(cat "$pidf")" 2>/dev/null; then
+      echo "$name exited: $(grep -iE 'error|fatal' "$log" 2>/dev/null | tail -n 3 | tr '\n' ' ')"; return
+    fi
+  done
+}
+getent hosts localhost >/dev/null || { bad "localhost does not resolve (slurm.conf names the node localhost); fix /etc/hosts"; exit 1; }
+slurmctld -f "$SLURM_CONF" || { bad "slurmctld did not start: $(tail -n 3 "$DIR/log/slurmctld.log" 2>/dev/null)"; exit 1; }
+slurmd -f "$SLURM_CONF" -N localhost || { bad "slurmd did not start: $(tail -n 3 "$DIR/log/slurmd.log" 2>/dev/null)"; exit 1; }
+up_by=$((SECONDS + 40))
+while [ "$SECONDS" -lt "$up_by" ]; do
+  timeout 5 scontrol show node localhost 2>/dev/null | grep -q "State=IDLE" && break
+  why=$(daemon_problem)
+  [ -n "$why" ] && { bad "slurm did not come up: $why"; exit 1; }
   sleep 0.2
 done
-scontrol show node localhost | grep -q "State=IDLE" || { bad "node never became idle"; exit 1; }
+timeout 5 scontrol show node localhost | grep -q "State=IDLE" ||
+  { bad "node never became idle in 40 s: $(daemon_problem) $(tail -n 3 "$DIR/log/slurmd.log" 2>/dev/null)"; exit 1; }
 say "slurm up on ports $P1/$P2"
 
 # Wait for a job to leave the queue; prints "STATE EXITCODE".
 wait_job() {
-  local id=$1 line state
+  local id=$1 line state why
   for _ in $(seq 600); do
-    line=$(scontrol show job -o "$id" 2>/dev/null)
+    why=$(daemon_problem)
+    [ -n "$why" ] && { echo "DAEMON_DIED - $why" ; return; }
+    line=$(timeout 5 scontrol show job -o "$id" 2>/dev/null)
     state=$(sed -n 's/.*JobState=\([A-Z_]*\).*/\1/p' <<<"$line")
     case "$state" in
       PENDING|RUNNING|CONFIGURING|COMPLETING|"") sleep 0.2 ;;

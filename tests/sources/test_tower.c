@@ -466,6 +466,35 @@ static void test_chamber__errors(void)
     AF_EXPECT(cd == NULL);
 }
 
+/* One record per chamber and timestamp: a duplicated row (which used to be averaged in: one outlier
+ * turned a day's 0.0027 into 57.6) is an error naming both lines and values, in any timestamp spelling
+ * and in any order; -9999 and -6999 are missing like everywhere. */
+static void test_chamber__duplicates_and_sentinels(void)
+{
+    af_chamber_opts opts = AF_CHAMBER_OPTS_INIT;
+    opts.unit = AF_CHAMBER_G_N_M2_H;
+    af_chamber_data *cd = NULL;
+    AF_TEST_FAILS_WITH(AF_EFORMAT, "ch_dup.csv:5: duplicate record: chamber 'A' at 2020-06-01 10:30, flux 57.6, "
+                       "already at line 2 with flux 0.0027",
+                       af_chamber_read(write_file("ch_dup.csv", "chamber,timestamp,flux\nA,2020-06-01 10:30,0.0027\n"
+                                                  "B,2020-06-01 10:30,1\nA,2020-06-01 11:30,0.0027\n"
+                                                  "A,202006011030,57.6\n"), &opts, &cd, err));
+    AF_EXPECT(cd == NULL);
+    char text[4096];
+    size_t o = (size_t)snprintf(text, sizeof text, "chamber,timestamp,flux\n");
+    for (int h = 0; h < 24; h++)
+        o += (size_t)snprintf(text + o, sizeof text - o, "A,2020-06-01 %02d:00,%s\n", h,
+                              h == 3 ? "-6999" : h == 4 ? "-9999.0" : h == 5 ? "-6.999e3" : "0.001");
+    AF_TEST_PASS(af_chamber_read(write_file("ch_sent.csv", text), &opts, &cd, err));
+    if (!cd) return;
+    float v = 0;
+    int nh = 0;
+    AF_TEST_PASS(af_chamber_daily(cd, 0, epoch(2020, 6, 1), 1, &v, &nh, err));
+    AF_EXPECT(nh == 21);
+    AF_EXPECT_NEAR(v, 0.024, 1e-9); /* mean of the 21 valid hours (0.001) x 24 */
+    af_chamber_data_destroy(&cd);
+}
+
 int main(void)
 {
     const char *base = getenv("TMPDIR");
@@ -480,6 +509,7 @@ int main(void)
     AF_RUN(test_chamber__units);
     AF_RUN(test_chamber__min_hours);
     AF_RUN(test_chamber__errors);
+    AF_RUN(test_chamber__duplicates_and_sentinels);
     char cmd[600];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
     if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", tmpdir);

@@ -48,11 +48,13 @@ static void prcp_text(int wc, int t, char *buf, size_t n)
 {
     if (wc == 3 && t == 1) snprintf(buf, n, "-99");     /* the declared marker */
     else if (wc == 1 && t == 2) snprintf(buf, n, "%s", ""); /* an empty field */
+    else if (wc == 3 && t == 3) snprintf(buf, n, "-9999.0"); /* a sentinel, whatever the declared marker */
     else snprintf(buf, n, "%.3f", 0.1 * wc + 0.01 * t);
 }
 static void nee_text(int c, int t, char *buf, size_t n)
 {
     if (c == 4 && t == 3) snprintf(buf, n, "-9999"); /* default marker */
+    else if (c == 2 && t == 1) snprintf(buf, n, "-6.999e3"); /* the other sentinel, another spelling */
     else snprintf(buf, n, "%.3f", -(double)c - 0.1 * t);
 }
 static void qc_text(int c, int t, char *buf, size_t n)
@@ -304,13 +306,13 @@ static void check_output(const char *outdir)
             /* inputs */
             if (wc) { tmax_text(wc, t, a, sizeof a); want[0] = num(a) - 273.15; }
             else want[0] = NAN;
-            if (wc) { prcp_text(wc, t, a, sizeof a); want[1] = (!a[0] || !strcmp(a, "-99")) ? NAN : num(a) * 10.0; }
+            if (wc) { prcp_text(wc, t, a, sizeof a); want[1] = (!a[0] || !strcmp(a, "-99") || num(a) == -9999) ? NAN : num(a) * 10.0; }
             else want[1] = NAN;
             if (has_soil(c)) { soc_text(c, t, a, sizeof a); want[2] = num(a) * 10.0; }
             else want[2] = NAN;
             /* targets */
             nee_text(c, t, a, sizeof a);
-            want[3] = !strcmp(a, "-9999") ? NAN : num(a) * 1.03772448;
+            want[3] = (num(a) == -9999 || num(a) == -6999) ? NAN : num(a) * 1.03772448;
             n2o_text(c, t, a, sizeof a);
             want[4] = county ? num(a) * 1e-4 : NAN;
             gpp_text(c, t, a, sizeof a);

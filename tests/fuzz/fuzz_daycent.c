@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * fuzz_daycent.c: libFuzzer harness for the DayCent output parsers
+ * (src/sources/daycent.c): the input is read as a whitespace .out file (header
+ * or header-less with 3 soil layers), as a comma-separated dc_sip.csv, and as a
+ * soils.in layer table; parsed columns are looked up (with the DayCent aliases),
+ * checked for use and given their units.
+ * Invariants: day of year in 1..365/366 of its year; a column is usable exactly
+ * when no cell of it was text; a name finds a column of that name.
+ */
+#include <string.h>
+
+#include "agroflux/calendar.h"
+#include "agroflux/models.h"
+#include "fuzz_common.h"
+
+static void check_table(const af_model_table *t, const char *file)
+{
+    af_error err = AF_ERROR_INIT;
+    for (size_t r = 0; r < t->nrows; r++)
+        FZ_ASSERT(t->doy[r] >= 1 && t->doy[r] <= (af_date_is_leap(t->year[r]) ? 366 : 365));
+    for (size_t c = 0; c < t->ncols; c++) {
+        int rc = af_model_table_require(t, (int)c, &err);
+        FZ_ASSERT((rc == AF_OK) == (t->bad_line[c] == 0));
+        int k = af_daycent_column(t, t->names[c]);
+        FZ_ASSERT(k >= 0 && k <= (int)c && !strcmp(t->names[k], t->names[c]));
+        (void)af_daycent_units(file, t->names[c]);
+    }
+    static const char *const names[] = { "NEP", "NEE", "CH4_oxid", "CH4", "N2Oflux", "time" };
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        int k = af_daycent_column(t, names[i]);
+        FZ_ASSERT(k >= -1 && k < (int)t->ncols);
+    }
+}
+
+static void one_read(const uint8_t *data, size_t size, const char *file, int nlayers)
+{
+    char path[4200];
+    af_error err = AF_ERROR_INIT;
+    af_model_table t;
+    memset(&t, 0, sizeof t);
+    fz_write(file, data, size, path, sizeof path);
+    if (af_daycent_read(path, nlayers, &t, &err) == AF_OK) check_table(&t, file);
+    else {
+        fz_rejected(file, &err);
+        FZ_ASSERT(err.msg[0] != '\0' && t.nrows == 0);
+    }
+    af_model_table_dispose(&t);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    char path[4200];
+    af_error err = AF_ERROR_INIT;
+    one_read(data, size, "nflux.out", 3);
+    one_read(data, size, "dc_sip.csv", 0);
+    fz_write("soils.in", data, size, path, sizeof path);
+    int nl = 0;
+    if (af_daycent_soils_layers(path, &nl, &err) == AF_OK) FZ_ASSERT(nl >= 1);
+    else fz_rejected("soils.in", &err);
+    return 0;
+}
