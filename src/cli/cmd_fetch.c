@@ -115,7 +115,7 @@ static void print_dry(af_fetch_item *const *v, size_t n)
         char sz[32];
         human(v[i]->size, sz, sizeof sz);
         if (v[i]->url && v[i]->status == AF_OK && !v[i]->skipped)
-            printf("fetch  %10s  %s -> %s\n", sz, v[i]->url, v[i]->path);
+            printf("fetch  %14lld  %10s  %s -> %s\n", v[i]->size, sz, v[i]->url, v[i]->path);
     }
 }
 
@@ -252,8 +252,9 @@ static int fetch_main(const cli_command *cmd, const cli_args *a)
         size_t present = 0, remote = 0;
         for (size_t i = 0; i < list.n; i++) present += list.items[i].present, remote += list.items[i].remote;
         if (o.head_only)
-            printf("agroflux fetch --dry-run: %llu file%s to fetch, %s; %llu unavailable; %zu files listed%s\n",
-                   c[0], c[0] == 1 ? "" : "s", b, c[1] + c[2], list.n, list.partial ? " (per-sample files not listed)" : "");
+            printf("agroflux fetch --dry-run: %llu file%s to fetch, %s (%llu bytes; sizes the servers announced); "
+                   "%llu unavailable; %zu files listed%s\n", c[0], c[0] == 1 ? "" : "s", b, c[3], c[1] + c[2], list.n,
+                   list.partial ? " (per-sample files not listed)" : "");
         else
             printf("agroflux fetch: %llu fetched (%s in %.1f s), %llu failed, %llu not on the server (optional); "
                    "%zu of %zu files present, %zu read remotely\n", c[0], b, s1.seconds + s2.seconds, c[1], c[2],

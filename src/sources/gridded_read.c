@@ -23,6 +23,7 @@
 #include <netcdf.h>
 
 #include "af_check.h"
+#include "af_util.h"
 #include "gridded_impl.h"
 #include "raster_zonal.h"
 #include "log.h"
@@ -209,7 +210,12 @@ int af__gridded_open_file(gr_state *st, gr_file *gf, const char *var, af_error *
         snprintf(gf->dsname, sizeof gf->dsname, "%s", gf->path);
     CPLErrorReset();
     gf->ds = GDALOpenEx(gf->dsname, GDAL_OF_RASTER | GDAL_OF_READONLY, NULL, NULL, NULL);
-    if (!gf->ds) AF_FAIL(AF_EGDAL, "cannot open '%s': %s", gf->dsname, CPLGetLastErrorMsg());
+    if (!gf->ds)
+        AF_FAIL(AF_EGDAL, "cannot open '%s': %s", gf->dsname,
+                CPLGetLastErrorMsg()[0] ? CPLGetLastErrorMsg()
+                : af_path_is_virtual(gf->path) ? "GDAL gave no reason (NetCDF over http(s) must be an OPeNDAP "
+                  "endpoint, e.g. THREDDS dodsC; /vsicurl/ does not read NetCDF with this GDAL: fetch the file)"
+                : "GDAL gave no reason");
     gf->nbands = GDALGetRasterCount(gf->ds);
     if (gf->nbands < 1)
         AF_FAIL(AF_EFORMAT, "%s: no raster bands%s", gf->dsname,
