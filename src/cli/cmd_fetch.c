@@ -235,6 +235,9 @@ static int fetch_main(const cli_command *cmd, const cli_args *a)
             listed = rc == AF_OK;
         }
     }
+    /* every rank lists before any rank downloads: the split depends on what is missing */
+    rc = af_error_sync(MPI_COMM_WORLD, &err);
+    if (rc != AF_OK) listed = 0;
     if (listed && o.head_only && rank != 0) listed = 0; /* a dry run lists on rank 0 only */
     if (listed) {
         size_t k = o.head_only ? pick(&list, 0, 0, 1, &mine) : pick(&list, 0, rank, size, &mine);

@@ -256,7 +256,10 @@ static int add_item(builder *bd, const af_config_section *sec, const char *pkey,
     if (2 * (l->n + 1) > bd->nslots) AF_CHECK(grow_slots(bd, err));
     size_t h = (size_t)(fnv1a(final) & (bd->nslots - 1));
     for (; bd->slots[h]; h = (h + 1) & (bd->nslots - 1))
-        if (!strcmp(l->items[bd->slots[h] - 1].path, final)) goto cleanup;
+        if (!strcmp(l->items[bd->slots[h] - 1].path, final)) {
+            l->items[bd->slots[h] - 1].optional &= optional; /* optional only if every reader says so */
+            goto cleanup;
+        }
     if (l->n == l->cap) {
         size_t cap = l->cap ? 2 * l->cap : 64;
         af_fetch_item *ni = realloc(l->items, cap * sizeof *ni);

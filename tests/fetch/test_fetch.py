@@ -72,6 +72,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.end_headers()
             return
         data = open(local, "rb").read()
+        if mode == "norange":
+            rng = None  # a server that ignores Range: answers 200 with the whole file
         if mode == "corrupt":
             data = bytes((b * 7 + 3) & 255 for b in data[:len(data)])
         start, end = 0, len(data)
@@ -285,6 +287,51 @@ def test_resume(tmp, src, srv, url):
     check(not os.path.exists(part), "resumed fetch: .part gone")
 
 
+def test_restart(tmp, src, srv, url):
+    """A .part the server cannot continue: Range ignored (200) starts the file over; a .part longer
+    than the file (416) is dropped and fetched again. Both end identical to the original."""
+    for mode, target, junk in (("norange", "gridmet/tmmn_2003.nc", 1000), (None, "gridmet/pr_2003.nc", None)):
+        dst = new_tree(tmp, "restart-%s" % (mode or "416"), src, skip={target})
+        size = os.path.getsize(os.path.join(src, target))
+        with open(os.path.join(dst, target + ".part"), "wb") as f:
+            f.write(b"\x55" * (junk or size + 100))
+        if mode:
+            srv.state.mode["/" + target] = mode
+        with srv.state.lock:
+            srv.state.log.clear()
+        p = af("fetch", os.path.join(dst, "pipeline.ini"), "--set", "pipeline.data_url=" + url,
+               env={"AGROFLUX_FETCH_BACKOFF": "0.05"})
+        srv.state.mode.pop("/" + target, None)
+        what = "Range ignored" if mode else "HTTP 416"
+        check(p.returncode == 0, "%s: exit 0\n%s" % (what, show(p)))
+        check(sha(os.path.join(dst, target)) == sha(os.path.join(src, target)) if os.path.exists(os.path.join(dst, target))
+              else False, "%s: the file starts over and ends identical" % what)
+        check(not os.path.exists(os.path.join(dst, target + ".part")), "%s: no .part left" % what)
+        with srv.state.lock:
+            ranges = [x[2] for x in srv.state.log if x[1] == "/" + target]
+        check(ranges and ranges[0] == "bytes=%d-" % (junk or size + 100),
+              "%s: the first request asked for the rest of the .part (%s)" % (what, ranges))
+
+
+def test_optional(tmp, src, srv, url):
+    """missing_file = missing on every section reading a file: a 404 is skipped, not an error."""
+    target = "fluxnet/FLX_US-Sx1_FLUXNET2015_FULLSET_DD_2003-2003_1-4.csv"
+    check(os.path.exists(os.path.join(src, target)), "synth wrote " + target)
+    dst = new_tree(tmp, "optional", src, skip={target})
+    pipe = os.path.join(dst, "pipeline.ini")
+    srv.state.mode["/" + target] = "404"
+    opt = ["--set", "target.GPP@sites.missing_file=missing", "--set", "target.NEE.missing_file=missing"]
+    p = af("fetch", pipe, "--set", "pipeline.data_url=" + url, *opt, quiet=False)
+    check(p.returncode == 1 and "HTTP 404" in p.stderr,
+          "404 of a file one section needs (Reco@sites not optional): still an error\n" + show(p))
+    opt += ["--set", "target.Reco@sites.missing_file=missing"]
+    p = af("fetch", pipe, "--set", "pipeline.data_url=" + url, *opt, quiet=False)
+    srv.state.mode.pop("/" + target, None)
+    check(p.returncode == 0 and "1 not on the server (optional)" in p.stdout,
+          "404 of a file every reader may miss: skipped, exit 0\n" + show(p))
+    check(not glob.glob(os.path.join(dst, target + "*")), "optional 404: nothing written (no file, no .part)")
+
+
 def test_errors(tmp, src, srv, url):
     cases = [("404", "gridmet/pr_2003.nc", ["HTTP 404", "input.PRECN.url"]),
              ("truncate", "gridmet/srad_2003.nc", ["ended early", "input.RADN.url"]),
@@ -386,6 +433,8 @@ def main():
         try:
             test_fetch_and_run(tmp, src, srv, url, base)
             test_resume(tmp, src, srv, url)
+            test_restart(tmp, src, srv, url)
+            test_optional(tmp, src, srv, url)
             test_errors(tmp, src, srv, url)
             test_virtual(tmp, src, url, shards(os.path.join(tmp, "out-base"), True))
         finally:
