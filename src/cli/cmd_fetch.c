@@ -147,7 +147,13 @@ static int dry_defining(af_config *cfg, af_fetch_item **v, size_t k, const af_fe
         char *dst = !strcmp(v[i]->key, "counties.layer") ? cfg->county_layer
                   : !strcmp(v[i]->key, "counties.select") ? cfg->county_select
                   : !strcmp(v[i]->key, "sites.list") ? cfg->site_list : NULL;
-        if (dst && v[i]->present) snprintf(dst, 4096, "%s", v[i]->path);
+        /* the config path names the file, or holds it (/vsizip/ARCHIVE/member): swap the file */
+        char *at = dst && v[i]->present ? strstr(dst, orig[i]) : NULL;
+        if (at) {
+            char swapped[4096];
+            snprintf(swapped, sizeof swapped, "%.*s%s%s", (int)(at - dst), dst, v[i]->path, at + strlen(orig[i]));
+            snprintf(dst, 4096, "%s", swapped);
+        }
         free(v[i]->path);
         v[i]->path = orig[i];
         v[i]->present = 0;

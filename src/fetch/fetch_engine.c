@@ -331,7 +331,15 @@ int af_fetch_run(af_fetch_item *const *items, size_t n, const af_fetch_opts *opt
         for (size_t i = 0; i < nx; i++) active += xs[i].state == X_ACTIVE, pending += xs[i].state == X_WAIT;
         for (size_t i = 0; i < nx && active < o.jobs; i++) {
             if (xs[i].state != X_WAIT || xs[i].not_before > t) continue;
-            AF_CHECK(start(&xs[i], m, &o, err));
+            af_error e2 = AF_ERROR_INIT;
+            if (start(&xs[i], m, &o, &e2) != AF_OK) { /* this file only (a directory, a descriptor) */
+                char msg[1536];
+                snprintf(msg, sizeof msg, "%s (%s): %s", xs[i].it->url, xs[i].it->url_key, e2.msg);
+                set_item_error(xs[i].it, e2.code, msg);
+                end_attempt(&xs[i], m);
+                xs[i].state = X_FAILED;
+                continue;
+            }
             active++;
         }
         if (!active && !pending) break;

@@ -353,6 +353,17 @@ def test_errors(tmp, src, srv, url):
         else:
             check(not os.path.exists(os.path.join(dst, target + ".part")), "%s: no .part left" % mode)
 
+    # a destination that cannot be written (a file where the directory should be): that file fails,
+    # named, and the others still arrive
+    dst = new_tree(tmp, "err-dir", src, skip={"gridmet/pr_2003.nc", "soil/bd_0-5.tif"})
+    os.rename(os.path.join(dst, "gridmet"), os.path.join(dst, "gridmet.away"))
+    write_file = open(os.path.join(dst, "gridmet"), "w")
+    write_file.close()
+    p = af("fetch", os.path.join(dst, "pipeline.ini"), "--set", "pipeline.data_url=" + url)
+    check(p.returncode == 1 and url + "/gridmet/pr_2003.nc" in p.stderr and "input.PRECN.url" in p.stderr
+          and "directory" in p.stderr, "unwritable destination: exit 1 naming URL, key and the directory\n" + show(p))
+    check(os.path.exists(os.path.join(dst, "soil", "bd_0-5.tif")), "unwritable destination: the other files arrive")
+
     # no URL for a missing file; {data_url} without data_url
     dst = new_tree(tmp, "nourl", src, skip={"soil/bd_0-5.tif"})
     pipe = os.path.join(dst, "pipeline.ini")
@@ -390,6 +401,12 @@ def test_virtual(tmp, src, url, base_masked):
     zrow = [r for r in rows if r[1] == "counties.layer"]
     check(zrow and zrow[0][0] == "missing" and zrow[0][2].endswith("counties.zip"),
           "list-files: a /vsizip/ layer names its archive, missing (%s)" % zrow)
+    p = af("fetch", pipe, "--dry-run", "--set", "pipeline.data_url=" + url, *sets, quiet=False)
+    lines = [ln.split() for ln in p.stdout.splitlines() if ln.startswith("fetch ")]
+    check(p.returncode == 0 and [os.path.normpath(ln[-1]) for ln in lines] == [os.path.join(dst, "counties.zip")]
+          and "not listed" not in p.stdout + p.stderr and not os.path.exists(os.path.join(dst, "counties.zip")),
+          "dry run with the county layer in a missing zip: samples enumerated from a temporary copy, "
+          "only the zip to fetch, nothing written\n" + show(p))
     p = af("fetch", pipe, "--set", "pipeline.data_url=" + url, *sets)
     check(p.returncode == 0 and os.path.exists(os.path.join(dst, "counties.zip")),
           "fetch downloads the archive of a /vsizip/ path\n" + show(p))
@@ -425,6 +442,8 @@ def main():
         if p.returncode != 0:
             print("synth failed\n" + show(p), file=sys.stderr)
             return 1
+        colon = [f for f in tree_files(src) if ":" in f]
+        check(not colon, "synth tree: no ':' in any file or directory name (%s)" % colon[:3])
         p = af("run", os.path.join(src, "pipeline.ini"), "--output", os.path.join(tmp, "out-base"))
         check(p.returncode == 0, "baseline run\n" + show(p))
         base = shards(os.path.join(tmp, "out-base"))
