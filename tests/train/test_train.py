@@ -460,13 +460,13 @@ def error_paths(work, fips, sites):
     fails_with(run([AGROFLUX, "export", os.path.join(work, "out"), "--layout", "agroflux", os.path.join(blocker, "dest")]),
                1, "blocker", "export to an unwritable DEST")
     fails_with(run([AGROFLUX, "export", os.path.join(work, "out"), "--layout", "npz", os.path.join(work, "d")]), 2,
-               "the only layout is 'agroflux'", "unknown layout")
+               "--layout 'npz': expected agroflux", "unknown layout")
     fails_with(run([AGROFLUX, "export", os.path.join(work, "out"), "--layout", "agroflux", os.path.join(work, "d_f9"), "--split", "spatial", "--fold", "9"]),
                1, "no spatial fold 9", "export with a fold the index lacks")
-    for args, msg in ((["export", os.path.join(work, "out")], "usage: agroflux export"),
-                      (["export", "a", "--layout", "agroflux", "b", "--subset", "xx"], "expected mw (Ecosys) or dc"),
+    for args, msg in ((["export", os.path.join(work, "out")], "missing operand DEST"),
+                      (["export", "a", "--layout", "agroflux", "b", "--subset", "xx"], "--subset 'xx': expected mw or dc"),
                       (["export", "a", "--layout", "agroflux", "b", "--split", "loso"], "expected temporal or spatial"),
-                      (["export", "a", "--layout", "agroflux", "b", "--fold", "-1"], "expected a fold number")):
+                      (["export", "a", "--layout", "agroflux", "b", "--fold", "-1"], "--fold '-1': expected an integer")):
         fails_with(run([AGROFLUX, *args]), 2, msg, "export usage error: %s" % " ".join(args[1:]))
     # loso = yes with only 2 sites
     small = os.path.join(work, "small")
