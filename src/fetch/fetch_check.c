@@ -74,8 +74,12 @@ int af_fetch_vsi_sha256(const char *path, long long *bytes, char hex[65], af_err
     unsigned char dig[EVP_MAX_MD_SIZE];
     unsigned len = 0;
     long long total = 0;
+    char vsi[4200];
+    /* a bare URL is read through /vsicurl/ (an OPeNDAP endpoint has no file bytes: it fails) */
+    if (strstr(path, "://") && strncmp(path, "/vsi", 4)) snprintf(vsi, sizeof vsi, "/vsicurl/%s", path);
+    else snprintf(vsi, sizeof vsi, "%s", path);
     CPLErrorReset();
-    fp = VSIFOpenL(path, "rb");
+    fp = VSIFOpenL(vsi, "rb");
     if (!fp) AF_FAIL(AF_ENOTFOUND, "cannot open '%s'%s%s", path, CPLGetLastErrorMsg()[0] ? ": " : "",
                      CPLGetLastErrorMsg());
     md = EVP_MD_CTX_new();

@@ -23,6 +23,7 @@
 #include "af_check.h"
 #include "af_util.h"
 #include "agroflux/fetch.h"
+#include "log.h"
 #include "pipeline_impl.h"
 
 #define AF_PROV_BUCKETS 4096u
@@ -199,7 +200,13 @@ static int hash_records(const af_config *cfg, const prov_list *own, char **text,
         long long bytes = 0;
         char sha[65];
         if (af_path_is_virtual(own->item[i])) { /* /vsicurl/, /vsizip/, URLs: read through GDAL */
-            AF_CHECK(af_fetch_vsi_sha256(own->item[i], &bytes, sha, err));
+            af_error e2 = AF_ERROR_INIT;
+            if (af_fetch_vsi_sha256(own->item[i], &bytes, sha, &e2) != AF_OK) {
+                /* e.g. an OPeNDAP endpoint: no file bytes to hash; recorded as unknown, not fatal */
+                af_log(AF_LOG_WARN, "provenance", "%s: no hash (%s)", own->item[i], e2.msg);
+                bytes = -1;
+                sha[0] = '\0';
+            }
         } else {
             AF_CHECK(af_file_size(own->item[i], &bytes, err));
             AF_CHECK(af_file_sha256(own->item[i], sha, err));

@@ -421,6 +421,11 @@ def test_virtual(tmp, src, url, base_masked):
     local = os.path.join(src, "soil", "bd_0-5.tif")
     check(any(f["sha256"] == sha(local) and f["bytes"] == os.path.getsize(local) for f in remote),
           "provenance of a /vsicurl/ input: its size and SHA-256, read through GDAL (%s)" % remote[:1])
+    # a plain http:// raster path (GDAL reads it through /vsicurl/ itself)
+    p = af("run", pipe, "--output", os.path.join(tmp, "out-httptif"), *sets[:4],
+           "--set", "input.TBKDS.path=" + url + "/soil/bd_{layer}.tif", env={"GDAL_DISABLE_READDIR_ON_OPEN": "EMPTY_DIR"})
+    check(p.returncode == 0 and shards(os.path.join(tmp, "out-httptif"), True) == base_masked,
+          "run with an http:// raster path: shards byte-identical to the local run\n" + show(p))
     p = af("run", pipe, "--output", os.path.join(tmp, "out-http"), *sets,
            "--set", "input.TMAX_AIR.path=" + url + "/gridmet/tmmx_{year}.nc")
     check(p.returncode == 1 and url + "/gridmet/tmmx_2003.nc" in p.stderr and "OPeNDAP" in p.stderr,

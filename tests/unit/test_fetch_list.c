@@ -5,13 +5,15 @@
  * every path key expanded over years and sites with its url template ({data_url}), in
  * pipeline order, deduplicated, present files found, archive paths reduced to the archive, and
  * the errors (unset data_url, unknown placeholder, glob and URL name that disagree, an unknown
- * KEY_url). Expected values are spelled out here. Writes only into a private mkdtemp directory.
+ * KEY_url), and the VSI hash of a zip member used for provenance. Expected values are spelled out here. Writes only into a private mkdtemp directory.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include <cpl_vsi.h>
 
 #include "af_test.h"
 #include "af_util.h"
@@ -187,6 +189,26 @@ static void test_errors(void)
     af_config_destroy(&cfg);
 }
 
+/* Size and SHA-256 of a member of a zip read through GDAL's VSI, against the bytes written. */
+static void test_vsi_hash(void)
+{
+    char zip[256], member[300], hex[65], want[65];
+    static const char text[] = "a,b\n1,2\n";
+    snprintf(zip, sizeof zip, "/vsizip/%s/h.zip", g_dir);
+    snprintf(member, sizeof member, "%s/m.csv", zip);
+    VSILFILE *fp = VSIFOpenL(member, "wb");
+    AF_EXPECT(fp != NULL);
+    if (!fp) return;
+    VSIFWriteL(text, 1, strlen(text), fp);
+    VSIFCloseL(fp);
+    long long bytes = 0;
+    AF_TEST_PASS(af_fetch_vsi_sha256(member, &bytes, hex, err));
+    af_sha256_hex(text, strlen(text), want);
+    AF_EXPECT(bytes == (long long)strlen(text) && !strcmp(hex, want));
+    snprintf(member, sizeof member, "%s/none.csv", zip);
+    AF_TEST_FAILS_WITH(AF_ENOTFOUND, "none.csv", af_fetch_vsi_sha256(member, &bytes, hex, err));
+}
+
 int main(void)
 {
     snprintf(g_dir, sizeof g_dir, "/tmp/af-fetch-list-XXXXXX");
@@ -198,6 +220,7 @@ int main(void)
     AF_RUN(test_resolve);
     AF_RUN(test_list);
     AF_RUN(test_errors);
+    AF_RUN(test_vsi_hash);
     char cmd[256];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", g_dir);
     if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", g_dir);
