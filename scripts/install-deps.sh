@@ -8,6 +8,7 @@ PKGS=(build-essential meson ninja-build pkg-config
       libinih-dev libjansson-dev libssl-dev libcurl4-openssl-dev
       libnetcdf-dev netcdf-bin
       python3 python3-numpy python3-netcdf4 python3-gdal
+      clang libclang-rt-14-dev
       slurm-wlm slurmctld slurmd slurm-client munge)
 missing=()
 for p in "${PKGS[@]}"; do

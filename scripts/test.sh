@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # README command 2: install dependencies (Debian 12, as root), build, and run the
 # whole test suite (unit, errors, mpi, cli, regress). Prints "N passed, N failed".
+# Then the CI-sized sanitizer and fuzz run in ./build-san (scripts/sanitize.sh).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh || exit 1
@@ -16,4 +17,5 @@ for line in open("build/meson-logs/testlog.json"):
 failed = counts["FAIL"] + counts["TIMEOUT"] + counts["ERROR"] + counts["UNEXPECTEDPASS"]
 print("meson: %d passed, %d failed, %d skipped" % (counts["OK"] + counts["EXPECTEDFAIL"], failed, counts["SKIP"]))
 PY
+bash scripts/sanitize.sh || status=1
 exit $status

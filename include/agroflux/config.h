@@ -6,7 +6,8 @@
  * management scenario (optional), and one [input.NAME] or [target.NAME] per
  * feature. Every key is declared once in a key table (type,
  * default, help) from which validation, `agroflux keys` and docs/pipelines.md
- * all come; an unknown section or key, a missing required key, a bad value or
+ * all come (a feature's source-kind keys are checked by the pipeline module, which
+ * knows the kinds: config depends on no module above it); an unknown section or key, a missing required key, a bad value or
  * an unreadable path is an AF_ECONFIG error naming file, line and key. Paths are
  * relative to the pipeline file. Not collective: every rank parses the same file.
  */
@@ -168,9 +169,27 @@ int af_config_load_flags(const char *path, const char *const *sets, size_t nsets
                          af_error *err);
 void af_config_destroy(af_config **cfg);
 
+/**
+ * When err's message starts "FILE:LINE:" (FILE the pipeline file) and LINE is that of an
+ * --set override, "FILE:LINE:" becomes "--set 'SECTION.KEY=VALUE' (#N on the command line):".
+ * The code is left alone; other messages too. (Callers that map errors to exit codes treat a
+ * message that starts with the pipeline file's "FILE:LINE:" or "--set '" as a pipeline-file error.)
+ */
+void af_config_locate_error(const af_config *cfg, af_error *err);
+/**
+ * Check a section's keys against key tables a and b (b may be NULL): an unknown key (with
+ * "did you mean"), a missing required key, a value of the wrong type or not among the
+ * choices, an unreadable path key: AF_ECONFIG naming file:line (or the --set). af_config_load
+ * checks every section but the source-kind keys of feature sections, which it cannot know;
+ * the pipeline checks those with this and the kind's table (docs/architecture.md).
+ */
+int af_config_check_section(const af_config *cfg, const af_config_section *sec, const af_key_spec *a,
+                            const af_key_spec *b, af_error *err);
+
 /** Raw value of key in a section, or NULL. */
 const char *af_config_get(const af_config_section *sec, const char *key);
-/** Line of key in a section, or the section's line if absent. */
+/** Line of key in a section, or the section's line if absent. Negative for the value of an
+ *  --set override (-N for the N-th): messages made with it are fixed by af_config_locate_error. */
 int af_config_line(const af_config_section *sec, const char *key);
 /** Resolve a path value relative to the pipeline file's directory, or, when it
  *  starts with {root}, relative to [pipeline] data_root (AF_ECONFIG if unset). */
@@ -181,8 +200,14 @@ const af_scenario_cfg *af_config_scenario(const af_config *cfg, const char *name
 /** Parse a crop: C|corn|S|soy|soybean or a CDL code (0..255). 1 if ok. */
 int af_crop_parse(const char *text, int *code);
 
-/** Print every section's key table as Markdown (what docs/pipelines.md embeds). */
+/** Keys every [input.*]/[target.*] section accepts, whatever its source. */
+const af_key_spec *af_feature_common_keys(void);
+
+/** Print the key table of every config section as Markdown (what docs/pipelines.md embeds,
+ *  followed by the source kinds' tables: af_source_print_keys_markdown). */
 void af_config_print_keys_markdown(FILE *fp);
+/** One key table as Markdown under "### title". */
+void af_config_print_key_table(FILE *fp, const char *title, const af_key_spec *keys);
 
 #ifdef __cplusplus
 }

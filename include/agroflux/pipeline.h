@@ -19,6 +19,7 @@
 #include <signal.h>
 #include <stddef.h>
 #include <mpi.h>
+#include "agroflux/config.h"
 #include "agroflux/error.h"
 #include "agroflux/index.h"
 #include "agroflux/samples.h"
@@ -126,9 +127,19 @@ typedef struct af_plan {
     long long est_bytes;
     af_plan_feature *features;
     size_t nfeatures;
+    /* Memory per rank (bytes) of the rank with the most samples, an estimate (docs/hpc.md):
+     * mem_per_rank = base + block buffers + open shards + gridded sources. */
+    long long mem_per_rank, mem_base, mem_block, mem_shards, mem_sources;
+    size_t max_shards_per_rank;  /**< most shards one rank opens */
 } af_plan;
 
 /** Not collective. Validate everything a run on nranks ranks would touch. */
+/**
+ * Load a pipeline file with its --set overrides (af_config_load_sets) and check what config
+ * cannot: every feature's source kind and that kind's keys. What run and plan load with.
+ */
+int af_pipeline_config_load(const char *pipeline_path, const char *const *sets, size_t nsets,
+                            af_config **out, af_error *err);
 int af_pipeline_plan(const char *pipeline_path, int nranks, af_plan *out, af_error *err);
 /** The same with --set overrides (af_config_load_sets). */
 int af_pipeline_plan_sets(const char *pipeline_path, const char *const *sets, size_t nsets, int nranks,

@@ -13,6 +13,7 @@
 #define AGROFLUX_SOURCE_H
 
 #include <stddef.h>
+#include <stdio.h>
 #include "agroflux/calendar.h"
 #include "agroflux/config.h"
 #include "agroflux/samples.h"
@@ -58,9 +59,11 @@ typedef struct af_source_kind {
 const af_source_kind *const *af_source_kinds(void);
 /** Find a kind by name, or NULL. */
 const af_source_kind *af_source_kind_find(const char *name);
+/** "table|gridded|..." (every kind's name, registry order) into out. */
+void af_source_kind_names(char *out, size_t n);
+/** Print every kind's key table as Markdown (after af_config_print_keys_markdown). */
+void af_source_print_keys_markdown(FILE *fp);
 
-/** Keys every [input.*]/[target.*] section accepts, whatever its source. */
-const af_key_spec *af_feature_common_keys(void);
 
 #ifdef __cplusplus
 }

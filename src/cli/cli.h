@@ -96,6 +96,13 @@ void cli_set_verbosity(int verbose, int quiet);
 
 /** Map an af_status to an exit code. */
 int cli_exit_code(int status);
+/**
+ * The exit code of a run or plan of the pipeline file `pipeline`: an error located in that file
+ * ("FILE:LINE: ...") or in an --set ("--set '...' (#N ...): ...") whose code names a missing or
+ * unreadable file, unknown units or an unopenable dataset is a pipeline-file error (2): the
+ * file must change. Otherwise as cli_exit_code.
+ */
+int cli_pipeline_exit_code(int status, const af_error *err, const char *pipeline);
 /** Print "agroflux <cmd>: error: ..." (and frames with --debug) to stderr, on rank 0 only. */
 void cli_report(const char *cmd, const af_error *err, int rank);
 extern int cli_debug;

@@ -5,6 +5,7 @@
  * every rank's peak memory; SIGTERM/SIGINT/SIGUSR1 ask for a clean, resumable stop) and `agroflux
  * plan` (one process; prints what a run on N ranks would do).
  */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -238,7 +239,16 @@ static int run_main(const cli_command *cmd, const cli_args *a)
     if (rc != AF_OK) cli_report("run", &err, rank);
     else if (rank == 0 && !cli_quiet) print_summary(&s);
     af_run_summary_dispose(&s);
-    return rc != AF_OK ? cli_exit_code(rc) : AF_EXIT_OK;
+    return rc != AF_OK ? cli_pipeline_exit_code(rc, &err, pipeline) : AF_EXIT_OK;
+}
+
+/* The per-rank memory estimate, with a --mem-per-cpu value (MiB, rounded up, 25% headroom). */
+static void print_plan_memory(const af_plan *p)
+{
+    double mib = 1024.0 * 1024.0;
+    printf("  memory per rank: about %.0f MiB (base %.0f, block buffers %.0f, %zu open shards %.0f, sources %.0f); "
+           "sbatch --mem-per-cpu=%.0fM\n", p->mem_per_rank / mib, p->mem_base / mib, p->mem_block / mib,
+           p->max_shards_per_rank, p->mem_shards / mib, p->mem_sources / mib, ceil(p->mem_per_rank * 1.25 / mib));
 }
 
 static int plan_main(const cli_command *cmd, const cli_args *a)
@@ -260,7 +270,7 @@ static int plan_main(const cli_command *cmd, const cli_args *a)
     af_error err = AF_ERROR_INIT;
     af_plan p;
     int rc = af_pipeline_plan_sets(pipeline, sets, nsets, nranks, &p, &err);
-    if (rc != AF_OK) { cli_report("plan", &err, 0); return cli_exit_code(rc); }
+    if (rc != AF_OK) { cli_report("plan", &err, 0); return cli_pipeline_exit_code(rc, &err, pipeline); }
     char d0[11], d1[11], bytes[32];
     af_date_format(p.start, d0);
     af_date_format(p.end, d1);
@@ -277,6 +287,7 @@ static int plan_main(const cli_command *cmd, const cli_args *a)
         printf("    rank %d: samples [%zu, %zu) = %zu\n", r, p.ranges[r].begin, p.ranges[r].end, p.ranges[r].end - p.ranges[r].begin);
     printf("  shards: %zu of up to %zu samples\n", p.nshards, p.shard_samples);
     printf("  output: %s, about %s\n", p.outdir, bytes);
+    print_plan_memory(&p);
     af_plan_dispose(&p);
     return AF_EXIT_OK;
 }

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "agroflux/config.h"
+#include "agroflux/source.h"
 #include "agroflux/synth.h"
 #include "agroflux/units.h"
 #include "cli.h"
@@ -115,6 +116,9 @@ static int keys_main(const cli_command *cmd, const cli_args *a)
     int units = 0;
     for (size_t i = 0; i < a->nopts; i++) units |= a->opt[i].opt->id == OPT_UNITS;
     if (units) af_units_print_markdown(stdout);
-    else af_config_print_keys_markdown(stdout);
+    else {
+        af_config_print_keys_markdown(stdout);
+        af_source_print_keys_markdown(stdout);
+    }
     return AF_EXIT_OK;
 }

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * main.c: `agroflux` entry point. Reads the global options before the command
- * name, finds the command (the list below), initialises MPI only for the
- * commands that need it (run and export always; verify and inspect when they
+ * name, finds the command (the list below), parses its options (usage errors
+ * never start MPI), initialises MPI only for the commands that need it (run
+ * and export always; verify and inspect when they
  * read shards with PnetCDF; keys, plan, synth and help never, so they start
  * without forking the MPI runtime), installs the log sink (stderr; rank 0 only
  * below warnings), runs the command and turns its status into a documented
@@ -94,6 +95,16 @@ int cli_exit_code(int status)
     }
 }
 
+int cli_pipeline_exit_code(int status, const af_error *err, const char *pipeline)
+{
+    size_t n = strlen(pipeline);
+    const char *m = err->msg;
+    int located = !strncmp(m, "--set '", 7);
+    if (!strncmp(m, pipeline, n) && m[n] == ':' && m[n + 1] >= '0' && m[n + 1] <= '9') located = 1;
+    int named = status == AF_ENOTFOUND || status == AF_EUNITS || status == AF_EIO || status == AF_EGDAL;
+    return located && named ? AF_EXIT_USAGE : cli_exit_code(status);
+}
+
 void cli_report(const char *cmd, const af_error *err, int rank)
 {
     if (rank != 0) return;
@@ -128,15 +139,28 @@ static int help_command(int argc, char **argv)
     return AF_EXIT_OK;
 }
 
+/* 1 if a launcher (mpirun, srun) started this process as part of an MPI job. */
+static int under_launcher(void)
+{
+    static const char *vars[] = { "OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_RANK", NULL };
+    for (const char **v = vars; *v; v++)
+        if (getenv(*v)) return 1;
+    return 0;
+}
+
 static int run_command(const cli_command *cmd, int argc, char **argv)
 {
-    if (cmd->mpi == CLI_MPI_ALWAYS && cli_mpi_start() != 0) {
-        fprintf(stderr, "agroflux %s: MPI_Init failed\n", cmd->name);
-        return AF_EXIT_FAILURE;
-    }
     cli_args *args = malloc(sizeof *args);
     if (!args) { fprintf(stderr, "agroflux: out of memory\n"); return AF_EXIT_FAILURE; }
-    int code = cli_parse(cmd, argc, argv, args);
+    /* Under a launcher, a collective command starts MPI first, so that only rank 0 reports a
+     * usage error and every rank leaves through MPI_Finalize; alone, it parses first, and a
+     * usage error costs no MPI start. */
+    int early = cmd->mpi == CLI_MPI_ALWAYS && under_launcher();
+    int code = -1;
+    if (cmd->mpi == CLI_MPI_ALWAYS && early && cli_mpi_start() != 0) code = AF_EXIT_FAILURE;
+    if (code < 0) code = cli_parse(cmd, argc, argv, args);
+    if (code < 0 && cmd->mpi == CLI_MPI_ALWAYS && cli_mpi_start() != 0) code = AF_EXIT_FAILURE;
+    if (code == AF_EXIT_FAILURE) fprintf(stderr, "agroflux %s: MPI_Init failed\n", cmd->name);
     if (code < 0) code = cmd->run(cmd, args);
     free(args);
     return code;

@@ -14,7 +14,7 @@
 #include "af_check.h"
 #include "af_util.h"
 #include "agroflux/config.h"
-#include "agroflux/source.h"
+#include "agroflux/opts.h"
 #include "config_impl.h"
 
 typedef struct parse_state {
@@ -162,9 +162,11 @@ static int is_url_key(const char *key, const af_key_spec *a, const af_key_spec *
     return af__config_find_key(a, base) || (b && af__config_find_key(b, base));
 }
 
-/* Check one section's keys against its table (plus an optional second table). */
-static int check_keys(const af_config *cfg, const af_config_section *sec, const af_key_spec *a,
-                      const af_key_spec *b, af_error *err)
+/* Check one section's keys against its table (plus an optional second table); with
+ * others_ok, keys in neither table are left alone (a feature's source-kind keys, which
+ * the pipeline checks against the kind's table: af_config_check_section). */
+static int check_keys_mode(const af_config *cfg, const af_config_section *sec, const af_key_spec *a,
+                           const af_key_spec *b, int others_ok, af_error *err)
 {
     int rc = AF_OK;
     for (size_t i = 0; i < sec->nentries; i++) {
@@ -172,7 +174,15 @@ static int check_keys(const af_config *cfg, const af_config_section *sec, const 
         const af_key_spec *k = af__config_find_key(a, e->key);
         if (!k && b) k = af__config_find_key(b, e->key);
         if (!k && is_url_key(e->key, a, b)) continue; /* a URL template, read by src/fetch */
-        if (!k) AF_FAIL(AF_ECONFIG, "%s:%d: [%s] unknown key '%s'", cfg->path, e->line, sec->name, e->key);
+        if (!k && others_ok) continue;
+        if (!k) {
+            const af_key_spec *near = af__config_near_key(a, e->key);
+            if (!near && b) near = af__config_near_key(b, e->key);
+            if (near)
+                AF_FAIL(AF_ECONFIG, "%s:%d: [%s] unknown key '%s' (did you mean '%s'?)", cfg->path, e->line,
+                        sec->name, e->key, near->key);
+            AF_FAIL(AF_ECONFIG, "%s:%d: [%s] unknown key '%s'", cfg->path, e->line, sec->name, e->key);
+        }
         const char *v = e->value;
         char buf[4096];
         if (k->required && !v[0])
@@ -237,9 +247,23 @@ cleanup:
     return rc;
 }
 
+static int check_keys(const af_config *cfg, const af_config_section *sec, const af_key_spec *a,
+                      const af_key_spec *b, af_error *err)
+{
+    return check_keys_mode(cfg, sec, a, b, 0, err);
+}
+
 int af__config_check_keys(const af_config *cfg, const af_config_section *sec, const af_key_spec *table, af_error *err)
 {
     return check_keys(cfg, sec, table, NULL, err);
+}
+
+int af_config_check_section(const af_config *cfg, const af_config_section *sec, const af_key_spec *a,
+                            const af_key_spec *b, af_error *err)
+{
+    int rc = check_keys(cfg, sec, a, b, err);
+    if (rc != AF_OK) af_config_locate_error(cfg, err);
+    return rc;
 }
 
 /* Value of key, or the table default ("" if none). */
@@ -249,28 +273,6 @@ static const char *value_or_default(const af_config_section *sec, const af_key_s
     if (v && v[0]) return v;
     const af_key_spec *k = af__config_find_key(table, key);
     return (k && k->def) ? k->def : "";
-}
-
-static int split_list(const char *text, char ***out, size_t *n, af_error *err)
-{
-    int rc = AF_OK;
-    char *copy = af_strdup(text);
-    AF_CHECK_ALLOC(copy);
-    *out = NULL;
-    *n = 0;
-    for (char *save = NULL, *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-        af_strtrim(tok);
-        if (!tok[0]) continue;
-        char **nl = realloc(*out, sizeof(char *) * (*n + 1));
-        AF_CHECK_ALLOC(nl);
-        *out = nl;
-        nl[*n] = af_strdup(tok);
-        AF_CHECK_ALLOC(nl[*n]);
-        (*n)++;
-    }
-cleanup:
-    free(copy);
-    return rc;
 }
 
 static int load_pipeline(af_config *cfg, const af_config_section *sec, af_error *err)
@@ -306,7 +308,10 @@ static int load_counties(af_config *cfg, const af_config_section *sec, af_error 
     snprintf(cfg->id_field, sizeof cfg->id_field, "%s", value_or_default(sec, t, "id_field"));
     const char *sel = value_or_default(sec, t, "select");
     if (sel[0]) AF_CHECK(af_config_resolve(cfg, sel, cfg->county_select, sizeof cfg->county_select, err));
-    AF_CHECK(split_list(value_or_default(sec, t, "scenarios"), &cfg->scenarios, &cfg->nscenarios, err));
+    af_list l = AF_LIST_INIT;
+    AF_CHECK(af_opts_get_list(cfg, sec, t, "scenarios", &l, err));
+    cfg->scenarios = l.items; /* taken over: freed in af_config_destroy */
+    cfg->nscenarios = l.n;
     if (cfg->nscenarios == 0)
         AF_FAIL(AF_ECONFIG, "%s:%d: [counties] scenarios: empty list", cfg->path, af_config_line(sec, "scenarios"));
     for (size_t i = 0; i < cfg->nscenarios; i++)
@@ -326,17 +331,8 @@ static int load_feature(af_config *cfg, const af_config_section *sec, af_feature
     const char *src = af_config_get(sec, "source");
     if (!src)
         AF_FAIL(AF_ECONFIG, "%s:%d: [%s] missing required key 'source'", cfg->path, sec->line, sec->name);
-    const af_source_kind *kind = af_source_kind_find(src);
-    if (!kind) {
-        char names[256] = "";
-        for (const af_source_kind *const *k = af_source_kinds(); *k; k++) {
-            if (names[0]) strncat(names, "|", sizeof names - strlen(names) - 1);
-            strncat(names, (*k)->name, sizeof names - strlen(names) - 1);
-        }
-        AF_FAIL(AF_ECONFIG, "%s:%d: [%s] source: unknown source kind '%s' (known: %s)", cfg->path,
-                af_config_line(sec, "source"), sec->name, src, names);
-    }
-    AF_CHECK(check_keys(cfg, sec, common, kind->keys, err));
+    /* the source kind and its own keys are checked by the pipeline, which knows the kinds */
+    AF_CHECK(check_keys_mode(cfg, sec, common, NULL, 1, err));
     /* NAME@counties / NAME@sites: one variable, filled by this section for those samples only */
     const char *at = strchr(name, '@');
     size_t nlen = at ? (size_t)(at - name) : strlen(name);
@@ -418,9 +414,18 @@ static int validate(af_config *cfg, af_error *err)
         } else if (!strncmp(s->name, "input.", 6)) AF_CHECK(load_feature(cfg, s, AF_ROLE_INPUT, err));
         else if (!strncmp(s->name, "target.", 7)) AF_CHECK(load_feature(cfg, s, AF_ROLE_TARGET, err));
         else if (!strncmp(s->name, "scenario.", 9)) AF_CHECK(af__config_load_scenario(cfg, s, err));
-        else
+        else {
+            /* "did you mean": a fixed name, or the part before the first '.', one edit away */
+            static const char *const known[] = { "pipeline", "counties", "sites", "splits", "scenario", "input", "target" };
+            char head[128];
+            snprintf(head, sizeof head, "%.*s", (int)strcspn(s->name, "."), s->name);
+            for (size_t k = 0; k < sizeof known / sizeof known[0]; k++)
+                if (af_one_edit_apart(known[k], head))
+                    AF_FAIL(AF_ECONFIG, "%s:%d: unknown section [%s] (did you mean [%s%s]?)", cfg->path, s->line, s->name,
+                            known[k], s->name + strlen(head));
             AF_FAIL(AF_ECONFIG, "%s:%d: unknown section [%s] (expected pipeline, counties, sites, splits, scenario.NAME, input.NAME, target.NAME)",
                     cfg->path, s->line, s->name);
+        }
     }
     if (!pipeline) AF_FAIL(AF_ECONFIG, "%s: missing section [pipeline]", cfg->path);
     AF_CHECK(load_pipeline(cfg, pipeline, err));
@@ -477,6 +482,7 @@ int af_config_load_flags(const char *path, const char *const *sets, size_t nsets
     cfg = NULL;
 cleanup:
     if (ps.fp) fclose(ps.fp);
+    if (rc != AF_OK) af_config_locate_error(cfg, err);
     af_config_destroy(&cfg);
     return rc;
 }

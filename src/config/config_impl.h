@@ -9,6 +9,8 @@ const af_key_spec *af__config_pipeline_keys(void);
 const af_key_spec *af__config_counties_keys(void);
 const af_key_spec *af__config_sites_keys(void);
 const af_key_spec *af__config_find_key(const af_key_spec *table, const char *key);
+/** A key of table one edit away from key (a likely typo), or NULL. */
+const af_key_spec *af__config_near_key(const af_key_spec *table, const char *key);
 
 /* [scenario.NAME] sections (scenarios.c). */
 const af_key_spec *af__config_scenario_keys(void);

@@ -1,14 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * keys.c: the key tables of the fixed sections ([pipeline], [counties],
- * [sites]) and of every feature section, and the Markdown printer that makes
- * docs/pipelines.md from them, so that docs, validation and --help agree.
+ * [sites]) and the keys every feature section has, and the Markdown printer
+ * that makes docs/pipelines.md from them (the source kinds' tables are printed
+ * by the sources module), so that docs, validation and --help agree.
  */
 #include <stdio.h>
 #include <string.h>
 
+#include "af_util.h"
 #include "agroflux/config.h"
-#include "agroflux/source.h"
 #include "config_impl.h"
 
 static const af_key_spec pipeline_keys[] = {
@@ -74,6 +75,13 @@ const af_key_spec *af__config_find_key(const af_key_spec *table, const char *key
     return NULL;
 }
 
+const af_key_spec *af__config_near_key(const af_key_spec *table, const char *key)
+{
+    for (const af_key_spec *k = table; k && k->key; k++)
+        if (af_one_edit_apart(k->key, key)) return k;
+    return NULL;
+}
+
 static const char *type_name(af_key_type t)
 {
     switch (t) {
@@ -88,7 +96,7 @@ static const char *type_name(af_key_type t)
     return "?";
 }
 
-static void print_table(FILE *fp, const char *title, const af_key_spec *keys)
+void af_config_print_key_table(FILE *fp, const char *title, const af_key_spec *keys)
 {
     fprintf(fp, "### %s\n\n| key | type | required | default | meaning |\n|---|---|---|---|---|\n", title);
     for (const af_key_spec *k = keys; k->key; k++) {
@@ -105,15 +113,10 @@ static void print_table(FILE *fp, const char *title, const af_key_spec *keys)
 
 void af_config_print_keys_markdown(FILE *fp)
 {
-    print_table(fp, "[pipeline]", pipeline_keys);
-    print_table(fp, "[counties]", counties_keys);
-    print_table(fp, "[sites]", sites_keys);
-    print_table(fp, "[scenario.NAME]: one management scenario (counties)", af__config_scenario_keys());
-    print_table(fp, "[splits]", af__config_splits_keys());
-    print_table(fp, "[input.NAME] and [target.NAME]: keys of every source", feature_keys);
-    for (const af_source_kind *const *k = af_source_kinds(); *k; k++) {
-        char title[160];
-        snprintf(title, sizeof title, "source = %s: %s", (*k)->name, (*k)->help);
-        print_table(fp, title, (*k)->keys);
-    }
+    af_config_print_key_table(fp, "[pipeline]", pipeline_keys);
+    af_config_print_key_table(fp, "[counties]", counties_keys);
+    af_config_print_key_table(fp, "[sites]", sites_keys);
+    af_config_print_key_table(fp, "[scenario.NAME]: one management scenario (counties)", af__config_scenario_keys());
+    af_config_print_key_table(fp, "[splits]", af__config_splits_keys());
+    af_config_print_key_table(fp, "[input.NAME] and [target.NAME]: keys of every source", feature_keys);
 }

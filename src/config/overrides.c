@@ -35,7 +35,9 @@ cleanup:
     return rc;
 }
 
-static int set_entry(af_config_section *s, const char *key, const char *value, af_error *err)
+/* An override's entry has line -(N+1) for the N-th --set (0-based): af_config_locate_error
+ * turns "FILE:-N:" in a message into the --set text and position. */
+static int set_entry(af_config_section *s, const char *key, const char *value, int line, af_error *err)
 {
     int rc = AF_OK;
     char *v = af_strdup(value), *k = NULL;
@@ -45,7 +47,7 @@ static int set_entry(af_config_section *s, const char *key, const char *value, a
         if (!strcmp(s->entries[j].key, key)) {
             free(s->entries[j].value);
             s->entries[j].value = v;
-            s->entries[j].line = 0;
+            s->entries[j].line = line;
             return AF_OK;
         }
     }
@@ -56,7 +58,7 @@ static int set_entry(af_config_section *s, const char *key, const char *value, a
     s->entries = ne;
     ne[s->nentries].key = k;
     ne[s->nentries].value = v;
-    ne[s->nentries].line = 0;
+    ne[s->nentries].line = line;
     s->nentries++;
     k = v = NULL;
 cleanup:
@@ -76,7 +78,7 @@ int af__config_apply_sets(af_config *cfg, const char *const *sets, size_t n, af_
         for (size_t j = 0; j < cfg->nsections && !s; j++)
             if (!strcmp(cfg->sections[j].name, sec)) s = &cfg->sections[j];
         if (!s) AF_FAIL(AF_ECONFIG, "--set '%s': %s has no section [%s]", sets[i], cfg->path, sec);
-        AF_CHECK(set_entry(s, key, value, err));
+        AF_CHECK(set_entry(s, key, value, -(int)i - 1, err));
         char **nl = realloc(cfg->sets, sizeof *nl * (cfg->nsets + 1));
         AF_CHECK_ALLOC(nl);
         cfg->sets = nl;
@@ -106,4 +108,20 @@ int af__config_hash(af_config *cfg, af_error *err)
 cleanup:
     free(buf);
     return rc;
+}
+
+void af_config_locate_error(const af_config *cfg, af_error *err)
+{
+    if (!cfg || !err || err->code == AF_OK) return;
+    size_t n = strlen(cfg->path);
+    char *m = err->msg;
+    if (strncmp(m, cfg->path, n) || m[n] != ':') return;
+    char *end;
+    long line = strtol(m + n + 1, &end, 10);
+    if (end == m + n + 1 || *end != ':') return;
+    if (line >= 0 || (size_t)-line > cfg->nsets) return;
+    /* "--set 'TEXT' (#N):" instead of "FILE:-N:" */
+    char rest[AF_ERROR_MSG_MAX];
+    snprintf(rest, sizeof rest, "%s", end + 1);
+    snprintf(m, AF_ERROR_MSG_MAX, "--set '%.200s' (#%ld on the command line):%.700s", cfg->sets[-line - 1], -line, rest);
 }

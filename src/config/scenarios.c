@@ -14,6 +14,7 @@
 #include "af_check.h"
 #include "af_util.h"
 #include "agroflux/config.h"
+#include "agroflux/opts.h"
 #include "agroflux/units.h"
 #include "config_impl.h"
 
@@ -61,30 +62,28 @@ const af_scenario_cfg *af_config_scenario(const af_config *cfg, const char *name
     return NULL;
 }
 
-/* Split a comma list into at most max trimmed tokens stored in tok[] (pointers into buf). */
+/* A list key (its table default if unset) as at most max tokens copied into buf, tok[] pointing into it. */
 static int tokens(const af_config *cfg, const af_config_section *sec, const char *key, char *buf, size_t bufn,
                   char **tok, size_t max, size_t *n, af_error *err)
 {
     int rc = AF_OK;
-    const char *v = af_config_get(sec, key);
+    af_list l = AF_LIST_INIT;
+    size_t used = 0;
     *n = 0;
-    if (!v || !v[0]) goto cleanup;
-    if (strlen(v) >= bufn)
-        AF_FAIL(AF_ECONFIG, "%s:%d: [%s] %s: value too long", cfg->path, af_config_line(sec, key), sec->name, key);
-    strcpy(buf, v);
-    for (char *next = buf, *t; (t = next) != NULL;) {
-        char *comma = strchr(t, ',');
-        next = comma ? comma + 1 : NULL;
-        if (comma) *comma = '\0';
-        t = af_strtrim(t);
-        if (!t[0])
-            AF_FAIL(AF_ECONFIG, "%s:%d: [%s] %s: empty entry in '%s'", cfg->path, af_config_line(sec, key), sec->name, key, v);
-        if (*n == max)
-            AF_FAIL(AF_ECONFIG, "%s:%d: [%s] %s: more than %zu entries in '%s'", cfg->path, af_config_line(sec, key),
-                    sec->name, key, max, v);
-        tok[(*n)++] = t;
+    AF_CHECK(af_opts_get_list(cfg, sec, af__config_scenario_keys(), key, &l, err));
+    if (l.n > max)
+        AF_FAIL(AF_ECONFIG, "%s:%d: [%s] %s: more than %zu entries in '%s'", cfg->path, af_config_line(sec, key),
+                sec->name, key, max, af_config_get(sec, key));
+    for (size_t i = 0; i < l.n; i++) {
+        size_t len = strlen(l.items[i]) + 1;
+        if (used + len > bufn)
+            AF_FAIL(AF_ECONFIG, "%s:%d: [%s] %s: value too long", cfg->path, af_config_line(sec, key), sec->name, key);
+        memcpy(buf + used, l.items[i], len);
+        tok[(*n)++] = buf + used;
+        used += len;
     }
 cleanup:
+    af_list_dispose(&l);
     return rc;
 }
 
@@ -112,7 +111,7 @@ static int parse_apps(const af_config *cfg, const af_config_section *sec, af_sce
     AF_CHECK(tokens(cfg, sec, "n_timing", tb, sizeof tb, tt, AF_SCENARIO_MAX_APPS, &nt, err));
     AF_CHECK(tokens(cfg, sec, "n_days", db, sizeof db, dt, AF_SCENARIO_MAX_APPS, &nd, err));
     AF_CHECK(tokens(cfg, sec, "n_split", sb, sizeof sb, st, AF_SCENARIO_MAX_APPS, &ns, err));
-    if (nt == 0) { strcpy(tb, "planting"); tt[0] = tb; nt = 1; }
+    if (nt == 0) AF_FAIL(AF_ECONFIG, "%s:%d: [%s] n_timing: no application", path, af_config_line(sec, "n_timing"), name);
     if (nd && nd != nt)
         AF_FAIL(AF_ECONFIG, "%s:%d: [%s] n_days: %zu entries for %zu n_timing entries", path, af_config_line(sec, "n_days"), name, nd, nt);
     if (ns && ns != nt)

@@ -90,6 +90,8 @@ void af__journal_dispose(af_journal *j)
     free(j->shards);
     j->shards = NULL;
     j->nshards = 0;
+    free(j->settings);
+    j->settings = NULL;
     af__journal_keep_checks(j, 0);
 }
 
@@ -186,6 +188,10 @@ int af__journal_write(const char *outdir, const af_journal *j, af_error *err)
                              j->layout_sha256, "ndays", j->ndays, "days_done", j->days_done, "state",
                              j->sealed ? "sealed" : "writing");
     AF_CHECK_ALLOC(root);
+    if (j->output_sha256[0] && j->settings) { /* issue 16: what fixes the output, for --resume */
+        json_object_set_new(root, "output_sha256", json_string(j->output_sha256));
+        json_object_set_new(root, "settings", json_string(j->settings));
+    }
     if (j->sealed) {
         json_t *a = json_array();
         AF_CHECK_ALLOC(a);
@@ -321,6 +327,13 @@ int af__journal_parse(const char *text, const char *path, af_journal *j, af_erro
         AF_FAIL(AF_EFORMAT, "'%s': not an agroflux journal of version %d", path, JOURNAL_VERSION);
     AF_CHECK(jstr(root, "config_sha256", j->config_sha256, sizeof j->config_sha256, path, err));
     AF_CHECK(jstr(root, "layout_sha256", j->layout_sha256, sizeof j->layout_sha256, path, err));
+    if (json_object_get(root, "output_sha256")) {
+        json_t *st = json_object_get(root, "settings");
+        AF_CHECK(jstr(root, "output_sha256", j->output_sha256, sizeof j->output_sha256, path, err));
+        if (!json_is_string(st)) AF_FAIL(AF_EFORMAT, "'%s': settings is not a string", path);
+        j->settings = af_strdup(json_string_value(st));
+        AF_CHECK_ALLOC(j->settings);
+    }
     AF_CHECK(jint(root, "ndays", &v, path, err));
     j->ndays = (int)v;
     AF_CHECK(jint(root, "days_done", &v, path, err));

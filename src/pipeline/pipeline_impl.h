@@ -32,7 +32,17 @@ typedef struct af_ctx {
     size_t ngroups;
     af_var_desc *inputs, *targets;
     size_t ninputs, ntargets;
+    char *settings;                /* settings.c: what fixes the output, "section.key=value" lines */
+    char output_sha256[65];        /* its SHA-256: the shards' config_sha256 attribute */
 } af_ctx;
+
+/* ---- settings.c: the settings that fix the output bytes (performance-only keys left out) ---- */
+int af__settings_is_perf_key(const char *section, const char *key);
+/** "section.key=value\n" per entry in file order (overrides applied), less performance-only keys. */
+int af__settings_text(const af_config *cfg, char **out, af_error *err);
+int af__settings_sha256(const char *text, char hex[65]);
+/** Name the first key whose value differs between two settings texts, into why. */
+void af__settings_diff(const char *journaled, const char *current, char *why, size_t nwhy);
 
 /** Load config, calendar and samples (not collective). */
 int af__ctx_load(const char *pipeline_path, const char *const *sets, size_t nsets, af_ctx *ctx,
@@ -56,6 +66,8 @@ int af__provenance_write(MPI_Comm comm, const af_ctx *ctx, const char *outdir, a
 /* ---- journal.c: resumable state in OUTDIR/journal.json (rank 0 writes) ---- */
 typedef struct af_journal {
     char config_sha256[65];
+    char output_sha256[65];        /* settings that fix the output ("" in journals before it) */
+    char *settings;                /* their text (owned; NULL when absent) */
     char layout_sha256[65];
     int ndays, days_done;
     int sealed;                    /* shards closed and hashed, listed below */
@@ -105,7 +117,7 @@ typedef struct af_start {
  * the reason for any start-over); in PUBLISH mode, rank 0 renames the verified
  * .partial files to their final names. Same result on every rank.
  */
-int af__resume_decide(MPI_Comm comm, const char *outdir, const af_layout *l, int want_resume,
+int af__resume_decide(MPI_Comm comm, const char *outdir, const af_layout *l, const char *settings, int want_resume,
                       af_start *out, af_error *err);
 
 /* ---- resume_check.c: a journal is trusted only as far as the .partial files match it ---- */

@@ -10,6 +10,44 @@
 #include "af_check.h"
 #include "pipeline_impl.h"
 
+/* Terms of the per-rank memory estimate (docs/hpc.md, "Memory"). Measured on Debian 12 / Open MPI 4.1:
+ * a rank of a tiny run peaks at 59-65 MiB (MPI, GDAL, PROJ, PnetCDF, the config and samples); each
+ * open shard adds about 0.3 MiB (PnetCDF header and MPI-IO state). A gridded variable keeps at most
+ * two files open (a block across a year end), each with a netCDF chunk cache of at most
+ * AF_GRIDDED_CHUNK_CACHE (32 MiB), plus its read piece and aggregation. */
+#define MEM_BASE (64LL << 20)
+#define MEM_PER_SHARD (512LL << 10)
+#define MEM_PER_GRIDDED_VAR (2 * (32LL << 20) + (16LL << 20))
+#define MEM_PER_SAMPLE_SOURCE (64LL << 10) /* per sample and non-gridded group: parsed rows, file lists */
+
+static void estimate_memory(const af_ctx *ctx, af_plan *p)
+{
+    size_t nmax = 0, shmax = 0, S = p->shard_samples ? p->shard_samples : 1;
+    for (int r = 0; r < p->nranks; r++) {
+        size_t b = p->ranges[r].begin, e = p->ranges[r].end;
+        if (e - b > nmax) nmax = e - b;
+        size_t sh = e > b ? (e - 1) / S - b / S + 1 : 0;
+        if (sh > shmax) shmax = sh;
+    }
+    int block = ctx->cfg->block_days < p->ndays ? ctx->cfg->block_days : p->ndays;
+    size_t maxnf = 0;
+    long long sources = 0;
+    for (size_t j = 0; j < ctx->ngroups; j++) {
+        const af_group *g = &ctx->groups[j];
+        if (g->nfeat > maxnf) maxnf = g->nfeat;
+        if (!strcmp(g->kind->name, "gridded")) sources += (long long)g->nfeat * MEM_PER_GRIDDED_VAR;
+        else sources += (long long)nmax * MEM_PER_SAMPLE_SOURCE;
+    }
+    long long cells = (long long)nmax * block;
+    /* x, x_qc: 4 + 4 bytes per input; y, y_qc, y_valid: 9 per target; a group's fill arrays: 9 per feature */
+    p->mem_block = cells * (8LL * (long long)ctx->ninputs + 9LL * (long long)ctx->ntargets + 9LL * (long long)maxnf);
+    p->mem_base = MEM_BASE;
+    p->mem_shards = (long long)shmax * MEM_PER_SHARD;
+    p->mem_sources = sources;
+    p->max_shards_per_rank = shmax;
+    p->mem_per_rank = p->mem_base + p->mem_block + p->mem_shards + p->mem_sources;
+}
+
 int af_pipeline_plan(const char *pipeline_path, int nranks, af_plan *out, af_error *err)
 {
     return af_pipeline_plan_sets(pipeline_path, NULL, 0, nranks, out, err);
@@ -68,6 +106,7 @@ int af_pipeline_plan_sets(const char *pipeline_path, const char *const *sets, si
             for (size_t i = 0; i < cfg->nfeatures; i++)
                 if (ctx.groups[j].feats[k] == &cfg->features[i]) out->features[i].nfiles = np;
     }
+    estimate_memory(&ctx, out);
 cleanup:
     af__ctx_dispose(&ctx);
     if (rc != AF_OK) af_plan_dispose(out);

@@ -60,8 +60,8 @@ cleanup:
 }
 
 /* Rank 0: read the journal and decide; why explains a start-over. */
-static int decide_rank0(const char *outdir, const af_layout *l, af_journal *j, af_start *st, char *why,
-                        size_t nwhy, af_error *err)
+static int decide_rank0(const char *outdir, const af_layout *l, const char *settings, af_journal *j, af_start *st,
+                        char *why, size_t nwhy, af_error *err)
 {
     int rc = AF_OK;
     char lhash[65];
@@ -70,7 +70,14 @@ static int decide_rank0(const char *outdir, const af_layout *l, af_journal *j, a
     if (jrc == AF_ENOTFOUND) { snprintf(why, nwhy, "no journal in '%s'", outdir); goto cleanup; }
     if (jrc != AF_OK) { snprintf(why, nwhy, "unreadable journal: %s", jerr.msg); goto cleanup; }
     AF_CHECK(af__layout_sha256(l, lhash, err));
-    if (strcmp(j->config_sha256, l->config_sha256 ? l->config_sha256 : "") != 0) {
+    if (j->output_sha256[0]) {
+        /* l->config_sha256 is the hash of the settings that fix the output: performance-only keys
+         * (block_days) may change between the runs */
+        if (strcmp(j->output_sha256, l->config_sha256 ? l->config_sha256 : "") != 0) {
+            af__settings_diff(j->settings ? j->settings : "", settings ? settings : "", why, nwhy);
+            goto cleanup;
+        }
+    } else if (strcmp(j->config_sha256, l->config_sha256 ? l->config_sha256 : "") != 0) {
         snprintf(why, nwhy, "the pipeline file changed (config SHA-256 %.12s... in the journal, %.12s... now)",
                  j->config_sha256, l->config_sha256 ? l->config_sha256 : "");
         goto cleanup;
@@ -113,7 +120,7 @@ cleanup:
     return rc;
 }
 
-int af__resume_decide(MPI_Comm comm, const char *outdir, const af_layout *l, int want_resume,
+int af__resume_decide(MPI_Comm comm, const char *outdir, const af_layout *l, const char *settings, int want_resume,
                       af_start *out, af_error *err)
 {
     int rc = AF_OK, rank;
@@ -123,7 +130,7 @@ int af__resume_decide(MPI_Comm comm, const char *outdir, const af_layout *l, int
     memset(out, 0, sizeof *out);
     MPI_Comm_rank(comm, &rank);
     if (rank == 0 && want_resume) {
-        if (decide_rank0(outdir, l, &j, out, why, sizeof why, err) == AF_OK) {
+        if (decide_rank0(outdir, l, settings, &j, out, why, sizeof why, err) == AF_OK) {
             if (out->mode == AF_START_FRESH)
                 af_log(AF_LOG_WARN, "resume", "starting over from the first day: %s", why);
             else if (out->mode == AF_START_CONTINUE && j.days_done >= j.ndays)

@@ -303,7 +303,7 @@ static int run_setup(run_state *rs, const char *pipeline_path, af_error *err)
 {
     int rc = AF_OK;
     /* the stale index goes first, so a run that fails anywhere leaves none */
-    if (af_config_load_sets(pipeline_path, rs->opts->sets, rs->opts->nsets, &rs->ctx.cfg, err) == AF_OK &&
+    if (af_pipeline_config_load(pipeline_path, rs->opts->sets, rs->opts->nsets, &rs->ctx.cfg, err) == AF_OK &&
         rs->rank == 0)
         remove_stale_index(output_dir(rs->opts, rs->ctx.cfg), err);
     AF_SYNC(rs->comm);
@@ -344,7 +344,8 @@ static int run_open_shards(run_state *rs, af_error *err)
     int rc = AF_OK;
     af_journal kept;
     memset(&kept, 0, sizeof kept);
-    AF_CHECK(af__resume_decide(rs->comm, rs->outdir, &rs->layout, rs->opts->resume, &rs->start, err));
+    AF_CHECK(af__resume_decide(rs->comm, rs->outdir, &rs->layout, rs->ctx.settings, rs->opts->resume, &rs->start,
+                               err));
     if (rs->start.mode == AF_START_CONTINUE)
         AF_CHECK(af__resume_verify(rs->comm, rs->outdir, &rs->layout, &rs->start, &kept, err));
     if (rs->start.mode == AF_START_CONTINUE &&
@@ -382,6 +383,10 @@ static int run_open_shards(run_state *rs, af_error *err)
     }
     if (rs->rank == 0) {
         snprintf(rs->journal.config_sha256, sizeof rs->journal.config_sha256, "%s", rs->ctx.cfg->sha256);
+        snprintf(rs->journal.output_sha256, sizeof rs->journal.output_sha256, "%s", rs->ctx.output_sha256);
+        free(rs->journal.settings);
+        rs->journal.settings = af_strdup(rs->ctx.settings);
+        if (!rs->journal.settings) af_error_set(err, AF_ENOMEM, __FILE__, __LINE__, __func__, "out of memory");
         rs->journal.ndays = rs->ndays;
         rs->journal.days_done = rs->start.days_done;
         af__layout_sha256(&rs->layout, rs->journal.layout_sha256, err);

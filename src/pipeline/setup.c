@@ -3,6 +3,8 @@
  * setup.c: builds the run context from a pipeline file: config, calendar,
  * sample set, the input/target descriptions in file order, and the source
  * groups (features of one kind that read the same path are opened once).
+ * It also checks what config cannot: each feature's source kind and that
+ * kind's keys (config sits below the sources and does not know them).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -10,12 +12,46 @@
 #include "af_check.h"
 #include "pipeline_impl.h"
 
+/* The source kind of every feature section and the keys of that kind: what config cannot check. */
+static int check_features(const af_config *cfg, af_error *err)
+{
+    int rc = AF_OK;
+    for (size_t i = 0; i < cfg->nfeatures; i++) {
+        const af_config_section *sec = cfg->features[i].section;
+        const af_source_kind *kind = af_source_kind_find(cfg->features[i].source);
+        if (!kind) {
+            char names[256];
+            af_source_kind_names(names, sizeof names);
+            AF_FAIL(AF_ECONFIG, "%s:%d: [%s] source: unknown source kind '%s' (known: %s)", cfg->path,
+                    af_config_line(sec, "source"), sec->name, cfg->features[i].source, names);
+        }
+        AF_CHECK(af_config_check_section(cfg, sec, af_feature_common_keys(), kind->keys, err));
+    }
+cleanup:
+    return rc;
+}
+
+int af_pipeline_config_load(const char *pipeline_path, const char *const *sets, size_t nsets, af_config **out,
+                            af_error *err)
+{
+    int rc = AF_OK;
+    af_config *cfg = NULL;
+    AF_CHECK(af_config_load_sets(pipeline_path, sets, nsets, &cfg, err));
+    AF_CHECK(check_features(cfg, err));
+    *out = cfg;
+    cfg = NULL;
+cleanup:
+    if (rc != AF_OK) af_config_locate_error(cfg, err);
+    af_config_destroy(&cfg);
+    return rc;
+}
+
 int af__ctx_load(const char *pipeline_path, const char *const *sets, size_t nsets, af_ctx *ctx,
                  af_error *err)
 {
     int rc = AF_OK;
     memset(ctx, 0, sizeof *ctx);
-    AF_CHECK(af_config_load_sets(pipeline_path, sets, nsets, &ctx->cfg, err));
+    AF_CHECK(af_pipeline_config_load(pipeline_path, sets, nsets, &ctx->cfg, err));
     AF_CHECK(af__ctx_load_rest(ctx, err));
 cleanup:
     return rc;
@@ -25,6 +61,8 @@ int af__ctx_load_rest(af_ctx *ctx, af_error *err)
 {
     int rc = AF_OK;
     af_config *cfg = ctx->cfg;
+    AF_CHECK(af__settings_text(cfg, &ctx->settings, err));
+    af__settings_sha256(ctx->settings, ctx->output_sha256);
     AF_CHECK(af_calendar_create(cfg->start, cfg->end, cfg->calendar, &ctx->cal, err));
     af_sample_opts so;
     memset(&so, 0, sizeof so);
@@ -39,6 +77,7 @@ int af__ctx_load_rest(af_ctx *ctx, af_error *err)
     if (af_sampleset_count(ctx->set) == 0) AF_FAIL(AF_EINVAL, "%s: the pipeline selects no samples", cfg->path);
     AF_CHECK(af__ctx_describe(ctx, err));
 cleanup:
+    if (rc != AF_OK) af_config_locate_error(cfg, err);
     return rc;
 }
 
@@ -148,6 +187,7 @@ int af__ctx_open_sources(af_ctx *ctx, af_range range, af_error *err)
         AF_CHECK(g->kind->open(&ctx->sctx, g->feats, g->nfeat, &g->state, err));
     }
 cleanup:
+    if (rc != AF_OK) af_config_locate_error(ctx->cfg, err);
     return rc;
 }
 
@@ -166,6 +206,7 @@ void af__ctx_dispose(af_ctx *ctx)
     af_sampleset_destroy(&ctx->set);
     af_calendar_destroy(&ctx->cal);
     af_config_destroy(&ctx->cfg);
+    free(ctx->settings);
     memset(ctx, 0, sizeof *ctx);
 }
 
@@ -183,5 +224,5 @@ void af__ctx_layout(const af_ctx *ctx, af_layout *layout)
     layout->ntargets = ctx->ntargets;
     layout->shard_samples = cfg->shard_samples;
     layout->cdf5 = cfg->cdf5;
-    layout->config_sha256 = cfg->sha256;
+    layout->config_sha256 = ctx->output_sha256; /* the settings that fix the bytes, not block_days */
 }

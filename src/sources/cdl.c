@@ -18,6 +18,7 @@
 #include "af_util.h"
 #include "cdl_impl.h"
 #include "log.h"
+#include "agroflux/opts.h"
 #include "sources_impl.h"
 
 static const af_key_spec cdl_keys[] = {
@@ -25,9 +26,9 @@ static const af_key_spec cdl_keys[] = {
       "Yearly CDL class raster relative to the pipeline file, with {year} (cdl/{year}_30m_cdls.tif); every year of the pipeline must exist." },
     { "statistic", AF_KEY_CHOICE, 0, "fraction", "fraction|dominant|dominant_in",
       "fraction: share of the county's area (exact coverage; nodata and outside count in the area) whose class is in classes (units 1); dominant: code of the crop_classes class with the largest area, missing if none (units class); dominant_in: 1 if that dominant class is in classes, else 0 (units flag; PLANTT with classes = 1)." },
-    { "classes", AF_KEY_STRING, 0, "", NULL,
+    { "classes", AF_KEY_LIST, 0, "", NULL,
       "Comma list of class codes or class_table names (1,5 or corn,soybeans), or 'other' (valid classes not in crop_classes). Required for fraction and dominant_in." },
-    { "crop_classes", AF_KEY_STRING, 0, "1,5", NULL,
+    { "crop_classes", AF_KEY_LIST, 0, "1,5", NULL,
       "Crop classes, in order, for dominant, dominant_in and other (ties go to the first listed)." },
     { "class_table", AF_KEY_STRING, 0, "", NULL, "Optional CSV with columns code,name giving class names usable in classes and crop_classes." },
     { "crs", AF_KEY_STRING, 0, "", NULL, "CRS of the rasters when they declare none (EPSG:5070); a raster without CRS and no crs key is an error." },
@@ -65,9 +66,13 @@ static int parse_feature(cd_state *st, const cd_table *tab, size_t k, af_error *
     cd_feat *cf = &st->feats[k];
     const af_config_section *fs = cf->f->section;
     const char *path = st->ctx->cfg->path;
-    const char *s = af__key_or(fs, "statistic", "fraction");
-    cf->stat = !strcmp(s, "dominant") ? CD_DOMINANT : !strcmp(s, "dominant_in") ? CD_DOMINANT_IN : CD_FRACTION;
-    const char *cls = af__key_or(fs, "classes", "");
+    static const int stats[] = { CD_FRACTION, CD_DOMINANT, CD_DOMINANT_IN }; /* fraction|dominant|dominant_in */
+    const char *s, *cls;
+    int i;
+    AF_CHECK(af_opts_get_string(st->ctx->cfg, fs, cdl_keys, "statistic", &s, err));
+    AF_CHECK(af_opts_get_choice(st->ctx->cfg, fs, cdl_keys, "statistic", &i, err));
+    cf->stat = stats[i];
+    AF_CHECK(af_opts_get_string(st->ctx->cfg, fs, cdl_keys, "classes", &cls, err));
     if (cf->stat != CD_DOMINANT && !cls[0])
         AF_FAIL(AF_ECONFIG, "%s:%d: [%s] classes: required with statistic = %s", path, fs->line, fs->name, s);
     if (!strcmp(cls, "other")) {
@@ -93,7 +98,8 @@ static int open_years(cd_state *st, const af_config_section *sec, af_error *err)
 {
     int rc = AF_OK;
     const af_config *cfg = st->ctx->cfg;
-    const char *tmpl = af_config_get(sec, "path");
+    const char *tmpl = af_config_get(sec, "path"), *crs;
+    AF_CHECK(af_opts_get_string(cfg, sec, cdl_keys, "crs", &crs, err));
     if (!af__template_per_year(tmpl))
         AF_FAIL(AF_ECONFIG, "%s:%d: [%s] path: '%s' has no {year} (the CDL is one raster per year)", cfg->path,
                 af_config_line(sec, "path"), sec->name, tmpl);
@@ -111,7 +117,7 @@ static int open_years(cd_state *st, const af_config_section *sec, af_error *err)
             AF_FAIL(AF_ENOTFOUND, "%s:%d: [%s] path: no CDL raster for year %d: cannot read '%s'", cfg->path,
                     af_config_line(sec, "path"), sec->name, y, path);
         rz_raster *r = &st->years[y - st->y0];
-        AF_CHECK(af__rz_raster_open(r, path, af__key_or(sec, "crs", ""), err));
+        AF_CHECK(af__rz_raster_open(r, path, crs, err));
         st->paths[st->npaths++] = r->path;
     }
     AF_CHECK(af__rz_check_crs(st->ctx, st->years[0].wkt, err));
@@ -133,17 +139,18 @@ static int cdl_open(const af_source_ctx *ctx, const af_feature_cfg *const *feats
     AF_CHECK(check_shared(ctx, feats, nfeat, err));
     tab = calloc(1, sizeof *tab);
     AF_CHECK_ALLOC(tab);
-    const char *tp = af__key_or(sec, "class_table", "");
-    if (tp[0]) {
-        char path[4096];
-        AF_CHECK(af_config_resolve(ctx->cfg, tp, path, sizeof path, err));
-        if (!af_path_is_virtual(path) && !af_file_readable(path))
+    char path[4096];
+    AF_CHECK(af_opts_get_path(ctx->cfg, sec, cdl_keys, "class_table", path, sizeof path, err));
+    if (path[0]) {
+        if (!af_file_readable(path))
             AF_FAIL(AF_ENOTFOUND, "%s:%d: [%s] class_table: cannot read '%s'", cfgp, af_config_line(sec, "class_table"),
                     sec->name, path);
         AF_CHECK(af__cdl_table_load(path, tab, err));
     }
     af_error e2 = AF_ERROR_INIT;
-    if (af__cdl_resolve(af__key_or(sec, "crop_classes", "1,5"), tab, st->is_crop, st->crop, &st->ncrop, &e2) != AF_OK)
+    const char *crop;
+    AF_CHECK(af_opts_get_string(ctx->cfg, sec, cdl_keys, "crop_classes", &crop, err));
+    if (af__cdl_resolve(crop, tab, st->is_crop, st->crop, &st->ncrop, &e2) != AF_OK)
         AF_FAIL(AF_ECONFIG, "%s:%d: [%s] crop_classes: %s", cfgp, af_config_line(sec, "crop_classes"), sec->name, e2.msg);
     st->feats = calloc(nfeat, sizeof *st->feats);
     AF_CHECK_ALLOC(st->feats);
@@ -245,10 +252,7 @@ static void fill_day(const cd_state *st, int t, int t0, int nt, float *val, unsi
         long p = st->geom.sample_poly[i];
         for (size_t k = 0; k < nf; k++) {
             const cd_feat *cf = &st->feats[k];
-            af_applies ap = cf->f->applies;
-            if ((ap == AF_APPLIES_COUNTIES && s->kind != AF_SAMPLE_COUNTY) ||
-                (ap == AF_APPLIES_SITES && s->kind != AF_SAMPLE_SITE))
-                continue;
+            if (!af__kind_applies(cf->f, s)) continue;
             double q, x = p >= 0 ? county_value(st, cf, (size_t)p, &q) : site_value(st, cf, st->site_class[i], &q);
             size_t o = ((size_t)i * (size_t)nt + (size_t)(t - t0)) * nf + k;
             qc[o] = (float)q;
@@ -280,27 +284,25 @@ cleanup:
     return rc;
 }
 
-static int cdl_files(void *vst, const char *const **paths, size_t *n, af_error *err)
-{
-    (void)err;
-    cd_state *st = vst;
-    *paths = st->paths;
-    *n = st->npaths;
-    return AF_OK;
-}
+AF_SOURCE_FILES_FN(cdl_files, cd_state, paths, npaths)
 
 /* Units fixed by the statistic: a share of area, a class code, or a 0/1 flag. */
 static int cdl_units(const af_config *cfg, const af_feature_cfg *f, char *out, size_t n, af_error *err)
 {
-    (void)cfg;
-    (void)err;
-    const char *s = af_config_get(f->section, "statistic");
-    s = s && s[0] ? s : "fraction";
-    snprintf(out, n, "%s", !strcmp(s, "fraction") ? "1" : !strcmp(s, "dominant") ? "class" : "flag");
-    return AF_OK;
+    static const char *const units[] = { "1", "class", "flag" }; /* fraction|dominant|dominant_in */
+    int i;
+    int rc = af_opts_get_choice(cfg, f->section, cdl_keys, "statistic", &i, err);
+    if (rc == AF_OK) snprintf(out, n, "%s", units[i]);
+    return rc;
 }
 
 const af_source_kind af__source_cdl = {
-    "cdl", "USDA Cropland Data Layer (yearly class rasters): county crop fractions and dominant crop (PLANTT) per county-year",
-    cdl_keys, cdl_open, cdl_fill, cdl_files, cdl_close, cdl_units
+    .name = "cdl",
+    .help = "USDA Cropland Data Layer (yearly class rasters): county crop fractions and dominant crop (PLANTT) per county-year",
+    .keys = cdl_keys,
+    .open = cdl_open,
+    .fill = cdl_fill,
+    .files = cdl_files,
+    .close = cdl_close,
+    .source_units = cdl_units,
 };

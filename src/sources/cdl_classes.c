@@ -12,6 +12,7 @@
 
 #include "af_check.h"
 #include "af_util.h"
+#include "agroflux/opts.h"
 #include "cdl_impl.h"
 
 int af__cdl_table_load(const char *path, cd_table *t, af_error *err)
@@ -58,18 +59,12 @@ int af__cdl_resolve(const char *spec, const cd_table *t, unsigned char *in, int 
     int rc = AF_OK;
     memset(in, 0, RZ_NCLASS);
     if (n) *n = 0;
-    const char *p = spec;
-    size_t items = 0;
-    while (*p) {
-        while (*p == ' ') p++;
-        const char *e = strchr(p, ',');
-        if (!e) e = p + strlen(p);
-        const char *q = e;
-        while (q > p && q[-1] == ' ') q--;
-        char item[64];
-        snprintf(item, sizeof item, "%.*s", (int)(q - p), p);
+    af_list l = AF_LIST_INIT;
+    AF_CHECK(af_list_split(spec, &l, err));
+    size_t items = l.n;
+    for (size_t i = 0; i < l.n; i++) {
+        const char *item = l.items[i];
         long code;
-        if (!item[0]) AF_FAIL(AF_EINVAL, "empty class in '%s'", spec);
         if (af_parse_long(item, &code)) {
             if (code < 0 || code >= RZ_NCLASS) AF_FAIL(AF_EINVAL, "class %ld is not a code 0..%d", code, RZ_NCLASS - 1);
             add_code((int)code, in, list, n);
@@ -81,10 +76,9 @@ int af__cdl_resolve(const char *spec, const cd_table *t, unsigned char *in, int 
                 AF_FAIL(AF_EINVAL, "unknown class '%s'%s", item,
                         t && t->loaded ? " (not in class_table)" : " (a name needs class_table; or give the code)");
         }
-        items++;
-        p = *e ? e + 1 : e;
     }
     if (!items) AF_FAIL(AF_EINVAL, "empty class list");
 cleanup:
+    af_list_dispose(&l);
     return rc;
 }

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "af_check.h"
+#include "agroflux/opts.h"
 #include "sources_impl.h"
 #include "af_util.h"
 #include "agroflux/source.h"
@@ -42,7 +43,7 @@ static const af_key_spec chamber_keys[] = {
     { "id_column", AF_KEY_STRING, 0, "chamber", NULL, "Chamber id column." },
     { "time_column", AF_KEY_STRING, 0, "timestamp", NULL,
       "Timestamp column: YYYY-MM-DD HH:MM[:SS] (or T) or YYYYMMDDHHMM." },
-    { "chamber_ids", AF_KEY_STRING, 0, "", NULL,
+    { "chamber_ids", AF_KEY_LIST, 0, "", NULL,
       "Site-to-chamber map 'SITE:CHAMBER, SITE:CHAMBER'; a site not listed reads the chamber with its site id." },
     { "min_hours", AF_KEY_INT, 0, "16", NULL, "A day is kept with at least this many valid hours (1..24)." },
     { "missing_file", AF_KEY_CHOICE, 0, "error", "error|missing",
@@ -91,24 +92,19 @@ static int chamber_id_for(const af_config *cfg, const af_config_section *sec, co
                           size_t n, af_error *err)
 {
     int rc = AF_OK;
-    const char *map = af__key_or(sec, "chamber_ids", "");
+    af_list l = AF_LIST_INIT;
     snprintf(out, n, "%s", site);
-    for (const char *p = map; *p;) {
-        const char *comma = strchr(p, ',');
-        size_t len = comma ? (size_t)(comma - p) : strlen(p);
-        char pair[256];
-        if (len >= sizeof pair) len = sizeof pair - 1;
-        memcpy(pair, p, len);
-        pair[len] = '\0';
-        char *t = af_strtrim(pair), *colon = strchr(t, ':');
+    AF_CHECK(af_opts_get_list(cfg, sec, chamber_keys, "chamber_ids", &l, err));
+    for (size_t i = 0; i < l.n; i++) {
+        char *t = l.items[i], *colon = strchr(t, ':');
         if (!colon || colon == t || !colon[1])
             AF_FAIL(AF_ECONFIG, "%s:%d: [%s] chamber_ids: '%s' is not SITE:CHAMBER", cfg->path,
                     af_config_line(sec, "chamber_ids"), sec->name, t);
         *colon = '\0';
         if (!strcmp(af_strtrim(t), site)) snprintf(out, n, "%s", af_strtrim(colon + 1));
-        p += len + (comma ? 1 : 0);
     }
 cleanup:
+    af_list_dispose(&l);
     return rc;
 }
 
@@ -135,14 +131,14 @@ static int read_opts(const af_config *cfg, const af_config_section *sec, af_cham
     int rc = AF_OK;
     af_chamber_opts init = AF_CHAMBER_OPTS_INIT;
     *o = init;
-    o->id_column = af__key_or(sec, "id_column", "chamber");
-    o->time_column = af__key_or(sec, "time_column", "timestamp");
-    o->flux_column = af__key_or(sec, "column", "flux");
-    long mh = 16;
-    const char *v = af__key_or(sec, "min_hours", "16");
-    if (!af_parse_long(v, &mh) || mh < 1 || mh > 24)
-        AF_FAIL(AF_ECONFIG, "%s:%d: [%s] min_hours: '%s' is not in 1..24", cfg->path,
-                af_config_line(sec, "min_hours"), sec->name, v);
+    AF_CHECK(af_opts_get_string(cfg, sec, chamber_keys, "id_column", &o->id_column, err));
+    AF_CHECK(af_opts_get_string(cfg, sec, chamber_keys, "time_column", &o->time_column, err));
+    AF_CHECK(af_opts_get_string(cfg, sec, chamber_keys, "column", &o->flux_column, err));
+    long mh;
+    AF_CHECK(af_opts_get_int(cfg, sec, chamber_keys, "min_hours", &mh, err));
+    if (mh < 1 || mh > 24)
+        AF_FAIL(AF_ECONFIG, "%s:%d: [%s] min_hours: '%ld' is not in 1..24", cfg->path,
+                af_config_line(sec, "min_hours"), sec->name, mh);
     o->min_hours = (int)mh;
     af_error uerr = AF_ERROR_INIT;
     if (af_chamber_unit_parse(af_config_get(sec, "source_units"), &o->unit, &uerr) != AF_OK)
@@ -158,7 +154,9 @@ static int find_sites(chamber_state *st, const af_chamber_opts *opts, af_error *
     int rc = AF_OK;
     const af_source_ctx *ctx = st->ctx;
     const af_config_section *sec = st->feats[0]->section;
-    int strict = !strcmp(af__key_or(sec, "missing_file", "error"), "error");
+    int missing_ok; /* error|missing */
+    AF_CHECK(af_opts_get_choice(ctx->cfg, sec, chamber_keys, "missing_file", &missing_ok, err));
+    int strict = !missing_ok;
     st->sites = calloc(st->nlocal ? st->nlocal : 1, sizeof *st->sites);
     AF_CHECK_ALLOC(st->sites);
     for (size_t i = 0; i < st->nlocal; i++) {
@@ -218,7 +216,7 @@ static int chamber_open(const af_source_ctx *ctx, const af_feature_cfg *const *f
             AF_FAIL(AF_EUNITS, "%s:%d: [%s] units: daily chamber fluxes are %s: %s", ctx->cfg->path,
                     af_config_line(feats[k]->section, "units"), feats[k]->section->name, CHAMBER_OUT_UNITS, uerr.msg);
     }
-    st->flip = !strcmp(af__key_or(sec, "source_sign", "emission_positive"), "emission_negative");
+    AF_CHECK(af_opts_get_choice(ctx->cfg, sec, chamber_keys, "source_sign", &st->flip, err)); /* emission_positive|emission_negative */
     AF_CHECK(read_opts(ctx->cfg, sec, &opts, err));
     AF_CHECK(find_sites(st, &opts, err));
     st->paths = calloc(st->ndata ? st->ndata : 1, sizeof *st->paths);
@@ -269,16 +267,14 @@ cleanup:
     return rc;
 }
 
-static int chamber_files(void *vst, const char *const **paths, size_t *n, af_error *err)
-{
-    (void)err;
-    chamber_state *st = vst;
-    *paths = st->paths;
-    *n = st->ndata;
-    return AF_OK;
-}
+AF_SOURCE_FILES_FN(chamber_files, chamber_state, paths, ndata)
 
 const af_source_kind af__source_chamber = {
-    "chamber", "N2O chamber CSVs (hourly fluxes; days with >= min_hours valid hours; positive = emission)",
-    chamber_keys, chamber_open, chamber_fill, chamber_files, chamber_close, NULL
+    .name = "chamber",
+    .help = "N2O chamber CSVs (hourly fluxes; days with >= min_hours valid hours; positive = emission)",
+    .keys = chamber_keys,
+    .open = chamber_open,
+    .fill = chamber_fill,
+    .files = chamber_files,
+    .close = chamber_close,
 };

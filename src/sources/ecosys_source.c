@@ -88,11 +88,7 @@ static void model_close(void *vst)
     free(st);
 }
 
-static int applies(const af_feature_cfg *f, const af_sample *s)
-{
-    return !((f->applies == AF_APPLIES_COUNTIES && s->kind != AF_SAMPLE_COUNTY) ||
-             (f->applies == AF_APPLIES_SITES && s->kind != AF_SAMPLE_SITE));
-}
+static int applies(const af_feature_cfg *f, const af_sample *s) { return af__kind_applies(f, s); }
 
 static int choice_yes(const af_config_section *sec, const char *key)
 {
@@ -339,14 +335,7 @@ cleanup:
     return rc;
 }
 
-static int model_files(void *vst, const char *const **paths, size_t *n, af_error *err)
-{
-    (void)err;
-    model_state *st = vst;
-    *paths = (const char *const *)st->paths;
-    *n = st->npaths;
-    return AF_OK;
-}
+AF_SOURCE_FILES_FN(model_files, model_state, paths, npaths)
 
 /* Units fixed by the format for feature f (agroflux/source.h source_units). */
 static int model_units(const af_config *cfg, const af_feature_cfg *f, int daycent, char *out, size_t n,
@@ -382,11 +371,23 @@ static int daycent_units(const af_config *cfg, const af_feature_cfg *f, char *ou
 }
 
 const af_source_kind af__source_ecosys = {
-    "ecosys", "Ecosys daily output files (DOY DATE vars..., year-to-date fluxes), one per county/scenario and year",
-    ecosys_keys, ecosys_open, model_fill, model_files, model_close, ecosys_units
+    .name = "ecosys",
+    .help = "Ecosys daily output files (DOY DATE vars..., year-to-date fluxes), one per county/scenario and year",
+    .keys = ecosys_keys,
+    .open = ecosys_open,
+    .fill = model_fill,
+    .files = model_files,
+    .close = model_close,
+    .source_units = ecosys_units,
 };
 
 const af_source_kind af__source_daycent = {
-    "daycent", "DayCent native outputs (.out with or without header, dc_sip.csv, harvest.csv), one run per county/scenario or site",
-    daycent_keys, daycent_open, model_fill, model_files, model_close, daycent_units
+    .name = "daycent",
+    .help = "DayCent native outputs (.out with or without header, dc_sip.csv, harvest.csv), one run per county/scenario or site",
+    .keys = daycent_keys,
+    .open = daycent_open,
+    .fill = model_fill,
+    .files = model_files,
+    .close = model_close,
+    .source_units = daycent_units,
 };

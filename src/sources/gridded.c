@@ -20,6 +20,7 @@
 #include <cpl_conv.h>
 
 #include "af_check.h"
+#include "agroflux/opts.h"
 #include "sources_impl.h"
 #include "af_util.h"
 #include "gridded_impl.h"
@@ -45,14 +46,14 @@ static const af_key_spec gridded_keys[] = {
       "Value at a site (site list lon/lat taken as EPSG:4326): containing cell, or bilinear between cell centres." },
     { "cropland_weights", AF_KEY_STRING, 0, "", NULL,
       "Optional raster (any grid and CRS, GDAL-readable) of cropland fraction 0..1 or a 0/1 mask: averaged (gdalwarp -r average) onto the weather cells of the rank's window and used as cell weights (no {year})." },
-    { "cropland_classes", AF_KEY_STRING, 0, "", NULL,
+    { "cropland_classes", AF_KEY_LIST, 0, "", NULL,
       "With cropland_weights: that raster holds class codes (e.g. a CDL year) and a cell is cropland when its class is in this comma list (e.g. 1,5 corn and soybeans); the 0/1 mask is averaged onto the weather cells (crop fraction)." },
     { "multiply_path", AF_KEY_STRING, 0, "", NULL,
       "Optional second raster (template like path, e.g. {root}/daymet/daymet_v4_daily_na_dayl_{year}.nc): each cell's value is multiplied by the same cell and day of multiply_variable before aggregation and site sampling (Daymet srad x dayl = J m-2 d-1). Same grid and days as path (checked at open); nodata in either is nodata; source_units are the product's." },
     { "multiply_variable", AF_KEY_STRING, 0, "", NULL,
       "NetCDF variable of multiply_path (e.g. dayl); required with multiply_path except for format = stack." },
-    { "cache_dir", AF_KEY_STRING, 0, "", NULL,
-      "Directory of cached county weights; default .agroflux-cache beside the pipeline file." },
+    { "cache_dir", AF_KEY_STRING, 0, ".agroflux-cache", NULL,
+      "Directory of cached county weights (relative to the pipeline file, or under {root})." },
     { NULL, 0, 0, NULL, NULL, NULL }
 };
 
@@ -93,10 +94,15 @@ static int parse_group_keys(gr_state *st, const af_config_section *sec, af_error
 {
     int rc = AF_OK;
     const af_config *cfg = st->ctx->cfg;
-    const char *v = af__key_or(sec, "format", "gridmet");
-    st->format = !strcmp(v, "daymet") ? GR_DAYMET : !strcmp(v, "stack") ? GR_STACK : GR_GRIDMET;
-    snprintf(st->crs_key, sizeof st->crs_key, "%s", af__key_or(sec, "crs", ""));
-    v = af__key_or(sec, "stack_start", "");
+    static const int formats[] = { GR_GRIDMET, GR_DAYMET, GR_STACK };      /* gridmet|daymet|stack */
+    static const int methods[] = { AF_GRID_NEAREST, AF_GRID_BILINEAR };   /* nearest|bilinear */
+    const char *v;
+    int i;
+    AF_CHECK(af_opts_get_choice(cfg, sec, gridded_keys, "format", &i, err));
+    st->format = formats[i];
+    AF_CHECK(af_opts_get_string(cfg, sec, gridded_keys, "crs", &v, err));
+    snprintf(st->crs_key, sizeof st->crs_key, "%s", v);
+    AF_CHECK(af_opts_get_string(cfg, sec, gridded_keys, "stack_start", &v, err));
     if (st->format == GR_STACK) {
         af_date d;
         af_error e2 = AF_ERROR_INIT;
@@ -105,19 +111,19 @@ static int parse_group_keys(gr_state *st, const af_config_section *sec, af_error
             AF_FAIL(AF_ECONFIG, "%s:%d: [%s] stack_start: %s", cfg->path, af_config_line(sec, "stack_start"), sec->name, e2.msg);
         st->stack_start = af_date_to_epoch(d);
     }
-    v = af__key_or(sec, "min_valid_fraction", "0.5");
-    if (!af_parse_double(v, &st->min_valid) || !(st->min_valid >= 0 && st->min_valid <= 1))
-        AF_FAIL(AF_ECONFIG, "%s:%d: [%s] min_valid_fraction: '%s' is not a number in 0..1", cfg->path,
-                af_config_line(sec, "min_valid_fraction"), sec->name, v);
-    st->site_method = !strcmp(af__key_or(sec, "site_method", "bilinear"), "nearest") ? AF_GRID_NEAREST : AF_GRID_BILINEAR;
-    v = af__key_or(sec, "cropland_weights", "");
-    if (v[0]) {
-        AF_CHECK(af_config_resolve(cfg, v, st->cropland, sizeof st->cropland, err));
+    AF_CHECK(af_opts_get_double(cfg, sec, gridded_keys, "min_valid_fraction", &st->min_valid, err));
+    if (!(st->min_valid >= 0 && st->min_valid <= 1))
+        AF_FAIL(AF_ECONFIG, "%s:%d: [%s] min_valid_fraction: '%g' is not a number in 0..1", cfg->path,
+                af_config_line(sec, "min_valid_fraction"), sec->name, st->min_valid);
+    AF_CHECK(af_opts_get_choice(cfg, sec, gridded_keys, "site_method", &i, err));
+    st->site_method = methods[i];
+    AF_CHECK(af_opts_get_path(cfg, sec, gridded_keys, "cropland_weights", st->cropland, sizeof st->cropland, err));
+    if (st->cropland[0]) {
         if (!af_path_is_virtual(st->cropland) && !af_file_readable(st->cropland))
             AF_FAIL(AF_ENOTFOUND, "%s:%d: [%s] cropland_weights: cannot read '%s'", cfg->path,
                     af_config_line(sec, "cropland_weights"), sec->name, st->cropland);
     }
-    v = af__key_or(sec, "cropland_classes", "");
+    AF_CHECK(af_opts_get_string(cfg, sec, gridded_keys, "cropland_classes", &v, err));
     if (v[0]) {
         if (!st->cropland[0])
             AF_FAIL(AF_ECONFIG, "%s:%d: [%s] cropland_classes: needs cropland_weights (the class raster)", cfg->path,
@@ -127,8 +133,7 @@ static int parse_group_keys(gr_state *st, const af_config_section *sec, af_error
             AF_FAIL(AF_ECONFIG, "%s:%d: [%s] cropland_classes: %s", cfg->path, af_config_line(sec, "cropland_classes"),
                     sec->name, e2.msg);
     }
-    v = af__key_or(sec, "cache_dir", "");
-    AF_CHECK(af_config_resolve(cfg, v[0] ? v : ".agroflux-cache", st->cache_dir, sizeof st->cache_dir, err));
+    AF_CHECK(af_opts_get_path(cfg, sec, gridded_keys, "cache_dir", st->cache_dir, sizeof st->cache_dir, err));
 cleanup:
     return rc;
 }
@@ -177,6 +182,7 @@ static int open_files(gr_state *st, const af_config_section *sec, af_error *err)
     int rc = AF_OK;
     const af_config *cfg = st->ctx->cfg;
     const char *tmpl = af_config_get(sec, "path");
+    AF_CHECK(af__template_check(cfg, sec, "path", tmpl, "year", err));
     int per_year = strstr(tmpl, "{year}") != NULL;
     int y0 = per_year ? af_calendar_start(st->ctx->cal).year : 0;
     int y1 = per_year ? af_calendar_end(st->ctx->cal).year : 0;
@@ -231,11 +237,16 @@ static int gridded_open(const af_source_ctx *ctx, const af_feature_cfg *const *f
         const af_config_section *fs = feats[k]->section;
         gr_feat *gf = &st->feats[k];
         gf->f = feats[k];
-        const char *var = af__key_or(fs, "variable", "");
+        const char *var, *mpath, *mvar, *path;
+        int stat;
+        AF_CHECK(af_opts_get_string(ctx->cfg, fs, gridded_keys, "variable", &var, err));
+        AF_CHECK(af_opts_get_string(ctx->cfg, fs, gridded_keys, "multiply_path", &mpath, err));
+        AF_CHECK(af_opts_get_string(ctx->cfg, fs, gridded_keys, "multiply_variable", &mvar, err));
+        AF_CHECK(af_opts_get_string(ctx->cfg, fs, gridded_keys, "path", &path, err));
+        AF_CHECK(af_opts_get_choice(ctx->cfg, fs, gridded_keys, "statistic", &stat, err));
         if (st->format == GR_STACK && var[0])
             AF_FAIL(AF_ECONFIG, "%s:%d: [%s] variable: leave empty with format = stack", ctx->cfg->path,
                     af_config_line(fs, "variable"), fs->name);
-        const char *mpath = af__key_or(fs, "multiply_path", ""), *mvar = af__key_or(fs, "multiply_variable", "");
         if (mpath[0] && !mvar[0] && st->format != GR_STACK)
             AF_FAIL(AF_ECONFIG, "%s:%d: [%s] multiply_path: needs multiply_variable (the NetCDF variable to multiply by)",
                     ctx->cfg->path, af_config_line(fs, "multiply_path"), fs->name);
@@ -245,7 +256,7 @@ static int gridded_open(const af_source_ctx *ctx, const af_feature_cfg *const *f
         if (mvar[0] && st->format == GR_STACK)
             AF_FAIL(AF_ECONFIG, "%s:%d: [%s] multiply_variable: leave empty with format = stack", ctx->cfg->path,
                     af_config_line(fs, "multiply_variable"), fs->name);
-        if (mpath[0] && (strstr(mpath, "{year}") != NULL) != (strstr(af__key_or(fs, "path", ""), "{year}") != NULL))
+        if (mpath[0] && (strstr(mpath, "{year}") != NULL) != (strstr(path, "{year}") != NULL))
             AF_FAIL(AF_ECONFIG, "%s:%d: [%s] multiply_path: '%s' and path must both have {year} or neither", ctx->cfg->path,
                     af_config_line(fs, "multiply_path"), fs->name, mpath);
         /* A variable is its name and its multiplier: features of one path with different multipliers read apart. */
@@ -261,8 +272,8 @@ static int gridded_open(const af_source_ctx *ctx, const af_feature_cfg *const *f
             nv->msec = fs;
         }
         gf->var = v;
-        const char *s = af__key_or(fs, "statistic", "mean");
-        gf->stat = !strcmp(s, "min") ? GR_MIN : !strcmp(s, "max") ? GR_MAX : !strcmp(s, "std") ? GR_STD : GR_MEAN;
+        static const int stats[] = { GR_MEAN, GR_MIN, GR_MAX, GR_STD }; /* mean|min|max|std */
+        gf->stat = stats[stat];
         af_error uerr = AF_ERROR_INIT;
         if (af_units_conversion(af_config_get(fs, "source_units"), feats[k]->units, &gf->conv, &uerr) != AF_OK)
             AF_FAIL(AF_EUNITS, "%s:%d: [%s] source_units: %s", ctx->cfg->path, af_config_line(fs, "source_units"),
@@ -425,12 +436,7 @@ cleanup:
     return rc;
 }
 
-static int applies(const gr_feat *gf, const af_sample *s)
-{
-    af_applies ap = gf->f->applies;
-    return !((ap == AF_APPLIES_COUNTIES && s->kind != AF_SAMPLE_COUNTY) ||
-             (ap == AF_APPLIES_SITES && s->kind != AF_SAMPLE_SITE));
-}
+static int applies(const gr_feat *gf, const af_sample *s) { return af__kind_applies(gf->f, s); }
 
 static double convert_stat(const gr_feat *gf, double x)
 {
@@ -542,16 +548,14 @@ cleanup:
     return rc;
 }
 
-static int gridded_files(void *vst, const char *const **paths, size_t *n, af_error *err)
-{
-    (void)err;
-    gr_state *st = vst;
-    *paths = st->paths;
-    *n = st->npaths;
-    return AF_OK;
-}
+AF_SOURCE_FILES_FN(gridded_files, gr_state, paths, npaths)
 
 const af_source_kind af__source_gridded = {
-    "gridded", "gridded daily weather (gridMET, Daymet NetCDF, GDAL raster stacks) aggregated over counties",
-    gridded_keys, gridded_open, gridded_fill, gridded_files, gridded_close, NULL
+    .name = "gridded",
+    .help = "gridded daily weather (gridMET, Daymet NetCDF, GDAL raster stacks) aggregated over counties",
+    .keys = gridded_keys,
+    .open = gridded_open,
+    .fill = gridded_fill,
+    .files = gridded_files,
+    .close = gridded_close,
 };

@@ -25,6 +25,7 @@
 #include "agroflux/source.h"
 #include "agroflux/units.h"
 #include "management_impl.h"
+#include "agroflux/opts.h"
 #include "sources_impl.h"
 
 static const af_key_spec mg_keys[] = {
@@ -102,11 +103,7 @@ static const char *var_name(int v)
     return n[v];
 }
 
-static int applies(const af_feature_cfg *f, const af_sample *s)
-{
-    return !((f->applies == AF_APPLIES_COUNTIES && s->kind != AF_SAMPLE_COUNTY) ||
-             (f->applies == AF_APPLIES_SITES && s->kind != AF_SAMPLE_SITE));
-}
+static int applies(const af_feature_cfg *f, const af_sample *s) { return af__kind_applies(f, s); }
 
 /* Load (once) the file at path as a planting table (events = 0) or an events file. */
 static int get_file(mg_state *st, const char *path, int events, const char *units, const mg_file **out, af_error *err)
@@ -386,16 +383,18 @@ static int mg_open(const af_source_ctx *ctx, const af_feature_cfg *const *feats,
     st->sec = feats[0]->section;
     const char *v = af_config_get(st->sec, "path");
     st->tmpl = v && v[0] ? v : NULL;
-    v = af_config_get(st->sec, "match");
-    st->match = !v || !strcmp(v, "county") ? MATCH_COUNTY : !strcmp(v, "state") ? MATCH_STATE : MATCH_SITE;
-    static const struct { const char *key, *def; size_t off; } colkeys[] = {
-        { "key_column", "key", offsetof(mg_columns, key) }, { "year_column", "year", offsetof(mg_columns, year) },
-        { "crop_column", "crop", offsetof(mg_columns, crop) }, { "plant_column", "plant_date", offsetof(mg_columns, plant) },
-        { "harvest_column", "harvest_date", offsetof(mg_columns, harvest) },
+    static const int matches[] = { MATCH_STATE, MATCH_COUNTY, MATCH_SITE }; /* state|county|site */
+    int m;
+    AF_CHECK(af_opts_get_choice(ctx->cfg, st->sec, mg_keys, "match", &m, err));
+    st->match = matches[m];
+    static const struct { const char *key; size_t off; } colkeys[] = {
+        { "key_column", offsetof(mg_columns, key) }, { "year_column", offsetof(mg_columns, year) },
+        { "crop_column", offsetof(mg_columns, crop) }, { "plant_column", offsetof(mg_columns, plant) },
+        { "harvest_column", offsetof(mg_columns, harvest) },
     };
     for (size_t j = 0; j < sizeof colkeys / sizeof colkeys[0]; j++) {
-        v = af_config_get(st->sec, colkeys[j].key);
-        snprintf((char *)&st->cols + colkeys[j].off, 128, "%s", v && v[0] ? v : colkeys[j].def);
+        AF_CHECK(af_opts_get_string(ctx->cfg, st->sec, mg_keys, colkeys[j].key, &v, err));
+        snprintf((char *)&st->cols + colkeys[j].off, 128, "%s", v);
     }
     st->feats = calloc(nfeat, sizeof *st->feats);
     AF_CHECK_ALLOC(st->feats);
@@ -453,14 +452,7 @@ cleanup:
     return rc;
 }
 
-static int mg_files(void *vst, const char *const **paths, size_t *n, af_error *err)
-{
-    (void)err;
-    mg_state *st = vst;
-    *paths = st->paths;
-    *n = st->nfiles;
-    return AF_OK;
-}
+AF_SOURCE_FILES_FN(mg_files, mg_state, paths, nfiles)
 
 /* Recorded source units: flags and crop codes as they are; N in the scenarios' declared
  * units when they agree (site event files are converted per row and are not covered). */
@@ -480,6 +472,12 @@ static int mg_units(const af_config *cfg, const af_feature_cfg *f, char *out, si
 }
 
 const af_source_kind af__source_management = {
-    "management", "management events and crops (planting tables, [scenario.NAME], site fertilizer records)", mg_keys,
-    mg_open, mg_fill, mg_files, mg_close, mg_units
+    .name = "management",
+    .help = "management events and crops (planting tables, [scenario.NAME], site fertilizer records)",
+    .keys = mg_keys,
+    .open = mg_open,
+    .fill = mg_fill,
+    .files = mg_files,
+    .close = mg_close,
+    .source_units = mg_units,
 };

@@ -23,6 +23,7 @@
 #include <ogr_srs_api.h>
 
 #include "af_check.h"
+#include "agroflux/opts.h"
 #include "raster_zonal.h"
 
 #define RZ_STRIP_CELLS (1L << 22) /* default cells per strip: 16 MiB of float */
@@ -30,20 +31,15 @@
 int af__rz_parse_classes(const char *list, int *out, size_t cap, size_t *n, af_error *err)
 {
     int rc = AF_OK;
+    af_list l = AF_LIST_INIT;
     *n = 0;
-    const char *p = list;
-    while (*p) {
-        while (*p == ' ' || *p == '\t') p++;
-        const char *e = p;
-        while (*e && *e != ',') e++;
-        const char *q = e;
-        while (q > p && (q[-1] == ' ' || q[-1] == '\t')) q--;
-        char item[64];
-        snprintf(item, sizeof item, "%.*s", (int)(q - p), p);
+    AF_CHECK(af_list_split(list, &l, err));
+    for (size_t i = 0; i < l.n; i++) {
+        const char *item = l.items[i];
         char *end;
         errno = 0;
         long v = strtol(item, &end, 10);
-        if (!item[0] || *end || errno || v < 0 || v >= RZ_NCLASS)
+        if (*end || errno || v < 0 || v >= RZ_NCLASS)
             AF_FAIL(AF_EINVAL, "class '%s' is not a class code 0..%d", item, RZ_NCLASS - 1);
         size_t k = 0;
         while (k < *n && out[k] != (int)v) k++;
@@ -51,10 +47,10 @@ int af__rz_parse_classes(const char *list, int *out, size_t cap, size_t *n, af_e
             if (*n >= cap) AF_FAIL(AF_EINVAL, "more than %zu classes", cap);
             out[(*n)++] = (int)v;
         }
-        p = *e ? e + 1 : e;
     }
     if (*n == 0) AF_FAIL(AF_EINVAL, "empty class list '%s'", list);
 cleanup:
+    af_list_dispose(&l);
     return rc;
 }
 

@@ -19,13 +19,14 @@
 #include "af_util.h"
 #include "log.h"
 #include "raster_zonal.h"
+#include "agroflux/opts.h"
 #include "soil_impl.h"
 #include "sources_impl.h"
 
 static const af_key_spec soil_keys[] = {
     { "path", AF_KEY_STRING, 1, NULL, NULL,
       "Raster of one depth layer, relative to the pipeline file; {layer} is replaced by each entry of layers as written (soil/bd_{layer}.tif)." },
-    { "layers", AF_KEY_STRING, 1, NULL, NULL,
+    { "layers", AF_KEY_LIST, 1, NULL, NULL,
       "Depth layers in cm, top-bottom, comma separated, '-' or '_' between (0-5,5-15,15-30 or POLARIS 0_5,5_15,15_30)." },
     { "depth", AF_KEY_STRING, 0, "", NULL,
       "Profile depth in cm (0-30): layers weighted by their overlap with it; must be covered by the layers. Default: all layers." },
@@ -35,7 +36,7 @@ static const af_key_spec soil_keys[] = {
     { "crs", AF_KEY_STRING, 0, "", NULL, "CRS of the rasters when they declare none (e.g. EPSG:5070); a raster without CRS and no crs key is an error." },
     { "cropland_weights", AF_KEY_STRING, 0, "", NULL,
       "Optional raster of cropland fraction 0..1 (or 0/1 mask), or classes with cropland_classes; county means weight cells by it. On the soil rasters' grid it is read cell for cell; on any other grid or CRS averaged (gdalwarp -r average) onto the soil cells, strip by strip." },
-    { "cropland_classes", AF_KEY_STRING, 0, "", NULL,
+    { "cropland_classes", AF_KEY_LIST, 0, "", NULL,
       "With cropland_weights: that raster holds class codes (a CDL year) and cells whose class is in this comma list (1,5) weigh 1, others 0 (on another grid: the averaged 0/1 mask, a crop fraction)." },
     { "site_method", AF_KEY_CHOICE, 0, "bilinear", "nearest|bilinear",
       "Value at a site (lon/lat, EPSG:4326): containing cell, or bilinear between cell centres (missing neighbours dropped)." },
@@ -93,7 +94,9 @@ static int open_layers(so_state *st, const af_config_section *sec, af_error *err
     int rc = AF_OK;
     const af_config *cfg = st->ctx->cfg;
     const char *tmpl = af_config_get(sec, "path");
-    const char *crs = af__key_or(sec, "crs", "");
+    const char *crs;
+    char cw[4096];
+    AF_CHECK(af_opts_get_string(cfg, sec, soil_keys, "crs", &crs, err));
     st->paths = calloc(st->nlayers + 1, sizeof *st->paths);
     AF_CHECK_ALLOC(st->paths);
     for (size_t l = 0; l < st->nlayers; l++) {
@@ -109,10 +112,9 @@ static int open_layers(so_state *st, const af_config_section *sec, af_error *err
                     st->layers[0].r.path);
         st->paths[st->npaths++] = L->r.path;
     }
-    const char *cw = af__key_or(sec, "cropland_weights", "");
+    AF_CHECK(af_opts_get_path(cfg, sec, soil_keys, "cropland_weights", cw, sizeof cw, err));
     if (cw[0]) {
-        char path[4096];
-        AF_CHECK(af_config_resolve(cfg, cw, path, sizeof path, err));
+        const char *path = cw;
         if (!af_path_is_virtual(path) && !af_file_readable(path))
             AF_FAIL(AF_ENOTFOUND, "%s:%d: [%s] cropland_weights: cannot read '%s'", cfg->path,
                     af_config_line(sec, "cropland_weights"), sec->name, path);
@@ -137,17 +139,23 @@ static int parse_group(so_state *st, const af_config_section *sec, af_error *err
     int rc = AF_OK;
     const af_config *cfg = st->ctx->cfg;
     af_error e2 = AF_ERROR_INIT;
-    if (af__soil_parse_layers(af__key_or(sec, "layers", ""), &st->layers, &st->nlayers, &e2) != AF_OK)
+    static const int methods[] = { AF_GRID_NEAREST, AF_GRID_BILINEAR }; /* nearest|bilinear */
+    const char *v, *cw;
+    int i;
+    AF_CHECK(af_opts_get_string(cfg, sec, soil_keys, "layers", &v, err));
+    if (af__soil_parse_layers(v, &st->layers, &st->nlayers, &e2) != AF_OK)
         AF_FAIL(AF_ECONFIG, "%s:%d: [%s] layers: %s", cfg->path, af_config_line(sec, "layers"), sec->name, e2.msg);
-    st->log10v = !strcmp(af__key_or(sec, "transform", "none"), "log10");
-    st->site_method = !strcmp(af__key_or(sec, "site_method", "bilinear"), "nearest") ? AF_GRID_NEAREST : AF_GRID_BILINEAR;
-    const char *v = af__key_or(sec, "min_valid_fraction", "0");
-    if (!af_parse_double(v, &st->min_valid) || !(st->min_valid >= 0 && st->min_valid <= 1))
-        AF_FAIL(AF_ECONFIG, "%s:%d: [%s] min_valid_fraction: '%s' is not a number in 0..1", cfg->path,
-                af_config_line(sec, "min_valid_fraction"), sec->name, v);
-    v = af__key_or(sec, "cropland_classes", "");
+    AF_CHECK(af_opts_get_choice(cfg, sec, soil_keys, "transform", &st->log10v, err)); /* none|log10 */
+    AF_CHECK(af_opts_get_choice(cfg, sec, soil_keys, "site_method", &i, err));
+    st->site_method = methods[i];
+    AF_CHECK(af_opts_get_double(cfg, sec, soil_keys, "min_valid_fraction", &st->min_valid, err));
+    if (!(st->min_valid >= 0 && st->min_valid <= 1))
+        AF_FAIL(AF_ECONFIG, "%s:%d: [%s] min_valid_fraction: '%g' is not a number in 0..1", cfg->path,
+                af_config_line(sec, "min_valid_fraction"), sec->name, st->min_valid);
+    AF_CHECK(af_opts_get_string(cfg, sec, soil_keys, "cropland_classes", &v, err));
+    AF_CHECK(af_opts_get_string(cfg, sec, soil_keys, "cropland_weights", &cw, err));
     if (v[0]) {
-        if (!af__key_or(sec, "cropland_weights", "")[0])
+        if (!cw[0])
             AF_FAIL(AF_ECONFIG, "%s:%d: [%s] cropland_classes: needs cropland_weights (the class raster)", cfg->path,
                     af_config_line(sec, "cropland_classes"), sec->name);
         if (af__rz_parse_classes(v, st->crop_classes, RZ_NCLASS, &st->ncrop_classes, &e2) != AF_OK)
@@ -177,7 +185,9 @@ static int soil_open(const af_source_ctx *ctx, const af_feature_cfg *const *feat
         so_feat *sf = &st->feats[k];
         sf->f = feats[k];
         af_error e2 = AF_ERROR_INIT;
-        if (af__soil_depth_weights(af__key_or(fs, "depth", ""), st->layers, st->nlayers, sf->w, &e2) != AF_OK)
+        const char *depth;
+        AF_CHECK(af_opts_get_string(ctx->cfg, fs, soil_keys, "depth", &depth, err));
+        if (af__soil_depth_weights(depth, st->layers, st->nlayers, sf->w, &e2) != AF_OK)
             AF_FAIL(AF_ECONFIG, "%s:%d: [%s] depth: %s", ctx->cfg->path, af_config_line(fs, "depth"), fs->name, e2.msg);
         if (af_units_conversion(af_config_get(fs, "source_units"), feats[k]->units, &sf->conv, &e2) != AF_OK)
             AF_FAIL(AF_EUNITS, "%s:%d: [%s] source_units: %s", ctx->cfg->path, af_config_line(fs, "source_units"),
@@ -280,10 +290,7 @@ static int soil_fill(void *vst, int t0, int nt, float *val, unsigned char *valid
         const af_sample *s = af_sampleset_get_ref(st->ctx->set, st->ctx->range.begin + i);
         for (size_t k = 0; k < nf; k++) {
             const so_feat *sf = &st->feats[k];
-            af_applies ap = sf->f->applies;
-            if ((ap == AF_APPLIES_COUNTIES && s->kind != AF_SAMPLE_COUNTY) ||
-                (ap == AF_APPLIES_SITES && s->kind != AF_SAMPLE_SITE))
-                continue;
+            if (!af__kind_applies(sf->f, s)) continue;
             double q;
             double x = profile(st, sf, i, &q);
             for (int t = 0; t < nt; t++) {
@@ -300,16 +307,14 @@ cleanup:
     return rc;
 }
 
-static int soil_files(void *vst, const char *const **paths, size_t *n, af_error *err)
-{
-    (void)err;
-    so_state *st = vst;
-    *paths = st->paths;
-    *n = st->npaths;
-    return AF_OK;
-}
+AF_SOURCE_FILES_FN(soil_files, so_state, paths, npaths)
 
 const af_source_kind af__source_soil = {
-    "soil", "static soil properties from per-layer rasters (gSSURGO/gNATSGO, POLARIS): depth-weighted county means and site values",
-    soil_keys, soil_open, soil_fill, soil_files, soil_close, NULL
+    .name = "soil",
+    .help = "static soil properties from per-layer rasters (gSSURGO/gNATSGO, POLARIS): depth-weighted county means and site values",
+    .keys = soil_keys,
+    .open = soil_open,
+    .fill = soil_fill,
+    .files = soil_files,
+    .close = soil_close,
 };

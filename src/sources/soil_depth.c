@@ -11,6 +11,7 @@
 
 #include "af_check.h"
 #include "af_util.h"
+#include "agroflux/opts.h"
 #include "soil_impl.h"
 
 /* "a-b" or "a_b" with 0 <= a < b. */
@@ -29,33 +30,28 @@ static int parse_range(const char *item, double *a, double *b)
 int af__soil_parse_layers(const char *spec, so_layer **out, size_t *n, af_error *err)
 {
     int rc = AF_OK;
+    af_list l = AF_LIST_INIT;
     so_layer *L = calloc(SO_MAX_LAYERS, sizeof *L);
     AF_CHECK_ALLOC(L);
     size_t k = 0;
-    const char *p = spec;
-    while (*p) {
-        while (*p == ' ') p++;
-        const char *e = strchr(p, ',');
-        if (!e) e = p + strlen(p);
-        const char *q = e;
-        while (q > p && q[-1] == ' ') q--;
+    AF_CHECK(af_list_split(spec, &l, err));
+    for (size_t i = 0; i < l.n; i++) {
         if (k >= SO_MAX_LAYERS) AF_FAIL(AF_EINVAL, "more than %d layers", SO_MAX_LAYERS);
-        if (q - p <= 0 || q - p >= (long)sizeof L[k].text)
-            AF_FAIL(AF_EINVAL, "empty or too long layer in '%s'", spec);
-        snprintf(L[k].text, sizeof L[k].text, "%.*s", (int)(q - p), p);
+        if (strlen(l.items[i]) >= sizeof L[k].text) AF_FAIL(AF_EINVAL, "too long layer in '%s'", spec);
+        snprintf(L[k].text, sizeof L[k].text, "%s", l.items[i]);
         if (!parse_range(L[k].text, &L[k].top, &L[k].bottom))
             AF_FAIL(AF_EINVAL, "layer '%s' is not top-bottom in cm with top < bottom (e.g. 0-5)", L[k].text);
         if (k > 0 && L[k].top < L[k - 1].bottom)
             AF_FAIL(AF_EINVAL, "layer '%s' starts above the bottom of '%s' (layers must be ascending, not overlapping)",
                     L[k].text, L[k - 1].text);
         k++;
-        p = *e ? e + 1 : e;
     }
     if (k == 0) AF_FAIL(AF_EINVAL, "no layers in '%s'", spec);
     *out = L;
     *n = k;
     L = NULL;
 cleanup:
+    af_list_dispose(&l);
     free(L);
     return rc;
 }

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "af_check.h"
+#include "agroflux/opts.h"
 #include "sources_impl.h"
 #include "af_util.h"
 #include "agroflux/source.h"
@@ -227,10 +228,13 @@ static int table_open(const af_source_ctx *ctx, const af_feature_cfg *const *fea
     const af_config_section *sec = feats[0]->section;
     const char *tmpl = af_config_get(sec, "path");
     const char *v;
-    snprintf(st->missing, sizeof st->missing, "%s", (v = af_config_get(sec, "missing")) ? v : "-9999");
-    snprintf(st->id_column, sizeof st->id_column, "%s", (v = af_config_get(sec, "id_column")) && v[0] ? v : "id");
-    snprintf(st->date_column, sizeof st->date_column, "%s", (v = af_config_get(sec, "date_column")) && v[0] ? v : "date");
-    st->match_county = (v = af_config_get(sec, "match")) && !strcmp(v, "county");
+    AF_CHECK(af_opts_get_string(ctx->cfg, sec, table_keys, "missing", &v, err));
+    snprintf(st->missing, sizeof st->missing, "%s", v);
+    AF_CHECK(af_opts_get_string(ctx->cfg, sec, table_keys, "id_column", &v, err));
+    snprintf(st->id_column, sizeof st->id_column, "%s", v);
+    AF_CHECK(af_opts_get_string(ctx->cfg, sec, table_keys, "date_column", &v, err));
+    snprintf(st->date_column, sizeof st->date_column, "%s", v);
+    AF_CHECK(af_opts_get_choice(ctx->cfg, sec, table_keys, "match", &st->match_county, err)); /* sample|county */
     /* Features grouped together must agree on everything but the column. */
     static const char *const shared[] = { "missing", "match", "id_column", "date_column" };
     AF_CHECK(af__group_keys_agree(ctx->cfg, feats, nfeat, shared, sizeof shared / sizeof shared[0], err));
@@ -239,9 +243,10 @@ static int table_open(const af_source_ctx *ctx, const af_feature_cfg *const *fea
     for (size_t k = 0; k < nfeat; k++) {
         const af_config_section *fs = feats[k]->section;
         st->feats[k].f = feats[k];
-        snprintf(st->feats[k].column, sizeof st->feats[k].column, "%s",
-                 (v = af_config_get(fs, "column")) && v[0] ? v : feats[k]->name);
-        snprintf(st->feats[k].qc_column, sizeof st->feats[k].qc_column, "%s", (v = af_config_get(fs, "qc_column")) ? v : "");
+        AF_CHECK(af_opts_get_string(ctx->cfg, fs, table_keys, "column", &v, err));
+        snprintf(st->feats[k].column, sizeof st->feats[k].column, "%s", v[0] ? v : feats[k]->name); /* empty: the feature's name */
+        AF_CHECK(af_opts_get_string(ctx->cfg, fs, table_keys, "qc_column", &v, err));
+        snprintf(st->feats[k].qc_column, sizeof st->feats[k].qc_column, "%s", v);
         af_error uerr = AF_ERROR_INIT;
         if (af_units_conversion(af_config_get(fs, "source_units"), feats[k]->units, &st->feats[k].conv, &uerr) != AF_OK)
             AF_FAIL(AF_EUNITS, "%s:%d: [%s] source_units: %s", ctx->cfg->path, af_config_line(fs, "source_units"), fs->name, uerr.msg);
@@ -258,6 +263,7 @@ static int table_open(const af_source_ctx *ctx, const af_feature_cfg *const *fea
     qsort(st->keys, st->nkeys, sizeof *st->keys, cmp_key);
     /* Files: per year, per id, or one. */
     char path[4096];
+    AF_CHECK(af__template_check(ctx->cfg, sec, "path", tmpl, "year id", err));
     st->per_id = strstr(tmpl, "{id}") != NULL;
     if (strstr(tmpl, "{year}")) {
         af_date a = af_calendar_start(ctx->cal), b = af_calendar_end(ctx->cal);
@@ -360,9 +366,7 @@ static int read_block(table_state *st, table_file *tf, long e0, long e1, int t0,
             seen[cell] = 1;
             const af_sample *s = af_sampleset_get_ref(st->ctx->set, st->ctx->range.begin + li);
             for (size_t j = 0; j < nf; j++) {
-                af_applies ap = st->feats[j].f->applies;
-                if ((ap == AF_APPLIES_COUNTIES && s->kind != AF_SAMPLE_COUNTY) ||
-                    (ap == AF_APPLIES_SITES && s->kind != AF_SAMPLE_SITE)) continue;
+                if (!af__kind_applies(st->feats[j].f, s)) continue;
                 double v;
                 int present;
                 AF_CHECK(parse_value(st, &csv, tf, cols[j], st->feats[j].column, &v, &present, err));
@@ -409,16 +413,14 @@ cleanup:
     return rc;
 }
 
-static int table_files(void *vst, const char *const **paths, size_t *n, af_error *err)
-{
-    (void)err;
-    table_state *st = vst;
-    *paths = st->paths;
-    *n = st->nfiles;
-    return AF_OK;
-}
+AF_SOURCE_FILES_FN(table_files, table_state, paths, nfiles)
 
 const af_source_kind af__source_table = {
-    "table", "generic daily table (CSV id,date,values...)", table_keys,
-    table_open, table_fill, table_files, table_close, NULL
+    .name = "table",
+    .help = "generic daily table (CSV id,date,values...)",
+    .keys = table_keys,
+    .open = table_open,
+    .fill = table_fill,
+    .files = table_files,
+    .close = table_close,
 };

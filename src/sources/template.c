@@ -108,3 +108,25 @@ int af__template_expand(const af_config *cfg, const af_config_section *sec, cons
 cleanup:
     return rc;
 }
+
+int af__template_check(const af_config *cfg, const af_config_section *sec, const char *key, const char *tmpl,
+                       const char *known, af_error *err)
+{
+    int rc = AF_OK;
+    const char *p = tmpl && !strncmp(tmpl, "{root}", 6) ? tmpl + 6 : tmpl;
+    for (; p && (p = strchr(p, '{')) != NULL; p++) {
+        const char *close = strchr(p, '}');
+        size_t len = close ? (size_t)(close - p - 1) : 0;
+        if (!close || len == 0)
+            AF_FAIL(AF_ECONFIG, "%s:%d: [%s] %s: unterminated or empty placeholder in '%s'", cfg->path,
+                    af_config_line(sec, key), sec->name, key, tmpl);
+        int ok = len == 4 && !strncmp(p + 1, "root", 4); /* {root} after /vsizip/ too */
+        for (const char *k = known; *k && !ok; k += strcspn(k, " ") + (k[strcspn(k, " ")] ? 1 : 0))
+            ok = strcspn(k, " ") == len && !strncmp(k, p + 1, len);
+        if (!ok)
+            AF_FAIL(AF_ECONFIG, "%s:%d: [%s] %s: unknown placeholder {%.*s} in '%s' (this source knows: %s)",
+                    cfg->path, af_config_line(sec, key), sec->name, key, (int)len, p + 1, tmpl, known);
+    }
+cleanup:
+    return rc;
+}

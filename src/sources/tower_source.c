@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "af_check.h"
+#include "agroflux/opts.h"
 #include "sources_impl.h"
 #include "af_util.h"
 #include "agroflux/source.h"
@@ -84,14 +85,14 @@ typedef struct tower_state {
     const char **paths;
 } tower_state;
 
-static int parse_fraction(const af_config *cfg, const af_config_section *sec, const char *key, const char *def,
-                          double *out, af_error *err)
+static int parse_fraction(const af_config *cfg, const af_config_section *sec, const char *key, double *out,
+                          af_error *err)
 {
     int rc = AF_OK;
-    const char *v = af__key_or(sec, key, def);
-    if (!af_parse_double(v, out) || !(*out >= 0.0 && *out <= 1.0))
-        AF_FAIL(AF_ECONFIG, "%s:%d: [%s] %s: '%s' is not a share in 0..1", cfg->path, af_config_line(sec, key),
-                sec->name, key, v);
+    AF_CHECK(af_opts_get_double(cfg, sec, tower_keys, key, out, err));
+    if (!(*out >= 0.0 && *out <= 1.0))
+        AF_FAIL(AF_ECONFIG, "%s:%d: [%s] %s: '%g' is not a share in 0..1", cfg->path, af_config_line(sec, key),
+                sec->name, key, *out);
 cleanup:
     return rc;
 }
@@ -102,19 +103,24 @@ static int load_var(const af_source_ctx *ctx, const af_feature_cfg *f, tower_var
     int rc = AF_OK;
     const af_config_section *sec = f->section;
     tv->f = f;
-    snprintf(tv->column, sizeof tv->column, "%s", af__key_or(sec, "column", f->name));
-    snprintf(tv->minus, sizeof tv->minus, "%s", af__key_or(sec, "minus_column", ""));
-    snprintf(tv->qc, sizeof tv->qc, "%s", af__key_or(sec, "qc_column", ""));
-    const char *agg = af__key_or(sec, "aggregation", "mean"), *gap = af__key_or(sec, "gap", "default");
-    tv->co2flux = !strcmp(agg, "co2flux");
+    const char *v;
+    int agg, gap; /* mean|sum|co2flux, default|strict|coverage */
+    AF_CHECK(af_opts_get_string(ctx->cfg, sec, tower_keys, "column", &v, err));
+    snprintf(tv->column, sizeof tv->column, "%s", v[0] ? v : f->name); /* empty: the feature's name */
+    AF_CHECK(af_opts_get_string(ctx->cfg, sec, tower_keys, "minus_column", &v, err));
+    snprintf(tv->minus, sizeof tv->minus, "%s", v);
+    AF_CHECK(af_opts_get_string(ctx->cfg, sec, tower_keys, "qc_column", &v, err));
+    snprintf(tv->qc, sizeof tv->qc, "%s", v);
+    AF_CHECK(af_opts_get_choice(ctx->cfg, sec, tower_keys, "aggregation", &agg, err));
+    AF_CHECK(af_opts_get_choice(ctx->cfg, sec, tower_keys, "gap", &gap, err));
+    tv->co2flux = agg == 2;
     tv->spec.column = tv->column;
     tv->spec.minus_column = tv->minus[0] ? tv->minus : NULL;
     tv->spec.qc_column = tv->qc[0] ? tv->qc : NULL;
-    tv->spec.agg = !strcmp(agg, "sum") ? AF_TOWER_AGG_SUM : AF_TOWER_AGG_MEAN;
-    tv->spec.gap = !strcmp(gap, "strict") ? AF_TOWER_GAP_STRICT
-                 : !strcmp(gap, "coverage") ? AF_TOWER_GAP_COVERAGE : AF_TOWER_GAP_DEFAULT;
-    AF_CHECK(parse_fraction(ctx->cfg, sec, "min_coverage", "0.5", &tv->spec.min_coverage, err));
-    AF_CHECK(parse_fraction(ctx->cfg, sec, "qc_threshold", "0", &tv->qc_threshold, err));
+    tv->spec.agg = agg == 1 ? AF_TOWER_AGG_SUM : AF_TOWER_AGG_MEAN;
+    tv->spec.gap = gap == 1 ? AF_TOWER_GAP_STRICT : gap == 2 ? AF_TOWER_GAP_COVERAGE : AF_TOWER_GAP_DEFAULT;
+    AF_CHECK(parse_fraction(ctx->cfg, sec, "min_coverage", &tv->spec.min_coverage, err));
+    AF_CHECK(parse_fraction(ctx->cfg, sec, "qc_threshold", &tv->qc_threshold, err));
     if (tv->spec.agg == AF_TOWER_AGG_SUM && tv->spec.gap == AF_TOWER_GAP_COVERAGE)
         AF_FAIL(AF_ECONFIG, "%s:%d: [%s] gap: a partial-day sum is not allowed (use strict)", ctx->cfg->path,
                 af_config_line(sec, "gap"), sec->name);
@@ -188,7 +194,9 @@ static int find_sites(tower_state *st, af_error *err)
     int rc = AF_OK;
     const af_source_ctx *ctx = st->ctx;
     const af_config_section *sec = st->vars[0].f->section;
-    int error_if_missing = !strcmp(af__key_or(sec, "missing_file", "error"), "error");
+    int missing_ok; /* error|missing */
+    AF_CHECK(af_opts_get_choice(ctx->cfg, sec, tower_keys, "missing_file", &missing_ok, err));
+    int error_if_missing = !missing_ok;
     st->sites = calloc(st->nlocal ? st->nlocal : 1, sizeof *st->sites);
     AF_CHECK_ALLOC(st->sites);
     for (size_t i = 0; i < st->nlocal; i++) {
@@ -226,7 +234,9 @@ static int tower_open(const af_source_ctx *ctx, const af_feature_cfg *const *fea
     if (!af__obs_per_site(af_config_get(sec, "path")))
         AF_FAIL(AF_ECONFIG, "%s:%d: [%s] path: '%s' needs {site} (or {id}): a tower source reads one file per site",
                 ctx->cfg->path, af_config_line(sec, "path"), sec->name, af_config_get(sec, "path"));
-    st->kind = !strcmp(af__key_or(sec, "format", "base"), "fullset") ? AF_TOWER_FULLSET : AF_TOWER_BASE;
+    int format; /* base|fullset */
+    AF_CHECK(af_opts_get_choice(ctx->cfg, sec, tower_keys, "format", &format, err));
+    st->kind = format == 1 ? AF_TOWER_FULLSET : AF_TOWER_BASE;
     st->vars = calloc(nfeat, sizeof *st->vars);
     st->specs = calloc(nfeat, sizeof *st->specs);
     AF_CHECK_ALLOC(st->vars);
@@ -298,16 +308,14 @@ cleanup:
     return rc;
 }
 
-static int tower_files(void *vst, const char *const **paths, size_t *n, af_error *err)
-{
-    (void)err;
-    tower_state *st = vst;
-    *paths = st->paths;
-    *n = st->nsites;
-    return AF_OK;
-}
+AF_SOURCE_FILES_FN(tower_files, tower_state, paths, nsites)
 
 const af_source_kind af__source_tower = {
-    "tower", "flux tower files (AmeriFlux BASE, FLUXNET FULLSET), one per site, ONEFlux daily rules", tower_keys,
-    tower_open, tower_fill, tower_files, tower_close, NULL
+    .name = "tower",
+    .help = "flux tower files (AmeriFlux BASE, FLUXNET FULLSET), one per site, ONEFlux daily rules",
+    .keys = tower_keys,
+    .open = tower_open,
+    .fill = tower_fill,
+    .files = tower_files,
+    .close = tower_close,
 };

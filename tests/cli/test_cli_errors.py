@@ -72,13 +72,52 @@ def test_pipeline_errors(tmp):
     p = af("plan", ini)
     check(p.returncode != 0 and "empty.csv" in p.stderr, "plan empty selection: nonzero + path", p)
 
-    # an unknown source_units: AF_EUNITS is a failure (1) naming the pipeline line
-    open(ini, "w").write(good.replace("source_units = K", "source_units = furlongs", 1))
-    lines = open(ini).read().split("\n")
-    ln = line_of(lines, "source_units = furlongs")
-    p = af("run", ini, "--output", os.path.join(tmp, "out_units"))
-    check(p.returncode == 1 and "%s:%d:" % (os.path.basename(ini), ln) in p.stderr and "furlongs" in p.stderr,
-          "unknown source_units: exit 1, file:line + units", p)
+    # pipeline-file problems found when the sources open are pipeline-file errors too (exit 2),
+    # each naming the file and line: an unknown source_units, an unknown {placeholder}, a path
+    # that cannot be read
+    name = os.path.basename(ini)
+    for old, new, text in (("source_units = K", "source_units = furlongs", "unknown units 'furlongs'"),
+                           ("path = {root}/tables/weather_{year}.csv", "path = {root}/tables/weather_{yr}.csv",
+                            "unknown placeholder {yr}"),
+                           ("path = {root}/tables/targets.csv", "path = {root}/tables/no-such-file.csv",
+                            "cannot read '%s'" % os.path.join(base, ".", "tables", "no-such-file.csv"))):
+        open(ini, "w").write(good.replace(old, new, 1))
+        ln = line_of(open(ini).read().split("\n"), new)
+        for cmd in ("plan", "run"):
+            p = af(cmd, ini, *(["--output", os.path.join(tmp, "out_units")] if cmd == "run" else []))
+            check(p.returncode == 2 and "%s:%d:" % (name, ln) in p.stderr and text in p.stderr,
+                  "%s, %s: exit 2 naming %s:%d and the problem" % (cmd, new, name, ln), p)
+    check(not os.path.exists(os.path.join(tmp, "out_units", "index.json")), "pipeline-file errors: no index")
+    open(ini, "w").write(good)
+
+    # --set problems name the --set argument and its position, never "FILE:0:"
+    for sets, n, text in ((["pipeline.end=2003-12-31", "input.TMAX_AIR.source_units=furlongs"], 2, "unknown units 'furlongs'"),
+                          (["input.TMAX_AIR.path={root}/tables/weather_{yr}.csv"], 1, "unknown placeholder {yr}"),
+                          (["input.TMAX_AIR.path={root}/tables/nope_{year}.csv"], 1, "nope_2003.csv"),
+                          (["pipeline.shard_samples=0"], 1, "'0' is not a positive integer"),
+                          (["pipeline.calendar=julian", "pipeline.end=2003-12-31"], 1, "'julian' is not one of"),
+                          (["pipeline.end=2003-12-31", "counties.colour=red"], 2, "unknown key 'colour'")):
+        args = [a for s_ in sets for a in ("--set", s_)]
+        p = af("plan", ini, *args)
+        check(p.returncode == 2 and "--set '%s' (#%d on the command line)" % (sets[n - 1], n) in p.stderr
+              and text in p.stderr and ":0:" not in p.stderr and ":-" not in p.stderr,
+              "plan --set %s: exit 2 naming the --set and its position" % sets[n - 1], p)
+
+    # a key one edit away from a known one: "did you mean"
+    for old, new, want in (("shard_samples = ", "shard_sample = ", "shard_samples"),
+                           ("source_units = K", "source_unit = K", "source_units"),
+                           ("column = tmax", "colunm = tmax", "column")):
+        if old not in good:
+            check(False, "the synth pipeline has '%s'" % old)
+            continue
+        open(ini, "w").write(good.replace(old, new, 1))
+        ln = line_of(open(ini).read().split("\n"), next(l for l in open(ini).read().split("\n") if l.startswith(new)))
+        p = af("plan", ini)
+        check(p.returncode == 2 and "%s:%d:" % (name, ln) in p.stderr and "did you mean '%s'?" % want in p.stderr,
+              "%s: did you mean %s" % (new, want), p)
+    open(ini, "w").write(good)
+    p = af("plan", ini, "--set", "pipeline.colour=red")
+    check(p.returncode == 2 and "did you mean" not in p.stderr, "a key far from every known one: no suggestion", p)
     open(ini, "w").write(good)
 
 

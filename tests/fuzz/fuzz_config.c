@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "agroflux/config.h"
+#include "agroflux/pipeline.h"
 #include "agroflux/source.h"
 #include "fuzz_common.h"
 
@@ -60,7 +61,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     af_error err = AF_ERROR_INIT;
     af_config *cfg = NULL;
-    if (af_config_load_sets(path, sets, nsets, &cfg, &err) == AF_OK) {
+    /* the loader of run and plan: config, then each feature's source kind and its keys */
+    if (af_pipeline_config_load(path, sets, nsets, &cfg, &err) == AF_OK) {
         check_config(cfg);
         FZ_ASSERT(cfg->nsets == nsets);
         af_config_destroy(&cfg);

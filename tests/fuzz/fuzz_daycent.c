@@ -5,11 +5,15 @@
  * or header-less with 3 soil layers), as a comma-separated dc_sip.csv, and as a
  * soils.in layer table; parsed columns are looked up (with the DayCent aliases),
  * checked for use and given their units.
- * Invariants: day of year in 1..365/366 of its year; a column is usable exactly
- * when no cell of it was text; a name finds a column of that name.
+ * Invariants: day of year in 1..365/366 of its year, no day twice in a row; no
+ * value is a missing-value marker (-9999, -6999) or infinite; a column is usable
+ * exactly when no cell of it was text; a name finds a column of that name.
  */
 #include <string.h>
 
+#include <math.h>
+
+#include "af_util.h"
 #include "agroflux/calendar.h"
 #include "agroflux/models.h"
 #include "fuzz_common.h"
@@ -17,8 +21,14 @@
 static void check_table(const af_model_table *t, const char *file)
 {
     af_error err = AF_ERROR_INIT;
-    for (size_t r = 0; r < t->nrows; r++)
+    for (size_t r = 0; r < t->nrows; r++) {
         FZ_ASSERT(t->doy[r] >= 1 && t->doy[r] <= (af_date_is_leap(t->year[r]) ? 366 : 365));
+        if (r) FZ_ASSERT(t->year[r] != t->year[r - 1] || t->doy[r] != t->doy[r - 1]);
+        for (size_t c = 0; c < t->ncols; c++) {
+            double v = af_model_table_at(t, r, c);
+            FZ_ASSERT(isnan(v) || !af_missing_value(v));
+        }
+    }
     for (size_t c = 0; c < t->ncols; c++) {
         int rc = af_model_table_require(t, (int)c, &err);
         FZ_ASSERT((rc == AF_OK) == (t->bad_line[c] == 0));

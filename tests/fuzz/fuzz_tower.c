@@ -7,7 +7,8 @@
  * CO2 flux with a minus column and coverage, strict sum).
  * Invariants: record starts strictly increase; a name finds a column of that
  * name; coverage and HH/HR QC shares lie in 0..1; a strict day is complete; days
- * outside the file are missing.
+ * outside the file are missing; and every daily value, coverage and QC equals a
+ * reference recomputed here from the raw columns by the documented rules.
  */
 #include <math.h>
 #include <strings.h>
@@ -16,6 +17,63 @@
 #include "fuzz_common.h"
 
 #define MAX_DAYS 400
+
+/* Floor division of minutes into days, written independently of tower_impl.h. */
+static long day_of(long long minute)
+{
+    long long d = minute / 1440;
+    return (long)(minute % 1440 < 0 ? d - 1 : d);
+}
+
+static int same(float a, float b) { return (isnan(a) && isnan(b)) || a == b; }
+
+/*
+ * The reference: the three variables of check_daily recomputed from the raw columns
+ * (af_tower_read_columns) by the documented rules, record order kept so the sums are
+ * bit-identical. var 0: strict mean, QC from c2; var 1: (c2 - c3) CO2 flux, coverage
+ * >= 0.5 (DD: the day's value as written); var 2: strict sum, QC from c1.
+ */
+static void check_reference(af_tower_file *tf, const char *const name[3], long epoch0, int ndays,
+                            const float *value, const float *cov, const float *qc)
+{
+    af_error err = AF_ERROR_INIT;
+    int col[3];
+    for (int k = 0; k < 3; k++) FZ_ASSERT(af_tower_column(tf, name[k], &col[k], &err) == AF_OK);
+    long n = af_tower_nrecords(tf);
+    double *x = malloc((size_t)n * 3 * sizeof *x);
+    FZ_ASSERT(x != NULL);
+    FZ_ASSERT(af_tower_read_columns(tf, col, 3, x, &err) == AF_OK);
+    int dd = af_tower_resolution(tf) == AF_TOWER_RES_DD;
+    int expected = dd ? 1 : 1440 / af_tower_step_minutes(tf);
+    static double sum[MAX_DAYS * 3], ddqc[MAX_DAYS * 3];
+    static int cnt[MAX_DAYS * 3], good[MAX_DAYS * 3];
+    for (int o = 0; o < ndays * 3; o++) { sum[o] = 0.0; ddqc[o] = NAN; cnt[o] = good[o] = 0; }
+    for (long r = 0; r < n; r++) {
+        long d = day_of(af_tower_record_start(tf, r)) - epoch0;
+        if (d < 0 || d >= ndays) continue;
+        const double *c = x + r * 3;
+        double v[3] = { c[0], c[1] - c[2], c[2] }, q[3] = { c[1], NAN, c[0] };
+        for (int k = 0; k < 3; k++) {
+            int o = (int)d * 3 + k;
+            if (!isnan(v[k])) { sum[o] += v[k]; cnt[o]++; }
+            if (k != 1 && dd) ddqc[o] = q[k];
+            else if (k != 1 && !isnan(q[k]) && q[k] >= 0.0 && q[k] < 2.0) good[o]++;
+        }
+    }
+    for (int o = 0; o < ndays * 3; o++) {
+        int k = o % 3;
+        double c = (double)cnt[o] / expected, want = NAN;
+        int keep = k == 1 ? (cnt[o] > 0 && c >= 0.5) : cnt[o] == expected;
+        if (keep && (dd || k == 2)) want = sum[o];
+        else if (keep && k == 0) want = sum[o] / cnt[o];
+        else if (keep) want = sum[o] / cnt[o] * AF_TOWER_CO2FLUX_FACTOR;
+        FZ_ASSERT(same(value[o], (float)want));
+        FZ_ASSERT(cov[o] == (float)c);
+        if (k == 1) FZ_ASSERT(isnan(qc[o]));
+        else FZ_ASSERT(same(qc[o], dd ? (float)ddqc[o] : (float)((double)good[o] / expected)));
+    }
+    free(x);
+}
 
 static void check_daily(af_tower_file *tf)
 {
@@ -39,6 +97,8 @@ static void check_daily(af_tower_file *tf)
     long epoch0 = first - 1;
     float value[MAX_DAYS * 3], cov[MAX_DAYS * 3], qc[MAX_DAYS * 3];
     if (af_tower_daily(tf, vars, 3, epoch0, ndays, value, cov, qc, &err) != AF_OK) return;
+    const char *const names[3] = { c1, c2, c3 };
+    check_reference(tf, names, epoch0, ndays, value, cov, qc);
     int hh = res != AF_TOWER_RES_DD;
     for (int d = 0; d < ndays; d++) {
         for (int k = 0; k < 3; k++) {

@@ -22,6 +22,7 @@
 #include "af_test.h"
 #include "agroflux/calendar.h"
 #include "agroflux/config.h"
+#include "agroflux/pipeline.h"
 #include "agroflux/log.h"
 #include "agroflux/samples.h"
 #include "agroflux/source.h"
@@ -86,7 +87,7 @@ static int run_load(const char *name, const char *text, int group, int block, ru
 {
     int rc = AF_OK;
     memset(r, 0, sizeof *r);
-    AF_CHECK(af_config_load(fx_write(name, text), &r->cfg, err));
+    AF_CHECK(af_pipeline_config_load(fx_write(name, text), NULL, 0, &r->cfg, err));
     AF_CHECK(af_calendar_create(r->cfg->start, r->cfg->end, r->cfg->calendar, &r->cal, err));
     af_sample_opts so;
     memset(&so, 0, sizeof so);

@@ -14,6 +14,7 @@
 
 #include "af_test.h"
 #include "agroflux/config.h"
+#include "agroflux/source.h"
 #include "fixture_files.h"
 
 #define PIPE "[pipeline]\nname = t\nstart = 2003-01-01\nend = 2004-12-31\n" /* lines 1-4 */
@@ -199,6 +200,7 @@ static void test_keys_markdown(void)
     size_t len = 0;
     FILE *fp = open_memstream(&buf, &len);
     af_config_print_keys_markdown(fp);
+    af_source_print_keys_markdown(fp);
     fclose(fp);
     static const char *const want[] = { "### [scenario.NAME]", "| `n_rate` |", "| `n_units` |", "| `n_timing` |",
                                         "| `n_days` |", "| `n_split` |", "| `rotation` |", "| `rotation_start` |",

@@ -9,7 +9,8 @@ holding its samples (63) and only the gridMET files of the current block. Checks
 descriptors (index provenance.open_files_max_per_rank, counted from /proc/self/fd at block
 boundaries) stays below 2 x 125 and within the limit, (3) peak RSS per rank stays under 400 MiB,
 (4) provenance.json lists the pipeline, the county layer and the two gridMET files once each,
-(5) `verify` passes, (6) TMAX_AIR of six counties equals the independent exact-coverage
+(5) `verify` passes, `plan` prints a memory estimate per rank (block term recomputed here) at or
+above the measured peak, (6) TMAX_AIR of six counties equals the independent exact-coverage
 reference (tests/pylib/truth_weather.py, from the documented synth field) to 1e-4 degC, and
 its x_qc the reference valid fraction.
 """
@@ -105,12 +106,30 @@ def main():
         paths = sorted(os.path.normpath(f["path"]) for f in pj["files"])
         check(paths == ["counties.geojson", "gridmet/tmmx_2003.nc", "gridmet/tmmx_2004.nc", "limits.ini"],
               "provenance files: %s" % paths)
+        check_plan(pipeline, rss)
         r = run([AGROFLUX, "verify", out])
         check(r.returncode == 0, "verify: " + r.stdout + r.stderr)
         check_values(data, out, idx)
     finally:
         pass
     return finish(tmp)
+
+
+def check_plan(pipeline, rss):
+    """plan's memory line: the block term recomputed here (3,000 samples a rank x 183 days x (8 bytes
+    per input + 9 per feature of the one gridded group)), 63 open shards a rank, and an estimate at
+    or above the peak RSS the run measured."""
+    import re
+    r = run([AGROFLUX, "plan", pipeline, "--ranks", "2"])
+    m = re.search(r"memory per rank: about (\d+) MiB \(base (\d+), block buffers (\d+), (\d+) open shards "
+                  r"(\d+), sources (\d+)\); sbatch --mem-per-cpu=(\d+)M", r.stdout)
+    check(r.returncode == 0 and m is not None, "plan prints the memory line: " + r.stdout[-400:])
+    if m:
+        total, base, block, shards, _, _, mem = (int(v) for v in m.groups())
+        check(block == round(3000 * 183 * (8 + 9) / 2**20), "block buffers %d MiB" % block)
+        check(shards == 63, "open shards per rank %d" % shards)
+        check(total * 2**20 >= max(rss), "estimate %d MiB >= measured peak %s" % (total, rss))
+        check(mem >= total * 1.25 - 1, "--mem-per-cpu keeps 25%% headroom")
 
 
 def check_values(data, out, idx):

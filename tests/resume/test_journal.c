@@ -57,7 +57,23 @@ static void test_journal_round_trip(void)
     AF_TEST_PASS(af__journal_read(dir, &r, err));
     AF_EXPECT(r.days_done == 400 && r.ndays == 730 && !r.sealed && r.nshards == 0);
     AF_EXPECT(!strcmp(r.config_sha256, j.config_sha256) && !strcmp(r.layout_sha256, j.layout_sha256));
+    AF_EXPECT(r.output_sha256[0] == '\0' && r.settings == NULL); /* absent: matched by config_sha256 */
     af__journal_dispose(&r);
+    /* the settings that fix the output round-trip, and name the key that differs */
+    memset(j.output_sha256, 'e', 64);
+    j.settings = "pipeline.name=a\ninput.T.units=degC\n";
+    AF_TEST_PASS(af__journal_write(dir, &j, err));
+    AF_TEST_PASS(af__journal_read(dir, &r, err));
+    AF_EXPECT(!strcmp(r.output_sha256, j.output_sha256) && r.settings && !strcmp(r.settings, j.settings));
+    char why[400];
+    af__settings_diff(r.settings ? r.settings : "", "pipeline.name=a\ninput.T.units=K\n", why, sizeof why);
+    AF_EXPECT(strstr(why, "input.T.units changed: 'degC' in the interrupted run, 'K' now") != NULL);
+    af__settings_diff("pipeline.name=a\n", "pipeline.name=a\npipeline.end=2005-01-01\n", why, sizeof why);
+    AF_EXPECT(strstr(why, "pipeline.end is set now ('2005-01-01') but not in the interrupted run") != NULL);
+    AF_EXPECT(af__settings_is_perf_key("pipeline", "block_days") && !af__settings_is_perf_key("pipeline", "end"));
+    af__journal_dispose(&r);
+    j.settings = NULL;
+    j.output_sha256[0] = '\0';
     j.sealed = 1;
     j.days_done = 730;
     j.shards = sh;
@@ -90,6 +106,10 @@ static void test_journal_errors(void)
     AF_TEST_FAILS_WITH(AF_EFORMAT, "not an agroflux journal", af__journal_read(dir, &r, err));
     put(dir, "{\"schema\": \"agroflux-journal\", \"version\": 2, \"ndays\": 10}");
     AF_TEST_FAILS_WITH(AF_EFORMAT, "'config_sha256'", af__journal_read(dir, &r, err));
+    snprintf(text, sizeof text, "{\"schema\": \"agroflux-journal\", \"version\": 2, %s, \"output_sha256\": \"e\", "
+             "\"settings\": 3, \"days_done\": 1, \"state\": \"writing\"}", ok);
+    put(dir, text);
+    AF_TEST_FAILS_WITH(AF_EFORMAT, "settings is not a string", af__journal_read(dir, &r, err));
     snprintf(text, sizeof text, "{\"schema\": \"agroflux-journal\", \"version\": 2, %s, \"days_done\": 11, \"state\": \"writing\"}", ok);
     put(dir, text);
     AF_TEST_FAILS_WITH(AF_EFORMAT, "days_done 11 > ndays 10", af__journal_read(dir, &r, err));

@@ -8,8 +8,8 @@ Cases: (1) test hook AGROFLUX_TEST_FAIL_AT=write:block:2 on 2 ranks, resumed on 
 (2) AGROFLUX_TEST_FAIL_AT=sealed (shards hashed, not renamed): resume only publishes;
 (3) a real SIGKILL of rank 1 of `mpirun -n 2` in the middle of the write stage (slowed down by
 the test-only AGROFLUX_TEST_BLOCK_DELAY_MS); (4) SIGTERM to one rank: clean stop, exit 4,
-progress.json says "interrupted", journal kept; (5) a changed pipeline file makes --resume start
-over and say why, and so do a garbage journal and a missing .partial file; (6) a full disk (a tmpfs of half the output size; we are root) fails cleanly, then the same
+progress.json says "interrupted", journal kept; (5) a changed performance-only key (block_days) and a
+comment let --resume continue to identical shards, a changed key makes it start over naming the key, and so do a garbage journal and a missing .partial file; (6) a full disk (a tmpfs of half the output size; we are root) fails cleanly, then the same
 directory grown with `mount -o remount` resumes byte-identically; (7) a read-only output
 directory (read-only tmpfs) fails cleanly; (8) --checkpoint-interval: nothing resumable before
 the first checkpoint, but a stop always checkpoints. Cases 6-7 need mount(2); without it they are reported
@@ -198,16 +198,25 @@ def case_changed_config(tmp, base):
     out = os.path.join(tmp, "changed")
     r = mpirun(2, "-q", "run", PIPE, "--output", out, env={"AGROFLUX_TEST_FAIL_AT": "write:block:1"})
     check(r.returncode == 1, "changed: first run fails")
+    # a comment and a performance-only key (block_days): the run continues and writes the same bytes
     pipe2 = os.path.join(os.path.dirname(PIPE), "pipeline2.ini")
-    shutil.copy(PIPE, pipe2)
-    with open(pipe2, "a") as f:
-        f.write("\n# edited\n")
+    text = open(PIPE).read().replace("block_days = %d" % BLOCK, "block_days = %d" % (2 * BLOCK + 3))
+    open(pipe2, "w").write(text + "\n# edited\n")
     r = mpirun(1, "run", PIPE, "--output", out, env={"AGROFLUX_TEST_FAIL_AT": "write:block:1"})
     check("journal.json' of an interrupted run is discarded" in r.stderr, "changed: a run without --resume says "
           "it discards the journal: " + r.stderr[:300])
     r = mpirun(2, "run", pipe2, "--output", out, "--resume")
+    check(r.returncode == 0, "changed block_days: resume runs: " + r.stderr[-500:])
+    check("continuing at day %d" % (BLOCK + 1) in r.stderr and "starting over" not in r.stderr,
+          "changed block_days: continues: " + r.stderr[:500])
+    check(file_sums(out) == base, "changed block_days: shards identical to the uninterrupted run")
+    # a key that changes the output: starts over and names it
+    r = mpirun(2, "-q", "run", PIPE, "--output", out, env={"AGROFLUX_TEST_FAIL_AT": "write:block:1"})
+    check(r.returncode == 1, "changed: second interrupted run fails")
+    r = mpirun(2, "run", pipe2, "--output", out, "--resume", "--set", "target.GPP.long_name=GPP renamed")
     check(r.returncode == 0, "changed: resume runs: " + r.stderr[-500:])
-    check("starting over" in r.stderr and "pipeline file changed" in r.stderr, "changed: says why: " + r.stderr[:500])
+    check("starting over" in r.stderr and "target.GPP.long_name changed" in r.stderr and "GPP renamed" in r.stderr,
+          "changed: names the key that differs: " + r.stderr[:600])
     idx = json.load(open(os.path.join(out, "index.json")))
     check(idx["provenance"]["resumed_from_day"] == 0, "changed: ran from day 0")
 

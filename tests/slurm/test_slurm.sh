@@ -7,7 +7,8 @@
 # verifies the output; submits it again slowed down (test-only AGROFLUX_TEST_BLOCK_DELAY_MS),
 # signals the batch script with SIGUSR1 the way --signal=B:USR1@300 does, expects exit
 # code 4 with resumable state, resubmits and expects shards byte-identical to the first
-# job; runs slurm/agroflux-array.sbatch over two entries with mpirun as the launcher.
+# job; runs slurm/agroflux-array.sbatch over two entries with mpirun as the launcher, the
+# second entry passing --set through to agroflux plan and run.
 # Skips (77) only when the Slurm or munge programs are not installed. Fails fast, with the
 # daemon's own reason (its log's error or fatal line), when a daemon exits or logs a fatal
 # error (e.g. localhost does not resolve) instead of waiting out the timeout; every scontrol
@@ -175,14 +176,20 @@ grep -q "continuing at day" "$DIR/job3.log" || bad "resumed job did not continue
 say "stop and resume: $st $ec"
 
 # 3. a job array over two entries, mpirun as the launcher
-printf '# pipelines\n%s %s\n\n%s %s\n' "$PIPE" "$DIR/arr0" "$PIPE" "$DIR/arr1" > "$DIR/list.txt"
+# entry 1 passes an option through to agroflux plan and run (--set: the pipeline's name)
+printf '# pipelines\n%s %s\n\n%s %s --set pipeline.name=arr-one\n' "$PIPE" "$DIR/arr0" "$PIPE" "$DIR/arr1" > "$DIR/list.txt"
 id=$(AGROFLUX_LAUNCH=mpirun sbatch --parsable --array=0-1 --ntasks=1 --output="$DIR/job-arr-%a.log" \
   "$SRC/slurm/agroflux-array.sbatch" "$DIR/list.txt") || { bad "sbatch array"; exit 1; }
 for t in 0 1; do
   read -r st ec < <(wait_job "${id}_$t")
   [ "$st" = COMPLETED ] || bad "array task $t: $st $ec"
   "$AGROFLUX" verify "$DIR/arr$t" >/dev/null 2>&1 || bad "verify arr$t"
-  [ "$(sums "$DIR/out1")" = "$(sums "$DIR/arr$t")" ] || bad "array task $t: shards differ (1 rank vs 2)"
+  if [ "$t" = 0 ]; then
+    [ "$(sums "$DIR/out1")" = "$(sums "$DIR/arr$t")" ] || bad "array task $t: shards differ (1 rank vs 2)"
+  else
+    grep -q '"name": "arr-one"' "$DIR/arr1/index.json" || bad "array task 1: --set not passed to run"
+    grep -q "pipeline arr-one: OK" "$DIR/job-arr-1.log" || bad "array task 1: --set not passed to plan"
+  fi
 done
 say "array: done"
 [ "$fail" = 0 ] && say "all passed"

@@ -29,6 +29,7 @@ static void test_county(void)
     AF_TEST_PASS(af__template_expand(&cfg, NULL, "path", "/vsizip/{root}/c/{fips}.zip/{id}.shp", &county, 0, out,
                                      sizeof out, err));
     AF_EXPECT(!strcmp(out, "/vsizip//raw/c/19153.zip/19153_N112.shp"));
+    AF_TEST_PASS(af__template_check(&cfg, NULL, "path", "/vsizip/{root}/c/{fips}.zip/{id}.shp", "fips id", err));
     cfg.data_root[0] = '\0';
     AF_TEST_FAILS_WITH(AF_ECONFIG, "data_root is not set",
                        af__template_expand(&cfg, NULL, "path", "{root}/x.nc", &county, 0, out, sizeof out, err));

@@ -465,7 +465,7 @@ def error_paths(work, fips, sites):
                1, "no spatial fold 9", "export with a fold the index lacks")
     for args, msg in ((["export", os.path.join(work, "out")], "missing operand DEST"),
                       (["export", "a", "--layout", "agroflux", "b", "--subset", "xx"], "--subset 'xx': expected mw or dc"),
-                      (["export", "a", "--layout", "agroflux", "b", "--split", "loso"], "expected temporal or spatial"),
+                      (["export", "a", "--layout", "agroflux", "b", "--split", "loso"], "--split 'loso': expected temporal or spatial"),
                       (["export", "a", "--layout", "agroflux", "b", "--fold", "-1"], "--fold '-1': expected an integer")):
         fails_with(run([AGROFLUX, *args]), 2, msg, "export usage error: %s" % " ".join(args[1:]))
     # loso = yes with only 2 sites

@@ -13,6 +13,7 @@
 #include "af_test.h"
 #include "af_util.h"
 #include "agroflux/config.h"
+#include "agroflux/pipeline.h"
 #include "agroflux/source.h"
 #include "config_impl.h"
 #include "fixture_files.h"
@@ -27,7 +28,8 @@ static void expect_fail(int line, const char *name, const char *text, int code, 
     const char *path = text ? fx_write(name, text) : fx_path(name);
     af_config *cfg = NULL;
     af_error e = AF_ERROR_INIT;
-    int rc = af_config_load(path, &cfg, &e);
+    /* the pipeline's loader: config, then each feature's source kind and keys */
+    int rc = af_pipeline_config_load(path, NULL, 0, &cfg, &e);
     if (rc != code) {
         fprintf(stderr, "%s:%d: %s: returned %s, expected %s (msg: %s)\n", __FILE__, line, name,
                 af_status_name(rc), af_status_name(code), e.msg);
@@ -224,6 +226,14 @@ static void test_unknown_section_and_key(void)
     FAILS("key4.ini",
           PIPE CNTY "[input.A]\nsource = table\npath = a.csv\nsource_units = K\nunits = degC\ncolum = a\n",
           AF_ECONFIG, at("key4.ini", 13), "'colum'", "[input.A]");
+    /* one edit away from a section or a key: "did you mean" */
+    FAILS("near1.ini", PIPE CNTY "[pipline]\nname = x\n", AF_ECONFIG, at("near1.ini", 8), "[pipline]",
+          "did you mean [pipeline]?");
+    FAILS("near2.ini", PIPE CNTY "[inptu.A]\nsource = table\n", AF_ECONFIG, at("near2.ini", 8), "did you mean [input.A]?");
+    FAILS("near3.ini", PIPE "shard_sample = 8\n" CNTY, AF_ECONFIG, at("near3.ini", 5), "unknown key 'shard_sample'",
+          "did you mean 'shard_samples'?");
+    FAILS("near4.ini", PIPE CNTY "[input.A]\nsource = table\npath = a.csv\nsource_units = K\nunits = degC\ncolunm = x\n",
+          AF_ECONFIG, at("near4.ini", 13), "unknown key 'colunm'", "did you mean 'column'?");
 }
 
 static void test_duplicates(void)
@@ -440,6 +450,7 @@ static void test_keys_markdown(void)
     AF_EXPECT(fp != NULL);
     if (!fp) return;
     af_config_print_keys_markdown(fp);
+    af_source_print_keys_markdown(fp);
     fclose(fp);
     const af_key_spec *tables[16];
     const char *titles[16];

@@ -19,6 +19,7 @@
 #include "af_util.h"
 #include "agroflux/config.h"
 #include "agroflux/fetch.h"
+#include "agroflux/source.h"
 
 static char g_dir[64];
 
@@ -182,11 +183,19 @@ static void test_errors(void)
         af_sampleset_destroy(&set);
         af_config_destroy(&cfg);
     }
-    /* KEY_url is accepted only beside a key the section has */
-    AF_TEST_FAILS_WITH(AF_ECONFIG, "unknown key 'nothing_url'",
-                       load("", "[input.Z]\nsource = table\npath = {root}/z.csv\nnothing_url = x\nunits = degC\n"
-                            "source_units = degC\n", &cfg, err));
-    af_config_destroy(&cfg);
+    /* KEY_url is accepted only beside a key the section has (checked against the kind's table) */
+    AF_TEST_PASS(load("", "[input.Z]\nsource = table\npath = {root}/z.csv\nnothing_url = x\nunits = degC\n"
+                      "source_units = degC\n", &cfg, err));
+    if (cfg) {
+        const af_feature_cfg *z = &cfg->features[cfg->nfeatures - 1];
+        const af_feature_cfg *gpp = &cfg->features[0];
+        AF_TEST_FAILS_WITH(AF_ECONFIG, "unknown key 'nothing_url'",
+                           af_config_check_section(cfg, z->section, af_feature_common_keys(),
+                                                   af_source_kind_find("table")->keys, err));
+        AF_TEST_PASS(af_config_check_section(cfg, gpp->section, af_feature_common_keys(),
+                                             af_source_kind_find("table")->keys, err));
+        af_config_destroy(&cfg);
+    }
 }
 
 /* Size and SHA-256 of a member of a zip read through GDAL's VSI, against the bytes written. */

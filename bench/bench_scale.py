@@ -1,0 +1,159 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""bench_scale: strong scaling and memory of one synth pipeline (bench/README.md, "bench_scale").
+
+Part 1, memory vs years: the synth AgroFlux pipeline (DIR/pipeline.ini without [splits]) on one rank
+for 1, 4 and 16 years (--years), peak RSS per rank from the index; then the longest of them on 1
+and 2 ranks (per-rank share). Goal (issue 16): the 16-year peak within 10 % of the 1-year peak.
+
+Part 2, strong scaling: the same pipeline on --scale-counties x --scale-scenarios + 3 sites over
+--scale-years, on 1 and 2 ranks (--ranks), paired runs alternating the rank counts, after one
+warm-up run (builds the weights cache). Speedup = wall(1) / wall(n); CPU ratio = CPU(n) / CPU(1)
+(user + system of every process of the run, from getrusage of the children). Goal: >= 1.8x and
+<= 1.1 on 2 cores. Every ratio is measured within this run: on a shared machine compare ratios,
+not seconds.
+"""
+import argparse
+import json
+import os
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+
+def sh(args, **kw):
+    r = subprocess.run(args, capture_output=True, text=True, **kw)
+    if r.returncode != 0:
+        sys.exit("bench_scale: %s failed (%d):\n%s" % (" ".join(args), r.returncode, r.stderr[-3000:]))
+    return r
+
+
+def strip_splits(src, dst):
+    """Copy a pipeline without its [splits] section (its years may lie outside a shorter run)."""
+    out, skip = [], False
+    for line in open(src):
+        if line.startswith("["):
+            skip = line.strip() == "[splits]"
+        if not skip:
+            out.append(line)
+    open(dst, "w").write("".join(out))
+
+
+def run_pipeline(a, n, pipeline, outdir, sets):
+    """(wall s, CPU s of all processes, index) of one run on n ranks."""
+    cmd = ["mpirun", "-n", str(n), "--oversubscribe", a.agroflux, "-q", "run", pipeline, "--output", outdir]
+    for s in sets:
+        cmd += ["--set", s]
+    r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t0 = time.monotonic()
+    sh(cmd)
+    wall = time.monotonic() - t0
+    r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime)
+    idx = json.load(open(os.path.join(outdir, "index.json")))
+    return wall, cpu, idx
+
+
+def mib(b):
+    return b / 2**20
+
+
+def synth(a, d, counties, scenarios, sites, y0, y1):
+    sh([a.agroflux, "synth", d, "--counties", str(counties), "--scenarios", str(scenarios), "--sites", str(sites),
+        "--years", "%d-%d" % (y0, y1)])
+    p = os.path.join(d, "bench.ini")
+    strip_splits(os.path.join(d, "pipeline.ini"), p)
+    return p
+
+
+def memory_part(a, root):
+    years = [int(y) for y in a.years.split(",")]
+    y0 = 2001
+    d = os.path.join(root, "mem")
+    t = time.monotonic()
+    p = synth(a, d, a.counties, a.scenarios, 3, y0, y0 + max(years) - 1)
+    print("memory: %d counties x %d scenarios + 3 sites, years %d-%d written in %.0f s" %
+          (a.counties, a.scenarios, y0, y0 + max(years) - 1, time.monotonic() - t))
+    run_pipeline(a, 1, p, os.path.join(d, "warm"), ["pipeline.end=%d-12-31" % y0])  # weights cache
+    print("  %-6s %-5s %12s %12s %10s %s" % ("years", "ranks", "peak RSS/rank", "vs 1st", "wall s", "open fds/rank"))
+    base = None
+    for y in years:
+        _, _, idx = run_pipeline(a, 1, p, os.path.join(d, "y%d" % y), ["pipeline.end=%d-12-31" % (y0 + y - 1)])
+        pr = idx["provenance"]
+        rss = max(pr["peak_rss_bytes_per_rank"])
+        base = base or rss
+        wall = sum(s["max"] for s in pr["timings"])
+        print("  %-6d %-5d %9.1f MiB %12.3f %10.2f %s" % (y, 1, mib(rss), rss / base, wall,
+                                                         pr.get("open_files_max_per_rank")))
+    y = max(years)
+    for n in [int(r) for r in a.ranks.split(",")][1:]:
+        _, _, idx = run_pipeline(a, n, p, os.path.join(d, "y%dn%d" % (y, n)), ["pipeline.end=%d-12-31" % (y0 + y - 1)])
+        pr = idx["provenance"]
+        print("  %-6d %-5d %9.1f MiB %12.3f %10s %s (per rank: %s MiB)" % (
+            y, n, mib(max(pr["peak_rss_bytes_per_rank"])), max(pr["peak_rss_bytes_per_rank"]) / base, "",
+            pr.get("open_files_max_per_rank"), ", ".join("%.1f" % mib(b) for b in pr["peak_rss_bytes_per_rank"])))
+
+
+def scaling_part(a, root):
+    y0, y1 = (int(v) for v in a.scale_years.split("-"))
+    d = os.path.join(root, "scale")
+    t = time.monotonic()
+    p = synth(a, d, a.scale_counties, a.scale_scenarios, 3, y0, y1)
+    print("scaling: %d counties x %d scenarios + 3 sites, %d-%d (synth %.0f s), %d paired repeats" %
+          (a.scale_counties, a.scale_scenarios, y0, y1, time.monotonic() - t, a.repeat))
+    ranks = [int(r) for r in a.ranks.split(",")]
+    run_pipeline(a, ranks[0], p, os.path.join(d, "warm"), [])
+    res = {n: [] for n in ranks}
+    stages = {}
+    for k in range(a.repeat):
+        for n in (ranks if k % 2 == 0 else ranks[::-1]):
+            wall, cpu, idx = run_pipeline(a, n, p, os.path.join(d, "n%d" % n), [])
+            res[n].append((wall, cpu))
+            stages[n] = {s["stage"]: s["max"] for s in idx["provenance"]["timings"]}
+    print("  %-5s %10s %10s %9s %9s   %s" % ("ranks", "wall s", "CPU s", "speedup", "CPU ratio",
+                                            "stage max s (last run): " + " ".join(stages[ranks[0]])))
+    for n in ranks:
+        w = statistics.median(x for x, _ in res[n])
+        c = statistics.median(x for _, x in res[n])
+        # paired: each repeat's ratio against the same repeat's 1-rank run, then the median
+        sp = statistics.median(res[ranks[0]][i][0] / res[n][i][0] for i in range(a.repeat))
+        cr = statistics.median(res[n][i][1] / res[ranks[0]][i][1] for i in range(a.repeat))
+        print("  %-5d %10.2f %10.2f %8.2fx %9.2f   %s" % (n, w, c, sp, cr,
+                                                       " ".join("%.2f" % v for v in stages[n].values())))
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--agroflux", default=os.environ.get("AGROFLUX", "agroflux"))
+    ap.add_argument("--dir", help="work directory (default: a new one under $TMPDIR, removed at the end)")
+    ap.add_argument("--keep", action="store_true", help="leave the files")
+    ap.add_argument("--counties", type=int, default=16)
+    ap.add_argument("--scenarios", type=int, default=2)
+    ap.add_argument("--years", default="1,4,16", help="memory part: year counts (from 2001)")
+    ap.add_argument("--ranks", default="1,2")
+    ap.add_argument("--scale-counties", type=int, default=64)
+    ap.add_argument("--scale-scenarios", type=int, default=4)
+    ap.add_argument("--scale-years", default="2002-2004")
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--only", choices=["memory", "scaling"])
+    a = ap.parse_args()
+    a.agroflux = shutil.which(a.agroflux) or a.agroflux
+    root = a.dir or tempfile.mkdtemp(prefix="bench_scale.")
+    os.makedirs(root, exist_ok=True)
+    try:
+        if a.only != "scaling":
+            memory_part(a, root)
+        if a.only != "memory":
+            scaling_part(a, root)
+    finally:
+        if not a.keep:
+            shutil.rmtree(root, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
