@@ -20,6 +20,7 @@ import hashlib
 import http.server
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -140,11 +141,12 @@ def shards(outdir, mask_config_hash=False):
     """SHA-256 of every shard; with mask_config_hash the config hash (which covers --set overrides,
     so differs when paths are overridden) is zeroed first: every other byte must match."""
     out = {}
-    h = json.load(open(os.path.join(outdir, "index.json")))["pipeline"]["config_sha256"].encode()
     for p in sorted(glob.glob(os.path.join(outdir, "shard-*.nc"))):
         data = open(p, "rb").read()
-        if mask_config_hash:
-            data = data.replace(h, b"0" * len(h))
+        if mask_config_hash:  # the global attribute config_sha256: its 64 hex characters
+            m = re.search(rb"config_sha256.{0,16}?@([0-9a-f]{64})", data, re.S)
+            if m:
+                data = data[:m.start(1)] + b"0" * 64 + data[m.end(1):]
         out[os.path.basename(p)] = hashlib.sha256(data).hexdigest()
     return out
 
