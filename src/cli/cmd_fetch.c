@@ -164,15 +164,14 @@ static int dry_defining(af_config *cfg, af_fetch_item **v, size_t k, const af_fe
 
 static void remove_dir(const char *dir)
 {
-    char cmd[4200];
+    char path[4200];
     if (!dir[0]) return;
-    snprintf(cmd, sizeof cmd, "%s", dir);
     DIR *d = opendir(dir);
     struct dirent *e;
     while (d && (e = readdir(d)))
         if (e->d_name[0] != '.') {
-            snprintf(cmd, sizeof cmd, "%s/%s", dir, e->d_name);
-            unlink(cmd);
+            snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+            unlink(path);
         }
     if (d) closedir(d);
     rmdir(dir);
