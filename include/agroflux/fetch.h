@@ -3,8 +3,8 @@
  * agroflux/fetch.h: the files a pipeline needs, and downloading the missing ones.
  *
  * af_fetch_list_build expands every path key of a pipeline ([counties] layer and
- * select, [sites] list, and path, multiply_path, cropland_weights, events of every
- * feature) over the pipeline's years, soil layers and samples, exactly as the
+ * select, [sites] list, and path, multiply_path, cropland_weights, events, join,
+ * soils, class_table of every feature) over the pipeline's years, soil layers and samples, exactly as the
  * sources do, and pairs each file with its `url` / `KEY_url` template expanded the
  * same way ({data_url} is [pipeline] data_url). af_fetch_run downloads items with
  * libcurl: several transfers at once, each written to PATH.part and resumed from

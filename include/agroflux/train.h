@@ -49,17 +49,29 @@ typedef struct af_export_opts {
     const char *outdir;      /**< a finished agroflux output (index.json) */
     const char *dest;        /**< export root; data_files/ is created inside */
     const char *subset;      /**< "mw" (Ecosys, default) or "dc" (DayCent): names t0_<subset> */
-    const char *split;       /**< scalers for county samples: "temporal" (default) or "spatial" */
-    int fold;                /**< spatial fold for split = "spatial" */
+    const char *split;       /**< scalers for county samples: "temporal" (default) or "spatial" (the index's
+                                  [splits]), "official-temporal" or "official-spatial" (AgroFlux's folds, scalers
+                                  fitted here on the fold's training part) */
+    int fold;                /**< spatial fold for split = "spatial" or "official-spatial" */
     int site_fold;           /**< LOSO fold whose scalers scale the site files */
     const char *sign;        /**< "agroflux" (default, NULL): county arrays in AgroFlux's stored sign
                                   (Reco, CO2_FLUX, N2O_FLUX negated, their t0 scaler means too);
                                   "native": our convention (positive = to the atmosphere) */
+    const char *missing;     /**< "fill" (default, NULL): gaps filled, masks written beside; "keep": NaN;
+                                  "error": refuse when any cell is missing */
+    const char *observations; /**< "official" (default, NULL): tower/chamber files scaled with the t0
+                                  scalers in the county arrays' sign; "site": LOSO site scalers, our sign */
+    int experiments;         /**< 1: every official experiment (temporal, spatial folds 0-4) as
+                                  DEST/<experiment>/ trees; split and fold are then ignored */
 } af_export_opts;
 
 typedef struct af_export_summary {
     size_t nfiles, ncounty_samples, nco2_sites, nn2o_sites;
     int ndays;
+    int nexperiments;
+    unsigned long long nmissing; /**< missing cells of the official arrays (county X and Y, site X) */
+    unsigned long long njoint;   /**< tower cells dropped so that GPP and NEE share one mask */
+    char report[8192];           /**< per variable: missing cells and how they were handled (one line each) */
 } af_export_summary;
 
 /** Collective on comm. Write the AgroFlux layout (docs/formats.md, "AgroFlux export"): county samples

@@ -155,12 +155,15 @@ static int run_command(const cli_command *cmd, int argc, char **argv)
     /* Under a launcher, a collective command starts MPI first, so that only rank 0 reports a
      * usage error and every rank leaves through MPI_Finalize; alone, it parses first, and a
      * usage error costs no MPI start. */
-    int early = cmd->mpi == CLI_MPI_ALWAYS && under_launcher();
-    int code = -1;
-    if (cmd->mpi == CLI_MPI_ALWAYS && early && cli_mpi_start() != 0) code = AF_EXIT_FAILURE;
-    if (code < 0) code = cli_parse(cmd, argc, argv, args);
-    if (code < 0 && cmd->mpi == CLI_MPI_ALWAYS && cli_mpi_start() != 0) code = AF_EXIT_FAILURE;
-    if (code == AF_EXIT_FAILURE) fprintf(stderr, "agroflux %s: MPI_Init failed\n", cmd->name);
+    int collective = cmd->mpi == CLI_MPI_ALWAYS;
+    int code = -1, mpi_failed = 0;
+    if (collective && under_launcher()) mpi_failed = cli_mpi_start() != 0;
+    if (!mpi_failed) code = cli_parse(cmd, argc, argv, args);
+    if (code < 0 && collective) mpi_failed = cli_mpi_start() != 0;
+    if (mpi_failed) {
+        fprintf(stderr, "agroflux %s: MPI_Init failed\n", cmd->name);
+        code = AF_EXIT_FAILURE;
+    }
     if (code < 0) code = cmd->run(cmd, args);
     free(args);
     return code;

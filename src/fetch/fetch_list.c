@@ -20,7 +20,8 @@
 #include "agroflux/fetch.h"
 
 /* Path keys of feature sections, in the order they are listed. */
-static const char *const feature_path_keys[] = { "path", "multiply_path", "cropland_weights", "events", NULL };
+static const char *const feature_path_keys[] = { "path", "multiply_path", "cropland_weights", "events", "join",
+                                                  "soils", "class_table", NULL };
 
 typedef struct bind {
     int year;              /* 0: none */
@@ -322,6 +323,36 @@ static int sample_applies(const af_feature_cfg *f, const af_sample *s)
     return 1;
 }
 
+/* Replace the file name of a path or URL by name (the part after the last '/'). */
+static int sibling(const char *p, const char *name, char *out, size_t n)
+{
+    const char *slash = strrchr(p, '/');
+    int len = snprintf(out, n, "%.*s%s", slash ? (int)(slash - p + 1) : 0, p, name);
+    return len >= 0 && (size_t)len < n;
+}
+
+/*
+ * DayCent's header-less per-layer files (soiltavg.out, vswc.out, ...) take their layer count from
+ * the run's soils.in, read next to them unless a `soils` key names it: a file the pipeline needs
+ * though no key names it.
+ */
+static int add_implicit_soils(builder *bd, const af_config_section *sec, const af_feature_cfg *f, const char *pkey,
+                              const char *path, const char *url, int optional, af_error *err)
+{
+    static const char *const noheader[] = { "soiltavg.out", "soiltmax.out", "soiltmin.out", "vswc.out", "wfps.out", NULL };
+    const char *soils = af_config_get(sec, "soils");
+    if (!f || strcmp(f->source, "daycent") || strcmp(pkey, "path") || (soils && soils[0])) return AF_OK;
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    int hit = 0;
+    for (int i = 0; noheader[i]; i++) hit |= !strcmp(base, noheader[i]);
+    if (!hit) return AF_OK;
+    char p2[4096], u2[4096];
+    if (!sibling(path, "soils.in", p2, sizeof p2) || (url && !sibling(url, "soils.in", u2, sizeof u2)))
+        return af_error_set(err, AF_ECONFIG, __FILE__, __LINE__, __func__, "%s: [%s] path too long", bd->cfg->path, sec->name);
+    return add_item(bd, sec, "path", "url", p2, url ? u2 : NULL, optional, err);
+}
+
 /* One path key of a section over its years x layers x samples. */
 static int add_key(builder *bd, const af_config_section *sec, const af_feature_cfg *f, const char *pkey,
                    const af_sampleset *set, af_error *err)
@@ -362,6 +393,7 @@ static int add_key(builder *bd, const af_config_section *sec, const af_feature_c
                                 bd->cfg->path, af_config_line(sec, ukey), sec->name, ukey, utmpl, pkey);
                 }
                 AF_CHECK(add_item(bd, sec, pkey, ukey, path, utmpl ? url : NULL, optional, err));
+                AF_CHECK(add_implicit_soils(bd, sec, f, pkey, path, utmpl ? url : NULL, optional, err));
             }
         }
     }

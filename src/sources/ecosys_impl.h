@@ -40,6 +40,9 @@ typedef struct af_models_term {
  * space on both sides (names may contain '-', e.g. nit_N2O-N); an optional
  * leading sign. AF_ECONFIG naming the text on a syntax error.
  */
+/** Append to a the columns of b (same run, another output file) that a lacks, matched by (year, day of
+ * year); NaN where b has no row for a's date (model_join.c). */
+int af__models_table_join(af_model_table *a, const af_model_table *b, af_error *err);
 int af__models_parse_expr(const char *text, af_models_term *terms, int *nterms, af_error *err);
 
 /** What a feature derives from one file. */

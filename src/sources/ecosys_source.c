@@ -50,6 +50,10 @@ static const af_key_spec daycent_keys[] = {
       "Soil layer (1-based) of a header-less per-layer file (soiltavg/soiltmax/soiltmin/vswc/wfps.out); same as `variable = layerN`." },
     { "soils", AF_KEY_STRING, 0, "", NULL,
       "soils.in giving the layer count of header-less files; default soils.in next to the file." },
+    { "join", AF_KEY_STRING, 0, "", NULL,
+      "A second output file of the same run (a template like `path`, e.g. `daycent/{id}/psyn.out`) whose columns "
+      "`variable` may use too, matched by date; a date it lacks is missing. DayCent Reco = `crpGrPsn - NEP` "
+      "(psyn.out gross photosynthesis minus dc_sip.csv NEP = NPP - heterotrophic respiration)." },
     { "cumulative", AF_KEY_CHOICE, 0, "no", "yes|no", "yes: year-to-date running totals (CUM-N2O(gN/ha) ...), differenced into daily values." },
     { "annual", AF_KEY_CHOICE, 0, "no", "no|last|delta|events",
       "last / delta as for ecosys; events: the sum over the year's rows on every day of the year, 0 without rows (harvest.csv cgrain)." },
@@ -67,13 +71,13 @@ typedef struct model_state {
     const af_source_ctx *ctx;
     int daycent;
     const af_config_section *sec;
-    const char *tmpl, *soils_tmpl;
+    const char *tmpl, *soils_tmpl, *join_tmpl;
     int need_layers;
     size_t nfeat, nlocal;
     model_feat *feats;
     char **paths;
     size_t npaths;
-    af_model_table table;     /* the file parsed last */
+    af_model_table table;     /* the file parsed last (with the join file's columns) */
     char table_path[4096];
 } model_state;
 
@@ -114,6 +118,7 @@ static int feature_units(const model_state *st, const af_config_section *fs, con
     for (int i = 0; i < sp->nterms; i++) {
         const char *u = st->daycent ? af_daycent_units(base_name(st->tmpl), sp->terms[i].name)
                                     : af_ecosys_units(sp->terms[i].name);
+        if (!u && st->join_tmpl) u = af_daycent_units(base_name(st->join_tmpl), sp->terms[i].name);
         if (!u)
             AF_FAIL(AF_EUNITS, "%s:%d: [%s] variable: the %s format does not fix the units of '%s'; declare source_units",
                     cfgp, af_config_line(fs, "variable"), fs->name, st->daycent ? "DayCent" : "Ecosys", sp->terms[i].name);
@@ -199,6 +204,12 @@ static int check_files(model_state *st, af_error *err)
                 AF_FAIL(AF_ENOTFOUND, "%s:%d: [%s] path: cannot read '%s' (sample %s)", st->ctx->cfg->path,
                         af_config_line(st->sec, "path"), st->sec->name, path, s->id);
             AF_CHECK(add_path(st, path, err));
+            if (!st->join_tmpl) continue;
+            AF_CHECK(af__template_expand(st->ctx->cfg, st->sec, "join", st->join_tmpl, s, y, path, sizeof path, err));
+            if (!af_file_readable(path))
+                AF_FAIL(AF_ENOTFOUND, "%s:%d: [%s] join: cannot read '%s' (sample %s)", st->ctx->cfg->path,
+                        af_config_line(st->sec, "join"), st->sec->name, path, s->id);
+            AF_CHECK(add_path(st, path, err));
         }
     }
 cleanup:
@@ -219,9 +230,14 @@ static int model_open(const af_source_ctx *ctx, const af_feature_cfg *const *fea
     st->nlocal = ctx->range.end - ctx->range.begin;
     st->feats = calloc(nfeat, sizeof *st->feats);
     AF_CHECK_ALLOC(st->feats);
-    const char *soils = af_config_get(st->sec, "soils");
+    const char *soils = af_config_get(st->sec, "soils"), *join = af_config_get(st->sec, "join");
     st->soils_tmpl = soils && soils[0] ? soils : NULL;
+    st->join_tmpl = join && join[0] ? join : NULL;
     for (size_t k = 0; k < nfeat; k++) {
+        const char *j2 = af_config_get(feats[k]->section, "join");
+        if (strcmp(j2 ? j2 : "", st->join_tmpl ? st->join_tmpl : ""))
+            AF_FAIL(AF_ECONFIG, "%s:%d: [%s] join: differs from [%s] which reads the same path '%s'", ctx->cfg->path,
+                    af_config_line(feats[k]->section, "join"), feats[k]->section->name, st->sec->name, st->tmpl);
         const char *s2 = af_config_get(feats[k]->section, "soils");
         if (strcmp(s2 ? s2 : "", st->soils_tmpl ? st->soils_tmpl : ""))
             AF_FAIL(AF_ECONFIG, "%s:%d: [%s] soils: differs from [%s] which reads the same path '%s'", ctx->cfg->path,
@@ -269,6 +285,16 @@ static int load_table(model_state *st, const af_sample *s, const char *path, int
             AF_CHECK(af_daycent_soils_layers(soils, &nlayers, err));
         }
         AF_CHECK(af_daycent_read(path, nlayers, &st->table, err));
+    }
+    if (st->join_tmpl) {
+        char jpath[4096];
+        af_model_table jt;
+        memset(&jt, 0, sizeof jt);
+        AF_CHECK(af__template_expand(st->ctx->cfg, st->sec, "join", st->join_tmpl, s, year, jpath, sizeof jpath, err));
+        int jrc = af_daycent_read(jpath, nlayers, &jt, err);
+        if (jrc == AF_OK) jrc = af__models_table_join(&st->table, &jt, err);
+        af_model_table_dispose(&jt);
+        AF_CHECK(jrc);
     }
     snprintf(st->table_path, sizeof st->table_path, "%s", path);
 cleanup:

@@ -95,8 +95,8 @@ typedef struct gr_state {
 } gr_state;
 
 /* gridded_read.c */
-/** netCDF chunk cache per open variable, bytes (set explicitly before every open). */
-#define AF_GRIDDED_CHUNK_CACHE (32u << 20)
+/** netCDF chunk cache per open variable, bytes (set explicitly before every open; see gridded_read.c). */
+#define AF_GRIDDED_CHUNK_CACHE (2u << 20)
 /** Open gf, check it against the group's grid, read its days and packing, and close it again
  * (the description stays; af__gridded_attach reopens it for the blocks that read it). */
 int af__gridded_open_file(gr_state *st, gr_file *gf, const char *var, af_error *err);

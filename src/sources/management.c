@@ -8,7 +8,9 @@
  *                  sites: the rows of the site's fertilizer-event file;
  *   planting_flag  1 on the planting day, 0 otherwise;
  *   harvest_flag   1 on the harvest day, 0 otherwise;
- *   crop           the year's crop (CDL code: 1 corn, 5 soybean) on every day.
+ *   crop           the year's crop (CDL code: 1 corn, 5 soybean) on every day;
+ *   corn_flag      1 on every day of a year whose crop is corn (CDL 1), else 0:
+ *                  AgroFlux's binary PLANTT (its X_scaler: mean 0.564, std 0.496).
  * The crop of a county year is the scenario's rotation if it has one, else the
  * planting table's single row for the key and year. Every event is computed at
  * open (a few per sample and year) and laid on the axis by fill. An event on a
@@ -29,9 +31,10 @@
 #include "sources_impl.h"
 
 static const af_key_spec mg_keys[] = {
-    { "variable", AF_KEY_CHOICE, 1, NULL, "fertilizer_n|planting_flag|harvest_flag|crop",
+    { "variable", AF_KEY_CHOICE, 1, NULL, "fertilizer_n|planting_flag|harvest_flag|crop|corn_flag",
       "fertilizer_n: N on application days, 0 otherwise (units: a nitrogen unit, e.g. `g N m-2`); planting_flag / "
-      "harvest_flag: 1 on the day, else 0 (units `flag`); crop: the year's CDL crop code, 1 corn, 5 soybean (units `class`)." },
+      "harvest_flag: 1 on the day, else 0 (units `flag`); crop: the year's CDL crop code, 1 corn, 5 soybean (units `class`); "
+      "corn_flag: 1 in a year whose crop is corn (CDL 1), else 0 (units `flag`; AgroFlux's PLANTT)." },
     { "path", AF_KEY_STRING, 0, "", NULL,
       "Planting table (CSV key, year, crop, plant_date[, harvest_date]); a template with {year} {state} {fips} {site}. "
       "Needed unless every value comes from scenarios (doy timing, rotation) or site event files." },
@@ -49,7 +52,7 @@ static const af_key_spec mg_keys[] = {
     { NULL, 0, 0, NULL, NULL, NULL }
 };
 
-enum { MG_FERT, MG_PLANT, MG_HARVEST, MG_CROP };
+enum { MG_FERT, MG_PLANT, MG_HARVEST, MG_CROP, MG_CORN };
 enum { MATCH_COUNTY, MATCH_STATE, MATCH_SITE };
 
 typedef struct mg_feat {
@@ -99,7 +102,7 @@ static void mg_close(void *vst)
 
 static const char *var_name(int v)
 {
-    static const char *const n[] = { "fertilizer_n", "planting_flag", "harvest_flag", "crop" };
+    static const char *const n[] = { "fertilizer_n", "planting_flag", "harvest_flag", "crop", "corn_flag" };
     return n[v];
 }
 
@@ -289,6 +292,7 @@ static int sample_events(mg_state *st, size_t i, af_error *err)
             switch (m->var) {
             case MG_FERT: AF_CHECK(county_fert(st, i, k, s, y, err)); break;
             case MG_CROP:
+            case MG_CORN:
                 AF_CHECK(get_crop(st, m, s, sc, y, &crop, err));
                 st->crops[i * (size_t)st->nyears + (size_t)(y - st->y0)] = crop;
                 break;
@@ -346,7 +350,7 @@ static int open_feature(mg_state *st, mg_feat *m, const af_feature_cfg *f, af_er
     const char *v = af_config_get(fs, "variable");
     m->f = f;
     m->var = !strcmp(v, "fertilizer_n") ? MG_FERT : !strcmp(v, "planting_flag") ? MG_PLANT
-           : !strcmp(v, "harvest_flag") ? MG_HARVEST : MG_CROP;
+           : !strcmp(v, "harvest_flag") ? MG_HARVEST : !strcmp(v, "corn_flag") ? MG_CORN : MG_CROP;
     /* Features grouped by path must agree on how the table is read. */
     static const char *const shared[] = { "match", "key_column", "year_column", "crop_column", "plant_column", "harvest_column" };
     for (size_t j = 0; j < sizeof shared / sizeof shared[0]; j++) {
@@ -438,7 +442,8 @@ static int mg_fill(void *vst, int t0, int nt, float *val, unsigned char *valid, 
                 qc[o] = NAN;
                 if (!applies(st->feats[k].f, s)) { val[o] = NAN; valid[o] = 0; continue; }
                 valid[o] = 1;
-                val[o] = st->feats[k].var == MG_CROP ? (float)st->crops[i * (size_t)st->nyears + (size_t)(y - st->y0)] : 0.0f;
+                int crop = st->crops[i * (size_t)st->nyears + (size_t)(y - st->y0)];
+                val[o] = st->feats[k].var == MG_CROP ? (float)crop : st->feats[k].var == MG_CORN ? (float)(crop == 1) : 0.0f;
             }
         }
         for (size_t r = st->ev_first[i]; r < st->ev_first[i + 1]; r++) {

@@ -113,7 +113,7 @@ cleanup:
 
 /* ---- DayCent ---- */
 
-enum { F_NFLUX = 31, F_SIP = 35, F_SOILT = 40, F_VSWC = 50, F_SUMMARY = 60, V_HARVEST = 70 };
+enum { F_NFLUX = 31, F_SIP = 35, F_SOILT = 40, F_VSWC = 50, F_SUMMARY = 60, V_HARVEST = 70, F_PSYN = 75 };
 
 typedef struct dc_run {
     char rel[128];   /* daycent/{id} */
@@ -145,7 +145,7 @@ cleanup:
     return rc;
 }
 
-/* One daily file: kind 0 nflux, 1 summary, 2 dc_sip, 3 soiltavg, 4 vswc. */
+/* One daily file: kind 0 nflux, 1 summary, 2 dc_sip, 3 soiltavg, 4 vswc, 5 psyn. */
 static void daycent_row(FILE *fp, int kind, const dc_run *r, af_date d, long *cumn2o, long *cumno)
 {
     int u = r->u, k = r->k;
@@ -153,7 +153,7 @@ static void daycent_row(FILE *fp, int kind, const dc_run *r, af_date d, long *cu
     long nit = hval(2, u, k, d), dnit = hval(5, u, k, d), no = hval(3, u, k, d);
     *cumn2o += nit + dnit;
     *cumno += no;
-    int f = kind == 0 ? F_NFLUX : kind == 1 ? F_SUMMARY : kind == 2 ? F_SIP : kind == 3 ? F_SOILT : F_VSWC;
+    int f = kind == 0 ? F_NFLUX : kind == 1 ? F_SUMMARY : kind == 2 ? F_SIP : kind == 3 ? F_SOILT : kind == 4 ? F_VSWC : F_PSYN;
     if (hole(f, u, d)) return;
     const char *sep = kind == 2 ? "," : " ";
     put_time(fp, d, r->site, sep);
@@ -166,6 +166,8 @@ static void daycent_row(FILE *fp, int kind, const dc_run *r, af_date d, long *cu
                 hund(hval(3, u, k, d)), hund(hval(20, u, k, d)));
         if (r->site) fprintf(fp, " %.4f", hund(hval(6, u, k, d)));
         fputc('\n', fp);
+    } else if (kind == 5) {
+        fprintf(fp, " %.2f %.2f\n", hund(hval(44, u, k, d)), hund(hval(45, u, k, d)));
     } else if (kind == 2) {
         fprintf(fp, ",%.2f,%.2f,%.2f,%.2f,%.2f,%.2f,\n", hund(hval(0, u, k, d)), hund(hval(1, u, k, d)),
                 hund(hval(2, u, k, d)), hund(hval(3, u, k, d)), hund(hval(4, u, k, d)), hund(hval(5, u, k, d)));
@@ -178,7 +180,7 @@ static void daycent_row(FILE *fp, int kind, const dc_run *r, af_date d, long *cu
 
 static int write_daily(const char *dir, const dc_run *r, int kind, int y0, int y1, af_error *err)
 {
-    static const char *const names[] = { "nflux.out", "summary.out", "dc_sip.csv", "soiltavg.out", "vswc.out" };
+    static const char *const names[] = { "nflux.out", "summary.out", "dc_sip.csv", "soiltavg.out", "vswc.out", "psyn.out" };
     int rc = AF_OK;
     af_synth_file f = { 0 };
     FILE *fp = NULL;
@@ -194,6 +196,8 @@ static int write_daily(const char *dir, const dc_run *r, int kind, int y0, int y
                 r->site ? "CH4" : "CH4_oxid", r->site ? "  ntCO2resp" : "");
     else if (kind == 2)
         fprintf(fp, "time,dayofyr,trandly,evapdly,intrcpt,ppt,NPP,%s,\n", r->u % 2 ? "NEE" : "NEP");
+    else if (kind == 5)
+        fprintf(fp, "  time  dayofyr  crpNPP  crpGrPsn\n");
     af_date d0 = { y0, 1, 1 }, d1 = { y1, 12, 31 };
     for (long e = af_date_to_epoch(d0); e <= af_date_to_epoch(d1); e++)
         daycent_row(fp, kind, r, af_date_from_epoch(e), &cumn2o, &cumno);
@@ -229,7 +233,7 @@ static int write_run(const char *dir, const dc_run *r, const af_synth_models_opt
 {
     int rc = AF_OK;
     AF_CHECK(write_soils(dir, r, err));
-    for (int kind = 0; kind < 5; kind++) AF_CHECK(write_daily(dir, r, kind, o->year0, o->year1, err));
+    for (int kind = 0; kind < 6; kind++) AF_CHECK(write_daily(dir, r, kind, o->year0, o->year1, err));
     AF_CHECK(write_harvest(dir, r, o->year0, o->year1, err));
 cleanup:
     return rc;

@@ -50,14 +50,16 @@ static void weather_inputs(FILE *fp, int daymet)
     }
 }
 
-/* FERTZR_N, PDOY, PLANTT from the management files, for counties ([scenario.*] rates at planting) and sites. */
+/* FERTZR_N, PDOY, PLANTT from the management files, for counties ([scenario.*] rates at planting) and sites.
+ * PLANTT is the 0/1 corn indicator: AgroFlux's X_scaler row (mean 0.564, std 0.496 = sqrt(p (1 - p)))
+ * is that of a binary feature, not of the CDL code 1/5. */
 static const char *const mgmt_inputs =
     "[input.FERTZR_N]\nsource = management\nvariable = fertilizer_n\npath = {root}/mgmt/planting_{year}.csv\n"
     "events = {root}/mgmt/fertilizer_sites.csv\nunits = g N m-2\nlong_name = fertilizer N applied on the day\n\n"
     "[input.PDOY]\nsource = management\nvariable = planting_flag\npath = {root}/mgmt/planting_{year}.csv\nunits = flag\n"
     "long_name = 1 on the planting day, else 0\n\n"
-    "[input.PLANTT]\nsource = management\nvariable = crop\npath = {root}/mgmt/planting_{year}.csv\nunits = class\n"
-    "long_name = crop of the year (CDL code: 1 corn, 5 soybean)\n\n";
+    "[input.PLANTT]\nsource = management\nvariable = corn_flag\npath = {root}/mgmt/planting_{year}.csv\nunits = flag\n"
+    "long_name = crop type of the year: 1 = corn, 0 = soybean (AgroFlux's binary PLANTT)\n\n";
 
 static void soil_inputs(FILE *fp)
 {
@@ -166,7 +168,15 @@ static const char *const daycent_targets =
     "[target.N2O_FLUX]\nsource = daycent\npath = {root}/daycent/{id}/nflux.out\nvariable = nit_N2O-N + dnit_N2O-N\n"
     "units = g N m-2 d-1\nlong_name = soil N2O flux\nsign = positive = emission to the atmosphere\n\n"
     "[target.Rh]\nsource = daycent\npath = {root}/daycent/{id}/summary.out\nvariable = CO2resp\nunits = g C m-2 d-1\n"
-    "long_name = heterotrophic respiration\nsign = positive = to the atmosphere\n";
+    "long_name = heterotrophic respiration\nsign = positive = to the atmosphere\n\n"
+    /* GPP and Reco: DayCent has no one file with both; psyn.out joined with dc_sip.csv (docs/pipelines.md) */
+    "[target.GPP]\nsource = daycent\npath = {root}/daycent/{id}/psyn.out\njoin = {root}/daycent/{id}/dc_sip.csv\n"
+    "variable = crpGrPsn\nunits = g C m-2 d-1\nlong_name = gross primary production (psyn.out crpGrPsn)\n"
+    "sign = positive = uptake by the ecosystem\n\n"
+    "[target.Reco]\nsource = daycent\npath = {root}/daycent/{id}/psyn.out\njoin = {root}/daycent/{id}/dc_sip.csv\n"
+    "variable = crpGrPsn - NEP\nsource_units = g C m-2 d-1\nunits = g C m-2 d-1\n"
+    "long_name = ecosystem respiration, gross photosynthesis minus NEP (= NPP - heterotrophic respiration)\n"
+    "sign = positive = to the atmosphere\n";
 
 static void head(FILE *fp, const af_synth_region *r, const char *name, const char *output, int scen_key)
 {
@@ -205,8 +215,8 @@ static void splits(FILE *fp, const af_synth_region *r)
  */
 static void emit_with_urls(FILE *out, const char *text, const af_synth_region *r)
 {
-    static const char *const keys[] = { "path", "multiply_path", "cropland_weights", "events", "layer", "select",
-                                        "list", NULL };
+    static const char *const keys[] = { "path", "multiply_path", "cropland_weights", "events", "join", "soils",
+                                        "class_table", "layer", "select", "list", NULL };
     char dd[64];
     snprintf(dd, sizeof dd, "FULLSET_DD_%d-%d_1-4.csv", r->year0, r->year1);
     for (const char *p = text; *p;) {

@@ -7,9 +7,11 @@
  * AgroFlux order (order.c), decides the sign of the county arrays from the
  * per-target table af__agx_signs (--sign agroflux negates Reco, CO2_FLUX,
  * N2O_FLUX and their t0 scaler means, after checking the index records our
- * convention for them), takes the leak-free scalers from the index "extra",
- * writes the arrays (export_write.c), the scaler files
- * and last the manifest DEST/export.json. Collective on comm.
+ * convention for them), sets up the experiments (one tree, or with
+ * --experiments official every official one as sibling trees), takes their
+ * scalers (export_scalers.c), writes the t0 arrays (export_write.c), the site
+ * files (export_sites.c), the scaler files and last each manifest
+ * export.json (export_manifest.c). Collective on comm.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -38,6 +40,8 @@ const char *const af__agx_modules[AF_NMODULES] = { "Carbon", "Nitrogen", "Therma
 const char *const *const af__agx_module_targets[AF_NMODULES] = { carbon, nitrogen, thermal, water };
 const int af__agx_module_size[AF_NMODULES] = { 5, 5, 6, 4 };
 const int af__agx_combined_order[AF_NMODULES] = { 0, 2, 3, 1 };
+/* the official "Combined" module (its Y_scaler_Combined.npy rows) */
+const char *const af__agx_combined[AF_COMB_N] = { "GPP", "N2O_FLUX", "ET", "CO2_FLUX", "Yield", "Delta_SOC" };
 static int find_var(const af_var_desc *v, size_t n, const char *name)
 {
     for (size_t i = 0; i < n; i++)
@@ -96,7 +100,7 @@ static void add_missing(char *buf, size_t n, const char *name)
 static int map_names(af_export *e, af_error *err)
 {
     int rc = AF_OK;
-    char miss[1024] = "";
+    char miss[1024] = "", absent[1024] = "";
     const af_index *x = &e->idx;
     for (int c = 0; c < AF_X_N; c++) {
         e->xcol[c] = find_var(x->inputs, x->ninputs, af__agx_inputs[c]);
@@ -106,15 +110,21 @@ static int map_names(af_export *e, af_error *err)
     for (int m = 0, k = 0; m < AF_NMODULES; m++)
         for (int j = 0; j < af__agx_module_size[m]; j++, k++) {
             e->ycol[k] = find_var(x->targets, x->ntargets, af__agx_module_targets[m][j]);
-            if (e->ycol[k] < 0 && e->ncounty > 0) add_missing(miss, sizeof miss, af__agx_module_targets[m][j]);
+            if (e->ycol[k] < 0 && e->ncounty > 0) add_missing(absent, sizeof absent, af__agx_module_targets[m][j]);
         }
+    for (int c = 0; c < AF_COMB_N; c++) e->comb[c] = find_var(x->targets, x->ntargets, af__agx_combined[c]);
     e->gpp = find_var(x->targets, x->ntargets, "GPP");
     e->nee = find_var(x->targets, x->ntargets, "NEE");
     e->n2o = find_var(x->targets, x->ntargets, "N2O_FLUX");
+    e->co2flux = find_var(x->targets, x->ntargets, "CO2_FLUX");
     if (miss[0])
         AF_FAIL(AF_EINVAL, "%s: the output lacks AgroFlux names needed by --layout agroflux: %s "
                 "(name the pipeline's [input.NAME]/[target.NAME] sections with the AgroFlux names, docs/formats.md)",
                 e->opts->outdir, miss);
+    /* targets a model does not simulate (DayCent): the missing-value policy decides */
+    if (absent[0] && e->missing == AF_MISS_ERROR)
+        AF_FAIL(AF_EINVAL, "%s: --missing error: the output lacks AgroFlux targets: %s (--missing fill writes them as "
+                "the scaled value 0 with mask 0, --missing keep as NaN)", e->opts->outdir, absent);
 cleanup:
     return rc;
 }
@@ -137,92 +147,77 @@ static int check_axis(af_export *e, af_error *err)
     e->pos = malloc((e->ncounty + 1) * sizeof *e->pos);
     AF_CHECK_ALLOC(e->order);
     AF_CHECK_ALLOC(e->pos);
+    e->sample_county = malloc((e->ncounty + 1) * sizeof *e->sample_county);
+    AF_CHECK_ALLOC(e->sample_county);
     AF_CHECK(af__export_order(x->samples, e->ncounty, e->order, err));
+    AF_CHECK(af__county_list(x->samples, e->ncounty, &e->ncounties, e->sample_county, err));
     for (size_t p = 0; p < e->ncounty; p++) e->pos[e->order[p]] = p;
 cleanup:
     return rc;
 }
 
-/* Which sites are towers (any valid GPP or NEE) and chambers (any valid N2O_FLUX); collective. */
+/* Which sites are towers (any valid GPP or NEE) and chambers (any valid N2O_FLUX), and the missing
+ * inputs of those sites (counted before anything is written, for --missing error); collective. */
 static int site_flags(af_export *e, af_error *err)
 {
     int rc = AF_OK;
-    size_t nsite = e->idx.nsamples - e->ncounty, nd = (size_t)e->idx.ndays, nt = e->idx.ntargets;
+    size_t nsite = e->idx.nsamples - e->ncounty, nd = (size_t)e->idx.ndays, nt = e->idx.ntargets, ni = e->idx.ninputs;
     size_t a = nsite * (size_t)e->rank / (size_t)e->size, b = nsite * (size_t)(e->rank + 1) / (size_t)e->size;
-    float *y = malloc((nd * nt + 1) * sizeof *y);
-    unsigned char *loc = calloc(2 * nsite + 1, 1);
+    size_t nv = ni + nt;
+    float *y = malloc((nd * nt + 1) * sizeof *y), *x = malloc((nd * ni + 1) * sizeof *x);
+    unsigned char *loc = calloc(2 * nsite + 1, 1), *st = malloc(nd + 1);
+    unsigned long long *cnt = calloc(2 * nv + 1, sizeof *cnt);
     e->co2 = calloc(nsite + 1, 1);
     e->n2o_site = calloc(nsite + 1, 1);
-    if (!y || !loc || !e->co2 || !e->n2o_site) af_error_set(err, AF_ENOMEM, __FILE__, __LINE__, __func__, "out of memory");
-    for (size_t s = a; s < b && err->code == AF_OK && nt > 0; s++) {
-        if (af__train_read(&e->view, e->ncounty + s, 1, 0, (int)nd, NULL, y, err) != AF_OK) break;
-        for (size_t t = 0; t < nd; t++) {
+    if (!y || !x || !loc || !st || !cnt || !e->co2 || !e->n2o_site)
+        af_error_set(err, AF_ENOMEM, __FILE__, __LINE__, __func__, "out of memory");
+    for (size_t s = a; s < b && err->code == AF_OK; s++) {
+        if (af__train_read(&e->view, e->ncounty + s, 1, 0, (int)nd, x, y, err) != AF_OK) break;
+        for (size_t t = 0; t < nd && nt > 0; t++) {
             if ((e->gpp >= 0 && isfinite(y[t * nt + (size_t)e->gpp])) || (e->nee >= 0 && isfinite(y[t * nt + (size_t)e->nee])))
                 loc[s] = 1;
             if (e->n2o >= 0 && isfinite(y[t * nt + (size_t)e->n2o])) loc[nsite + s] = 1;
         }
+        if (!loc[s] && !loc[nsite + s]) continue;
+        for (int c = 0; c < AF_X_N; c++) {
+            size_t j = (size_t)e->xcol[c];
+            af__export_fill(x + j, nd, ni, 0, nd, e->missing == AF_MISS_FILL, st, 1, cnt + 2 * j);
+        }
     }
     AF_CHECK(af_error_sync(e->comm, err));
     AF_CHECK_MPI(MPI_Allreduce(MPI_IN_PLACE, loc, (int)(2 * nsite), MPI_UNSIGNED_CHAR, MPI_MAX, e->comm));
+    AF_CHECK_MPI(MPI_Allreduce(cnt, e->miss_site, (int)(2 * nv), MPI_UNSIGNED_LONG_LONG, MPI_SUM, e->comm));
     memcpy(e->co2, loc, nsite);
     memcpy(e->n2o_site, loc + nsite, nsite);
-    for (size_t s = 0; s < nsite; s++)
+    for (size_t s = 0; s < nsite; s++) {
+        e->nco2 += e->co2[s];
+        e->nn2o += e->n2o_site[s];
         if (e->co2[s] && (e->gpp < 0 || e->nee < 0))
             AF_FAIL(AF_EINVAL, "%s: site '%s' has tower data but the output lacks AgroFlux names needed by --layout "
                     "agroflux: %s", e->opts->outdir, e->idx.samples[e->ncounty + s].id, e->gpp < 0 ? "GPP" : "NEE");
+    }
+    if (e->official_obs && e->nco2 > 0 && e->co2flux < 0)
+        AF_FAIL(AF_EINVAL, "%s: --observations official scales tower NEE with the CO2_FLUX scaler and the output has no "
+                "CO2_FLUX (use --observations site)", e->opts->outdir);
+    if (e->official_obs && (e->nco2 + e->nn2o) > 0 && e->ncounty == 0)
+        AF_FAIL(AF_EINVAL, "%s: --observations official scales the sites with the county (t0) scalers and the output has "
+                "no county samples (use --observations site)", e->opts->outdir);
+    if (e->official_obs && e->nco2 > 0 && !e->native && e->negate[e->idx.ninputs + (size_t)e->co2flux] &&
+        !af__sign_is_ours(e->idx.targets[e->nee].sign))
+        AF_FAIL(AF_EINVAL, "target NEE has sign '%s': --observations official writes it in the sign of AgroFlux's CO2_FLUX "
+                "(negative = to the atmosphere) and cannot tell what this one means; record 'positive = to the "
+                "atmosphere' in [target.NEE] sign, or export with --sign native", e->idx.targets[e->nee].sign);
 cleanup:
     free(y);
+    free(x);
     free(loc);
+    free(st);
+    free(cnt);
     return rc;
-}
-
-static int any_site(const af_export *e)
-{
-    for (size_t s = 0; s < e->idx.nsamples - e->ncounty; s++)
-        if (e->co2[s] || e->n2o_site[s]) return 1;
-    return 0;
-}
-
-static int load_scalers(af_export *e, af_error *err)
-{
-    int rc = AF_OK;
-    size_t nv = e->idx.ninputs + e->idx.ntargets;
-    e->t0_mean = calloc(nv + 1, sizeof(double));
-    e->t0_std = calloc(nv + 1, sizeof(double));
-    e->t1_mean = calloc(nv + 1, sizeof(double));
-    e->t1_std = calloc(nv + 1, sizeof(double));
-    AF_CHECK_ALLOC(e->t0_mean);
-    AF_CHECK_ALLOC(e->t0_std);
-    AF_CHECK_ALLOC(e->t1_mean);
-    AF_CHECK_ALLOC(e->t1_std);
-    if (e->ncounty > 0)
-        AF_CHECK(af_train_scalers(e->idx.extra_json, e->opts->split, e->opts->fold, nv, e->t0_mean, e->t0_std, NULL, err));
-    if (any_site(e))
-        AF_CHECK(af_train_scalers(e->idx.extra_json, "loso", e->opts->site_fold, nv, e->t1_mean, e->t1_std, NULL, err));
-    /* negating the value and the mean flips z exactly: (-v) - (-mean) = -(v - mean) */
-    for (size_t j = 0; j < nv; j++)
-        if (e->negate[j]) e->t0_mean[j] = -e->t0_mean[j];
-cleanup:
-    return rc;
-}
-
-/* A (k, 2) scaler file: column 0 mean, column 1 population std. */
-int af__export_scaler_file(const af_export *e, const char *rel, const int *cols, int k, size_t off, const double *mean,
-                       const double *std, af_error *err)
-{
-    float buf[2 * AF_Y_N];
-    char path[4400];
-    size_t shape[2] = { (size_t)k, 2 };
-    for (int c = 0; c < k; c++) {
-        buf[2 * c] = (float)mean[off + (size_t)cols[c]];
-        buf[2 * c + 1] = (float)std[off + (size_t)cols[c]];
-    }
-    snprintf(path, sizeof path, "%s/%s", e->dest, rel);
-    return af__npy_write_f32(path, buf, shape, 2, err);
 }
 
 /* Drop site files of an earlier export (the training code loads them by number 0, 1, ...). */
-static void remove_stale_sites(const char dir[4400])
+static void remove_stale_sites(const char *dir)
 {
     DIR *d = opendir(dir);
     struct dirent *de;
@@ -230,7 +225,7 @@ static void remove_stale_sites(const char dir[4400])
     if (!d) return;
     while ((de = readdir(d)) != NULL) {
         size_t n = strlen(de->d_name);
-        if ((!strncmp(de->d_name, "X_real_scaled_", 14) || !strncmp(de->d_name, "Y_real_scaled_", 14)) && n > 4 &&
+        if ((!strncmp(de->d_name, "X_real_", 7) || !strncmp(de->d_name, "Y_real_", 7)) && n > 4 &&
             !strcmp(de->d_name + n - 4, ".npy")) {
             snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
             unlink(path);
@@ -239,22 +234,70 @@ static void remove_stale_sites(const char dir[4400])
     closedir(d);
 }
 
-static int make_dirs(const af_export *e, af_error *err)
+static int make_dirs(const af_export *e, const char *root, af_error *err)
 {
     int rc = AF_OK;
     static const char *const sub[] = { "data_files/t0_scalers", "data_files/t1_co2", "data_files/t1_n2o",
                                        "data_files/t1_scalers" };
     char path[4400];
     /* an export that fails from here on leaves no manifest: it is written last */
-    snprintf(path, sizeof path, "%s/%s", e->dest, AF_EXPORT_MANIFEST);
+    snprintf(path, sizeof path, "%s/%s", root, AF_EXPORT_MANIFEST);
     if (unlink(path) != 0 && errno != ENOENT) AF_FAIL(AF_EIO, "cannot remove stale '%s': %s", path, strerror(errno));
-    snprintf(path, sizeof path, "%s/data_files/t0_%s", e->dest, e->opts->subset);
+    snprintf(path, sizeof path, "%s/data_files/t0_%s", root, e->opts->subset);
     AF_CHECK(af_mkdirs(path, err));
     for (size_t i = 0; i < sizeof sub / sizeof sub[0]; i++) {
-        snprintf(path, sizeof path, "%s/%s", e->dest, sub[i]);
+        if (i == 3 && e->official_obs) continue;
+        snprintf(path, sizeof path, "%s/%s", root, sub[i]);
         AF_CHECK(af_mkdirs(path, err));
         if (i == 1 || i == 2) remove_stale_sites(path);
     }
+cleanup:
+    return rc;
+}
+
+/* The experiments: one tree at DEST, or every official one at DEST/<name>. */
+static const char *const official_names[] = { "temporal", "spatial_0", "spatial_1", "spatial_2", "spatial_3", "spatial_4" };
+
+static int plan_experiments(af_export *e, af_error *err)
+{
+    int rc = AF_OK;
+    const af_export_opts *o = e->opts;
+    e->nexp = o->experiments ? 6 : 1;
+    e->exp = calloc((size_t)e->nexp, sizeof *e->exp);
+    AF_CHECK_ALLOC(e->exp);
+    for (int k = 0; k < e->nexp; k++) {
+        af_export_exp *x = &e->exp[k];
+        if (o->experiments) {
+            snprintf(x->name, sizeof x->name, "%s", official_names[k]);
+            snprintf(x->dest, sizeof x->dest, "%s/%s", o->dest, x->name);
+            snprintf(x->split, sizeof x->split, "%s", k == 0 ? "official-temporal" : "official-spatial");
+            x->fold = k == 0 ? 0 : k - 1;
+        } else {
+            snprintf(x->dest, sizeof x->dest, "%s", o->dest);
+            snprintf(x->split, sizeof x->split, "%s", o->split);
+            x->fold = o->fold;
+        }
+    }
+cleanup:
+    return rc;
+}
+
+static int parse_choices(af_export *e, af_error *err)
+{
+    int rc = AF_OK;
+    const af_export_opts *o = e->opts;
+    e->native = o->sign && !strcmp(o->sign, "native");
+    if (o->sign && !e->native && strcmp(o->sign, "agroflux") != 0)
+        AF_FAIL(AF_EINVAL, "--sign '%s': expected agroflux or native", o->sign);
+    e->missing = !o->missing || !strcmp(o->missing, "fill") ? AF_MISS_FILL : !strcmp(o->missing, "keep") ? AF_MISS_KEEP
+               : !strcmp(o->missing, "error") ? AF_MISS_ERROR : -1;
+    if (e->missing < 0) AF_FAIL(AF_EINVAL, "--missing '%s': expected fill, keep or error", o->missing);
+    e->official_obs = !o->observations || !strcmp(o->observations, "official");
+    if (!e->official_obs && strcmp(o->observations, "site") != 0)
+        AF_FAIL(AF_EINVAL, "--observations '%s': expected official or site", o->observations);
+    if (!o->experiments && strcmp(o->split, "temporal") && strcmp(o->split, "spatial") &&
+        strcmp(o->split, "official-temporal") && strcmp(o->split, "official-spatial"))
+        AF_FAIL(AF_EINVAL, "--split '%s': expected temporal, spatial, official-temporal or official-spatial", o->split);
 cleanup:
     return rc;
 }
@@ -263,14 +306,21 @@ static void export_dispose(af_export *e)
 {
     af_index_dispose(&e->idx);
     af_calendar_destroy(&e->cal);
-    free(e->t0_mean);
-    free(e->t0_std);
-    free(e->t1_mean);
-    free(e->t1_std);
+    for (int k = 0; e->exp && k < e->nexp; k++) {
+        free(e->exp[k].mean);
+        free(e->exp[k].std);
+        free(e->exp[k].t1_mean);
+        free(e->exp[k].t1_std);
+        free(e->exp[k].train_fips);
+    }
+    free(e->exp);
+    free(e->miss);
+    free(e->miss_site);
     free(e->co2);
     free(e->n2o_site);
     free(e->order);
     free(e->pos);
+    free(e->sample_county);
     free(e->negate);
 }
 
@@ -278,7 +328,6 @@ int af_export_agroflux(MPI_Comm comm, const af_export_opts *opts, af_export_summ
 {
     int rc = AF_OK;
     af_export e;
-    char rel[512];
     memset(&e, 0, sizeof e);
     memset(sum, 0, sizeof *sum);
     e.comm = comm;
@@ -286,36 +335,40 @@ int af_export_agroflux(MPI_Comm comm, const af_export_opts *opts, af_export_summ
     MPI_Comm_rank(comm, &e.rank);
     MPI_Comm_size(comm, &e.size);
     AF_CHECK_ARG(opts && opts->outdir && opts->dest && opts->subset && opts->split);
+    AF_CHECK(parse_choices(&e, err));
     /* every rank reads the same index, so these checks fail alike everywhere */
     AF_CHECK(af_index_read(opts->outdir, &e.idx, err));
     AF_CHECK(check_axis(&e, err));
     AF_CHECK(map_names(&e, err));
-    e.native = opts->sign && !strcmp(opts->sign, "native");
-    if (opts->sign && !e.native && strcmp(opts->sign, "agroflux") != 0)
-        AF_FAIL(AF_EINVAL, "--sign '%s': expected agroflux or native", opts->sign);
-    e.negate = calloc(e.idx.ninputs + e.idx.ntargets + 1, 1);
+    size_t nv = e.idx.ninputs + e.idx.ntargets;
+    e.negate = calloc(nv + 1, 1);
+    e.miss = calloc(2 * nv + 1, sizeof *e.miss);
+    e.miss_site = calloc(2 * nv + 1, sizeof *e.miss_site);
     AF_CHECK_ALLOC(e.negate);
+    AF_CHECK_ALLOC(e.miss);
+    AF_CHECK_ALLOC(e.miss_site);
     AF_CHECK(af__export_signs(&e.idx, e.native, e.ncounty, e.negate, err));
     AF_CHECK(af_calendar_create(e.idx.start, e.idx.end, AF_CAL_NOLEAP, &e.cal, err));
     af_train_view v = { opts->outdir, e.idx.samples, e.idx.nsamples, e.idx.shard_samples, e.idx.shards,
                         e.idx.nshards, e.idx.ninputs, e.idx.ntargets, e.cal };
     e.view = v;
+    AF_CHECK(plan_experiments(&e, err));
     AF_CHECK(site_flags(&e, err));
-    AF_CHECK(load_scalers(&e, err));
-    snprintf(e.dest, sizeof e.dest, "%s", opts->dest);
-    if (e.rank == 0) make_dirs(&e, err);
+    AF_CHECK(af__export_scalers(&e, err));
+    for (int k = 0; k < e.nexp && e.rank == 0; k++)
+        if (make_dirs(&e, e.exp[k].dest, err) != AF_OK) break;
     AF_CHECK(af_error_sync(comm, err));
-    if (e.ncounty > 0) {
-        snprintf(rel, sizeof rel, "data_files/t0_%s/X_%s_scaled.npy", opts->subset, opts->subset);
-        AF_CHECK(af__export_t0_file(&e, rel, 1, e.xcol, AF_X_N, err));
-        for (int m = 0, k = 0; m < AF_NMODULES; k += af__agx_module_size[m], m++) {
-            snprintf(rel, sizeof rel, "data_files/t0_%s/Y_%s_scaled_%s.npy", opts->subset, opts->subset, af__agx_modules[m]);
-            AF_CHECK(af__export_t0_file(&e, rel, 0, e.ycol + k, af__agx_module_size[m], err));
+    for (size_t j = 0; j < 2 * nv && e.ncounty == 0 && e.missing == AF_MISS_ERROR; j++)
+        if (e.miss_site[j]) {
+            char rep[4096];
+            af__export_report(&e, rep, sizeof rep);
+            AF_FAIL(AF_EINVAL, "--missing error: missing cells (nothing written):\n%s(--missing fill fills them, "
+                    "--missing keep keeps NaN)", rep);
         }
-    }
-    size_t nsite_files = 0;
-    af__export_sites(&e, &nsite_files, err);
+    if (e.ncounty > 0) AF_CHECK(af__export_t0(&e, err));
+    af__export_sites(&e, err);
     AF_CHECK(af_error_sync(comm, err));
+    AF_CHECK_MPI(MPI_Allreduce(MPI_IN_PLACE, &e.njoint, 1, MPI_UNSIGNED_LONG_LONG, MPI_SUM, comm));
     if (e.rank == 0) af__export_finish(&e, sum, err);
     AF_CHECK(af_error_sync(comm, err));
     unsigned long long counts[4] = { sum->nfiles, sum->ncounty_samples, sum->nco2_sites, sum->nn2o_sites };
@@ -325,6 +378,10 @@ int af_export_agroflux(MPI_Comm comm, const af_export_opts *opts, af_export_summ
     sum->nco2_sites = counts[2];
     sum->nn2o_sites = counts[3];
     sum->ndays = e.idx.ndays;
+    sum->nexperiments = e.nexp;
+    sum->njoint = e.njoint;
+    for (size_t j = 0; j < 2 * nv; j++) sum->nmissing += e.miss[j] + e.miss_site[j];
+    af__export_report(&e, sum->report, sizeof sum->report);
 cleanup:
     export_dispose(&e);
     return rc;

@@ -32,7 +32,9 @@ static int check_npy(const char *dest, json_t *f, af_error *err)
     int prc = af__npy_parse(path, descr, sizeof descr, shape, &ndim, &hlen, err);
     if (prc == AF_ENOTFOUND) AF_FAIL(AF_EVERIFY, "%s: missing", rel);
     if (prc != AF_OK) AF_FAIL(AF_EVERIFY, "%s: %s", rel, err->msg);
-    if (strcmp(descr, "<f4") != 0) AF_FAIL(AF_EVERIFY, "%s: dtype: expected <f4, file has %s", rel, descr);
+    const char *dt = json_string_value(json_object_get(f, "dtype"));
+    size_t es = dt && !strcmp(dt, "<f8") ? 8 : dt && !strcmp(dt, "|u1") ? 1 : 4;
+    if (!dt || strcmp(descr, dt) != 0) AF_FAIL(AF_EVERIFY, "%s: dtype: expected %s, file has %s", rel, dt ? dt : "?", descr);
     if ((size_t)ndim != json_array_size(want))
         AF_FAIL(AF_EVERIFY, "%s: shape: expected %zu dimensions, file has %d", rel, json_array_size(want), ndim);
     for (int d = 0; d < ndim; d++) {
@@ -41,8 +43,8 @@ static int check_npy(const char *dest, json_t *f, af_error *err)
         n *= shape[d];
     }
     AF_CHECK(af_file_size(path, &bytes, err));
-    if ((size_t)bytes != hlen + 4 * n)
-        AF_FAIL(AF_EVERIFY, "%s: size: expected %zu bytes, file has %lld", rel, hlen + 4 * n, bytes);
+    if ((size_t)bytes != hlen + es * n)
+        AF_FAIL(AF_EVERIFY, "%s: size: expected %zu bytes, file has %lld", rel, hlen + es * n, bytes);
 cleanup:
     return rc;
 }
@@ -141,10 +143,27 @@ static int check_scaler(const char *dest, const af_index *idx, json_t *man, json
     size_t len = 0;
     AF_CHECK_ALLOC(mean);
     AF_CHECK_ALLOC(std);
+    const char *pol = json_string_value(json_object_get(json_object_get(man, "missing"), "policy"));
     if (!split) AF_FAIL(AF_EVERIFY, "%s: no scaler split recorded for %s", AF_EXPORT_MANIFEST, rel);
-    AF_CHECK(af_train_scalers(idx->extra_json, split, fold, nv, mean, std, NULL, err));
-    for (size_t j = 0; j < nv && !site; j++)
-        if (negate[j]) mean[j] = -mean[j];
+    if (!strncmp(split, "official-", 9)) {
+        /* fitted by the export on the fold's training part: the manifest records them (in the export's sign) */
+        json_t *jm = json_object_get(ref, "mean"), *js = json_object_get(ref, "std");
+        if (json_array_size(jm) != nv || json_array_size(js) != nv)
+            AF_FAIL(AF_EVERIFY, "%s: county_scalers of split %s lack mean/std of %zu variables", AF_EXPORT_MANIFEST, split, nv);
+        for (size_t j = 0; j < nv; j++) {
+            json_t *a = json_array_get(jm, j), *b = json_array_get(js, j);
+            mean[j] = json_is_number(a) ? json_number_value(a) : NAN;
+            std[j] = json_is_number(b) ? json_number_value(b) : NAN;
+        }
+    } else {
+        AF_CHECK(af_train_scalers(idx->extra_json, split, fold, nv, mean, std, NULL, err));
+        for (size_t j = 0; j < nv && !site; j++)
+            if (negate[j]) mean[j] = -mean[j];
+        for (size_t j = 0; j < nv && pol && !strcmp(pol, "fill"); j++) {
+            if (!isfinite(mean[j])) mean[j] = 0.0;
+            if (!isfinite(std[j])) std[j] = 1.0;
+        }
+    }
     /* the variables of this file, by its name */
     int cols[AF_Y_N], off = 0, n = 0;
     const char *base = strrchr(rel, '/') + 1;
@@ -165,13 +184,13 @@ static int check_scaler(const char *dest, const af_index *idx, json_t *man, json
         if (!strcmp(base, "Y_scaler_co2.npy")) { names = co2; cnt = 2; }
         else if (!strcmp(base, "Y_scaler_n2o.npy")) { names = n2o; cnt = 1; }
         else sscanf(base, "Y_scaler_%31[A-Za-z].npy", mod);
+        if (!strcmp(mod, "Combined")) { names = af__agx_combined; cnt = AF_COMB_N; }
         for (int m = 0; m < AF_NMODULES && !names; m++) {
-            int cm = !strcmp(mod, "Combined") ? af__agx_combined_order[m] : m;
-            if (strcmp(mod, "Combined") && strcmp(mod, af__agx_modules[m])) continue;
-            for (int j = 0; j < af__agx_module_size[cm]; j++) {
+            if (strcmp(mod, af__agx_modules[m])) continue;
+            for (int j = 0; j < af__agx_module_size[m]; j++) {
                 int col = -1;
                 for (size_t i = 0; i < idx->ntargets; i++)
-                    if (!strcmp(idx->targets[i].name, af__agx_module_targets[cm][j])) col = (int)i;
+                    if (!strcmp(idx->targets[i].name, af__agx_module_targets[m][j])) col = (int)i;
                 cols[n++] = col;
             }
         }
@@ -185,15 +204,16 @@ static int check_scaler(const char *dest, const af_index *idx, json_t *man, json
     if ((size_t)n != k) AF_FAIL(AF_EVERIFY, "%s: %zu rows, the layout has %d", rel, k, n);
     snprintf(path, sizeof path, "%s/%s", dest, rel);
     AF_CHECK(af_read_file(path, &buf, &len, err));
-    size_t hl = len - k * 8;
+    size_t hl = len - k * 16;
     for (int r = 0; r < n; r++) {
-        if (cols[r] < 0) AF_FAIL(AF_EVERIFY, "%s: row %d names a variable the index lacks", rel, r);
+        if (cols[r] < 0 && !(pol && !strcmp(pol, "fill")))
+            AF_FAIL(AF_EVERIFY, "%s: row %d names a variable the index lacks", rel, r);
         for (int c = 0; c < 2; c++) {
-            float got, want = (float)(c ? std : mean)[off + cols[r]];
-            memcpy(&got, buf + hl + (size_t)(r * 2 + c) * 4, 4);
+            double got, want = cols[r] < 0 ? (double)c : (c ? std : mean)[off + cols[r]];
+            memcpy(&got, buf + hl + (size_t)(r * 2 + c) * 8, 8);
             if (!(got == want || (isnan(got) && isnan(want))))
                 AF_FAIL(AF_EVERIFY, "%s: row %d %s: the index's %s scalers (fold %d)%s say %.9g, file has %.9g", rel,
-                        r, c ? "std" : "mean", split, fold, !c && !site && negate[off + cols[r]] ? " negated" : "",
+                        r, c ? "std" : "mean", split, fold, !c && !site && cols[r] >= 0 && negate[off + cols[r]] ? " negated" : "",
                         (double)want, (double)got);
         }
     }

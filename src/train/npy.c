@@ -75,25 +75,35 @@ cleanup:
     return rc;
 }
 
-int af__npy_write_f32(const char *path, const float *data, const size_t *shape, int ndim, af_error *err)
+int af__npy_write(const char *path, const void *data, size_t esize, const size_t *shape, int ndim, af_error *err)
 {
     int rc = AF_OK;
     char hdr[512];
     unsigned char *buf = NULL;
+    const unsigned char *src = data;
     size_t n = 1;
+    const char *descr = esize == 1 ? "|u1" : esize == 4 ? "<f4" : "<f8";
+    AF_CHECK_ARG(esize == 1 || esize == 4 || esize == 8);
     for (int i = 0; i < ndim; i++) n *= shape[i];
-    size_t hl = af__npy_header(hdr, sizeof hdr, "<f4", shape, ndim);
+    size_t hl = af__npy_header(hdr, sizeof hdr, descr, shape, ndim);
     if (!hl) AF_FAIL(AF_EINTERNAL, "'%s': .npy header too long", path);
-    buf = malloc(hl + n * 4);
+    buf = malloc(hl + n * esize);
     AF_CHECK_ALLOC(buf);
     memcpy(buf, hdr, hl);
     for (size_t i = 0; i < n; i++) {
-        uint32_t u;
-        memcpy(&u, &data[i], 4);
-        for (int b = 0; b < 4; b++) buf[hl + i * 4 + (size_t)b] = (unsigned char)(u >> (8 * b));
+        uint64_t u = 0;
+        if (esize == 1) u = src[i];
+        else if (esize == 4) { uint32_t w; memcpy(&w, src + i * 4, 4); u = w; }
+        else memcpy(&u, src + i * 8, 8);
+        for (size_t b = 0; b < esize; b++) buf[hl + i * esize + b] = (unsigned char)(u >> (8 * b));
     }
-    AF_CHECK(af_write_atomic(path, buf, hl + n * 4, err));
+    AF_CHECK(af_write_atomic(path, buf, hl + n * esize, err));
 cleanup:
     free(buf);
     return rc;
+}
+
+int af__npy_write_f32(const char *path, const float *data, const size_t *shape, int ndim, af_error *err)
+{
+    return af__npy_write(path, data, 4, shape, ndim, err);
 }

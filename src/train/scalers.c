@@ -8,6 +8,8 @@
  * definition's training part, so the result does not depend on the rank
  * count. Population std = sqrt(M2 / count). The splits and scalers become
  * the index "extra" JSON (built with jansson), broadcast to every rank.
+ * af__scalers_fit does the same pass for training parts chosen by a
+ * predicate (the export's official folds) and returns plain arrays.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -300,5 +302,49 @@ cleanup:
     free(all);
     af__assign_dispose(&a);
     af_calendar_destroy(&cal);
+    return rc;
+}
+
+int af__scalers_fit(MPI_Comm comm, const af_train_view *v, size_t n, int nsets, af_train_part_fn in_train, const void *ctx,
+                    double *mean, double *std, af_error *err)
+{
+    int rc = AF_OK, rank, size;
+    int y0 = af_calendar_date(v->cal, 0).year;
+    int nyears = af_calendar_date(v->cal, af_calendar_ndays(v->cal) - 1).year - y0 + 1;
+    size_t nv = v->ninputs + v->ntargets, per = (size_t)nyears * nv;
+    part *loc = NULL, *all = NULL, *acc = NULL;
+    MPI_Comm_rank(comm, &rank);
+    MPI_Comm_size(comm, &size);
+    size_t s0 = n * (size_t)rank / (size_t)size, ns = n * (size_t)(rank + 1) / (size_t)size - s0;
+    loc = malloc((ns * per + 1) * sizeof *loc);
+    if (!loc) af_error_set(err, AF_ENOMEM, __FILE__, __LINE__, __func__, "out of memory for scaler partials");
+    else local_partials(v, s0, ns, y0, nyears, loc, err);
+    if (rank == 0) {
+        all = malloc((n * per + 1) * sizeof *all);
+        acc = malloc((nv + 1) * sizeof *acc);
+        if (!all || !acc) af_error_set(err, AF_ENOMEM, __FILE__, __LINE__, __func__, "out of memory for scaler partials");
+    }
+    AF_CHECK(af_error_sync(comm, err));
+    AF_CHECK(gather(comm, loc, ns, per, all, err));
+    if (rank == 0)
+        for (int k = 0; k < nsets; k++) {
+            memset(acc, 0, nv * sizeof *acc);
+            for (size_t i = 0; i < n; i++)
+                for (int yr = 0; yr < nyears; yr++) {
+                    if (!in_train(ctx, k, i, yr)) continue;
+                    const part *p = all + (i * (size_t)nyears + (size_t)yr) * nv;
+                    for (size_t j = 0; j < nv; j++) chan(&acc[j], &p[j]);
+                }
+            for (size_t j = 0; j < nv; j++) {
+                mean[(size_t)k * nv + j] = acc[j].n > 0 ? acc[j].mean : NAN;
+                std[(size_t)k * nv + j] = acc[j].n > 0 ? sqrt(acc[j].m2 / acc[j].n) : NAN;
+            }
+        }
+    AF_CHECK_MPI(MPI_Bcast(mean, (int)((size_t)nsets * nv), MPI_DOUBLE, 0, comm));
+    AF_CHECK_MPI(MPI_Bcast(std, (int)((size_t)nsets * nv), MPI_DOUBLE, 0, comm));
+cleanup:
+    free(loc);
+    free(all);
+    free(acc);
     return rc;
 }

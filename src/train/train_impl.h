@@ -65,6 +65,14 @@ int af__assign_draw(const af_splits_cfg *cfg, const af_sample *samples, size_t n
                     af_error *err);
 void af__assign_dispose(af_assign *a);
 
+/** In the training part of set k: sample i (global index), year index yr (0 = first year of the axis). */
+typedef int (*af_train_part_fn)(const void *ctx, int k, size_t i, int yr);
+/** Collective. Mean and population std over the valid cells of samples [0, n) in the training part of
+ * each of nsets sets (in_train), merged on rank 0 in sample then year order (rank-count independent, as
+ * af_train_extra) and broadcast: mean/std[k * nvars + j], NaN where the part holds no valid value. */
+int af__scalers_fit(MPI_Comm comm, const af_train_view *v, size_t n, int nsets, af_train_part_fn in_train, const void *ctx,
+                    double *mean, double *std, af_error *err);
+
 /** splitmix64 step (the documented generator of spatial_assign = random). */
 uint64_t af__splitmix64(uint64_t *state);
 
@@ -73,6 +81,9 @@ size_t af__npy_header(char *buf, size_t n, const char *descr, const size_t *shap
 /** Parse a .npy v1.0 header: descr, shape; *hlen = bytes before the data. */
 int af__npy_parse(const char *path, char *descr, size_t ndescr, size_t *shape, int *ndim, size_t *hlen,
                   af_error *err);
+/** Write a whole small array as .npy atomically (one process): esize 1 (|u1), 4 (<f4) or 8 (<f8),
+ * data in host order. */
+int af__npy_write(const char *path, const void *data, size_t esize, const size_t *shape, int ndim, af_error *err);
 /** Write a whole small float32 array as .npy atomically (one process). */
 int af__npy_write_f32(const char *path, const float *data, const size_t *shape, int ndim, af_error *err);
 

@@ -256,6 +256,26 @@ def test_fetch_and_run(tmp, src, srv, url, base_shards):
           "run on the fetched tree: shards byte-identical to the original tree's")
 
 
+def test_daycent(tmp, src, srv, url):
+    """The DayCent pipeline (Daymet with its dayl multiplier, joined DayCent files, the run's soils.in
+    that no key names): fetched into an empty root, its run equals the run on the original tree."""
+    p = af("run", os.path.join(src, "pipeline-daycent.ini"), "--output", os.path.join(tmp, "out-dc-base"))
+    check(p.returncode == 0, "DayCent baseline run\n" + show(p))
+    dst = os.path.join(tmp, "empty-dc")
+    os.makedirs(dst)
+    shutil.copy(os.path.join(src, "pipeline-daycent.ini"), dst)
+    p = af("fetch", os.path.join(dst, "pipeline-daycent.ini"), "--set", "pipeline.data_url=" + url)
+    check(p.returncode == 0, "fetch the DayCent pipeline: exit 0\n" + show(p))
+    got = tree_files(dst)
+    check(any(f.endswith("soils.in") for f in got) and any("dayl" in f for f in got),
+          "fetch the DayCent pipeline: soils.in and the dayl multiplier arrive")
+    p = af("run", os.path.join(dst, "pipeline-daycent.ini"), "--output", os.path.join(tmp, "out-dc"))
+    check(p.returncode == 0, "DayCent run on the fetched tree\n" + show(p))
+    base = shards(os.path.join(tmp, "out-dc-base"))
+    check(base and shards(os.path.join(tmp, "out-dc")) == base,
+          "DayCent run on the fetched tree: shards byte-identical to the original tree's")
+
+
 def test_resume(tmp, src, srv, url):
     target = "gridmet/tmmx_2003.nc"
     dst = new_tree(tmp, "resume", src, skip={target})
@@ -458,6 +478,7 @@ def main():
         url = "http://127.0.0.1:%d" % srv.server_address[1]
         try:
             test_fetch_and_run(tmp, src, srv, url, base)
+            test_daycent(tmp, src, srv, url)
             test_resume(tmp, src, srv, url)
             test_restart(tmp, src, srv, url)
             test_optional(tmp, src, srv, url)

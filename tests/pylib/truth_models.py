@@ -83,7 +83,7 @@ def eco_target(target, u, k, d):
 
 
 # DayCent: row holes per file
-F_NFLUX, F_SIP, F_SOILT, F_VSWC, F_SUMMARY = 31, 35, 40, 50, 60
+F_NFLUX, F_SIP, F_SOILT, F_VSWC, F_SUMMARY, F_PSYN = 31, 35, 40, 50, 60, 75
 
 
 def dc_target(target, u, k, d):
@@ -107,6 +107,10 @@ def dc_target(target, u, k, d):
         return None if hole(F_SOILT, u, d) else h(12, u, k, d) / 100.0
     if target == "WTR_3":
         return None if hole(F_VSWC, u, d) else h(3, u, k, d) / 100.0
+    if target == "GPP":  # psyn.out crpGrPsn, g C m-2 d-1
+        return None if hole(F_PSYN, u, d) else h(45, u, k, d) / 100.0
+    if target == "Reco":  # crpGrPsn - NEP (NEE in odd-u runs): psyn.out joined with dc_sip.csv by date
+        return None if hole(F_PSYN, u, d) or hole(F_SIP, u, d) else (h(45, u, k, d) - h(5, u, k, d)) / 100.0
     if target == "Rh":
         return None if hole(F_SUMMARY, u, d) else h(20, u, k, d) / 100.0 * 1e-4
     if target == "CH4":

@@ -40,6 +40,8 @@ ECOSYS = ["Reco", "GPP", "CO2_FLUX", "Yield", "Delta_SOC", "TMAX_SOIL_1", "TMIN_
           "N2O_FLUX", "NH4_1", "NO3_1", "NO3_3", "NO3_5"]
 SITE_TARGETS = ["GPP", "Reco", "N2O_FLUX", "NEE"]  # GPP, Reco, N2O_FLUX: @sites halves of Ecosys's
 DAYCENT = ["CO2_FLUX", "Yield", "ET", "TAVG_SOIL_2", "WTR_3", "N2O_FLUX", "Rh"]
+# the synth DayCent pipeline also derives GPP (psyn.out) and Reco (psyn.out joined with dc_sip.csv)
+SYNTH_DAYCENT = DAYCENT + ["GPP", "Reco"]
 check = Checker()
 
 
@@ -134,8 +136,10 @@ def check_inputs(region, inames, samples, days, years, weather, soil, nscen, wha
         for name, var in (("FERTZR_N", "FERTZR_N"), ("PDOY", "PDOY")):
             want = np.array([np.float32(ev[var].get(d, 0.0)) for d in days], dtype=float)
             compare(x[:, inames.index(name)], want, 1e-6 * np.maximum(1.0, np.abs(want)), "%s %s %s" % (what, sid, name))
-        want = np.array([crops[d.year] for d in days], dtype=float)
-        compare(x[:, inames.index("PLANTT")], want, 0.0, "%s %s PLANTT" % (what, sid))
+        # PLANTT: AgroFlux's binary crop indicator, 1 in corn years (CDL 1), 0 in soybean years
+        want = np.array([1.0 if crops[d.year] == 1 else 0.0 for d in days], dtype=float)
+        check(set(want) == {0.0, 1.0}, "%s %s: test premise: corn and soybean years" % (what, sid))
+        compare(x[:, inames.index("PLANTT")], want, 0.0, "%s %s PLANTT (1 corn, 0 soybean)" % (what, sid))
 
 
 # ---------------------------------------------------------------- targets
@@ -181,14 +185,14 @@ def check_default(tree, region, out, nscen, years, what, weather=None, soil=None
 def check_daycent(tree, region, out, nscen, years):
     days = noleap_days(years[0], years[-1])
     dates, inames, tnames, samples = synth_shards.read(out)
-    check(tnames == DAYCENT and inames[:12] == AGROFLUX_INPUTS, "daycent: names %s %s" % (inames, tnames))
+    check(tnames == SYNTH_DAYCENT and inames[:12] == AGROFLUX_INPUTS, "daycent: names %s %s" % (inames, tnames))
     scen = scenario_names(nscen)
     weather = weather_truth(region, tree, "daymet", days, years)
     soil = soil_truth(region, tree)
     check_inputs(region, inames, samples, days, years, weather, soil, nscen, "daycent")
     for sid, s in samples.items():
         u, k = (region.tag(sid), 0) if region.is_site(sid) else (region.tag(sid), scen.index(sid.split(":")[1]))
-        check_targets(s, tnames, DAYCENT, lambda t: [truth_models.dc_target(t, u, k, d) for d in days],
+        check_targets(s, tnames, SYNTH_DAYCENT, lambda t: [truth_models.dc_target(t, u, k, d) for d in days],
                       "daycent %s" % sid)
 
 

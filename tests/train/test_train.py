@@ -42,6 +42,8 @@ AGROFLUX = os.environ["AGROFLUX"]
 Y0, Y1 = 2001, 2003
 SPLITS = [("temporal_train", "2001"), ("temporal_val", "2002"), ("temporal_test", "2003"), ("spatial_folds", "3")]
 check = Checker()  # tests/pylib/checks.py
+# NaN kept and site scalers: the cells are checked one by one here; test_official.py checks the defaults
+OURS = ["--missing", "keep", "--observations", "site"]
 
 
 def fails_with(res, code, text, what):
@@ -246,17 +248,21 @@ def check_export(dest, idx, fips, sites, sign="agroflux"):
                     if not same(Y[t, s, c], scale(T.expected(name, sid, date, fips, sites, Y0), ym[name], ys[name], name in flip)):
                         bad += 1
         check(bad == 0, "Y_mw_scaled_%s: every cell, sign %s (%d bad)" % (mod, sign, bad))
+    comb_names = ["GPP", "N2O_FLUX", "ET", "CO2_FLUX", "Yield", "Delta_SOC"]   # the official Combined module
+    Y = np.load(os.path.join(d, "t0_mw", "Y_mw_scaled_Combined.npy"))
+    bad = sum(not same(Y[t, s, c], scale(T.expected(name, sid, date, fips, sites, Y0), ym[name], ys[name], name in flip))
+              for t, date in enumerate(dates) for s, sid in enumerate(county_ids) for c, name in enumerate(comb_names))
+    check(Y.shape == (1095, len(county_ids), 6) and bad == 0, "Y_mw_scaled_Combined: GPP, N2O_FLUX, ET, CO2_FLUX, Yield, Delta_SOC (%d bad)" % bad)
     xsc = np.load(os.path.join(d, "t0_scalers", "X_scaler.npy"))
-    check(xsc.shape == (11, 2) and all(xsc[c, 0] == np.float32(xm[n]) and xsc[c, 1] == np.float32(xs[n]) for c, n in enumerate(T.INPUTS)),
-          "X_scaler.npy: (11, 2) mean, std of the training years")
+    check(xsc.dtype == np.float64 and xsc.shape == (11, 2) and all(xsc[c, 0] == xm[n] and xsc[c, 1] == xs[n] for c, n in enumerate(T.INPUTS)),
+          "X_scaler.npy: (11, 2) float64 mean, std of the training years")
     comb = np.load(os.path.join(d, "t0_scalers", "Y_scaler_Combined.npy"))
-    order = [n for m in ("Carbon", "Thermal", "Water", "Nitrogen") for n in T.MODULES[m]]
-    check(comb.shape == (20, 2) and all(comb[c, 0] == np.float32(-ym[n] if n in flip else ym[n]) and comb[c, 1] == np.float32(ys[n])
-                                        for c, n in enumerate(order)),
-          "Y_scaler_Combined: Carbon, Thermal, Water, Nitrogen order; means of %s negated, std kept" % sorted(flip))
+    check(comb.dtype == np.float64 and comb.shape == (6, 2) and
+          all(comb[c, 0] == (-ym[n] if n in flip else ym[n]) and comb[c, 1] == ys[n] for c, n in enumerate(comb_names)),
+          "Y_scaler_Combined: (6, 2) in the official order; means of %s negated, std kept" % sorted(flip))
     for mod, names in T.MODULES.items():
         ms = np.load(os.path.join(d, "t0_scalers", "Y_scaler_%s.npy" % mod))
-        check(all(ms[c, 0] == np.float32(-ym[n] if n in flip else ym[n]) and ms[c, 1] == np.float32(ys[n]) for c, n in enumerate(names)),
+        check(all(ms[c, 0] == (-ym[n] if n in flip else ym[n]) and ms[c, 1] == ys[n] for c, n in enumerate(names)),
               "Y_scaler_%s: means in sign %s" % (mod, sign))
     # sites: scaled with LOSO fold 0 scalers
     lo = idx["extra"]["scalers"]["loso"][0]
@@ -270,9 +276,12 @@ def check_export(dest, idx, fips, sites, sign="agroflux"):
         check(Xt.shape == (1095, 1, 11) and Yt.shape == (1095, 1, 2), "tower %d shapes" % k)
         bad = sum(not same(Xt[t, 0, c], scale(T.expected(n, sid, date, fips, sites, Y0), lxm[n], lxs[n]))
                   for t, date in enumerate(dates) for c, n in enumerate(T.INPUTS))
-        bad += sum(not same(Yt[t, 0, c], scale(T.expected(n, sid, date, fips, sites, Y0), lym[n], lys[n]))
-                   for t, date in enumerate(dates) for c, n in enumerate(["GPP", "NEE"]))
-        check(bad == 0, "tower %d: every cell, GPP then NEE (%d bad)" % (k, bad))
+        for t, date in enumerate(dates):
+            g, n = (T.expected(nm, sid, date, fips, sites, Y0) for nm in ("GPP", "NEE"))
+            if g is None or n is None:   # one mask for GPP and NEE
+                g = n = None
+            bad += not same(Yt[t, 0, 0], scale(g, lym["GPP"], lys["GPP"])) + (not same(Yt[t, 0, 1], scale(n, lym["NEE"], lys["NEE"])))
+        check(bad == 0, "tower %d: every cell, GPP then NEE, NaN on the days either is missing (%d bad)" % (k, bad))
     for k, sid in enumerate(chambers):
         Xc = np.load(os.path.join(d, "t1_n2o", "X_real_scaled_%d.npy" % k))
         Yc = np.load(os.path.join(d, "t1_n2o", "Y_real_scaled_Combined_%d.npy" % k))
@@ -339,11 +348,11 @@ def sign_and_order(work, idx, fips, sites):
     """--sign native, the sign-text error, verify of order and sign, an index without county_rank."""
     out = os.path.join(work, "out")
     dn = os.path.join(work, "d_native")
-    r = run([AGROFLUX, "export", out, "--layout", "agroflux", dn, "--sign", "native"])
+    r = run([AGROFLUX, "export", out, "--layout", "agroflux", dn, "--sign", "native"] + OURS)
     check(r.returncode == 0, "export --sign native: " + r.stderr[-300:])
     check_export(dn, idx, fips, sites, sign="native")
     v = run([AGROFLUX, "export", "--verify", dn])
-    check(v.returncode == 0 and "OK (22 files)" in v.stdout, "export --verify passes for --sign native: " + v.stderr)
+    check(v.returncode == 0 and "OK (23 files)" in v.stdout, "export --verify passes for --sign native: " + v.stderr)
     a = os.path.join(work, "d1", "data_files", "t0_mw")
     for mod, names in T.MODULES.items():
         ya = np.load(os.path.join(a, "Y_mw_scaled_%s.npy" % mod))
@@ -465,7 +474,7 @@ def error_paths(work, fips, sites):
                1, "no spatial fold 9", "export with a fold the index lacks")
     for args, msg in ((["export", os.path.join(work, "out")], "missing operand DEST"),
                       (["export", "a", "--layout", "agroflux", "b", "--subset", "xx"], "--subset 'xx': expected mw or dc"),
-                      (["export", "a", "--layout", "agroflux", "b", "--split", "loso"], "--split 'loso': expected temporal or spatial"),
+                      (["export", "a", "--layout", "agroflux", "b", "--split", "loso"], "--split 'loso': expected temporal, spatial, official-temporal or official-spatial"),
                       (["export", "a", "--layout", "agroflux", "b", "--fold", "-1"], "--fold '-1': expected an integer")):
         fails_with(run([AGROFLUX, *args]), 2, msg, "export usage error: %s" % " ".join(args[1:]))
     # loso = yes with only 2 sites
@@ -504,17 +513,17 @@ def main():
         stale = os.path.join(work, "d1", "data_files", "t1_co2", "X_real_scaled_ECfluxnet_7.npy")
         os.makedirs(os.path.dirname(stale))
         open(stale, "w").write("from an earlier export")
-        e1 = mpirun(1, "export", os.path.join(work, "out"), "--layout", "agroflux", os.path.join(work, "d1"))
-        e3 = mpirun(3, "export", os.path.join(work, "out"), "--layout", "agroflux", os.path.join(work, "d3"))
+        e1 = mpirun(1, "export", os.path.join(work, "out"), "--layout", "agroflux", os.path.join(work, "d1"), *OURS)
+        e3 = mpirun(3, "export", os.path.join(work, "out"), "--layout", "agroflux", os.path.join(work, "d3"), *OURS)
         check(e1.returncode == 0 and e3.returncode == 0, "export on 1 and 3 ranks: %s %s" % (e1.stderr[-300:], e3.stderr[-300:]))
         b1, b3 = tree_bytes(os.path.join(work, "d1")), tree_bytes(os.path.join(work, "d3"))
-        check(len(b1) == 23 and b1 == b3, "export bytes identical for 1 and 3 ranks (%d files), stale site file removed" % len(b1))
+        check(len(b1) == 24 and b1 == b3, "export bytes identical for 1 and 3 ranks (%d files), stale site file removed" % len(b1))
         check_export(os.path.join(work, "d1"), idx, fips, sites)
         check_county_rank(idx, fips)
         check_county_rank(idx3, fips)
         sign_and_order(work, idx, fips, sites)
         v = run([AGROFLUX, "export", "--verify", os.path.join(work, "d1")])
-        check(v.returncode == 0 and "OK (22 files)" in v.stdout, "export --verify passes: " + v.stderr)
+        check(v.returncode == 0 and "OK (23 files)" in v.stdout, "export --verify passes: " + v.stderr)
         sc = os.path.join(work, "d3", "data_files", "t0_scalers", "X_scaler.npy")
         a = np.load(sc)
         a[3, 1] += 1

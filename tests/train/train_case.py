@@ -12,7 +12,7 @@ Sites 0 and 1 are towers (GPP, NEE only), sites 2 and 3 chambers (N2O_FLUX only)
 
 The `[counties] select` list (site_lists/counties.csv) is rewritten in LIST_PERM order of the FIPS-sorted
 counties, so the county list order is neither FIPS order nor the global (Hilbert) order; u is the row of
-the county in that list. Reco, CO2_FLUX and N2O_FLUX record our sign convention (SIGNS).
+the county in that list. Reco, CO2_FLUX, N2O_FLUX and NEE record our sign convention (SIGNS).
 """
 import csv
 import datetime as dt
@@ -31,7 +31,7 @@ SCENARIOS = ["N0", "N1"]
 # row order of the select list: positions in the FIPS-sorted county list (first 6; longer lists keep the rest)
 LIST_PERM = [4, 1, 5, 0, 3, 2]
 SIGNS = {"Reco": "positive = to the atmosphere", "CO2_FLUX": "Positive = to the atmosphere ",
-         "N2O_FLUX": "positive = emission to the atmosphere"}
+         "N2O_FLUX": "positive = emission to the atmosphere", "NEE": "positive = to the atmosphere"}
 
 
 def days(y0, y1):
