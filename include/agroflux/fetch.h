@@ -8,7 +8,8 @@
  * sources do, and pairs each file with its `url` / `KEY_url` template expanded the
  * same way ({data_url} is [pipeline] data_url). af_fetch_run downloads items with
  * libcurl: several transfers at once, each written to PATH.part and resumed from
- * there with an HTTP Range request, retried with backoff, checked (the announced
+ * there with an HTTP Range request (If-Range with the validator kept in PATH.part.etag),
+ * retried with backoff, checked (the announced
  * size; a raster, NetCDF, vector or zip file must open with GDAL) and only then
  * fsynced and renamed to PATH. Not collective; progress goes to a callback, errors
  * to the af_error and to each item.

@@ -5,8 +5,9 @@
  * Up to opts->jobs transfers run at once. A file is received into PATH.part
  * (written with write(2), so what is on disk is what arrived); when PATH.part
  * already holds bytes (an earlier interrupted run, or a failed attempt) the
- * request asks for the rest with an HTTP Range header, and a server that answers
- * 200 instead of 206 makes it start over. Transient failures (connection, stall,
+ * request asks for the rest with an HTTP Range header (and If-Range with the
+ * ETag or Last-Modified saved in PATH.part.etag when the bytes began), and a server
+ * that answers 200 instead of 206 makes it start over. Transient failures (connection, stall,
  * body shorter than announced, HTTP 408/429/5xx) are retried after opts->backoff
  * seconds, doubling; 4xx are final. A complete body is checked (size announced
  * by the server; af_fetch_check_file), fsynced and renamed to PATH; a corrupt
@@ -45,7 +46,22 @@ typedef struct xfer {
     double not_before;    /* monotonic seconds: earliest start of the next attempt */
     char curlmsg[CURL_ERROR_SIZE];
     char range[32];
+    char validator[256];  /* ETag (strong) or Last-Modified of this response */
+    int validator_saved;  /* written next to the .part for this attempt */
+    struct curl_slist *hdrs;
 } xfer;
+
+/* PATH.part.etag: the validator of the bytes in PATH.part, sent as If-Range on a resume so that a
+ * file changed on the server since (a gridMET year still being updated) is fetched whole again. */
+static void validator_path(const xfer *x, char *out, size_t n) { snprintf(out, n, "%s.etag", x->part); }
+
+static void drop_part(const xfer *x)
+{
+    char v[4200];
+    validator_path(x, v, sizeof v);
+    unlink(x->part);
+    unlink(v);
+}
 
 static double now_s(void)
 {
@@ -73,6 +89,12 @@ static size_t on_header(char *buf, size_t size, size_t nitems, void *userdata)
         char *sp = strchr(line, ' ');
         x->status = sp ? strtol(sp + 1, NULL, 10) : 0;
         x->total = -1;
+        x->validator[0] = '\0';
+    } else if ((!strncasecmp(line, "ETag:", 5) && !strstr(line, "W/")) ||
+               (!strncasecmp(line, "Last-Modified:", 14) && !x->validator[0])) {
+        const char *v = line + (line[0] == 'E' || line[0] == 'e' ? 5 : 14);
+        while (*v == ' ') v++;
+        snprintf(x->validator, sizeof x->validator, "%.*s", (int)strcspn(v, "\r\n"), v);
     } else if (!strncasecmp(line, "Content-Range:", 14) && sscanf(line + 14, " bytes %lld-%lld/%lld", &a, &b, &t) == 3) {
         x->total = t;
     } else if (!strncasecmp(line, "Content-Length:", 15) && x->total < 0 && x->status != 206) {
@@ -92,6 +114,17 @@ static size_t on_body(char *buf, size_t size, size_t nmemb, void *userdata)
         /* Range ignored: the whole file is coming, start the .part over */
         if (ftruncate(x->fd, 0) != 0 || lseek(x->fd, 0, SEEK_SET) != 0) return 0;
         x->offset = 0;
+        x->validator_saved = 0; /* the new file's validator goes with the new bytes */
+    }
+    if (x->offset == 0 && x->got == 0 && !x->validator_saved) {
+        char vp[4200];
+        validator_path(x, vp, sizeof vp);
+        unlink(vp);
+        if (x->validator[0]) {
+            FILE *fp = fopen(vp, "w");
+            if (fp) { fputs(x->validator, fp); fclose(fp); }
+        }
+        x->validator_saved = 1;
     }
     for (size_t done = 0; done < len;) {
         ssize_t w = write(x->fd, buf + done, len - done);
@@ -120,6 +153,8 @@ static int start(xfer *x, CURLM *m, const af_fetch_opts *o, af_error *err)
     x->total = -1;
     x->status = 0;
     x->curlmsg[0] = '\0';
+    x->validator[0] = '\0';
+    x->validator_saved = 0;
     x->offset = 0;
     if (!o->head_only) {
         char dir[4096];
@@ -149,9 +184,23 @@ static int start(xfer *x, CURLM *m, const af_fetch_opts *o, af_error *err)
     curl_easy_setopt(x->h, CURLOPT_PRIVATE, x);
     if (o->head_only) curl_easy_setopt(x->h, CURLOPT_NOBODY, 1L);
     else if (x->offset > 0) {
-        /* CURLOPT_RANGE, not RESUME_FROM: a 200 answer (Range ignored) is then accepted and restarts the file */
+        /* CURLOPT_RANGE, not RESUME_FROM: a 200 answer (Range ignored, or If-Range failed) is then
+         * accepted and restarts the file */
         snprintf(x->range, sizeof x->range, "%lld-", x->offset);
         curl_easy_setopt(x->h, CURLOPT_RANGE, x->range);
+        char vp[4200], v[256] = "", hdr[300];
+        validator_path(x, vp, sizeof vp);
+        FILE *fp = fopen(vp, "r");
+        if (fp) {
+            if (!fgets(v, sizeof v, fp)) v[0] = '\0';
+            fclose(fp);
+        }
+        v[strcspn(v, "\r\n")] = '\0';
+        if (v[0]) {
+            snprintf(hdr, sizeof hdr, "If-Range: %s", v);
+            x->hdrs = curl_slist_append(NULL, hdr);
+            if (x->hdrs) curl_easy_setopt(x->h, CURLOPT_HTTPHEADER, x->hdrs);
+        }
     }
     if (curl_multi_add_handle(m, x->h) != CURLM_OK) AF_FAIL(AF_EIO, "curl_multi_add_handle failed");
     x->state = X_ACTIVE;
@@ -167,6 +216,8 @@ static void end_attempt(xfer *x, CURLM *m)
         curl_easy_cleanup(x->h);
         x->h = NULL;
     }
+    curl_slist_free_all(x->hdrs);
+    x->hdrs = NULL;
     if (x->fd >= 0) close(x->fd);
     x->fd = -1;
 }
@@ -188,7 +239,7 @@ static void publish(xfer *x)
     if (af_fetch_check_file(x->part, it->path, &e) != AF_OK) {
         snprintf(msg, sizeof msg, "%s (%s, HTTP %ld): corrupt download, removed: %s", it->url, it->url_key,
                  x->status, e.msg);
-        unlink(x->part);
+        drop_part(x);
         set_item_error(it, AF_EFORMAT, msg);
         return;
     }
@@ -197,6 +248,9 @@ static void publish(xfer *x)
         set_item_error(it, AF_EIO, msg);
         return;
     }
+    char vp[4200];
+    validator_path(x, vp, sizeof vp);
+    unlink(vp);
     it->present = 1;
     it->size = have;
     it->status = AF_OK;
@@ -224,7 +278,7 @@ static void finish(xfer *x, CURLcode res, CURLM *m, const af_fetch_opts *o, doub
         return;
     }
     if (x->status == 416 && x->offset > 0) { /* .part longer than the file: start over */
-        unlink(x->part);
+        drop_part(x);
         retry = 1;
         snprintf(msg, sizeof msg, "%s (%s): HTTP 416 for the rest of '%s'", it->url, it->url_key, x->part);
     } else if (x->status >= 400) {
@@ -235,7 +289,7 @@ static void finish(xfer *x, CURLcode res, CURLM *m, const af_fetch_opts *o, doub
             it->skipped = 1;
             it->status = AF_OK;
             x->state = X_DONE;
-            if (!o->head_only) unlink(x->part); /* the empty .part of this attempt */
+            if (!o->head_only) drop_part(x); /* the empty .part of this attempt */
             return;
         }
     } else {
@@ -257,7 +311,7 @@ static void finish(xfer *x, CURLcode res, CURLM *m, const af_fetch_opts *o, doub
     char full[2048];
     snprintf(full, sizeof full, "%s%s", msg, retry ? " (gave up after retries)" : "");
     struct stat st;
-    if (!o->head_only && stat(x->part, &st) == 0 && st.st_size == 0) unlink(x->part); /* nothing to resume */
+    if (!o->head_only && stat(x->part, &st) == 0 && st.st_size == 0) drop_part(x); /* nothing to resume */
     set_item_error(it, (x->status == 404 || x->status == 410) ? AF_ENOTFOUND : AF_EIO, full);
     x->state = X_FAILED;
 }

@@ -7,7 +7,8 @@ end). A synth tree is served from its root; its pipeline's url keys use {data_ur
   log equals the files `plan --list-files` names), each identical to the original; a second fetch
   asks for nothing; `run` on the fetched tree gives shards byte-identical to a run on the original;
 - a transfer killed (SIGKILL) half-way leaves only PATH.part; the next fetch asks for the rest with
-  a Range header starting at the .part size and completes the file;
+  a Range header starting at the .part size (and If-Range with the file's ETag) and completes it;
+  a .part the server cannot continue (Range ignored, 416, the file changed) starts over;
 - a 404, a body shorter than announced and a corrupt NetCDF fail with exit 1, naming the URL, the
   HTTP status and the pipeline key, and leave nothing under the final name;
 - a missing file without a URL, and {data_url} without [pipeline] data_url, are reported;
@@ -43,6 +44,7 @@ class State:
         self.root = root
         self.mode = {}          # URL path -> "404" | "truncate" | "corrupt" | "stall"
         self.log = []           # (method, path, Range header or None)
+        self.if_range = []      # (path, If-Range header or None)
         self.lock = threading.Lock()
         self.release = threading.Event()
 
@@ -65,6 +67,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         rng = self.headers.get("Range")
         with st.lock:
             st.log.append((self.command, path, rng))
+            st.if_range.append((path, self.headers.get("If-Range")))
         mode = st.mode.get(path)
         local = os.path.normpath(os.path.join(st.root, path.lstrip("/")))
         if mode == "404" or not local.startswith(st.root) or not os.path.isfile(local):
@@ -73,8 +76,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.end_headers()
             return
         data = open(local, "rb").read()
+        etag = '"%s"' % hashlib.sha256(data).hexdigest()[:16]
         if mode == "norange":
             rng = None  # a server that ignores Range: answers 200 with the whole file
+        if rng and self.headers.get("If-Range") not in (None, etag):
+            rng = None  # the file changed since the .part began: the whole file (RFC 9110 If-Range)
         if mode == "corrupt":
             data = bytes((b * 7 + 3) & 255 for b in data[:len(data)])
         start, end = 0, len(data)
@@ -95,6 +101,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         part = data[start:end]
         self.send_header("Content-Length", str(len(part)))
         self.send_header("Accept-Ranges", "bytes")
+        self.send_header("ETag", etag)
         if mode in ("truncate", "stall"):
             self.send_header("Connection", "close")
         self.end_headers()
@@ -304,19 +311,29 @@ def test_resume(tmp, src, srv, url):
         log = [x for x in srv.state.log if x[1] == "/" + target]
     check(log == [("GET", "/" + target, "bytes=%d-" % have)],
           "resumed fetch: one GET with Range bytes=%d- (log %s)" % (have, log))
+    with srv.state.lock:
+        ifr = [x[1] for x in srv.state.if_range if x[0] == "/" + target]
+    etag = '"%s"' % hashlib.sha256(open(os.path.join(src, target), "rb").read()).hexdigest()[:16]
+    check(ifr and ifr[-1] == etag, "resumed fetch: If-Range carries the ETag of the interrupted transfer (%s)" % ifr)
     check(os.path.exists(os.path.join(dst, target)) and sha(os.path.join(dst, target)) == sha(os.path.join(src, target)),
           "resumed fetch: the file is complete and identical")
-    check(not os.path.exists(part), "resumed fetch: .part gone")
+    check(not glob.glob(part + "*"), "resumed fetch: .part and .part.etag gone")
 
 
 def test_restart(tmp, src, srv, url):
     """A .part the server cannot continue: Range ignored (200) starts the file over; a .part longer
-    than the file (416) is dropped and fetched again. Both end identical to the original."""
-    for mode, target, junk in (("norange", "gridmet/tmmn_2003.nc", 1000), (None, "gridmet/pr_2003.nc", None)):
+    than the file (416) is dropped and fetched again; a .part of an older version of the file (its
+    saved ETag no longer matches, If-Range) gets the whole file. All end identical to the original."""
+    for mode, target, junk in (("norange", "gridmet/tmmn_2003.nc", 1000), (None, "gridmet/pr_2003.nc", None),
+                               ("changed", "gridmet/srad_2003.nc", 1000)):
         dst = new_tree(tmp, "restart-%s" % (mode or "416"), src, skip={target})
         size = os.path.getsize(os.path.join(src, target))
         with open(os.path.join(dst, target + ".part"), "wb") as f:
             f.write(b"\x55" * (junk or size + 100))
+        if mode == "changed":  # the .part came from an older version of the file
+            with open(os.path.join(dst, target + ".part.etag"), "w") as f:
+                f.write('"stale0123456789"')
+            mode = None
         if mode:
             srv.state.mode["/" + target] = mode
         with srv.state.lock:
@@ -324,11 +341,11 @@ def test_restart(tmp, src, srv, url):
         p = af("fetch", os.path.join(dst, "pipeline.ini"), "--set", "pipeline.data_url=" + url,
                env={"AGROFLUX_FETCH_BACKOFF": "0.05"})
         srv.state.mode.pop("/" + target, None)
-        what = "Range ignored" if mode else "HTTP 416"
+        what = "Range ignored" if mode else "HTTP 416" if junk is None else "If-Range with a stale ETag"
         check(p.returncode == 0, "%s: exit 0\n%s" % (what, show(p)))
         check(sha(os.path.join(dst, target)) == sha(os.path.join(src, target)) if os.path.exists(os.path.join(dst, target))
               else False, "%s: the file starts over and ends identical" % what)
-        check(not os.path.exists(os.path.join(dst, target + ".part")), "%s: no .part left" % what)
+        check(not glob.glob(os.path.join(dst, target + ".part*")), "%s: no .part (or .part.etag) left" % what)
         with srv.state.lock:
             ranges = [x[2] for x in srv.state.log if x[1] == "/" + target]
         check(ranges and ranges[0] == "bytes=%d-" % (junk or size + 100),
