@@ -7,4 +7,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 AF=${AGROFLUX:-./build/src/cli/agroflux}
 { cat docs/pipelines.head.md; "$AF" keys; echo "<!-- keys:end -->"; } > docs/pipelines.md
-{ cat docs/formats.head.md; echo "<!-- units:begin -->"; "$AF" keys --units; echo "<!-- units:end -->"; } > docs/formats.md
+{ cat docs/formats.head.md; echo "<!-- units:begin -->"; "$AF" keys --units; echo "<!-- units:end -->";
+  echo; echo "### Physical bounds"; echo; echo "<!-- bounds:begin -->"; "$AF" keys --bounds; echo "<!-- bounds:end -->"; } > docs/formats.md

@@ -8,6 +8,9 @@ PKGS=(build-essential meson ninja-build pkg-config
       libinih-dev libjansson-dev libssl-dev libcurl4-openssl-dev
       libnetcdf-dev netcdf-bin
       python3 python3-numpy python3-netcdf4 python3-gdal
+      python3-xarray python3-dask python3-matplotlib python3-torch
+      python3-setuptools python3-pip python3-venv
+      libudunits2-dev udunits-bin cdo nco chromium
       clang libclang-rt-14-dev
       slurm-wlm slurmctld slurmd slurm-client munge)
 missing=()

@@ -23,8 +23,10 @@ fi
 if [ ! -f "$dir/build.ninja" ]; then
   CC=$cc meson setup "$dir" -Db_sanitize=address,undefined -Db_lundef=false -Dfuzz=$fuzz >/dev/null || exit 1
 fi
-nice ninja -C "$dir" >/dev/null || { ninja -C "$dir"; exit 1; }
-[ "${1:-}" = --build-only ] && exit 0
+# build TARGET...: ninja, quiet unless it fails.
+build() { nice ninja -C "$dir" "$@" >/dev/null || { ninja -C "$dir" "$@"; exit 1; }; }
+if [ "${1:-}" = --build-only ]; then build; exit 0; fi
+build build.ninja # regenerate first if a meson.build changed, so the test list below is current
 
 export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1:print_summary=1"
 export LSAN_OPTIONS="suppressions=$root/tests/sanitize/lsan.supp:print_suppressions=0"
@@ -49,6 +51,17 @@ import json, sys
 skip = set(sys.argv[1].split())
 print(" ".join(t["name"] for t in json.load(sys.stdin)
                if {"unit", "fuzz"} & {s.split(":")[-1] for s in t["suite"]} and t["name"] not in skip))' "$mpi $slow")
+# Build only what the chosen tests run (not bench/, the CLI or the tools of other tests).
+targets=$(/usr/bin/python3 - "$dir" $fast $mpi <<'PY'
+import json, os, subprocess, sys
+d, names = os.path.abspath(sys.argv[1]), set(sys.argv[2:])
+intro = lambda what: json.loads(subprocess.check_output(["meson", "introspect", d, what]))
+outputs = {f for t in intro("--targets") for f in t["filename"]}
+args = {os.path.join(d, a) for t in intro("--tests") if t["name"] in names for a in t["cmd"]}
+print(" ".join(sorted(os.path.relpath(a, d) for a in args & outputs)))
+PY
+) || exit 1
+build $targets
 start=$(date +%s)
 status=0
 run san-unit "$asan" $fast || status=1

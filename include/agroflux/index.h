@@ -91,7 +91,8 @@ int af_index_read(const char *outdir, af_index *out, af_error *err);
 
 /**
  * Re-check every shard against the index: file present, byte size, SHA-256,
- * NetCDF dimensions (sample, time, input, target) and sample ids row by row.
+ * NetCDF dimensions (sample, time, input, target), one (time, sample) variable per
+ * input and target, and sample ids row by row.
  * Returns AF_EVERIFY with a precise message (shard, field, expected, found) on
  * the first mismatch. nchecked (optional) receives the number of shards checked.
  */

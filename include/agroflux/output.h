@@ -3,13 +3,16 @@
  * agroflux/output.h: sharded CF NetCDF output written collectively with PnetCDF.
  *
  * Shard k holds global samples [k*S, min((k+1)*S, N)), S = shard_samples, so the
- * files depend only on the pipeline, never on the rank count. Per shard:
- * dims sample, time, input, target, strings; vars x(sample,time,input),
- * x_qc(sample,time,input) (input quality, e.g. the gridded valid-weight fraction;
- * NaN where the source has none) and y(sample,time,target) float with NaN fill, y_valid(sample,time,target) byte,
- * y_qc(sample,time,target) float (NaN where the source has no QC), time(time)
- * double "days since 1970-01-01" calendar "standard", sample_id, fips, scenario,
- * kind, lat, lon, input_name/units/long_name, target_name/units/long_name.
+ * files depend only on the pipeline, never on the rank count. Each shard is a
+ * CF-1.8 timeSeries file (docs/formats.md, "Shards"): dims time, sample, input,
+ * target, strings; one float variable NAME(time, sample) per input and per target
+ * (NaN fill, UDUNITS-2 units, standard_name, cell_methods); x_qc(time,sample,input)
+ * (input quality, e.g. the gridded valid-weight fraction; NaN where the source has
+ * none), y_qc(time,sample,target) float (NaN where the source has no QC) and
+ * y_valid(time,sample,target) byte, last; time(time) double "days since
+ * 1970-01-01" calendar "standard"; sample(sample) the global sample index;
+ * sample_id, fips, scenario, kind, lat, lon; the string coordinates input and
+ * target with input_/target_units and _long_name.
  * Files are created under a temporary name ("<name>.partial") and renamed only
  * by af_shardset_finish after fsync. All calls marked collective must be made by
  * every rank of comm, including ranks with no samples (count 0).
@@ -138,6 +141,14 @@ void af_shardset_destroy(af_shardset **ss);
  */
 int af_shard_read_row(const char *path, size_t row, float *x, float *xqc, float *y,
                       unsigned char *yvalid, float *yqc, af_error *err);
+
+/**
+ * Not collective (MPI_COMM_SELF). Read rows [row, row+rows) x days [t0, t0+nt) of every input
+ * and target variable of a shard into dense x[rows][nt][ninputs], y[rows][nt][ntargets] (either
+ * may be NULL), features in the order of the shard's input and target coordinates.
+ */
+int af_shard_read_block(const char *path, size_t row, size_t rows, int t0, int nt, float *x, float *y,
+                        af_error *err);
 
 /** What a resumed run checks in a .partial shard (shard_check.c). */
 typedef struct af_shard_digest {

@@ -70,9 +70,10 @@ typedef struct af_run_opts {
     int test_block_delay_ms;  /**< test-only: sleep after each block is written */
     const char *const *sets;  /**< --set SECTION.KEY=VALUE overrides (af_config_load_sets) */
     size_t nsets;
+    int force;                /**< write into a non-empty directory agroflux did not create */
 } af_run_opts;
 
-#define AF_RUN_OPTS_INIT { NULL, 0, NULL, 10.0, 0.0, NULL, NULL, AF_TEST_FAIL_NONE, 0, 0, NULL, 0 }
+#define AF_RUN_OPTS_INIT { NULL, 0, NULL, 10.0, 0.0, NULL, NULL, AF_TEST_FAIL_NONE, 0, 0, NULL, 0, 0 }
 
 #define AF_MAX_STAGES 8
 

@@ -9,6 +9,8 @@
 #ifndef AGROFLUX_UNITS_H
 #define AGROFLUX_UNITS_H
 
+#include <stddef.h>
+
 #include "agroflux/error.h"
 
 #ifdef __cplusplus
@@ -27,6 +29,14 @@ int af_units_conversion(const char *from, const char *to, af_unit_conv *out, af_
 
 /** Apply a conversion (double arithmetic, the same in every build). */
 static inline double af_units_apply(af_unit_conv c, double v) { return v * c.scale + c.offset; }
+
+/**
+ * The UDUNITS-2 spelling of an agroflux unit for a NetCDF `units` attribute
+ * (e.g. "g C m-2 d-1" -> "g m-2 d-1"; aliases keep their own dimension, e.g.
+ * "g C m-2" -> "g m-2") and what the amount is of (*qualifier: "carbon",
+ * "nitrogen", "pH", ... or "", static storage). AF_EUNITS if the unit is unknown.
+ */
+int af_units_cf(const char *units, char *udunits, size_t size, const char **qualifier);
 
 /** Print the table as Markdown (docs/formats.md embeds it). */
 void af_units_print_markdown(void *fp /* FILE* */);

@@ -2,7 +2,8 @@
 /*
  * cmd_output.c: the commands that read a finished output directory:
  * `agroflux verify` (index against shards) and `agroflux inspect` (a summary,
- * or one sample's daily series, optionally as CSV). One process each.
+ * one sample's daily series, or --stats (cmd_stats.c), optionally as CSV).
+ * One process each.
  */
 #include <math.h>
 #include <stdio.h>
@@ -13,12 +14,16 @@
 #include "agroflux/index.h"
 #include "cli.h"
 
-enum { OPT_SAMPLE = 1, OPT_CSV };
+enum { OPT_SAMPLE = 1, OPT_CSV, OPT_STATS };
 
 static const cli_opt inspect_opts[] = {
     { OPT_SAMPLE, "sample", "ID", "print that sample's daily series (e.g. 19001:base or a site id)" },
+    { OPT_STATS, "stats", NULL, "per variable x sample kind x year: valid %, valid and missing\n"
+      "cells, min, mean, max and values outside the documented physical\n"
+      "bounds (docs/formats.md, \"Physical bounds\")" },
     { OPT_CSV, "csv", NULL, "with --sample: CSV, a header date,<inputs...>,<targets...> and one\n"
-      "row per day (ISO dates; empty field = missing)" },
+      "row per day (ISO dates; empty field = missing); with --stats: the\n"
+      "statistics as CSV (one row per variable, kind and year)" },
     { 0, NULL, NULL, NULL }
 };
 
@@ -42,11 +47,12 @@ const cli_command cli_cmd_verify = {
 
 const cli_command cli_cmd_inspect = {
     .name = "inspect",
-    .synopsis = "OUTDIR [--sample ID] [--csv]",
-    .summary = "a summary of an output, or one sample's daily series",
+    .synopsis = "OUTDIR [--sample ID | --stats] [--csv]",
+    .summary = "a summary of an output, one sample's daily series, or statistics",
     .description =
         "Without --sample: a summary of the output (pipeline, calendar, inputs, targets, shards).\n"
-        "With --sample ID: that sample's daily series. One process.\n",
+        "With --sample ID: that sample's daily series (full variable names). With --stats:\n"
+        "statistics per variable x sample kind x year. One process.\n",
     .opts = inspect_opts,
     .operands = "OUTDIR",
     .min_operands = 1, .max_operands = 1,
@@ -101,32 +107,48 @@ static void print_summary(const char *dir, const af_index *idx)
     printf("%s\n", idx->nsamples > 6 ? " ..." : "");
 }
 
-static void put_cell(float v, int csv)
+/* One value; in the table right-aligned to the column's width (its name, at least 8). */
+static void put_cell(float v, int csv, int width)
 {
     char buf[32];
-    if (isnan(v)) { fputs(csv ? "" : "       -", stdout); return; }
-    af_format_float(v, buf, sizeof buf);
-    if (csv) fputs(buf, stdout);
-    else printf("%8s", buf);
+    if (width < 8) width = 8;
+    if (csv) {
+        if (!isnan(v)) {
+            af_format_float(v, buf, sizeof buf);
+            fputs(buf, stdout);
+        }
+        return;
+    }
+    if (isnan(v)) snprintf(buf, sizeof buf, "-");
+    else af_format_float(v, buf, sizeof buf);
+    printf("%*s", width, buf);
 }
 
 static int inspect_main(const cli_command *cmd, const cli_args *a)
 {
     const char *dir = a->operand[0], *sample = NULL;
-    int csv = 0;
+    int csv = 0, stats = 0;
     for (size_t i = 0; i < a->nopts; i++) {
         switch (a->opt[i].opt->id) {
         case OPT_SAMPLE: sample = a->opt[i].value; break;
         case OPT_CSV: csv = 1; break;
+        case OPT_STATS: stats = 1; break;
         }
     }
-    if (csv && !sample) return cli_usage_error(cmd, "--csv needs --sample ID");
+    if (stats && sample) return cli_usage_error(cmd, "--stats and --sample exclude each other");
+    if (csv && !sample && !stats) return cli_usage_error(cmd, "--csv needs --sample ID or --stats");
     af_error err = AF_ERROR_INIT;
     af_index idx;
     memset(&idx, 0, sizeof idx);
     float *x = NULL, *y = NULL;
     int rc = af_index_read(dir, &idx, &err);
     if (rc != AF_OK) goto done;
+    if (stats) {
+        /* the shards are read with PnetCDF (MPI_COMM_SELF) */
+        if (cli_mpi_start() != 0) { rc = af_error_set(&err, AF_EIO, __FILE__, __LINE__, __func__, "MPI_Init failed"); goto done; }
+        rc = cli_print_stats(dir, &idx, csv, &err);
+        goto done;
+    }
     if (!sample) { print_summary(dir, &idx); goto done; }
     long s = af_index_find_sample(&idx, sample);
     if (s < 0) {
@@ -147,8 +169,9 @@ static int inspect_main(const cli_command *cmd, const cli_args *a)
     if (rc != AF_OK) goto done;
     const char *sep = csv ? "," : " ";
     printf(csv ? "date" : "%-10s", csv ? "" : "date");
-    for (size_t i = 0; i < idx.ninputs; i++) printf(csv ? "%s%s" : "%s%8.8s", sep, idx.inputs[i].name);
-    for (size_t i = 0; i < idx.ntargets; i++) printf(csv ? "%s%s" : "%s%8.8s", sep, idx.targets[i].name);
+    /* full names: a column is as wide as its name (at least 8) */
+    for (size_t i = 0; i < idx.ninputs; i++) printf(csv ? "%s%s" : "%s%8s", sep, idx.inputs[i].name);
+    for (size_t i = 0; i < idx.ntargets; i++) printf(csv ? "%s%s" : "%s%8s", sep, idx.targets[i].name);
     putchar('\n');
     af_calendar *cal = NULL;
     if (af_calendar_create(idx.start, idx.end, strcmp(idx.calendar, "noleap") ? AF_CAL_STANDARD : AF_CAL_NOLEAP, &cal, &err) != AF_OK) {
@@ -159,8 +182,14 @@ static int inspect_main(const cli_command *cmd, const cli_args *a)
         char ds[11];
         af_date_format(af_calendar_date(cal, (int)t), ds);
         fputs(ds, stdout);
-        for (size_t i = 0; i < idx.ninputs; i++) { fputs(sep, stdout); put_cell(x[t * idx.ninputs + i], csv); }
-        for (size_t i = 0; i < idx.ntargets; i++) { fputs(sep, stdout); put_cell(y[t * idx.ntargets + i], csv); }
+        for (size_t i = 0; i < idx.ninputs; i++) {
+            fputs(sep, stdout);
+            put_cell(x[t * idx.ninputs + i], csv, (int)strlen(idx.inputs[i].name));
+        }
+        for (size_t i = 0; i < idx.ntargets; i++) {
+            fputs(sep, stdout);
+            put_cell(y[t * idx.ntargets + i], csv, (int)strlen(idx.targets[i].name));
+        }
         putchar('\n');
     }
     af_calendar_destroy(&cal);

@@ -18,7 +18,7 @@
 #include "agroflux/pipeline.h"
 #include "cli.h"
 
-enum { OPT_SET = 1, OPT_OUTPUT, OPT_RESUME, OPT_PROGRESS, OPT_CHECKPOINT, OPT_RANKS, OPT_LIST_FILES };
+enum { OPT_SET = 1, OPT_OUTPUT, OPT_RESUME, OPT_PROGRESS, OPT_CHECKPOINT, OPT_RANKS, OPT_FORCE, OPT_LIST_FILES };
 
 #define SET_HELP "override or add one key of the pipeline file (repeatable),\n" \
                  "e.g. --set pipeline.data_root=/scratch/raw --set pipeline.end=2002-12-31;\n" \
@@ -33,6 +33,7 @@ static const cli_opt run_opts[] = {
       "terminal, 10 otherwise; 0 = every block); also DIR/progress.json" },
     { OPT_CHECKPOINT, "checkpoint-interval", "SECONDS", "at most one checkpoint (flush + journal) per SECONDS\n"
       "(default 0: after every block); a stop always checkpoints" },
+    { OPT_FORCE, "force", NULL, "write into a non-empty DIR that agroflux did not create" },
     { 0, NULL, NULL, NULL }
 };
 
@@ -52,13 +53,15 @@ static int plan_main(const cli_command *cmd, const cli_args *a);
 const cli_command cli_cmd_run = {
     .name = "run",
     .synopsis = "PIPELINE.ini [--set SECTION.KEY=VALUE]... [--output DIR] [--resume]\n"
-                "    [--progress-interval SECONDS] [--checkpoint-interval SECONDS]",
+                "    [--progress-interval SECONDS] [--checkpoint-interval SECONDS] [--force]",
     .summary = "run a pipeline (under mpirun/srun or as one process)",
     .description =
         "Runs the pipeline: samples are partitioned over the MPI ranks (mpirun -n K, srun),\n"
         "sources are read a block of days at a time, shards are written collectively and\n"
         "index.json is published last. A failed or interrupted run publishes no index.\n"
         "After every block the shards are flushed and DIR/journal.json records the days done.\n"
+        "A rerun into a DIR holding a complete output writes DIR.agroflux-next and swaps it in\n"
+        "only once its index is written: a failed rerun leaves the previous output published.\n"
         "SIGTERM, SIGINT or SIGUSR1 stop the run cleanly at the next block boundary: exit code 4,\n"
         "no index, resumable with --resume. Ends with a per-stage timing and memory table.\n",
     .opts = run_opts,
@@ -217,6 +220,7 @@ static int run_main(const cli_command *cmd, const cli_args *a)
         case OPT_SET: sets[nsets++] = v; break;
         case OPT_OUTPUT: opts.output = v; break;
         case OPT_RESUME: opts.resume = 1; break;
+        case OPT_FORCE: opts.force = 1; break;
         case OPT_PROGRESS: if (!cli_value_double(cmd, o, v, 0, 1e9, &opts.progress_interval)) return AF_EXIT_USAGE; break;
         case OPT_CHECKPOINT: if (!cli_value_double(cmd, o, v, 0, 1e9, &opts.checkpoint_interval)) return AF_EXIT_USAGE; break;
         }

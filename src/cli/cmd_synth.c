@@ -12,9 +12,11 @@
 #include "agroflux/source.h"
 #include "agroflux/synth.h"
 #include "agroflux/units.h"
+#include "agroflux/stats.h"
 #include "cli.h"
 
-enum { OPT_COUNTIES = 1, OPT_COUNTIES_FROM, OPT_SCENARIOS, OPT_SITES, OPT_YEARS, OPT_SEED, OPT_NO_PIPELINE, OPT_UNITS };
+enum { OPT_COUNTIES = 1, OPT_COUNTIES_FROM, OPT_SCENARIOS, OPT_SITES, OPT_YEARS, OPT_SEED, OPT_NO_PIPELINE, OPT_UNITS,
+       OPT_BOUNDS };
 
 static const cli_opt synth_opts[] = {
     { OPT_COUNTIES, "counties", "N", "number of counties, 1..499 (default 12; with --counties-from:\nits first N rows)" },
@@ -30,6 +32,7 @@ static const cli_opt synth_opts[] = {
 
 static const cli_opt keys_opts[] = {
     { OPT_UNITS, "units", NULL, "print the unit-conversion table instead" },
+    { OPT_BOUNDS, "bounds", NULL, "print the physical bounds `inspect --stats` checks instead" },
     { 0, NULL, NULL, NULL }
 };
 
@@ -59,11 +62,12 @@ const cli_command cli_cmd_synth = {
 
 const cli_command cli_cmd_keys = {
     .name = "keys",
-    .synopsis = "[--units]",
+    .synopsis = "[--units | --bounds]",
     .summary = "print every pipeline-file key, or the units table (Markdown)",
     .description =
         "Prints every pipeline-file section and key, with type, default and meaning (Markdown,\n"
-        "the text docs/pipelines.md embeds); with --units, the unit-conversion table instead.\n",
+        "the text docs/pipelines.md embeds); with --units, the unit-conversion table instead; with\n"
+        "--bounds, the physical bounds of `inspect --stats` (both embedded in docs/formats.md).\n",
     .opts = keys_opts,
     .operands = NULL,
     .min_operands = 0, .max_operands = 0,
@@ -112,10 +116,14 @@ static int synth_main(const cli_command *cmd, const cli_args *a)
 
 static int keys_main(const cli_command *cmd, const cli_args *a)
 {
-    (void)cmd;
-    int units = 0;
-    for (size_t i = 0; i < a->nopts; i++) units |= a->opt[i].opt->id == OPT_UNITS;
+    int units = 0, bounds = 0;
+    for (size_t i = 0; i < a->nopts; i++) {
+        units |= a->opt[i].opt->id == OPT_UNITS;
+        bounds |= a->opt[i].opt->id == OPT_BOUNDS;
+    }
+    if (units && bounds) return cli_usage_error(cmd, "--units and --bounds exclude each other");
     if (units) af_units_print_markdown(stdout);
+    else if (bounds) af_stats_print_bounds_markdown(stdout);
     else {
         af_config_print_keys_markdown(stdout);
         af_source_print_keys_markdown(stdout);

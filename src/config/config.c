@@ -17,6 +17,13 @@
 #include "agroflux/opts.h"
 #include "config_impl.h"
 
+/* libinih (Debian's build) reads lines of at most INI_MAX_LINE (200) bytes; our reader hands it
+ * physical lines of up to AF_CONFIG_LINE_MAX bytes: a longer value is kept here and inih gets a
+ * placeholder (LONG_MARK + its index) that the handler swaps back. */
+#define AF_CONFIG_LINE_MAX 8192
+#define INIH_LINE 200
+#define LONG_MARK "\x1f" "af-long-value:"
+
 typedef struct parse_state {
     af_config *cfg;
     FILE *fp;
@@ -25,41 +32,113 @@ typedef struct parse_state {
     int dup_line;         /* first duplicate key line, 0 if none */
     int orphan_line;      /* first key before any [section], 0 if none */
     int indent_line;      /* first indented (continuation) line, 0 if none */
+    int long_line;        /* first line over AF_CONFIG_LINE_MAX bytes, 0 if none */
+    long long long_len;   /* its length */
+    int utf8_line;        /* first line that is not valid UTF-8, 0 if none */
+    int utf8_col;         /* 1-based byte column of the first bad byte */
     char dup_key[128];
     char dup_section[128];
+    char *buf;            /* the physical line (getline) */
+    size_t cap;
+    char **longs;         /* values too long for inih, by placeholder index */
+    size_t nlongs;
 } parse_state;
 
+/* Byte offset of the first invalid UTF-8 sequence in s, or -1 (overlongs and surrogates are invalid). */
+static long utf8_invalid(const unsigned char *s)
+{
+    for (const unsigned char *p = s; *p;) {
+        int n = *p < 0x80 ? 0 : (*p & 0xE0) == 0xC0 ? 1 : (*p & 0xF0) == 0xE0 ? 2 : (*p & 0xF8) == 0xF0 ? 3 : -1;
+        if (n < 0 || (n == 1 && *p < 0xC2) || (n == 3 && *p > 0xF4)) return p - s;
+        for (int i = 1; i <= n; i++)
+            if ((p[i] & 0xC0) != 0x80) return p - s;
+        if ((n == 2 && *p == 0xE0 && p[1] < 0xA0) || (n == 2 && *p == 0xED && p[1] >= 0xA0) ||
+            (n == 3 && *p == 0xF0 && p[1] < 0x90) || (n == 3 && *p == 0xF4 && p[1] >= 0x90))
+            return p - s;
+        p += n + 1;
+    }
+    return -1;
+}
+
+/* "[ name ]" -> "[name]" (inih keeps the spaces; the key tables do not). */
+static void normalize_section(char *p)
+{
+    char *close = strchr(p, ']');
+    if (!close) return;
+    char name[256];
+    snprintf(name, sizeof name, "%.*s", (int)(close - p - 1), p + 1);
+    af_strtrim(name);
+    memmove(p + 1 + strlen(name), close, strlen(close) + 1);
+    memcpy(p + 1, name, strlen(name));
+}
+
+/* A key = value line longer than inih's buffer: keep the value, give inih "key = <placeholder>". */
+static int stash_long_value(parse_state *ps, char *line, int num)
+{
+    char *eq = strchr(line, '=');
+    if (!eq || eq - line > num / 2) return 0;
+    char *v = eq + 1;
+    while (*v == ' ' || *v == '\t') v++;
+    for (char *c = v; *c; c++) /* inih's inline comments: ';' after white space */
+        if (*c == ';' && c > v && (c[-1] == ' ' || c[-1] == '\t')) { *c = '\0'; break; }
+    af_strtrim(v);
+    char **nl = realloc(ps->longs, (ps->nlongs + 1) * sizeof *nl);
+    if (!nl) { ps->oom = 1; return 1; }
+    ps->longs = nl;
+    if (!(ps->longs[ps->nlongs] = af_strdup(v))) { ps->oom = 1; return 1; }
+    snprintf(eq + 1, (size_t)num - (size_t)(eq + 1 - line), " " LONG_MARK "%zu\n", ps->nlongs++);
+    return 1;
+}
+
+/* The line that inih sees (at most num - 1 bytes) from the next physical line. */
 static char *reader(char *str, int num, void *stream)
 {
     parse_state *ps = stream;
-    char *got = fgets(str, num, ps->fp);
-    if (got) {
-        ps->line++;
+    ssize_t got = getline(&ps->buf, &ps->cap, ps->fp);
+    if (got < 0) return NULL;
+    ps->line++;
+    char *line = ps->buf;
+    if (ps->line == 1 && !strncmp(line, "\xEF\xBB\xBF", 3)) line += 3; /* UTF-8 BOM */
+    long bad = utf8_invalid((const unsigned char *)line);
+    if (bad >= 0 && !ps->utf8_line) {
+        ps->utf8_line = ps->line;
+        ps->utf8_col = (int)bad + 1;
+    }
+    char *p = line;
+    while (*p == ' ' || *p == '\t') p++;
+    /* libinih would join an indented line to the previous value; we refuse it instead. */
+    if (p != line && *p && *p != '\n' && *p != '\r' && *p != ';' && *p != '#' && *p != '[' && !ps->indent_line)
+        ps->indent_line = ps->line;
+    size_t len = strlen(line);
+    if (len > AF_CONFIG_LINE_MAX + 1 && !ps->long_line) {
+        ps->long_line = ps->line;
+        ps->long_len = (long long)len;
+    }
+    if (*p == '[') {
+        normalize_section(p);
         /* Record section headers here, so a section with no keys is still seen. */
-        char *p = str;
-        while (*p == ' ' || *p == '\t') p++;
-        /* libinih would join an indented line to the previous value; we refuse it instead. */
-        if (p != str && *p && *p != '\n' && *p != '\r' && *p != ';' && *p != '#' && *p != '[' && !ps->indent_line)
-            ps->indent_line = ps->line;
-        if (*p == '[') {
-            char *close = strchr(p, ']');
-            if (close) {
-                char name[256];
-                snprintf(name, sizeof name, "%.*s", (int)(close - p - 1), p + 1);
-                af_strtrim(name);
-                af_config *cfg = ps->cfg;
-                af_config_section *ns = realloc(cfg->sections, sizeof *ns * (cfg->nsections + 1));
-                if (!ns) { ps->oom = 1; return got; }
-                cfg->sections = ns;
-                memset(&ns[cfg->nsections], 0, sizeof *ns);
-                ns[cfg->nsections].name = af_strdup(name);
-                ns[cfg->nsections].line = ps->line;
-                if (!ns[cfg->nsections].name) ps->oom = 1;
-                cfg->nsections++;
-            }
+        char *close = strchr(p, ']');
+        if (close) {
+            char name[256];
+            snprintf(name, sizeof name, "%.*s", (int)(close - p - 1), p + 1);
+            af_config *cfg = ps->cfg;
+            af_config_section *ns = realloc(cfg->sections, sizeof *ns * (cfg->nsections + 1));
+            if (!ns) { ps->oom = 1; return str; }
+            cfg->sections = ns;
+            memset(&ns[cfg->nsections], 0, sizeof *ns);
+            ns[cfg->nsections].name = af_strdup(name);
+            ns[cfg->nsections].line = ps->line;
+            if (!ns[cfg->nsections].name) ps->oom = 1;
+            cfg->nsections++;
         }
     }
-    return got;
+    if (len >= (size_t)num - 1 && *p != ';' && *p != '#' && !stash_long_value(ps, line, num)) {
+        /* not a key = value line: inih reports it as a syntax error on this line */
+        snprintf(str, (size_t)num, "%s\n", "[");
+        return str;
+    }
+    snprintf(str, (size_t)num, "%s", line);
+    return str;
 }
 
 static af_config_section *find_section(af_config *cfg, const char *name)
@@ -90,6 +169,10 @@ static int handler(void *user, const char *section, const char *name, const char
     if (!ne) { ps->oom = 1; return 0; }
     sec->entries = ne;
     ne[sec->nentries].key = af_strdup(name);
+    size_t li = 0;
+    if (!strncmp(value, LONG_MARK, strlen(LONG_MARK)) && sscanf(value + strlen(LONG_MARK), "%zu", &li) == 1 &&
+        li < ps->nlongs)
+        value = ps->longs[li];
     ne[sec->nentries].value = af_strdup(value);
     ne[sec->nentries].line = ps->line;
     if (!ne[sec->nentries].key || !ne[sec->nentries].value) ps->oom = 1;
@@ -437,6 +520,26 @@ cleanup:
     return rc;
 }
 
+/* A line that is not UTF-8: name its key (or section) when inih read one there. */
+static int utf8_error(const parse_state *ps, const char *path, af_error *err)
+{
+    int rc = AF_OK;
+    const af_config *cfg = ps->cfg;
+    for (size_t i = 0; i < cfg->nsections; i++) {
+        const af_config_section *s = &cfg->sections[i];
+        if (s->line == ps->utf8_line)
+            AF_FAIL(AF_ECONFIG, "%s:%d: section name is not valid UTF-8 (byte %d)", path, ps->utf8_line, ps->utf8_col);
+        for (size_t j = 0; j < s->nentries; j++)
+            if (s->entries[j].line == ps->utf8_line)
+                AF_FAIL(AF_ECONFIG, "%s:%d: [%s] %s: the value is not valid UTF-8 (byte %d of the line); "
+                        "save the file as UTF-8", path, ps->utf8_line, s->name, s->entries[j].key, ps->utf8_col);
+    }
+    AF_FAIL(AF_ECONFIG, "%s:%d: not valid UTF-8 (byte %d of the line); save the file as UTF-8", path, ps->utf8_line,
+            ps->utf8_col);
+cleanup:
+    return rc;
+}
+
 int af_config_load(const char *path, af_config **out, af_error *err)
 {
     return af_config_load_sets(path, NULL, 0, out, err);
@@ -467,6 +570,10 @@ int af_config_load_flags(const char *path, const char *const *sets, size_t nsets
     ps.cfg = cfg;
     int bad = ini_parse_stream(reader, &ps, handler, &ps);
     if (ps.oom) AF_FAIL(AF_ENOMEM, "out of memory reading '%s'", path);
+    if (ps.long_line && (bad == 0 || ps.long_line <= bad))
+        AF_FAIL(AF_ECONFIG, "%s:%d: line of %lld bytes: a line may hold at most %d bytes", path, ps.long_line,
+                ps.long_len, AF_CONFIG_LINE_MAX);
+    if (ps.utf8_line && (bad == 0 || ps.utf8_line <= bad)) AF_CHECK(utf8_error(&ps, path, err));
     if (bad > 0) AF_FAIL(AF_ECONFIG, "%s:%d: syntax error (expected [section] or key = value)", path, bad);
     if (bad < 0) AF_FAIL(AF_EIO, "cannot read '%s'", path);
     if (ps.indent_line)
@@ -482,6 +589,9 @@ int af_config_load_flags(const char *path, const char *const *sets, size_t nsets
     cfg = NULL;
 cleanup:
     if (ps.fp) fclose(ps.fp);
+    free(ps.buf);
+    for (size_t i = 0; i < ps.nlongs; i++) free(ps.longs[i]);
+    free(ps.longs);
     if (rc != AF_OK) af_config_locate_error(cfg, err);
     af_config_destroy(&cfg);
     return rc;

@@ -41,6 +41,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
@@ -585,6 +586,39 @@ cleanup:
     return rc;
 }
 
+/* No index.json in outdir: AF_ENOTFOUND saying whether an interrupted or failed run left it. */
+static int explain_missing(const char *outdir, const char *path, af_error *err)
+{
+    int rc = AF_OK;
+    char jpath[4200], ppath[4200];
+    json_error_t jerr;
+    snprintf(jpath, sizeof jpath, "%s/journal.json", outdir);
+    snprintf(ppath, sizeof ppath, "%s/progress.json", outdir);
+    json_t *j = json_load_file(jpath, 0, &jerr);
+    if (j) {
+        json_int_t done = json_integer_value(json_object_get(j, "days_done"));
+        json_int_t nd = json_integer_value(json_object_get(j, "ndays"));
+        const char *state = json_string_value(json_object_get(j, "state"));
+        json_decref(j);
+        AF_FAIL(AF_ENOTFOUND, "'%s' is incomplete: an interrupted run (journal.json: %lld of %lld days written%s) "
+                "has not published its index yet; finish it with `agroflux run PIPELINE.ini --output %s --resume` "
+                "(the same pipeline file, any rank count)", outdir, (long long)done, (long long)nd,
+                state && !strcmp(state, "sealed") ? ", shards sealed" : "", outdir);
+    }
+    json_t *p = json_load_file(ppath, 0, &jerr);
+    if (p) {
+        const char *state = json_string_value(json_object_get(p, "state"));
+        char st[32];
+        snprintf(st, sizeof st, "%s", state ? state : "?");
+        json_decref(p);
+        AF_FAIL(AF_ENOTFOUND, "'%s' is incomplete: the run that wrote it did not publish an index (progress.json: "
+                "state '%s', no journal to resume from); run it again", outdir, st);
+    }
+    AF_FAIL(AF_ENOTFOUND, "no '%s': '%s' is not an agroflux output (or not yet written)", path, outdir);
+cleanup:
+    return rc;
+}
+
 int af_index_read(const char *outdir, af_index *out, af_error *err)
 {
     int rc = AF_OK;
@@ -595,6 +629,7 @@ int af_index_read(const char *outdir, af_index *out, af_error *err)
     AF_CHECK_ARG(outdir != NULL && out != NULL);
     memset(out, 0, sizeof *out);
     AF_CHECK(af_path_join(outdir, AF_INDEX_NAME, path, sizeof path, err));
+    if (access(path, F_OK) != 0) AF_CHECK(explain_missing(outdir, path, err));
     AF_CHECK(af_read_file(path, &text, NULL, err));
     root = json_loads(text, JSON_REJECT_DUPLICATES, &jerr);
     if (!root) AF_FAIL(AF_EFORMAT, "'%s': line %d column %d: %s", path, jerr.line, jerr.column, jerr.text);

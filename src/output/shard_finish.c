@@ -3,8 +3,8 @@
  * shard_finish.c: the end and the restart of a shardset (agroflux/output.h):
  * sync (flush every rank's data to disk, for a resumable checkpoint), seal
  * (close, fsync, SHA-256 spread over ranks), publish (rename to final names),
- * reopen (continue .partial files left by an interrupted run), and reading one
- * row back. All but af_shard_read_row are collective.
+ * reopen (continue .partial files left by an interrupted run), and reading
+ * rows back (af_shard_read_row, af_shard_read_block: not collective).
  */
 #include <limits.h>
 #include <stdio.h>
@@ -171,12 +171,12 @@ static int reopen_one(af_shardset *ss, size_t k, af_error *err)
         AF_FAIL(AF_EFORMAT, "'%s' was written for config %s, this run is %s", path, sha,
                 l->config_sha256 ? l->config_sha256 : "");
     shard_vars *v = &ss->sh[k];
-    if (l->ninputs > 0) {
-        AF_CHECK_NC(ncmpi_inq_varid(ncid, "x", &v->x), path, "x");
-        AF_CHECK_NC(ncmpi_inq_varid(ncid, "x_qc", &v->xqc), path, "x_qc");
+    for (size_t i = 0; i < l->ninputs + l->ntargets; i++) {
+        const char *name = i < l->ninputs ? l->inputs[i].name : l->targets[i - l->ninputs].name;
+        AF_CHECK_NC(ncmpi_inq_varid(ncid, name, &v->var[i]), path, name);
     }
+    if (l->ninputs > 0) AF_CHECK_NC(ncmpi_inq_varid(ncid, "x_qc", &v->xqc), path, "x_qc");
     if (l->ntargets > 0) {
-        AF_CHECK_NC(ncmpi_inq_varid(ncid, "y", &v->y), path, "y");
         AF_CHECK_NC(ncmpi_inq_varid(ncid, "y_qc", &v->yqc), path, "y_qc");
         AF_CHECK_NC(ncmpi_inq_varid(ncid, "y_valid", &v->yvalid), path, "y_valid");
     }
@@ -231,10 +231,88 @@ cleanup:
     return rc;
 }
 
+/* The names of a role's variables: rows of the char coordinate variable `role` (malloc'd, n x width). */
+static int read_names(int ncid, const char *role, MPI_Offset n, char **names, MPI_Offset *width,
+                      const char *path, af_error *err)
+{
+    int rc = AF_OK, id, dims[2];
+    char *raw = NULL;
+    *names = NULL;
+    AF_CHECK_NC(ncmpi_inq_varid(ncid, role, &id), path, role);
+    AF_CHECK_NC(ncmpi_inq_vardimid(ncid, id, dims), path, role);
+    AF_CHECK_NC(ncmpi_inq_dimlen(ncid, dims[1], width), path, role);
+    raw = malloc((size_t)(n * *width) + 1);
+    *names = calloc((size_t)(n * (*width + 1)) + 1, 1);
+    AF_CHECK_ALLOC(raw);
+    AF_CHECK_ALLOC(*names);
+    MPI_Offset start[2] = { 0, 0 }, count[2] = { n, *width };
+    AF_CHECK_NC(ncmpi_get_vara_text_all(ncid, id, start, count, raw), path, role);
+    for (MPI_Offset i = 0; i < n; i++) memcpy(*names + i * (*width + 1), raw + i * *width, (size_t)*width);
+cleanup:
+    free(raw);
+    return rc;
+}
+
+/* Rows [row, row+rows) x days [t0, t0+nt) of every (time, sample) variable of a role
+ * into out[rows][nt][n], in the order of the role's coordinate variable. */
+static int read_role(int ncid, const char *role, MPI_Offset n, size_t row, size_t rows, int t0, int nt,
+                     float *out, const char *path, af_error *err)
+{
+    int rc = AF_OK, id;
+    char *names = NULL;
+    MPI_Offset width;
+    AF_CHECK(read_names(ncid, role, n, &names, &width, path, err));
+    for (MPI_Offset i = 0; i < n; i++) {
+        const char *name = names + i * (width + 1);
+        MPI_Offset start[2] = { t0, (MPI_Offset)row }, count[2] = { nt, (MPI_Offset)rows };
+        MPI_Offset imap[2] = { n, (MPI_Offset)nt * n };
+        AF_CHECK_NC(ncmpi_inq_varid(ncid, name, &id), path, name);
+        AF_CHECK_NC(ncmpi_get_varm_float_all(ncid, id, start, count, NULL, imap, out + i), path, name);
+    }
+cleanup:
+    free(names);
+    return rc;
+}
+
+int af_shard_read_block(const char *path, size_t row, size_t rows, int t0, int nt, float *x, float *y,
+                        af_error *err)
+{
+    int rc = AF_OK, ncid = -1;
+    MPI_Offset ns, nd, ni, ntg;
+    AF_CHECK_ARG(path != NULL && t0 >= 0 && nt >= 0);
+    AF_CHECK_NC(ncmpi_open(MPI_COMM_SELF, path, NC_NOWRITE, MPI_INFO_NULL, &ncid), path, "open");
+    AF_CHECK(dim_len(ncid, "sample", 1, &ns, path, err));
+    AF_CHECK(dim_len(ncid, "time", 1, &nd, path, err));
+    AF_CHECK(dim_len(ncid, "input", 0, &ni, path, err));
+    AF_CHECK(dim_len(ncid, "target", 0, &ntg, path, err));
+    if ((MPI_Offset)(row + rows) > ns || t0 + nt > nd)
+        AF_FAIL(AF_EINVAL, "'%s': rows %zu..%zu x days %d..%d outside %lld x %lld", path, row, row + rows,
+                t0, t0 + nt, (long long)ns, (long long)nd);
+    if (rows == 0 || nt == 0) goto cleanup;
+    if (x && ni > 0) AF_CHECK(read_role(ncid, "input", ni, row, rows, t0, nt, x, path, err));
+    if (y && ntg > 0) AF_CHECK(read_role(ncid, "target", ntg, row, rows, t0, nt, y, path, err));
+cleanup:
+    if (ncid >= 0) ncmpi_close(ncid);
+    return rc;
+}
+
+/* Row `row` of a stacked (time, sample, n) variable into out[nd][n]. */
+static int read_stacked(int ncid, const char *name, MPI_Offset n, MPI_Offset nd, size_t row, void *out,
+                        int is_byte, const char *path, af_error *err)
+{
+    int rc = AF_OK, id;
+    MPI_Offset start[3] = { 0, (MPI_Offset)row, 0 }, count[3] = { nd, 1, n };
+    AF_CHECK_NC(ncmpi_inq_varid(ncid, name, &id), path, name);
+    if (is_byte) AF_CHECK_NC(ncmpi_get_vara_schar_all(ncid, id, start, count, out), path, name);
+    else AF_CHECK_NC(ncmpi_get_vara_float_all(ncid, id, start, count, out), path, name);
+cleanup:
+    return rc;
+}
+
 int af_shard_read_row(const char *path, size_t row, float *x, float *xqc, float *y,
                       unsigned char *yvalid, float *yqc, af_error *err)
 {
-    int rc = AF_OK, ncid = -1, id;
+    int rc = AF_OK, ncid = -1;
     MPI_Offset ns, nd, ni, ntg;
     AF_CHECK_ARG(path != NULL);
     AF_CHECK_NC(ncmpi_open(MPI_COMM_SELF, path, NC_NOWRITE, MPI_INFO_NULL, &ncid), path, "open");
@@ -244,29 +322,11 @@ int af_shard_read_row(const char *path, size_t row, float *x, float *xqc, float 
     AF_CHECK(dim_len(ncid, "target", 0, &ntg, path, err));
     if ((MPI_Offset)row >= ns)
         AF_FAIL(AF_EINVAL, "'%s': row %zu outside 0..%lld", path, row, (long long)ns - 1);
-    MPI_Offset start[3] = { (MPI_Offset)row, 0, 0 }, count[3] = { 1, nd, ni };
-    if (x && ni > 0) {
-        AF_CHECK_NC(ncmpi_inq_varid(ncid, "x", &id), path, "x");
-        AF_CHECK_NC(ncmpi_get_vara_float_all(ncid, id, start, count, x), path, "get x");
-    }
-    if (xqc && ni > 0) {
-        AF_CHECK_NC(ncmpi_inq_varid(ncid, "x_qc", &id), path, "x_qc");
-        AF_CHECK_NC(ncmpi_get_vara_float_all(ncid, id, start, count, xqc), path, "get x_qc");
-    }
-    count[2] = ntg;
-    if (y && ntg > 0) {
-        AF_CHECK_NC(ncmpi_inq_varid(ncid, "y", &id), path, "y");
-        AF_CHECK_NC(ncmpi_get_vara_float_all(ncid, id, start, count, y), path, "get y");
-    }
-    if (yvalid && ntg > 0) {
-        AF_CHECK_NC(ncmpi_inq_varid(ncid, "y_valid", &id), path, "y_valid");
-        AF_CHECK_NC(ncmpi_get_vara_schar_all(ncid, id, start, count, (signed char *)yvalid), path,
-                    "get y_valid");
-    }
-    if (yqc && ntg > 0) {
-        AF_CHECK_NC(ncmpi_inq_varid(ncid, "y_qc", &id), path, "y_qc");
-        AF_CHECK_NC(ncmpi_get_vara_float_all(ncid, id, start, count, yqc), path, "get y_qc");
-    }
+    if (x && ni > 0) AF_CHECK(read_role(ncid, "input", ni, row, 1, 0, (int)nd, x, path, err));
+    if (xqc && ni > 0) AF_CHECK(read_stacked(ncid, "x_qc", ni, nd, row, xqc, 0, path, err));
+    if (y && ntg > 0) AF_CHECK(read_role(ncid, "target", ntg, row, 1, 0, (int)nd, y, path, err));
+    if (yvalid && ntg > 0) AF_CHECK(read_stacked(ncid, "y_valid", ntg, nd, row, yvalid, 1, path, err));
+    if (yqc && ntg > 0) AF_CHECK(read_stacked(ncid, "y_qc", ntg, nd, row, yqc, 0, path, err));
 cleanup:
     if (ncid >= 0) ncmpi_close(ncid);
     return rc;

@@ -21,7 +21,8 @@
 
 typedef struct shard_vars {
     int ncid; /* -1 when not open */
-    int x, xqc, y, yvalid, yqc;
+    int *var; /* one (time, sample) variable per input, then per target (into var_ids) */
+    int xqc, yqc, yvalid;
     MPI_Comm comm; /* the ranks that own samples of this shard; MPI_COMM_NULL if not one of them */
     int lead;      /* this rank is rank 0 of comm: writes the static variables */
 } shard_vars;
@@ -34,6 +35,7 @@ struct af_shardset {
     int ndays;
     size_t nshards;
     shard_vars *sh;
+    int *var_ids;      /* nshards x (ninputs + ntargets) variable ids */
     size_t own_begin, own_end; /* samples this rank writes (all of them for the unowned API) */
     MPI_Comm *comms;   /* distinct per-shard communicators this rank created (freed at destroy) */
     size_t ncomms;
@@ -48,6 +50,18 @@ void af__shard_name(size_t k, int partial, char *buf, size_t n);
 int af__shard_path(const af_shardset *ss, size_t k, int partial, char *out, size_t n, af_error *err);
 /** Rows (samples) of shard k. */
 size_t af__shard_rows(const af_layout *l, size_t k);
+#define AF_FIPS_LEN 8
+
+/** AF_EINVAL if a feature name collides with a layout variable or another feature; AF_EUNITS for unknown units. */
+int af__shard_check_names(const af_layout *l, af_error *err);
+/** CF standard_name and cell_methods of a feature ("" when none is known). */
+void af__shard_cf_metadata(const char *name, const char *units, const char **standard_name,
+                           const char **cell_methods);
+/** Define mode, collective: dimensions, variables and attributes of shard k (shard_define.c). */
+int af__shard_define(af_shardset *ss, size_t k, const char *path, af_error *err);
+/** Rank 0, independent data mode: write the static variables of shard k. */
+int af__shard_write_statics(af_shardset *ss, size_t k, const char *path, af_error *err);
+
 /** Collective. Allocate ss for layout on a duplicate of comm, no file opened yet; this rank
  * writes samples [s0, s0+ns) and joins the communicator of each shard holding one of them. */
 int af__shardset_alloc(MPI_Comm comm, const char *outdir, const af_layout *layout, size_t s0, size_t ns,

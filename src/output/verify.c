@@ -3,7 +3,8 @@
  * verify.c: implements af_index_verify of agroflux/index.h. Checks that the
  * shards of the index cover every sample exactly once, then re-checks each
  * shard file: presence, byte size, SHA-256, format, NetCDF dimensions, the data
- * variables (x, x_qc, y, y_qc, y_valid last) and the sample ids row by row. Stops at the first mismatch with AF_EVERIFY naming
+ * variables (one (time, sample) variable per input and target, x_qc, y_qc,
+ * y_valid last) and the sample ids row by row. Stops at the first mismatch with AF_EVERIFY naming
  * shard, field, expected and found. Not collective (PnetCDF on MPI_COMM_SELF).
  */
 #include <stdio.h>
@@ -52,23 +53,35 @@ static int nc_dim(int ncid, const char *name, MPI_Offset *len)
     return ncmpi_inq_dimlen(ncid, id, len);
 }
 
-/* The data variables the index implies exist with 3 dimensions; y_valid is the last variable. */
+/* Variable `name` exists with ndims dimensions, the first two (time, sample). */
+static int check_var(int ncid, const af_shard_info *s, const char *name, int ndims_want, const char *what,
+                     af_error *err)
+{
+    int rc = AF_OK, id, ndims = 0, dims[3];
+    char d0[NC_MAX_NAME + 1] = "", d1[NC_MAX_NAME + 1] = "";
+    if (ncmpi_inq_varid(ncid, name, &id) != NC_NOERR)
+        AF_FAIL(AF_EVERIFY, "%s: %s variable %s is missing", s->path, what, name);
+    /* ndims is checked before the dimension ids are read into dims[3] */
+    if (ncmpi_inq_varndims(ncid, id, &ndims) != NC_NOERR || ndims != ndims_want ||
+        ncmpi_inq_vardimid(ncid, id, dims) != NC_NOERR || ncmpi_inq_dimname(ncid, dims[0], d0) != NC_NOERR ||
+        ncmpi_inq_dimname(ncid, dims[1], d1) != NC_NOERR || strcmp(d0, "time") || strcmp(d1, "sample"))
+        AF_FAIL(AF_EVERIFY, "%s: variable %s: expected %d dimensions starting (time, sample)", s->path, name,
+                ndims_want);
+cleanup:
+    return rc;
+}
+
+/* Every input and target the index lists is a (time, sample) variable; the stacked quality
+ * variables exist; y_valid is the last variable. */
 static int check_vars(int ncid, const af_index *idx, const af_shard_info *s, af_error *err)
 {
-    int rc = AF_OK, nvars = 0, id, ndims;
-    static const char *const in_vars[2] = { "x", "x_qc" };
-    static const char *const tg_vars[3] = { "y", "y_qc", "y_valid" };
-    for (int w = 0; w < 2; w++) {
-        const char *const *names = w ? tg_vars : in_vars;
-        int n = w ? 3 : 2;
-        if ((w ? idx->ntargets : idx->ninputs) == 0) continue;
-        for (int i = 0; i < n; i++) {
-            if (ncmpi_inq_varid(ncid, names[i], &id) != NC_NOERR)
-                AF_FAIL(AF_EVERIFY, "%s: variable %s is missing", s->path, names[i]);
-            if (ncmpi_inq_varndims(ncid, id, &ndims) != NC_NOERR || ndims != 3)
-                AF_FAIL(AF_EVERIFY, "%s: variable %s: expected 3 dimensions (sample, time, %s)", s->path,
-                        names[i], w ? "target" : "input");
-        }
+    int rc = AF_OK, nvars = 0, id;
+    for (size_t i = 0; i < idx->ninputs; i++) AF_CHECK(check_var(ncid, s, idx->inputs[i].name, 2, "input", err));
+    for (size_t i = 0; i < idx->ntargets; i++) AF_CHECK(check_var(ncid, s, idx->targets[i].name, 2, "target", err));
+    if (idx->ninputs > 0) AF_CHECK(check_var(ncid, s, "x_qc", 3, "quality", err));
+    if (idx->ntargets > 0) {
+        AF_CHECK(check_var(ncid, s, "y_qc", 3, "quality", err));
+        AF_CHECK(check_var(ncid, s, "y_valid", 3, "validity", err));
     }
     if (idx->ntargets > 0 && ncmpi_inq_nvars(ncid, &nvars) == NC_NOERR &&
         ncmpi_inq_varid(ncid, "y_valid", &id) == NC_NOERR && id != nvars - 1)

@@ -131,6 +131,23 @@ int af__resume_decide(MPI_Comm comm, const char *outdir, const af_layout *l, con
 int af__resume_verify(MPI_Comm comm, const char *outdir, const af_layout *l, af_start *st, af_journal *kept,
                       af_error *err);
 
+/* ---- outdir.c: where a run writes, and the swap that publishes a rerun (rank 0) ---- */
+typedef struct af_outdir {
+    char final[4096];              /* --output, else [pipeline] output */
+    char work[4200];               /* where this run writes: final, or final + ".agroflux-next" */
+    int staged;                    /* final holds a complete output: work beside it, swap at publish */
+} af_outdir;
+
+/**
+ * Rank 0. Create or check the output directory: refuse (AF_EINVAL) a non-empty one agroflux did
+ * not write unless force; a complete output (index.json) makes the run staged (a fresh work
+ * directory beside it, kept for --resume when it holds a journal); otherwise shards numbered
+ * nshards or more are removed. Writes the marker file in the work directory.
+ */
+int af__outdir_prepare(const char *final, int force, int resume, size_t nshards, af_outdir *od, af_error *err);
+/** Rank 0, after the index is in od->work: a staged run swaps it with od->final and removes the old output. */
+int af__outdir_publish(const af_outdir *od, af_error *err);
+
 /* ---- progress.c: rank 0's progress reports and OUTDIR/progress.json ---- */
 typedef struct af_progress_tracker {
     af_progress p;

@@ -47,7 +47,8 @@ typedef struct run_state {
     af_ctx ctx;
     af_range *ranges;
     af_layout layout;
-    const char *outdir;
+    const char *outdir;            /* where this run writes (od.work, the same on every rank) */
+    af_outdir od;                  /* --output and, for a rerun over a complete output, the work directory */
     size_t nsamples, nshards, nlocal;
     int ndays, block;
     af_shardset *ss;
@@ -55,6 +56,7 @@ typedef struct run_state {
     af_journal journal;            /* rank 0's checkpoint record */
     int checked_days;              /* days digested into the journal's checks (every rank) */
     af_shard_digest *digests;      /* [nshards] scratch for checkpoints */
+    long long *cover;              /* [2 * (ninputs + ntargets)]: valid, applicable sample-days per variable */
     float *x, *xqc, *y, *yqc;
     unsigned char *yvalid;
     double stage_t[ST_N];
@@ -92,42 +94,6 @@ static void note_fds(run_state *rs)
 static const char *output_dir(const af_run_opts *opts, const af_config *cfg)
 {
     return (opts && opts->output) ? opts->output : cfg->output;
-}
-
-/* Remove a previous run's index (if any), durably, before anything else can fail: a
- * directory whose index survives a failed run would pass for this run's output. */
-static int remove_stale_index(const char *outdir, af_error *err)
-{
-    int rc = AF_OK;
-    char path[4400];
-    snprintf(path, sizeof path, "%s/%s", outdir, AF_INDEX_NAME);
-    if (unlink(path) == 0) AF_CHECK(af_fsync_path(outdir, err));
-    else if (errno != ENOENT) AF_FAIL(AF_EIO, "cannot remove stale '%s': %s", path, strerror(errno));
-cleanup:
-    return rc;
-}
-
-/* Create the output directory and drop shards beyond the new count, so it never mixes runs. */
-static int prepare_outdir(const char *outdir, size_t nshards, af_error *err)
-{
-    int rc = AF_OK;
-    char path[4400];
-    DIR *d = NULL;
-    AF_CHECK(af_mkdirs(outdir, err));
-    d = opendir(outdir);
-    if (!d) AF_FAIL(AF_EIO, "cannot list '%s'", outdir);
-    struct dirent *de;
-    while ((de = readdir(d)) != NULL) {
-        unsigned long k;
-        char tail[8];
-        if (sscanf(de->d_name, "shard-%5lu.n%7s", &k, tail) == 2 && k >= nshards) {
-            snprintf(path, sizeof path, "%s/%s", outdir, de->d_name);
-            unlink(path);
-        }
-    }
-cleanup:
-    if (d) closedir(d);
-    return rc;
 }
 
 static int fill_block(af_ctx *ctx, size_t nlocal, int t0, int nt, float *x, float *xqc, float *y,
@@ -302,10 +268,7 @@ static int interrupted(const run_state *rs, int days_done, af_error *err)
 static int run_setup(run_state *rs, const char *pipeline_path, af_error *err)
 {
     int rc = AF_OK;
-    /* the stale index goes first, so a run that fails anywhere leaves none */
-    if (af_pipeline_config_load(pipeline_path, rs->opts->sets, rs->opts->nsets, &rs->ctx.cfg, err) == AF_OK &&
-        rs->rank == 0)
-        remove_stale_index(output_dir(rs->opts, rs->ctx.cfg), err);
+    af_pipeline_config_load(pipeline_path, rs->opts->sets, rs->opts->nsets, &rs->ctx.cfg, err);
     AF_SYNC(rs->comm);
     if (af__ctx_load_rest(&rs->ctx, err) == AF_OK) {
         rs->ranges = calloc((size_t)rs->size, sizeof *rs->ranges);
@@ -315,11 +278,14 @@ static int run_setup(run_state *rs, const char *pipeline_path, af_error *err)
     }
     AF_SYNC(rs->comm);
     const af_config *cfg = rs->ctx.cfg;
-    rs->outdir = output_dir(rs->opts, cfg);
     rs->nsamples = af_sampleset_count(rs->ctx.set);
     rs->nshards = af_output_nshards(rs->nsamples, cfg->shard_samples);
-    if (rs->rank == 0) prepare_outdir(rs->outdir, rs->nshards, err);
+    /* a complete output in the way stays published: this run writes beside it (outdir.c) */
+    if (rs->rank == 0)
+        af__outdir_prepare(output_dir(rs->opts, cfg), rs->opts->force, rs->opts->resume, rs->nshards, &rs->od, err);
     AF_SYNC(rs->comm);
+    AF_CHECK_MPI(MPI_Bcast(&rs->od, (int)sizeof rs->od, MPI_BYTE, 0, rs->comm));
+    rs->outdir = rs->od.work;
     af__ctx_layout(&rs->ctx, &rs->layout);
     rs->nlocal = rs->ranges[rs->rank].end - rs->ranges[rs->rank].begin;
     rs->ndays = af_calendar_ndays(rs->ctx.cal);
@@ -427,6 +393,63 @@ static void test_fail_block(const run_state *rs, int b, af_error *err)
                      "test hook AGROFLUX_TEST_FAIL_AT: simulated failure at write block %d", b);
 }
 
+/* Which sample kinds a variable (input slot, or target slot after the inputs) has values for:
+ * bit 0 counties, bit 1 sites (a scoped pair NAME@counties + NAME@sites covers both). */
+static unsigned kinds_of(const af_ctx *ctx, size_t var)
+{
+    unsigned m = 0;
+    for (size_t j = 0; j < ctx->ngroups; j++)
+        for (size_t k = 0; k < ctx->groups[j].nfeat; k++) {
+            const af_feature_cfg *f = ctx->groups[j].feats[k];
+            size_t v = (size_t)ctx->groups[j].slot[k] + (f->role == AF_ROLE_INPUT ? 0 : ctx->ninputs);
+            if (v != var) continue;
+            m |= f->applies == AF_APPLIES_COUNTIES ? 1u : f->applies == AF_APPLIES_SITES ? 2u : 3u;
+        }
+    return m;
+}
+
+/* Count the block's valid and applicable sample-days per variable (coverage accounting). */
+static void count_block(run_state *rs, int nt)
+{
+    const af_ctx *ctx = &rs->ctx;
+    size_t ni = ctx->ninputs, ntg = ctx->ntargets, nv = ni + ntg;
+    for (size_t v = 0; v < nv; v++) {
+        unsigned m = kinds_of(ctx, v);
+        for (size_t s = 0; s < rs->nlocal; s++) {
+            const af_sample *sm = af_sampleset_get_ref(ctx->set, ctx->sctx.range.begin + s);
+            if (!(m & (sm->kind == AF_SAMPLE_COUNTY ? 1u : 2u))) continue;
+            for (int t = 0; t < nt; t++) {
+                size_t c = s * (size_t)nt + (size_t)t;
+                int ok = v < ni ? !isnan(rs->x[c * ni + v]) : rs->yvalid[c * ntg + (v - ni)] != 0;
+                rs->cover[2 * v] += ok;
+                rs->cover[2 * v + 1]++;
+            }
+        }
+    }
+}
+
+/* Collective. Sum the counts over ranks (integers: exact in any order) and warn, naming the
+ * variable, when one has no valid value at all: every file behind it contributed nothing. */
+static int report_coverage(run_state *rs, af_error *err)
+{
+    int rc = AF_OK;
+    size_t nv = rs->ctx.ninputs + rs->ctx.ntargets;
+    if (nv == 0 || !rs->cover) goto cleanup;
+    AF_CHECK_MPI(MPI_Allreduce(MPI_IN_PLACE, rs->cover, (int)(2 * nv), MPI_LONG_LONG, MPI_SUM, rs->comm));
+    for (size_t v = 0; v < nv && rs->rank == 0; v++) {
+        const af_var_desc *d = v < rs->ctx.ninputs ? &rs->ctx.inputs[v] : &rs->ctx.targets[v - rs->ctx.ninputs];
+        if (rs->cover[2 * v + 1] > 0 && rs->cover[2 * v] == 0)
+            af_log(AF_LOG_WARN, "coverage", "%s %s (source %s): no valid value in any of its %lld sample-days: "
+                   "its files contributed nothing (all missing, fill values, or other days)",
+                   v < rs->ctx.ninputs ? "input" : "target", d->name, d->source, rs->cover[2 * v + 1]);
+        else if (rs->cover[2 * v + 1] > 0)
+            af_log(AF_LOG_INFO, "coverage", "%s: %lld of %lld sample-days valid (%.1f%%)", d->name, rs->cover[2 * v],
+                   rs->cover[2 * v + 1], 100.0 * (double)rs->cover[2 * v] / (double)rs->cover[2 * v + 1]);
+    }
+cleanup:
+    return rc;
+}
+
 static int run_blocks(run_state *rs, af_error *err)
 {
     int rc = AF_OK;
@@ -438,6 +461,7 @@ static int run_blocks(run_state *rs, af_error *err)
         rs->stage_t[ST_READ] += MPI_Wtime() - t;
         test_fail_block(rs, t0 / rs->block, err);
         AF_SYNC(rs->comm);
+        count_block(rs, nt);
         t = MPI_Wtime();
         AF_CHECK(af_shardset_write_block(rs->ss, mine.begin, rs->nlocal, t0, nt, rs->x, rs->xqc, rs->y,
                                          rs->yvalid, rs->yqc, err));
@@ -490,7 +514,7 @@ static void fill_summary(const run_state *rs, const af_shard_info *infos, size_t
                          af_run_summary *summary)
 {
     const af_sample *samples = rs->layout.samples;
-    snprintf(summary->outdir, sizeof summary->outdir, "%s", rs->outdir);
+    snprintf(summary->outdir, sizeof summary->outdir, "%s", rs->od.final);
     snprintf(summary->name, sizeof summary->name, "%s", rs->ctx.cfg->name);
     summary->nsamples = rs->nsamples;
     for (size_t i = 0; i < rs->nsamples; i++) {
@@ -545,7 +569,12 @@ int af_pipeline_run(MPI_Comm comm, const char *pipeline_path, const af_run_opts 
         AF_SYNC(comm);
     }
 
+    rs.cover = calloc(2 * (rs.ctx.ninputs + rs.ctx.ntargets) + 1, sizeof *rs.cover);
+    if (!rs.cover) af_error_set(err, AF_ENOMEM, __FILE__, __LINE__, __func__, "out of memory");
+    AF_SYNC(comm);
     AF_CHECK(run_blocks(&rs, err));
+    /* a resumed run counts only the days it wrote itself */
+    AF_CHECK(report_coverage(&rs, err));
     t = MPI_Wtime();
     af__progress_report(&rs.prog, "running", "finish", rs.ndays, 1);
     AF_CHECK(run_finish(&rs, &infos, &ninfos, err));
@@ -571,6 +600,10 @@ int af_pipeline_run(MPI_Comm comm, const char *pipeline_path, const af_run_opts 
     AF_SYNC(comm);
     if (rs.rank == 0) af__journal_remove(rs.outdir, err);
     AF_SYNC(comm);
+    /* a rerun over a complete output: the new one takes its place only now */
+    if (rs.rank == 0 && af__outdir_publish(&rs.od, err) == AF_OK && rs.od.staged)
+        snprintf(rs.prog.path, sizeof rs.prog.path, "%s/%s", rs.od.final, AF_PROGRESS_NAME);
+    AF_SYNC(comm);
     fill_summary(&rs, infos, ninfos, t_start, summary);
     af__progress_report(&rs.prog, "done", "publish", rs.ndays, 1);
 cleanup:
@@ -581,6 +614,7 @@ cleanup:
     af_shardset_destroy(&rs.ss);
     af__journal_dispose(&rs.journal);
     free(rs.digests);
+    free(rs.cover);
     free(rs.start.shards);
     free(infos);
     free(rs.x);

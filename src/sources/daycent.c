@@ -250,6 +250,7 @@ int af_daycent_read(const char *path, int nlayers, af_model_table *out, af_error
     if (!fp) AF_FAIL(AF_ENOTFOUND, "cannot open DayCent file '%s'", path);
     while (getline(&line, &cap, fp) >= 0) {
         lineno++;
+        if (lineno == 1 && !strncmp(line, "\xEF\xBB\xBF", 3)) memmove(line, line + 3, strlen(line + 3) + 1); /* BOM */
         int n = r.csv ? split_csv(line, tok, AF_MODELS_MAX_COLS) : af__models_split_ws(line, tok, AF_MODELS_MAX_COLS);
         if (n > AF_MODELS_MAX_COLS) AF_FAIL(AF_EFORMAT, "%s:%ld: more than %d columns", path, lineno, AF_MODELS_MAX_COLS);
         if (n == 0) continue;

@@ -210,6 +210,7 @@ int af_ecosys_read(const char *path, af_model_table *out, af_error *err)
     if (!fp) AF_FAIL(AF_ENOTFOUND, "cannot open Ecosys file '%s'", path);
     if (getline(&line, &cap, fp) < 0) AF_FAIL(AF_EFORMAT, "%s:1: empty file (expected header 'DOY DATE ...')", path);
     lineno = 1;
+    if (!strncmp(line, "\xEF\xBB\xBF", 3)) memmove(line, line + 3, strlen(line + 3) + 1); /* UTF-8 BOM */
     AF_CHECK(ecosys_header(path, line, tok, &ntok, err));
     AF_CHECK(af__models_table_init(&t, path, tok + 2, (size_t)(ntok - 2), err));
     for (;;) {

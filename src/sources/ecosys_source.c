@@ -15,6 +15,7 @@
 
 #include "af_check.h"
 #include "af_util.h"
+#include "log.h"
 #include "agroflux/source.h"
 #include "agroflux/units.h"
 #include "ecosys_impl.h"
@@ -79,6 +80,7 @@ typedef struct model_state {
     size_t npaths;
     af_model_table table;     /* the file parsed last (with the join file's columns) */
     char table_path[4096];
+    int warned_year;          /* a multi-year file without a needed year was reported */
 } model_state;
 
 static void model_close(void *vst)
@@ -316,6 +318,31 @@ cleanup:
     return rc;
 }
 
+/* A file with no row of a year the axis needs: an error when the path names the year ({year}: an
+ * Ecosys file of another year), else a warning naming file and year (once per source). */
+static int check_year(model_state *st, const af_sample *s, const char *path, int year, af_error *err)
+{
+    int rc = AF_OK, other = 0, events = 1;
+    for (size_t j = 0; j < st->nfeat; j++)
+        if (st->feats[j].spec.annual != AF_ANNUAL_EVENTS) events = 0;
+    if (events) goto cleanup; /* an event file (harvest.csv) has no row in a year without events */
+    for (size_t r = 0; r < st->table.nrows; r++) {
+        if (st->table.year[r] == year) goto cleanup;
+        other = st->table.year[r];
+    }
+    char found[64] = "it has no rows";
+    if (other) snprintf(found, sizeof found, "its rows are of %d", other);
+    if (af__template_per_year(st->tmpl))
+        AF_FAIL(AF_EFORMAT, "%s: no row of %d (%s): the file of {year} = %d must hold that year's days "
+                "(sample %s)", path, year, found, year, s->id);
+    if (!st->warned_year)
+        af_log(AF_LOG_WARN, st->daycent ? "daycent" : "ecosys", "%s: no row of %d: sample %s has no value that "
+               "year (%s)", path, year, s->id, st->sec->name);
+    st->warned_year = 1;
+cleanup:
+    return rc;
+}
+
 static int fill_sample_year(model_state *st, size_t li, const af_sample *s, int year, int t0, int nt,
                             float *val, unsigned char *valid, af_error *err)
 {
@@ -325,6 +352,7 @@ static int fill_sample_year(model_state *st, size_t li, const af_sample *s, int 
     int cols[AF_MODELS_MAX_TERMS];
     AF_CHECK(af__template_expand(st->ctx->cfg, st->sec, "path", st->tmpl, s, year, path, sizeof path, err));
     AF_CHECK(load_table(st, s, path, year, err));
+    AF_CHECK(check_year(st, s, path, year, err));
     for (size_t j = 0; j < st->nfeat; j++) {
         const model_feat *mf = &st->feats[j];
         if (!applies(mf->f, s)) continue;

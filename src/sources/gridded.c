@@ -176,6 +176,42 @@ cleanup:
     return rc;
 }
 
+/* What a file says must agree with the pipeline: a units attribute that the units table reads as
+ * other units than source_units is an error (its values would be converted wrongly), and a file
+ * with no day in the pipeline's range contributes nothing: an error naming it. */
+static int check_file(const gr_state *st, const gr_var *gv, const gr_file *gf, af_error *err)
+{
+    int rc = AF_OK;
+    const af_config *cfg = st->ctx->cfg;
+    const char *su = af_config_get(gv->sec, "source_units");
+    if (gf->units[0] && su && !gv->mtmpl[0]) {
+        af_unit_conv c;
+        af_error e = AF_ERROR_INIT;
+        if (af_units_conversion(gf->units, su, &c, &e) == AF_OK) {
+            if (c.scale != 1.0 || c.offset != 0.0)
+                AF_FAIL(AF_EUNITS, "%s: variable '%s' has units '%s', but %s:%d: [%s] source_units says '%s': "
+                        "fix source_units (values are converted from it)", gf->path, gv->name, gf->units, cfg->path,
+                        af_config_line(gv->sec, "source_units"), gv->sec->name, su);
+        } else if (af_units_canonical(gf->units)) {
+            AF_FAIL(AF_EUNITS, "%s: variable '%s' has units '%s', which cannot be '%s' (%s:%d: [%s] source_units)",
+                    gf->path, gv->name, gf->units, su, cfg->path, af_config_line(gv->sec, "source_units"),
+                    gv->sec->name);
+        }
+    }
+    long first = af_calendar_epoch(st->ctx->cal, 0);
+    long last = af_calendar_epoch(st->ctx->cal, af_calendar_ndays(st->ctx->cal) - 1);
+    int inside = 0;
+    for (int b = 0; b < gf->nbands && !inside; b++) inside = gf->epoch[b] >= first && gf->epoch[b] <= last;
+    if (!inside && gf->nbands > 0) {
+        af_date a = af_date_from_epoch(gf->epoch[0]), z = af_date_from_epoch(gf->epoch[gf->nbands - 1]);
+        AF_FAIL(AF_EFORMAT, "%s: none of its %d days (%04d-%02d-%02d to %04d-%02d-%02d) is in the pipeline's range "
+                "([%s] variable '%s')", gf->path, gf->nbands, a.year, a.month, a.day, z.year, z.month, z.day,
+                gv->sec->name, gv->name);
+    }
+cleanup:
+    return rc;
+}
+
 /* Open every year of every distinct variable (and of its multiplier). */
 static int open_files(gr_state *st, const af_config_section *sec, af_error *err)
 {
@@ -206,6 +242,7 @@ static int open_files(gr_state *st, const af_config_section *sec, af_error *err)
             gf->year = y;
             gv->nfiles++;
             AF_CHECK(af__gridded_open_file(st, gf, gv->name, err));
+            AF_CHECK(check_file(st, gv, gf, err));
             st->paths[st->npaths++] = gf->path;
             if (gv->mfiles) {
                 AF_CHECK(open_multiplier(st, gv, gf, &gv->mfiles[gv->nfiles - 1], err));
@@ -270,6 +307,7 @@ static int gridded_open(const af_source_ctx *ctx, const af_feature_cfg *const *f
             snprintf(nv->mtmpl, sizeof nv->mtmpl, "%s", mpath);
             snprintf(nv->mname, sizeof nv->mname, "%s", mvar);
             nv->msec = fs;
+            nv->sec = fs;
         }
         gf->var = v;
         static const int stats[] = { GR_MEAN, GR_MIN, GR_MAX, GR_STD }; /* mean|min|max|std */

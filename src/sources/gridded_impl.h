@@ -37,6 +37,7 @@ typedef struct gr_file {
     int mflip;             /* 1: file rows run south to north (GDAL's band view flips them) */
     int tchunk;            /* days per chunk of the NetCDF variable (0: unknown or not chunked) */
     GDALDataType rtype;    /* type of raw reads: Byte, UInt16, Int16 as stored, else Float32 */
+    char units[64];        /* the variable's units attribute ("" when it has none) */
 } gr_file;
 
 /** One distinct variable read by the group, with its per-year files; with multiply_path, the
@@ -49,6 +50,7 @@ typedef struct gr_var {
     char mname[128];       /* multiply_variable */
     const af_config_section *msec; /* the section that declared the multiplier (errors) */
     gr_file *mfiles;       /* [nfiles] or NULL */
+    const af_config_section *sec; /* the first section reading it (its source_units are checked) */
 } gr_var;
 
 typedef struct gr_feat {

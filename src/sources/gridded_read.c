@@ -213,12 +213,17 @@ int af__gridded_open_file(gr_state *st, gr_file *gf, const char *var, af_error *
         snprintf(gf->dsname, sizeof gf->dsname, "%s", gf->path);
     CPLErrorReset();
     gf->ds = GDALOpenEx(gf->dsname, GDAL_OF_RASTER | GDAL_OF_READONLY, NULL, NULL, NULL);
-    if (!gf->ds)
-        AF_FAIL(AF_EGDAL, "cannot open '%s': %s", gf->dsname,
-                CPLGetLastErrorMsg()[0] ? CPLGetLastErrorMsg()
-                : af_path_is_virtual(gf->path) ? "GDAL gave no reason (NetCDF over http(s) must be an OPeNDAP "
-                  "endpoint, e.g. THREDDS dodsC; /vsicurl/ does not read NetCDF with this GDAL: fetch the file)"
-                : "GDAL gave no reason");
+    if (!gf->ds) {
+        /* GDAL's message may be empty (a NetCDF file without that variable): say what we know */
+        const char *why = CPLGetLastErrorMsg();
+        if (!why || !why[0])
+            why = af_path_is_virtual(gf->path) ? "GDAL gave no reason (NetCDF over http(s) must be an OPeNDAP "
+                      "endpoint, e.g. THREDDS dodsC; /vsicurl/ does not read NetCDF with this GDAL: fetch the file)"
+                  : !af_file_readable(gf->path) ? "the file is not readable"
+                  : var[0] ? "GDAL found no raster there (not a NetCDF/GDAL raster, or no such variable)"
+                           : "GDAL found no raster in the file";
+        AF_FAIL(AF_EGDAL, "cannot open '%s': %s", gf->dsname, why);
+    }
     gf->nbands = GDALGetRasterCount(gf->ds);
     if (gf->nbands < 1)
         AF_FAIL(AF_EFORMAT, "%s: no raster bands%s", gf->dsname,
@@ -259,8 +264,13 @@ int af__gridded_open_file(gr_state *st, gr_file *gf, const char *var, af_error *
     gf->offset = GDALGetRasterOffset(b1, &has);
     if (!has) gf->offset = 0.0;
     gf->nodata = GDALGetRasterNoDataValue(b1, &gf->has_nodata);
+    const char *ut = GDALGetRasterUnitType(b1);
+    snprintf(gf->units, sizeof gf->units, "%s", ut ? ut : "");
     if (st->format != GR_STACK && var[0]) {
         char key[200];
+        snprintf(key, sizeof key, "%s#units", var);
+        const char *u = GDALGetMetadataItem(gf->ds, key, NULL);
+        if (u && u[0]) snprintf(gf->units, sizeof gf->units, "%s", u);
         snprintf(key, sizeof key, "%s#missing_value", var);
         const char *mv = GDALGetMetadataItem(gf->ds, key, NULL);
         char *end;

@@ -154,8 +154,13 @@ static int prepass(table_state *st, table_file *tf, af_error *err)
         int got = af_csv_next(&csv, err);
         if (got < 0) { rc = got; goto cleanup; }
         if (got == 0) break;
-        if (cdate >= csv.nfields)
-            AF_FAIL(AF_EFORMAT, "%s:%ld: %d fields, expected at least %d", tf->path, csv.line, csv.nfields, cdate + 1);
+        /* a short row (or a file cut in the middle of one) would leave its last columns missing silently */
+        if (csv.nfields != csv.nheader)
+            AF_FAIL(AF_EFORMAT, "%s:%ld: %d fields, the header has %d%s", tf->path, csv.line, csv.nfields, csv.nheader,
+                    csv.unterminated ? " (the file ends in the middle of this row: was it cut?)" : "");
+        if (csv.unterminated)
+            af_log(AF_LOG_WARN, "table", "%s:%ld: the file ends without a line end after its last row; if it was cut, "
+                   "that row's last value is incomplete", tf->path, csv.line);
         af_date d;
         if (af_date_parse(csv.fields[cdate], &d, err) != AF_OK)
             AF_FAIL(AF_EFORMAT, "%s:%ld: column '%s': bad date '%s'", tf->path, csv.line, st->date_column, csv.fields[cdate]);

@@ -156,7 +156,7 @@ cleanup:
     return rc;
 }
 
-/* Which sites are towers (any valid GPP or NEE) and chambers (any valid N2O_FLUX), and the missing
+/* Which sites are towers (any valid GPP or NEE, when the output has NEE) and chambers (any valid N2O_FLUX), and the missing
  * inputs of those sites (counted before anything is written, for --missing error); collective. */
 static int site_flags(af_export *e, af_error *err)
 {
@@ -174,7 +174,9 @@ static int site_flags(af_export *e, af_error *err)
     for (size_t s = a; s < b && err->code == AF_OK; s++) {
         if (af__train_read(&e->view, e->ncounty + s, 1, 0, (int)nd, x, y, err) != AF_OK) break;
         for (size_t t = 0; t < nd && nt > 0; t++) {
-            if ((e->gpp >= 0 && isfinite(y[t * nt + (size_t)e->gpp])) || (e->nee >= 0 && isfinite(y[t * nt + (size_t)e->nee])))
+            /* a tower file holds GPP and NEE: without an NEE target (a model output such as DayCent's, whose
+             * site GPP is simulated) no site is a tower */
+            if (e->nee >= 0 && ((e->gpp >= 0 && isfinite(y[t * nt + (size_t)e->gpp])) || isfinite(y[t * nt + (size_t)e->nee])))
                 loc[s] = 1;
             if (e->n2o >= 0 && isfinite(y[t * nt + (size_t)e->n2o])) loc[nsite + s] = 1;
         }

@@ -76,6 +76,7 @@ typedef struct af_csv {
     FILE *fp;
     char path[512];
     long line;                  /**< 1-based number of the line last read */
+    int unterminated;           /**< the record last read ended at end of file without a line end */
     char *buf;
     size_t cap;
     int nfields;

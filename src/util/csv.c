@@ -109,6 +109,7 @@ int af_csv_next(af_csv *csv, af_error *err)
             return 0;
         }
         csv->line++;
+        csv->unterminated = c == EOF;
         if (!csv->buf) { if (c == EOF) return 0; continue; }
         csv->buf[len] = '\0';
         while (len > 0 && (csv->buf[len - 1] == '\r' || isspace((unsigned char)csv->buf[len - 1]))) csv->buf[--len] = '\0';

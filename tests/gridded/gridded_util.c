@@ -3,6 +3,7 @@
  * gridded_util.c: implements gridded_util.h for test_gridded.c and
  * test_gridded_daymet.c.
  */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,15 +48,35 @@ static int dim_len(int nc, const char *name, int *out)
     return 0;
 }
 
-static int get_floats(int nc, const char *name, size_t n, float **out)
+/* A shard variable NAME(time, sample) into component comp of out[sample][time][n], or a
+ * stacked NAME(time, sample, n) into all of it (comp 0). Allocates *out on first use. */
+static int get_mapped(int nc, const char *name, int ns, int nt, int n, int comp, float **out)
 {
     int id;
+    if (n == 0) return 0;
+    if (!*out && !(*out = malloc((size_t)ns * (size_t)nt * (size_t)n * sizeof **out))) return 1;
+    size_t start[3] = { 0, 0, 0 }, count[3] = { (size_t)nt, (size_t)ns, (size_t)n };
+    ptrdiff_t stride[3] = { 1, 1, 1 }, imap[3] = { n, (ptrdiff_t)nt * n, 1 };
+    NCK(nc_inq_varid(nc, name, &id));
+    NCK(nc_get_varm_float(nc, id, start, count, stride, imap, *out + comp));
+    return 0;
+}
+
+/* Every feature variable of a role ("input", "target") into out[sample][time][n]. */
+static int get_role(int nc, const char *role, int ns, int nt, int n, float **out)
+{
+    int id;
+    char names[64][64];
     *out = NULL;
     if (n == 0) return 0;
-    *out = malloc(n * sizeof **out);
-    if (!*out) return 1;
-    NCK(nc_inq_varid(nc, name, &id));
-    NCK(nc_get_var_float(nc, id, *out));
+    if (n > 64) return 1;
+    NCK(nc_inq_varid(nc, role, &id));
+    for (int k = 0; k < n; k++) {
+        size_t start[2] = { (size_t)k, 0 }, count[2] = { 1, 63 };
+        memset(names[k], 0, sizeof names[k]);
+        NCK(nc_get_vara_text(nc, id, start, count, names[k]));
+        if (get_mapped(nc, names[k], ns, nt, n, k, out)) return 1;
+    }
     return 0;
 }
 
@@ -79,10 +100,9 @@ int gt_read_shard(const char *dir, const char *out, gt_shard *s)
     free(buf);
     NCK(nc_inq_varid(nc, "time", &id));
     NCK(nc_get_var_double(nc, id, s->time));
-    size_t cells = (size_t)s->ns * (size_t)s->nt;
-    if (get_floats(nc, "x", cells * (size_t)s->ni, &s->x) || get_floats(nc, "x_qc", cells * (size_t)s->ni, &s->xqc) ||
-        get_floats(nc, "y", cells * (size_t)s->ntg, &s->y) ||
-        get_floats(nc, "y_qc", cells * (size_t)s->ntg, &s->yqc))
+    if (get_role(nc, "input", s->ns, s->nt, s->ni, &s->x) || get_role(nc, "target", s->ns, s->nt, s->ntg, &s->y) ||
+        get_mapped(nc, "x_qc", s->ns, s->nt, s->ni, 0, &s->xqc) ||
+        get_mapped(nc, "y_qc", s->ns, s->nt, s->ntg, 0, &s->yqc))
         return 1;
     NCK(nc_close(nc));
     return 0;

@@ -14,6 +14,7 @@ import shutil
 import subprocess
 import sys
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "pylib"))
+from shard_arrays import names as shard_names, stacked  # noqa: E402
 import tempfile
 
 fix = os.environ.get("AF_FIXTURES", "")
@@ -58,8 +59,8 @@ try:
         raise SystemExit
 
     d = netCDF4.Dataset(os.path.join(out, "shard-00000.nc"))
-    x = np.ma.filled(d["x"][:, :, 0].astype(float), np.nan)
-    fips = ["".join(c.decode() for c in row if c != b"").strip("\0") for row in d["fips"][:]]
+    x = np.ma.filled(stacked(d)["x"][:, :, 0].astype(float), np.nan)
+    fips = shard_names(d, "fips")
     tvals = d["time"][:]
     check(len(tvals) == 366 and int(tvals[0]) == 19723 and int(tvals[-1]) == 20088, "366 days of 2024")
 

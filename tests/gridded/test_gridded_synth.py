@@ -54,6 +54,7 @@ def check(cond, what):
 # ---------------------------------------------------------------- the documented field
 # The recomputation lives in tests/pylib/truth_weather.py (shared with tests/synth).
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "pylib"))
+from shard_arrays import names as shard_names, stacked  # noqa: E402
 import truth_weather as W  # noqa: E402
 
 GM = {k: W.GM[k] for k in ("tmmx", "pr", "srad")}  # the variables synth_grid_main writes
@@ -114,11 +115,12 @@ def read_shards(out):
     data = {}
     for p in sorted(glob.glob(os.path.join(out, "shard-*.nc"))):
         ds = netCDF4.Dataset(p)
-        ids = [s.strip() for s in netCDF4.chartostring(ds["sample_id"][:])]
-        names = [s.strip() for s in netCDF4.chartostring(ds["input_name"][:])]
-        tnames = [s.strip() for s in netCDF4.chartostring(ds["target_name"][:])]
+        ids = shard_names(ds, "sample_id")
+        names = shard_names(ds, "input")
+        tnames = shard_names(ds, "target")
         t = [dt.date(1970, 1, 1) + dt.timedelta(days=int(v)) for v in ds["time"][:]]
-        x, y, qc = ds["x"][:].filled(np.nan), ds["y"][:].filled(np.nan), ds["y_qc"][:].filled(np.nan)
+        a = stacked(ds)
+        x, y, qc = a["x"].filled(np.nan), a["y"].filled(np.nan), a["y_qc"].filled(np.nan)
         for i, sid in enumerate(ids):
             data[sid] = {n: x[i, :, k] for k, n in enumerate(names)}
             data[sid].update({n: y[i, :, k] for k, n in enumerate(tnames)})

@@ -18,6 +18,7 @@ import netCDF4
 import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "pylib"))
+from shard_arrays import names as shard_names, stacked  # noqa: E402
 import truth_mgmt as M  # noqa: E402
 from synth_region import Region  # noqa: E402
 
@@ -77,11 +78,11 @@ def main():
               "scenarios come from the [scenario.*] sections")
         for sh in idx["shards"]:
             ds = netCDF4.Dataset(os.path.join(out, sh["path"]))
-            sids = [bytes(x).rstrip(b"\0").decode() for x in ds["sample_id"][:]]
-            names = [bytes(x).rstrip(b"\0").decode() for x in ds["input_name"][:]]
+            sids = shard_names(ds, "sample_id")
+            names = shard_names(ds, "input")
             dates = [dt.date(1970, 1, 1) + dt.timedelta(days=int(d)) for d in ds["time"][:]]
             check(len(dates) == 730 and dt.date(2004, 12, 31) not in dates, "noleap axis")
-            x = np.ma.filled(ds["x"][:], np.nan)
+            x = np.ma.filled(stacked(ds)["x"], np.nan)
             for row, sid in enumerate(sids):
                 ev, crops = expected(region, sid)
                 for var in ("FERTZR_N", "PDOY", "HARV", "PDOY_STATE", "PLANTT"):

@@ -326,6 +326,10 @@ static void test_daycent_errors(void)
     double out[367];
     AF_TEST_FAILS_WITH(AF_EFORMAT, "two rows for year 2003 day 1", af__models_derive_year(&t, &c, &sp, 2003, out, err));
     af_model_table_dispose(&t);
+    /* a UTF-8 BOM before the header is not part of the first column's name */
+    AF_TEST_PASS(af_daycent_read(put("summary.out", "\xEF\xBB\xBFtime dayofyr tmax\n2003.00 1 5\n"), 0, &t, err));
+    AF_EXPECT(t.nrows == 1 && row_value(&t, 2003, 1, "tmax") == 5);
+    af_model_table_dispose(&t);
     /* -9999 and -6999 in any spelling are missing, as in the Ecosys, tower, chamber and table readers
      * (a site's N2O_FLUX used to become -1.9998 g N m-2 d-1 every day) */
     AF_TEST_PASS(af_daycent_read(put("nflux.out", "time dayofyr nit_N2O-N dnit_N2O-N\n2003.00 1 -9999 0.25\n"

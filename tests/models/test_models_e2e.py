@@ -19,6 +19,7 @@ import numpy as np
 import netCDF4
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "pylib"))
+from shard_arrays import names as shard_names, stacked  # noqa: E402
 import truth_models as T  # noqa: E402
 
 AGROFLUX = os.environ["AGROFLUX"]
@@ -71,10 +72,11 @@ def check_cells(outdir, fips, truth):
     for sh in idx["shards"]:
         ds = netCDF4.Dataset(os.path.join(outdir, sh["path"]))
         ds.set_auto_mask(False)
-        ids = [bytes(r).rstrip(b"\0").decode() for r in ds["sample_id"][:]]
-        tname = [bytes(r).rstrip(b"\0").decode() for r in ds["target_name"][:]]
+        ids = shard_names(ds, "sample_id")
+        tname = shard_names(ds, "target")
         dates = [epoch + datetime.timedelta(days=int(t)) for t in ds["time"][:]]
-        y, yv = ds["y"][:], ds["y_valid"][:]
+        a = stacked(ds)
+        y, yv = a["y"], a["y_valid"]
         for r, sid in enumerate(ids):
             u, k = unit_of(sid, fips)
             county = ":" in sid

@@ -19,6 +19,7 @@ import numpy as np
 import netCDF4
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "pylib"))
+from shard_arrays import names as shard_names, stacked  # noqa: E402
 from af_cli import mpirun, run  # noqa: E402
 from checks import Checker  # noqa: E402
 import synth_tables as T  # noqa: E402
@@ -45,15 +46,16 @@ def check_cells(outdir, pipeline):
     for sh in idx["shards"]:
         ds = netCDF4.Dataset(os.path.join(outdir, sh["path"]))
         ds.set_auto_mask(False)
-        ids = [bytes(r).rstrip(b"\0").decode() for r in ds["sample_id"][:]]
-        iname = [bytes(r).rstrip(b"\0").decode() for r in ds["input_name"][:]]
-        tname = [bytes(r).rstrip(b"\0").decode() for r in ds["target_name"][:]]
+        ids = shard_names(ds, "sample_id")
+        iname = shard_names(ds, "input")
+        tname = shard_names(ds, "target")
+        a = stacked(ds)
         dates = [T.epoch_date(d) for d in ds["time"][:]]
-        x, y = ds["x"][:], ds["y"][:]
-        yv, yq = ds["y_valid"][:], ds["y_qc"][:]
+        x, y = a["x"], a["y"]
+        yv, yq = a["y_valid"], a["y_qc"]
         check(ds["time"].units == "days since 1970-01-01", "time units")
         # table inputs report no quality: x_qc is NaN everywhere; y_valid stays the last variable
-        check(bool(np.all(np.isnan(ds["x_qc"][:]))) and ds["x_qc"].dimensions == ("sample", "time", "input"),
+        check(bool(np.all(np.isnan(ds["x_qc"][:]))) and ds["x_qc"].dimensions == ("time", "sample", "input"),
               "x_qc NaN for table inputs")
         check(list(ds.variables)[-1] == "y_valid", "y_valid is the last variable")
         for r, sid in enumerate(ids):

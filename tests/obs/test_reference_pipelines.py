@@ -15,6 +15,7 @@ import shutil
 import subprocess
 import sys
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "pylib"))
+from shard_arrays import names as shard_names, stacked  # noqa: E402
 import tempfile
 
 import netCDF4
@@ -125,8 +126,9 @@ try:
         for sh in idx["shards"]:
             ds = netCDF4.Dataset(os.path.join(out, sh["path"]))
             ds.set_auto_mask(False)
-            ids = [bytes(x).rstrip(b"\0").decode() for x in ds["sample_id"][:]]
-            y, yv = ds["y"][:], ds["y_valid"][:]
+            ids = shard_names(ds, "sample_id")
+            a = stacked(ds)
+            y, yv = a["y"], a["y_valid"]
             for i, sid in enumerate(ids):
                 for j, tn in enumerate(tnames):
                     if tn in ("GPP", "NEE", "Reco") and sid in base_only:
@@ -139,7 +141,7 @@ try:
                         ok = np.all(yv[i, :, j] == 1) and all(
                             abs(float(v) - expect) <= 1e-5 * max(1.0, abs(expect)) for v in y[i, :, j])
                         check(ok, f"{name} {sid} {tn}: {y[i, 0, j]} vs {expect}")
-            x = ds["x"][:]
+            x = a["x"]
             check(np.all(np.abs(x[:, :, 0] - (280.0 - 273.15)) < 1e-4), f"{name}: TMAX_AIR at every site")
             check(not any(math.isnan(float(v)) for v in x.ravel()), f"{name}: every input present")
 finally:

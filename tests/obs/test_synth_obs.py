@@ -42,6 +42,7 @@ def check(cond, what):
 # --- the documented synth rules -------------------------------------------------
 # The rules and the ONEFlux daily rules live in tests/pylib/truth_obs.py (shared with tests/synth).
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "pylib"))
+from shard_arrays import names as shard_names, stacked  # noqa: E402
 from truth_obs import conv, expect_target, fullset_dd  # noqa: E402
 
 
@@ -201,13 +202,14 @@ try:
     for sh in idx["shards"]:
         ds = netCDF4.Dataset(os.path.join(out, sh["path"]))
         ds.set_auto_mask(False)
-        ids = [bytes(x).rstrip(b"\0").decode() for x in ds["sample_id"][:]]
-        tnames = [bytes(x).rstrip(b"\0").decode() for x in ds["target_name"][:]]
-        inames = [bytes(x).rstrip(b"\0").decode() for x in ds["input_name"][:]]
+        ids = shard_names(ds, "sample_id")
+        tnames = shard_names(ds, "target")
+        inames = shard_names(ds, "input")
         check(inames == ["TA_F"], f"inputs {inames}")
         times = [int(t) for t in ds["time"][:]]
         check(times == [(d - dt.date(1970, 1, 1)).days for d in days], "noleap axis of 2004")
-        x, y, yv, yq = ds["x"][:], ds["y"][:], ds["y_valid"][:], ds["y_qc"][:]
+        a = stacked(ds)
+        x, y, yv, yq = a["x"], a["y"], a["y_valid"], a["y_qc"]
         for i, sid in enumerate(ids):
             site = sid.startswith("US-Sx")
             if site:

@@ -14,6 +14,7 @@ import shutil
 import subprocess
 import sys
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "pylib"))
+from shard_arrays import names as shard_names, stacked  # noqa: E402
 import tempfile
 
 fix = os.environ.get("AF_FIXTURES", "")
@@ -72,16 +73,17 @@ try:
     if r.returncode != 0:
         raise SystemExit
     d = netCDF4.Dataset(os.path.join(out, "shard-00000.nc"))
-    names = d["y"].getncattr("target_names").split(",")
+    names = shard_names(d, "target")
     check(names == ["TA", "P", "SW_IN", "FC"], f"targets named as in the file: {names}")
     d.set_auto_mask(False)
-    sid = bytes(d["sample_id"][0]).rstrip(b"\0").decode()
+    sid = shard_names(d, "sample_id")[0]
+    a = stacked(d)
     check(sid == "US-CRT", f"one site sample US-CRT, got {sid!r}")
     check(abs(float(d["lat"][0]) - 41.6285) < 1e-9 and abs(float(d["lon"][0]) + 83.3471) < 1e-9, "site location")
     check([int(t) for t in d["time"][:]] == [14975, 14976], "days 2011-01-01 and 2011-01-02")
-    y = np.ma.filled(d["y"][:].astype(float), np.nan)[0]
-    qc = np.ma.filled(d["y_qc"][:].astype(float), np.nan)[0]
-    valid = d["y_valid"][:][0]
+    y = np.ma.filled(a["y"].astype(float), np.nan)[0]
+    qc = np.ma.filled(a["y_qc"].astype(float), np.nan)[0]
+    valid = a["y_valid"][0]
     ref = reference()
     for j, var in enumerate(names):
         for t in range(2):

@@ -71,7 +71,7 @@ static inline int fx_init(fixture *f, size_t nsamples, size_t shard_samples, int
     fx_desc(&f->targets[0], "GPP", "gC m-2 d-1");
     fx_desc(&f->targets[1], "NEE", "gC m-2 d-1");
     snprintf(f->targets[1].sign, sizeof f->targets[1].sign, "positive upward");
-    fx_desc(&f->targets[2], "YIELD", "g m-2");
+    fx_desc(&f->targets[2], "YIELD", "g C m-2");
     f->layout.pipeline_name = "fixture";
     f->layout.cal = f->cal;
     f->layout.samples = f->samples;

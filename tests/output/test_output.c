@@ -17,6 +17,7 @@
 #include "af_test.h"
 #include "af_util.h"
 #include "agroflux/index.h"
+#include "agroflux/stats.h"
 #include "output_fixture.h"
 
 static char g_root[256];
@@ -119,6 +120,18 @@ static void test_output_shard__roundtrip(void)
     AF_EXPECT(bad == 0);
     snprintf(path, sizeof path, "%s/shard-00000.nc.partial", dir);
     AF_EXPECT(access(path, F_OK) != 0);
+    /* a rectangle: rows 1..2 of shard 1 (samples 4, 5) x days 2..5, feature-interleaved */
+    float bx[2 * 4 * FX_NIN], by[2 * 4 * FX_NTG];
+    snprintf(path, sizeof path, "%s/shard-00001.nc", dir);
+    AF_TEST_PASS(af_shard_read_block(path, 1, 2, 2, 4, bx, by, err));
+    for (size_t r = 0; r < 2; r++)
+        for (int t = 0; t < 4; t++) {
+            for (size_t i = 0; i < FX_NIN; i++) bad += bx[(r * 4 + (size_t)t) * FX_NIN + i] != fx_x(4 + r, 2 + t, i);
+            for (size_t j = 0; j < FX_NTG; j++) bad += by[(r * 4 + (size_t)t) * FX_NTG + j] != fx_y(4 + r, 2 + t, j);
+        }
+    AF_EXPECT(bad == 0);
+    AF_TEST_FAILS_WITH(AF_EINVAL, "rows 2..4 x days 0..1 outside 3 x 7",
+                       af_shard_read_block(path, 2, 2, 0, 1, bx, by, err));
     snprintf(path, sizeof path, "%s/shard-00002.nc", dir);
     AF_TEST_FAILS_WITH(AF_EINVAL, "row 1 outside", af_shard_read_row(path, 1, NULL, NULL, NULL, NULL, NULL, err));
     AF_TEST_FAILS_WITH(AF_ENC, "nope.nc", af_shard_read_row("/nonexistent/nope.nc", 0, NULL, NULL, NULL, NULL, NULL, err));
@@ -161,6 +174,19 @@ static void test_output_shard__errors(void)
     AF_TEST_FAILS_WITH(AF_EINVAL, "shard_samples", af_shardset_create(MPI_COMM_WORLD, dir, &f.layout, &ss, err));
     f.layout.shard_samples = 2;
     AF_TEST_FAILS_WITH(AF_ENC, "/nonexistent/dir", af_shardset_create(MPI_COMM_WORLD, "/nonexistent/dir", &f.layout, &ss, err));
+    AF_EXPECT(ss == NULL);
+    /* one NetCDF variable per feature: names must not collide, units must be known */
+    snprintf(f.inputs[1].name, sizeof f.inputs[1].name, "lat");
+    AF_TEST_FAILS_WITH(AF_EINVAL, "input 'lat': the shard layout uses this name",
+                       af_shardset_create(MPI_COMM_WORLD, dir, &f.layout, &ss, err));
+    snprintf(f.inputs[1].name, sizeof f.inputs[1].name, "GPP");
+    AF_TEST_FAILS_WITH(AF_EINVAL, "'GPP' is both an input and a target",
+                       af_shardset_create(MPI_COMM_WORLD, dir, &f.layout, &ss, err));
+    snprintf(f.inputs[1].name, sizeof f.inputs[1].name, "PRCP");
+    snprintf(f.targets[2].units, sizeof f.targets[2].units, "furlong");
+    AF_TEST_FAILS_WITH(AF_EUNITS, "target 'YIELD': unknown units 'furlong'",
+                       af_shardset_create(MPI_COMM_WORLD, dir, &f.layout, &ss, err));
+    snprintf(f.targets[2].units, sizeof f.targets[2].units, "g C m-2");
     AF_EXPECT(ss == NULL);
     AF_TEST_PASS(af_shardset_create(MPI_COMM_WORLD, dir, &f.layout, &ss, err));
     float dummy[64] = { 0 };
@@ -219,7 +245,7 @@ static void test_output_index__roundtrip(void)
     AF_EXPECT(strcmp(back.format, "cdf2") == 0 && back.shard_samples == 3);
     AF_EXPECT(back.ninputs == 2 && back.ntargets == 3);
     AF_EXPECT(back.ntargets == 3 && strcmp(back.targets[1].sign, "positive upward") == 0);
-    AF_EXPECT(back.ntargets == 3 && strcmp(back.targets[2].units, "g m-2") == 0);
+    AF_EXPECT(back.ntargets == 3 && strcmp(back.targets[2].units, "g C m-2") == 0);
     AF_EXPECT(back.nshards == 3 && back.nsamples == 7);
     for (size_t k = 0; k < back.nshards && k < 3; k++) {
         AF_EXPECT(strcmp(back.shards[k].path, idx.shards[k].path) == 0);
@@ -303,6 +329,13 @@ static void test_output_verify__errors(void)
     idx.ndays = 8;
     AF_TEST_FAILS_WITH(AF_EVERIFY, "dimension time", af_index_verify(dir, &idx, NULL, err));
     idx.ndays = 7;
+    snprintf(idx.targets[1].name, sizeof idx.targets[1].name, "NOPE");
+    AF_TEST_FAILS_WITH(AF_EVERIFY, "shard-00000.nc: target variable NOPE is missing",
+                       af_index_verify(dir, &idx, NULL, err));
+    snprintf(idx.targets[1].name, sizeof idx.targets[1].name, "x_qc");
+    AF_TEST_FAILS_WITH(AF_EVERIFY, "shard-00000.nc: variable x_qc: expected 2 dimensions starting (time, sample)",
+                       af_index_verify(dir, &idx, NULL, err));
+    snprintf(idx.targets[1].name, sizeof idx.targets[1].name, "NEE");
     snprintf(idx.samples[4].id, sizeof idx.samples[4].id, "19099:N9");
     AF_TEST_FAILS_WITH(AF_EVERIFY, "shard-00001.nc: sample_id of row 1: index says '19099:N9', file has '19003:N0'",
                        af_index_verify(dir, &idx, &n, err));
@@ -401,6 +434,65 @@ static void test_output_index__read_errors(void)
     fx_free(&f);
 }
 
+static const af_stats_row *stats_row(const af_stats *st, size_t var, af_sample_kind kind, int year)
+{
+    for (size_t i = 0; i < st->nrows; i++)
+        if (st->rows[i].var == var && st->rows[i].kind == kind && st->rows[i].year == year) return &st->rows[i];
+    return NULL;
+}
+
+/* af_stats_compute on the fixture, whose values are known functions (output_fixture.h):
+ * 5 counties and 2 sites over 2020-12-28..2021-01-04 (noleap: 3 days of 2020, 4 of 2021). */
+static void test_output_stats__fixture(void)
+{
+    char dir[300];
+    fixture f;
+    af_index idx;
+    af_stats st = { 0 };
+    AF_EXPECT(fx_init(&f, 7, 3, 0) == 0);
+    new_dir(dir, sizeof dir);
+    AF_TEST_PASS(make_output(dir, &f, FX_NIN, &idx, err));
+    AF_TEST_PASS(af_stats_compute(dir, &idx, &st, err));
+    AF_EXPECT(st.nrows == (FX_NIN + FX_NTG) * 2 * 2);
+    /* TMAX_AIR (x = s*1000 + t) for counties s = 0..4 in 2020 (days 0..2) */
+    const af_stats_row *r = stats_row(&st, 0, AF_SAMPLE_COUNTY, 2020);
+    AF_EXPECT(r && r->cells == 15 && r->valid == 15 && r->missing == 0);
+    AF_EXPECT(r && r->min == 0 && r->max == 4002 && fabs(r->mean - 2001) < 1e-9);
+    AF_EXPECT(r && r->above == 12 && r->below == 0); /* over 60 degC: every value of samples 1..4 */
+    /* sites s = 5, 6 in 2021 (days 3..6) */
+    r = stats_row(&st, 0, AF_SAMPLE_SITE, 2021);
+    AF_EXPECT(r && r->cells == 8 && r->min == 5003 && r->max == 6006 && fabs(r->mean - 5504.5) < 1e-9);
+    /* GPP (y = -(s*1000 + t), units gC m-2 d-1): all but sample 0 day 0 below 0 */
+    r = stats_row(&st, FX_NIN, AF_SAMPLE_COUNTY, 2020);
+    AF_EXPECT(r && r->is_target && r->cells == 15 && r->below == 14 && r->above == 0);
+    /* PRCP has no bounds: nothing counted */
+    r = stats_row(&st, 1, AF_SAMPLE_COUNTY, 2021);
+    AF_EXPECT(r && r->below == 0 && r->above == 0 && r->cells == 20);
+    af_stats_dispose(&st);
+    af_stats_dispose(&st);
+
+    double lo, hi;
+    const char *why = NULL;
+    AF_EXPECT(af_stats_bounds("TMAX_AIR", "K", &lo, &hi, &why) == 1 && fabs(lo - 213.15) < 1e-9 &&
+              fabs(hi - 333.15) < 1e-9 && why && why[0]);
+    AF_EXPECT(af_stats_bounds("TMAX_SOIL_3", "degC", &lo, &hi, NULL) == 1 && lo == -50 && hi == 70);
+    AF_EXPECT(af_stats_bounds("TMAX_AIR", "mm d-1", &lo, &hi, NULL) == 0 && isinf(lo) && isinf(hi));
+    AF_EXPECT(af_stats_bounds("NO_SUCH", "degC", &lo, &hi, NULL) == 0);
+
+    /* error paths: an index that does not match its calendar, a shard outside the index */
+    idx.ndays = 8;
+    AF_TEST_FAILS_WITH(AF_EFORMAT, "calendar gives 7 days, ndays is 8", af_stats_compute(dir, &idx, &st, err));
+    idx.ndays = 7;
+    idx.shards[2].sample_count = 3;
+    AF_TEST_FAILS_WITH(AF_EFORMAT, "shard-00002.nc: samples outside the index", af_stats_compute(dir, &idx, &st, err));
+    idx.shards[2].sample_count = 1;
+    snprintf(idx.shards[1].path, sizeof idx.shards[1].path, "nope.nc");
+    AF_TEST_FAILS_WITH(AF_ENC, "cannot open shard", af_stats_compute(dir, &idx, &st, err));
+    AF_EXPECT(st.rows == NULL && st.nrows == 0);
+    af_index_dispose(&idx);
+    fx_free(&f);
+}
+
 int main(int argc, char **argv)
 {
     MPI_Init(&argc, &argv);
@@ -416,6 +508,7 @@ int main(int argc, char **argv)
     AF_RUN(test_output_shard__owned);
     AF_RUN(test_output_index__roundtrip);
     AF_RUN(test_output_verify__errors);
+    AF_RUN(test_output_stats__fixture);
     AF_RUN(test_output_index__read_errors);
     if (!af_test_failed_cases) {
         char cmd[400];

@@ -5,11 +5,8 @@ import glob
 import os
 
 import netCDF4
-import numpy as np
 
-
-def _names(var):
-    return [bytes(r).rstrip(b"\0").decode().strip() for r in np.ma.filled(var[:], b"\0")]
+from shard_arrays import names, stacked
 
 
 def read(outdir):
@@ -18,14 +15,15 @@ def read(outdir):
     for p in sorted(glob.glob(os.path.join(outdir, "shard-*.nc"))):
         ds = netCDF4.Dataset(p)
         ds.set_auto_mask(False)
-        ids = _names(ds["sample_id"])
-        inames = _names(ds["input_name"])
-        tnames = _names(ds["target_name"]) if "target_name" in ds.variables else []
+        ids = names(ds, "sample_id")
+        inames = names(ds, "input")
+        tnames = names(ds, "target")
         dates = [dt.date(1970, 1, 1) + dt.timedelta(days=int(v)) for v in ds["time"][:]]
-        x, xq = ds["x"][:].astype(float), ds["x_qc"][:].astype(float)
-        y = ds["y"][:].astype(float) if tnames else None
-        yv = ds["y_valid"][:] if tnames else None
-        yq = ds["y_qc"][:].astype(float) if tnames else None
+        a = stacked(ds)
+        x, xq = a["x"].astype(float), a["x_qc"].astype(float)
+        y = a["y"].astype(float) if tnames else None
+        yv = a["y_valid"] if tnames else None
+        yq = a["y_qc"].astype(float) if tnames else None
         for i, s in enumerate(ids):
             samples[s] = {"x": x[i], "x_qc": xq[i], "y": None if y is None else y[i],
                           "y_valid": None if yv is None else yv[i], "y_qc": None if yq is None else yq[i]}

@@ -303,8 +303,13 @@ def case_damaged_partial(tmp, base):
     idx = json.load(open(os.path.join(out, "index.json")))
     check(idx["provenance"]["resumed_from_day"] == 3 * BLOCK, "bytes: resumed from the verified day")
 
-    # a journal of an older agroflux (no checks) is not trusted either
+    # a journal of an older agroflux (no checks) is not trusted either; before resuming, verify and
+    # inspect say the output is incomplete and how to finish it
     out = damaged_run(tmp, "nochecks", 2)
+    for cmd in ("verify", "inspect"):
+        v = subprocess.run([AGROFLUX, cmd, out], capture_output=True, text=True)
+        check(v.returncode != 0 and "is incomplete" in v.stderr and "%d of %d days written" % (2 * BLOCK, NDAYS) in v.stderr
+              and "--output %s --resume" % out in v.stderr, "%s on an interrupted output: %s" % (cmd, v.stderr[-400:]))
     j = journal(out)
     del j["checks"]
     json.dump(j, open(os.path.join(out, "journal.json"), "w"))

@@ -24,6 +24,7 @@ from osgeo import gdal, ogr, osr
 
 gdal.UseExceptions()
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "pylib"))
+from shard_arrays import names as shard_names, stacked  # noqa: E402
 from checks import Checker  # noqa: E402
 import truth_soil as T  # noqa: E402
 
@@ -44,13 +45,14 @@ def read_shards(out):
     rows, inames, tnames = {}, None, None
     for p in sorted(glob.glob(os.path.join(out, "shard-*.nc"))):
         d = netCDF4.Dataset(p)
-        ids = ["".join(c.decode() for c in r if c not in (b"", None) and c is not np.ma.masked) for r in d["sample_id"][:]]
-        inames = ["".join(c.decode() for c in r if c is not np.ma.masked) for r in d["input_name"][:]]
-        has_y = "target_name" in d.variables
-        tnames = ["".join(c.decode() for c in r if c is not np.ma.masked) for r in d["target_name"][:]] if has_y else []
-        x = np.ma.filled(d["x"][:].astype(float), np.nan)
-        y = np.ma.filled(d["y"][:].astype(float), np.nan) if has_y else np.zeros((len(ids), x.shape[1], 0))
-        q = np.ma.filled(d["y_qc"][:].astype(float), np.nan) if has_y else y
+        ids = shard_names(d, "sample_id")
+        inames = shard_names(d, "input")
+        a = stacked(d)
+        has_y = "target" in d.variables
+        tnames = shard_names(d, "target")
+        x = np.ma.filled(a["x"].astype(float), np.nan)
+        y = np.ma.filled(a["y"].astype(float), np.nan) if has_y else np.zeros((len(ids), x.shape[1], 0))
+        q = np.ma.filled(a["y_qc"].astype(float), np.nan) if has_y else y
         for i, s in enumerate(ids):
             rows[s] = (x[i], y[i], q[i])
         d.close()

@@ -30,6 +30,7 @@ With --reference: pipelines/agroflux-ecosys.ini itself (narrowed with --set, as 
 an 18-year synth root of 5 counties x its 20 N rates, exported as every official experiment and
 checked the same way (t0 only: the reference Ecosys pipeline has no sites).
 """
+import csv
 import json
 import os
 import shutil
@@ -413,7 +414,7 @@ def reference(work):
     idx = json.load(open(os.path.join(out, "index.json")))
     list_fips = [m["fips"] for m in sorted((m for m in idx["samples"] if m["kind"] == "county"),
                                            key=lambda m: m["county_rank"])][::NSCEN]
-    check(list_fips == [ln.split(",")[0] for ln in open(lst).read().splitlines()[1:NCOUNTY + 1]],
+    check(list_fips == [r["fips"] for r in csv.DictReader(open(lst))][:NCOUNTY],
           "reference: county list order = the official county file's rows")
     raw = Raw(out, json.load(open(os.path.join(dest, "temporal", "export.json"))))
     for exp in json.load(open(os.path.join(dest, "experiments.json")))["experiments"]:

@@ -442,6 +442,46 @@ static void test_samples_and_syntax(void)
     FAILS("syn3.ini", "name = t\n" PIPE CNTY, AF_ECONFIG, fx_path("syn3.ini"));
 }
 
+/* A UTF-8 BOM and "[ name ]" are accepted; values longer than libinih's 200-byte lines up to the
+ * documented 8192-byte line; past it, and for text that is not UTF-8, the error names line and key. */
+static void test_bom_spaces_long_utf8(void)
+{
+    char *text = malloc(12000), *longpath = malloc(9000);
+    AF_EXPECT(text && longpath);
+    if (!text || !longpath) { free(text); free(longpath); return; }
+    size_t n = 0;
+    for (int i = 0; n < 3000; i++) n += (size_t)snprintf(longpath + n, 9000 - n, "/d%04d", i);
+    snprintf(text, 12000, "\xEF\xBB\xBF[ pipeline ]\nname = t\nstart = 2003-01-01\nend = 2003-12-31\n"
+             "output = %s ; an inline comment\n[  counties]\nlayer = counties.geojson\nid_field = GEOID\n", longpath);
+    af_config *cfg = NULL;
+    AF_TEST_PASS(af_config_load(fx_write("bom.ini", text), &cfg, err));
+    if (cfg) {
+        size_t ol = strlen(cfg->output);
+        AF_EXPECT(!strcmp(cfg->name, "t") && cfg->has_counties);
+        AF_EXPECT(ol >= 3000 && !strcmp(cfg->output + ol - 3000, longpath));
+        af_config_destroy(&cfg);
+    }
+    /* 9000 bytes on line 5: over the limit, said so */
+    memset(longpath, 'a', 8999);
+    longpath[8999] = '\0';
+    snprintf(text, 12000, PIPE "output = %s\n" CNTY, longpath);
+    FAILS("long.ini", text, AF_ECONFIG, at("long.ini", 5), "line of 9009 bytes", "at most 8192 bytes");
+    /* a long line that is not key = value is a syntax error on its line */
+    snprintf(text, 12000, PIPE CNTY "%.500s\n", longpath);
+    FAILS("longsyn.ini", text, AF_ECONFIG, at("longsyn.ini", 8), "syntax error");
+    /* Latin-1 text: rejected by plan/run at load, naming the key */
+    FAILS("latin1.ini", "[pipeline]\nname = caf\xe9\nstart = 2003-01-01\nend = 2003-12-31\n" CNTY, AF_ECONFIG,
+          at("latin1.ini", 2), "[pipeline] name: the value is not valid UTF-8 (byte 11", NULL);
+    FAILS("latin1s.ini", PIPE CNTY "[input.T\xc0X]\nsource = table\n", AF_ECONFIG, at("latin1s.ini", 8),
+          "section name is not valid UTF-8");
+    /* valid multi-byte UTF-8 passes the check (an accented pipeline name) */
+    AF_TEST_PASS(af_config_load(fx_write("utf8.ini", "[pipeline]\nname = caf\xc3\xa9\nstart = 2003-01-01\n"
+                                         "end = 2003-12-31\n" CNTY), &cfg, err));
+    af_config_destroy(&cfg);
+    free(text);
+    free(longpath);
+}
+
 static void test_keys_markdown(void)
 {
     char *buf = NULL;
@@ -502,6 +542,7 @@ int main(void)
     AF_RUN(test_sources);
     AF_RUN(test_scoped);
     AF_RUN(test_samples_and_syntax);
+    AF_RUN(test_bom_spaces_long_utf8);
     AF_RUN(test_keys_markdown);
     fx_rmtree(fx_tmp);
     return AF_TEST_END();

@@ -18,6 +18,7 @@
 #include <mpi.h>
 
 #include "af_test.h"
+#include "af_util.h"
 #include "agroflux/index.h"
 #include "agroflux/log.h"
 #include "agroflux/output.h"
@@ -616,9 +617,21 @@ static void test_missing_files(void)
               at("single.ini", 11));
 }
 
-static void test_failed_rerun_removes_index(void)
+static void test_short_rows(void)
 {
-    /* a good run, then a run that fails while reading into the same directory */
+    /* a short row, and a file cut in the middle of its last row: errors, not silent gaps */
+    err_table("short.csv", "id,date,V", 5, "US-Aa1,2003-01-02");
+    RUN_FAILS("short", "2003-01-01", "2003-01-05", "short.csv", "g C m-2 d-1", AF_EFORMAT, at("short.csv", 5),
+              "2 fields, the header has 3");
+    fx_write("cut.csv", "id,date,V\nUS-Aa1,2003-01-01,1\nUS-Bb2,2003-01-01,2\nUS-Aa1,2003-01-02,1\nUS-Bb2,2003-");
+    RUN_FAILS("cut", "2003-01-01", "2003-01-05", "cut.csv", "g C m-2 d-1", AF_EFORMAT, at("cut.csv", 5),
+              "2 fields, the header has 3", "ends in the middle of this row");
+}
+
+static void test_failed_rerun_keeps_previous(void)
+{
+    /* a good run, then a run that fails while reading into the same directory: the first output stays
+     * published, byte for byte (the rerun wrote beside it) */
     err_table("rr.csv", "id,date,V", 0, "");
     char text[2048];
     snprintf(text, sizeof text, err_ini, "2003-01-01", "2003-01-05", "out_rerun", "rr.csv", "g C m-2 d-1");
@@ -626,9 +639,16 @@ static void test_failed_rerun_removes_index(void)
     AF_TEST_PASS(run_pipeline("rerun.ini", err));
     AF_EXPECT(index_exists(fx_path("out_rerun")));
     err_table("rr.csv", "id,date,V", 10, "US-Bb2,2003-01-04,99");
+    char ipath[1200], *before = NULL, *after = NULL;
+    snprintf(ipath, sizeof ipath, "%s/index.json", fx_path("out_rerun"));
+    AF_TEST_PASS(af_read_file(ipath, &before, NULL, err));
     af_error e = AF_ERROR_INIT;
     AF_EXPECT(run_pipeline("rerun.ini", &e) == AF_EFORMAT);
-    AF_EXPECT(!index_exists(fx_path("out_rerun")));
+    AF_TEST_PASS(af_read_file(ipath, &after, NULL, err));
+    AF_EXPECT(before && after && !strcmp(before, after));
+    AF_EXPECT(!index_exists(fx_path("out_rerun.agroflux-next")));
+    free(before);
+    free(after);
 }
 
 int main(int argc, char **argv)
@@ -654,7 +674,8 @@ int main(int argc, char **argv)
     AF_RUN(test_missing_column);
     AF_RUN(test_units_error);
     AF_RUN(test_missing_files);
-    AF_RUN(test_failed_rerun_removes_index);
+    AF_RUN(test_short_rows);
+    AF_RUN(test_failed_rerun_keeps_previous);
     if (!getenv("AF_KEEP_TMP")) fx_rmtree(fx_tmp);
     else fprintf(stderr, "kept %s\n", fx_tmp);
     int rc = AF_TEST_END();
