@@ -5,7 +5,7 @@ set -euo pipefail
 PKGS=(build-essential meson ninja-build pkg-config
       libopenmpi-dev openmpi-bin libpnetcdf-dev pnetcdf-bin
       libgdal-dev gdal-bin libproj-dev proj-bin libgeos-dev
-      libinih-dev libjansson-dev libssl-dev
+      libinih-dev libjansson-dev libssl-dev libcurl4-openssl-dev
       libnetcdf-dev netcdf-bin
       python3 python3-numpy python3-netcdf4 python3-gdal
       python3-xarray python3-dask python3-matplotlib python3-torch

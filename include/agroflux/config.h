@@ -116,6 +116,8 @@ typedef struct af_config {
     char path[4096];      /**< the pipeline file as given */
     char dir[4096];       /**< its directory: base of relative paths */
     char data_root[4096]; /**< [pipeline] data_root resolved; paths starting {root} are under it; "" if unset */
+    char data_url[4096];  /**< [pipeline] data_url as written: {data_url} in `url` templates; "" if unset */
+    int no_path_check;    /**< loaded with AF_CONFIG_NO_PATH_CHECK: path keys were not checked for readability */
     char sha256[65];      /**< SHA-256 of the file's bytes; with --set overrides, of that hash and the overrides */
     char **sets;          /**< --set SECTION.KEY=VALUE overrides as given, in order (owned) */
     size_t nsets;
@@ -160,6 +162,11 @@ int af_config_load(const char *path, af_config **out, af_error *err);
  */
 int af_config_load_sets(const char *path, const char *const *sets, size_t nsets, af_config **out,
                         af_error *err);
+/** Flags of af_config_load_flags. */
+#define AF_CONFIG_NO_PATH_CHECK 1 /**< do not require path keys to be readable (fetch, plan --list-files) */
+/** af_config_load_sets with flags (AF_CONFIG_*). */
+int af_config_load_flags(const char *path, const char *const *sets, size_t nsets, int flags, af_config **out,
+                         af_error *err);
 void af_config_destroy(af_config **cfg);
 
 /**

@@ -110,7 +110,9 @@ extern int cli_quiet; /* -q: errors only (no progress lines) */
 
 /* ---- the commands (one cli_command each) ---- */
 extern const cli_command cli_cmd_run, cli_cmd_plan, cli_cmd_verify, cli_cmd_inspect, cli_cmd_synth,
-    cli_cmd_keys, cli_cmd_export, cli_cmd_report;
+    cli_cmd_keys, cli_cmd_export, cli_cmd_report, cli_cmd_fetch;
+/* `plan --list-files`: every file of the pipeline, present or missing (cmd_fetch.c). */
+int cli_list_files(const char *pipeline, const char *const *sets, size_t nsets);
 
 /* inspect --stats: print the per variable x kind x year statistics of dir (cmd_stats.c). */
 struct af_index;

@@ -18,7 +18,7 @@
 #include "agroflux/pipeline.h"
 #include "cli.h"
 
-enum { OPT_SET = 1, OPT_OUTPUT, OPT_RESUME, OPT_PROGRESS, OPT_CHECKPOINT, OPT_RANKS, OPT_FORCE };
+enum { OPT_SET = 1, OPT_OUTPUT, OPT_RESUME, OPT_PROGRESS, OPT_CHECKPOINT, OPT_RANKS, OPT_FORCE, OPT_LIST_FILES };
 
 #define SET_HELP "override or add one key of the pipeline file (repeatable),\n" \
                  "e.g. --set pipeline.data_root=/scratch/raw --set pipeline.end=2002-12-31;\n" \
@@ -41,6 +41,9 @@ static const cli_opt plan_opts[] = {
     { OPT_SET, "set", "SECTION.KEY=VALUE", "as for run (repeatable)" },
     { OPT_RANKS, "ranks", "N", "partition over N ranks (default: the size of the MPI job\n"
       "this process was started in by mpirun/srun, else 1)" },
+    { OPT_LIST_FILES, "list-files", NULL, "instead, list every file the pipeline reads (present,\n"
+      "missing or remote, with sizes and the URL it is fetched from),\nall at once; exit 1 when any is "
+      "missing (`agroflux fetch`\ndownloads those with a URL)" },
     { 0, NULL, NULL, NULL }
 };
 
@@ -70,7 +73,7 @@ const cli_command cli_cmd_run = {
 
 const cli_command cli_cmd_plan = {
     .name = "plan",
-    .synopsis = "PIPELINE.ini [--set SECTION.KEY=VALUE]... [--ranks N]",
+    .synopsis = "PIPELINE.ini [--set SECTION.KEY=VALUE]... [--ranks N] [--list-files]",
     .summary = "check everything, write nothing, show the partition",
     .description =
         "Checks the pipeline file and every input it names without writing anything, and\n"
@@ -254,7 +257,7 @@ static void print_plan_memory(const af_plan *p)
 
 static int plan_main(const cli_command *cmd, const cli_args *a)
 {
-    int nranks = launcher_size();
+    int nranks = launcher_size(), list_files = 0;
     const char *sets[CLI_MAX_ARGS];
     size_t nsets = 0;
     for (size_t i = 0; i < a->nopts; i++) {
@@ -263,9 +266,11 @@ static int plan_main(const cli_command *cmd, const cli_args *a)
         switch (o->id) {
         case OPT_SET: sets[nsets++] = a->opt[i].value; break;
         case OPT_RANKS: if (!cli_value_long(cmd, o, a->opt[i].value, 1, 1000000, &v)) return AF_EXIT_USAGE; nranks = (int)v; break;
+        case OPT_LIST_FILES: list_files = 1; break;
         }
     }
     const char *pipeline = a->operand[0];
+    if (list_files) return cli_list_files(pipeline, sets, nsets);
     af_error err = AF_ERROR_INIT;
     af_plan p;
     int rc = af_pipeline_plan_sets(pipeline, sets, nsets, nranks, &p, &err);

@@ -27,7 +27,7 @@ static af_log_level g_level = AF_LOG_INFO;
 
 /* Every command, in the order `agroflux --help` lists them. A new command: one line here. */
 static const cli_command *const commands[] = {
-    &cli_cmd_run, &cli_cmd_plan, &cli_cmd_verify, &cli_cmd_inspect, &cli_cmd_synth, &cli_cmd_export,
+    &cli_cmd_run, &cli_cmd_plan, &cli_cmd_fetch, &cli_cmd_verify, &cli_cmd_inspect, &cli_cmd_synth, &cli_cmd_export,
     &cli_cmd_keys, &cli_cmd_report, NULL
 };
 

@@ -195,21 +195,54 @@ int af_config_line(const af_config_section *sec, const char *key)
     return sec ? sec->line : 0;
 }
 
+/* Length of the leading GDAL archive prefixes (/vsizip/, /vsigzip/, /vsitar/, chained) whose
+ * remainder is a file path to resolve like any other. */
+static size_t archive_prefix_len(const char *value)
+{
+    static const char *const pre[] = { "/vsizip/", "/vsigzip/", "/vsitar/", "/vsi7z/", "/vsirar/", NULL };
+    size_t n = 0;
+    for (int again = 1; again;) {
+        again = 0;
+        for (const char *const *p = pre; *p; p++)
+            if (!strncmp(value + n, *p, strlen(*p))) { n += strlen(*p); again = 1; }
+    }
+    return n;
+}
+
 int af_config_resolve(const af_config *cfg, const char *value, char *out, size_t n, af_error *err)
 {
     int rc = AF_OK;
-    if (!strncmp(value, "{root}", 6)) {
-        const char *rest = value + 6;
+    size_t pre = archive_prefix_len(value);
+    const char *v = value + pre;
+    char tmp[4096];
+    if (!strncmp(v, "{root}", 6)) {
+        const char *rest = v + 6;
         while (*rest == '/') rest++;
         if (!cfg->data_root[0])
             AF_FAIL(AF_ECONFIG, "%s: '%s' uses {root} but [pipeline] data_root is not set", cfg->path, value);
-        if (rest[0]) AF_CHECK(af_path_join(cfg->data_root, rest, out, n, err));
-        else AF_CHECK(af_strlcpy_checked(out, cfg->data_root, n, "data_root", err));
+        if (rest[0]) AF_CHECK(af_path_join(cfg->data_root, rest, tmp, sizeof tmp, err));
+        else AF_CHECK(af_strlcpy_checked(tmp, cfg->data_root, sizeof tmp, "data_root", err));
+    } else if (af_path_is_virtual(v)) { /* /vsicurl/..., /vsis3/..., http(s)://, DRIVER:... as written */
+        AF_CHECK(af_strlcpy_checked(tmp, v, sizeof tmp, "path", err));
     } else {
-        AF_CHECK(af_path_join(cfg->dir, value, out, n, err));
+        AF_CHECK(af_path_join(cfg->dir, v, tmp, sizeof tmp, err));
     }
+    int len = snprintf(out, n, "%.*s%s", (int)pre, value, tmp);
+    if (len < 0 || (size_t)len >= n) AF_FAIL(AF_EINVAL, "path too long: %s", value);
 cleanup:
     return rc;
+}
+
+/* `url` (beside `path`) or `KEY_url` (beside KEY): where `agroflux fetch` downloads KEY's files from.
+ * Allowed wherever the path key itself is declared. */
+static int is_url_key(const char *key, const af_key_spec *a, const af_key_spec *b)
+{
+    char base[128];
+    size_t len = strlen(key);
+    if (!strcmp(key, "url")) snprintf(base, sizeof base, "path");
+    else if (len > 4 && len < sizeof base && !strcmp(key + len - 4, "_url")) snprintf(base, sizeof base, "%.*s", (int)(len - 4), key);
+    else return 0;
+    return af__config_find_key(a, base) || (b && af__config_find_key(b, base));
 }
 
 /* Check one section's keys against its table (plus an optional second table); with
@@ -223,6 +256,7 @@ static int check_keys_mode(const af_config *cfg, const af_config_section *sec, c
         const af_config_entry *e = &sec->entries[i];
         const af_key_spec *k = af__config_find_key(a, e->key);
         if (!k && b) k = af__config_find_key(b, e->key);
+        if (!k && is_url_key(e->key, a, b)) continue; /* a URL template, read by src/fetch */
         if (!k && others_ok) continue;
         if (!k) {
             const af_key_spec *near = af__config_near_key(a, e->key);
@@ -279,6 +313,7 @@ static int check_keys_mode(const af_config *cfg, const af_config_section *sec, c
         case AF_KEY_PATH:
             if (!strcmp(sec->name, "pipeline") && !strcmp(e->key, "output")) break; /* created later */
             AF_CHECK(af_config_resolve(cfg, v, buf, sizeof buf, err));
+            if (cfg->no_path_check || af_path_is_virtual(buf)) break; /* the library's open checks these */
             if (!af_file_readable(buf))
                 AF_FAIL(AF_ECONFIG, "%s:%d: [%s] %s: cannot read '%s'", cfg->path, e->line, sec->name, e->key, buf);
             break;
@@ -339,6 +374,8 @@ static int load_pipeline(af_config *cfg, const af_config_section *sec, af_error 
     cfg->shard_samples = (size_t)atol(value_or_default(sec, t, "shard_samples"));
     cfg->block_days = atoi(value_or_default(sec, t, "block_days"));
     cfg->cdf5 = !strcmp(value_or_default(sec, t, "format"), "cdf5");
+    AF_CHECK(af_strlcpy_checked(cfg->data_url, value_or_default(sec, t, "data_url"), sizeof cfg->data_url,
+                                "[pipeline] data_url", err));
 cleanup:
     return rc;
 }
@@ -511,6 +548,12 @@ int af_config_load(const char *path, af_config **out, af_error *err)
 int af_config_load_sets(const char *path, const char *const *sets, size_t nsets, af_config **out,
                         af_error *err)
 {
+    return af_config_load_flags(path, sets, nsets, 0, out, err);
+}
+
+int af_config_load_flags(const char *path, const char *const *sets, size_t nsets, int flags, af_config **out,
+                         af_error *err)
+{
     int rc = AF_OK;
     af_config *cfg = NULL;
     parse_state ps;
@@ -519,6 +562,7 @@ int af_config_load_sets(const char *path, const char *const *sets, size_t nsets,
     *out = NULL;
     cfg = calloc(1, sizeof *cfg);
     AF_CHECK_ALLOC(cfg);
+    cfg->no_path_check = (flags & AF_CONFIG_NO_PATH_CHECK) != 0;
     AF_CHECK(af_strlcpy_checked(cfg->path, path, sizeof cfg->path, "pipeline path", err));
     af_path_dirname(path, cfg->dir, sizeof cfg->dir);
     ps.fp = fopen(path, "rb");

@@ -20,6 +20,8 @@ static const af_key_spec pipeline_keys[] = {
       "standard: every day; noleap: Dec 31 of leap years dropped (AgroFlux and Daymet)." },
     { "data_root", AF_KEY_STRING, 0, "", NULL,
       "Root of the raw-data tree (relative to this file or absolute); any path that starts with {root} is under it, so pointing a pipeline at another copy of the data is one line." },
+    { "data_url", AF_KEY_STRING, 0, "", NULL,
+      "Base URL of a mirror of the raw-data tree: the value of {data_url} in `url` templates (`agroflux fetch`), e.g. http://HOST:PORT." },
     { "output", AF_KEY_PATH, 0, "output", NULL,
       "Output directory (created); `agroflux run --output` overrides it." },
     { "shard_samples", AF_KEY_INT, 0, "64", NULL,

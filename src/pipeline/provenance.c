@@ -22,6 +22,8 @@
 
 #include "af_check.h"
 #include "af_util.h"
+#include "agroflux/fetch.h"
+#include "log.h"
 #include "pipeline_impl.h"
 
 #define AF_PROV_BUCKETS 4096u
@@ -197,8 +199,18 @@ static int hash_records(const af_config *cfg, const prov_list *own, char **text,
     for (size_t i = 0; i < own->n; i++) {
         long long bytes = 0;
         char sha[65];
-        AF_CHECK(af_file_size(own->item[i], &bytes, err));
-        AF_CHECK(af_file_sha256(own->item[i], sha, err));
+        if (af_path_is_virtual(own->item[i])) { /* /vsicurl/, /vsizip/, URLs: read through GDAL */
+            af_error e2 = AF_ERROR_INIT;
+            if (af_fetch_vsi_sha256(own->item[i], &bytes, sha, &e2) != AF_OK) {
+                /* e.g. an OPeNDAP endpoint: no file bytes to hash; recorded as unknown, not fatal */
+                af_log(AF_LOG_WARN, "provenance", "%s: no hash (%s)", own->item[i], e2.msg);
+                bytes = -1;
+                sha[0] = '\0';
+            }
+        } else {
+            AF_CHECK(af_file_size(own->item[i], &bytes, err));
+            AF_CHECK(af_file_sha256(own->item[i], sha, err));
+        }
         o = json_pack("{s:s, s:I, s:s}", "path", relative(cfg, own->item[i]), "bytes", (json_int_t)bytes,
                       "sha256", sha);
         if (!o) AF_FAIL(AF_EINVAL, "provenance: '%s' is not UTF-8", own->item[i]);

@@ -302,12 +302,14 @@ static int load_counties(const af_sample_opts *opts, sel_rec *sel, size_t nsel, 
     county_rec *recs = NULL;
     size_t n = 0, cap = 0;
 
-    if (strncmp(path, "/vsi", 4) != 0 && access(path, F_OK) != 0)
+    if (!af_path_is_virtual(path) && access(path, F_OK) != 0)
         AF_FAIL(AF_ENOTFOUND, "county layer '%s' does not exist", path);
     if (GDALGetDriverCount() == 0) GDALAllRegister();
     CPLErrorReset();
     ds = GDALOpenEx(path, GDAL_OF_VECTOR | GDAL_OF_READONLY, NULL, NULL, NULL);
-    if (!ds) AF_FAIL(AF_EGDAL, "cannot open county layer '%s': %s", path, CPLGetLastErrorMsg());
+    if (!ds)
+        AF_FAIL(AF_EGDAL, "cannot open county layer '%s': %s", path,
+                CPLGetLastErrorMsg()[0] ? CPLGetLastErrorMsg() : "no such file, or not a vector dataset GDAL recognises");
     OGRLayerH layer = NULL;
     if (opts->county_layer_name && *opts->county_layer_name) {
         layer = GDALDatasetGetLayerByName(ds, opts->county_layer_name);

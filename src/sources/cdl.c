@@ -113,7 +113,7 @@ static int open_years(cd_state *st, const af_config_section *sec, af_error *err)
     for (int y = st->y0; y <= st->y1; y++) {
         char path[4096];
         AF_CHECK(af__template_expand(cfg, sec, "path", tmpl, NULL, y, path, sizeof path, err));
-        if (!af_file_readable(path))
+        if (!af_path_is_virtual(path) && !af_file_readable(path))
             AF_FAIL(AF_ENOTFOUND, "%s:%d: [%s] path: no CDL raster for year %d: cannot read '%s'", cfg->path,
                     af_config_line(sec, "path"), sec->name, y, path);
         rz_raster *r = &st->years[y - st->y0];

@@ -119,7 +119,7 @@ static int parse_group_keys(gr_state *st, const af_config_section *sec, af_error
     st->site_method = methods[i];
     AF_CHECK(af_opts_get_path(cfg, sec, gridded_keys, "cropland_weights", st->cropland, sizeof st->cropland, err));
     if (st->cropland[0]) {
-        if (!af_file_readable(st->cropland))
+        if (!af_path_is_virtual(st->cropland) && !af_file_readable(st->cropland))
             AF_FAIL(AF_ENOTFOUND, "%s:%d: [%s] cropland_weights: cannot read '%s'", cfg->path,
                     af_config_line(sec, "cropland_weights"), sec->name, st->cropland);
     }
@@ -158,7 +158,7 @@ static int open_multiplier(gr_state *st, const gr_var *gv, const gr_file *gf, gr
     const af_config_section *sec = gv->msec;
     int line = af_config_line(sec, "multiply_path");
     AF_CHECK(expand_year(cfg, gv->mtmpl, gf->year, mf->path, sizeof mf->path, err));
-    if (!af_file_readable(mf->path))
+    if (!af_path_is_virtual(mf->path) && !af_file_readable(mf->path))
         AF_FAIL(AF_ENOTFOUND, "%s:%d: [%s] multiply_path: cannot read '%s' (multiplier of '%s')", cfg->path, line,
                 sec->name, mf->path, gf->path);
     mf->year = gf->year;
@@ -236,7 +236,7 @@ static int open_files(gr_state *st, const af_config_section *sec, af_error *err)
         for (int y = y0; y <= y1; y++) {
             gr_file *gf = &gv->files[gv->nfiles];
             AF_CHECK(expand_year(cfg, tmpl, y, gf->path, sizeof gf->path, err));
-            if (!af_file_readable(gf->path))
+            if (!af_path_is_virtual(gf->path) && !af_file_readable(gf->path))
                 AF_FAIL(AF_ENOTFOUND, "%s:%d: [%s] path: cannot read '%s'%s", cfg->path, af_config_line(sec, "path"),
                         sec->name, gf->path, per_year ? " (a year of the pipeline)" : "");
             gf->year = y;

@@ -217,7 +217,9 @@ int af__gridded_open_file(gr_state *st, gr_file *gf, const char *var, af_error *
         /* GDAL's message may be empty (a NetCDF file without that variable): say what we know */
         const char *why = CPLGetLastErrorMsg();
         if (!why || !why[0])
-            why = !af_file_readable(gf->path) ? "the file is not readable"
+            why = af_path_is_virtual(gf->path) ? "GDAL gave no reason (NetCDF over http(s) must be an OPeNDAP "
+                      "endpoint, e.g. THREDDS dodsC; /vsicurl/ does not read NetCDF with this GDAL: fetch the file)"
+                  : !af_file_readable(gf->path) ? "the file is not readable"
                   : var[0] ? "GDAL found no raster there (not a NetCDF/GDAL raster, or no such variable)"
                            : "GDAL found no raster in the file";
         AF_FAIL(AF_EGDAL, "cannot open '%s': %s", gf->dsname, why);

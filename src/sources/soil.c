@@ -103,7 +103,7 @@ static int open_layers(so_state *st, const af_config_section *sec, af_error *err
         so_layer *L = &st->layers[l];
         char path[4096];
         AF_CHECK(layer_path(st, sec, tmpl, L->text, path, sizeof path, err));
-        if (!af_file_readable(path))
+        if (!af_path_is_virtual(path) && !af_file_readable(path))
             AF_FAIL(AF_ENOTFOUND, "%s:%d: [%s] path: layer %s: cannot read '%s'", cfg->path,
                     af_config_line(sec, "path"), sec->name, L->text, path);
         AF_CHECK(af__rz_raster_open(&L->r, path, crs, err));
@@ -115,7 +115,7 @@ static int open_layers(so_state *st, const af_config_section *sec, af_error *err
     AF_CHECK(af_opts_get_path(cfg, sec, soil_keys, "cropland_weights", cw, sizeof cw, err));
     if (cw[0]) {
         const char *path = cw;
-        if (!af_file_readable(path))
+        if (!af_path_is_virtual(path) && !af_file_readable(path))
             AF_FAIL(AF_ENOTFOUND, "%s:%d: [%s] cropland_weights: cannot read '%s'", cfg->path,
                     af_config_line(sec, "cropland_weights"), sec->name, path);
         AF_CHECK(af__rz_raster_open(&st->crop, path, crs, err));

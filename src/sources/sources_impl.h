@@ -16,10 +16,11 @@
 
 /**
  * Expand a path template and resolve it against the pipeline file's directory.
- * Placeholders: {year} (4 digits; needs year > 0), {id} (sample id), {fips}
+ * Placeholders: {year} (4 digits; needs year > 0), {id} (sample id, with ':'
+ * written '_': FIPS_SCENARIO, so no file name has a ':'), {fips}
  * (5-digit county FIPS), {state} (its first 2 digits), {scenario}, {site}
- * (site id); a leading {root} is kept for af_config_resolve ([pipeline]
- * data_root). A placeholder the sample cannot fill (e.g. {fips} for a site, or
+ * (site id); {root} (leading, or after /vsizip/) is kept for af_config_resolve
+ * ([pipeline] data_root). A placeholder the sample cannot fill (e.g. {fips} for a site, or
  * any sample placeholder with s == NULL) or an unknown {name} is AF_ECONFIG
  * naming the feature section, key and template. sec/key only label errors.
  */

@@ -113,8 +113,12 @@ static int expand_path(const af_config *cfg, const char *tmpl, const char *field
 {
     int rc = AF_OK;
     char buf[4096];
+    char v[256];
+    snprintf(v, sizeof v, "%s", value);
+    for (char *c = v; *c; c++)
+        if (*c == ':') *c = '_'; /* {id} FIPS:SCENARIO names FIPS_SCENARIO files, as in every template */
     const char *p = strstr(tmpl, field);
-    if (p) snprintf(buf, sizeof buf, "%.*s%s%s", (int)(p - tmpl), tmpl, value, p + strlen(field));
+    if (p) snprintf(buf, sizeof buf, "%.*s%s%s", (int)(p - tmpl), tmpl, v, p + strlen(field));
     else snprintf(buf, sizeof buf, "%s", tmpl);
     AF_CHECK(af_config_resolve(cfg, buf, out, n, err));
 cleanup:

@@ -34,7 +34,13 @@ static const char *field_value(const char *name, const af_sample *s, int year, c
     }
     if (!s) return NULL;
     int county = s->kind == AF_SAMPLE_COUNTY;
-    if (!strcmp(name, "id")) return s->id;
+    if (!strcmp(name, "id")) {
+        /* "FIPS:SCENARIO" as FIPS_SCENARIO: no ':' in file names (rsync/scp host:path, SMB) */
+        snprintf(buf, n, "%s", s->id);
+        for (char *c = buf; *c; c++)
+            if (*c == ':') *c = '_';
+        return buf;
+    }
     if (!strcmp(name, "fips")) return county ? s->fips : NULL;
     if (!strcmp(name, "state")) {
         if (!county) return NULL;
@@ -70,6 +76,13 @@ int af__template_expand(const af_config *cfg, const af_config_section *sec, cons
                         cfg->path, line, secname, key, tmpl);
             memcpy(name, p + 1, len);
             name[len] = '\0';
+            if (!strcmp(name, "root")) { /* inside /vsizip/{root}/...: left for af_config_resolve */
+                if (o + 6 >= sizeof buf) AF_FAIL(AF_ECONFIG, "%s:%d: [%s] %s: expanded path too long", cfg->path, line, secname, key);
+                memcpy(buf + o, "{root}", 6);
+                o += 6;
+                p = close;
+                continue;
+            }
             int known = !strcmp(name, "year");
             for (const char *const *f = sample_fields; *f; f++) known |= !strcmp(name, *f);
             if (!known)
@@ -107,7 +120,7 @@ int af__template_check(const af_config *cfg, const af_config_section *sec, const
         if (!close || len == 0)
             AF_FAIL(AF_ECONFIG, "%s:%d: [%s] %s: unterminated or empty placeholder in '%s'", cfg->path,
                     af_config_line(sec, key), sec->name, key, tmpl);
-        int ok = 0;
+        int ok = len == 4 && !strncmp(p + 1, "root", 4); /* {root} after /vsizip/ too */
         for (const char *k = known; *k && !ok; k += strcspn(k, " ") + (k[strcspn(k, " ")] ? 1 : 0))
             ok = strcspn(k, " ") == len && !strncmp(k, p + 1, len);
         if (!ok)

@@ -247,7 +247,7 @@ int af__synth_daycent_write(const char *dir, const af_synth_models_opts *o, af_e
     for (int c = 0; c < o->ncounties; c++)
         for (int k = 0; k < o->nscenarios; k++) {
             memset(&r, 0, sizeof r);
-            snprintf(r.rel, sizeof r.rel, "daycent/%s:%s", o->fips[c], o->scenarios[k]);
+            snprintf(r.rel, sizeof r.rel, "daycent/%s_%s", o->fips[c], o->scenarios[k]);
             r.u = c + 1;
             r.k = k;
             r.layers = 3 + r.u % 3;

@@ -27,7 +27,7 @@ typedef struct af_synth_models_opts {
 int af__synth_ecosys_write(const char *dir, const af_synth_models_opts *o, af_error *err);
 
 /**
- * DayCent tree: dir/daycent/{id}/ (id = FIPS:SCENARIO or the site id) with
+ * DayCent tree: dir/daycent/{id}/ ({id} of FIPS:SCENARIO is FIPS_SCENARIO, or the site id) with
  * soils.in, nflux.out, summary.out, soiltavg.out and vswc.out (no header),
  * dc_sip.csv and harvest.csv (trailing commas), covering year0..year1.
  */

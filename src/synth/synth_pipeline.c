@@ -5,6 +5,7 @@
  * to the tree; calendar noleap over whole years.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "af_check.h"
@@ -206,11 +207,52 @@ static void splits(FILE *fp, const af_synth_region *r)
     fprintf(fp, "loso = auto\n\n");
 }
 
+/*
+ * Copy the pipeline text to out, adding after every `KEY = {root}/REST` of a path key its URL
+ * key `url` / `KEY_url = {data_url}/REST`, so that `agroflux fetch --set pipeline.data_url=URL`
+ * fetches the tree from a server that serves its root. The tower glob names the one file synth
+ * writes per site (synth_obs.c).
+ */
+static void emit_with_urls(FILE *out, const char *text, const af_synth_region *r)
+{
+    static const char *const keys[] = { "path", "multiply_path", "cropland_weights", "events", "join", "soils",
+                                        "class_table", "layer", "select", "list", NULL };
+    char dd[64];
+    snprintf(dd, sizeof dd, "FULLSET_DD_%d-%d_1-4.csv", r->year0, r->year1);
+    for (const char *p = text; *p;) {
+        const char *nl = strchr(p, '\n');
+        size_t len = nl ? (size_t)(nl - p + 1) : strlen(p);
+        fwrite(p, 1, len, out);
+        for (int k = 0; keys[k]; k++) {
+            size_t kl = strlen(keys[k]);
+            if (strncmp(p, keys[k], kl) || strncmp(p + kl, " = {root}/", 10)) continue;
+            const char *rest = p + kl + 10;
+            size_t rl = (size_t)((nl ? nl : p + len) - rest);
+            const char *star = memchr(rest, '*', rl);
+            const char *glob = "FULLSET_DD_*.csv";
+            if (!strcmp(keys[k], "path")) fputs("url", out);
+            else fprintf(out, "%s_url", keys[k]);
+            if (star && star - rest >= 11 && !strncmp(star - 11, glob, strlen(glob)))
+                fprintf(out, " = {data_url}/%.*s%s\n", (int)(star - 11 - rest), rest, dd);
+            else
+                fprintf(out, " = {data_url}/%.*s\n", (int)rl, rest);
+        }
+        p += len;
+    }
+}
+
 static int write_one(const char *dir, const char *rel, const af_synth_region *r, int which, af_error *err)
 {
     int rc = AF_OK;
     af_synth_file f = { 0 };
+    char *text = NULL;
+    size_t tlen = 0;
+    FILE *mem = NULL, *final_fp = NULL;
     AF_CHECK(af__synth_open(dir, rel, &f, err));
+    mem = open_memstream(&text, &tlen);
+    if (!mem) AF_FAIL(AF_ENOMEM, "open_memstream failed");
+    final_fp = f.fp;
+    f.fp = mem;
     if (which == 0) {
         head(f.fp, r, "synth-tables", "output-tables", 1);
         fputs(table_features, f.fp);
@@ -229,8 +271,17 @@ static int write_one(const char *dir, const char *rel, const af_synth_region *r,
             fputs(daycent_targets, f.fp);
         }
     }
+    f.fp = final_fp;
+    if (fclose(mem) != 0) { mem = NULL; AF_FAIL(AF_ENOMEM, "pipeline text: out of memory"); }
+    mem = NULL;
+    emit_with_urls(f.fp, text, r);
     AF_CHECK(af__synth_close(&f, err));
 cleanup:
+    if (mem) {
+        f.fp = final_fp;
+        fclose(mem);
+    }
+    free(text);
     af__synth_abort(&f);
     return rc;
 }

@@ -44,6 +44,12 @@ int af_mkdirs(const char *path, af_error *err);
 int af_file_size(const char *path, long long *out, af_error *err);
 /** 1 if a regular file exists and is readable. */
 int af_file_readable(const char *path);
+/**
+ * 1 if path names something only a library can open: a GDAL virtual file system (/vsicurl/,
+ * /vsizip/, /vsis3/, ...), a URL (http://, https://, OPeNDAP) or a driver prefix such as
+ * NETCDF:"f.nc":var. Such paths are never checked with stat/access (the library's open says why).
+ */
+int af_path_is_virtual(const char *path);
 /** SHA-256 of a file as 64 lower-case hex chars + NUL. */
 int af_file_sha256(const char *path, char hex[65], af_error *err);
 /** SHA-256 of a buffer as hex. */

@@ -147,6 +147,16 @@ int af_file_readable(const char *path)
     return stat(path, &st) == 0 && S_ISREG(st.st_mode) && access(path, R_OK) == 0;
 }
 
+int af_path_is_virtual(const char *path)
+{
+    if (!path) return 0;
+    if (!strncmp(path, "/vsi", 4) || strstr(path, "://")) return 1;
+    /* a driver prefix: 2+ upper-case letters, digits or '_' then ':' (not a drive letter "C:") */
+    size_t i = 0;
+    while ((path[i] >= 'A' && path[i] <= 'Z') || (path[i] >= '0' && path[i] <= '9') || path[i] == '_') i++;
+    return i >= 2 && path[i] == ':';
+}
+
 static void hex_encode(const unsigned char *md, unsigned len, char hex[65])
 {
     static const char digits[] = "0123456789abcdef";

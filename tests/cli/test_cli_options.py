@@ -23,7 +23,9 @@ NOWHERE = "/dev/null/agroflux-test"  # nothing can be created under it, even by 
 COMMANDS = {
     "run": ([NOWHERE + "/p.ini"], {"set": "pipeline.end=2003-12-31", "output": NOWHERE + "/out", "resume": None,
                                     "progress-interval": "5", "checkpoint-interval": "0"}),
-    "plan": ([NOWHERE + "/p.ini"], {"set": "pipeline.end=2003-12-31", "ranks": "3"}),
+    "plan": ([NOWHERE + "/p.ini"], {"set": "pipeline.end=2003-12-31", "ranks": "3", "list-files": None}),
+    "fetch": ([NOWHERE + "/p.ini"], {"set": "pipeline.data_url=http://127.0.0.1:9", "dry-run": None, "jobs": "2",
+                                      "retries": "1"}),
     "verify": ([NOWHERE], {}),
     "inspect": ([NOWHERE], {"sample": "19001:base", "csv": None}),
     "synth": ([NOWHERE + "/synth"], {"counties": "2", "counties-from": NOWHERE + "/c.csv", "scenarios": "1",
@@ -32,7 +34,7 @@ COMMANDS = {
                                               "site-fold": "1", "sign": "native"}),
     "keys": ([], {"units": None}),
 }
-OPERAND = {"run": "PIPELINE.ini", "plan": "PIPELINE.ini", "verify": "OUTDIR", "inspect": "OUTDIR", "synth": "DIR",
+OPERAND = {"run": "PIPELINE.ini", "plan": "PIPELINE.ini", "fetch": "PIPELINE.ini", "verify": "OUTDIR", "inspect": "OUTDIR", "synth": "DIR",
            "export": "OUTDIR"}
 GLOBAL = ("help", "version", "verbose", "quiet", "debug")
 # bad values: (command, option, value) -> exit 2 naming option and value
@@ -40,7 +42,8 @@ BAD_VALUES = [("plan", "ranks", "0"), ("plan", "ranks", "x"), ("run", "progress-
               ("run", "checkpoint-interval", "soon"), ("synth", "counties", "0"), ("synth", "scenarios", "abc"),
               ("synth", "years", "2003"), ("synth", "seed", "-4"), ("export", "fold", "-1"),
               ("export", "site-fold", "x"), ("export", "subset", "xx"), ("export", "split", "random"),
-              ("export", "sign", "ecosys"), ("export", "layout", "other")]
+              ("export", "sign", "ecosys"), ("export", "layout", "other"), ("fetch", "jobs", "0"),
+              ("fetch", "retries", "x")]
 
 
 def test_help():

@@ -176,11 +176,11 @@ def main():
                     "soils: differs from [target.TAVG_SOIL_2]", "soils differs within a group")
         # the join of two DayCent files (GPP, Reco): a join file that is absent, a join that differs in a group
         expect_fail(data, dtext, lambda s: s.replace("join = daycent/{id}/dc_sip.csv", "join = daycent/{id}/nope.csv"),
-                    "[target.GPP] join: cannot read '%s' (sample %s:N000)" % (os.path.join(data, "daycent", fips[0] + ":N000", "nope.csv"), fips[0]), "join file missing")
+                    "[target.GPP] join: cannot read '%s' (sample %s:N000)" % (os.path.join(data, "daycent", fips[0] + "_N000", "nope.csv"), fips[0]), "join file missing")
         expect_fail(data, dtext, lambda s: s.replace("join = daycent/{id}/dc_sip.csv\nvariable = crpGrPsn - NEP",
                                                      "join = daycent/{id}/summary.out\nvariable = crpGrPsn - NEP"),
                     "[target.Reco] join: differs from [target.GPP]", "join differs within a group")
-        os.remove(os.path.join(data, "daycent", fips[0] + ":N000", "soils.in"))
+        os.remove(os.path.join(data, "daycent", fips[0] + "_N000", "soils.in"))
         expect_fail(data, dtext, lambda s: s, "cannot open DayCent soils file", "soils.in missing")
         bad = os.path.join(data, first)
         lines = open(bad).read().split("\n")

@@ -21,10 +21,15 @@ static void test_county(void)
                                      &county, 2004, out, sizeof out, err));
     AF_EXPECT(!strcmp(out, "/data/pipes/runs/19/19153/N112/2004.txt"));
     AF_TEST_PASS(af__template_expand(&cfg, NULL, "path", "/abs/{id}.csv", &county, 0, out, sizeof out, err));
-    AF_EXPECT(!strcmp(out, "/abs/19153:N112.csv"));
+    AF_EXPECT(!strcmp(out, "/abs/19153_N112.csv")); /* the id's ':' is written '_' in names */
     snprintf(cfg.data_root, sizeof cfg.data_root, "/raw");
     AF_TEST_PASS(af__template_expand(&cfg, NULL, "path", "{root}/gridmet/tmmx_{year}.nc", &county, 2001, out, sizeof out, err));
     AF_EXPECT(!strcmp(out, "/raw/gridmet/tmmx_2001.nc"));
+    /* {root} after an archive prefix is resolved too */
+    AF_TEST_PASS(af__template_expand(&cfg, NULL, "path", "/vsizip/{root}/c/{fips}.zip/{id}.shp", &county, 0, out,
+                                     sizeof out, err));
+    AF_EXPECT(!strcmp(out, "/vsizip//raw/c/19153.zip/19153_N112.shp"));
+    AF_TEST_PASS(af__template_check(&cfg, NULL, "path", "/vsizip/{root}/c/{fips}.zip/{id}.shp", "fips id", err));
     cfg.data_root[0] = '\0';
     AF_TEST_FAILS_WITH(AF_ECONFIG, "data_root is not set",
                        af__template_expand(&cfg, NULL, "path", "{root}/x.nc", &county, 0, out, sizeof out, err));

@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: MIT
 """pipelines/agroflux-daycent.ini (the AgroFlux DayCent subset: the C_S_150N_Planting scenario
-family) runs unchanged but for --set (data root, period, county list, splits) on a synth tree
+family) runs unchanged but for --set (data root, county layer, period, county list, splits) on a synth tree
 (`agroflux synth --scenarios 4 --sites 0`), with the DayCent run directories renamed to the four
 scenario names and a planting table this test writes with a corn and a soybean row per county and
 year (the rotation picks the crop). Checked independently of the C code: PLANTT follows each
@@ -49,8 +49,8 @@ def main():
         dc = os.path.join(tree, "daycent")
         names = {s[0]: s[1] for s in SCEN}
         for d in sorted(os.listdir(dc)):
-            fips, sc = d.split(":")
-            os.rename(os.path.join(dc, d), os.path.join(dc, "%s:%s" % (fips, names[sc])))
+            fips, sc = d.split("_", 1)  # FIPS_SCENARIO: {id} writes FIPS:SCENARIO with '_'
+            os.rename(os.path.join(dc, d), os.path.join(dc, "%s_%s" % (fips, names[sc])))
         region = Region(tree)
         for y in YEARS:
             with open(os.path.join(tree, "mgmt", "planting_%d.csv" % y), "w") as f:
@@ -59,7 +59,7 @@ def main():
                     for crop in (1, 5):
                         d = dt.date(y, 1, 1) + dt.timedelta(days=plant_doy(fips, y, crop) - 1)
                         f.write("%s,%d,%d,%s\n" % (fips, y, crop, d.isoformat()))
-        sets = ["pipeline.data_root=" + tree, "pipeline.start=2002-01-01", "pipeline.end=2004-12-31",
+        sets = ["pipeline.data_root=" + tree, "counties.layer={root}/counties.geojson", "pipeline.start=2002-01-01", "pipeline.end=2004-12-31",
                 "counties.select={root}/site_lists/counties.csv", "splits.temporal_train=2002",
                 "splits.temporal_val=2003", "splits.temporal_test=2004", "splits.spatial_folds=3"]
         out = os.path.join(tmp, "out")

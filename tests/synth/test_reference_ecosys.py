@@ -3,7 +3,7 @@
 2001-2018) runs end to end when its raw-data root points at a tree laid out the way it expects:
 `agroflux synth --counties-from site_lists/agroflux_ecosys_99_counties.csv --scenarios 20
 --sites 0` writes one (6 counties, 2001-2003 here, to stay small). The pipeline file is used
-unchanged; only --set narrows it (data root, period, county list, splits), as a user would.
+unchanged; only --set narrows it (data root, county layer: the synth GeoJSON instead of the Census zip, period, county list, splits), as a user would.
 Checked against the truth modules of tests/pylib, independently of the C code: the 20 Ecosys
 targets and FERTZR_N / PDOY cell by cell; the soil inputs; PLANTT (1 where corn has more area
 than soybean in the county's CDL tiles); the cropland-weighted weather lies within each
@@ -48,7 +48,7 @@ def main():
             return
         ini = os.path.join(ROOT, "pipelines", "agroflux-ecosys.ini")
         out = os.path.join(tmp, "out")
-        sets = ["pipeline.data_root=" + tree, "pipeline.end=2003-12-31",
+        sets = ["pipeline.data_root=" + tree, "counties.layer={root}/counties.geojson", "pipeline.end=2003-12-31",
                 "counties.select={root}/site_lists/counties.csv",
                 "splits.temporal_train=2001", "splits.temporal_val=2002", "splits.temporal_test=2003",
                 "splits.spatial_folds=3"]

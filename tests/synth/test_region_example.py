@@ -44,8 +44,8 @@ def main():
             return
         dc = os.path.join(tree, "daycent")
         for d in sorted(os.listdir(dc)):
-            fips, sc = d.split(":")
-            os.rename(os.path.join(dc, d), os.path.join(dc, "%s:%s" % (fips, SYNTH_NAMES[sc])))
+            fips, sc = d.split("_", 1)  # FIPS_SCENARIO: {id} writes FIPS:SCENARIO with '_'
+            os.rename(os.path.join(dc, d), os.path.join(dc, "%s_%s" % (fips, SYNTH_NAMES[sc])))
         out = os.path.join(tmp, "out")
         ini = os.path.join(ROOT, "pipelines", "examples", "nebraska-wheat.ini")
         r = D.mpirun(2, "run", ini, "--set", "pipeline.data_root=" + tree, "--output", out)

@@ -154,6 +154,8 @@ static void write_soil(void)
         }
         char name[64];
         snprintf(name, sizeof name, "soil/%s.csv", sample_ids[c - 1]);
+        for (char *q = name; *q; q++)
+            if (*q == ':') *q = '_'; /* {id} writes FIPS:SCENARIO as FIPS_SCENARIO */
         fx_write(name, sb_close(&b));
         free(b.p);
     }
