@@ -16,6 +16,7 @@ the first checkpoint, but a stop always checkpoints. Cases 6-7 need mount(2); wi
 as skipped and the rest still runs.
 """
 import json
+import re
 import os
 import shutil
 import signal
@@ -250,6 +251,15 @@ def var_offset(path, var):
     return None
 
 
+def first_input(path):
+    """Name of the first input variable of a shard and its number of samples (ncdump -h)."""
+    head = subprocess.run(["ncdump", "-h", path], capture_output=True, text=True).stdout
+    rows = int(re.search(r"\bsample = (\d+) ;", head).group(1))
+    data = subprocess.run(["ncdump", "-v", "input", path], capture_output=True, text=True).stdout
+    first = re.search(r'input =\s*"([^"]*)"', data.split("data:")[-1]).group(1)
+    return first, rows
+
+
 def damaged_run(tmp, name, fail_block):
     out = os.path.join(tmp, name)
     r = mpirun(2, "-q", "run", PIPE, "--output", out, env={"AGROFLUX_TEST_FAIL_AT": "write:block:%d" % fail_block})
@@ -285,15 +295,17 @@ def case_damaged_partial(tmp, base):
     check("header or static variables do not match" in r.stderr and "starting over" in r.stderr,
           "header: says so: " + r.stderr[:600])
 
-    # x of sample 0 is laid out (time, input): a byte inside day 3*BLOCK+1 belongs to the 4th segment
+    # the first input is one variable laid out (time, sample): a byte of sample 0 on day 3*BLOCK
+    # (axis day 3*BLOCK+1) belongs to the 4th segment
     out = damaged_run(tmp, "bytes", 5)
     part = os.path.join(out, "shard-00000.nc.partial")
-    off = var_offset(part, "x")
-    check(off is not None, "bytes: ncoffsets finds x")
+    first, rows = first_input(part)
+    off = var_offset(part, first)
+    check(off is not None, "bytes: ncoffsets finds %s" % first)
     if off is None:
         return
     with open(part, "r+b") as f:
-        f.seek(off + (3 * BLOCK) * 4 * NINPUTS + 1)
+        f.seek(off + (3 * BLOCK) * 4 * rows + 1)
         b = f.read(1)
         f.seek(-1, 1)
         f.write(bytes([b[0] ^ 0x40]))
