@@ -29,7 +29,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 from af_cli import run  # noqa: E402
 from checks import Checker  # noqa: E402
 import truth_weather as W  # noqa: E402
-from shard_arrays import names  # noqa: E402
+from shard_arrays import stacked  # noqa: E402
 
 AGROFLUX = os.environ["AGROFLUX"]
 check = Checker()
@@ -147,8 +147,9 @@ def check_values(data, out, idx):
             ds = netCDF4.Dataset(os.path.join(out, idx["shards"][i // S]["path"]))
             ds.set_auto_mask(False)
             days = [dt.date(1970, 1, 1) + dt.timedelta(days=int(t)) for t in ds["time"][:]]
-            x = ds[names(ds, "input")[0]][:, i % S].astype(float)  # one (time, sample) variable per input
-            qc = ds["x_qc"][:, i % S, 0].astype(float)
+            a = stacked(ds, i % S)
+            x = a["x"][:, 0].astype(float)
+            qc = a["x_qc"][:, 0].astype(float)
             ds.close()
             truth = W.county_truth({fips: weights[fips]}, vals, days)[fips]
             # min_valid_fraction 0.5 (the gridded default): a county-day below it is missing
