@@ -251,6 +251,15 @@ def var_offset(path, var):
     return None
 
 
+def first_input(path):
+    """Name of the first input variable of a shard and its number of samples (ncdump -h)."""
+    head = subprocess.run(["ncdump", "-h", path], capture_output=True, text=True).stdout
+    rows = int(re.search(r"\bsample = (\d+) ;", head).group(1))
+    data = subprocess.run(["ncdump", "-v", "input", path], capture_output=True, text=True).stdout
+    first = re.search(r'input =\s*"([^"]*)"', data.split("data:")[-1]).group(1)
+    return first, rows
+
+
 def damaged_run(tmp, name, fail_block):
     out = os.path.join(tmp, name)
     r = mpirun(2, "-q", "run", PIPE, "--output", out, env={"AGROFLUX_TEST_FAIL_AT": "write:block:%d" % fail_block})
@@ -286,19 +295,17 @@ def case_damaged_partial(tmp, base):
     check("header or static variables do not match" in r.stderr and "starting over" in r.stderr,
           "header: says so: " + r.stderr[:600])
 
-    # the first input's variable is laid out (time, sample): a byte of sample 0 on day 3*BLOCK+1
-    # belongs to the 4th segment
+    # the first input is one variable laid out (time, sample): a byte of sample 0 on day 3*BLOCK
+    # (axis day 3*BLOCK+1) belongs to the 4th segment
     out = damaged_run(tmp, "bytes", 5)
     part = os.path.join(out, "shard-00000.nc.partial")
-    off = var_offset(part, FIRST_INPUT)
-    hdr = subprocess.run(["ncdump", "-h", part], capture_output=True, text=True).stdout
-    m = re.search(r"\bsample = (\d+) ;", hdr)
-    check(off is not None and m is not None, "bytes: ncoffsets finds %s and ncdump the sample count" % FIRST_INPUT)
-    if off is None or m is None:
+    first, rows = first_input(part)
+    off = var_offset(part, first)
+    check(off is not None, "bytes: ncoffsets finds %s" % first)
+    if off is None:
         return
-    rows = int(m.group(1))
     with open(part, "r+b") as f:
-        f.seek(off + (3 * BLOCK) * rows * 4 + 1)
+        f.seek(off + (3 * BLOCK) * 4 * rows + 1)
         b = f.read(1)
         f.seek(-1, 1)
         f.write(bytes([b[0] ^ 0x40]))
