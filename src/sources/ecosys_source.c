@@ -16,6 +16,7 @@
 #include "af_check.h"
 #include "af_util.h"
 #include "log.h"
+#include "agroflux/opts.h"
 #include "agroflux/source.h"
 #include "agroflux/units.h"
 #include "ecosys_impl.h"
@@ -96,10 +97,10 @@ static void model_close(void *vst)
 
 static int applies(const af_feature_cfg *f, const af_sample *s) { return af__kind_applies(f, s); }
 
-static int choice_yes(const af_config_section *sec, const char *key)
+/* The key table of the kind this state reads: defaults and choices come from it alone. */
+static const af_key_spec *state_keys(const model_state *st)
 {
-    const char *v = af_config_get(sec, key);
-    return v && !strcmp(v, "yes");
+    return st->daycent ? daycent_keys : ecosys_keys;
 }
 
 static const char *base_name(const char *path)
@@ -113,8 +114,9 @@ static int feature_units(const model_state *st, const af_config_section *fs, con
                          const char **units, af_error *err)
 {
     int rc = AF_OK;
-    const char *v = af_config_get(fs, "source_units");
+    const char *v = NULL;
     const char *cfgp = st->ctx->cfg->path;
+    AF_CHECK(af_opts_get_string(st->ctx->cfg, fs, state_keys(st), "source_units", &v, err));
     if (v && v[0]) { *units = v; goto cleanup; }
     *units = NULL;
     for (int i = 0; i < sp->nterms; i++) {
@@ -137,14 +139,20 @@ static int feature_spec(model_state *st, const af_feature_cfg *f, af_models_spec
 {
     int rc = AF_OK;
     const af_config_section *fs = f->section;
-    const char *cfgp = st->ctx->cfg->path, *v, *units = NULL;
+    const af_config *cfg = st->ctx->cfg;
+    const af_key_spec *keys = state_keys(st);
+    const char *cfgp = cfg->path, *v, *units = NULL;
     char expr[160];
     long layer = 0;
+    int annual = 0;
     memset(sp, 0, sizeof *sp);
-    if ((v = af_config_get(fs, "layer")) && !af_parse_long(v, &layer)) layer = -1;
-    if (layer < 0 || layer > 100)
-        AF_FAIL(AF_ECONFIG, "%s:%d: [%s] layer: '%s' is not a layer number 1..100", cfgp, af_config_line(fs, "layer"), fs->name, v);
-    v = af_config_get(fs, "variable");
+    if (st->daycent) {
+        AF_CHECK(af_opts_get_int(cfg, fs, keys, "layer", &layer, err));
+        if (layer < 0 || layer > 100)
+            AF_FAIL(AF_ECONFIG, "%s:%d: [%s] layer: '%ld' is not a layer number 1..100", cfgp,
+                    af_config_line(fs, "layer"), fs->name, layer);
+    }
+    AF_CHECK(af_opts_get_string(cfg, fs, keys, "variable", &v, err));
     if (layer > 0 && v && v[0])
         AF_FAIL(AF_ECONFIG, "%s:%d: [%s] layer: give either layer or variable, not both", cfgp, af_config_line(fs, "layer"), fs->name);
     if (layer > 0) snprintf(expr, sizeof expr, "layer%ld", layer);
@@ -153,11 +161,11 @@ static int feature_spec(model_state *st, const af_feature_cfg *f, af_models_spec
     af_error e2 = AF_ERROR_INIT;
     if (af__models_parse_expr(expr, sp->terms, &sp->nterms, &e2) != AF_OK)
         AF_FAIL(AF_ECONFIG, "%s:%d: [%s] %s", cfgp, af_config_line(fs, "variable"), fs->name, e2.msg);
-    sp->cumulative = choice_yes(fs, "cumulative");
-    sp->sign_flip = choice_yes(fs, "sign_flip");
-    v = af_config_get(fs, "annual");
-    sp->annual = !v || !strcmp(v, "no") ? AF_ANNUAL_NO : !strcmp(v, "last") ? AF_ANNUAL_LAST
-               : !strcmp(v, "delta") ? AF_ANNUAL_DELTA : AF_ANNUAL_EVENTS;
+    AF_CHECK(af_opts_get_bool(cfg, fs, keys, "cumulative", &sp->cumulative, err));
+    AF_CHECK(af_opts_get_bool(cfg, fs, keys, "sign_flip", &sp->sign_flip, err));
+    /* the choices "no|last|delta|events" are in af_models_annual order */
+    AF_CHECK(af_opts_get_choice(cfg, fs, keys, "annual", &annual, err));
+    sp->annual = (af_models_annual)annual;
     if (sp->annual == AF_ANNUAL_EVENTS && sp->cumulative)
         AF_FAIL(AF_ECONFIG, "%s:%d: [%s] annual: events and cumulative = yes exclude each other", cfgp,
                 af_config_line(fs, "annual"), fs->name);
