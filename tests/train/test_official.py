@@ -404,6 +404,7 @@ def reference(work):
         return
     out = os.path.join(work, "out")
     r = mpirun(2, "run", os.path.join(root, "pipelines", "agroflux-ecosys.ini"), "--set", "pipeline.data_root=" + tree,
+               "--set", "counties.layer={root}/counties.geojson",
                "--set", "counties.select={root}/site_lists/counties.csv", "--output", out)
     if not check(r.returncode == 0, "reference Ecosys pipeline runs: " + r.stderr[-500:]):
         return
