@@ -63,7 +63,8 @@ const cli_command cli_cmd_run = {
         "A rerun into a DIR holding a complete output writes DIR.agroflux-next and swaps it in\n"
         "only once its index is written: a failed rerun leaves the previous output published.\n"
         "SIGTERM, SIGINT or SIGUSR1 stop the run cleanly at the next block boundary: exit code 4,\n"
-        "no index, resumable with --resume. Ends with a per-stage timing and memory table.\n",
+        "no index, resumable with --resume; a second SIGTERM or SIGINT kills it at once.\n"
+        "Ends with a per-stage timing and memory table.\n",
     .opts = run_opts,
     .operands = "PIPELINE.ini",
     .min_operands = 1, .max_operands = 1,
@@ -101,8 +102,9 @@ static volatile sig_atomic_t g_stop = 0;
 static void on_stop_signal(int sig)
 {
     g_stop = 1;
-    /* a second Ctrl-C kills as usual */
-    if (sig == SIGINT) signal(SIGINT, SIG_DFL);
+    /* A second Ctrl-C or SIGTERM kills as usual: the flag is only read between blocks, and a block
+     * spends its time inside GDAL/netCDF reads that cannot be interrupted (published names stay whole). */
+    if (sig == SIGINT || sig == SIGTERM) signal(sig, SIG_DFL);
 }
 
 static void install_stop_handlers(void)

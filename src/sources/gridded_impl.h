@@ -36,7 +36,7 @@ typedef struct gr_file {
     GDALMDArrayH marr;
     int mflip;             /* 1: file rows run south to north (GDAL's band view flips them) */
     int tchunk;            /* days per chunk of the NetCDF variable (0: unknown or not chunked) */
-    GDALDataType rtype;    /* type of raw reads: Byte, UInt16, Int16 as stored, else Float32 */
+    GDALDataType rtype;    /* type of raw reads: af__gridded_read_type of the stored type; Float32 for band reads */
     char units[64];        /* the variable's units attribute ("" when it has none) */
 } gr_file;
 
@@ -107,6 +107,16 @@ int af__gridded_attach(const gr_state *st, gr_file *gf, const char *var, af_erro
 /** Close gf's GDAL handles, keeping its description. */
 void af__gridded_detach(gr_file *gf);
 void af__gridded_close_file(gr_file *gf);
+/**
+ * Type of the hyperslab reads of a NetCDF variable stored as `stored`: never narrower than it.
+ * GDAL's netCDF multidimensional driver (3.6) reads a hyperslab into a narrower buffer type one value
+ * at a time (nc_get_var1 per value), and each such call decodes the value's whole compressed chunk
+ * when the chunk is larger than the chunk cache (AF_GRIDDED_CHUNK_CACHE): a float64 variable read as
+ * float32 took hours per block. Byte, UInt16, Int16: as stored (table unpacking); Float32 and other
+ * 1-byte types: Float32; 32/64-bit integers and Float64: Float64; anything else (complex):
+ * GDT_Unknown, read through the band API.
+ */
+GDALDataType af__gridded_read_type(GDALDataType stored);
 /** Bytes per raw value of gf's reads (gf->rtype). */
 size_t af__gridded_raw_size(const gr_file *gf);
 /** Read bands [b0, b1] of gf over st->win into buf[(b1-b0+1)][win rows][win cols] of gf->rtype, as stored

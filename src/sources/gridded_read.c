@@ -5,8 +5,9 @@
  * stacks), checks that its grid and CRS match the group's, maps each band to a
  * real date (CF time axis for gridMET, band index from Jan 1 for Daymet,
  * stack_start for stacks), reads a range of bands over the rank's window in
- * one call (a multidimensional hyperslab read in the stored type for NetCDF,
- * RasterIO as float32 for other rasters), and unpacks one day plane at a time
+ * one call (a multidimensional hyperslab read in the stored type for NetCDF, or
+ * a type at least as wide: see af__gridded_read_type; RasterIO as float32 for
+ * other rasters), and unpacks one day plane at a time
  * (scale/offset, fill values to NaN; 8/16-bit values through a lookup table
  * built with the same per-value rule).
  */
@@ -81,6 +82,22 @@ cleanup:
     return rc;
 }
 
+GDALDataType af__gridded_read_type(GDALDataType stored)
+{
+    switch (stored) {
+    case GDT_Byte:
+    case GDT_UInt16:
+    case GDT_Int16: return stored; /* unpacked through a table (GDAL's per-value conversion is slow) */
+    case GDT_Float32: return GDT_Float32;
+    case GDT_UInt32:
+    case GDT_Int32:
+    case GDT_UInt64:
+    case GDT_Int64:
+    case GDT_Float64: return GDT_Float64;
+    default: return GDALGetDataTypeSizeBytes(stored) == 1 && !GDALDataTypeIsComplex(stored) ? GDT_Float32 : GDT_Unknown;
+    }
+}
+
 static int coord_ends(GDALMDArrayH v, size_t n, double *first, double *last)
 {
     GDALExtendedDataTypeH f64 = GDALExtendedDataTypeCreate(GDT_Float64);
@@ -119,13 +136,12 @@ static void open_multidim(gr_file *gf, const char *var)
     yv = GDALDimensionGetIndexingVariable(dims[1]);
     if (ny > 1 && (!yv || !coord_ends(yv, ny, &y0, &y1))) goto done;
     gf->mflip = y1 > y0;
-    /* 8- and 16-bit integers are read as stored and unpacked through a table (GDAL's per-value
-     * conversion is slow); anything else as float32. */
     GDALExtendedDataTypeH nat = GDALMDArrayGetDataType(gf->marr);
     GDALDataType dt = nat && GDALExtendedDataTypeGetClass(nat) == GEDTC_NUMERIC ? GDALExtendedDataTypeGetNumericDataType(nat)
                                                                              : GDT_Unknown;
     if (nat) GDALExtendedDataTypeRelease(nat);
-    gf->rtype = (dt == GDT_Byte || dt == GDT_UInt16 || dt == GDT_Int16) ? dt : GDT_Float32;
+    gf->rtype = af__gridded_read_type(dt);
+    if (gf->rtype == GDT_Unknown) goto done;
     size_t nbs = 0;
     GUInt64 *bs = GDALMDArrayGetBlockSize(gf->marr, &nbs);
     gf->tchunk = bs && nbs == 3 ? (int)bs[0] : 0;
@@ -330,7 +346,7 @@ static float unpack(const gr_file *gf, double raw)
 
 size_t af__gridded_raw_size(const gr_file *gf)
 {
-    return gf->rtype == GDT_Byte ? 1 : (gf->rtype == GDT_UInt16 || gf->rtype == GDT_Int16) ? 2 : 4;
+    return (size_t)GDALGetDataTypeSizeBytes(gf->rtype);
 }
 
 void af__gridded_build_lut(const gr_file *gf, float *lut)
@@ -361,6 +377,13 @@ void af__gridded_unpack_plane(const gr_state *st, const gr_file *gf, const void 
                 unsigned short v;
                 memcpy(&v, src + 2 * c, 2);
                 o[c] = lut[v];
+            }
+        } else if (gf->rtype == GDT_Float64) {
+            const unsigned char *src = rb + 8 * (size_t)sr * nc;
+            for (size_t c = 0; c < nc; c++) {
+                double v;
+                memcpy(&v, src + 8 * c, 8);
+                o[c] = unpack(gf, v);
             }
         } else {
             const unsigned char *src = rb + 4 * (size_t)sr * nc;

@@ -7,6 +7,8 @@
  * MPI_COMM_WORLD (1 or more ranks) and compares the shard with sums computed
  * here independently: grid-aligned counties (spherical row weights), a triangle
  * (200x200 supersampling per cell), a county mostly outside, bilinear at a site.
+ * Also a deflated float64 file whose chunk exceeds the netCDF chunk cache (and an
+ * all-_FillValue variable in it), and the hyperslab read type rule.
  */
 #include <math.h>
 #include <stdio.h>
@@ -21,6 +23,7 @@
 
 #include "af_test.h"
 #include "agroflux/pipeline.h"
+#include "gridded_impl.h" /* af__gridded_read_type */
 #include "gridded_util.h"
 
 #define NX 20
@@ -325,6 +328,96 @@ static void test_gridded__no_crs_is_an_error(void)
     AF_EXPECT(strstr(e.msg, "tmmx_2024.nc") != NULL && strstr(e.msg, "crs") != NULL);
 }
 
+/*
+ * A float64 variable in a deflated netCDF-4 whose one chunk (366 x 40 x 40 doubles, 4.7 MB) is larger than
+ * the chunk cache: read as float32 it went value by value through GDAL, each value decoding the whole
+ * chunk (hours per block; this test then runs into its timeout). Values of county A and the site, and a
+ * second variable that holds only its _FillValue (every sample-day missing, the run completes).
+ */
+#define NB 40
+static int write_nc_double(const char *path)
+{
+    int nc, dd, dl, dn, vd, vl, vn, vv, vf;
+    NCK(nc_create(path, NC_CLOBBER | NC_NETCDF4, &nc));
+    NCK(nc_def_dim(nc, "day", ND, &dd));
+    NCK(nc_def_dim(nc, "lat", NB, &dl));
+    NCK(nc_def_dim(nc, "lon", NB, &dn));
+    NCK(nc_def_var(nc, "day", NC_DOUBLE, 1, &dd, &vd));
+    NCK(nc_put_att_text(nc, vd, "units", 30, "days since 1900-01-01 00:00:00"));
+    NCK(nc_def_var(nc, "lat", NC_DOUBLE, 1, &dl, &vl));
+    NCK(nc_def_var(nc, "lon", NC_DOUBLE, 1, &dn, &vn));
+    int dims[3] = { dd, dl, dn };
+    size_t chunk[3] = { ND, NB, NB };
+    double fill = 32767.0;
+    NCK(nc_def_var(nc, "air_temperature", NC_DOUBLE, 3, dims, &vv));
+    NCK(nc_def_var(nc, "all_fill", NC_DOUBLE, 3, dims, &vf));
+    int vars[2] = { vv, vf };
+    for (int i = 0; i < 2; i++) {
+        NCK(nc_def_var_chunking(nc, vars[i], NC_CHUNKED, chunk));
+        NCK(nc_def_var_deflate(nc, vars[i], 0, 1, 1));
+        NCK(nc_put_att_double(nc, vars[i], "_FillValue", NC_DOUBLE, 1, &fill));
+        NCK(nc_put_att_text(nc, vars[i], "units", 1, "K"));
+    }
+    NCK(nc_enddef(nc));
+    double t[ND], la[NB], lo[NB];
+    for (int d = 0; d < ND; d++) t[d] = 45290.0 + d;
+    for (int r = 0; r < NB; r++) la[r] = lat_c(r);
+    for (int c = 0; c < NB; c++) lo[c] = lon_c(c);
+    NCK(nc_put_var_double(nc, vd, t));
+    NCK(nc_put_var_double(nc, vl, la));
+    NCK(nc_put_var_double(nc, vn, lo));
+    static double v[ND][NB][NB], f[ND][NB][NB];
+    for (int d = 0; d < ND; d++)
+        for (int r = 0; r < NB; r++)
+            for (int c = 0; c < NB; c++) {
+                v[d][r][c] = hole(r, c, d) ? fill : field(lon_c(c), lat_c(r), d);
+                f[d][r][c] = fill;
+            }
+    NCK(nc_put_var_double(nc, vv, &v[0][0][0]));
+    NCK(nc_put_var_double(nc, vf, &f[0][0][0]));
+    NCK(nc_close(nc));
+    return 0;
+}
+
+static void test_gridded__float64_chunk_larger_than_cache(void)
+{
+    af_error e = AF_ERROR_INIT;
+    int rc = gt_run(dir, "double.ini", "out5", &e);
+    if (rc != AF_OK) fprintf(stderr, "run: %s\n", e.msg);
+    AF_EXPECT(rc == AF_OK);
+    if (rc != AF_OK || rank) return;
+    static gt_shard s;
+    AF_EXPECT(gt_read_shard(dir, "out5", &s) == 0);
+    int a = gt_find_sample(&s, "19001:base"), st = gt_find_sample(&s, "S1");
+    AF_EXPECT(a >= 0 && st >= 0 && s.nt == ND && s.ni == 2);
+    if (a < 0 || st < 0 || s.ni != 2) return;
+    double mx;
+    for (int t = 0; t < s.nt; t++) {
+        if (t == 20) AF_EXPECT(isnan(GT_X(&s, a, t, 0)));
+        else AF_EXPECT_NEAR(GT_X(&s, a, t, 0), rect_mean(4, 7, 2, 5, t, &mx) - 273.15, 1e-4);
+        AF_EXPECT_NEAR(GT_X(&s, st, t, 0), field(SITE_LON, SITE_LAT, t) - 273.15, 1e-4);
+        for (int i = 0; i < s.ns; i++) AF_EXPECT(isnan(GT_X(&s, i, t, 1)) && GT_XQC(&s, i, t, 1) == 0);
+    }
+    gt_shard_free(&s);
+}
+
+/* The hyperslab read type is never narrower than the stored type (the value-by-value path above). */
+static void test_gridded__read_type_never_narrower(void)
+{
+    for (int t = GDT_Unknown + 1; t < GDT_TypeCount; t++) {
+        GDALDataType r = af__gridded_read_type((GDALDataType)t);
+        if (GDALDataTypeIsComplex((GDALDataType)t)) {
+            AF_EXPECT(r == GDT_Unknown);
+            continue;
+        }
+        AF_EXPECT(r == GDT_Byte || r == GDT_UInt16 || r == GDT_Int16 || r == GDT_Float32 || r == GDT_Float64);
+        AF_EXPECT(GDALGetDataTypeSizeBytes(r) >= GDALGetDataTypeSizeBytes((GDALDataType)t));
+        /* integers wider than 16 bits are exact in float64, not in float32 */
+        if (!GDALDataTypeIsFloating((GDALDataType)t) && GDALGetDataTypeSizeBytes((GDALDataType)t) > 2) AF_EXPECT(r == GDT_Float64);
+    }
+    AF_EXPECT(af__gridded_read_type(GDT_UInt16) == GDT_UInt16 && af__gridded_read_type(GDT_Float32) == GDT_Float32);
+}
+
 int main(int argc, char **argv)
 {
     MPI_Init(&argc, &argv);
@@ -341,6 +434,17 @@ int main(int argc, char **argv)
              write_ini("nocrs.ini", "standard", 0) == 0 && write_ini("crop.ini", "standard", 2) == 0;
         snprintf(p, sizeof p, "%s/crop.tif", dir);
         ok = ok && write_crop(p) == 0;
+        snprintf(p, sizeof p, "%s/tdbl_2024.nc", dir);
+        ok = ok && write_nc_double(p) == 0 &&
+             gt_write_text(dir, "double.ini",
+                           "[pipeline]\nname = gt\nstart = 2024-01-01\nend = 2024-12-31\noutput = out\nblock_days = 50\n\n"
+                           "[counties]\nlayer = counties.geojson\nscenarios = base\n\n[sites]\nlist = sites.csv\n\n"
+                           "[input.TMAX_AIR]\nsource = gridded\npath = tdbl_{year}.nc\nvariable = air_temperature\n"
+                           "source_units = K\nunits = degC\ncrs = EPSG:4326\n\n"
+                           "[input.TFILL]\nsource = gridded\npath = tdbl_{year}.nc\nvariable = all_fill\n"
+                           "source_units = K\nunits = degC\ncrs = EPSG:4326\n\n"
+                           "[target.TMAX_T]\nsource = gridded\npath = tdbl_{year}.nc\nvariable = air_temperature\n"
+                           "source_units = K\nunits = degC\ncrs = EPSG:4326\n") == 0;
         tri_fracs();
         for (int d = 0; d < ND; d++) tri[d] = tri_mean(d);
     }
@@ -355,6 +459,8 @@ int main(int argc, char **argv)
     AF_RUN(test_gridded__noleap_uses_cache);
     AF_RUN(test_gridded__cropland_weights);
     AF_RUN(test_gridded__no_crs_is_an_error);
+    AF_RUN(test_gridded__float64_chunk_larger_than_cache);
+    if (rank == 0) AF_RUN(test_gridded__read_type_never_narrower);
     af_test_failed_cases = gt_max_failed(af_test_failed_cases);
     int res = 0;
     if (rank == 0 && (res = AF_TEST_END()) == 0) res = gt_remove_dir(dir);

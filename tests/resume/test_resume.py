@@ -8,7 +8,7 @@ Cases: (1) test hook AGROFLUX_TEST_FAIL_AT=write:block:2 on 2 ranks, resumed on 
 (2) AGROFLUX_TEST_FAIL_AT=sealed (shards hashed, not renamed): resume only publishes;
 (3) a real SIGKILL of rank 1 of `mpirun -n 2` in the middle of the write stage (slowed down by
 the test-only AGROFLUX_TEST_BLOCK_DELAY_MS); (4) SIGTERM to one rank: clean stop, exit 4,
-progress.json says "interrupted", journal kept; (5) a changed performance-only key (block_days) and a
+progress.json says "interrupted", journal kept; a second SIGTERM kills at once; (5) a changed performance-only key (block_days) and a
 comment let --resume continue to identical shards, a changed key makes it start over naming the key, and so do a garbage journal and a missing .partial file; (6) a full disk (a tmpfs of half the output size; we are root) fails cleanly, then the same
 directory grown with `mount -o remount` resumes byte-identically; (7) a read-only output
 directory (read-only tmpfs) fails cleanly; (8) --checkpoint-interval: nothing resumable before
@@ -193,6 +193,26 @@ def case_sigterm(tmp, base):
     check(prog["state"] == "interrupted" and 0 < prog["days_done"] < NDAYS, "sigterm: progress.json %s" % prog)
     check(any(".partial" in n for n in os.listdir(out)), "sigterm: .partial files kept")
     resumed_equal(out, base, 2, "sigterm")
+
+
+def case_second_sigterm(tmp, base):
+    """A second SIGTERM ends a rank at once, even while it waits for a block boundary (here: rank 0 in
+    the stop allreduce while rank 1 sleeps 20 s after its block); nothing is published, resume works."""
+    out = os.path.join(tmp, "term2")
+    p = start_slow(out, delay_ms=20000)
+    done = wait_days(p, out, BLOCK)
+    pid = rank_pid(p.pid, 0)
+    check(done is not None and pid is not None, "term2: run started writing")
+    t0 = time.time()
+    if pid:
+        os.kill(pid, signal.SIGTERM)
+        time.sleep(0.5)
+        os.kill(pid, signal.SIGTERM)
+    _, err = p.communicate(timeout=60)
+    check(p.returncode not in (0, 4) and time.time() - t0 < 15,
+          "term2: killed at once (exit %s after %.1f s): %s" % (p.returncode, time.time() - t0, err[-300:]))
+    interrupted_state(out, "term2")
+    resumed_equal(out, base, 2, "term2")
 
 
 def case_changed_config(tmp, base):
@@ -460,6 +480,7 @@ def main():
             case_all_days_written(tmp, base)
             case_kill(tmp, base)
             case_sigterm(tmp, base)
+            case_second_sigterm(tmp, base)
             case_changed_config(tmp, base)
             case_bad_state(tmp, base)
             case_checkpoint_interval(tmp, base)
