@@ -6,7 +6,7 @@ scenario names and a planting table this test writes with a corn and a soybean r
 year (the rotation picks the crop). Checked independently of the C code: PLANTT follows each
 scenario's rotation (C, S from the start year, or S, C); FERTZR_N is 15 g N m-2 on the corn
 planting day (or 30 days later for *_30afPlanting) in corn years and 0 otherwise; PDOY marks the
-rotation crop's planting day; the DayCent targets against tests/pylib truth_models; verify.
+rotation crop's planting day; the DayCent targets (GPP and Reco derived from psyn.out joined with dc_sip.csv) against tests/pylib truth_models; verify.
 Prints "N passed, N failed"."""
 import datetime as dt
 import os
@@ -71,7 +71,7 @@ def main():
         check(r.returncode == 0, "verify: " + r.stderr)
         days = noleap_days(YEARS[0], YEARS[-1])
         dates, inames, tnames, samples = synth_shards.read(out)
-        check(dates == days and inames[:12] == D.AGROFLUX_INPUTS and tnames == D.DAYCENT,
+        check(dates == days and inames[:12] == D.AGROFLUX_INPUTS and tnames == D.SYNTH_DAYCENT,
               "axis and names: %s %s" % (inames, tnames))
         check(set(samples) == {"%s:%s" % (f, s[1]) for f in region.fips for s in SCEN}, "4 counties x 4 scenarios")
         for sid, s in sorted(samples.items()):
@@ -93,7 +93,7 @@ def main():
             D.compare(x[:, inames.index("PDOY")], pdoy, 0.0, "%s PDOY" % sid)
             D.compare(x[:, inames.index("FERTZR_N")], fert, 1e-5, "%s FERTZR_N" % sid)
             u = region.tag(sid)
-            D.check_targets(s, tnames, D.DAYCENT, lambda t: [truth_models.dc_target(t, u, k, d) for d in days],
+            D.check_targets(s, tnames, D.SYNTH_DAYCENT, lambda t: [truth_models.dc_target(t, u, k, d) for d in days],
                             "daycent " + sid)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
