@@ -84,7 +84,7 @@ def main():
             plantt = np.zeros(len(days))
             for i, d in enumerate(days):
                 crop = rot[(d.year - YEARS[0]) % 2]
-                plantt[i] = crop
+                plantt[i] = 1.0 if crop == 1 else 0.0  # AgroFlux's binary PLANTT: corn
                 doy = d.timetuple().tm_yday
                 pd = plant_doy(fips, d.year, crop)
                 pdoy[i] = 1.0 if doy == pd else 0.0
