@@ -349,16 +349,8 @@ static int open_feature(mg_state *st, mg_feat *m, const af_feature_cfg *f, af_er
     const af_config_section *fs = f->section;
     const char *v = af_config_get(fs, "variable");
     m->f = f;
-    m->var = !strcmp(v, "fertilizer_n") ? MG_FERT : !strcmp(v, "planting_flag") ? MG_PLANT
-           : !strcmp(v, "harvest_flag") ? MG_HARVEST : !strcmp(v, "corn_flag") ? MG_CORN : MG_CROP;
-    /* Features grouped by path must agree on how the table is read. */
-    static const char *const shared[] = { "match", "key_column", "year_column", "crop_column", "plant_column", "harvest_column" };
-    for (size_t j = 0; j < sizeof shared / sizeof shared[0]; j++) {
-        const char *a = af_config_get(st->sec, shared[j]), *b = af_config_get(fs, shared[j]);
-        if ((a || b) && (!a || !b || strcmp(a, b)))
-            AF_FAIL(AF_ECONFIG, "%s:%d: [%s] %s: differs from [%s] which reads the same path", cfg->path,
-                    af_config_line(fs, shared[j]), fs->name, shared[j], st->sec->name);
-    }
+    /* the key's choices are listed in MG_* order */
+    AF_CHECK(af_opts_get_choice(cfg, fs, mg_keys, "variable", &m->var, err));
     af_unit_conv conv;
     af_error uerr = AF_ERROR_INIT;
     const char *need = m->var == MG_CROP ? "class" : m->var == MG_FERT ? "g N m-2" : "flag";
@@ -402,6 +394,9 @@ static int mg_open(const af_source_ctx *ctx, const af_feature_cfg *const *feats,
     }
     st->feats = calloc(nfeat, sizeof *st->feats);
     AF_CHECK_ALLOC(st->feats);
+    /* Features grouped by path must agree on how the table is read. */
+    static const char *const shared[] = { "match", "key_column", "year_column", "crop_column", "plant_column", "harvest_column" };
+    AF_CHECK(af__group_keys_agree(ctx->cfg, feats, nfeat, shared, sizeof shared / sizeof shared[0], err));
     for (size_t k = 0; k < nfeat; k++) {
         AF_CHECK(open_feature(st, &st->feats[k], feats[k], err));
         if (st->match == MATCH_SITE && feats[k]->applies != AF_APPLIES_SITES && ctx->cfg->has_counties)
