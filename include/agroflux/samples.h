@@ -18,6 +18,7 @@
 #define AGROFLUX_SAMPLES_H
 
 #include <stddef.h>
+#include "agroflux/config.h"
 #include "agroflux/error.h"
 
 #ifdef __cplusplus
@@ -52,6 +53,9 @@ typedef struct af_sample_opts {
     size_t nscenarios;
     const char *site_csv;           /**< CSV with header columns site_id, lat, lon; NULL = no sites */
 } af_sample_opts;
+
+/** The sample options a pipeline's [counties] and [sites] sections give (borrowed from cfg). */
+void af_sample_opts_from_config(const af_config *cfg, af_sample_opts *opts);
 
 typedef struct af_sampleset af_sampleset;
 

@@ -444,14 +444,7 @@ int af_fetch_load_samples(const af_config *cfg, af_sampleset **out, af_error *er
 {
     int rc = AF_OK;
     af_sample_opts so;
-    memset(&so, 0, sizeof so);
-    so.county_layer = cfg->has_counties ? cfg->county_layer : NULL;
-    so.county_layer_name = cfg->county_layer_name[0] ? cfg->county_layer_name : NULL;
-    so.id_field = cfg->id_field;
-    so.select_csv = cfg->county_select[0] ? cfg->county_select : NULL;
-    so.scenarios = (const char *const *)cfg->scenarios;
-    so.nscenarios = cfg->nscenarios;
-    so.site_csv = cfg->has_sites ? cfg->site_list : NULL;
+    af_sample_opts_from_config(cfg, &so);
     AF_CHECK(af_sampleset_load(&so, out, err));
 cleanup:
     return rc;

@@ -65,14 +65,7 @@ int af__ctx_load_rest(af_ctx *ctx, af_error *err)
     af__settings_sha256(ctx->settings, ctx->output_sha256);
     AF_CHECK(af_calendar_create(cfg->start, cfg->end, cfg->calendar, &ctx->cal, err));
     af_sample_opts so;
-    memset(&so, 0, sizeof so);
-    so.county_layer = cfg->has_counties ? cfg->county_layer : NULL;
-    so.county_layer_name = cfg->county_layer_name[0] ? cfg->county_layer_name : NULL;
-    so.id_field = cfg->id_field;
-    so.select_csv = cfg->county_select[0] ? cfg->county_select : NULL;
-    so.scenarios = (const char *const *)cfg->scenarios;
-    so.nscenarios = cfg->nscenarios;
-    so.site_csv = cfg->has_sites ? cfg->site_list : NULL;
+    af_sample_opts_from_config(cfg, &so);
     AF_CHECK(af_sampleset_load(&so, &ctx->set, err));
     if (af_sampleset_count(ctx->set) == 0) AF_FAIL(AF_EINVAL, "%s: the pipeline selects no samples", cfg->path);
     AF_CHECK(af__ctx_describe(ctx, err));

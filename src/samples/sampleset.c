@@ -525,6 +525,18 @@ cleanup:
     return rc;
 }
 
+void af_sample_opts_from_config(const af_config *cfg, af_sample_opts *so)
+{
+    memset(so, 0, sizeof *so);
+    so->county_layer = cfg->has_counties ? cfg->county_layer : NULL;
+    so->county_layer_name = cfg->county_layer_name[0] ? cfg->county_layer_name : NULL;
+    so->id_field = cfg->id_field;
+    so->select_csv = cfg->county_select[0] ? cfg->county_select : NULL;
+    so->scenarios = (const char *const *)cfg->scenarios;
+    so->nscenarios = cfg->nscenarios;
+    so->site_csv = cfg->has_sites ? cfg->site_list : NULL;
+}
+
 int af_sampleset_load(const af_sample_opts *opts, af_sampleset **out, af_error *err)
 {
     int rc = AF_OK;
