@@ -54,6 +54,13 @@ typedef struct af_sample_opts {
     const char *site_csv;           /**< CSV with header columns site_id, lat, lon; NULL = no sites */
 } af_sample_opts;
 
+/**
+ * The text of path placeholder `name` ({year}, {id}, {fips}, {state}, {scenario}, {site}) for
+ * sample s (NULL: only {year}) and year (<= 0: none), or NULL when they cannot fill it. {id} writes
+ * "FIPS:SCENARIO" as FIPS_SCENARIO, so no file name has a ':'. buf holds computed values.
+ */
+const char *af_sample_field(const char *name, const af_sample *s, int year, char *buf, size_t n);
+
 /** The sample options a pipeline's [counties] and [sites] sections give (borrowed from cfg). */
 void af_sample_opts_from_config(const af_config *cfg, af_sample_opts *opts);
 

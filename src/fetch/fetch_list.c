@@ -55,31 +55,9 @@ static int has_sample_field(const char *t)
 /* Value of a placeholder, NULL when the binding has none. buf holds computed values. */
 static const char *value_of(const af_config *cfg, const char *name, const bind *b, int is_url, char *buf, size_t n)
 {
-    const af_sample *s = b->s;
-    int county = s && s->kind == AF_SAMPLE_COUNTY;
-    if (!strcmp(name, "year")) {
-        if (b->year <= 0) return NULL;
-        snprintf(buf, n, "%04d", b->year);
-        return buf;
-    }
     if (!strcmp(name, "layer")) return b->layer;
     if (!strcmp(name, "data_url")) return is_url && cfg->data_url[0] ? cfg->data_url : NULL;
-    if (!s) return NULL;
-    if (!strcmp(name, "id")) {
-        snprintf(buf, n, "%s", s->id);
-        for (char *c = buf; *c; c++)
-            if (*c == ':') *c = '_'; /* as the sources expand {id}: no ':' in names */
-        return buf;
-    }
-    if (!strcmp(name, "fips")) return county ? s->fips : NULL;
-    if (!strcmp(name, "state")) {
-        if (!county) return NULL;
-        snprintf(buf, n, "%.2s", s->fips);
-        return buf;
-    }
-    if (!strcmp(name, "scenario")) return county ? s->scenario : NULL;
-    if (!strcmp(name, "site")) return county ? NULL : s->id;
-    return NULL;
+    return af_sample_field(name, b->s, b->year, buf, n); /* as the sources expand them */
 }
 
 /*

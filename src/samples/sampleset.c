@@ -525,6 +525,33 @@ cleanup:
     return rc;
 }
 
+const char *af_sample_field(const char *name, const af_sample *s, int year, char *buf, size_t n)
+{
+    if (!strcmp(name, "year")) {
+        if (year <= 0) return NULL;
+        snprintf(buf, n, "%04d", year);
+        return buf;
+    }
+    if (!s) return NULL;
+    int county = s->kind == AF_SAMPLE_COUNTY;
+    if (!strcmp(name, "id")) {
+        /* "FIPS:SCENARIO" as FIPS_SCENARIO: no ':' in file names (rsync/scp host:path, SMB) */
+        snprintf(buf, n, "%s", s->id);
+        for (char *c = buf; *c; c++)
+            if (*c == ':') *c = '_';
+        return buf;
+    }
+    if (!strcmp(name, "fips")) return county ? s->fips : NULL;
+    if (!strcmp(name, "state")) {
+        if (!county) return NULL;
+        snprintf(buf, n, "%.2s", s->fips);
+        return buf;
+    }
+    if (!strcmp(name, "scenario")) return county ? s->scenario : NULL;
+    if (!strcmp(name, "site")) return county ? NULL : s->id;
+    return NULL;
+}
+
 void af_sample_opts_from_config(const af_config *cfg, af_sample_opts *so)
 {
     memset(so, 0, sizeof *so);

@@ -24,34 +24,6 @@ int af__template_per_sample(const char *tmpl)
 
 int af__template_per_year(const char *tmpl) { return tmpl && strstr(tmpl, "{year}") != NULL; }
 
-/* The text for placeholder name, or NULL when the sample cannot fill it. */
-static const char *field_value(const char *name, const af_sample *s, int year, char *buf, size_t n)
-{
-    if (!strcmp(name, "year")) {
-        if (year <= 0) return NULL;
-        snprintf(buf, n, "%04d", year);
-        return buf;
-    }
-    if (!s) return NULL;
-    int county = s->kind == AF_SAMPLE_COUNTY;
-    if (!strcmp(name, "id")) {
-        /* "FIPS:SCENARIO" as FIPS_SCENARIO: no ':' in file names (rsync/scp host:path, SMB) */
-        snprintf(buf, n, "%s", s->id);
-        for (char *c = buf; *c; c++)
-            if (*c == ':') *c = '_';
-        return buf;
-    }
-    if (!strcmp(name, "fips")) return county ? s->fips : NULL;
-    if (!strcmp(name, "state")) {
-        if (!county) return NULL;
-        snprintf(buf, n, "%.2s", s->fips);
-        return buf;
-    }
-    if (!strcmp(name, "scenario")) return county ? s->scenario : NULL;
-    if (!strcmp(name, "site")) return county ? NULL : s->id;
-    return NULL;
-}
-
 int af__template_expand(const af_config *cfg, const af_config_section *sec, const char *key,
                         const char *tmpl, const af_sample *s, int year, char *out, size_t n,
                         af_error *err)
@@ -89,7 +61,7 @@ int af__template_expand(const af_config *cfg, const af_config_section *sec, cons
                 AF_FAIL(AF_ECONFIG, "%s:%d: [%s] %s: unknown placeholder {%s} in '%s' "
                         "(known: {year} {id} {fips} {state} {scenario} {site})",
                         cfg->path, line, secname, key, name, tmpl);
-            const char *v = field_value(name, s, year, val, sizeof val);
+            const char *v = af_sample_field(name, s, year, val, sizeof val);
             if (!v)
                 AF_FAIL(AF_ECONFIG, "%s:%d: [%s] %s: {%s} in '%s' has no value for sample '%s'",
                         cfg->path, line, secname, key, name, tmpl, s ? s->id : "(none)");
