@@ -87,6 +87,7 @@ int af_shardset_seal(af_shardset *ss, af_shard_info **infos, size_t *ninfos, af_
         af_shard_info *in = &all[k];
         if ((lrc = af__shard_path(ss, k, 1, path, sizeof path, err)) != AF_OK) break;
         if ((lrc = af_fsync_path(path, err)) != AF_OK) break;
+        if ((lrc = af__shard_check_complete(path, -1, err)) != AF_OK) break;
         if ((lrc = af_file_size(path, &in->bytes, err)) != AF_OK) break;
         if ((lrc = af_file_sha256(path, in->sha256, err)) != AF_OK) break;
         af__shard_name(k, 0, in->path, sizeof in->path);
