@@ -340,7 +340,7 @@ static int r_int(const reader *r, json_t *o, const char *pre, const char *key, l
     *out = (long long)json_integer_value(v);
     if (*out < min) {
         char what[96];
-        snprintf(what, sizeof what, "is %lld, below its minimum %lld", *out, min);
+        snprintf(what, sizeof what, "is %lld, out of range (below %lld)", *out, min);
         return r_fail(r, pre, key, what);
     }
     return AF_OK;
@@ -354,7 +354,7 @@ static int r_int32(const reader *r, json_t *o, const char *pre, const char *key,
     if (rc != AF_OK) return rc;
     if (v > INT_MAX) {
         char what[96];
-        snprintf(what, sizeof what, "is %lld, above its maximum %d", v, INT_MAX);
+        snprintf(what, sizeof what, "is %lld, out of range (above %d)", v, INT_MAX);
         return r_fail(r, pre, key, what);
     }
     *out = (int)v;

@@ -412,9 +412,9 @@ static void test_output_index__read_errors(void)
         { bad_row, "field 'samples[4].row' does not match" },
         { str_units, "field 'inputs[1].units' is not a string" },
         { bad_prov_file, "field 'provenance.inputs_file' needs a file name" },
-        { huge_ndays, "index.json': field 'calendar.ndays' is 4294967304, above its maximum 2147483647" },
-        { huge_ranks, "index.json': field 'provenance.ranks' is 4294967297, above its maximum 2147483647" },
-        { neg_ranks, "index.json': field 'provenance.ranks' is -3, below its minimum 1" },
+        { huge_ndays, "index.json': field 'calendar.ndays' is 4294967304, out of range (above 2147483647)" },
+        { huge_ranks, "index.json': field 'provenance.ranks' is 4294967297, out of range (above 2147483647)" },
+        { neg_ranks, "index.json': field 'provenance.ranks' is -3, out of range (below 1)" },
     };
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
         AF_TEST_PASS(af_index_write(dir, &idx, err));
