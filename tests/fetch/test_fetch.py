@@ -18,7 +18,6 @@ end). A synth tree is served from its root; its pipeline's url keys use {data_ur
 """
 import glob
 import hashlib
-import http.server
 import json
 import os
 import re
@@ -27,109 +26,17 @@ import signal
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import zipfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "pylib"))
 from checks import Checker  # noqa: E402
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from fetch_server import serve  # noqa: E402
 
 AGROFLUX = os.environ["AGROFLUX"]
 check = Checker()
 TIMEOUT = 60
-
-
-class State:
-    def __init__(self, root):
-        self.root = root
-        self.mode = {}          # URL path -> "404" | "truncate" | "corrupt" | "stall"
-        self.log = []           # (method, path, Range header or None)
-        self.if_range = []      # (path, If-Range header or None)
-        self.lock = threading.Lock()
-        self.release = threading.Event()
-
-
-class Handler(http.server.BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, *args):
-        pass
-
-    def do_HEAD(self):
-        self.serve(body=False)
-
-    def do_GET(self):
-        self.serve(body=True)
-
-    def serve(self, body):
-        st = self.server.state
-        path = self.path.split("?")[0]
-        rng = self.headers.get("Range")
-        with st.lock:
-            st.log.append((self.command, path, rng))
-            st.if_range.append((path, self.headers.get("If-Range")))
-        mode = st.mode.get(path)
-        local = os.path.normpath(os.path.join(st.root, path.lstrip("/")))
-        if mode == "404" or not local.startswith(st.root) or not os.path.isfile(local):
-            self.send_response(404)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-            return
-        data = open(local, "rb").read()
-        etag = '"%s"' % hashlib.sha256(data).hexdigest()[:16]
-        if mode == "norange":
-            rng = None  # a server that ignores Range: answers 200 with the whole file
-        if rng and self.headers.get("If-Range") not in (None, etag):
-            rng = None  # the file changed since the .part began: the whole file (RFC 9110 If-Range)
-        if mode == "corrupt":
-            data = bytes((b * 7 + 3) & 255 for b in data[:len(data)])
-        start, end = 0, len(data)
-        if rng and rng.startswith("bytes=") and "," not in rng:
-            a, b = rng[6:].split("-")
-            start = int(a)
-            end = min(int(b) + 1, len(data)) if b else len(data)
-            if start >= len(data):
-                self.send_response(416)
-                self.send_header("Content-Range", "bytes */%d" % len(data))
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-                return
-            self.send_response(206)
-            self.send_header("Content-Range", "bytes %d-%d/%d" % (start, end - 1, len(data)))
-        else:
-            self.send_response(200)
-        part = data[start:end]
-        self.send_header("Content-Length", str(len(part)))
-        self.send_header("Accept-Ranges", "bytes")
-        self.send_header("ETag", etag)
-        if mode in ("truncate", "stall"):
-            self.send_header("Connection", "close")
-        self.end_headers()
-        if not body:
-            return
-        try:
-            if mode == "truncate":
-                self.wfile.write(part[:len(part) // 2])
-                self.wfile.flush()
-                self.close_connection = True
-            elif mode == "stall":
-                self.wfile.write(part[:len(part) // 2])
-                self.wfile.flush()
-                st.release.wait(30)  # bounded: the test kills the client long before
-                self.close_connection = True
-            else:
-                self.wfile.write(part)
-        except (BrokenPipeError, ConnectionResetError):
-            pass
-
-
-def serve(root):
-    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    srv.daemon_threads = True
-    srv.state = State(root)
-    t = threading.Thread(target=srv.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
-    t.start()
-    return srv
 
 
 def af(*args, env=None, quiet=True, mpi=0):
@@ -330,9 +237,12 @@ def test_restart(tmp, src, srv, url):
         size = os.path.getsize(os.path.join(src, target))
         with open(os.path.join(dst, target + ".part"), "wb") as f:
             f.write(b"\x55" * (junk or size + 100))
-        if mode == "changed":  # the .part came from an older version of the file
-            with open(os.path.join(dst, target + ".part.etag"), "w") as f:
-                f.write('"stale0123456789"')
+        # the validator kept with the .part: the file's ETag (so the resume is tried), or, "changed",
+        # that of an older version of the file
+        etag = '"%s"' % hashlib.sha256(open(os.path.join(src, target), "rb").read()).hexdigest()[:16]
+        with open(os.path.join(dst, target + ".part.etag"), "w") as f:
+            f.write('"stale0123456789"' if mode == "changed" else etag)
+        if mode == "changed":
             mode = None
         if mode:
             srv.state.mode["/" + target] = mode
