@@ -322,6 +322,15 @@ def test_errors(tmp, src, srv, url):
     p = af("fetch", pipe, "--set", "input.TBKDS.url=", "--set", "pipeline.data_url=" + url)
     check(p.returncode == 1 and "gives no URL" in p.stderr and "input.TBKDS.path" in p.stderr
           and "bd_0-5.tif" in p.stderr, "missing file without a URL: exit 1 naming path and key\n" + show(p))
+    anchor = "manual: see docs/data-sources.md#soil-gssurgo--gnatsgo-usda-nrcs"
+    check(anchor in p.stderr, "missing file without a URL: the error points at the guide's soil section\n" + show(p))
+    p = af("fetch", pipe, "--dry-run", "--set", "input.TBKDS.url=", "--set", "pipeline.data_url=" + url)
+    check(re.search(r"^manual  \S*bd_0-5\.tif  \(input\.TBKDS\.path\): no URL; see docs/data-sources\.md"
+                    r"#soil-gssurgo--gnatsgo-usda-nrcs$", p.stdout, re.M),
+          "dry run: a file without a URL is listed as manual with the guide's section\n" + show(p))
+    p = af("plan", pipe, "--list-files", "--set", "input.TBKDS.url=")
+    check(re.search(r"^missing .*bd_0-5\.tif <- " + re.escape(anchor) + "$", p.stdout, re.M),
+          "list-files: a missing file without a URL says manual and where to read\n" + show(p))
 
     # plan --list-files: every file at once, present and missing
     os.remove(os.path.join(dst, "gridmet", "pr_2003.nc"))
@@ -334,7 +343,7 @@ def test_errors(tmp, src, srv, url):
     check(p.returncode != 0, "plain plan still stops at a missing file")
 
 
-def test_virtual(tmp, src, url, base_masked):
+def test_virtual(tmp, src, srv, url, base_masked):
     """Soil rasters read in place through /vsicurl/; the county layer read inside a zip through
     /vsizip/, the zip itself fetched (fetch downloads the archive a /vsizip/ path names)."""
     with zipfile.ZipFile(os.path.join(src, "counties.zip"), "w") as z:  # served by the server
@@ -370,6 +379,25 @@ def test_virtual(tmp, src, url, base_masked):
     local = os.path.join(src, "soil", "bd_0-5.tif")
     check(any(f["sha256"] == sha(local) and f["bytes"] == os.path.getsize(local) for f in remote),
           "provenance of a /vsicurl/ input: its size and SHA-256, read through GDAL (%s)" % remote[:1])
+    # S3 and Google Cloud Storage paths, the local server standing in for the endpoints (path-style
+    # requests /BUCKET/KEY: the served root's soil/ directory is the bucket)
+    host = url.split("//")[1]
+    for prefix, env in (("/vsis3/", {"AWS_S3_ENDPOINT": host, "AWS_HTTPS": "NO", "AWS_VIRTUAL_HOSTING": "FALSE",
+                                     "AWS_NO_SIGN_REQUEST": "YES"}),
+                        ("/vsigs/", {"CPL_GS_ENDPOINT": url + "/", "GS_NO_SIGN_REQUEST": "YES"})):
+        env["GDAL_DISABLE_READDIR_ON_OPEN"] = "EMPTY_DIR"
+        srv.state.log.clear()
+        out = os.path.join(tmp, "out-" + prefix.strip("/"))
+        p = af("run", pipe, "--output", out, *sets[:4], "--set", "input.TBKDS.path=%ssoil/bd_{layer}.tif" % prefix,
+               env=env)
+        gets = {x[1] for x in list(srv.state.log) if x[0] == "GET"}
+        check(p.returncode == 0 and shards(out, True) == base_masked and "/soil/bd_0-5.tif" in gets,
+              "run with %s rasters (GDAL config options in the environment): the server was asked for "
+              "/soil/bd_0-5.tif, shards byte-identical to the local run\n%s" % (prefix, show(p)))
+        p = af("run", pipe, "--output", out + "-bad", *sets[:4], "--set",
+               "input.TBKDS.path=%ssoil/nothere_{layer}.tif" % prefix, env=env)
+        check(p.returncode == 1 and prefix + "soil/nothere_0-5.tif" in p.stderr,
+              "a missing %s object: exit 1 naming it\n%s" % (prefix, show(p)))
     # a plain http:// raster path (GDAL reads it through /vsicurl/ itself)
     p = af("run", pipe, "--output", os.path.join(tmp, "out-httptif"), *sets[:4],
            "--set", "input.TBKDS.path=" + url + "/soil/bd_{layer}.tif", env={"GDAL_DISABLE_READDIR_ON_OPEN": "EMPTY_DIR"})
@@ -410,7 +438,7 @@ def main():
             test_restart(tmp, src, srv, url)
             test_optional(tmp, src, srv, url)
             test_errors(tmp, src, srv, url)
-            test_virtual(tmp, src, url, shards(os.path.join(tmp, "out-base"), True))
+            test_virtual(tmp, src, srv, url, shards(os.path.join(tmp, "out-base"), True))
         finally:
             srv.state.release.set()
             srv.shutdown()
