@@ -223,7 +223,8 @@ cleanup:
     return rc;
 }
 
-/* The GeoTIFF an archive holds (one member ending .tif/.tiff), or the file itself. */
+/* The raster an archive holds (one member ending .tif/.tiff, or .img: ERDAS Imagine, as some older
+ * national CDL years were published), or the file itself. */
 static int raster_in(const af_fetch_item *it, char *out, size_t n, af_error *err)
 {
     int rc = AF_OK;
@@ -238,13 +239,13 @@ static int raster_in(const af_fetch_item *it, char *out, size_t n, af_error *err
     names = VSIReadDirRecursive(zip);
     int found = 0;
     for (int i = 0; names && names[i]; i++)
-        if (ends_with(names[i], ".tif") || ends_with(names[i], ".tiff")) {
+        if (ends_with(names[i], ".tif") || ends_with(names[i], ".tiff") || ends_with(names[i], ".img")) {
             if (found++) AF_FAIL(AF_EFORMAT, "%s: '%s' holds more than one GeoTIFF ('%s', ...): cannot tell which to "
                                  "crop", it->key, it->src_path, names[i]);
             snprintf(out, n, "%s/%s", zip, names[i]);
         }
     if (!found)
-        AF_FAIL(AF_EFORMAT, "%s: '%s' holds no GeoTIFF (.tif) member%s%s", it->key, it->src_path,
+        AF_FAIL(AF_EFORMAT, "%s: '%s' holds no GeoTIFF (.tif) or .img member%s%s", it->key, it->src_path,
                 CPLGetLastErrorMsg()[0] ? ": " : "", CPLGetLastErrorMsg());
 cleanup:
     CSLDestroy(names);

@@ -381,7 +381,8 @@ static int set_extras(builder *bd, const af_config_section *sec, const af_featur
     int rc = AF_OK;
     const af_config *cfg = bd->cfg;
     char base[1024], buf[4096];
-    snprintf(it->doc, sizeof it->doc, "%s", doc_anchor(sec, f));
+    snprintf(it->doc, sizeof it->doc, "%s", !strcmp(pkey, "cropland_weights") ? "cropland-data-layer-usda-nass"
+                                                                                 : doc_anchor(sec, f));
     if (!f) goto cleanup;
     AF_CHECK(expand_into(bd, sec, "sha256sums", b, &it->sums_url, err));
     const char *mode = af_config_get(sec, "fetch");
