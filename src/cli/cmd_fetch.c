@@ -38,10 +38,14 @@ const cli_command cli_cmd_fetch = {
         "the paths ({data_url} = [pipeline] data_url; --set pipeline.data_url=http://HOST:PORT\n"
         "points a whole tree at a mirror). Each file is received as PATH.part, resumed with an\n"
         "HTTP Range request after an interruption, retried with backoff, checked (announced size;\n"
-        "rasters, NetCDF, vectors and zips must open with GDAL), fsynced and only then renamed.\n"
+        "rasters, NetCDF, vectors and zips must open with GDAL; sha256sums lists), fsynced and only\n"
+        "then renamed. A .part the server gave no ETag or Last-Modified for starts over. Sections\n"
+        "with fetch = crop cut the downloaded national raster (a zip) to the counties and sites;\n"
+        "fetch = tiles joins the region's tile_url tiles in a VRT.\n"
         "The county layer, select list and site list come first (they define the samples).\n"
         "Under mpirun the ranks split the files (file i of the missing ones goes to rank i mod\n"
-        "size; rank 0 fetches the county and site lists first). Exit 0 when every missing file\n"
+        "size; rank 0 fetches the county and site lists first; --jobs is per rank; rank 0 shows\n"
+        "its progress and the summary of all ranks). Exit 0 when every missing file\n"
         "arrived, 1 when any failed (each failure names URL, HTTP status and pipeline key), 2 for\n"
         "a usage or pipeline-file error. docs/data-sources.md: where each source comes from.\n",
     .opts = fetch_opts,
