@@ -212,8 +212,8 @@ static int fetch_derived(af_fetch_list *l, const af_sampleset *set, const af_fet
         if (!ok) continue;
         af_error e2 = AF_ERROR_INIT;
         if (af_fetch_derive(mine[i], set, &e2) != AF_OK) {
-            fprintf(stderr, "agroflux fetch: %s%s (%s): %s\n", size > 1 ? "[rank] " : "", mine[i]->path, mine[i]->key,
-                    e2.msg);
+            if (size > 1) fprintf(stderr, "agroflux fetch: [rank %d] %s (%s): %s\n", rank, mine[i]->path, mine[i]->key, e2.msg);
+            else fprintf(stderr, "agroflux fetch: %s (%s): %s\n", mine[i]->path, mine[i]->key, e2.msg);
             sum->failed++;
             if (rc == AF_OK) { rc = e2.code; *err = e2; }
         } else {

@@ -169,6 +169,11 @@ def test_crop(tmp, src, srv, url):
     p = af("plan", pipe, "--list-files", *setu)
     check(re.search(r"missing .*input\.CORNF\.path .*2003_30m_cdls\.tif <- crop of " + re.escape(url), p.stdout),
           "list-files: the CDL is missing, made by a crop of the zip\n" + show(p))
+    p = af("fetch", pipe, *setu, "--dry-run")
+    zsize = os.path.getsize(os.path.join(src, "nass", "%d_30m_cdls.zip" % year))
+    check(p.returncode == 0 and re.search(r"^fetch +%d .*/nass/%d_30m_cdls\.zip -> .*cdl/%d_30m_cdls\.tif\.download-"
+                                          % (zsize, year, year), p.stdout, re.M) and not os.path.exists(os.path.join(dst, "cdl")),
+          "dry run: the zip is listed with its size, nothing written\n" + show(p))
     get_log(srv)
     p = af("fetch", pipe, *setu, quiet=False)
     final = os.path.join(dst, "cdl", "%d_30m_cdls.tif" % year)
@@ -189,6 +194,15 @@ def test_crop(tmp, src, srv, url):
     got = shards(os.path.join(tmp, "out-crop"), True)
     check(base and got == base, "run on the fetched crop: shards byte-identical to the national raster's "
           "(config hash aside: the two pipelines name different paths)")
+
+    # under MPI (2 ranks): the same crop
+    d = new_tree(tmp, "crop-mpi", src, "pipeline-crop.ini", ("cdl/", "national/", "nass/"))
+    p = subprocess.run(["mpirun", "-n", "2", "--oversubscribe", AGROFLUX, "-q", "fetch",
+                        os.path.join(d, "pipeline-crop.ini")] + setu, capture_output=True, text=True, timeout=TIMEOUT)
+    c = os.path.join(d, "cdl", "%d_30m_cdls.tif" % year)
+    log = [x[1] for x in get_log(srv) if x[0] == "GET" and "nass" in x[1]]
+    check(p.returncode == 0 and os.path.exists(c) and sha(c) == sha(final) and len(log) == 1,
+          "fetch = crop on 2 ranks: the zip fetched once (%s), the same crop\n%s" % (log, show(p)))
 
     # fetch_cache: the zip stays there, and a second tree with the same cache downloads no zip
     cache = os.path.join(tmp, "cdl-cache")
