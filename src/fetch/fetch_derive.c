@@ -174,6 +174,9 @@ static int push(af_fetch_list *l, const af_fetch_item *from, const char *path, c
     memset(it, 0, sizeof *it);
     snprintf(it->key, sizeof it->key, "%s", from->key);
     snprintf(it->url_key, sizeof it->url_key, "%s", from->url_key);
+    const char *dot = strrchr(from->key, '.');
+    if (from->mode == AF_FETCH_TILES && dot) /* "input.X.path" -> "input.X.tile_url" */
+        snprintf(it->url_key, sizeof it->url_key, "%.*s.tile_url", (int)(dot - from->key), from->key);
     snprintf(it->doc, sizeof it->doc, "%s", from->doc);
     it->line = from->line;
     it->size = -1;
@@ -237,14 +240,16 @@ static int raster_in(const af_fetch_item *it, char *out, size_t n, af_error *err
     snprintf(zip, sizeof zip, "/vsizip/%s", it->src_path);
     CPLErrorReset();
     names = VSIReadDirRecursive(zip);
-    int found = 0;
+    int found = -1;
     for (int i = 0; names && names[i]; i++)
         if (ends_with(names[i], ".tif") || ends_with(names[i], ".tiff") || ends_with(names[i], ".img")) {
-            if (found++) AF_FAIL(AF_EFORMAT, "%s: '%s' holds more than one GeoTIFF ('%s', ...): cannot tell which to "
-                                 "crop", it->key, it->src_path, names[i]);
+            if (found >= 0)
+                AF_FAIL(AF_EFORMAT, "%s: '%s' holds more than one GeoTIFF ('%s', '%s', ...): cannot tell which to "
+                        "crop", it->key, it->src_path, names[found], names[i]);
+            found = i;
             snprintf(out, n, "%s/%s", zip, names[i]);
         }
-    if (!found)
+    if (found < 0)
         AF_FAIL(AF_EFORMAT, "%s: '%s' holds no GeoTIFF (.tif) or .img member%s%s", it->key, it->src_path,
                 CPLGetLastErrorMsg()[0] ? ": " : "", CPLGetLastErrorMsg());
 cleanup:
