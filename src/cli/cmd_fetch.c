@@ -96,12 +96,25 @@ static void show_notice(const char *msg, void *payload)
 }
 
 /* Print one item's failure (every rank prints its own: they are different files). */
+/* How many items from i on are, like v[i], missing without a URL under the same key (a key's files are
+ * listed together): one line stands for them all (an Ecosys tree is 10^5 files without a URL). */
+static size_t manual_run(af_fetch_item *const *v, size_t n, size_t i)
+{
+    size_t j = i + 1;
+    while (j < n && !v[j]->url && !v[j]->tile_url && !strcmp(v[j]->key, v[i]->key)) j++;
+    return j - i;
+}
+
 static void print_failures(af_fetch_item *const *v, size_t n, int rank, int size)
 {
     for (size_t i = 0; i < n; i++)
         if (v[i]->error && !v[i]->skipped) {
-            if (size > 1) fprintf(stderr, "agroflux fetch: [rank %d] %s\n", rank, v[i]->error);
-            else fprintf(stderr, "agroflux fetch: %s\n", v[i]->error);
+            size_t run = v[i]->url ? 1 : manual_run(v, n, i);
+            char more[256] = "";
+            if (run > 1) snprintf(more, sizeof more, " (and %zu more files of %s without a URL)", run - 1, v[i]->key);
+            if (size > 1) fprintf(stderr, "agroflux fetch: [rank %d] %s%s\n", rank, v[i]->error, more);
+            else fprintf(stderr, "agroflux fetch: %s%s\n", v[i]->error, more);
+            i += run - 1;
         }
 }
 
@@ -127,9 +140,14 @@ static void print_dry(af_fetch_item *const *v, size_t n)
         human(v[i]->size, sz, sizeof sz);
         if (v[i]->url && v[i]->status == AF_OK && !v[i]->skipped)
             printf("fetch  %14lld  %10s  %s -> %s\n", v[i]->size, sz, v[i]->url, v[i]->path);
-        else if (!v[i]->url)
-            printf("manual  %s  (%s): no URL; see docs/data-sources.md#%s\n", v[i]->path, v[i]->key,
+        else if (!v[i]->url) {
+            size_t run = manual_run(v, n, i);
+            char more[64] = "";
+            if (run > 1) snprintf(more, sizeof more, ", and %zu more like it", run - 1);
+            printf("manual  %s  (%s%s): no URL; see docs/data-sources.md#%s\n", v[i]->path, v[i]->key, more,
                    v[i]->doc[0] ? v[i]->doc : "layout-the-reference-pipelines-expect");
+            i += run - 1;
+        }
     }
 }
 

@@ -336,9 +336,12 @@ static void finish(xfer *x, CURLcode res, CURLM *m, const af_fetch_opts *o, doub
         if (res == CURLE_PARTIAL_FILE)
             snprintf(msg, sizeof msg, "%s (%s, HTTP %ld): the body ended early at %lld of %lld bytes; kept as '%s' "
                      "for a resume", it->url, it->url_key, x->status, x->offset + x->got, x->total, x->part);
-        else
-            snprintf(msg, sizeof msg, "%s (%s%s%ld): %s", it->url, it->url_key, x->status ? ", HTTP " : "",
-                     x->status, x->curlmsg[0] ? x->curlmsg : curl_easy_strerror(res));
+        else if (x->status)
+            snprintf(msg, sizeof msg, "%s (%s, HTTP %ld): %s", it->url, it->url_key, x->status,
+                     x->curlmsg[0] ? x->curlmsg : curl_easy_strerror(res));
+        else /* no answer at all (connection, name resolution): no status to name */
+            snprintf(msg, sizeof msg, "%s (%s): %s", it->url, it->url_key,
+                     x->curlmsg[0] ? x->curlmsg : curl_easy_strerror(res));
     }
     if (retry && x->attempt <= o->retries) {
         double wait = o->backoff;
@@ -412,10 +415,13 @@ int af_fetch_run(af_fetch_item *const *items, size_t n, const af_fetch_opts *opt
         af_fetch_item *it = items[i];
         if (it->present || it->remote || it->error) continue;
         if (!it->url) {
-            char msg[4600];
+            char msg[4600], hint[200];
+            size_t kl = strlen(it->key);
+            if (kl > 5 && !strcmp(it->key + kl - 5, ".path")) snprintf(hint, sizeof hint, "`url` beside `path`");
+            else snprintf(hint, sizeof hint, "%.160s_url", it->key);
             snprintf(msg, sizeof msg, "'%s' (%s, line %d) is missing and the pipeline gives no URL for it: manual: "
-                     "see docs/data-sources.md#%s (or add %s_url, or `url` beside `path`)", it->path, it->key,
-                     it->line, it->doc[0] ? it->doc : "layout-the-reference-pipelines-expect", it->key);
+                     "see docs/data-sources.md#%s (or add %s)", it->path, it->key, it->line,
+                     it->doc[0] ? it->doc : "layout-the-reference-pipelines-expect", hint);
             set_item_error(it, AF_ENOTFOUND, msg);
             continue;
         }
