@@ -332,6 +332,19 @@ def test_errors(tmp, src, srv, url):
     check(re.search(r"^missing .*bd_0-5\.tif <- " + re.escape(anchor) + "$", p.stdout, re.M),
           "list-files: a missing file without a URL says manual and where to read\n" + show(p))
 
+    # many files of one key without a URL: one line for them all, with the count
+    dcs = {f for f in tree_files(src) if f.startswith("ecosys/") and f.endswith("dc")}
+    d = new_tree(tmp, "nourl-many", src, skip=dcs)
+    nourl = []
+    for sec in ("Reco@counties", "GPP@counties", "CO2_FLUX"):
+        nourl += ["--set", "target.%s.url=" % sec]
+    p = af("fetch", os.path.join(d, "pipeline.ini"), "--set", "pipeline.data_url=" + url, *nourl)
+    lines = [ln for ln in p.stderr.splitlines() if "gives no URL" in ln and "first:" not in ln]
+    check(p.returncode == 1 and len(dcs) == 4 and len(lines) == 1 and
+          "(and %d more files of target.Reco@counties.path without a URL)" % (len(dcs) - 1) in lines[0]
+          and "ecosys-and-daycent-outputs" in lines[0] and "add `url` beside `path`" in lines[0],
+          "%d files of one key without a URL: one line with the count and the guide's section\n%s" % (len(dcs), show(p)))
+
     # plan --list-files: every file at once, present and missing
     os.remove(os.path.join(dst, "gridmet", "pr_2003.nc"))
     p, rows = list_files(pipe)
