@@ -13,7 +13,8 @@ end). A synth tree is served from its root; its pipeline's url keys use {data_ur
   HTTP status and the pipeline key, and leave nothing under the final name;
 - a missing file without a URL, and {data_url} without [pipeline] data_url, are reported;
 - `plan --list-files` lists present and missing files all at once;
-- a run reads soil rasters through /vsicurl/http://127.0.0.1/... and the county layer through
+- a run reads soil rasters through /vsicurl/http://127.0.0.1/..., /vsis3/ and /vsigs/ (GDAL config
+  options pointing at the local server), a NetCDF through /vsicurl/, and the county layer through
   /vsizip/{root}/counties.zip/..., with shards byte-identical to the local run.
 """
 import glob
@@ -416,6 +417,11 @@ def test_virtual(tmp, src, srv, url, base_masked):
            "--set", "input.TBKDS.path=" + url + "/soil/bd_{layer}.tif", env={"GDAL_DISABLE_READDIR_ON_OPEN": "EMPTY_DIR"})
     check(p.returncode == 0 and shards(os.path.join(tmp, "out-httptif"), True) == base_masked,
           "run with an http:// raster path: shards byte-identical to the local run\n" + show(p))
+    # a NetCDF (netCDF-4, as synth writes it) read through /vsicurl/ by GDAL's netCDF driver
+    p = af("run", pipe, "--output", os.path.join(tmp, "out-ncvsi"), *sets,
+           "--set", "input.TMAX_AIR.path=/vsicurl/" + url + "/gridmet/tmmx_{year}.nc")
+    check(p.returncode == 0 and shards(os.path.join(tmp, "out-ncvsi"), True) == base_masked,
+          "run with a /vsicurl/ NetCDF path: shards byte-identical to the local run\n" + show(p))
     p = af("run", pipe, "--output", os.path.join(tmp, "out-http"), *sets,
            "--set", "input.TMAX_AIR.path=" + url + "/gridmet/tmmx_{year}.nc")
     check(p.returncode == 1 and url + "/gridmet/tmmx_2003.nc" in p.stderr and "OPeNDAP" in p.stderr,
