@@ -98,7 +98,7 @@ int af__fetch_sums_resolve(af_fetch_item *const *items, size_t n, char *msg, siz
     if (!urls || !texts) { free(urls); free(texts); snprintf(msg, msgn, "out of memory"); return -1; }
     for (size_t i = 0; i < n; i++) {
         af_fetch_item *it = items[i];
-        if (!it->sums_url || !it->url || it->error) continue;
+        if (!it->sums_url || !it->url || it->error || it->present || it->remote) continue;
         size_t u = 0;
         while (u < nu && strcmp(urls[u], it->sums_url)) u++;
         char why[1024] = "";

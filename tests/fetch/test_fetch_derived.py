@@ -314,6 +314,9 @@ def test_checksums(tmp, src, srv, url):
         if case == "match":
             check(p.returncode == 0 and sha(os.path.join(dst, target)) == good,
                   "a download matching SHA256SUMS is kept\n" + show(p))
+            get_log(srv)
+            p = af("fetch", os.path.join(dst, "pipeline.ini"), *sets)
+            check(p.returncode == 0 and not get_log(srv), "nothing missing: the checksum file is not even read")
             continue
         name = {"mismatch": "tmmx_2003.nc", "unlisted": "srad_2003.nc", "unreadable": "pr_2003.nc"}[case]
         final = os.path.join(dst, "gridmet", name)
