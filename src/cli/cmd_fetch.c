@@ -95,7 +95,6 @@ static void show_notice(const char *msg, void *payload)
     fflush(stderr);
 }
 
-/* Print one item's failure (every rank prints its own: they are different files). */
 /* How many items from i on are, like v[i], missing without a URL under the same key (a key's files are
  * listed together): one line stands for them all (an Ecosys tree is 10^5 files without a URL). */
 static size_t manual_run(af_fetch_item *const *v, size_t n, size_t i)
@@ -105,6 +104,7 @@ static size_t manual_run(af_fetch_item *const *v, size_t n, size_t i)
     return j - i;
 }
 
+/* Print the items' failures (every rank prints its own: they are different files). */
 static void print_failures(af_fetch_item *const *v, size_t n, int rank, int size)
 {
     for (size_t i = 0; i < n; i++)
@@ -223,9 +223,10 @@ static int fetch_derived(af_fetch_list *l, const af_sampleset *set, const af_fet
     }
     for (size_t i = 0; !o->head_only && subv && i < k; i++) {
         int ok = 1;
-        for (size_t t = 0; t < sub.n; t++) /* this file's downloads all arrived? */
-            if (!strcmp(sub.items[t].key, mine[i]->key) && sub.items[t].status != AF_OK &&
-                (mine[i]->mode == AF_FETCH_TILES || !strcmp(sub.items[t].path, mine[i]->src_path)))
+        size_t sl = strlen(mine[i]->src_path);
+        for (size_t t = 0; t < sub.n; t++) /* this file's downloads (its archive, or its tile directory's) */
+            if (sub.items[t].status != AF_OK && !strncmp(sub.items[t].path, mine[i]->src_path, sl) &&
+                (sub.items[t].path[sl] == '\0' || (mine[i]->mode == AF_FETCH_TILES && sub.items[t].path[sl] == '/')))
                 ok = 0;
         if (!ok) continue;
         af_error e2 = AF_ERROR_INIT;
