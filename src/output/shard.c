@@ -273,7 +273,9 @@ static int post_block(af_shardset *ss, size_t s0, size_t ns, int t0, int nt, con
     size_t S = l->shard_samples, ni = l->ninputs, ntg = l->ntargets, cells = ns * (size_t)nt;
     char path[64];
     if (ns == 0 || nt == 0) goto cleanup;
-    AF_CHECK(scratch_reserve(ss, cells * (2 * ni + 2 * ntg) * sizeof(float) + cells * ntg, err));
+    /* floats, then each shard's y_valid bytes padded to a float boundary (at most ns / S + 2 shards) */
+    AF_CHECK(scratch_reserve(ss, cells * (2 * ni + 2 * ntg) * sizeof(float) + cells * ntg +
+                                     (ns / S + 2) * sizeof(float), err));
     float *f = ss->scratch;
     for (size_t k = s0 / S; k <= (s0 + ns - 1) / S; k++) {
         size_t lo = s0 > k * S ? s0 : k * S;
@@ -303,10 +305,10 @@ static int post_block(af_shardset *ss, size_t s0, size_t ns, int t0, int nt, con
             transpose_rows(yqc + off * ntg, rows, (size_t)nt, ntg, sizeof(float), f);
             AF_CHECK_NC(ncmpi_iput_vara_float(ncid, ss->sh[k].yqc, start, count, f, NULL), path, "iput y_qc");
             f += n * ntg;
-            signed char *b = (signed char *)(void *)f; /* the bytes come last: f stays float-aligned */
+            signed char *b = (signed char *)(void *)f;
             transpose_rows(yvalid + off * ntg, rows, (size_t)nt, ntg, 1, b);
             AF_CHECK_NC(ncmpi_iput_vara_schar(ncid, ss->sh[k].yvalid, start, count, b, NULL), path, "iput y_valid");
-            f = (float *)(void *)(b + n * ntg);
+            f += (n * ntg + sizeof(float) - 1) / sizeof(float); /* the next shard's floats stay aligned */
         }
     }
 cleanup:
