@@ -16,6 +16,7 @@
 #include "agroflux/calendar.h"
 #include "agroflux/models.h"
 #include "ecosys_impl.h"
+#include "numparse.h"
 
 /* Names one quantity has across DayCent builds; the first is the one docs use. */
 static const char *const aliases[][3] = {
@@ -210,8 +211,8 @@ cleanup:
     return rc;
 }
 
-static int dc_row(dc_reader *r, long lineno, char **tok, int year, int doy, af_model_table *t, size_t *cap,
-                  af_error *err)
+static int dc_row(dc_reader *r, long lineno, char **tok, const size_t *tlen, int year, int doy, af_model_table *t,
+                  size_t *cap, af_error *err)
 {
     int rc = AF_OK;
     double *row;
@@ -229,7 +230,7 @@ static int dc_row(dc_reader *r, long lineno, char **tok, int year, int doy, af_m
         if (c < 0) continue;
         double v;
         if (af__models_is_nan_text(tok[i])) continue;
-        if (af_ecosys_parse_number(tok[i], &v)) {
+        if (tlen ? af_numparse(tok[i], tlen[i], &v) : af_ecosys_parse_number(tok[i], &v)) {
             row[c] = af_missing_value(v) ? NAN : v; /* -9999, -6999: missing, as in every reader */
         } else if (!t->bad_line[c]) {
             t->bad_line[c] = lineno;
@@ -262,7 +263,7 @@ static int dc_read(const char *path, int nlayers, af_dc_cursor *cur, int year_hi
     int rc = AF_OK;
     FILE *fp = NULL;
     char *line = NULL, *tok[AF_MODELS_MAX_COLS + 1];
-    size_t cap = 0, rowcap = 0;
+    size_t cap = 0, rowcap = 0, tlen[AF_MODELS_MAX_COLS + 1];
     long lineno = 0;
     long long off = 0;
     int have_header = 0, prev_year = -1, chunked = cur && !cur->whole;
@@ -283,7 +284,7 @@ static int dc_read(const char *path, int nlayers, af_dc_cursor *cur, int year_hi
         lineno++;
         AF_CHECK(af__models_check_nul(path, lineno, line, (size_t)len, err));
         if (lineno == 1 && !strncmp(line, "\xEF\xBB\xBF", 3)) memmove(line, line + 3, strlen(line + 3) + 1); /* BOM */
-        int n = r.csv ? split_csv(line, tok, AF_MODELS_MAX_COLS) : af__models_split_ws(line, tok, AF_MODELS_MAX_COLS);
+        int n = r.csv ? split_csv(line, tok, AF_MODELS_MAX_COLS) : af__models_split_ws_len(line, tok, tlen, AF_MODELS_MAX_COLS);
         if (n > AF_MODELS_MAX_COLS) AF_FAIL(AF_EFORMAT, "%s:%ld: more than %d columns", path, lineno, AF_MODELS_MAX_COLS);
         if (n == 0) continue;
         if (!have_header) {
@@ -308,7 +309,7 @@ static int dc_read(const char *path, int nlayers, af_dc_cursor *cur, int year_hi
             break;
         }
         prev_year = year;
-        AF_CHECK(dc_row(&r, lineno, tok, year, doy, &t, &rowcap, err));
+        AF_CHECK(dc_row(&r, lineno, tok, r.csv ? NULL : tlen, year, doy, &t, &rowcap, err));
     }
     if (ferror(fp)) AF_FAIL(AF_EIO, "read error on '%s'", path);
     if (!have_header) AF_FAIL(AF_EFORMAT, "%s:1: empty file", path);

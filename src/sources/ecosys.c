@@ -63,14 +63,21 @@ int af_ecosys_parse_number(const char *text, double *out)
 /* Split line (modified in place) on whitespace into at most max tokens; returns the count (max+1 if more). */
 int af__models_split_ws(char *line, char **tok, int max)
 {
+    return af__models_split_ws_len(line, tok, NULL, max);
+}
+
+int af__models_split_ws_len(char *line, char **tok, size_t *len, int max)
+{
     int n = 0;
     char *p = line;
     for (;;) {
         while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n') p++;
         if (!*p) return n;
         if (n == max) return max + 1;
-        tok[n++] = p;
+        char *t = p;
         while (*p && *p != ' ' && *p != '\t' && *p != '\r' && *p != '\n') p++;
+        if (len) len[n] = (size_t)(p - t);
+        tok[n++] = t;
         if (!*p) return n;
         *p++ = '\0';
     }
@@ -197,7 +204,7 @@ int af_ecosys_read(const char *path, af_model_table *out, af_error *err)
     int rc = AF_OK;
     FILE *fp = NULL;
     char *line = NULL, *tok[AF_MODELS_MAX_COLS + 1];
-    size_t cap = 0, rowcap = 0;
+    size_t cap = 0, rowcap = 0, tlen[AF_MODELS_MAX_COLS + 1];
     long lineno = 0;
     int ntok = 0, year = 0, prev = 0;
     af_model_table t;
@@ -216,7 +223,7 @@ int af_ecosys_read(const char *path, af_model_table *out, af_error *err)
         if ((len = getline(&line, &cap, fp)) < 0) break;
         lineno++;
         AF_CHECK(af__models_check_nul(path, lineno, line, (size_t)len, err));
-        int n = af__models_split_ws(line, tok, AF_MODELS_MAX_COLS);
+        int n = af__models_split_ws_len(line, tok, tlen, AF_MODELS_MAX_COLS);
         if (n == 0) continue;
         if (n != ntok)
             AF_FAIL(AF_EFORMAT, "%s:%ld: %d fields, expected %d (DOY DATE and %zu variables)", path, lineno,
@@ -230,7 +237,7 @@ int af_ecosys_read(const char *path, af_model_table *out, af_error *err)
             double v;
             const char *txt = tok[c + 2];
             if (af__models_is_nan_text(txt)) continue;
-            if (!af_ecosys_parse_number(txt, &v))
+            if (!af_numparse(txt, tlen[c + 2], &v))
                 AF_FAIL(AF_EFORMAT, "%s:%ld: column %zu (%s): '%s' is not a number", path, lineno, c + 3,
                         t.names[c], txt);
             row[c] = ecosys_value(v);

@@ -16,6 +16,8 @@
 #define AF_MODELS_MAX_TERMS 8
 
 int af__models_split_ws(char *line, char **tok, int max);
+/** The same, also giving each token's length in len[] (no strlen per field). */
+int af__models_split_ws_len(char *line, char **tok, size_t *len, int max);
 /** AF_EFORMAT "FILE:LINE: NUL byte ..." if line[0..len) holds a NUL byte (a text reader would stop there). */
 int af__models_check_nul(const char *path, long lineno, const char *line, size_t len, af_error *err);
 /** 1 for the texts "NaN" and "nan" (a missing value as the models write it). */

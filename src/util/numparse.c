@@ -61,35 +61,42 @@ static const double pow10_exact[23] = {
 
 int af_numparse(const char *text, size_t len, double *out)
 {
-    size_t i = 0;
-    int neg = 0, digits = 0, nsig = 0, scale = 0;
-    uint64_t m = 0;
     if (!text || len == 0 || len >= NP_MAX_LEN) return 0;
-    if (text[0] == '+' || text[0] == '-') neg = text[i++] == '-';
-    for (; i < len && is_digit(text[i]); i++, digits++) {
-        if (nsig || text[i] != '0') { m = m * 10 + (uint64_t)(text[i] - '0'); nsig++; }
-        if (nsig > 19) return af_numparse_strtod(text, len, out);
+    const char *p = text, *end = text + len, *d0, *s0;
+    int neg = 0, scale = 0;
+    size_t ndig, nsig;
+    uint64_t m = 0; /* wraps past 19 digits: then the strtod path is taken */
+    if (*p == '+' || *p == '-') neg = *p++ == '-';
+    d0 = p;
+    while (p < end && *p == '0') p++;
+    s0 = p;
+    while (p < end && is_digit(*p)) m = m * 10 + (uint64_t)(*p++ - '0');
+    nsig = (size_t)(p - s0);
+    ndig = (size_t)(p - d0);
+    if (p < end && *p == '.') {
+        const char *f0 = ++p;
+        if (m == 0)
+            while (p < end && *p == '0') p++; /* zeros before the first significant digit */
+        const char *f1 = p;
+        while (p < end && is_digit(*p)) m = m * 10 + (uint64_t)(*p++ - '0');
+        nsig += (size_t)(p - f1);
+        ndig += (size_t)(p - f0);
+        scale = -(int)(p - f0);
     }
-    if (i < len && text[i] == '.') {
-        for (i++; i < len && is_digit(text[i]); i++, digits++) {
-            if (nsig || text[i] != '0') { m = m * 10 + (uint64_t)(text[i] - '0'); nsig++; }
-            if (nsig > 19) return af_numparse_strtod(text, len, out);
-            scale--;
-        }
-    }
-    if (!digits) return 0;
-    if (i < len) {
-        char c = text[i];
-        int eneg = 0, edigits = 0;
+    if (!ndig) return 0;
+    if (p < end) {
+        int eneg = 0;
         long ev = 0;
-        if (c == 'E' || c == 'e' || c == 'D' || c == 'd') i++;
-        else if (c != '+' && c != '-') return 0;
-        if (i < len && (text[i] == '+' || text[i] == '-')) eneg = text[i++] == '-';
-        for (; i < len && is_digit(text[i]); i++, edigits++)
-            if (ev < 100000) ev = ev * 10 + (text[i] - '0');
-        if (!edigits || i != len) return 0;
+        if (*p == 'E' || *p == 'e' || *p == 'D' || *p == 'd') p++;
+        else if (*p != '+' && *p != '-') return 0;
+        if (p < end && (*p == '+' || *p == '-')) eneg = *p++ == '-';
+        const char *e0 = p;
+        for (; p < end && is_digit(*p); p++)
+            if (ev < 100000) ev = ev * 10 + (*p - '0');
+        if (p == e0 || p != end) return 0;
         scale += (int)(eneg ? -ev : ev);
     }
+    if (nsig > 19) return af_numparse_strtod(text, len, out);
     if (m == 0) {
         *out = neg ? -0.0 : 0.0;
         return 1;
