@@ -66,16 +66,19 @@ int af__models_split_ws(char *line, char **tok, int max)
     return af__models_split_ws_len(line, tok, NULL, max);
 }
 
+/* Byte classes for tokenising: 1 white space (' ' '\t' '\r' '\n'), 2 the terminating NUL, 0 token text. */
+static const unsigned char ws_class[256] = { [0] = 2, [' '] = 1, ['\t'] = 1, ['\r'] = 1, ['\n'] = 1 };
+
 int af__models_split_ws_len(char *line, char **tok, size_t *len, int max)
 {
     int n = 0;
     char *p = line;
     for (;;) {
-        while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n') p++;
+        while (ws_class[(unsigned char)*p] == 1) p++;
         if (!*p) return n;
         if (n == max) return max + 1;
         char *t = p;
-        while (*p && *p != ' ' && *p != '\t' && *p != '\r' && *p != '\n') p++;
+        while (!ws_class[(unsigned char)*p]) p++;
         if (len) len[n] = (size_t)(p - t);
         tok[n++] = t;
         if (!*p) return n;
