@@ -4,6 +4,9 @@
  * `.out` files with or without a header, comma-separated dc_sip.csv and
  * harvest.csv (trailing comma), soils.in layer counts, the column alias table
  * across DayCent builds, and the units DayCent writes per file and column.
+ * A multi-year file can also be read year by year through a cursor (byte
+ * offset of the next unread row, af__daycent_read_through), so the daycent
+ * source parses each row once per run (see ecosys_source.c).
  */
 #include <ctype.h>
 #include <math.h>

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * ecosys.c: the Ecosys daily output parser (agroflux/models.h) and the
- * af_model_table helpers both model parsers share: Fortran numbers, the
- * `DOY DATE vars...` layout with DDMMYYYY dates checked against DOY, and the
- * differencing of year-to-date running totals into daily values.
+ * af_model_table helpers both model parsers share: Fortran numbers (exact,
+ * through src/util/numparse.c), tokenising in place with token lengths (no
+ * allocation per field), the NUL-byte check, the `DOY DATE vars...` layout
+ * with DDMMYYYY dates checked against DOY, and the differencing of
+ * year-to-date running totals into daily values.
  */
 #include <math.h>
 #include <stdio.h>
