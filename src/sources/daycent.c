@@ -121,7 +121,11 @@ static int cmp_key(const void *a, const void *b)
 static int dc_check_duplicates(const dc_reader *r, const af_model_table *t, af_error *err)
 {
     int rc = AF_OK;
-    dc_key *k = malloc((t->nrows ? t->nrows : 1) * sizeof *k);
+    dc_key *k = NULL;
+    size_t i = 1;
+    while (i < t->nrows && t->year[i] * 1000L + t->doy[i] > t->year[i - 1] * 1000L + t->doy[i - 1]) i++;
+    if (i >= t->nrows) goto cleanup; /* dates strictly increasing (as DayCent writes them): no day twice */
+    k = malloc((t->nrows ? t->nrows : 1) * sizeof *k);
     AF_CHECK_ALLOC(k);
     for (size_t i = 0; i < t->nrows; i++) k[i] = (dc_key){ t->year[i] * 1000L + t->doy[i], r->rowline[i] };
     qsort(k, t->nrows, sizeof *k, cmp_key);
