@@ -1,0 +1,535 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * coverage_acct.c: coverage accounting of a run, computed generically from the
+ * block buffers' valid masks (an input is valid where x is not NaN, a target
+ * where y_valid is 1), so no source kind reports anything itself.
+ *
+ * Every rank counts, per local sample, per feature section ([input.X],
+ * [target.Y], each half of a scoped pair) and per calendar year, the valid
+ * sample-days and the sample-days the feature is read for (its applies_to and
+ * scope, and a path template the sample can fill: a {site} template reads no
+ * file for a county). Rank 0 gathers the integer table in global sample order
+ * (MPI_Gatherv in rank order: the same table for any rank count), names the file
+ * of each (feature, sample, year) by expanding the feature's `path` template
+ * ({year}, {id}, {fips}, {state}, {scenario}, {site}; others such as {layer} stay
+ * as written, so the soil layers of a feature share one name) and derives:
+ *   - a file that contributes no valid day,
+ *   - a year of a file with no valid day while the file has valid days in other years,
+ *   - a (file, year) whose valid fraction is below [pipeline] coverage_min_fraction,
+ *   - a sample (county or site) with no valid value of a feature in the whole run
+ *     while some of its files do have valid days (a county outside a raster, or
+ *     with only nodata cells under it: gridded, soil and cdl alike),
+ * each a warning naming the feature, file, year and county or site; under
+ * --strict any of them fails the run before anything is published. Rank 0
+ * writes the table as OUTDIR/coverage.json (atomically, before the index, which
+ * references it by size and SHA-256 and carries the warning counts).
+ * A resumed run accounts only for the days it wrote itself.
+ */
+#include <limits.h>
+#include <stdarg.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "af_check.h"
+#include "af_util.h"
+#include "log.h"
+#include "pipeline_impl.h"
+
+/* Warnings logged one by one; the rest are counted and listed in coverage.json. */
+#define COV_LOG_MAX 50
+
+typedef struct cov_feat {
+    const af_feature_cfg *f;
+    size_t var;                /* slot in inputs, or ninputs + slot in targets */
+} cov_feat;
+
+typedef struct cov_year {
+    int year;
+    long long valid, days;
+} cov_year;
+
+typedef struct cov_file {
+    char *path;
+    long long valid, days;
+    cov_year *years;           /* in the order met */
+    size_t nyears;
+} cov_file;
+
+struct af_cov_acct {
+    size_t nfeat, nlocal, begin, nsamples;
+    cov_feat *feat;
+    int year0, nyears, ndays;
+    int *yidx;                 /* [ndays]: year of each axis day, from year0 */
+    unsigned char *reads;      /* [nlocal][nfeat]: the feature reads a file for the sample */
+    int *cnt;                  /* [nlocal][nfeat][nyears][2]: valid, read sample-days */
+    int *all;                  /* rank 0: [nsamples][nfeat][nyears][2] gathered */
+    double min_fraction;
+    char **msgs;
+    size_t nmsgs, capmsgs;
+    long long nwarn[AF_COV_NWARN];
+};
+
+static int is_sample_field(const char *name)
+{
+    static const char *const f[] = { "year", "id", "fips", "state", "scenario", "site", NULL };
+    for (int i = 0; f[i]; i++)
+        if (!strcmp(name, f[i])) return 1;
+    return 0;
+}
+
+/*
+ * The file feature f reads for sample s in year: its `path` with the sample and year placeholders
+ * filled, resolved like the sources resolve it. Returns 1, or 0 when the sample cannot fill a
+ * placeholder (it reads no file), or a negative status. No `path` key: "(no file)".
+ */
+static int file_of(const af_config *cfg, const af_feature_cfg *f, const af_sample *s, int year, char *out, size_t n,
+                   af_error *err)
+{
+    int rc = AF_OK;
+    const char *tmpl = af_config_get(f->section, "path");
+    char buf[4096], val[256], name[32];
+    size_t o = 0;
+    if (!tmpl || !tmpl[0]) {
+        snprintf(out, n, "(no file)");
+        return 1;
+    }
+    for (const char *p = tmpl; *p; p++) {
+        const char *v = NULL;
+        size_t vl = 1;
+        const char *close = *p == '{' ? strchr(p, '}') : NULL;
+        if (close && (size_t)(close - p - 1) < sizeof name) {
+            memcpy(name, p + 1, (size_t)(close - p - 1));
+            name[close - p - 1] = '\0';
+            if (is_sample_field(name)) {
+                v = af_sample_field(name, s, year, val, sizeof val);
+                if (!v) return 0;
+                vl = strlen(v);
+                p = close;
+            }
+        }
+        if (!v) v = p;
+        if (o + vl >= sizeof buf) AF_FAIL(AF_ECONFIG, "[%s] path: expanded path too long", f->section->name);
+        memcpy(buf + o, v, vl);
+        o += vl;
+    }
+    buf[o] = '\0';
+    AF_CHECK(af_config_resolve(cfg, buf, out, n, err));
+    return 1;
+cleanup:
+    return rc;
+}
+
+int af__cov_create(const af_ctx *ctx, af_range range, double min_fraction, af_cov_acct **out, af_error *err)
+{
+    int rc = AF_OK;
+    af_cov_acct *a = calloc(1, sizeof *a);
+    char path[4200];
+    AF_CHECK_ALLOC(a);
+    a->min_fraction = min_fraction;
+    a->begin = range.begin;
+    a->nlocal = range.end - range.begin;
+    a->nsamples = af_sampleset_count(ctx->set);
+    for (size_t j = 0; j < ctx->ngroups; j++) a->nfeat += ctx->groups[j].nfeat;
+    a->feat = calloc(a->nfeat + 1, sizeof *a->feat);
+    AF_CHECK_ALLOC(a->feat);
+    size_t fi = 0;
+    for (size_t j = 0; j < ctx->ngroups; j++)
+        for (size_t k = 0; k < ctx->groups[j].nfeat; k++, fi++) {
+            a->feat[fi].f = ctx->groups[j].feats[k];
+            a->feat[fi].var = (size_t)ctx->groups[j].slot[k] +
+                              (ctx->groups[j].feats[k]->role == AF_ROLE_INPUT ? 0 : ctx->ninputs);
+        }
+    a->ndays = af_calendar_ndays(ctx->cal);
+    a->year0 = af_calendar_start(ctx->cal).year;
+    a->nyears = af_calendar_end(ctx->cal).year - a->year0 + 1;
+    a->yidx = calloc((size_t)a->ndays + 1, sizeof *a->yidx);
+    AF_CHECK_ALLOC(a->yidx);
+    for (int t = 0; t < a->ndays; t++) a->yidx[t] = af_calendar_date(ctx->cal, t).year - a->year0;
+    if ((double)a->nsamples * (double)a->nfeat * a->nyears * 2 > INT_MAX)
+        AF_FAIL(AF_EINVAL, "coverage accounting: %zu samples x %zu features x %d years is too large a table",
+                a->nsamples, a->nfeat, a->nyears);
+    a->reads = calloc(a->nlocal * a->nfeat + 1, 1);
+    a->cnt = calloc(a->nlocal * a->nfeat * (size_t)a->nyears * 2 + 1, sizeof *a->cnt);
+    AF_CHECK_ALLOC(a->reads);
+    AF_CHECK_ALLOC(a->cnt);
+    for (size_t s = 0; s < a->nlocal; s++) {
+        const af_sample *sm = af_sampleset_get_ref(ctx->set, a->begin + s);
+        for (fi = 0; fi < a->nfeat; fi++) {
+            af_applies ap = a->feat[fi].f->applies;
+            if ((ap == AF_APPLIES_COUNTIES && sm->kind != AF_SAMPLE_COUNTY) ||
+                (ap == AF_APPLIES_SITES && sm->kind != AF_SAMPLE_SITE))
+                continue;
+            int r = file_of(ctx->cfg, a->feat[fi].f, sm, a->year0, path, sizeof path, err);
+            AF_CHECK(r < 0 ? r : AF_OK);
+            a->reads[s * a->nfeat + fi] = (unsigned char)r;
+        }
+    }
+    *out = a;
+    a = NULL;
+cleanup:
+    af__cov_destroy(&a);
+    return rc;
+}
+
+void af__cov_count_block(af_cov_acct *a, const af_ctx *ctx, int t0, int nt, const float *x,
+                         const unsigned char *yvalid)
+{
+    size_t ni = ctx->ninputs, ntg = ctx->ntargets, ny = (size_t)a->nyears;
+    for (size_t s = 0; s < a->nlocal; s++)
+        for (size_t fi = 0; fi < a->nfeat; fi++) {
+            if (!a->reads[s * a->nfeat + fi]) continue;
+            size_t v = a->feat[fi].var;
+            int *row = a->cnt + (s * a->nfeat + fi) * ny * 2;
+            for (int t = 0; t < nt; t++) {
+                size_t c = s * (size_t)nt + (size_t)t;
+                int ok = v < ni ? !isnan(x[c * ni + v]) : yvalid[c * ntg + (v - ni)] != 0;
+                int y = a->yidx[t0 + t];
+                row[2 * y] += ok;
+                row[2 * y + 1]++;
+            }
+        }
+}
+
+static int add_msg(af_cov_acct *a, int kind, af_error *err, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* Count a warning of kind, log it (the first COV_LOG_MAX), keep its text for coverage.json. */
+static int add_msg(af_cov_acct *a, int kind, af_error *err, const char *fmt, ...)
+{
+    int rc = AF_OK;
+    char buf[8192];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    a->nwarn[kind]++;
+    if (a->nmsgs < COV_LOG_MAX) af_log(AF_LOG_WARN, "coverage", "%s", buf);
+    if (a->nmsgs == a->capmsgs) {
+        size_t nc = a->capmsgs ? 2 * a->capmsgs : 16;
+        char **nm = realloc(a->msgs, nc * sizeof *nm);
+        AF_CHECK_ALLOC(nm);
+        a->msgs = nm;
+        a->capmsgs = nc;
+    }
+    a->msgs[a->nmsgs] = af_strdup(buf);
+    AF_CHECK_ALLOC(a->msgs[a->nmsgs]);
+    a->nmsgs++;
+cleanup:
+    return rc;
+}
+
+static const int *cell(const af_cov_acct *a, size_t s, size_t fi)
+{
+    return a->all + (s * a->nfeat + fi) * (size_t)a->nyears * 2;
+}
+
+static void files_free(cov_file *files, size_t n)
+{
+    for (size_t i = 0; files && i < n; i++) {
+        free(files[i].path);
+        free(files[i].years);
+    }
+    free(files);
+}
+
+/* Add (path, year, valid, days) to the feature's file list (first-met order). */
+static int file_add(cov_file **files, size_t *n, size_t *cap, const char *path, int year, long long valid,
+                    long long days, size_t *which, af_error *err)
+{
+    int rc = AF_OK;
+    size_t i = *n;
+    *which = 0;
+    /* a feature's files repeat in runs of samples: look back from the newest */
+    for (size_t k = *n; k-- > 0;)
+        if (!strcmp((*files)[k].path, path)) { i = k; break; }
+    if (i == *n) {
+        if (*n == *cap) {
+            size_t nc = *cap ? 2 * *cap : 16;
+            cov_file *nf = realloc(*files, nc * sizeof *nf);
+            AF_CHECK_ALLOC(nf);
+            *files = nf;
+            *cap = nc;
+        }
+        memset(&(*files)[i], 0, sizeof **files);
+        (*files)[i].path = af_strdup(path);
+        AF_CHECK_ALLOC((*files)[i].path);
+        (*n)++;
+    }
+    cov_file *fl = &(*files)[i];
+    size_t y = 0;
+    while (y < fl->nyears && fl->years[y].year != year) y++;
+    if (y == fl->nyears) {
+        cov_year *ny = realloc(fl->years, (fl->nyears + 1) * sizeof *ny);
+        AF_CHECK_ALLOC(ny);
+        fl->years = ny;
+        fl->years[y] = (cov_year){ year, 0, 0 };
+        fl->nyears++;
+    }
+    fl->years[y].valid += valid;
+    fl->years[y].days += days;
+    fl->valid += valid;
+    fl->days += days;
+    *which = i;
+cleanup:
+    return rc;
+}
+
+/* One feature's files: the files, their years and warnings. Fills *files. */
+static int feature_files(af_cov_acct *a, const af_ctx *ctx, size_t fi, cov_file **files, size_t *nfiles,
+                         size_t *sample_file, af_error *err)
+{
+    int rc = AF_OK;
+    size_t cap = 0;
+    char path[4200];
+    const af_feature_cfg *f = a->feat[fi].f;
+    const char *sec = f->section->name;
+    for (size_t s = 0; s < a->nsamples; s++) {
+        const int *c = cell(a, s, fi);
+        const af_sample *sm = af_sampleset_get_ref(ctx->set, s);
+        sample_file[s] = (size_t)-1;
+        for (int y = 0; y < a->nyears; y++) {
+            if (c[2 * y + 1] == 0) continue;
+            size_t w = 0;
+            int r = file_of(ctx->cfg, f, sm, a->year0 + y, path, sizeof path, err);
+            AF_CHECK(r < 0 ? r : AF_OK);
+            AF_CHECK(file_add(files, nfiles, &cap, path, a->year0 + y, c[2 * y], c[2 * y + 1], &w, err));
+            sample_file[s] = w; /* one of its files is enough to tell whether they all failed */
+        }
+    }
+    for (size_t i = 0; i < *nfiles; i++) {
+        const cov_file *fl = &(*files)[i];
+        if (fl->valid == 0) {
+            AF_CHECK(add_msg(a, AF_COV_FILE_EMPTY, err, "[%s] %s: contributes no valid day (%lld sample-days read "
+                             "from it, all missing)", sec, fl->path, fl->days));
+            continue;
+        }
+        for (size_t y = 0; y < fl->nyears; y++) {
+            const cov_year *cy = &fl->years[y];
+            double frac = (double)cy->valid / (double)cy->days;
+            if (cy->valid == 0)
+                AF_CHECK(add_msg(a, AF_COV_YEAR_MISSING, err, "[%s] %s: year %d is missing (no valid day in its %lld "
+                                 "sample-days; other years have some)", sec, fl->path, cy->year, cy->days));
+            else if (frac < a->min_fraction)
+                AF_CHECK(add_msg(a, AF_COV_BELOW, err, "[%s] %s: year %d: valid fraction %.4f (%lld of %lld "
+                                 "sample-days) is below [pipeline] coverage_min_fraction %g", sec, fl->path,
+                                 cy->year, frac, cy->valid, cy->days, a->min_fraction));
+        }
+    }
+cleanup:
+    return rc;
+}
+
+/* Samples with no valid value of feature fi in the whole run, whose files have valid days elsewhere. */
+static int feature_samples(af_cov_acct *a, const af_ctx *ctx, size_t fi, const cov_file *files,
+                           const size_t *sample_file, af_error *err)
+{
+    int rc = AF_OK;
+    const char *sec = a->feat[fi].f->section->name;
+    for (size_t s = 0; s < a->nsamples; s++) {
+        const int *c = cell(a, s, fi);
+        long long v = 0, d = 0;
+        for (int y = 0; y < a->nyears; y++) { v += c[2 * y]; d += c[2 * y + 1]; }
+        if (d == 0 || v > 0 || files[sample_file[s]].valid == 0) continue;
+        const af_sample *sm = af_sampleset_get_ref(ctx->set, s);
+        if (sm->kind == AF_SAMPLE_COUNTY)
+            AF_CHECK(add_msg(a, AF_COV_SAMPLE, err, "[%s] county %s (sample %s): no valid value on any of its %lld "
+                             "days, e.g. in %s (outside the raster, or only nodata under it)", sec, sm->fips, sm->id,
+                             d, files[sample_file[s]].path));
+        else
+            AF_CHECK(add_msg(a, AF_COV_SAMPLE, err, "[%s] site %s: no valid value on any of its %lld days, e.g. in %s",
+                             sec, sm->id, d, files[sample_file[s]].path));
+    }
+cleanup:
+    return rc;
+}
+
+static void jset(json_t *o, const char *k, json_t *v, int *bad)
+{
+    if (!v || json_object_set_new(o, k, v) != 0) *bad = 1;
+}
+
+static void jpush(json_t *a, json_t *v, int *bad)
+{
+    if (!v || json_array_append_new(a, v) != 0) *bad = 1;
+}
+
+static json_t *year_obj(int year, long long valid, long long days, int *bad)
+{
+    json_t *o = json_object();
+    jset(o, "year", json_integer(year), bad);
+    jset(o, "valid", json_integer(valid), bad);
+    jset(o, "sample_days", json_integer(days), bad);
+    return o;
+}
+
+/* One feature's entry of coverage.json. */
+static json_t *feature_json(const af_cov_acct *a, size_t fi, const cov_file *files, size_t nfiles, int *bad)
+{
+    const af_feature_cfg *f = a->feat[fi].f;
+    json_t *o = json_object(), *py = json_array(), *jf = json_array(), *sv = json_array(), *sd = json_array();
+    long long tv = 0, td = 0;
+    jset(o, "section", json_string(f->section->name), bad);
+    jset(o, "name", json_string(f->name), bad);
+    jset(o, "role", json_string(f->role == AF_ROLE_INPUT ? "input" : "target"), bad);
+    jset(o, "source", json_string(f->source), bad);
+    for (int y = 0; y < a->nyears; y++) {
+        long long v = 0, d = 0;
+        for (size_t s = 0; s < a->nsamples; s++) { v += cell(a, s, fi)[2 * y]; d += cell(a, s, fi)[2 * y + 1]; }
+        jpush(py, year_obj(a->year0 + y, v, d, bad), bad);
+        tv += v;
+        td += d;
+    }
+    jset(o, "valid", json_integer(tv), bad);
+    jset(o, "sample_days", json_integer(td), bad);
+    jset(o, "years", py, bad);
+    for (size_t i = 0; i < nfiles; i++) {
+        json_t *e = json_object(), *ys = json_array();
+        jset(e, "path", json_string(files[i].path), bad);
+        jset(e, "valid", json_integer(files[i].valid), bad);
+        jset(e, "sample_days", json_integer(files[i].days), bad);
+        for (size_t y = 0; y < files[i].nyears; y++)
+            jpush(ys, year_obj(files[i].years[y].year, files[i].years[y].valid, files[i].years[y].days, bad), bad);
+        jset(e, "years", ys, bad);
+        jpush(jf, e, bad);
+    }
+    jset(o, "files", jf, bad);
+    for (size_t s = 0; s < a->nsamples; s++) {
+        json_t *rv = json_array(), *rd = json_array();
+        for (int y = 0; y < a->nyears; y++) {
+            jpush(rv, json_integer(cell(a, s, fi)[2 * y]), bad);
+            jpush(rd, json_integer(cell(a, s, fi)[2 * y + 1]), bad);
+        }
+        jpush(sv, rv, bad);
+        jpush(sd, rd, bad);
+    }
+    json_t *ps = json_object();
+    jset(ps, "valid", sv, bad);
+    jset(ps, "sample_days", sd, bad);
+    jset(o, "per_sample", ps, bad);
+    return o;
+}
+
+int af__cov_report(MPI_Comm comm, af_cov_acct *a, const af_ctx *ctx, const af_range *ranges, int strict,
+                   char **json_text, af_error *err)
+{
+    int rc = AF_OK, rank, size, bad = 0;
+    int *counts = NULL, *displs = NULL;
+    size_t *sample_file = NULL, nfiles = 0;
+    cov_file *files = NULL;
+    json_t *root = NULL, *feats = NULL;
+    MPI_Comm_rank(comm, &rank);
+    MPI_Comm_size(comm, &size);
+    size_t stride = a->nfeat * (size_t)a->nyears * 2;
+    *json_text = NULL;
+    if (rank == 0) {
+        counts = calloc((size_t)size, sizeof *counts);
+        displs = calloc((size_t)size, sizeof *displs);
+        a->all = calloc(a->nsamples * stride + 1, sizeof *a->all);
+        if (!counts || !displs || !a->all) af_error_set(err, AF_ENOMEM, __FILE__, __LINE__, __func__, "out of memory");
+        for (int r = 0; counts && displs && r < size; r++) {
+            counts[r] = (int)((ranges[r].end - ranges[r].begin) * stride);
+            displs[r] = (int)(ranges[r].begin * stride);
+        }
+    }
+    if (af_error_sync(comm, err) != AF_OK) { rc = err->code; goto cleanup; }
+    AF_CHECK_MPI(MPI_Gatherv(a->cnt, (int)(a->nlocal * stride), MPI_INT, a->all, counts, displs, MPI_INT, 0, comm));
+    if (rank == 0) {
+        sample_file = calloc(a->nsamples + 1, sizeof *sample_file);
+        root = json_object();
+        feats = json_array();
+        if (!sample_file || !root || !feats) af_error_set(err, AF_ENOMEM, __FILE__, __LINE__, __func__, "out of memory");
+        for (size_t fi = 0; fi < a->nfeat && err->code == AF_OK; fi++) {
+            if (feature_files(a, ctx, fi, &files, &nfiles, sample_file, err) == AF_OK &&
+                feature_samples(a, ctx, fi, files, sample_file, err) == AF_OK)
+                jpush(feats, feature_json(a, fi, files, nfiles, &bad), &bad);
+            files_free(files, nfiles);
+            files = NULL;
+            nfiles = 0;
+        }
+        if (a->nmsgs > COV_LOG_MAX)
+            af_log(AF_LOG_WARN, "coverage", "%zu more coverage warnings (all listed in %s)", a->nmsgs - COV_LOG_MAX,
+                   AF_COVERAGE_NAME);
+    }
+    if (af_error_sync(comm, err) != AF_OK) { rc = err->code; goto cleanup; }
+    AF_CHECK_MPI(MPI_Bcast(a->nwarn, AF_COV_NWARN, MPI_LONG_LONG, 0, comm));
+    long long total = 0;
+    for (int k = 0; k < AF_COV_NWARN; k++) total += a->nwarn[k];
+    if (strict && total > 0) {
+        /* the same text on every rank: the counts are broadcast; the first warning is rank 0's */
+        if (rank == 0)
+            af_error_set(err, AF_EFORMAT, __FILE__, __LINE__, __func__,
+                         "--strict: %lld coverage warnings (%lld files with no valid day, %lld missing years, %lld "
+                         "below coverage_min_fraction, %lld counties or sites with no coverage); the first: %s; "
+                         "nothing is published", total, a->nwarn[AF_COV_FILE_EMPTY], a->nwarn[AF_COV_YEAR_MISSING],
+                         a->nwarn[AF_COV_BELOW], a->nwarn[AF_COV_SAMPLE], a->msgs[0]);
+        if (af_error_sync(comm, err) != AF_OK) { rc = err->code; goto cleanup; }
+    }
+    if (rank == 0) {
+        json_t *w = json_object(), *ms = json_array(), *yrs = json_array();
+        for (int k = 0; k < AF_COV_NWARN; k++) jset(w, af_index_coverage_warning_name(k), json_integer(a->nwarn[k]), &bad);
+        for (size_t i = 0; i < a->nmsgs; i++) jpush(ms, json_string(a->msgs[i]), &bad);
+        for (int y = 0; y < a->nyears; y++) jpush(yrs, json_integer(a->year0 + y), &bad);
+        jset(root, "coverage_min_fraction", json_real(a->min_fraction), &bad);
+        jset(root, "years", yrs, &bad);
+        jset(root, "warnings", w, &bad);
+        jset(root, "messages", ms, &bad);
+        jset(root, "features", feats, &bad);
+        feats = NULL;
+        if (!bad) *json_text = json_dumps(root, JSON_COMPACT | JSON_PRESERVE_ORDER);
+        if (bad || !*json_text) af_error_set(err, AF_ENOMEM, __FILE__, __LINE__, __func__, "out of memory");
+    }
+    if (af_error_sync(comm, err) != AF_OK) { rc = err->code; goto cleanup; }
+cleanup:
+    if (rc != AF_OK && json_text) {
+        free(*json_text);
+        *json_text = NULL;
+    }
+    files_free(files, nfiles);
+    json_decref(feats);
+    json_decref(root);
+    free(sample_file);
+    free(counts);
+    free(displs);
+    return rc;
+}
+
+void af__cov_counts(const af_cov_acct *a, long long out[AF_COV_NWARN])
+{
+    for (int k = 0; k < AF_COV_NWARN; k++) out[k] = a ? a->nwarn[k] : 0;
+}
+
+int af__cov_write(const char *outdir, const char *text, size_t nfeat, af_prov_ref *ref, af_error *err)
+{
+    int rc = AF_OK;
+    char path[4400];
+    memset(ref, 0, sizeof *ref);
+    AF_CHECK(af_path_join(outdir, AF_COVERAGE_NAME, path, sizeof path, err));
+    AF_CHECK(af_write_atomic(path, text, strlen(text), err));
+    snprintf(ref->path, sizeof ref->path, "%s", AF_COVERAGE_NAME);
+    ref->bytes = (long long)strlen(text);
+    af_sha256_hex(text, strlen(text), ref->sha256);
+    ref->count = (long long)nfeat;
+cleanup:
+    return rc;
+}
+
+size_t af__cov_nfeat(const af_cov_acct *a) { return a ? a->nfeat : 0; }
+
+void af__cov_destroy(af_cov_acct **pa)
+{
+    if (!pa || !*pa) return;
+    af_cov_acct *a = *pa;
+    for (size_t i = 0; i < a->nmsgs; i++) free(a->msgs[i]);
+    free(a->msgs);
+    free(a->feat);
+    free(a->yidx);
+    free(a->reads);
+    free(a->cnt);
+    free(a->all);
+    free(a);
+    *pa = NULL;
+}
