@@ -23,7 +23,8 @@
  * --strict any of them fails the run before anything is published. Rank 0
  * writes the table as OUTDIR/coverage.json (atomically, before the index, which
  * references it by size and SHA-256 and carries the warning counts).
- * A resumed run accounts only for the days it wrote itself.
+ * A resumed run first counts the days already written from the .partial shards
+ * (af__cov_count_written), so its accounting equals an uninterrupted run's.
  */
 #include <limits.h>
 #include <stdarg.h>
@@ -192,6 +193,47 @@ void af__cov_count_block(af_cov_acct *a, const af_ctx *ctx, int t0, int nt, cons
                 row[2 * y + 1]++;
             }
         }
+}
+
+int af__cov_count_written(af_cov_acct *a, const af_ctx *ctx, const char *outdir, const char *suffix,
+                          size_t shard_samples, int days_done, int block, af_error *err)
+{
+    int rc = AF_OK;
+    size_t ni = ctx->ninputs, ntg = ctx->ntargets, cells = a->nlocal * (size_t)block;
+    float *x = malloc((cells * ni + 1) * sizeof *x), *y = malloc((cells * ntg + 1) * sizeof *y);
+    float *xs = malloc((shard_samples * (size_t)block * ni + 1) * sizeof *xs);
+    float *ys = malloc((shard_samples * (size_t)block * ntg + 1) * sizeof *ys);
+    unsigned char *yv = malloc(cells * ntg + 1);
+    char name[64], path[4400];
+    AF_CHECK_ALLOC(x);
+    AF_CHECK_ALLOC(y);
+    AF_CHECK_ALLOC(xs);
+    AF_CHECK_ALLOC(ys);
+    AF_CHECK_ALLOC(yv);
+    for (int t0 = 0; t0 < days_done && a->nlocal > 0; t0 += block) {
+        int nt = t0 + block <= days_done ? block : days_done - t0;
+        size_t b = a->begin, e = a->begin + a->nlocal;
+        for (size_t k = b / shard_samples; k * shard_samples < e; k++) {
+            size_t s0 = k * shard_samples > b ? k * shard_samples : b;
+            size_t s1 = (k + 1) * shard_samples < e ? (k + 1) * shard_samples : e;
+            snprintf(name, sizeof name, "shard-%05zu.nc%s", k, suffix);
+            AF_CHECK(af_path_join(outdir, name, path, sizeof path, err));
+            AF_CHECK(af_shard_read_block(path, s0 - k * shard_samples, s1 - s0, t0, nt, xs, ys, err));
+            /* rows [s0, s1) of this rank, days [t0, t0+nt): the block buffers' layout */
+            memcpy(x + (s0 - b) * (size_t)nt * ni, xs, (s1 - s0) * (size_t)nt * ni * sizeof *x);
+            memcpy(y + (s0 - b) * (size_t)nt * ntg, ys, (s1 - s0) * (size_t)nt * ntg * sizeof *y);
+        }
+        /* y is NaN exactly where y_valid is 0 (run.c's fill_block writes both from the source's valid) */
+        for (size_t i = 0; i < a->nlocal * (size_t)nt * ntg; i++) yv[i] = isnan(y[i]) ? 0 : 1;
+        af__cov_count_block(a, ctx, t0, nt, x, yv);
+    }
+cleanup:
+    free(x);
+    free(y);
+    free(xs);
+    free(ys);
+    free(yv);
+    return rc;
 }
 
 static int add_msg(af_cov_acct *a, int kind, af_error *err, const char *fmt, ...)

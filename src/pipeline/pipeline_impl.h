@@ -70,6 +70,10 @@ int af__cov_create(const af_ctx *ctx, af_range range, double min_fraction, af_co
 /** Count a filled block of days [t0, t0+nt): x [nlocal][nt][ninputs], yvalid [nlocal][nt][ntargets]. */
 void af__cov_count_block(af_cov_acct *a, const af_ctx *ctx, int t0, int nt, const float *x,
                          const unsigned char *yvalid);
+/** Not collective. A resumed run: count days [0, days_done) of this rank's samples read back from
+ * OUTDIR's shards (shard-NNNNN.nc + suffix: ".partial" to continue, "" to publish; blocks of `block` days). */
+int af__cov_count_written(af_cov_acct *a, const af_ctx *ctx, const char *outdir, const char *suffix,
+                          size_t shard_samples, int days_done, int block, af_error *err);
 /**
  * Collective. Gather the counts on rank 0 (fixed order), log the warnings, count them on every rank;
  * with strict, any warning is an error (same on every rank). Rank 0 gets coverage.json's text in

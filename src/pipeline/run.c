@@ -306,6 +306,8 @@ static int run_setup(run_state *rs, const char *pipeline_path, af_error *err)
     if (!rs->x || !rs->xqc || !rs->y || !rs->yqc || !rs->yvalid)
         af_error_set(err, AF_ENOMEM, __FILE__, __LINE__, __func__,
                      "out of memory for a block of %d days x %zu samples", rs->block, rs->nlocal);
+    else
+        af__cov_create(&rs->ctx, rs->ranges[rs->rank], cfg->coverage_min_fraction, &rs->acct, err);
     AF_SYNC(rs->comm);
 cleanup:
     return rc;
@@ -335,6 +337,13 @@ static int run_open_shards(run_state *rs, af_error *err)
         AF_SYNC(rs->comm);
         AF_CHECK(af_shardset_create_owned(rs->comm, rs->outdir, &rs->layout, rs->ranges[rs->rank].begin,
                                           rs->nlocal, &rs->ss, err));
+    }
+    if (rs->start.mode != AF_START_FRESH) {
+        /* the days already written, read back, so the coverage accounting covers every day */
+        af__cov_count_written(rs->acct, &rs->ctx, rs->outdir, rs->start.mode == AF_START_CONTINUE ? ".partial" : "",
+                              rs->ctx.cfg->shard_samples, rs->start.mode == AF_START_CONTINUE ? rs->start.days_done
+                              : rs->ndays, rs->block, err);
+        AF_SYNC(rs->comm);
     }
     rs->digests = calloc(rs->nshards ? rs->nshards : 1, sizeof *rs->digests);
     if (!rs->digests) af_error_set(err, AF_ENOMEM, __FILE__, __LINE__, __func__, "out of memory");
@@ -582,7 +591,6 @@ int af_pipeline_run(MPI_Comm comm, const char *pipeline_path, const af_run_opts 
 
     rs.cover = calloc(2 * (rs.ctx.ninputs + rs.ctx.ntargets) + 1, sizeof *rs.cover);
     if (!rs.cover) af_error_set(err, AF_ENOMEM, __FILE__, __LINE__, __func__, "out of memory");
-    else af__cov_create(&rs.ctx, rs.ranges[rs.rank], rs.ctx.cfg->coverage_min_fraction, &rs.acct, err);
     AF_SYNC(comm);
     AF_CHECK(run_blocks(&rs, err));
     /* a resumed run counts only the days it wrote itself */

@@ -20,7 +20,8 @@ Checks, against references computed here from the CSV text and the edits (not fr
     verifiable; --resume afterwards starts over (the journal is gone) and accounts for every day;
   - [pipeline] coverage_min_fraction = 0.99: the tables' file-years below it are exactly the
     reference's; a value outside 0..1 is a pipeline-file error (exit 2) naming the key;
-  - 1 and 2 ranks write byte-identical coverage.json.
+  - 1 and 2 ranks write byte-identical coverage.json, and so does a run interrupted (test hook) after
+    400 days or after sealing and resumed on 2 ranks (the written days are read back).
 Prints "N passed, N failed"."""
 import csv
 import hashlib
@@ -278,6 +279,20 @@ def main():
         r2 = mpirun(2, "run", pipe, "--output", os.path.join(tmp, "edited2"))
         check(r2.returncode == 0 and open(os.path.join(tmp, "edited2", "coverage.json"), "rb").read() == raw,
               "edited: coverage.json byte-identical on 1 and 2 ranks")
+
+        # ---- a resumed run accounts for the days written before the interruption too (read back)
+        for hook in ("write:block:2", "sealed"):
+            ro = os.path.join(tmp, "resumed-" + hook.replace(":", "-"))
+            env = dict(os.environ, AGROFLUX_TEST_FAIL_AT=hook)
+            r = run([AGROFLUX, "-q", "run", pipe, "--output", ro], env=env)
+            check(r.returncode == 1 and not os.path.exists(os.path.join(ro, "index.json")), "interrupted at " + hook)
+            r = mpirun(2, "run", pipe, "--output", ro, "--resume")
+            check(r.returncode == 0, "resume after %s on 2 ranks: %s" % (hook, r.stderr[-1500:]))
+            if r.returncode == 0:
+                ir = json.load(open(os.path.join(ro, "index.json")))
+                check(ir["provenance"]["resumed_from_day"] > 0, "%s: the run resumed" % hook)
+                check(open(os.path.join(ro, "coverage.json"), "rb").read() == raw,
+                      "resume after %s: coverage.json equals the uninterrupted run's" % hook)
 
         # ---- --strict: an error, nothing published
         for n in (1, 2):
