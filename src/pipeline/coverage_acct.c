@@ -269,39 +269,84 @@ static const int *cell(const af_cov_acct *a, size_t s, size_t fi)
     return a->all + (s * a->nfeat + fi) * (size_t)a->nyears * 2;
 }
 
-static void files_free(cov_file *files, size_t n)
+/* One feature's files in first-met order, found by path through an open-addressing table (a
+ * feature may read a file per sample and year: hundreds of thousands). */
+typedef struct cov_files {
+    cov_file *f;
+    size_t n, cap;
+    size_t *slot;              /* [nslot]: file index + 1, 0 = empty */
+    size_t nslot;
+} cov_files;
+
+static void files_free(cov_files *fs)
 {
-    for (size_t i = 0; files && i < n; i++) {
-        free(files[i].path);
-        free(files[i].years);
+    for (size_t i = 0; fs->f && i < fs->n; i++) {
+        free(fs->f[i].path);
+        free(fs->f[i].years);
     }
-    free(files);
+    free(fs->f);
+    free(fs->slot);
+    memset(fs, 0, sizeof *fs);
 }
 
-/* Add (path, year, valid, days) to the feature's file list (first-met order). */
-static int file_add(cov_file **files, size_t *n, size_t *cap, const char *path, int year, long long valid,
-                    long long days, size_t *which, af_error *err)
+static size_t path_hash(const char *s)
+{
+    unsigned long long h = 1469598103934665603ULL;
+    for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+    return (size_t)h;
+}
+
+/* Slot of path in the table: its file's slot, or the empty slot where it goes. */
+static size_t find_slot(const cov_files *fs, const char *path)
+{
+    size_t k = path_hash(path) & (fs->nslot - 1);
+    while (fs->slot[k] && strcmp(fs->f[fs->slot[k] - 1].path, path) != 0) k = (k + 1) & (fs->nslot - 1);
+    return k;
+}
+
+/* Keep the table at most half full. */
+static int grow_slots(cov_files *fs, af_error *err)
 {
     int rc = AF_OK;
-    size_t i = *n;
-    *which = 0;
-    /* a feature's files repeat in runs of samples: look back from the newest */
-    for (size_t k = *n; k-- > 0;)
-        if (!strcmp((*files)[k].path, path)) { i = k; break; }
-    if (i == *n) {
-        if (*n == *cap) {
-            size_t nc = *cap ? 2 * *cap : 16;
-            cov_file *nf = realloc(*files, nc * sizeof *nf);
-            AF_CHECK_ALLOC(nf);
-            *files = nf;
-            *cap = nc;
-        }
-        memset(&(*files)[i], 0, sizeof **files);
-        (*files)[i].path = af_strdup(path);
-        AF_CHECK_ALLOC((*files)[i].path);
-        (*n)++;
+    if (2 * (fs->n + 1) <= fs->nslot) goto cleanup;
+    size_t ns = fs->nslot ? 2 * fs->nslot : 64;
+    size_t *old = fs->slot, nold = fs->nslot;
+    fs->slot = calloc(ns, sizeof *fs->slot);
+    if (!fs->slot) {
+        fs->slot = old;
+        AF_FAIL(AF_ENOMEM, "out of memory");
     }
-    cov_file *fl = &(*files)[i];
+    fs->nslot = ns;
+    for (size_t k = 0; k < nold; k++)
+        if (old[k]) fs->slot[find_slot(fs, fs->f[old[k] - 1].path)] = old[k];
+    free(old);
+cleanup:
+    return rc;
+}
+
+/* Add (path, year, valid, days) to the feature's files; *which = the file's index. */
+static int file_add(cov_files *fs, const char *path, int year, long long valid, long long days, size_t *which,
+                    af_error *err)
+{
+    int rc = AF_OK;
+    *which = 0;
+    AF_CHECK(grow_slots(fs, err));
+    size_t k = find_slot(fs, path);
+    if (!fs->slot[k]) {
+        if (fs->n == fs->cap) {
+            size_t nc = fs->cap ? 2 * fs->cap : 16;
+            cov_file *nf = realloc(fs->f, nc * sizeof *nf);
+            AF_CHECK_ALLOC(nf);
+            fs->f = nf;
+            fs->cap = nc;
+        }
+        memset(&fs->f[fs->n], 0, sizeof *fs->f);
+        fs->f[fs->n].path = af_strdup(path);
+        AF_CHECK_ALLOC(fs->f[fs->n].path);
+        fs->slot[k] = ++fs->n;
+    }
+    size_t i = fs->slot[k] - 1;
+    cov_file *fl = &fs->f[i];
     size_t y = 0;
     while (y < fl->nyears && fl->years[y].year != year) y++;
     if (y == fl->nyears) {
@@ -320,12 +365,11 @@ cleanup:
     return rc;
 }
 
-/* One feature's files: the files, their years and warnings. Fills *files. */
-static int feature_files(af_cov_acct *a, const af_ctx *ctx, size_t fi, cov_file **files, size_t *nfiles,
-                         size_t *sample_file, af_error *err)
+/* One feature's files: the files, their years and warnings. Fills *fs. */
+static int feature_files(af_cov_acct *a, const af_ctx *ctx, size_t fi, cov_files *fs, size_t *sample_file,
+                         af_error *err)
 {
     int rc = AF_OK;
-    size_t cap = 0;
     char path[4200];
     const af_feature_cfg *f = a->feat[fi].f;
     const char *sec = f->section->name;
@@ -338,12 +382,12 @@ static int feature_files(af_cov_acct *a, const af_ctx *ctx, size_t fi, cov_file 
             size_t w = 0;
             int r = file_of(ctx->cfg, f, sm, a->year0 + y, path, sizeof path, err);
             AF_CHECK(r < 0 ? r : AF_OK);
-            AF_CHECK(file_add(files, nfiles, &cap, path, a->year0 + y, c[2 * y], c[2 * y + 1], &w, err));
+            AF_CHECK(file_add(fs, path, a->year0 + y, c[2 * y], c[2 * y + 1], &w, err));
             sample_file[s] = w; /* one of its files is enough to tell whether they all failed */
         }
     }
-    for (size_t i = 0; i < *nfiles; i++) {
-        const cov_file *fl = &(*files)[i];
+    for (size_t i = 0; i < fs->n; i++) {
+        const cov_file *fl = &fs->f[i];
         if (fl->valid == 0) {
             AF_CHECK(add_msg(a, AF_COV_FILE_EMPTY, err, "[%s] %s: contributes no valid day (%lld sample-days read "
                              "from it, all missing)", sec, fl->path, fl->days));
@@ -408,11 +452,67 @@ static json_t *year_obj(int year, long long valid, long long days, int *bad)
     return o;
 }
 
-/* One feature's entry of coverage.json. */
-static json_t *feature_json(const af_cov_acct *a, size_t fi, const cov_file *files, size_t nfiles, int *bad)
+/* Text appended to a growing buffer (bad set on out of memory). */
+typedef struct sbuf {
+    char *p;
+    size_t len, cap;
+    int bad;
+} sbuf;
+
+static void sb_add(sbuf *b, const char *s, size_t n)
+{
+    if (b->bad) return;
+    if (b->len + n + 1 > b->cap) {
+        size_t nc = (b->cap + n + 1) * 2;
+        char *np = realloc(b->p, nc);
+        if (!np) { b->bad = 1; return; }
+        b->p = np;
+        b->cap = nc;
+    }
+    memcpy(b->p + b->len, s, n);
+    b->len += n;
+    b->p[b->len] = '\0';
+}
+
+static void sb_str(sbuf *b, const char *s) { sb_add(b, s, strlen(s)); }
+
+/* Compact JSON of o less its closing brace (more members follow); consumes o. */
+static void sb_open_object(sbuf *b, json_t *o, int bad)
+{
+    char *t = bad ? NULL : json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    json_decref(o);
+    if (!t) { b->bad = 1; return; }
+    sb_add(b, t, strlen(t) - 1);
+    free(t);
+}
+
+/* "NAME":[[per year] per sample] of count k (0 valid, 1 sample-days); ints written here: the table
+ * can hold millions of cells, too many for one JSON object each. */
+static void sb_table(sbuf *b, const af_cov_acct *a, size_t fi, const char *name, int k)
+{
+    char t[32];
+    sb_str(b, "\"");
+    sb_str(b, name);
+    sb_str(b, "\":[");
+    for (size_t s = 0; s < a->nsamples; s++) {
+        sb_str(b, s ? ",[" : "[");
+        for (int y = 0; y < a->nyears; y++) {
+            int n = snprintf(t, sizeof t, "%s%d", y ? "," : "", cell(a, s, fi)[2 * y + k]);
+            sb_add(b, t, (size_t)n);
+        }
+        sb_str(b, "]");
+    }
+    sb_str(b, "]");
+}
+
+/* One feature's entry of coverage.json, appended to b. */
+static void feature_text(sbuf *b, const af_cov_acct *a, size_t fi, const cov_files *fs)
 {
     const af_feature_cfg *f = a->feat[fi].f;
-    json_t *o = json_object(), *py = json_array(), *jf = json_array(), *sv = json_array(), *sd = json_array();
+    const cov_file *files = fs->f;
+    size_t nfiles = fs->n;
+    int bad0 = 0, *bad = &bad0;
+    json_t *o = json_object(), *py = json_array(), *jf = json_array();
     long long tv = 0, td = 0;
     jset(o, "section", json_string(f->section->name), bad);
     jset(o, "name", json_string(f->name), bad);
@@ -439,20 +539,12 @@ static json_t *feature_json(const af_cov_acct *a, size_t fi, const cov_file *fil
         jpush(jf, e, bad);
     }
     jset(o, "files", jf, bad);
-    for (size_t s = 0; s < a->nsamples; s++) {
-        json_t *rv = json_array(), *rd = json_array();
-        for (int y = 0; y < a->nyears; y++) {
-            jpush(rv, json_integer(cell(a, s, fi)[2 * y]), bad);
-            jpush(rd, json_integer(cell(a, s, fi)[2 * y + 1]), bad);
-        }
-        jpush(sv, rv, bad);
-        jpush(sd, rd, bad);
-    }
-    json_t *ps = json_object();
-    jset(ps, "valid", sv, bad);
-    jset(ps, "sample_days", sd, bad);
-    jset(o, "per_sample", ps, bad);
-    return o;
+    sb_open_object(b, o, bad0);
+    sb_str(b, ",\"per_sample\":{");
+    sb_table(b, a, fi, "valid", 0);
+    sb_str(b, ",");
+    sb_table(b, a, fi, "sample_days", 1);
+    sb_str(b, "}}");
 }
 
 int af__cov_report(MPI_Comm comm, af_cov_acct *a, const af_ctx *ctx, const af_range *ranges, int strict,
@@ -460,9 +552,10 @@ int af__cov_report(MPI_Comm comm, af_cov_acct *a, const af_ctx *ctx, const af_ra
 {
     int rc = AF_OK, rank, size, bad = 0;
     int *counts = NULL, *displs = NULL;
-    size_t *sample_file = NULL, nfiles = 0;
-    cov_file *files = NULL;
-    json_t *root = NULL, *feats = NULL;
+    size_t *sample_file = NULL;
+    cov_files fs;
+    sbuf feats = { NULL, 0, 0, 0 }, out = { NULL, 0, 0, 0 };
+    memset(&fs, 0, sizeof fs);
     MPI_Comm_rank(comm, &rank);
     MPI_Comm_size(comm, &size);
     size_t stride = a->nfeat * (size_t)a->nyears * 2;
@@ -481,16 +574,14 @@ int af__cov_report(MPI_Comm comm, af_cov_acct *a, const af_ctx *ctx, const af_ra
     AF_CHECK_MPI(MPI_Gatherv(a->cnt, (int)(a->nlocal * stride), MPI_INT, a->all, counts, displs, MPI_INT, 0, comm));
     if (rank == 0) {
         sample_file = calloc(a->nsamples + 1, sizeof *sample_file);
-        root = json_object();
-        feats = json_array();
-        if (!sample_file || !root || !feats) af_error_set(err, AF_ENOMEM, __FILE__, __LINE__, __func__, "out of memory");
+        if (!sample_file) af_error_set(err, AF_ENOMEM, __FILE__, __LINE__, __func__, "out of memory");
         for (size_t fi = 0; fi < a->nfeat && err->code == AF_OK; fi++) {
-            if (feature_files(a, ctx, fi, &files, &nfiles, sample_file, err) == AF_OK &&
-                feature_samples(a, ctx, fi, files, sample_file, err) == AF_OK)
-                jpush(feats, feature_json(a, fi, files, nfiles, &bad), &bad);
-            files_free(files, nfiles);
-            files = NULL;
-            nfiles = 0;
+            if (feature_files(a, ctx, fi, &fs, sample_file, err) == AF_OK &&
+                feature_samples(a, ctx, fi, fs.f, sample_file, err) == AF_OK) {
+                if (fi > 0) sb_str(&feats, ",");
+                feature_text(&feats, a, fi, &fs);
+            }
+            files_free(&fs);
         }
         if (a->nmsgs > COV_LOG_MAX)
             af_log(AF_LOG_WARN, "coverage", "%zu more coverage warnings (all listed in %s)", a->nmsgs - COV_LOG_MAX,
@@ -511,7 +602,7 @@ int af__cov_report(MPI_Comm comm, af_cov_acct *a, const af_ctx *ctx, const af_ra
         if (af_error_sync(comm, err) != AF_OK) { rc = err->code; goto cleanup; }
     }
     if (rank == 0) {
-        json_t *w = json_object(), *ms = json_array(), *yrs = json_array();
+        json_t *root = json_object(), *w = json_object(), *ms = json_array(), *yrs = json_array();
         for (int k = 0; k < AF_COV_NWARN; k++) jset(w, af_index_coverage_warning_name(k), json_integer(a->nwarn[k]), &bad);
         for (size_t i = 0; i < a->nmsgs; i++) jpush(ms, json_string(a->msgs[i]), &bad);
         for (int y = 0; y < a->nyears; y++) jpush(yrs, json_integer(a->year0 + y), &bad);
@@ -519,10 +610,13 @@ int af__cov_report(MPI_Comm comm, af_cov_acct *a, const af_ctx *ctx, const af_ra
         jset(root, "years", yrs, &bad);
         jset(root, "warnings", w, &bad);
         jset(root, "messages", ms, &bad);
-        jset(root, "features", feats, &bad);
-        feats = NULL;
-        if (!bad) *json_text = json_dumps(root, JSON_COMPACT | JSON_PRESERVE_ORDER);
-        if (bad || !*json_text) af_error_set(err, AF_ENOMEM, __FILE__, __LINE__, __func__, "out of memory");
+        sb_open_object(&out, root, bad);
+        sb_str(&out, ",\"features\":[");
+        if (feats.len) sb_add(&out, feats.p, feats.len);
+        sb_str(&out, "]}");
+        if (out.bad || feats.bad) af_error_set(err, AF_ENOMEM, __FILE__, __LINE__, __func__, "out of memory");
+        *json_text = out.p;
+        out.p = NULL;
     }
     if (af_error_sync(comm, err) != AF_OK) { rc = err->code; goto cleanup; }
 cleanup:
@@ -530,9 +624,9 @@ cleanup:
         free(*json_text);
         *json_text = NULL;
     }
-    files_free(files, nfiles);
-    json_decref(feats);
-    json_decref(root);
+    files_free(&fs);
+    free(feats.p);
+    free(out.p);
     free(sample_file);
     free(counts);
     free(displs);
