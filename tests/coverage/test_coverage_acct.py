@@ -276,6 +276,10 @@ def main():
         f2002 = [fl for fl in g["files"] if fl["path"].endswith("tmmx_2002.nc")][0]
         check(f2002["valid"] == 0 and f2002["sample_days"] == 8 * 365, "edited: tmmx_2002.nc 0 of 2920")
         check(agroflux("verify", out).returncode == 0, "edited: verify")
+        r = agroflux("inspect", out)
+        check(r.returncode == 0 and "coverage warnings: 1 files with no valid day, 1 missing years, 0 below "
+              "coverage_min_fraction, 6 counties or sites with no coverage (coverage.json)" in r.stdout,
+              "edited: inspect shows the counts: %s" % r.stdout)
         r2 = mpirun(2, "run", pipe, "--output", os.path.join(tmp, "edited2"))
         check(r2.returncode == 0 and open(os.path.join(tmp, "edited2", "coverage.json"), "rb").read() == raw,
               "edited: coverage.json byte-identical on 1 and 2 ranks")
