@@ -20,6 +20,8 @@ Checks, against references computed here from the CSV text and the edits (not fr
     verifiable; --resume afterwards starts over (the journal is gone) and accounts for every day;
   - [pipeline] coverage_min_fraction = 0.99: the tables' file-years below it are exactly the
     reference's; a value outside 0..1 is a pipeline-file error (exit 2) naming the key;
+  - a NetCDF units attribute that disagrees with source_units (convertible but different, or of
+    another dimension) fails the run naming file, variable, units and the pipeline line;
   - 1 and 2 ranks write byte-identical coverage.json, and so does a run interrupted (test hook) after
     400 days or after sealing and resumed on 2 ranks (the written days are read back).
 Prints "N passed, N failed"."""
@@ -352,6 +354,19 @@ def main():
             check(r.returncode == 2 and re.search(pat, r.stderr) is not None,
                   "coverage_min_fraction=%s: exit %d %s" % (bad_value, r.returncode, r.stderr[-500:]))
             check(not os.path.exists(os.path.join(tmp, "badthr", "index.json")), "bad threshold: nothing published")
+        # ---- a NetCDF units attribute that disagrees with source_units is an error (both ways it can)
+        tx = os.path.join(d, "gridmet", "tmmx_2003.nc")
+        for units, pat in (("degC", r"tmmx_2003\.nc: variable 'air_temperature' has units 'degC', but \S*cov\.ini:\d+: "
+                                    r"\[input\.TMAX_GRID\] source_units says 'K'"),
+                           ("mm d-1", r"tmmx_2003\.nc: variable 'air_temperature' has units 'mm d-1', which cannot be 'K' "
+                                 r"\(\S*cov\.ini:\d+: \[input\.TMAX_GRID\] source_units\)")):
+            subprocess.run(["ncatted", "-h", "-O", "-a", "units,air_temperature,o,c," + units, tx], check=True,
+                           capture_output=True)
+            uo = os.path.join(tmp, "units-" + units)
+            r = agroflux("run", pipe, "--output", uo)
+            check(r.returncode == 1 and re.search(pat, r.stderr) is not None,
+                  "units %s: exit %d %s" % (units, r.returncode, r.stderr[-600:]))
+            check(not os.path.exists(os.path.join(uo, "index.json")), "units %s: nothing published" % units)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     print(check.summary())
