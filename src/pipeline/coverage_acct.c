@@ -74,7 +74,8 @@ struct af_cov_acct {
     long long nwarn[AF_COV_NWARN];
 };
 
-static int is_sample_field(const char *name)
+/* Placeholders filled here; the others ({layer}, {root} until resolved) stay as written. */
+static int is_filled_field(const char *name)
 {
     static const char *const f[] = { "year", "id", "fips", "state", "scenario", "site", NULL };
     for (int i = 0; f[i]; i++)
@@ -105,7 +106,7 @@ static int file_of(const af_config *cfg, const af_feature_cfg *f, const af_sampl
         if (close && (size_t)(close - p - 1) < sizeof name) {
             memcpy(name, p + 1, (size_t)(close - p - 1));
             name[close - p - 1] = '\0';
-            if (is_sample_field(name)) {
+            if (is_filled_field(name)) {
                 v = af_sample_field(name, s, year, val, sizeof val);
                 if (!v) return 0;
                 vl = strlen(v);
@@ -113,7 +114,9 @@ static int file_of(const af_config *cfg, const af_feature_cfg *f, const af_sampl
             }
         }
         if (!v) v = p;
-        if (o + vl >= sizeof buf) AF_FAIL(AF_ECONFIG, "[%s] path: expanded path too long", f->section->name);
+        if (o + vl >= sizeof buf) /* the sources refuse such a path first, at open */
+            AF_FAIL(AF_ECONFIG, "%s:%d: [%s] path: expanded path longer than %zu bytes", cfg->path,
+                    af_config_line(f->section, "path"), f->section->name, sizeof buf - 1);
         memcpy(buf + o, v, vl);
         o += vl;
     }

@@ -598,9 +598,12 @@ int af_pipeline_run(MPI_Comm comm, const char *pipeline_path, const af_run_opts 
     summary->coverage = rs.cover; /* the summary owns the counts from here */
     rs.cover = NULL;
     if (af__cov_report(comm, rs.acct, &rs.ctx, rs.ranges, rs.opts->strict, &rs.cov_json, err) != AF_OK) {
-        /* --strict: the journal goes too, so a --resume starts over and accounts every day again */
+        /* failed by --strict: the journal goes too, so a --resume starts over and accounts every day again */
+        long long w[AF_COV_NWARN], nw = 0;
         af_error e2 = AF_ERROR_INIT;
-        if (rs.rank == 0) af__journal_remove(rs.outdir, &e2);
+        af__cov_counts(rs.acct, w);
+        for (int k = 0; k < AF_COV_NWARN; k++) nw += w[k];
+        if (rs.rank == 0 && rs.opts->strict && nw > 0) af__journal_remove(rs.outdir, &e2);
         rc = err->code;
         goto cleanup;
     }
