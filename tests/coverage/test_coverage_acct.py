@@ -13,7 +13,7 @@ Checks, against references computed here from the CSV text and the edits (not fr
     counts equal the reference, index.json counts and references coverage.json, verify checks it
     (a changed coverage.json is exit 3);
   - the edited tree: exactly the expected warnings (kinds, counts, text naming feature, file, year,
-    county), the same counts in index.json and the summary; exact per-sample/per-year and per-file
+    county), the same counts in index.json, the summary, `inspect` and `report`; exact per-sample/per-year and per-file
     numbers for the tables; 0 valid for 19005 in the raster features;
   - --strict on the edited tree: exit 1, the error names the counts and the first warning, nothing
     published (no index.json, no coverage.json); a previous complete output stays published and
@@ -282,6 +282,11 @@ def main():
         check(r.returncode == 0 and "coverage warnings: 1 files with no valid day, 1 missing years, 0 below "
               "coverage_min_fraction, 6 counties or sites with no coverage (coverage.json)" in r.stdout,
               "edited: inspect shows the counts: %s" % r.stdout)
+        page = os.path.join(tmp, "report.html")
+        r = run([AGROFLUX, "report", out, "--output", page], env=dict(os.environ, AGROFLUX_PYTHON3="/usr/bin/python3"))
+        check(r.returncode == 0 and "file no valid day: 1, year missing: 1, below threshold: 0, sample no coverage: 6 "
+              "(listed in coverage.json)" in open(page, encoding="utf-8").read(),
+              "edited: the report's provenance shows the counts: %s" % r.stderr[-500:])
         r2 = mpirun(2, "run", pipe, "--output", os.path.join(tmp, "edited2"))
         check(r2.returncode == 0 and open(os.path.join(tmp, "edited2", "coverage.json"), "rb").read() == raw,
               "edited: coverage.json byte-identical on 1 and 2 ranks")
