@@ -327,12 +327,10 @@ cleanup:
     return rc;
 }
 
-/* Add (path, year, valid, days) to the feature's files; *which = the file's index. */
-static int file_add(cov_files *fs, const char *path, int year, long long valid, long long days, size_t *which,
-                    af_error *err)
+/* Add (path, year, valid, days) to the feature's files. */
+static int file_add(cov_files *fs, const char *path, int year, long long valid, long long days, af_error *err)
 {
     int rc = AF_OK;
-    *which = 0;
     AF_CHECK(grow_slots(fs, err));
     size_t k = find_slot(fs, path);
     if (!fs->slot[k]) {
@@ -363,14 +361,12 @@ static int file_add(cov_files *fs, const char *path, int year, long long valid, 
     fl->years[y].days += days;
     fl->valid += valid;
     fl->days += days;
-    *which = i;
 cleanup:
     return rc;
 }
 
 /* One feature's files: the files, their years and warnings. Fills *fs. */
-static int feature_files(af_cov_acct *a, const af_ctx *ctx, size_t fi, cov_files *fs, size_t *sample_file,
-                         af_error *err)
+static int feature_files(af_cov_acct *a, const af_ctx *ctx, size_t fi, cov_files *fs, af_error *err)
 {
     int rc = AF_OK;
     char path[4200];
@@ -379,14 +375,11 @@ static int feature_files(af_cov_acct *a, const af_ctx *ctx, size_t fi, cov_files
     for (size_t s = 0; s < a->nsamples; s++) {
         const int *c = cell(a, s, fi);
         const af_sample *sm = af_sampleset_get_ref(ctx->set, s);
-        sample_file[s] = (size_t)-1;
         for (int y = 0; y < a->nyears; y++) {
             if (c[2 * y + 1] == 0) continue;
-            size_t w = 0;
             int r = file_of(ctx->cfg, f, sm, a->year0 + y, path, sizeof path, err);
             AF_CHECK(r < 0 ? r : AF_OK);
-            AF_CHECK(file_add(fs, path, a->year0 + y, c[2 * y], c[2 * y + 1], &w, err));
-            sample_file[s] = w; /* one of its files is enough to tell whether they all failed */
+            AF_CHECK(file_add(fs, path, a->year0 + y, c[2 * y], c[2 * y + 1], err));
         }
     }
     for (size_t i = 0; i < fs->n; i++) {
@@ -413,24 +406,35 @@ cleanup:
 }
 
 /* Samples with no valid value of feature fi in the whole run, whose files have valid days elsewhere. */
-static int feature_samples(af_cov_acct *a, const af_ctx *ctx, size_t fi, const cov_file *files,
-                           const size_t *sample_file, af_error *err)
+static int feature_samples(af_cov_acct *a, const af_ctx *ctx, size_t fi, const cov_files *fs, af_error *err)
 {
     int rc = AF_OK;
-    const char *sec = a->feat[fi].f->section->name;
+    char path[4200];
+    const af_feature_cfg *f = a->feat[fi].f;
+    const char *sec = f->section->name;
     for (size_t s = 0; s < a->nsamples; s++) {
         const int *c = cell(a, s, fi);
+        const af_sample *sm = af_sampleset_get_ref(ctx->set, s);
+        const cov_file *with = NULL;
         long long v = 0, d = 0;
         for (int y = 0; y < a->nyears; y++) { v += c[2 * y]; d += c[2 * y + 1]; }
-        if (d == 0 || v > 0 || files[sample_file[s]].valid == 0) continue;
-        const af_sample *sm = af_sampleset_get_ref(ctx->set, s);
+        if (d == 0 || v > 0) continue;
+        /* a file of the sample with valid days for other samples; none: its files are reported already */
+        for (int y = 0; y < a->nyears && !with; y++) {
+            if (c[2 * y + 1] == 0) continue;
+            int r = file_of(ctx->cfg, f, sm, a->year0 + y, path, sizeof path, err);
+            AF_CHECK(r < 0 ? r : AF_OK);
+            size_t k = find_slot(fs, path);
+            if (fs->slot[k] && fs->f[fs->slot[k] - 1].valid > 0) with = &fs->f[fs->slot[k] - 1];
+        }
+        if (!with) continue;
         if (sm->kind == AF_SAMPLE_COUNTY)
             AF_CHECK(add_msg(a, AF_COV_SAMPLE, err, "[%s] county %s (sample %s): no valid value on any of its %lld "
                              "days, e.g. in %s (outside the raster, or only nodata under it)", sec, sm->fips, sm->id,
-                             d, files[sample_file[s]].path));
+                             d, with->path));
         else
             AF_CHECK(add_msg(a, AF_COV_SAMPLE, err, "[%s] site %s: no valid value on any of its %lld days, e.g. in %s",
-                             sec, sm->id, d, files[sample_file[s]].path));
+                             sec, sm->id, d, with->path));
     }
 cleanup:
     return rc;
@@ -555,7 +559,6 @@ int af__cov_report(MPI_Comm comm, af_cov_acct *a, const af_ctx *ctx, const af_ra
 {
     int rc = AF_OK, rank, size, bad = 0;
     int *counts = NULL, *displs = NULL;
-    size_t *sample_file = NULL;
     cov_files fs;
     sbuf feats = { NULL, 0, 0, 0 }, out = { NULL, 0, 0, 0 };
     memset(&fs, 0, sizeof fs);
@@ -576,11 +579,8 @@ int af__cov_report(MPI_Comm comm, af_cov_acct *a, const af_ctx *ctx, const af_ra
     if (af_error_sync(comm, err) != AF_OK) { rc = err->code; goto cleanup; }
     AF_CHECK_MPI(MPI_Gatherv(a->cnt, (int)(a->nlocal * stride), MPI_INT, a->all, counts, displs, MPI_INT, 0, comm));
     if (rank == 0) {
-        sample_file = calloc(a->nsamples + 1, sizeof *sample_file);
-        if (!sample_file) af_error_set(err, AF_ENOMEM, __FILE__, __LINE__, __func__, "out of memory");
         for (size_t fi = 0; fi < a->nfeat && err->code == AF_OK; fi++) {
-            if (feature_files(a, ctx, fi, &fs, sample_file, err) == AF_OK &&
-                feature_samples(a, ctx, fi, fs.f, sample_file, err) == AF_OK) {
+            if (feature_files(a, ctx, fi, &fs, err) == AF_OK && feature_samples(a, ctx, fi, &fs, err) == AF_OK) {
                 if (fi > 0) sb_str(&feats, ",");
                 feature_text(&feats, a, fi, &fs);
             }
@@ -630,7 +630,6 @@ cleanup:
     files_free(&fs);
     free(feats.p);
     free(out.p);
-    free(sample_file);
     free(counts);
     free(displs);
     return rc;

@@ -6,7 +6,8 @@ A synth tree (3 counties x 2 scenarios, 2 sites, 2002-2003) and a pipeline of it
 gridMET), a soil (TBKDS) and a CDL (PLANTT_CDL) feature. Then tagged edits:
   E1 weather_2003.csv: tmax blanked for county 19003 on its first 40 days,
   E2 targets.csv: gpp blanked on every 2003 row (year 2003 missing from the file),
-  E3 gridmet/tmmx_2002.nc: all fill values (a file that contributes no valid day),
+  E3 gridmet/tmmx_2003.nc: all fill values (a file that contributes no valid day; its
+     2002 file still has values for the other counties, so 19005 is named too),
   E4 county 19005 moved 30 degrees east (outside every raster: gridded, soil, CDL).
 Checks, against references computed here from the CSV text and the edits (not from the C code):
   - the clean tree: no warning, --strict passes, the tables' per-sample/per-year counts and per-file
@@ -111,7 +112,7 @@ def apply_edits(d):
         if row[1].startswith("2003-"):
             row[head.index("gpp")] = ""
     edit_csv(os.path.join(d, "tables", "targets.csv"), e2)
-    tx = os.path.join(d, "gridmet", "tmmx_2002.nc")
+    tx = os.path.join(d, "gridmet", "tmmx_2003.nc")
     subprocess.run(["ncap2", "-O", "-s", "air_temperature(:,:,:)=32767", tx, tx], check=True, capture_output=True)
     gj = os.path.join(d, "counties.geojson")
     doc = json.load(open(gj))
@@ -249,7 +250,7 @@ def main():
         def has(pattern, what):
             n = sum(1 for w in ws if re.search(pattern, w))
             check(n == 1, "edited: one warning %s (%s), got %d of %s" % (what, pattern, n, ws))
-        has(r"^\[input\.TMAX_GRID\] \S*gridmet/tmmx_2002\.nc: contributes no valid day \(2920 sample-days",
+        has(r"^\[input\.TMAX_GRID\] \S*gridmet/tmmx_2003\.nc: contributes no valid day \(2920 sample-days",
             "file with no valid day")
         has(r"^\[target\.GPP\] \S*tables/targets\.csv: year 2003 is missing \(no valid day in its 2920 ",
             "year missing from a file")
@@ -275,8 +276,8 @@ def main():
             check(all(f["per_sample"]["valid"][i] == [0, 0] and f["per_sample"]["sample_days"][i] == [365, 365]
                       for i in i19005), "edited: %s: 19005 has 0 of 365 valid each year" % sec)
         g = feature(cov, "input.TMAX_GRID")
-        f2002 = [fl for fl in g["files"] if fl["path"].endswith("tmmx_2002.nc")][0]
-        check(f2002["valid"] == 0 and f2002["sample_days"] == 8 * 365, "edited: tmmx_2002.nc 0 of 2920")
+        f2003 = [fl for fl in g["files"] if fl["path"].endswith("tmmx_2003.nc")][0]
+        check(f2003["valid"] == 0 and f2003["sample_days"] == 8 * 365, "edited: tmmx_2003.nc 0 of 2920")
         check(agroflux("verify", out).returncode == 0, "edited: verify")
         r = agroflux("inspect", out)
         check(r.returncode == 0 and "coverage warnings: 1 files with no valid day, 1 missing years, 0 below "
