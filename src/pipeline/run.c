@@ -59,6 +59,7 @@ typedef struct run_state {
     long long *cover;              /* [2 * (ninputs + ntargets)]: valid, applicable sample-days per variable */
     af_cov_acct *acct;             /* per feature, sample and year (coverage_acct.c) */
     char *cov_json;                /* rank 0: coverage.json's text, written before the index */
+    af_train_partials *partials;   /* scaler partials fed from the written blocks (a run from day 0 only) */
     float *x, *xqc, *y, *yqc;
     unsigned char *yvalid;
     double stage_t[ST_N];
@@ -482,6 +483,11 @@ static int run_blocks(run_state *rs, af_error *err)
         t = MPI_Wtime();
         AF_CHECK(af_shardset_write_block(rs->ss, mine.begin, rs->nlocal, t0, nt, rs->x, rs->xqc, rs->y,
                                          rs->yvalid, rs->yqc, err));
+        af_error perr = AF_ERROR_INIT; /* cannot fail in day order; if it did, the scalers read the shards back */
+        if (af_train_partials_add(rs->partials, t0, nt, rs->x, rs->y, &perr) != AF_OK) {
+            af_log(AF_LOG_WARN, "run", "scalers will read the shards back: %s", perr.msg);
+            af_train_partials_destroy(&rs->partials);
+        }
         if (rs->opts->test_block_delay_ms > 0) usleep((useconds_t)rs->opts->test_block_delay_ms * 1000u);
         int last = t0 + nt >= rs->ndays, stop, due;
         agree_after_block(rs, &stop, &due);
@@ -591,6 +597,10 @@ int af_pipeline_run(MPI_Comm comm, const char *pipeline_path, const af_run_opts 
 
     rs.cover = calloc(2 * (rs.ctx.ninputs + rs.ctx.ntargets) + 1, sizeof *rs.cover);
     if (!rs.cover) af_error_set(err, AF_ENOMEM, __FILE__, __LINE__, __func__, "out of memory");
+    /* the scalers come from the blocks as they are written; a resumed run reads its shards back */
+    else if (rs.start.days_done == 0)
+        af_train_partials_create(rs.ctx.cfg, rs.ranges[rs.rank].begin, rs.nlocal, rs.ctx.ninputs, rs.ctx.ntargets,
+                                 &rs.partials, err);
     AF_SYNC(comm);
     AF_CHECK(run_blocks(&rs, err));
     /* a resumed run counts only the days it wrote itself */
@@ -616,8 +626,8 @@ int af_pipeline_run(MPI_Comm comm, const char *pipeline_path, const af_run_opts 
     /* training splits and leak-free scalers from the finished shards (index "extra") */
     t = MPI_Wtime();
     af__progress_report(&rs.prog, "running", "scalers", rs.ndays, 1);
-    AF_CHECK(af_train_extra(comm, rs.ctx.cfg, rs.outdir, rs.layout.samples, rs.nsamples, infos, ninfos,
-                            rs.ctx.ninputs, rs.ctx.ntargets, rs.ranges[rs.rank], &extra, err));
+    AF_CHECK(af_train_extra_from(comm, rs.ctx.cfg, rs.outdir, rs.layout.samples, rs.nsamples, infos, ninfos,
+                                 rs.ctx.ninputs, rs.ctx.ntargets, rs.ranges[rs.rank], rs.partials, &extra, err));
     rs.stage_t[ST_SCALERS] = MPI_Wtime() - t;
 
     /* provenance and index, last; the journal goes once the index is there */
@@ -652,6 +662,7 @@ cleanup:
     free(rs.cover);
     af__cov_destroy(&rs.acct);
     free(rs.cov_json);
+    af_train_partials_destroy(&rs.partials);
     free(rs.start.shards);
     free(infos);
     free(rs.x);
