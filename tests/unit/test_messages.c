@@ -8,6 +8,7 @@
  * and af_error_set's fallback when a library gives an empty reason.
  */
 #include <cpl_error.h>
+#include <errno.h>
 #include <gdal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +19,7 @@
 #include "af_util.h"
 #include "agroflux/config.h"
 #include "agroflux/index.h"
+#include "agroflux/models.h"
 #include "agroflux/samples.h"
 #include "agroflux/tower.h"
 #include "agroflux/units.h"
@@ -145,6 +147,27 @@ static int index_interrupted(af_error *e, char *place, size_t n)
     return af_index_read(d, &idx, e);
 }
 
+/* model outputs: a missing file gives the path and the system's reason */
+static int ecosys_missing(af_error *e, char *place, size_t n)
+{
+    const char *p = at("0101012003dc");
+    snprintf(place, n, "'%s': %s", p, strerror(ENOENT));
+    af_model_table t = { 0 };
+    int rc = af_ecosys_read(p, &t, e);
+    af_model_table_dispose(&t);
+    return rc;
+}
+
+static int daycent_missing(af_error *e, char *place, size_t n)
+{
+    const char *p = at("nflux.out");
+    snprintf(place, n, "'%s': %s", p, strerror(ENOENT));
+    af_model_table t = { 0 };
+    int rc = af_daycent_read(p, 0, &t, e);
+    af_model_table_dispose(&t);
+    return rc;
+}
+
 typedef int (*error_path)(af_error *e, char *place, size_t n);
 
 static void test_messages_name_where(void)
@@ -153,7 +176,8 @@ static void test_messages_name_where(void)
         { "csv-quote", csv_quote }, { "config-nul", config_nul }, { "layer-garbage", layer_garbage },
         { "layer-no-geometry", layer_no_geometry }, { "layer-bad-fips", layer_bad_fips },
         { "tower-missing", tower_missing }, { "units-unknown", units_unknown },
-        { "index-interrupted", index_interrupted },
+        { "index-interrupted", index_interrupted }, { "ecosys-missing", ecosys_missing },
+        { "daycent-missing", daycent_missing },
     };
     for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
         af_error e = AF_ERROR_INIT;
