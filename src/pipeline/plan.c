@@ -100,7 +100,7 @@ int af_pipeline_plan_sets(const char *pipeline_path, const char *const *sets, si
     }
     /* Open every rank's sources once, as the run would, and count files per feature. */
     af_range all = { 0, out->nsamples };
-    AF_CHECK(af__ctx_open_sources(&ctx, all, err));
+    AF_CHECK(af__ctx_open_sources(&ctx, all, 0, err));
     for (size_t j = 0; j < ctx.ngroups; j++) {
         const char *const *paths;
         size_t np = 0;
