@@ -6,7 +6,9 @@
  * get an area-weighted statistic over their exact cell coverage, missing below
  * min_valid_fraction (cells outside the raster count as missing); sites get the
  * value at their location (nearest or bilinear). Each block of days reads only
- * the rank's window, once per file and variable. The group's qc array carries
+ * the window of the samples opened, once per file and variable; on several ranks
+ * the pipeline opens the group on every sample and divides the days instead
+ * (split_days, fill_days: whole chunks in time per rank). The group's qc array carries
  * the per-county-day valid fraction (1/0 for sites). With multiply_path, each
  * cell-day is first multiplied by a second variable of the same grid and days
  * (Daymet srad x dayl), so aggregation and sampling see the product.
@@ -470,6 +472,10 @@ static int read_days(gr_state *st, gr_var *gv, int t0, int nt, gr_scratch *sc, c
             }
             bs = be + 1;
         }
+        /* read: closed again, so one file (and its netCDF/HDF5 caches) is open at a time, whatever
+         * the number of groups and years; reopening is cheap (af__gridded_attach) */
+        af__gridded_detach(gf);
+        af__gridded_detach(mf);
     }
 cleanup:
     return rc;
