@@ -37,6 +37,14 @@ typedef struct af_fetch_item {
     int present;            /**< the file exists locally (a glob: something matches) */
     int remote;             /**< the path itself is remote or virtual (/vsicurl/, https://): read in place */
     int optional;           /**< the feature has missing_file = missing: a 404 is not an error */
+    int mode;               /**< AF_FETCH_COPY, or how `fetch` makes path from a download (`fetch` key) */
+    char *tile_url;         /**< AF_FETCH_TILES: the `tile_url` template, {lat0} {lat1} {lon0} {lon1} left */
+    char *src_path;         /**< AF_FETCH_CROP: where the archive is downloaded; AF_FETCH_TILES: tile directory */
+    int keep_src;           /**< AF_FETCH_CROP: the archive stays (fetch_cache set), else it is deleted */
+    int margin;             /**< AF_FETCH_CROP: source pixels added around the region */
+    char *sums_url;         /**< `sha256sums` template expanded: a SHA256SUMS file listing the URL's file */
+    char doc[48];           /**< section of docs/data-sources.md for a file without a URL */
+    char expect_sha[65];    /**< the SHA-256 the checksum file gives ("" none), filled by af_fetch_run */
     long long size;         /**< bytes: local size when present, else the remote size once known, else -1 */
     /* after af_fetch_run */
     int status;             /**< AF_OK, or the af_status of this file's failure */
@@ -44,6 +52,9 @@ typedef struct af_fetch_item {
     long http_status;       /**< last HTTP status (0: none) */
     char *error;            /**< this file's error, NULL if none */
 } af_fetch_item;
+
+/** af_fetch_item.mode: the `fetch` key of the section. */
+enum { AF_FETCH_COPY = 0, AF_FETCH_CROP = 1, AF_FETCH_TILES = 2 };
 
 typedef struct af_fetch_list {
     af_fetch_item *items;
@@ -86,10 +97,11 @@ typedef struct af_fetch_opts {
     int head_only;          /**< dry run: HEAD requests for sizes and availability, write nothing */
     af_fetch_progress_fn progress;
     void *progress_payload;
+    void (*notice)(const char *msg, void *payload); /**< one-off remarks (a resume restarted), payload as progress */
     double progress_interval; /**< seconds between progress calls */
 } af_fetch_opts;
 
-#define AF_FETCH_OPTS_INIT { 4, 4, 1.0, 60.0, 0, NULL, NULL, 1.0 }
+#define AF_FETCH_OPTS_INIT { 4, 4, 1.0, 60.0, 0, NULL, NULL, NULL, 1.0 }
 
 typedef struct af_fetch_summary {
     size_t fetched, failed, skipped;
@@ -107,6 +119,29 @@ typedef struct af_fetch_summary {
  */
 int af_fetch_run(af_fetch_item *const *items, size_t n, const af_fetch_opts *opts, af_fetch_summary *sum,
                  af_error *err);
+
+/**
+ * The downloads behind the derived items (mode CROP or TILES) of items that are missing: the
+ * archive of a crop (unless already at its src_path) and the tiles covering the region (the
+ * counties and sites of set, in lon/lat) that are not yet in the tile directory. Appended to
+ * out (its items own their strings; `key` and `url_key` name the derived item's keys).
+ */
+int af_fetch_derived_downloads(af_fetch_item *const *items, size_t n, const af_sampleset *set, af_fetch_list *out,
+                               af_error *err);
+
+/**
+ * Make a derived item's file once its downloads are present: CROP finds the GeoTIFF in the
+ * archive (VSIReadDir on /vsizip/), cuts the window of whole source pixels covering the region
+ * transformed into the raster's CRS plus it->margin pixels (GDALTranslate -srcwin: no
+ * resampling) and writes it to PATH; TILES builds a VRT of the region's tiles at PATH
+ * (GDALBuildVRT). Both write PATH.part, fsync and rename; a crop deletes the archive unless
+ * keep_src. Errors name the key and the file.
+ */
+int af_fetch_derive(af_fetch_item *it, const af_sampleset *set, af_error *err);
+
+/** The region of set (county polygons and site points) as a box in the CRS given as WKT or
+ *  user input ("EPSG:4326": lon/lat order): b = {xmin, ymin, xmax, ymax}. */
+int af_fetch_region_bounds(const af_sampleset *set, const char *crs, double b[4], af_error *err);
 
 /** Check a downloaded file before it takes its final name: raster/NetCDF, vector or zip by
  *  content and name, with GDAL; other files pass. AF_EFORMAT with GDAL's reason. */

@@ -38,10 +38,14 @@ const cli_command cli_cmd_fetch = {
         "the paths ({data_url} = [pipeline] data_url; --set pipeline.data_url=http://HOST:PORT\n"
         "points a whole tree at a mirror). Each file is received as PATH.part, resumed with an\n"
         "HTTP Range request after an interruption, retried with backoff, checked (announced size;\n"
-        "rasters, NetCDF, vectors and zips must open with GDAL), fsynced and only then renamed.\n"
+        "rasters, NetCDF, vectors and zips must open with GDAL; sha256sums lists), fsynced and only\n"
+        "then renamed. A .part the server gave no ETag or Last-Modified for starts over. Sections\n"
+        "with fetch = crop cut the downloaded national raster (a zip) to the counties and sites;\n"
+        "fetch = tiles joins the region's tile_url tiles in a VRT.\n"
         "The county layer, select list and site list come first (they define the samples).\n"
         "Under mpirun the ranks split the files (file i of the missing ones goes to rank i mod\n"
-        "size; rank 0 fetches the county and site lists first). Exit 0 when every missing file\n"
+        "size; rank 0 fetches the county and site lists first; --jobs is per rank; rank 0 shows\n"
+        "its progress and the summary of all ranks). Exit 0 when every missing file\n"
         "arrived, 1 when any failed (each failure names URL, HTTP status and pipeline key), 2 for\n"
         "a usage or pipeline-file error. docs/data-sources.md: where each source comes from.\n",
     .opts = fetch_opts,
@@ -84,13 +88,33 @@ static void show_progress(const af_fetch_progress *p, void *payload)
     fflush(stderr);
 }
 
-/* Print one item's failure (every rank prints its own: they are different files). */
+static void show_notice(const char *msg, void *payload)
+{
+    (void)payload;
+    fprintf(stderr, "agroflux fetch: %s\n", msg);
+    fflush(stderr);
+}
+
+/* How many items from i on are, like v[i], missing without a URL under the same key (a key's files are
+ * listed together): one line stands for them all (an Ecosys tree is 10^5 files without a URL). */
+static size_t manual_run(af_fetch_item *const *v, size_t n, size_t i)
+{
+    size_t j = i + 1;
+    while (j < n && !v[j]->url && !v[j]->tile_url && !strcmp(v[j]->key, v[i]->key)) j++;
+    return j - i;
+}
+
+/* Print the items' failures (every rank prints its own: they are different files). */
 static void print_failures(af_fetch_item *const *v, size_t n, int rank, int size)
 {
     for (size_t i = 0; i < n; i++)
         if (v[i]->error && !v[i]->skipped) {
-            if (size > 1) fprintf(stderr, "agroflux fetch: [rank %d] %s\n", rank, v[i]->error);
-            else fprintf(stderr, "agroflux fetch: %s\n", v[i]->error);
+            size_t run = v[i]->url ? 1 : manual_run(v, n, i);
+            char more[256] = "";
+            if (run > 1) snprintf(more, sizeof more, " (and %zu more files of %s without a URL)", run - 1, v[i]->key);
+            if (size > 1) fprintf(stderr, "agroflux fetch: [rank %d] %s%s\n", rank, v[i]->error, more);
+            else fprintf(stderr, "agroflux fetch: %s%s\n", v[i]->error, more);
+            i += run - 1;
         }
 }
 
@@ -103,7 +127,7 @@ static size_t pick(af_fetch_list *l, int phase1, int rank, int size, af_fetch_it
     for (size_t i = 0; i < l->n; i++) {
         af_fetch_item *it = &l->items[i];
         int defining = !strncmp(it->key, "counties.", 9) || !strncmp(it->key, "sites.", 6);
-        if (it->present || it->remote || (phase1 && !defining)) continue;
+        if (it->present || it->remote || (phase1 && !defining) || it->mode != AF_FETCH_COPY) continue;
         if (phase1 ? rank == 0 : (int)(j++ % (size_t)size) == rank) (*out)[k++] = it;
     }
     return k;
@@ -116,6 +140,14 @@ static void print_dry(af_fetch_item *const *v, size_t n)
         human(v[i]->size, sz, sizeof sz);
         if (v[i]->url && v[i]->status == AF_OK && !v[i]->skipped)
             printf("fetch  %14lld  %10s  %s -> %s\n", v[i]->size, sz, v[i]->url, v[i]->path);
+        else if (!v[i]->url) {
+            size_t run = manual_run(v, n, i);
+            char more[64] = "";
+            if (run > 1) snprintf(more, sizeof more, ", and %zu more like it", run - 1);
+            printf("manual  %s  (%s%s): no URL; see docs/data-sources.md#%s\n", v[i]->path, v[i]->key, more,
+                   v[i]->doc[0] ? v[i]->doc : "layout-the-reference-pipelines-expect");
+            i += run - 1;
+        }
     }
 }
 
@@ -162,6 +194,57 @@ static int dry_defining(af_config *cfg, af_fetch_item **v, size_t k, const af_fe
     return rc;
 }
 
+/*
+ * The derived files (fetch = crop / tiles) of this rank (derived file i goes to rank i mod size):
+ * their downloads (archives, tiles) with the engine, then the crop or VRT of each whose downloads
+ * all arrived. With head_only only the downloads are asked for (HEAD) and listed.
+ */
+static int fetch_derived(af_fetch_list *l, const af_sampleset *set, const af_fetch_opts *o, int rank, int size,
+                         af_fetch_summary *sum, af_error *err)
+{
+    af_fetch_item **mine = calloc(l->n ? l->n : 1, sizeof *mine), **subv = NULL;
+    af_fetch_list sub = { 0 };
+    size_t k = 0, j = 0;
+    int rc = mine ? AF_OK : af_error_set(err, AF_ENOMEM, __FILE__, __LINE__, __func__, "out of memory");
+    for (size_t i = 0; rc == AF_OK && i < l->n; i++)
+        if (l->items[i].mode != AF_FETCH_COPY && !l->items[i].present && (int)(j++ % (size_t)size) == rank)
+            mine[k++] = &l->items[i];
+    if (rc == AF_OK && k) rc = af_fetch_derived_downloads(mine, k, set, &sub, err);
+    if (rc == AF_OK && k) {
+        subv = calloc(sub.n ? sub.n : 1, sizeof *subv);
+        if (!subv) rc = af_error_set(err, AF_ENOMEM, __FILE__, __LINE__, __func__, "out of memory");
+        for (size_t i = 0; subv && i < sub.n; i++) subv[i] = &sub.items[i];
+        af_error e2 = AF_ERROR_INIT;
+        if (subv) rc = af_fetch_run(subv, sub.n, o, sum, &e2);
+        if (rc != AF_OK) *err = e2;
+        if (!o->head_only) sum->fetched = 0; /* the derived files are counted, not their downloads */
+        print_failures(subv, sub.n, rank, size);
+        if (o->head_only) print_dry(subv, sub.n);
+    }
+    for (size_t i = 0; !o->head_only && subv && i < k; i++) {
+        int ok = 1;
+        size_t sl = strlen(mine[i]->src_path);
+        for (size_t t = 0; t < sub.n; t++) /* this file's downloads (its archive, or its tile directory's) */
+            if (sub.items[t].status != AF_OK && !strncmp(sub.items[t].path, mine[i]->src_path, sl) &&
+                (sub.items[t].path[sl] == '\0' || (mine[i]->mode == AF_FETCH_TILES && sub.items[t].path[sl] == '/')))
+                ok = 0;
+        if (!ok) continue;
+        af_error e2 = AF_ERROR_INIT;
+        if (af_fetch_derive(mine[i], set, &e2) != AF_OK) {
+            if (size > 1) fprintf(stderr, "agroflux fetch: [rank %d] %s (%s): %s\n", rank, mine[i]->path, mine[i]->key, e2.msg);
+            else fprintf(stderr, "agroflux fetch: %s (%s): %s\n", mine[i]->path, mine[i]->key, e2.msg);
+            sum->failed++;
+            if (rc == AF_OK) { rc = e2.code; *err = e2; }
+        } else {
+            sum->fetched++;
+        }
+    }
+    af_fetch_list_dispose(&sub);
+    free(subv);
+    free(mine);
+    return rc;
+}
+
 static void remove_dir(const char *dir)
 {
     char path[4200];
@@ -199,6 +282,7 @@ static int fetch_main(const cli_command *cmd, const cli_args *a)
     const char *bo = getenv("AGROFLUX_FETCH_BACKOFF"); /* tests: seconds before the first retry */
     if (bo && *bo) o.backoff = atof(bo);
     int tty = isatty(2);
+    if (!cli_quiet) o.notice = show_notice;
     if (rank == 0 && !cli_quiet) {
         o.progress = show_progress;
         o.progress_payload = &tty;
@@ -249,6 +333,13 @@ static int fetch_main(const cli_command *cmd, const cli_args *a)
         rc = af_fetch_run(mine, k, &o, &s2, &err);
         print_failures(mine, k, rank, size);
         if (o.head_only) print_dry(mine, k);
+        af_fetch_summary s3 = { 0 };
+        af_error e3 = AF_ERROR_INIT;
+        int r3 = o.head_only && !set ? AF_OK : fetch_derived(&list, set, &o, o.head_only ? 0 : rank,
+                                                               o.head_only ? 1 : size, &s3, &e3);
+        if (r3 != AF_OK && rc == AF_OK) { rc = r3; err = e3; }
+        s2.fetched += s3.fetched, s2.failed += s3.failed, s2.skipped += s3.skipped;
+        s2.bytes += s3.bytes, s2.seconds += s3.seconds;
     }
     rc = af_error_sync(MPI_COMM_WORLD, &err);
     unsigned long long c[4] = { s1.fetched + s2.fetched, s1.failed + s2.failed, s1.skipped + s2.skipped,
@@ -299,10 +390,17 @@ int cli_list_files(const char *pipeline, const char *const *sets, size_t nsets)
         const char *st = it->remote ? "remote" : it->present ? "present" : "missing";
         char sz[32] = "-";
         if (it->size >= 0) snprintf(sz, sizeof sz, "%lld", it->size);
-        printf("%-8s %12s  %-28s %s%s%s\n", st, sz, it->key, it->pattern && !it->present ? it->pattern : it->path,
-               it->url ? " <- " : "", it->url ? it->url : "");
+        const char *how = it->mode == AF_FETCH_CROP ? " <- crop of " : it->mode == AF_FETCH_TILES ? " <- VRT of tiles "
+                        : it->url ? " <- " : "";
+        const char *from = it->mode == AF_FETCH_TILES ? it->tile_url : it->url ? it->url : "";
+        char manual[128] = "";
+        if (!it->url && !it->tile_url && !it->present && !it->remote)
+            snprintf(manual, sizeof manual, " <- manual: see docs/data-sources.md#%s",
+                     it->doc[0] ? it->doc : "layout-the-reference-pipelines-expect");
+        printf("%-8s %12s  %-28s %s%s%s%s\n", st, sz, it->key, it->pattern && !it->present ? it->pattern : it->path,
+               how, from, manual);
         if (it->present) have += it->size > 0 ? it->size : 0;
-        if (!it->present && !it->remote) { nmiss++; nurl += it->url != NULL; }
+        if (!it->present && !it->remote) { nmiss++; nurl += it->url != NULL || it->tile_url != NULL; }
     }
     char b[32];
     human(have, b, sizeof b);

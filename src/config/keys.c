@@ -60,6 +60,16 @@ static const af_key_spec feature_keys[] = {
     { "sign", AF_KEY_STRING, 0, "", NULL, "Sign convention, for fluxes (recorded in CF attributes and index)." },
     { "applies_to", AF_KEY_CHOICE, 0, "all", "all|counties|sites",
       "Which samples the feature is read for; the others get missing values." },
+    { "fetch", AF_KEY_CHOICE, 0, "copy", "copy|crop|tiles",
+      "How `agroflux fetch` makes `path` from `url`: copy = the file as downloaded; crop = `url` is a national raster or a zip holding one GeoTIFF (CDL): the window of whole source pixels covering the pipeline's counties and sites (+ `fetch_margin`) is cut out, no resampling; tiles = the 1x1 degree `tile_url` tiles covering the region are downloaded and `path` becomes their VRT (POLARIS)." },
+    { "fetch_margin", AF_KEY_INT, 0, "8", NULL,
+      "fetch = crop: source pixels kept around the region's box (in the raster's CRS)." },
+    { "fetch_cache", AF_KEY_PATH, 0, "", NULL,
+      "fetch = crop: directory where the downloaded archive is kept (reused by other regions); empty: it is downloaded next to `path` and deleted after the crop." },
+    { "tile_url", AF_KEY_STRING, 0, "", NULL,
+      "fetch = tiles: URL template of one 1x1 degree tile, with {lat0} {lat1} {lon0} {lon1} (integer degrees of its edges) besides the path placeholders; tiles are kept in PATH_STEM.tiles/." },
+    { "sha256sums", AF_KEY_STRING, 0, "", NULL,
+      "URL template of a SHA256SUMS file (`sha256sum` output: HASH  NAME) listing the downloaded files by name: `fetch` checks each download against it before renaming (mirrors can publish one)." },
     { NULL, 0, 0, NULL, NULL, NULL }
 };
 

@@ -28,6 +28,7 @@
 #include "af_check.h"
 #include "af_util.h"
 #include "agroflux/fetch.h"
+#include "fetch_impl.h"
 
 enum { X_WAIT = 0, X_ACTIVE, X_DONE, X_FAILED };
 
@@ -144,6 +145,18 @@ static int transient_curl(CURLcode c)
            c == CURLE_RECV_ERROR || c == CURLE_SEND_ERROR || c == CURLE_GOT_NOTHING || c == CURLE_COULDNT_RESOLVE_HOST;
 }
 
+/* PATH.part.etag holds a validator of the bytes in PATH.part. */
+static int has_validator(const xfer *x)
+{
+    char vp[4200], v[8] = "";
+    validator_path(x, vp, sizeof vp);
+    FILE *fp = fopen(vp, "r");
+    if (!fp) return 0;
+    int ok = fgets(v, sizeof v, fp) && v[0] && v[0] != '\n';
+    fclose(fp);
+    return ok;
+}
+
 /* Start (or restart) one attempt. */
 static int start(xfer *x, CURLM *m, const af_fetch_opts *o, af_error *err)
 {
@@ -164,6 +177,19 @@ static int start(xfer *x, CURLM *m, const af_fetch_opts *o, af_error *err)
         if (x->fd < 0) AF_FAIL(AF_EIO, "cannot open '%s' for writing: %s", x->part, strerror(errno));
         struct stat st;
         if (fstat(x->fd, &st) == 0) x->offset = (long long)st.st_size;
+        if (x->offset > 0 && !has_validator(x)) {
+            /* the server gave neither ETag nor Last-Modified for these bytes: whether the file changed
+             * since cannot be asked (If-Range), so splicing could mix two versions: start over */
+            if (ftruncate(x->fd, 0) != 0) AF_FAIL(AF_EIO, "cannot truncate '%s': %s", x->part, strerror(errno));
+            if (o->notice) {
+                char msg[1536];
+                snprintf(msg, sizeof msg, "%s (%s): %lld bytes in '%s' but the server gave no ETag or "
+                         "Last-Modified for them, so a changed file cannot be detected: starting over",
+                         it->url, it->url_key, x->offset, x->part);
+                o->notice(msg, o->progress_payload);
+            }
+            x->offset = 0;
+        }
     }
     x->h = curl_easy_init();
     if (!x->h) AF_FAIL(AF_ENOMEM, "curl_easy_init failed");
@@ -236,6 +262,19 @@ static void publish(xfer *x)
         set_item_error(it, AF_EIO, msg);
         return;
     }
+    if (it->expect_sha[0]) {
+        char hex[65] = "";
+        if (af__fetch_sha256_file(x->part, hex, &e) != AF_OK || strcmp(hex, it->expect_sha)) {
+            char key[200];
+            const char *dot = strrchr(it->key, '.');
+            snprintf(key, sizeof key, "%.*s.sha256sums", dot ? (int)(dot - it->key) : 0, it->key);
+            snprintf(msg, sizeof msg, "%s (%s): SHA-256 mismatch: the download is %s, %s (%s) lists %s; removed",
+                     it->url, it->url_key, hex[0] ? hex : e.msg, it->sums_url, key, it->expect_sha);
+            drop_part(x);
+            set_item_error(it, AF_EFORMAT, msg);
+            return;
+        }
+    }
     if (af_fetch_check_file(x->part, it->path, &e) != AF_OK) {
         snprintf(msg, sizeof msg, "%s (%s, HTTP %ld): corrupt download, removed: %s", it->url, it->url_key,
                  x->status, e.msg);
@@ -297,9 +336,12 @@ static void finish(xfer *x, CURLcode res, CURLM *m, const af_fetch_opts *o, doub
         if (res == CURLE_PARTIAL_FILE)
             snprintf(msg, sizeof msg, "%s (%s, HTTP %ld): the body ended early at %lld of %lld bytes; kept as '%s' "
                      "for a resume", it->url, it->url_key, x->status, x->offset + x->got, x->total, x->part);
-        else
-            snprintf(msg, sizeof msg, "%s (%s%s%ld): %s", it->url, it->url_key, x->status ? ", HTTP " : "",
-                     x->status, x->curlmsg[0] ? x->curlmsg : curl_easy_strerror(res));
+        else if (x->status)
+            snprintf(msg, sizeof msg, "%s (%s, HTTP %ld): %s", it->url, it->url_key, x->status,
+                     x->curlmsg[0] ? x->curlmsg : curl_easy_strerror(res));
+        else /* no answer at all (connection, name resolution): no status to name */
+            snprintf(msg, sizeof msg, "%s (%s): %s", it->url, it->url_key,
+                     x->curlmsg[0] ? x->curlmsg : curl_easy_strerror(res));
     }
     if (retry && x->attempt <= o->retries) {
         double wait = o->backoff;
@@ -346,6 +388,8 @@ int af_fetch_run(af_fetch_item *const *items, size_t n, const af_fetch_opts *opt
     int rc = AF_OK;
     af_fetch_opts o = opts ? *opts : (af_fetch_opts)AF_FETCH_OPTS_INIT;
     xfer *xs = NULL;
+    char *queued = NULL;   /* item i has a transfer */
+    const af_fetch_item *first = NULL;
     size_t nx = 0;
     CURLM *m = NULL;
     double t0 = now_s(), last_report = 0;
@@ -355,18 +399,34 @@ int af_fetch_run(af_fetch_item *const *items, size_t n, const af_fetch_opts *opt
     if (o.jobs < 1) o.jobs = 1;
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) AF_FAIL(AF_EIO, "curl_global_init failed");
     xs = calloc(n ? n : 1, sizeof *xs);
+    queued = calloc(n ? n : 1, 1);
     AF_CHECK_ALLOC(xs);
+    AF_CHECK_ALLOC(queued);
+    for (size_t i = 0; i < n; i++) {
+        free(items[i]->error);
+        items[i]->error = NULL;
+        items[i]->status = AF_OK;
+    }
+    if (!o.head_only) {
+        char msg[256];
+        if (af__fetch_sums_resolve(items, n, msg, sizeof msg) < 0) AF_FAIL(AF_ENOMEM, "%s", msg);
+    }
     for (size_t i = 0; i < n; i++) {
         af_fetch_item *it = items[i];
-        if (it->present || it->remote) continue;
+        if (it->present || it->remote || it->error) continue;
         if (!it->url) {
-            char msg[4600];
-            snprintf(msg, sizeof msg, "'%s' (%s, line %d) is missing and the pipeline gives no URL for it "
-                     "(add %s_url, or `url` beside `path`)", it->path, it->key, it->line, it->key);
+            char msg[4600], hint[200];
+            size_t kl = strlen(it->key);
+            if (kl > 5 && !strcmp(it->key + kl - 5, ".path")) snprintf(hint, sizeof hint, "`url` beside `path`");
+            else snprintf(hint, sizeof hint, "%.160s_url", it->key);
+            snprintf(msg, sizeof msg, "'%s' (%s, line %d) is missing and the pipeline gives no URL for it: manual: "
+                     "see docs/data-sources.md#%s (or add %s)", it->path, it->key, it->line,
+                     it->doc[0] ? it->doc : "layout-the-reference-pipelines-expect", hint);
             set_item_error(it, AF_ENOTFOUND, msg);
             continue;
         }
         xfer *x = &xs[nx++];
+        queued[i] = 1;
         x->it = it;
         x->fd = -1;
         it->status = AF_OK;
@@ -414,9 +474,12 @@ int af_fetch_run(af_fetch_item *const *items, size_t n, const af_fetch_opts *opt
         curl_multi_poll(m, NULL, 0, active ? 200 : 50, &numfds);
     }
     if (o.progress && nx) report(xs, nx, &o, t0, resumed, 1);
-    const af_fetch_item *first = NULL;
-    for (size_t i = 0; i < n; i++) /* missing files without a URL */
-        if (!items[i]->present && !items[i]->remote && !items[i]->url) { sum->failed++; if (!first) first = items[i]; }
+    first = NULL;
+    for (size_t i = 0; i < n; i++) /* missing files without a URL, or without their checksum */
+        if (!queued[i] && items[i]->error) {
+            sum->failed++;
+            if (!first) first = items[i];
+        }
     for (size_t i = 0; i < nx; i++) {
         const af_fetch_item *it = xs[i].it;
         if (it->skipped) sum->skipped++;
@@ -433,6 +496,7 @@ cleanup:
         free(xs[i].part);
     }
     free(xs);
+    free(queued);
     if (m) curl_multi_cleanup(m);
     return rc;
 }

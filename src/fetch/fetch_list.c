@@ -87,9 +87,20 @@ static int expand(const builder *bd, const af_config_section *sec, const char *k
                                                  "data_url", "root", NULL };
             int k = 0;
             while (known[k] && strcmp(known[k], name)) k++;
+            int tile = is_url && !strcmp(key, "tile_url") &&
+                       (!strcmp(name, "lat0") || !strcmp(name, "lat1") || !strcmp(name, "lon0") || !strcmp(name, "lon1"));
+            if (tile) {
+                v = NULL; /* left for the tile expansion (fetch_derive.c) */
+                size_t tl = strlen(name) + 2;
+                if (o + tl >= sizeof buf) AF_FAIL(AF_ECONFIG, "%s:%d: [%s] %s: expanded value too long", cfg->path, line, sec->name, key);
+                o += (size_t)snprintf(buf + o, sizeof buf - o, "{%s}", name);
+                p = close;
+                continue;
+            }
             if (!known[k] || (!is_url && !strcmp(name, "data_url")) || (is_url && !strcmp(name, "root")))
                 AF_FAIL(AF_ECONFIG, "%s:%d: [%s] %s: unknown placeholder {%s} in '%s' (known: {year} {layer} {id} "
-                        "{fips} {state} {scenario} {site}, and {root} in paths, {data_url} in URLs)",
+                        "{fips} {state} {scenario} {site}, and {root} in paths, {data_url} in URLs, {lat0} {lat1} "
+                        "{lon0} {lon1} in tile_url)",
                         cfg->path, line, sec->name, key, name, tmpl);
             if (!strcmp(name, "root")) {
                 v = "{root}"; /* left for af_config_resolve */
@@ -331,6 +342,87 @@ static int add_implicit_soils(builder *bd, const af_config_section *sec, const a
     return add_item(bd, sec, "path", "url", p2, url ? u2 : NULL, optional, err);
 }
 
+/* Section of docs/data-sources.md that says where a source kind's files come from. */
+static const char *doc_anchor(const af_config_section *sec, const af_feature_cfg *f)
+{
+    static const struct { const char *kind, *anchor; } map[] = {
+        { "soil", "soil-gssurgo--gnatsgo-usda-nrcs" }, { "cdl", "cropland-data-layer-usda-nass" },
+        { "management", "layout-the-reference-pipelines-expect" }, { "ecosys", "ecosys-and-daycent-outputs" },
+        { "daycent", "ecosys-and-daycent-outputs" }, { "tower", "ameriflux-base-and-fluxnet-flux-towers" },
+        { "chamber", "n2o-chambers" }, { "gridded", "layout-the-reference-pipelines-expect" },
+    };
+    if (!f) return !strcmp(sec->name, "counties") ? "county-boundaries-us-census-bureau" : "layout-the-reference-pipelines-expect";
+    for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
+        if (!strcmp(f->source, map[i].kind)) return map[i].anchor;
+    return "layout-the-reference-pipelines-expect";
+}
+
+/* Set a string field of a new item from a template expanded under b (URL rules). */
+static int expand_into(builder *bd, const af_config_section *sec, const char *key, const bind *b, char **dst,
+                       af_error *err)
+{
+    char buf[4096];
+    const char *t = af_config_get(sec, key);
+    if (!t || !t[0]) return AF_OK;
+    int got = expand(bd, sec, key, t, b, 1, buf, sizeof buf, err);
+    if (got < 0) return got;
+    if (got == 0)
+        return af_error_set(err, AF_ECONFIG, __FILE__, __LINE__, __func__, "%s:%d: [%s] %s: '%s' names a sample "
+                            "placeholder the path does not fill", bd->cfg->path, af_config_line(sec, key), sec->name,
+                            key, t);
+    *dst = af_strdup(buf);
+    return *dst ? AF_OK : af_error_set(err, AF_ENOMEM, __FILE__, __LINE__, __func__, "out of memory");
+}
+
+/* What `fetch` needs beyond the URL for a newly listed file: checksums, crop or tiles (`fetch`). */
+static int set_extras(builder *bd, const af_config_section *sec, const af_feature_cfg *f, const char *pkey,
+                      af_fetch_item *it, const bind *b, af_error *err)
+{
+    int rc = AF_OK;
+    const af_config *cfg = bd->cfg;
+    char base[1024], buf[4096];
+    snprintf(it->doc, sizeof it->doc, "%s", !strcmp(pkey, "cropland_weights") ? "cropland-data-layer-usda-nass"
+                                                                                 : doc_anchor(sec, f));
+    if (!f) goto cleanup;
+    AF_CHECK(expand_into(bd, sec, "sha256sums", b, &it->sums_url, err));
+    const char *mode = af_config_get(sec, "fetch");
+    if (!mode || !strcmp(mode, "copy") || !mode[0] || strcmp(pkey, "path")) goto cleanup;
+    int line = af_config_line(sec, "fetch");
+    if (!strcmp(mode, "crop")) {
+        if (!it->url)
+            AF_FAIL(AF_ECONFIG, "%s:%d: [%s] fetch = crop needs `url` (the national raster or its zip)", cfg->path,
+                    line, sec->name);
+        const char *cache = af_config_get(sec, "fetch_cache");
+        const char *m = af_config_get(sec, "fetch_margin");
+        it->mode = AF_FETCH_CROP;
+        it->margin = m && m[0] ? atoi(m) : 8;
+        url_basename(it->url, base, sizeof base);
+        if (cache && cache[0]) {
+            char dir[4096];
+            AF_CHECK(af_config_resolve(cfg, cache, dir, sizeof dir, err));
+            AF_CHECK(af_path_join(dir, base, buf, sizeof buf, err));
+            it->keep_src = 1;
+        } else if (snprintf(buf, sizeof buf, "%s.download-%s", it->path, base) >= (int)sizeof buf) {
+            AF_FAIL(AF_ECONFIG, "%s: [%s] path too long", cfg->path, sec->name);
+        }
+    } else {
+        AF_CHECK(expand_into(bd, sec, "tile_url", b, &it->tile_url, err));
+        if (!it->tile_url)
+            AF_FAIL(AF_ECONFIG, "%s:%d: [%s] fetch = tiles needs `tile_url` (a template with {lat0} {lat1} {lon0} "
+                    "{lon1})", cfg->path, line, sec->name);
+        it->mode = AF_FETCH_TILES;
+        snprintf(buf, sizeof buf, "%s", it->path);
+        char *dot = strrchr(buf, '.'), *slash = strrchr(buf, '/');
+        if (dot && (!slash || dot > slash)) *dot = '\0';
+        if (strlen(buf) + 7 >= sizeof buf) AF_FAIL(AF_ECONFIG, "%s: [%s] path too long", cfg->path, sec->name);
+        strcat(buf, ".tiles");
+    }
+    it->src_path = af_strdup(buf);
+    AF_CHECK_ALLOC(it->src_path);
+cleanup:
+    return rc;
+}
+
 /* One path key of a section over its years x layers x samples. */
 static int add_key(builder *bd, const af_config_section *sec, const af_feature_cfg *f, const char *pkey,
                    const af_sampleset *set, af_error *err)
@@ -370,7 +462,10 @@ static int add_key(builder *bd, const af_config_section *sec, const af_feature_c
                         AF_FAIL(AF_ECONFIG, "%s:%d: [%s] %s: '%s' names a sample placeholder that %s does not fill",
                                 bd->cfg->path, af_config_line(sec, ukey), sec->name, ukey, utmpl, pkey);
                 }
+                size_t before = bd->list->n;
                 AF_CHECK(add_item(bd, sec, pkey, ukey, path, utmpl ? url : NULL, optional, err));
+                if (bd->list->n > before)
+                    AF_CHECK(set_extras(bd, sec, f, pkey, &bd->list->items[bd->list->n - 1], &b, err));
                 AF_CHECK(add_implicit_soils(bd, sec, f, pkey, path, utmpl ? url : NULL, optional, err));
             }
         }
@@ -413,6 +508,9 @@ void af_fetch_list_dispose(af_fetch_list *list)
         free(list->items[i].pattern);
         free(list->items[i].url);
         free(list->items[i].error);
+        free(list->items[i].tile_url);
+        free(list->items[i].src_path);
+        free(list->items[i].sums_url);
     }
     free(list->items);
     memset(list, 0, sizeof *list);

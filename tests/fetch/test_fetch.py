@@ -13,12 +13,12 @@ end). A synth tree is served from its root; its pipeline's url keys use {data_ur
   HTTP status and the pipeline key, and leave nothing under the final name;
 - a missing file without a URL, and {data_url} without [pipeline] data_url, are reported;
 - `plan --list-files` lists present and missing files all at once;
-- a run reads soil rasters through /vsicurl/http://127.0.0.1/... and the county layer through
+- a run reads soil rasters through /vsicurl/http://127.0.0.1/..., /vsis3/ and /vsigs/ (GDAL config
+  options pointing at the local server), a NetCDF through /vsicurl/, and the county layer through
   /vsizip/{root}/counties.zip/..., with shards byte-identical to the local run.
 """
 import glob
 import hashlib
-import http.server
 import json
 import os
 import re
@@ -27,109 +27,17 @@ import signal
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import zipfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "pylib"))
 from checks import Checker  # noqa: E402
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from fetch_server import serve  # noqa: E402
 
 AGROFLUX = os.environ["AGROFLUX"]
 check = Checker()
 TIMEOUT = 60
-
-
-class State:
-    def __init__(self, root):
-        self.root = root
-        self.mode = {}          # URL path -> "404" | "truncate" | "corrupt" | "stall"
-        self.log = []           # (method, path, Range header or None)
-        self.if_range = []      # (path, If-Range header or None)
-        self.lock = threading.Lock()
-        self.release = threading.Event()
-
-
-class Handler(http.server.BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, *args):
-        pass
-
-    def do_HEAD(self):
-        self.serve(body=False)
-
-    def do_GET(self):
-        self.serve(body=True)
-
-    def serve(self, body):
-        st = self.server.state
-        path = self.path.split("?")[0]
-        rng = self.headers.get("Range")
-        with st.lock:
-            st.log.append((self.command, path, rng))
-            st.if_range.append((path, self.headers.get("If-Range")))
-        mode = st.mode.get(path)
-        local = os.path.normpath(os.path.join(st.root, path.lstrip("/")))
-        if mode == "404" or not local.startswith(st.root) or not os.path.isfile(local):
-            self.send_response(404)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-            return
-        data = open(local, "rb").read()
-        etag = '"%s"' % hashlib.sha256(data).hexdigest()[:16]
-        if mode == "norange":
-            rng = None  # a server that ignores Range: answers 200 with the whole file
-        if rng and self.headers.get("If-Range") not in (None, etag):
-            rng = None  # the file changed since the .part began: the whole file (RFC 9110 If-Range)
-        if mode == "corrupt":
-            data = bytes((b * 7 + 3) & 255 for b in data[:len(data)])
-        start, end = 0, len(data)
-        if rng and rng.startswith("bytes=") and "," not in rng:
-            a, b = rng[6:].split("-")
-            start = int(a)
-            end = min(int(b) + 1, len(data)) if b else len(data)
-            if start >= len(data):
-                self.send_response(416)
-                self.send_header("Content-Range", "bytes */%d" % len(data))
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-                return
-            self.send_response(206)
-            self.send_header("Content-Range", "bytes %d-%d/%d" % (start, end - 1, len(data)))
-        else:
-            self.send_response(200)
-        part = data[start:end]
-        self.send_header("Content-Length", str(len(part)))
-        self.send_header("Accept-Ranges", "bytes")
-        self.send_header("ETag", etag)
-        if mode in ("truncate", "stall"):
-            self.send_header("Connection", "close")
-        self.end_headers()
-        if not body:
-            return
-        try:
-            if mode == "truncate":
-                self.wfile.write(part[:len(part) // 2])
-                self.wfile.flush()
-                self.close_connection = True
-            elif mode == "stall":
-                self.wfile.write(part[:len(part) // 2])
-                self.wfile.flush()
-                st.release.wait(30)  # bounded: the test kills the client long before
-                self.close_connection = True
-            else:
-                self.wfile.write(part)
-        except (BrokenPipeError, ConnectionResetError):
-            pass
-
-
-def serve(root):
-    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    srv.daemon_threads = True
-    srv.state = State(root)
-    t = threading.Thread(target=srv.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
-    t.start()
-    return srv
 
 
 def af(*args, env=None, quiet=True, mpi=0):
@@ -330,9 +238,12 @@ def test_restart(tmp, src, srv, url):
         size = os.path.getsize(os.path.join(src, target))
         with open(os.path.join(dst, target + ".part"), "wb") as f:
             f.write(b"\x55" * (junk or size + 100))
-        if mode == "changed":  # the .part came from an older version of the file
-            with open(os.path.join(dst, target + ".part.etag"), "w") as f:
-                f.write('"stale0123456789"')
+        # the validator kept with the .part: the file's ETag (so the resume is tried), or, "changed",
+        # that of an older version of the file
+        etag = '"%s"' % hashlib.sha256(open(os.path.join(src, target), "rb").read()).hexdigest()[:16]
+        with open(os.path.join(dst, target + ".part.etag"), "w") as f:
+            f.write('"stale0123456789"' if mode == "changed" else etag)
+        if mode == "changed":
             mode = None
         if mode:
             srv.state.mode["/" + target] = mode
@@ -412,6 +323,28 @@ def test_errors(tmp, src, srv, url):
     p = af("fetch", pipe, "--set", "input.TBKDS.url=", "--set", "pipeline.data_url=" + url)
     check(p.returncode == 1 and "gives no URL" in p.stderr and "input.TBKDS.path" in p.stderr
           and "bd_0-5.tif" in p.stderr, "missing file without a URL: exit 1 naming path and key\n" + show(p))
+    anchor = "manual: see docs/data-sources.md#soil-gssurgo--gnatsgo-usda-nrcs"
+    check(anchor in p.stderr, "missing file without a URL: the error points at the guide's soil section\n" + show(p))
+    p = af("fetch", pipe, "--dry-run", "--set", "input.TBKDS.url=", "--set", "pipeline.data_url=" + url)
+    check(re.search(r"^manual  \S*bd_0-5\.tif  \(input\.TBKDS\.path\): no URL; see docs/data-sources\.md"
+                    r"#soil-gssurgo--gnatsgo-usda-nrcs$", p.stdout, re.M),
+          "dry run: a file without a URL is listed as manual with the guide's section\n" + show(p))
+    p = af("plan", pipe, "--list-files", "--set", "input.TBKDS.url=")
+    check(re.search(r"^missing .*bd_0-5\.tif <- " + re.escape(anchor) + "$", p.stdout, re.M),
+          "list-files: a missing file without a URL says manual and where to read\n" + show(p))
+
+    # many files of one key without a URL: one line for them all, with the count
+    dcs = {f for f in tree_files(src) if f.startswith("ecosys/") and f.endswith("dc")}
+    d = new_tree(tmp, "nourl-many", src, skip=dcs)
+    nourl = []
+    for sec in ("Reco@counties", "GPP@counties", "CO2_FLUX"):
+        nourl += ["--set", "target.%s.url=" % sec]
+    p = af("fetch", os.path.join(d, "pipeline.ini"), "--set", "pipeline.data_url=" + url, *nourl)
+    lines = [ln for ln in p.stderr.splitlines() if "gives no URL" in ln and "first:" not in ln]
+    check(p.returncode == 1 and len(dcs) == 4 and len(lines) == 1 and
+          "(and %d more files of target.Reco@counties.path without a URL)" % (len(dcs) - 1) in lines[0]
+          and "ecosys-and-daycent-outputs" in lines[0] and "add `url` beside `path`" in lines[0],
+          "%d files of one key without a URL: one line with the count and the guide's section\n%s" % (len(dcs), show(p)))
 
     # plan --list-files: every file at once, present and missing
     os.remove(os.path.join(dst, "gridmet", "pr_2003.nc"))
@@ -424,7 +357,7 @@ def test_errors(tmp, src, srv, url):
     check(p.returncode != 0, "plain plan still stops at a missing file")
 
 
-def test_virtual(tmp, src, url, base_masked):
+def test_virtual(tmp, src, srv, url, base_masked):
     """Soil rasters read in place through /vsicurl/; the county layer read inside a zip through
     /vsizip/, the zip itself fetched (fetch downloads the archive a /vsizip/ path names)."""
     with zipfile.ZipFile(os.path.join(src, "counties.zip"), "w") as z:  # served by the server
@@ -460,11 +393,35 @@ def test_virtual(tmp, src, url, base_masked):
     local = os.path.join(src, "soil", "bd_0-5.tif")
     check(any(f["sha256"] == sha(local) and f["bytes"] == os.path.getsize(local) for f in remote),
           "provenance of a /vsicurl/ input: its size and SHA-256, read through GDAL (%s)" % remote[:1])
+    # S3 and Google Cloud Storage paths, the local server standing in for the endpoints (path-style
+    # requests /BUCKET/KEY: the served root's soil/ directory is the bucket)
+    host = url.split("//")[1]
+    for prefix, env in (("/vsis3/", {"AWS_S3_ENDPOINT": host, "AWS_HTTPS": "NO", "AWS_VIRTUAL_HOSTING": "FALSE",
+                                     "AWS_NO_SIGN_REQUEST": "YES"}),
+                        ("/vsigs/", {"CPL_GS_ENDPOINT": url + "/", "GS_NO_SIGN_REQUEST": "YES"})):
+        env["GDAL_DISABLE_READDIR_ON_OPEN"] = "EMPTY_DIR"
+        srv.state.log.clear()
+        out = os.path.join(tmp, "out-" + prefix.strip("/"))
+        p = af("run", pipe, "--output", out, *sets[:4], "--set", "input.TBKDS.path=%ssoil/bd_{layer}.tif" % prefix,
+               env=env)
+        gets = {x[1] for x in list(srv.state.log) if x[0] == "GET"}
+        check(p.returncode == 0 and shards(out, True) == base_masked and "/soil/bd_0-5.tif" in gets,
+              "run with %s rasters (GDAL config options in the environment): the server was asked for "
+              "/soil/bd_0-5.tif, shards byte-identical to the local run\n%s" % (prefix, show(p)))
+        p = af("run", pipe, "--output", out + "-bad", *sets[:4], "--set",
+               "input.TBKDS.path=%ssoil/nothere_{layer}.tif" % prefix, env=env)
+        check(p.returncode == 1 and prefix + "soil/nothere_0-5.tif" in p.stderr,
+              "a missing %s object: exit 1 naming it\n%s" % (prefix, show(p)))
     # a plain http:// raster path (GDAL reads it through /vsicurl/ itself)
     p = af("run", pipe, "--output", os.path.join(tmp, "out-httptif"), *sets[:4],
            "--set", "input.TBKDS.path=" + url + "/soil/bd_{layer}.tif", env={"GDAL_DISABLE_READDIR_ON_OPEN": "EMPTY_DIR"})
     check(p.returncode == 0 and shards(os.path.join(tmp, "out-httptif"), True) == base_masked,
           "run with an http:// raster path: shards byte-identical to the local run\n" + show(p))
+    # a NetCDF (netCDF-4, as synth writes it) read through /vsicurl/ by GDAL's netCDF driver
+    p = af("run", pipe, "--output", os.path.join(tmp, "out-ncvsi"), *sets,
+           "--set", "input.TMAX_AIR.path=/vsicurl/" + url + "/gridmet/tmmx_{year}.nc")
+    check(p.returncode == 0 and shards(os.path.join(tmp, "out-ncvsi"), True) == base_masked,
+          "run with a /vsicurl/ NetCDF path: shards byte-identical to the local run\n" + show(p))
     p = af("run", pipe, "--output", os.path.join(tmp, "out-http"), *sets,
            "--set", "input.TMAX_AIR.path=" + url + "/gridmet/tmmx_{year}.nc")
     check(p.returncode == 1 and url + "/gridmet/tmmx_2003.nc" in p.stderr and "OPeNDAP" in p.stderr,
@@ -480,6 +437,7 @@ def test_virtual(tmp, src, url, base_masked):
 
 
 def main():
+    part = sys.argv[1] if len(sys.argv) > 1 else "all"  # core | virtual (remote and /vsi paths) | all
     with tempfile.TemporaryDirectory() as tmp:
         src = os.path.join(tmp, "src")
         p = af("synth", src, "--counties", "2", "--scenarios", "2", "--sites", "1", "--years", "2003-2003")
@@ -494,18 +452,20 @@ def main():
         srv = serve(src)
         url = "http://127.0.0.1:%d" % srv.server_address[1]
         try:
-            test_fetch_and_run(tmp, src, srv, url, base)
-            test_daycent(tmp, src, srv, url)
-            test_resume(tmp, src, srv, url)
-            test_restart(tmp, src, srv, url)
-            test_optional(tmp, src, srv, url)
-            test_errors(tmp, src, srv, url)
-            test_virtual(tmp, src, url, shards(os.path.join(tmp, "out-base"), True))
+            if part in ("all", "core"):
+                test_fetch_and_run(tmp, src, srv, url, base)
+                test_daycent(tmp, src, srv, url)
+                test_resume(tmp, src, srv, url)
+                test_restart(tmp, src, srv, url)
+                test_optional(tmp, src, srv, url)
+                test_errors(tmp, src, srv, url)
+            if part in ("all", "virtual"):
+                test_virtual(tmp, src, srv, url, shards(os.path.join(tmp, "out-base"), True))
         finally:
             srv.state.release.set()
             srv.shutdown()
             srv.server_close()
-    print("test_fetch:", check.summary())
+    print("test_fetch %s:" % part, check.summary())
     return 0 if check.failed == 0 else 1
 
 

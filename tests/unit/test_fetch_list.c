@@ -5,7 +5,8 @@
  * every path key expanded over years and sites with its url template ({data_url}), in
  * pipeline order, deduplicated, present files found, archive paths reduced to the archive, and
  * the errors (unset data_url, unknown placeholder, glob and URL name that disagree, an unknown
- * KEY_url), and the VSI hash of a zip member used for provenance. Expected values are spelled out here. Writes only into a private mkdtemp directory.
+ * KEY_url), the keys of files fetch makes (fetch = crop / tiles, fetch_cache, fetch_margin,
+ * sha256sums) and their errors, and the VSI hash of a zip member used for provenance. Expected values are spelled out here. Writes only into a private mkdtemp directory.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -199,6 +200,58 @@ static void test_errors(void)
 }
 
 /* Size and SHA-256 of a member of a zip read through GDAL's VSI, against the bytes written. */
+/* fetch = crop / tiles, fetch_cache, fetch_margin, sha256sums and the guide's section of each file */
+static void test_derived_keys(void)
+{
+    af_config *cfg = NULL;
+    af_fetch_list l = { 0 };
+    char want[256];
+    AF_TEST_PASS(load("data_url = http://m",
+                      "[input.C]\nsource = cdl\npath = {root}/cdl/{year}.tif\nurl = {data_url}/nass/{year}_30m_cdls.zip?v=1\n"
+                      "fetch = crop\nfetch_margin = 3\nsha256sums = {data_url}/S{year}\nclasses = 1\nstatistic = fraction\n"
+                      "units = 1\n"
+                      "[input.K]\nsource = cdl\npath = {root}/k/{year}.tif\nurl = {data_url}/nass/{year}.zip\nfetch = crop\n"
+                      "fetch_cache = {root}/cache\nclasses = 1\nstatistic = fraction\nunits = 1\n"
+                      "[input.P]\nsource = soil\npath = {root}/p/bd_{layer}.vrt\nfetch = tiles\nlayers = 0_5,5_15\n"
+                      "tile_url = {data_url}/bd/{layer}/lat{lat0}{lat1}_lon{lon0}{lon1}.tif\nunits = %\nsource_units = %\n",
+                      &cfg, err));
+    if (cfg) {
+        AF_TEST_PASS(af_fetch_list_build(cfg, NULL, 0, &l, err));
+        const af_fetch_item *c = find(&l, "/raw/cdl/2004.tif"), *k = find(&l, "/raw/k/2003.tif");
+        const af_fetch_item *p = find(&l, "/raw/p/bd_5_15.vrt"), *ta = find(&l, "/raw/w_2003.csv");
+        snprintf(want, sizeof want, "%s/raw/cdl/2004.tif.download-2004_30m_cdls.zip", g_dir);
+        AF_EXPECT(c && c->mode == AF_FETCH_CROP && c->margin == 3 && !c->keep_src && c->src_path &&
+                  !strcmp(c->src_path, want) && c->sums_url && !strcmp(c->sums_url, "http://m/S2004") &&
+                  !strcmp(c->doc, "cropland-data-layer-usda-nass"));
+        snprintf(want, sizeof want, "%s/raw/cache/2003.zip", g_dir);
+        AF_EXPECT(k && k->mode == AF_FETCH_CROP && k->margin == 8 && k->keep_src && k->src_path &&
+                  !strcmp(k->src_path, want) && !k->sums_url);
+        snprintf(want, sizeof want, "%s/raw/p/bd_5_15.tiles", g_dir);
+        AF_EXPECT(p && p->mode == AF_FETCH_TILES && !p->url && p->tile_url &&
+                  !strcmp(p->tile_url, "http://m/bd/5_15/lat{lat0}{lat1}_lon{lon0}{lon1}.tif") && p->src_path &&
+                  !strcmp(p->src_path, want) && !strcmp(p->doc, "soil-gssurgo--gnatsgo-usda-nrcs"));
+        AF_EXPECT(ta && ta->mode == AF_FETCH_COPY && !ta->src_path && !ta->tile_url);
+        af_fetch_list_dispose(&l);
+        af_config_destroy(&cfg);
+    }
+    /* {lat0} belongs to tile_url only; fetch = crop needs url, fetch = tiles needs tile_url */
+    static const struct { const char *extra, *msg; } bad[] = {
+        { "[input.Q]\nsource = soil\npath = {root}/q_{layer}.tif\nlayers = 0-5\nurl = {data_url}/lat{lat0}.tif\n"
+          "units = %\nsource_units = %\n", "[input.Q] url: unknown placeholder {lat0}" },
+        { "[input.Q]\nsource = cdl\npath = {root}/q/{year}.tif\nfetch = crop\nclasses = 1\nunits = 1\n",
+          "[input.Q] fetch = crop needs `url`" },
+        { "[input.Q]\nsource = soil\npath = {root}/q_{layer}.vrt\nlayers = 0-5\nfetch = tiles\nunits = %\n"
+          "source_units = %\n", "[input.Q] fetch = tiles needs `tile_url`" },
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        AF_TEST_PASS(load("data_url = http://m", bad[i].extra, &cfg, err));
+        if (cfg) {
+            AF_TEST_FAILS_WITH(AF_ECONFIG, bad[i].msg, af_fetch_list_build(cfg, NULL, 0, &l, err));
+            af_config_destroy(&cfg);
+        }
+    }
+}
+
 static void test_vsi_hash(void)
 {
     char zip[256], member[300], hex[65], want[65];
@@ -229,6 +282,7 @@ int main(void)
     AF_RUN(test_resolve);
     AF_RUN(test_list);
     AF_RUN(test_errors);
+    AF_RUN(test_derived_keys);
     AF_RUN(test_vsi_hash);
     char cmd[256];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", g_dir);
