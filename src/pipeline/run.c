@@ -481,6 +481,7 @@ static int run_blocks(run_state *rs, af_error *err)
         fill_block(rs, t0, nt, err);
         rs->stage_t[ST_READ] += MPI_Wtime() - t;
         test_fail_block(rs, t0 / rs->block, err);
+        AF_CHECK_MPI(af__barrier_idle(rs->comm)); /* the ranks done first sleep, not spin, until the last */
         AF_SYNC(rs->comm);
         count_block(rs, nt);
         t = MPI_Wtime();

@@ -10,15 +10,47 @@
  * the output does not depend on the rank count. Collective over the run's
  * communicator: every rank calls it for the same groups in the same order, and
  * a failure on any rank (also an earlier one, passed in err) is agreed on
- * before the exchange.
+ * before the exchange. Waits for other ranks sleep instead of spinning
+ * (af__wait_idle): Open MPI polls in blocking calls, which burns the CPU a
+ * rank ahead of the others would leave to them.
  */
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "af_check.h"
 #include "log.h"
 #include "pipeline_impl.h"
+
+int af__wait_idle(MPI_Request *req)
+{
+    long ns = 20000; /* 20 us, doubling to 1 ms */
+    for (;;) {
+        int done = 0;
+        int rc = MPI_Test(req, &done, MPI_STATUS_IGNORE);
+        if (rc != MPI_SUCCESS || done) return rc;
+        struct timespec ts = { 0, ns };
+        nanosleep(&ts, NULL);
+        if (ns < 1000000) ns *= 2;
+    }
+}
+
+int af__barrier_idle(MPI_Comm comm)
+{
+    MPI_Request req;
+    int rc = MPI_Ibarrier(comm, &req);
+    return rc == MPI_SUCCESS ? af__wait_idle(&req) : rc;
+}
+
+/* MPI_Alltoallv, waiting without spinning. */
+static int alltoallv_idle(const void *sb, const int *sc, const int *sd, MPI_Datatype t, void *rb, const int *rcnt,
+                          const int *rd, MPI_Comm comm)
+{
+    MPI_Request req;
+    int rc = MPI_Ialltoallv(sb, sc, sd, t, rb, rcnt, rd, t, comm, &req);
+    return rc == MPI_SUCCESS ? af__wait_idle(&req) : rc;
+}
 
 /* Per part q: how many of the block's days it fills (nd[q]). */
 static int count_parts(const af_group *g, const int *part, int t0, int nt, int size, int *nd, af_error *err)
@@ -92,6 +124,7 @@ int af__split_fill(MPI_Comm comm, const af_range *ranges, af_group *g, int t0, i
             exchange_counts(ranges, rank, size, nd, nf, cnt, cnt + size, cnt + 2 * size, cnt + 3 * size, err);
     }
     double c0 = af__cpu_seconds();
+    AF_CHECK_MPI(af__barrier_idle(comm)); /* every rank here: the agreement then does not spin */
     if (af_error_sync(comm, err) != AF_OK) {
         g->exchange_cpu += af__cpu_seconds() - c0;
         rc = err->code;
@@ -100,9 +133,9 @@ int af__split_fill(MPI_Comm comm, const af_range *ranges, af_group *g, int t0, i
     af_log(AF_LOG_DEBUG, "split", "[%s] days %d..%d: %d of %d filled here for all %zu samples", g->feats[0]->section->name,
            t0 + 1, t0 + nt, nd[rank], nt, nall);
     int *sc = cnt, *sd = cnt + size, *rcnt = cnt + 2 * size, *rd = cnt + 3 * size;
-    AF_CHECK_MPI(MPI_Alltoallv(mv, sc, sd, MPI_FLOAT, rv, rcnt, rd, MPI_FLOAT, comm));
-    AF_CHECK_MPI(MPI_Alltoallv(mq, sc, sd, MPI_FLOAT, rq, rcnt, rd, MPI_FLOAT, comm));
-    AF_CHECK_MPI(MPI_Alltoallv(mk, sc, sd, MPI_UNSIGNED_CHAR, rk, rcnt, rd, MPI_UNSIGNED_CHAR, comm));
+    AF_CHECK_MPI(alltoallv_idle(mv, sc, sd, MPI_FLOAT, rv, rcnt, rd, comm));
+    AF_CHECK_MPI(alltoallv_idle(mq, sc, sd, MPI_FLOAT, rq, rcnt, rd, comm));
+    AF_CHECK_MPI(alltoallv_idle(mk, sc, sd, MPI_UNSIGNED_CHAR, rk, rcnt, rd, comm));
     g->exchange_cpu += af__cpu_seconds() - c0;
     /* from part q: [nlocal][nd[q]][nf], its days in increasing order, into [nlocal][nt][nf] */
     for (int q = 0; q < size; q++) {
