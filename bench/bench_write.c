@@ -376,7 +376,7 @@ int main(int argc, char **argv)
         printf("%-34s %10.3f %10.1f %22.3f\n", "sequential write(), file per rank", best_per_rank,
                bw_p, bw_nc / bw_p);
         printf("pnetcdf phases of the best run (max over ranks): create %.3f s, write_block %.3f s, "
-               "finish (sync+close+fsync+sha256+rename) %.3f s\n",
+               "finish (close+sha256+fsync+rename) %.3f s\n",
                best_nc.create, best_nc.write, best_nc.finish);
         printf("RATIO pnetcdf/sequential(rank 0) = %.3f  ranks = %d\n", bw_nc / bw_1, nranks);
         if (own_dir && rmdir(dir) != 0) die_errno("rmdir", dir);

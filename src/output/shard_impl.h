@@ -42,12 +42,17 @@ struct af_shardset {
     int sealed;        /* closed and hashed */
     int finished;      /* renamed to final names */
     int keep_partial;  /* destroy leaves the .partial files (resumable state) */
+    void *scratch;     /* a block's values in file order, until its wait (shard.c) */
+    size_t scratch_cap;
 };
 
 /** "shard-NNNNN.nc" or "shard-NNNNN.nc.partial". */
 void af__shard_name(size_t k, int partial, char *buf, size_t n);
 /** outdir/name of shard k. */
 int af__shard_path(const af_shardset *ss, size_t k, int partial, char *out, size_t n, af_error *err);
+/** Ask the kernel to start writing shard k's dirty pages to disk, without waiting (Linux
+ * sync_file_range; a no-op elsewhere). Not collective; errors show at the later fsync. */
+void af__shard_start_writeback(const af_shardset *ss, size_t k);
 /** Rows (samples) of shard k. */
 size_t af__shard_rows(const af_layout *l, size_t k);
 #define AF_FIPS_LEN 8

@@ -57,6 +57,9 @@ typedef struct run_state {
     int checked_days;              /* days digested into the journal's checks (every rank) */
     af_shard_digest *digests;      /* [nshards] scratch for checkpoints */
     long long *cover;              /* [2 * (ninputs + ntargets)]: valid, applicable sample-days per variable */
+    af_cov_acct *acct;             /* per feature, sample and year (coverage_acct.c) */
+    char *cov_json;                /* rank 0: coverage.json's text, written before the index */
+    af_train_partials *partials;   /* scaler partials fed from the written blocks (a run from day 0 only) */
     float *x, *xqc, *y, *yqc;
     unsigned char *yvalid;
     double stage_t[ST_N];
@@ -167,7 +170,7 @@ static int fill_block(run_state *rs, int t0, int nt, af_error *err)
 }
 
 static int publish_index(const af_ctx *ctx, const char *outdir, const af_shard_info *infos,
-                         size_t ninfos, const af_prov_ref *prov, const af_run_summary *s,
+                         size_t ninfos, const af_prov_ref *prov, const af_prov_ref *cov, const af_run_summary *s,
                          int ranks, char *extra, af_error *err)
 {
     int rc = AF_OK;
@@ -213,6 +216,9 @@ static int publish_index(const af_ctx *ctx, const char *outdir, const af_shard_i
     idx.resumed_from_day = s->resumed_from_day;
     idx.coverage = s->coverage; /* borrowed */
     idx.ncoverage = s->coverage ? ctx->ninputs + ctx->ntargets : 0;
+    idx.coverage_ref = *cov;
+    idx.has_coverage_warnings = 1;
+    memcpy(idx.coverage_warnings, s->coverage_warnings, sizeof idx.coverage_warnings);
     AF_CHECK(af_index_write(outdir, &idx, err));
 cleanup:
     free(idx.samples);
@@ -320,6 +326,8 @@ static int run_setup(run_state *rs, const char *pipeline_path, af_error *err)
     if (!rs->x || !rs->xqc || !rs->y || !rs->yqc || !rs->yvalid)
         af_error_set(err, AF_ENOMEM, __FILE__, __LINE__, __func__,
                      "out of memory for a block of %d days x %zu samples", rs->block, rs->nlocal);
+    else
+        af__cov_create(&rs->ctx, rs->ranges[rs->rank], cfg->coverage_min_fraction, &rs->acct, err);
     AF_SYNC(rs->comm);
 cleanup:
     return rc;
@@ -349,6 +357,13 @@ static int run_open_shards(run_state *rs, af_error *err)
         AF_SYNC(rs->comm);
         AF_CHECK(af_shardset_create_owned(rs->comm, rs->outdir, &rs->layout, rs->ranges[rs->rank].begin,
                                           rs->nlocal, &rs->ss, err));
+    }
+    if (rs->start.mode != AF_START_FRESH) {
+        /* the days already written, read back, so the coverage accounting covers every day */
+        af__cov_count_written(rs->acct, &rs->ctx, rs->outdir, rs->start.mode == AF_START_CONTINUE ? ".partial" : "",
+                              rs->ctx.cfg->shard_samples, rs->start.mode == AF_START_CONTINUE ? rs->start.days_done
+                              : rs->ndays, rs->block, err);
+        AF_SYNC(rs->comm);
     }
     rs->digests = calloc(rs->nshards ? rs->nshards : 1, sizeof *rs->digests);
     if (!rs->digests) af_error_set(err, AF_ENOMEM, __FILE__, __LINE__, __func__, "out of memory");
@@ -484,9 +499,15 @@ static int run_blocks(run_state *rs, af_error *err)
         AF_CHECK_MPI(af__barrier_idle(rs->comm)); /* the ranks done first sleep, not spin, until the last */
         AF_SYNC(rs->comm);
         count_block(rs, nt);
+        af__cov_count_block(rs->acct, &rs->ctx, t0, nt, rs->x, rs->yvalid);
         t = MPI_Wtime();
         AF_CHECK(af_shardset_write_block(rs->ss, mine.begin, rs->nlocal, t0, nt, rs->x, rs->xqc, rs->y,
                                          rs->yvalid, rs->yqc, err));
+        af_error perr = AF_ERROR_INIT; /* cannot fail in day order; if it did, the scalers read the shards back */
+        if (af_train_partials_add(rs->partials, t0, nt, rs->x, rs->y, &perr) != AF_OK) {
+            af_log(AF_LOG_WARN, "run", "scalers will read the shards back: %s", perr.msg);
+            af_train_partials_destroy(&rs->partials);
+        }
         if (rs->opts->test_block_delay_ms > 0) usleep((useconds_t)rs->opts->test_block_delay_ms * 1000u);
         int last = t0 + nt >= rs->ndays, stop, due;
         agree_after_block(rs, &stop, &due);
@@ -574,10 +595,11 @@ int af_pipeline_run(MPI_Comm comm, const char *pipeline_path, const af_run_opts 
     int rc = AF_OK;
     run_state rs;
     af_shard_info *infos = NULL;
-    af_prov_ref prov;
+    af_prov_ref prov, cov;
     char *extra = NULL;
     size_t ninfos = 0;
     memset(&rs, 0, sizeof rs);
+    memset(&cov, 0, sizeof cov);
     rs.comm = comm;
     rs.opts = opts ? opts : &defaults;
     MPI_Comm_rank(comm, &rs.rank);
@@ -600,12 +622,27 @@ int af_pipeline_run(MPI_Comm comm, const char *pipeline_path, const af_run_opts 
 
     rs.cover = calloc(2 * (rs.ctx.ninputs + rs.ctx.ntargets) + 1, sizeof *rs.cover);
     if (!rs.cover) af_error_set(err, AF_ENOMEM, __FILE__, __LINE__, __func__, "out of memory");
+    /* the scalers come from the blocks as they are written; a resumed run reads its shards back */
+    else if (rs.start.days_done == 0)
+        af_train_partials_create(rs.ctx.cfg, rs.ranges[rs.rank].begin, rs.nlocal, rs.ctx.ninputs, rs.ctx.ntargets,
+                                 &rs.partials, err);
     AF_SYNC(comm);
     AF_CHECK(run_blocks(&rs, err));
     /* a resumed run counts only the days it wrote itself */
     AF_CHECK(report_coverage(&rs, err));
     summary->coverage = rs.cover; /* the summary owns the counts from here */
     rs.cover = NULL;
+    if (af__cov_report(comm, rs.acct, &rs.ctx, rs.ranges, rs.opts->strict, &rs.cov_json, err) != AF_OK) {
+        /* failed by --strict: the journal goes too, so a --resume starts over and accounts every day again */
+        long long w[AF_COV_NWARN], nw = 0;
+        af_error e2 = AF_ERROR_INIT;
+        af__cov_counts(rs.acct, w);
+        for (int k = 0; k < AF_COV_NWARN; k++) nw += w[k];
+        if (rs.rank == 0 && rs.opts->strict && nw > 0) af__journal_remove(rs.outdir, &e2);
+        rc = err->code;
+        goto cleanup;
+    }
+    af__cov_counts(rs.acct, summary->coverage_warnings);
     t = MPI_Wtime();
     af__progress_report(&rs.prog, "running", "finish", rs.ndays, 1);
     AF_CHECK(run_finish(&rs, &infos, &ninfos, err));
@@ -614,20 +651,22 @@ int af_pipeline_run(MPI_Comm comm, const char *pipeline_path, const af_run_opts 
     /* training splits and leak-free scalers from the finished shards (index "extra") */
     t = MPI_Wtime();
     af__progress_report(&rs.prog, "running", "scalers", rs.ndays, 1);
-    AF_CHECK(af_train_extra(comm, rs.ctx.cfg, rs.outdir, rs.layout.samples, rs.nsamples, infos, ninfos,
-                            rs.ctx.ninputs, rs.ctx.ntargets, rs.ranges[rs.rank], &extra, err));
+    AF_CHECK(af_train_extra_from(comm, rs.ctx.cfg, rs.outdir, rs.layout.samples, rs.nsamples, infos, ninfos,
+                                 rs.ctx.ninputs, rs.ctx.ntargets, rs.ranges[rs.rank], rs.partials, &extra, err));
     rs.stage_t[ST_SCALERS] = MPI_Wtime() - t;
 
     /* provenance and index, last; the journal goes once the index is there */
     t = MPI_Wtime();
     af__progress_report(&rs.prog, "running", "publish", rs.ndays, 1);
     AF_CHECK(af__provenance_write(comm, &rs.ctx, rs.outdir, &prov, err));
+    if (rs.rank == 0) af__cov_write(rs.outdir, rs.cov_json, af__cov_nfeat(rs.acct), &cov, err);
+    AF_SYNC(comm);
     summary->ranks = rs.size;
     summary->resumed_from_day = rs.start.days_done;
     AF_CHECK(gather_memory(&rs, summary, err));
     rs.stage_t[ST_PUBLISH] = MPI_Wtime() - t;
     reduce_stages(comm, rs.stage_t, summary);
-    if (rs.rank == 0) publish_index(&rs.ctx, rs.outdir, infos, ninfos, &prov, summary, rs.size, extra, err);
+    if (rs.rank == 0) publish_index(&rs.ctx, rs.outdir, infos, ninfos, &prov, &cov, summary, rs.size, extra, err);
     AF_SYNC(comm);
     if (rs.rank == 0) af__journal_remove(rs.outdir, err);
     AF_SYNC(comm);
@@ -646,6 +685,9 @@ cleanup:
     af__journal_dispose(&rs.journal);
     free(rs.digests);
     free(rs.cover);
+    af__cov_destroy(&rs.acct);
+    free(rs.cov_json);
+    af_train_partials_destroy(&rs.partials);
     free(rs.start.shards);
     free(infos);
     free(rs.x);
