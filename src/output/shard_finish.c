@@ -144,6 +144,7 @@ int af_shardset_seal(af_shardset *ss, af_shard_info **infos, size_t *ninfos, af_
     for (size_t k = (size_t)ss->rank; k < ss->nshards && lrc == AF_OK; k += (size_t)ss->size) {
         af_shard_info *in = &all[k];
         if ((lrc = af__shard_path(ss, k, 1, path, sizeof path, err)) != AF_OK) break;
+        if ((lrc = af__shard_check_complete(path, -1, err)) != AF_OK) break;
         if ((lrc = hash_and_sync(path, &in->bytes, in->sha256, err)) != AF_OK) break;
         af__shard_name(k, 0, in->path, sizeof in->path);
         in->sample_start = k * ss->layout.shard_samples;
