@@ -211,7 +211,7 @@ int af__gridded_attach(const gr_state *st, gr_file *gf, const char *var, af_erro
         CPLPopErrorHandler();
         if (!gf->marr)
             AF_FAIL(AF_EGDAL, "cannot reopen '%s' as a (time, y, x) array of %d x %ld x %ld: %s (the file changed?)",
-                    gf->dsname, gf->nbands, gf->ny, gf->nx, CPLGetLastErrorMsg());
+                    gf->dsname, gf->nbands, gf->ny, gf->nx, af_gdal_why());
         goto cleanup;
     }
     CPLPushErrorHandler(CPLQuietErrorHandler);
