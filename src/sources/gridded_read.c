@@ -128,7 +128,7 @@ static void open_multidim(gr_file *gf, const char *var)
     gf->marr = root ? GDALGroupOpenMDArray(root, var, NULL) : NULL;
     dims = gf->marr ? GDALMDArrayGetDimensions(gf->marr, &nd) : NULL;
     if (!dims || nd != 3) goto done;
-    size_t ny = (size_t)GDALGetRasterYSize(gf->ds), nx = (size_t)GDALGetRasterXSize(gf->ds);
+    size_t ny = (size_t)gf->ny, nx = (size_t)gf->nx;
     if (GDALDimensionGetSize(dims[0]) != (GUInt64)gf->nbands || GDALDimensionGetSize(dims[1]) != ny ||
         GDALDimensionGetSize(dims[2]) != nx)
         goto done;
@@ -147,6 +147,7 @@ static void open_multidim(gr_file *gf, const char *var)
     gf->tchunk = bs && nbs == 3 ? (int)bs[0] : 0;
     CPLFree(bs);
     ok = 1;
+    gf->mdim = 1;
 done:
     if (yv) GDALMDArrayRelease(yv);
     if (dims) GDALReleaseDimensions(dims, nd);
@@ -158,6 +159,7 @@ done:
         gf->mds = NULL;
         gf->rtype = GDT_Float32;
         gf->tchunk = 0;
+        gf->mdim = 0;
     }
     af_log(AF_LOG_DEBUG, "gridded", "%s: %s", gf->dsname,
            ok ? (gf->mflip ? "hyperslab reads, rows flipped" : "hyperslab reads") : "band reads");
@@ -199,8 +201,19 @@ static void set_chunk_cache(void)
 int af__gridded_attach(const gr_state *st, gr_file *gf, const char *var, af_error *err)
 {
     int rc = AF_OK;
-    if (gf->ds) goto cleanup;
+    if (gf->ds || gf->marr) goto cleanup;
     set_chunk_cache();
+    if (gf->mdim) {
+        /* hyperslab reads need only the multidimensional view (its sizes are checked again) */
+        CPLPushErrorHandler(CPLQuietErrorHandler);
+        CPLErrorReset();
+        open_multidim(gf, var);
+        CPLPopErrorHandler();
+        if (!gf->marr)
+            AF_FAIL(AF_EGDAL, "cannot reopen '%s' as a (time, y, x) array of %d x %ld x %ld: %s (the file changed?)",
+                    gf->dsname, gf->nbands, gf->ny, gf->nx, af_gdal_why());
+        goto cleanup;
+    }
     CPLPushErrorHandler(CPLQuietErrorHandler);
     CPLErrorReset();
     gf->ds = GDALOpenEx(gf->dsname, GDAL_OF_RASTER | GDAL_OF_READONLY, NULL, NULL, NULL);
@@ -248,6 +261,8 @@ int af__gridded_open_file(gr_state *st, gr_file *gf, const char *var, af_error *
     if (GDALGetGeoTransform(gf->ds, gt) != CE_None)
         AF_FAIL(AF_EGDAL, "%s: no geotransform: %s", gf->dsname, af_gdal_why());
     long nx = GDALGetRasterXSize(gf->ds), ny = GDALGetRasterYSize(gf->ds);
+    gf->nx = nx;
+    gf->ny = ny;
     AF_CHECK(af__raster_crs(gf->ds, gf->path, st->crs_key, "EPSG:4326", &srs, err));
     if (OSRExportToWkt(srs, &wkt) != OGRERR_NONE)
         AF_FAIL(AF_ECRS, "%s: cannot export the CRS: %s", gf->dsname, af_gdal_why());
@@ -406,7 +421,7 @@ static int read_hyperslab(const gr_file *gf, const af_window *w, int b0, int nb,
     int rc = AF_OK;
     GDALExtendedDataTypeH dt = GDALExtendedDataTypeCreate(gf->rtype);
     AF_CHECK_ALLOC(dt);
-    long ny = GDALGetRasterYSize(gf->ds);
+    long ny = gf->ny;
     long r0 = gf->mflip ? ny - (w->row0 + w->nrows) : w->row0;
     GUInt64 start[3] = { (GUInt64)b0, (GUInt64)r0, (GUInt64)w->col0 };
     size_t count[3] = { (size_t)nb, (size_t)w->nrows, (size_t)w->ncols };

@@ -9,11 +9,13 @@
  * average), so nothing is CONUS-sized; with cropland_classes the mask raster
  * holds classes (CDL) and a VRT lookup table turns them into 0/1 first.
  */
+#include <errno.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cpl_conv.h>
 #include <cpl_error.h>
@@ -51,7 +53,16 @@ static int load_or_build(gr_state *st, const af_grid *g, const af_polygon *polys
     AF_CHECK(af_weights_build(g, polys, npoly, cw, &st->weights, err));
     AF_CHECK(af_weights_serialize(st->weights, &ser, &len, err));
     AF_CHECK(af_mkdirs(st->cache_dir, err));
-    AF_CHECK(af_write_atomic(path, ser, len, err));
+    /* Every rank of a split group builds the same weights: each writes under its own temporary
+     * name, then renames over the key (same bytes, so whichever rename lands last is the same file). */
+    char tmp[4500];
+    snprintf(tmp, sizeof tmp, "%s.%ld", path, (long)getpid());
+    AF_CHECK(af_write_atomic(tmp, ser, len, err));
+    if (rename(tmp, path) != 0) {
+        int e = errno;
+        remove(tmp);
+        AF_FAIL(AF_EIO, "cannot rename '%s' to '%s': %s", tmp, path, strerror(e));
+    }
     af_log(AF_LOG_INFO, "gridded", "built weights for %zu counties, cached in %s", npoly, path);
 cleanup:
     free(buf);
