@@ -36,7 +36,7 @@ static const af_key_spec gridded_keys[] = {
       "NetCDF variable (e.g. air_temperature for gridMET tmmx, tmax for Daymet); empty for GDAL raster stacks." },
     { "format", AF_KEY_CHOICE, 0, "gridmet", "gridmet|daymet|stack",
       "gridmet: CF time axis, real calendar; daymet: band i = Jan 1 + i (365 a year, Dec 31 of leap years missing); stack: band i = stack_start + i." },
-    { "source_units", AF_KEY_STRING, 1, NULL, NULL, "Units of the (unpacked) values in the file (see the units table)." },
+    { "source_units", AF_KEY_STRING, 1, NULL, NULL, "Units of the (unpacked) values in the file (see the units table). A file's own `units` attribute must mean the same (units table, else UDUNITS-2): other units are an error, units neither understands a warning (not checked with multiply_path: the product has other units than either file)." },
     { "crs", AF_KEY_STRING, 0, "", NULL,
       "CRS of the raster when the file declares none (e.g. EPSG:4326); a file without CRS and no crs key is an error. The file's own CRS wins." },
     { "stack_start", AF_KEY_DATE, 0, "", NULL, "Date of band 1 (format = stack only; required there). With {year} in path, its month and day in each file's year." },
@@ -178,8 +178,9 @@ cleanup:
     return rc;
 }
 
-/* What a file says must agree with the pipeline: a units attribute that the units table reads as
- * other units than source_units is an error (its values would be converted wrongly), and a file
+/* What a file says must agree with the pipeline: a units attribute that means other units than
+ * source_units (units table, else UDUNITS-2) is an error (its values would be converted wrongly),
+ * one that neither understands is a warning (source_units is trusted), and a file
  * with no day in the pipeline's range contributes nothing: an error naming it. */
 static int check_file(const gr_state *st, const gr_var *gv, const gr_file *gf, af_error *err)
 {
@@ -187,18 +188,20 @@ static int check_file(const gr_state *st, const gr_var *gv, const gr_file *gf, a
     const af_config *cfg = st->ctx->cfg;
     const char *su = af_config_get(gv->sec, "source_units");
     if (gf->units[0] && su && !gv->mtmpl[0]) {
-        af_unit_conv c;
-        af_error e = AF_ERROR_INIT;
-        if (af_units_conversion(gf->units, su, &c, &e) == AF_OK) {
-            if (c.scale != 1.0 || c.offset != 0.0)
-                AF_FAIL(AF_EUNITS, "%s: variable '%s' has units '%s', but %s:%d: [%s] source_units says '%s': "
-                        "fix source_units (values are converted from it)", gf->path, gv->name, gf->units, cfg->path,
-                        af_config_line(gv->sec, "source_units"), gv->sec->name, su);
-        } else if (af_units_canonical(gf->units)) {
+        int verdict;
+        AF_CHECK(af_units_file_agrees(gf->units, su, &verdict, err));
+        if (verdict == AF_UNITS_DISAGREE)
+            AF_FAIL(AF_EUNITS, "%s: variable '%s' has units '%s', but %s:%d: [%s] source_units says '%s': "
+                    "fix source_units (values are converted from it)", gf->path, gv->name, gf->units, cfg->path,
+                    af_config_line(gv->sec, "source_units"), gv->sec->name, su);
+        if (verdict == AF_UNITS_INCOMPATIBLE)
             AF_FAIL(AF_EUNITS, "%s: variable '%s' has units '%s', which cannot be '%s' (%s:%d: [%s] source_units)",
                     gf->path, gv->name, gf->units, su, cfg->path, af_config_line(gv->sec, "source_units"),
                     gv->sec->name);
-        }
+        if (verdict == AF_UNITS_NOT_UNDERSTOOD)
+            af_log(AF_LOG_WARN, "gridded", "%s: variable '%s' has units '%s', which neither the units table nor "
+                   "UDUNITS-2 understands: its values are taken as %s:%d: [%s] source_units '%s'", gf->path, gv->name,
+                   gf->units, cfg->path, af_config_line(gv->sec, "source_units"), gv->sec->name, su);
     }
     long first = af_calendar_epoch(st->ctx->cal, 0);
     long last = af_calendar_epoch(st->ctx->cal, af_calendar_ndays(st->ctx->cal) - 1);

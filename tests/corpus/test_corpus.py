@@ -238,6 +238,9 @@ CASES = [
     # NetCDF and rasters
     ("grids", "netcdf-units-disagree", A, lambda p: ncatted(TX, "-a", "units,air_temperature,o,c,degC"), (1, r"tmmx_2003\.nc: variable 'air_temperature' has units 'degC', but .*\[input\.TMAX_AIR\] source_units says 'K'")),
     ("grids", "netcdf-units-unknown-ok", A, lambda p: ncatted(TX, "-a", "units,air_temperature,o,c,kelvin_like"), "same"),
+    ("grids", "netcdf-units-unknown-warns", A, lambda p: ncatted(TX, "-a", "units,air_temperature,o,c,kelvin_like"), ("warn", r"tmmx_2003\.nc: variable 'air_temperature' has units 'kelvin_like', which neither the units table nor UDUNITS-2 understands: its values are taken as .*\[input\.TMAX_AIR\] source_units 'K'")),
+    ("grids", "netcdf-units-udunits-same", A, lambda p: ncatted(TX, "-a", "units,air_temperature,o,c,kelvin"), "same"),
+    ("grids", "netcdf-units-udunits-other", A, lambda p: ncatted(TX, "-a", "units,air_temperature,o,c,m"), (1, r"tmmx_2003\.nc: variable 'air_temperature' has units 'm', which cannot be 'K'")),
     ("grids", "netcdf-no-day-in-range", A, lambda p: ncap_time_shift(TX, 3650), (1, r"tmmx_2003\.nc: none of its 365 days \(\d{4}-\d\d-\d\d to \d{4}-\d\d-\d\d\) is in the pipeline's range")),
     # ncap2 rewrites the variable as a deflated float64 netCDF-4 whose chunk is larger than the chunk cache
     # (it once read value by value, a whole chunk decoded per value: af__gridded_read_type)
