@@ -215,9 +215,7 @@ static void nodata_to_nan(float *buf, size_t n, int has_nodata, float nd)
     }
 }
 
-/* The strip as GDAL gives it; raw: a plain (unpacked) raster keeps its nodata and non-finite values
- * for the plain-mean sums to skip (plain_ok), which saves a pass over the strip. */
-static int raster_read(const rz_raster *r, const af_window *w, float *buf, int raw, af_error *err)
+int af__rz_raster_read(const rz_raster *r, const af_window *w, float *buf, af_error *err)
 {
     int rc = AF_OK;
     CPLPushErrorHandler(CPLQuietErrorHandler);
@@ -230,7 +228,7 @@ static int raster_read(const rz_raster *r, const af_window *w, float *buf, int r
     int packed = r->scale != 1.0 || r->offset != 0.0;
     float nd = (float)r->nodata;
     if (!packed) { /* the common case of every soil and CDL read: branch-free, vectorised in blocks of 8 */
-        if (!raw) nodata_to_nan(buf, n, r->has_nodata, nd);
+        nodata_to_nan(buf, n, r->has_nodata, nd);
         goto cleanup;
     }
     for (size_t i = 0; i < n; i++) {
@@ -241,11 +239,6 @@ static int raster_read(const rz_raster *r, const af_window *w, float *buf, int r
 cleanup:
     CPLPopErrorHandler();
     return rc;
-}
-
-int af__rz_raster_read(const rz_raster *r, const af_window *w, float *buf, af_error *err)
-{
-    return raster_read(r, w, buf, 0, err);
 }
 
 int af__rz_raster_sample(const rz_raster *r, double x, double y, af_grid_interp m, int log10v, double *out,
@@ -279,7 +272,6 @@ typedef struct zonal_ctx {
     const double *rowarea;  /* [strip.nrows] */
     af_coverage_ws *ws;     /* coverage scratch, reused for every polygon and strip */
     struct rz_lanes *lanes; /* [nr] plain-mean lane sums of the current polygon */
-    int raw;                /* plain means: strips keep nodata and non-finite values (raster_read) */
 } zonal_ctx;
 
 static double mask_weight(const zonal_ctx *z, size_t k)
@@ -332,15 +324,14 @@ typedef float rz_f2 __attribute__((vector_size(2 * sizeof(float))));
 typedef struct rz_acc2 { rz_v2 f, fv, fx; rz_m2 cnt; } rz_acc2;
 
 /* Cells c, c+1 into the two lanes of acc. */
-RZ_INLINE void pair_sums(const double *fr, const float *val, rz_v2 nd, rz_m2 hn, rz_acc2 *acc)
+RZ_INLINE void pair_sums(const double *fr, const float *val, rz_acc2 *acc)
 {
-    rz_v2 f, zero = { 0, 0 }, inf = { INFINITY, INFINITY };
+    rz_v2 f, zero = { 0, 0 };
     rz_f2 vf;
     memcpy(&f, fr, sizeof f);
     memcpy(&vf, val, sizeof vf);
     rz_v2 v = __builtin_convertvector(vf, rz_v2);
-    /* all ones where valid: finite (NaN fails v == v, infinities |v| < inf) and not nodata */
-    rz_m2 ok = (v == v) & (v < inf) & (v > -inf) & ~(hn & (v == nd));
+    rz_m2 ok = v == v; /* all ones where true */
     acc->f += f;
     acc->fv += (rz_v2)((rz_m2)f & ok);
     acc->fx += (rz_v2)((rz_m2)(f * v) & ok);
@@ -358,34 +349,25 @@ static void acc2_store(const rz_acc2 *a, rz_row *R, int j)
 
 static double lanes_sum(const double *l) { return (l[0] + l[1]) + (l[2] + l[3]); }
 
-/* A value the sums take: finite and, when the raster has one, not its nodata (as nodata_to_nan). */
-RZ_INLINE double plain_value(float v, int hn, float nd)
-{
-    return isfinite(v) && !(hn && v == nd) ? (double)v : NAN;
-}
-
-/* One row: n fractions fr and values val, cell area ra, into the polygon's sums L. hn, nd: the
- * nodata of a raw strip (a value equal to nd, or not finite, counts as missing); hn = 0 otherwise. */
-RZ_INLINE void row_sums_plain(const double *restrict fr, const float *restrict val, long n, double ra, int hn,
-                              float nd, rz_lanes *restrict L)
+/* One row: n fractions fr and values val, cell area ra, into the polygon's sums L. */
+RZ_INLINE void row_sums_plain(const double *restrict fr, const float *restrict val, long n, double ra,
+                              rz_lanes *restrict L)
 {
     long c = 0;
     rz_row R;
     memset(&R, 0, sizeof R);
 #if defined(__GNUC__)
     rz_acc2 lo, hi;
-    rz_v2 ndv = { (double)nd, (double)nd };
-    rz_m2 hnv = { hn ? -1LL : 0, hn ? -1LL : 0 };
     memset(&lo, 0, sizeof lo);
     memset(&hi, 0, sizeof hi);
     for (; c + RZ_LANES <= n; c += RZ_LANES) {
-        pair_sums(fr + c, val + c, ndv, hnv, &lo);
-        pair_sums(fr + c + 2, val + c + 2, ndv, hnv, &hi);
+        pair_sums(fr + c, val + c, &lo);
+        pair_sums(fr + c + 2, val + c + 2, &hi);
     }
     acc2_store(&lo, &R, 0);
     acc2_store(&hi, &R, 2);
 #endif
-    for (; c < n; c++) cell_sums(fr[c], plain_value(val[c], hn, nd), (int)(c % RZ_LANES), &R);
+    for (; c < n; c++) cell_sums(fr[c], (double)val[c], (int)(c % RZ_LANES), &R);
     double f = lanes_sum(R.f);
     L->inside += f;
     L->acov += f * ra;
@@ -462,12 +444,8 @@ static void plain_row(void *user, const af_window *win, long i, const double *fr
     const zonal_ctx *z = pr->z;
     long srow = pr->w->row0 - z->strip.row0 + win->row0 + i;
     size_t k0 = (size_t)srow * (size_t)z->strip.ncols + (size_t)(pr->w->col0 - z->strip.col0 + win->col0);
-    for (size_t j = 0; j < z->nr; j++) {
-        const rz_raster *r = z->rs[j];
-        int hn = z->raw && r->has_nodata && r->scale == 1.0 && r->offset == 0.0; /* packed: NaN already */
-        row_sums_plain(fr, z->val + j * z->scells + k0, win->ncols, z->rowarea[srow], hn, (float)r->nodata,
-                       &pr->lanes[j]);
-    }
+    for (size_t j = 0; j < z->nr; j++)
+        row_sums_plain(fr, z->val + j * z->scells + k0, win->ncols, z->rowarea[srow], &pr->lanes[j]);
 }
 
 /* Plain means of polygon p over the strip through af_coverage_sweep_rows. */
@@ -589,7 +567,6 @@ int af__rz_zonal(const rz_raster *const *rs, size_t nr, const rz_mask *mask, con
             AF_FAIL(AF_EINVAL, "%s: grid or CRS differs from %s", rs[j]->path, rs[0]->path);
     const rz_raster *r = rs[0];
     z.rs = rs; z.nr = nr; z.mask = mask; z.mode = mode; z.log10v = log10v;
-    z.raw = mode != RZ_CLASSES && !mask && !log10v; /* every polygon takes zonal_plain */
     if (mask && mask->classes)
         for (size_t k = 0; k < mask->nclasses; k++) z.is_mask[mask->classes[k]] = 1;
     for (size_t j = 0; j < nr; j++) zero_result(&res[j], npoly, mode);
@@ -615,7 +592,7 @@ int af__rz_zonal(const rz_raster *const *rs, size_t nr, const rz_mask *mask, con
         for (long s0 = u.row0 / h * h; s0 < u.row0 + u.nrows; s0 += h) {
             long a = s0 > u.row0 ? s0 : u.row0, b = s0 + h < u.row0 + u.nrows ? s0 + h : u.row0 + u.nrows;
             af_window sw = { u.col0, a, u.ncols, b - a };
-            for (size_t j = 0; j < nr; j++) AF_CHECK(raster_read(rs[j], &sw, val + j * z.scells, z.raw, err));
+            for (size_t j = 0; j < nr; j++) AF_CHECK(af__rz_raster_read(rs[j], &sw, val + j * z.scells, err));
             if (mask) AF_CHECK(read_mask(r, mask, &sw, msk, err));
             for (long i = 0; i < sw.nrows; i++) rowarea[i] = af_grid_cell_area(&r->grid, sw.row0 + i);
             z.strip = sw; z.val = val; z.msk = msk; z.rowarea = rowarea;
