@@ -129,6 +129,7 @@ typedef struct af_config {
     size_t shard_samples;
     int cdf5;
     int block_days;
+    double coverage_min_fraction; /**< coverage accounting: a file-year below this valid share is a warning */
     /* [counties] */
     int has_counties;
     char county_layer[4096];

@@ -373,6 +373,10 @@ static int load_pipeline(af_config *cfg, const af_config_section *sec, af_error 
     AF_CHECK(af_config_resolve(cfg, value_or_default(sec, t, "output"), cfg->output, sizeof cfg->output, err));
     cfg->shard_samples = (size_t)atol(value_or_default(sec, t, "shard_samples"));
     cfg->block_days = atoi(value_or_default(sec, t, "block_days"));
+    cfg->coverage_min_fraction = atof(value_or_default(sec, t, "coverage_min_fraction"));
+    if (!(cfg->coverage_min_fraction >= 0.0 && cfg->coverage_min_fraction <= 1.0))
+        AF_FAIL(AF_ECONFIG, "%s:%d: [pipeline] coverage_min_fraction: %s is not a fraction between 0 and 1",
+                cfg->path, af_config_line(sec, "coverage_min_fraction"), af_config_get(sec, "coverage_min_fraction"));
     cfg->cdf5 = !strcmp(value_or_default(sec, t, "format"), "cdf5");
     AF_CHECK(af_strlcpy_checked(cfg->data_url, value_or_default(sec, t, "data_url"), sizeof cfg->data_url,
                                 "[pipeline] data_url", err));

@@ -30,6 +30,10 @@ static const af_key_spec pipeline_keys[] = {
       "NetCDF classic variant: cdf2 (64-bit offset; GDAL, scipy, netCDF4 read it) or cdf5." },
     { "block_days", AF_KEY_INT, 0, "366", NULL,
       "Days processed per block; memory is bounded by samples-per-rank x block_days." },
+    { "coverage_min_fraction", AF_KEY_DOUBLE, 0, "0.5", NULL,
+      "Coverage accounting (coverage.json): a year of a source file whose valid share of the sample-days read from "
+      "it is below this (0..1) is a warning, an error under `run --strict`; 0 turns this check off (a file or year "
+      "with no valid day is always reported)." },
     { NULL, 0, 0, NULL, NULL, NULL }
 };
 

@@ -29,6 +29,10 @@
  *                  "open_files_max_per_rank": [int, one per rank] (optional),
  *                  "coverage": [{"name", "valid": int, "sample_days": int}] (optional: per input then
  *                              target, valid of the applicable sample-days this run wrote),
+ *                  "coverage_warnings": {"file_no_valid_day", "year_missing", "below_threshold",
+ *                                        "sample_no_coverage": int} (optional),
+ *                  "coverage_file": {"path", "bytes", "sha256", "count": features} (optional:
+ *                                   coverage.json, per feature, file, sample and year),
  *                  "resumed_from_day": int (optional; 0 = not resumed),
  *                  "inputs": [{"path", "bytes", "sha256"}],
  *                  "timings": [{"stage": str, "min", "mean", "max": seconds}]},
@@ -50,6 +54,13 @@
 #include "agroflux/index.h"
 #include "af_check.h"
 #include "af_util.h"
+
+const char *af_index_coverage_warning_name(int kind)
+{
+    static const char *const names[AF_COV_NWARN] = { "file_no_valid_day", "year_missing", "below_threshold",
+                                                      "sample_no_coverage" };
+    return kind >= 0 && kind < AF_COV_NWARN ? names[kind] : "?";
+}
 
 void af_index_dispose(af_index *idx)
 {
@@ -236,6 +247,20 @@ int af_index_write(const char *outdir, const af_index *idx, af_error *err)
             jappend(a, c, &bad);
         }
         jset(prov, "coverage", a, &bad);
+    }
+    if (idx->has_coverage_warnings) {
+        o = json_object();
+        for (int k = 0; k < AF_COV_NWARN; k++)
+            jset(o, af_index_coverage_warning_name(k), json_integer(idx->coverage_warnings[k]), &bad);
+        jset(prov, "coverage_warnings", o, &bad);
+    }
+    if (idx->coverage_ref.path[0]) {
+        o = json_object();
+        jset(o, "path", json_string(idx->coverage_ref.path), &bad);
+        jset(o, "bytes", json_integer(idx->coverage_ref.bytes), &bad);
+        jset(o, "sha256", json_string(idx->coverage_ref.sha256), &bad);
+        jset(o, "count", json_integer(idx->coverage_ref.count), &bad);
+        jset(prov, "coverage_file", o, &bad);
     }
     if (idx->prov_ref.path[0]) {
         o = json_object();
@@ -577,6 +602,26 @@ static int read_provenance(const reader *r, json_t *root, af_index *x, af_error 
             AF_CHECK(r_int(r, c, "provenance.coverage", "valid", 0, &x->coverage[2 * i]));
             AF_CHECK(r_int(r, c, "provenance.coverage", "sample_days", 0, &x->coverage[2 * i + 1]));
         }
+    }
+    json_t *pcw = json_object_get(p, "coverage_warnings");
+    if (pcw) {
+        if (!json_is_object(pcw)) AF_CHECK(r_fail(r, "provenance", "coverage_warnings", "is not an object"));
+        x->has_coverage_warnings = 1;
+        for (int k = 0; k < AF_COV_NWARN; k++)
+            AF_CHECK(r_int(r, pcw, "provenance.coverage_warnings", af_index_coverage_warning_name(k), 0,
+                           &x->coverage_warnings[k]));
+    }
+    json_t *pcf = json_object_get(p, "coverage_file");
+    if (pcf) {
+        af_prov_ref *f = &x->coverage_ref;
+        if (!json_is_object(pcf)) AF_CHECK(r_fail(r, "provenance", "coverage_file", "is not an object"));
+        AF_CHECK(r_str(r, pcf, "provenance.coverage_file", "path", f->path, sizeof f->path));
+        AF_CHECK(r_int(r, pcf, "provenance.coverage_file", "bytes", 0, &f->bytes));
+        AF_CHECK(r_str(r, pcf, "provenance.coverage_file", "sha256", f->sha256, sizeof f->sha256));
+        AF_CHECK(r_int(r, pcf, "provenance.coverage_file", "count", 0, &f->count));
+        if (!is_hex64(f->sha256) || strchr(f->path, '/') || !f->path[0])
+            AF_CHECK(r_fail(r, "provenance", "coverage_file", "needs a file name in the output directory and "
+                            "a 64-hex sha256"));
     }
     json_t *pif = json_object_get(p, "inputs_file");
     if (pif) {

@@ -63,6 +63,31 @@ void af__ctx_layout(const af_ctx *ctx, af_layout *layout);
 int af__provenance_write(MPI_Comm comm, const af_ctx *ctx, const char *outdir, af_prov_ref *ref,
                          af_error *err);
 
+/* ---- coverage_acct.c: valid sample-days per feature, sample and year; warnings; coverage.json ---- */
+typedef struct af_cov_acct af_cov_acct;
+/** Not collective. The accounting of this rank's samples [range); min_fraction is the threshold. */
+int af__cov_create(const af_ctx *ctx, af_range range, double min_fraction, af_cov_acct **out, af_error *err);
+/** Count a filled block of days [t0, t0+nt): x [nlocal][nt][ninputs], yvalid [nlocal][nt][ntargets]. */
+void af__cov_count_block(af_cov_acct *a, const af_ctx *ctx, int t0, int nt, const float *x,
+                         const unsigned char *yvalid);
+/** Not collective. A resumed run: count days [0, days_done) of this rank's samples read back from
+ * OUTDIR's shards (shard-NNNNN.nc + suffix: ".partial" to continue, "" to publish; blocks of `block` days). */
+int af__cov_count_written(af_cov_acct *a, const af_ctx *ctx, const char *outdir, const char *suffix,
+                          size_t shard_samples, int days_done, int block, af_error *err);
+/**
+ * Collective. Gather the counts on rank 0 (fixed order), log the warnings, count them on every rank;
+ * with strict, any warning is an error (same on every rank). Rank 0 gets coverage.json's text in
+ * *json_text (caller frees), NULL elsewhere.
+ */
+int af__cov_report(MPI_Comm comm, af_cov_acct *a, const af_ctx *ctx, const af_range *ranges, int strict,
+                   char **json_text, af_error *err);
+/** Warning counts by kind (AF_COV_*), the same on every rank after af__cov_report. */
+void af__cov_counts(const af_cov_acct *a, long long out[AF_COV_NWARN]);
+size_t af__cov_nfeat(const af_cov_acct *a);
+/** Rank 0. Write OUTDIR/coverage.json atomically; ref describes it for the index. */
+int af__cov_write(const char *outdir, const char *text, size_t nfeat, af_prov_ref *ref, af_error *err);
+void af__cov_destroy(af_cov_acct **a);
+
 /* ---- journal.c: resumable state in OUTDIR/journal.json (rank 0 writes) ---- */
 typedef struct af_journal {
     char config_sha256[65];

@@ -57,6 +57,8 @@ typedef struct run_state {
     int checked_days;              /* days digested into the journal's checks (every rank) */
     af_shard_digest *digests;      /* [nshards] scratch for checkpoints */
     long long *cover;              /* [2 * (ninputs + ntargets)]: valid, applicable sample-days per variable */
+    af_cov_acct *acct;             /* per feature, sample and year (coverage_acct.c) */
+    char *cov_json;                /* rank 0: coverage.json's text, written before the index */
     af_train_partials *partials;   /* scaler partials fed from the written blocks (a run from day 0 only) */
     float *x, *xqc, *y, *yqc;
     unsigned char *yvalid;
@@ -149,7 +151,7 @@ cleanup:
 }
 
 static int publish_index(const af_ctx *ctx, const char *outdir, const af_shard_info *infos,
-                         size_t ninfos, const af_prov_ref *prov, const af_run_summary *s,
+                         size_t ninfos, const af_prov_ref *prov, const af_prov_ref *cov, const af_run_summary *s,
                          int ranks, char *extra, af_error *err)
 {
     int rc = AF_OK;
@@ -195,6 +197,9 @@ static int publish_index(const af_ctx *ctx, const char *outdir, const af_shard_i
     idx.resumed_from_day = s->resumed_from_day;
     idx.coverage = s->coverage; /* borrowed */
     idx.ncoverage = s->coverage ? ctx->ninputs + ctx->ntargets : 0;
+    idx.coverage_ref = *cov;
+    idx.has_coverage_warnings = 1;
+    memcpy(idx.coverage_warnings, s->coverage_warnings, sizeof idx.coverage_warnings);
     AF_CHECK(af_index_write(outdir, &idx, err));
 cleanup:
     free(idx.samples);
@@ -302,6 +307,8 @@ static int run_setup(run_state *rs, const char *pipeline_path, af_error *err)
     if (!rs->x || !rs->xqc || !rs->y || !rs->yqc || !rs->yvalid)
         af_error_set(err, AF_ENOMEM, __FILE__, __LINE__, __func__,
                      "out of memory for a block of %d days x %zu samples", rs->block, rs->nlocal);
+    else
+        af__cov_create(&rs->ctx, rs->ranges[rs->rank], cfg->coverage_min_fraction, &rs->acct, err);
     AF_SYNC(rs->comm);
 cleanup:
     return rc;
@@ -331,6 +338,13 @@ static int run_open_shards(run_state *rs, af_error *err)
         AF_SYNC(rs->comm);
         AF_CHECK(af_shardset_create_owned(rs->comm, rs->outdir, &rs->layout, rs->ranges[rs->rank].begin,
                                           rs->nlocal, &rs->ss, err));
+    }
+    if (rs->start.mode != AF_START_FRESH) {
+        /* the days already written, read back, so the coverage accounting covers every day */
+        af__cov_count_written(rs->acct, &rs->ctx, rs->outdir, rs->start.mode == AF_START_CONTINUE ? ".partial" : "",
+                              rs->ctx.cfg->shard_samples, rs->start.mode == AF_START_CONTINUE ? rs->start.days_done
+                              : rs->ndays, rs->block, err);
+        AF_SYNC(rs->comm);
     }
     rs->digests = calloc(rs->nshards ? rs->nshards : 1, sizeof *rs->digests);
     if (!rs->digests) af_error_set(err, AF_ENOMEM, __FILE__, __LINE__, __func__, "out of memory");
@@ -465,6 +479,7 @@ static int run_blocks(run_state *rs, af_error *err)
         test_fail_block(rs, t0 / rs->block, err);
         AF_SYNC(rs->comm);
         count_block(rs, nt);
+        af__cov_count_block(rs->acct, &rs->ctx, t0, nt, rs->x, rs->yvalid);
         t = MPI_Wtime();
         AF_CHECK(af_shardset_write_block(rs->ss, mine.begin, rs->nlocal, t0, nt, rs->x, rs->xqc, rs->y,
                                          rs->yvalid, rs->yqc, err));
@@ -564,10 +579,11 @@ int af_pipeline_run(MPI_Comm comm, const char *pipeline_path, const af_run_opts 
     int rc = AF_OK;
     run_state rs;
     af_shard_info *infos = NULL;
-    af_prov_ref prov;
+    af_prov_ref prov, cov;
     char *extra = NULL;
     size_t ninfos = 0;
     memset(&rs, 0, sizeof rs);
+    memset(&cov, 0, sizeof cov);
     rs.comm = comm;
     rs.opts = opts ? opts : &defaults;
     MPI_Comm_rank(comm, &rs.rank);
@@ -600,6 +616,17 @@ int af_pipeline_run(MPI_Comm comm, const char *pipeline_path, const af_run_opts 
     AF_CHECK(report_coverage(&rs, err));
     summary->coverage = rs.cover; /* the summary owns the counts from here */
     rs.cover = NULL;
+    if (af__cov_report(comm, rs.acct, &rs.ctx, rs.ranges, rs.opts->strict, &rs.cov_json, err) != AF_OK) {
+        /* failed by --strict: the journal goes too, so a --resume starts over and accounts every day again */
+        long long w[AF_COV_NWARN], nw = 0;
+        af_error e2 = AF_ERROR_INIT;
+        af__cov_counts(rs.acct, w);
+        for (int k = 0; k < AF_COV_NWARN; k++) nw += w[k];
+        if (rs.rank == 0 && rs.opts->strict && nw > 0) af__journal_remove(rs.outdir, &e2);
+        rc = err->code;
+        goto cleanup;
+    }
+    af__cov_counts(rs.acct, summary->coverage_warnings);
     t = MPI_Wtime();
     af__progress_report(&rs.prog, "running", "finish", rs.ndays, 1);
     AF_CHECK(run_finish(&rs, &infos, &ninfos, err));
@@ -616,12 +643,14 @@ int af_pipeline_run(MPI_Comm comm, const char *pipeline_path, const af_run_opts 
     t = MPI_Wtime();
     af__progress_report(&rs.prog, "running", "publish", rs.ndays, 1);
     AF_CHECK(af__provenance_write(comm, &rs.ctx, rs.outdir, &prov, err));
+    if (rs.rank == 0) af__cov_write(rs.outdir, rs.cov_json, af__cov_nfeat(rs.acct), &cov, err);
+    AF_SYNC(comm);
     summary->ranks = rs.size;
     summary->resumed_from_day = rs.start.days_done;
     AF_CHECK(gather_memory(&rs, summary, err));
     rs.stage_t[ST_PUBLISH] = MPI_Wtime() - t;
     reduce_stages(comm, rs.stage_t, summary);
-    if (rs.rank == 0) publish_index(&rs.ctx, rs.outdir, infos, ninfos, &prov, summary, rs.size, extra, err);
+    if (rs.rank == 0) publish_index(&rs.ctx, rs.outdir, infos, ninfos, &prov, &cov, summary, rs.size, extra, err);
     AF_SYNC(comm);
     if (rs.rank == 0) af__journal_remove(rs.outdir, err);
     AF_SYNC(comm);
@@ -640,6 +669,8 @@ cleanup:
     af__journal_dispose(&rs.journal);
     free(rs.digests);
     free(rs.cover);
+    af__cov_destroy(&rs.acct);
+    free(rs.cov_json);
     af_train_partials_destroy(&rs.partials);
     free(rs.start.shards);
     free(infos);

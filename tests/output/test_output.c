@@ -87,6 +87,16 @@ static int make_output(const char *dir, fixture *f, size_t nin, af_index *idx, a
     idx->rank_max_fds = calloc(2, sizeof *idx->rank_max_fds);
     if (idx->rank_max_fds) { idx->rank_max_fds[0] = 40; idx->rank_max_fds[1] = 41; idx->nrank_max_fds = 2; }
     af_sha256_hex(prov_text, strlen(prov_text), idx->prov_ref.sha256);
+    /* and a coverage file with the warning counts (verify checks it like provenance.json) */
+    static const char cov_text[] = "{\"features\": [1, 2]}";
+    snprintf(prov_path, sizeof prov_path, "%s/coverage.json", dir);
+    if ((rc = af_write_atomic(prov_path, cov_text, strlen(cov_text), err)) != AF_OK) goto done;
+    snprintf(idx->coverage_ref.path, sizeof idx->coverage_ref.path, "coverage.json");
+    idx->coverage_ref.bytes = (long long)strlen(cov_text);
+    idx->coverage_ref.count = 2;
+    af_sha256_hex(cov_text, strlen(cov_text), idx->coverage_ref.sha256);
+    idx->has_coverage_warnings = 1;
+    for (int k = 0; k < AF_COV_NWARN; k++) idx->coverage_warnings[k] = 10 + k;
     idx->timings = calloc(2, sizeof *idx->timings);
     snprintf(idx->timings[0].stage, sizeof idx->timings[0].stage, "read");
     idx->timings[0].min = 0.5;
@@ -351,6 +361,12 @@ static void test_output_index__roundtrip(void)
     AF_EXPECT(back.nprov_inputs == 1 && back.prov_inputs[0].bytes == 42);
     AF_EXPECT(strcmp(back.prov_ref.path, "provenance.json") == 0 && back.prov_ref.bytes == 14 &&
               back.prov_ref.count == 3 && strcmp(back.prov_ref.sha256, idx.prov_ref.sha256) == 0);
+    AF_EXPECT(strcmp(back.coverage_ref.path, "coverage.json") == 0 && back.coverage_ref.bytes == 20 &&
+              back.coverage_ref.count == 2 && strcmp(back.coverage_ref.sha256, idx.coverage_ref.sha256) == 0);
+    AF_EXPECT(back.has_coverage_warnings && back.coverage_warnings[AF_COV_FILE_EMPTY] == 10 &&
+              back.coverage_warnings[AF_COV_SAMPLE] == 13);
+    AF_EXPECT(strcmp(af_index_coverage_warning_name(AF_COV_YEAR_MISSING), "year_missing") == 0 &&
+              strcmp(af_index_coverage_warning_name(AF_COV_NWARN), "?") == 0);
     AF_EXPECT(back.nrank_max_fds == 2 && back.rank_max_fds[0] == 40 && back.rank_max_fds[1] == 41);
     AF_EXPECT(back.ntimings == 2 && back.timings[0].mean == 0.75 && strcmp(back.timings[1].stage, "write") == 0);
     AF_EXPECT(back.extra_json && strstr(back.extra_json, "\"splits\"") && strstr(back.extra_json, "0.5"));
@@ -402,6 +418,16 @@ static void test_output_verify__errors(void)
     verify_after(dir, &idx, "printf '\\377' | dd of='%s' bs=1 seek=2000 conv=notrunc status=none",
                  "shard-00001.nc: sha256 mismatch: index says ");
     verify_after(dir, &idx, "truncate -s -10 '%s'", "shard-00001.nc: size mismatch");
+    char cov[400];
+    snprintf(cov, sizeof cov, "%s/coverage.json", dir);
+    FILE *cf = fopen(cov, "a");
+    AF_EXPECT(cf != NULL);
+    if (cf) { fputs(" ", cf); fclose(cf); }
+    AF_TEST_FAILS_WITH(AF_EVERIFY, "coverage.json: does not match the index (21 bytes", af_index_verify(dir, &idx, NULL, err));
+    unlink(cov);
+    AF_TEST_FAILS_WITH(AF_EVERIFY, "coverage.json: missing", af_index_verify(dir, &idx, NULL, err));
+    cf = fopen(cov, "w");
+    if (cf) { fputs("{\"features\": [1, 2]}", cf); fclose(cf); }
     size_t n = 99;
     AF_TEST_PASS(af_index_verify(dir, &idx, &n, err));
     AF_EXPECT(n == 3);
@@ -470,6 +496,20 @@ static void bad_prov_file(json_t *r)
     json_object_set_new(json_object_get(json_object_get(r, "provenance"), "inputs_file"), "path",
                         json_string("../elsewhere.json"));
 }
+static void bad_cov_file(json_t *r)
+{
+    json_object_set_new(json_object_get(json_object_get(r, "provenance"), "coverage_file"), "sha256",
+                        json_string("abc"));
+}
+static void str_cov_file(json_t *r) { json_object_set_new(json_object_get(r, "provenance"), "coverage_file", json_string("x")); }
+static void str_cov_warn(json_t *r)
+{
+    json_object_set_new(json_object_get(r, "provenance"), "coverage_warnings", json_integer(3));
+}
+static void del_cov_warn(json_t *r)
+{
+    json_object_del(json_object_get(json_object_get(r, "provenance"), "coverage_warnings"), "year_missing");
+}
 static void str_units(json_t *r) { json_object_set_new(json_array_get(json_object_get(r, "inputs"), 1), "units", json_integer(3)); }
 
 static void test_output_index__read_errors(void)
@@ -490,6 +530,10 @@ static void test_output_index__read_errors(void)
         { bad_row, "field 'samples[4].row' does not match" },
         { str_units, "field 'inputs[1].units' is not a string" },
         { bad_prov_file, "field 'provenance.inputs_file' needs a file name" },
+        { bad_cov_file, "field 'provenance.coverage_file' needs a file name in the output directory and a 64-hex" },
+        { str_cov_file, "field 'provenance.coverage_file' is not an object" },
+        { str_cov_warn, "field 'provenance.coverage_warnings' is not an object" },
+        { del_cov_warn, "field 'provenance.coverage_warnings.year_missing' is missing" },
     };
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
         AF_TEST_PASS(af_index_write(dir, &idx, err));
