@@ -122,6 +122,9 @@ static void install_stop_handlers(void)
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGUSR1, &sa, NULL);
+    /* A file size limit (ulimit -f, a batch system's RLIMIT_FSIZE) is a write error with a message
+     * (EFBIG, then the lost-write check of the shards), not a kill that leaves no word of why. */
+    signal(SIGXFSZ, SIG_IGN);
 }
 
 static void format_hms(double s, char *buf, size_t n)

@@ -36,6 +36,8 @@ typedef struct parse_state {
     long long long_len;   /* its length */
     int utf8_line;        /* first line that is not valid UTF-8, 0 if none */
     int utf8_col;         /* 1-based byte column of the first bad byte */
+    int nul_line;         /* first line holding a NUL byte, 0 if none */
+    int nul_col;          /* 1-based byte column of that NUL */
     char dup_key[128];
     char dup_section[128];
     char *buf;            /* the physical line (getline) */
@@ -97,6 +99,10 @@ static char *reader(char *str, int num, void *stream)
     ssize_t got = getline(&ps->buf, &ps->cap, ps->fp);
     if (got < 0) return NULL;
     ps->line++;
+    if (strlen(ps->buf) != (size_t)got && !ps->nul_line) { /* the C string would end at the NUL silently */
+        ps->nul_line = ps->line;
+        ps->nul_col = (int)strlen(ps->buf) + 1;
+    }
     char *line = ps->buf;
     if (ps->line == 1 && !strncmp(line, "\xEF\xBB\xBF", 3)) line += 3; /* UTF-8 BOM */
     long bad = utf8_invalid((const unsigned char *)line);
@@ -577,6 +583,9 @@ int af_config_load_flags(const char *path, const char *const *sets, size_t nsets
     if (ps.long_line && (bad == 0 || ps.long_line <= bad))
         AF_FAIL(AF_ECONFIG, "%s:%d: line of %lld bytes: a line may hold at most %d bytes", path, ps.long_line,
                 ps.long_len, AF_CONFIG_LINE_MAX);
+    if (ps.nul_line && (bad == 0 || ps.nul_line <= bad))
+        AF_FAIL(AF_ECONFIG, "%s:%d: NUL byte (byte %d of the line): a pipeline file is text; save it as UTF-8",
+                path, ps.nul_line, ps.nul_col);
     if (ps.utf8_line && (bad == 0 || ps.utf8_line <= bad)) AF_CHECK(utf8_error(&ps, path, err));
     if (bad > 0) AF_FAIL(AF_ECONFIG, "%s:%d: syntax error (expected [section] or key = value)", path, bad);
     if (bad < 0) AF_FAIL(AF_EIO, "cannot read '%s'", path);

@@ -363,7 +363,26 @@ static int r_int(const reader *r, json_t *o, const char *pre, const char *key, l
     if (rc != AF_OK) return rc;
     if (!json_is_integer(v)) return r_fail(r, pre, key, "is not an integer");
     *out = (long long)json_integer_value(v);
-    if (*out < min) return r_fail(r, pre, key, "is out of range");
+    if (*out < min) {
+        char what[96];
+        snprintf(what, sizeof what, "is %lld, out of range (below %lld)", *out, min);
+        return r_fail(r, pre, key, what);
+    }
+    return AF_OK;
+}
+
+/* An integer narrowed to int: out-of-range values are an error, never a wrapped count. */
+static int r_int32(const reader *r, json_t *o, const char *pre, const char *key, long long min, int *out)
+{
+    long long v;
+    int rc = r_int(r, o, pre, key, min, &v);
+    if (rc != AF_OK) return rc;
+    if (v > INT_MAX) {
+        char what[96];
+        snprintf(what, sizeof what, "is %lld, out of range (above %d)", v, INT_MAX);
+        return r_fail(r, pre, key, what);
+    }
+    *out = (int)v;
     return AF_OK;
 }
 
@@ -473,8 +492,7 @@ static int read_header(const reader *r, json_t *root, af_index *x, af_error *err
     if (af_date_parse(buf, &x->start, err) != AF_OK) AF_CHECK(r_fail(r, "calendar", "start", "is not a date"));
     AF_CHECK(r_str(r, c, "calendar", "end", buf, sizeof buf));
     if (af_date_parse(buf, &x->end, err) != AF_OK) AF_CHECK(r_fail(r, "calendar", "end", "is not a date"));
-    AF_CHECK(r_int(r, c, "calendar", "ndays", 1, &v));
-    x->ndays = (int)v;
+    AF_CHECK(r_int32(r, c, "calendar", "ndays", 1, &x->ndays));
     AF_CHECK(r_str(r, c, "calendar", "time_units", buf, sizeof buf));
     if (strcmp(buf, "days since 1970-01-01") != 0)
         AF_CHECK(r_fail(r, "calendar", "time_units", "is not \"days since 1970-01-01\""));
@@ -552,13 +570,11 @@ static int read_provenance(const reader *r, json_t *root, af_index *x, af_error 
 {
     int rc = AF_OK;
     json_t *p, *arr;
-    long long v;
     char pre[64];
     AF_CHECK(r_type(r, root, "", "provenance", 0, &p));
     AF_CHECK(r_str(r, p, "provenance", "software", x->software, sizeof x->software));
     AF_CHECK(r_str(r, p, "provenance", "created", x->created, sizeof x->created));
-    AF_CHECK(r_int(r, p, "provenance", "ranks", 1, &v));
-    x->ranks = (int)v;
+    AF_CHECK(r_int32(r, p, "provenance", "ranks", 1, &x->ranks));
     AF_CHECK(r_int(r, p, "provenance", "peak_rss_bytes", 0, &x->peak_rss_bytes));
     json_t *pr = json_object_get(p, "peak_rss_bytes_per_rank");
     if (pr) {
@@ -587,8 +603,7 @@ static int read_provenance(const reader *r, json_t *root, af_index *x, af_error 
         }
     }
     if (json_object_get(p, "resumed_from_day")) {
-        AF_CHECK(r_int(r, p, "provenance", "resumed_from_day", 0, &v));
-        x->resumed_from_day = (int)v;
+        AF_CHECK(r_int32(r, p, "provenance", "resumed_from_day", 0, &x->resumed_from_day));
     }
     json_t *pc = json_object_get(p, "coverage");
     if (pc) {
@@ -699,13 +714,15 @@ int af_index_read(const char *outdir, af_index *out, af_error *err)
     int rc = AF_OK;
     char path[4200];
     char *text = NULL;
+    size_t len = 0;
     json_t *root = NULL;
     json_error_t jerr;
     AF_CHECK_ARG(outdir != NULL && out != NULL);
     memset(out, 0, sizeof *out);
     AF_CHECK(af_path_join(outdir, AF_INDEX_NAME, path, sizeof path, err));
     if (access(path, F_OK) != 0) AF_CHECK(explain_missing(outdir, path, err));
-    AF_CHECK(af_read_file(path, &text, NULL, err));
+    AF_CHECK(af_read_file(path, &text, &len, err));
+    if (strlen(text) != len) AF_FAIL(AF_EFORMAT, "'%s': NUL byte at offset %zu: not a JSON text", path, strlen(text));
     root = json_loads(text, JSON_REJECT_DUPLICATES, &jerr);
     if (!root) AF_FAIL(AF_EFORMAT, "'%s': line %d column %d: %s", path, jerr.line, jerr.column, jerr.text);
     if (!json_is_object(root)) AF_FAIL(AF_EFORMAT, "'%s': the document is not a JSON object", path);

@@ -126,6 +126,58 @@ cleanup:
     return rc;
 }
 
+/*
+ * A shard whose first `days` days (days < 0: all) are written and synced must reach every byte its
+ * header places those days at (static variables whole; (time, ...) variables up to that day). A write
+ * that the MPI-IO layer lost (a full disk, RLIMIT_FSIZE's EFBIG, a quota: OMPIO prints "error in
+ * writev" and PnetCDF returns success) leaves the file short; it was once hashed, published and
+ * verified with garbage values. Checked at every checkpoint, on resume and at sealing.
+ */
+int af__shard_check_complete(const char *path, int days, af_error *err)
+{
+    int rc = AF_OK, ncid = -1, nvars = 0, udim = -1, tdim = -1;
+    long long bytes = 0, need = 0;
+    char vname[NC_MAX_NAME + 1] = "";
+    AF_CHECK(af_file_size(path, &bytes, err));
+    AF_CHECK_NC(ncmpi_open(MPI_COMM_SELF, path, NC_NOWRITE, MPI_INFO_NULL, &ncid), path, "open");
+    AF_CHECK_NC(ncmpi_inq_nvars(ncid, &nvars), path, "inq_nvars");
+    AF_CHECK_NC(ncmpi_inq_unlimdim(ncid, &udim), path, "inq_unlimdim");
+    if (days >= 0) AF_CHECK_NC(ncmpi_inq_dimid(ncid, "time", &tdim), path, "time dimension");
+    for (int v = 0; v < nvars; v++) {
+        int ndims, dimids[CHECK_MAX_DIMS];
+        nc_type type;
+        MPI_Offset off, n = 1;
+        AF_CHECK_NC(ncmpi_inq_varndims(ncid, v, &ndims), path, "inq_varndims");
+        if (ndims > CHECK_MAX_DIMS) continue;
+        AF_CHECK_NC(ncmpi_inq_vardimid(ncid, v, dimids), path, "inq_vardimid");
+        AF_CHECK_NC(ncmpi_inq_vartype(ncid, v, &type), path, "inq_vartype");
+        AF_CHECK_NC(ncmpi_inq_varoffset(ncid, v, &off), path, "inq_varoffset");
+        int rec = 0, timed = 0;
+        for (int d = 0; d < ndims; d++) {
+            MPI_Offset len;
+            if (dimids[d] == udim) rec = 1;
+            AF_CHECK_NC(ncmpi_inq_dimlen(ncid, dimids[d], &len), path, "inq_dimlen");
+            if (dimids[d] == tdim) {
+                timed = d == 0 ? 1 : -1;
+                if (d == 0) len = days; /* time-major: the first `days` rows are contiguous */
+            }
+            n *= len;
+        }
+        if (rec || timed < 0) continue; /* no record variables in shards; time is always their first dim */
+        if (timed && days == 0) continue;
+        if ((long long)(off + n * (MPI_Offset)type_size(type)) > need) {
+            need = (long long)(off + n * (MPI_Offset)type_size(type));
+            AF_CHECK_NC(ncmpi_inq_varname(ncid, v, vname), path, "inq_varname");
+        }
+    }
+    if (bytes < need)
+        AF_FAIL(AF_EIO, "'%s' is %lld bytes, but its header places variable '%s' up to byte %lld: a write was lost "
+                "(full disk, file size limit or quota?)", path, bytes, vname, need);
+cleanup:
+    if (ncid >= 0) ncmpi_close(ncid);
+    return rc;
+}
+
 int af_shard_digest_file(const char *path, int want_static, int t0, int t1, af_shard_digest *out, af_error *err)
 {
     int rc = AF_OK, ncid = -1, tdim = -1, nvars = 0;
@@ -135,6 +187,7 @@ int af_shard_digest_file(const char *path, int want_static, int t0, int t1, af_s
     AF_CHECK_ARG(path != NULL && out != NULL && t0 >= 0 && t1 >= t0);
     memset(out, 0, sizeof *out);
     AF_CHECK(af_file_size(path, &out->bytes, err));
+    AF_CHECK(af__shard_check_complete(path, t1, err));
     AF_CHECK_NC(ncmpi_open(MPI_COMM_SELF, path, NC_NOWRITE, MPI_INFO_NULL, &ncid), path, "open");
     AF_CHECK_NC(ncmpi_inq_dimid(ncid, "time", &tdim), path, "time dimension");
     AF_CHECK_NC(ncmpi_inq_nvars(ncid, &nvars), path, "inq_nvars");

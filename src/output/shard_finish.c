@@ -103,6 +103,7 @@ static int seal_one(af_shardset *ss, size_t k, const af_seal_check *check, af_sh
     char path[4200];
     af__digest_stream *ds = NULL;
     AF_CHECK(af__shard_path(ss, k, 1, path, sizeof path, err));
+    AF_CHECK(af__shard_check_complete(path, -1, err)); /* no short shard is hashed */
     if (check) AF_CHECK(af__digest_stream_new(path, check->want_static, check->t0, check->t1, &ds, err));
     AF_CHECK(hash_and_sync(path, ds, &in->bytes, in->sha256, err));
     if (ds) AF_CHECK(af__digest_stream_end(ds, dg, err));

@@ -59,6 +59,9 @@ size_t af__shard_rows(const af_layout *l, size_t k);
 
 /** AF_EINVAL if a feature name collides with a layout variable or another feature; AF_EUNITS for unknown units. */
 int af__shard_check_names(const af_layout *l, af_error *err);
+/** Not collective. AF_EIO when the shard at path, days [0, days) written (< 0: all), is shorter than its
+ * header says (a lost write). */
+int af__shard_check_complete(const char *path, int days, af_error *err);
 /** CF standard_name and cell_methods of a feature ("" when none is known). */
 void af__shard_cf_metadata(const char *name, const char *units, const char **standard_name,
                            const char **cell_methods);

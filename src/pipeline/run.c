@@ -99,54 +99,73 @@ static const char *output_dir(const af_run_opts *opts, const af_config *cfg)
     return (opts && opts->output) ? opts->output : cfg->output;
 }
 
-static int fill_block(af_ctx *ctx, size_t nlocal, int t0, int nt, float *x, float *xqc, float *y,
-                      unsigned char *yvalid, float *yqc, af_error *err)
+/* One group's values [nlocal][nt][nf] into the block buffers (a scoped feature, NAME@counties or
+ * NAME@sites, leaves the other samples to its pair). */
+static void scatter_group(const af_ctx *ctx, const af_group *g, size_t cells, int nt, const float *val,
+                          const unsigned char *valid, const float *qc, float *x, float *xqc, float *y,
+                          unsigned char *yvalid, float *yqc)
 {
-    int rc = AF_OK;
-    float *val = NULL, *qc = NULL;
-    unsigned char *valid = NULL;
-    size_t ni = ctx->ninputs, ntg = ctx->ntargets;
-    size_t cells = nlocal * (size_t)nt;
-    for (size_t i = 0; i < cells * ni; i++) { x[i] = NAN; xqc[i] = NAN; }
-    for (size_t i = 0; i < cells * ntg; i++) { y[i] = NAN; yvalid[i] = 0; yqc[i] = NAN; }
-    for (size_t j = 0; j < ctx->ngroups && cells > 0; j++) {
-        af_group *g = &ctx->groups[j];
-        size_t nf = g->nfeat;
-        val = malloc(cells * nf * sizeof *val);
-        qc = malloc(cells * nf * sizeof *qc);
-        valid = malloc(cells * nf);
-        AF_CHECK_ALLOC(val);
-        AF_CHECK_ALLOC(qc);
-        AF_CHECK_ALLOC(valid);
-        AF_CHECK(g->kind->fill(g->state, t0, nt, val, valid, qc, err));
-        for (size_t c = 0; c < cells; c++) {
-            const af_sample *s = af_sampleset_get_ref(ctx->set, ctx->sctx.range.begin + c / (size_t)nt);
-            for (size_t k = 0; k < nf; k++) {
-                /* a scoped feature (NAME@counties, NAME@sites) leaves the other samples to its pair */
-                af_applies ap = g->feats[k]->applies;
-                if ((ap == AF_APPLIES_COUNTIES && s->kind != AF_SAMPLE_COUNTY) ||
-                    (ap == AF_APPLIES_SITES && s->kind != AF_SAMPLE_SITE))
-                    continue;
-                size_t src = c * nf + k;
-                size_t slot = (size_t)g->slot[k];
-                if (g->feats[k]->role == AF_ROLE_INPUT) {
-                    x[c * ni + slot] = valid[src] ? val[src] : NAN;
-                    xqc[c * ni + slot] = qc[src];
-                } else {
-                    y[c * ntg + slot] = valid[src] ? val[src] : NAN;
-                    yvalid[c * ntg + slot] = valid[src] ? 1 : 0;
-                    yqc[c * ntg + slot] = qc[src];
-                }
+    size_t ni = ctx->ninputs, ntg = ctx->ntargets, nf = g->nfeat;
+    for (size_t c = 0; c < cells; c++) {
+        const af_sample *s = af_sampleset_get_ref(ctx->set, ctx->sctx.range.begin + c / (size_t)nt);
+        for (size_t k = 0; k < nf; k++) {
+            af_applies ap = g->feats[k]->applies;
+            if ((ap == AF_APPLIES_COUNTIES && s->kind != AF_SAMPLE_COUNTY) ||
+                (ap == AF_APPLIES_SITES && s->kind != AF_SAMPLE_SITE))
+                continue;
+            size_t src = c * nf + k;
+            size_t slot = (size_t)g->slot[k];
+            if (g->feats[k]->role == AF_ROLE_INPUT) {
+                x[c * ni + slot] = valid[src] ? val[src] : NAN;
+                xqc[c * ni + slot] = qc[src];
+            } else {
+                y[c * ntg + slot] = valid[src] ? val[src] : NAN;
+                yvalid[c * ntg + slot] = valid[src] ? 1 : 0;
+                yqc[c * ntg + slot] = qc[src];
             }
         }
-        free(val); val = NULL;
-        free(qc); qc = NULL;
-        free(valid); valid = NULL;
     }
-cleanup:
-    free(val);
-    free(qc);
-    free(valid);
+}
+
+/* Collective when a group is split (split.c): the groups filled per sample first, then the split
+ * groups, which every rank joins even after a local failure (they agree on it first). */
+static int fill_block(run_state *rs, int t0, int nt, af_error *err)
+{
+    int rc = AF_OK;
+    af_ctx *ctx = &rs->ctx;
+    float *val = NULL, *qc = NULL;
+    unsigned char *valid = NULL;
+    double *load = NULL;
+    size_t ni = ctx->ninputs, ntg = ctx->ntargets;
+    size_t cells = rs->nlocal * (size_t)nt;
+    for (size_t i = 0; i < cells * ni; i++) { rs->x[i] = NAN; rs->xqc[i] = NAN; }
+    for (size_t i = 0; i < cells * ntg; i++) { rs->y[i] = NAN; rs->yvalid[i] = 0; rs->yqc[i] = NAN; }
+    load = calloc((size_t)rs->size, sizeof *load);
+    if (!load) af_error_set(err, AF_ENOMEM, __FILE__, __LINE__, __func__, "out of memory");
+    for (int pass = 0; pass < 2; pass++) {
+        for (size_t j = 0; j < ctx->ngroups; j++) {
+            af_group *g = &ctx->groups[j];
+            if (g->split != pass || (!g->split && (cells == 0 || err->code != AF_OK))) continue;
+            size_t n = cells * g->nfeat;
+            val = malloc((n + 1) * sizeof *val);
+            qc = malloc((n + 1) * sizeof *qc);
+            valid = malloc(n + 1);
+            if (!val || !qc || !valid) af_error_set(err, AF_ENOMEM, __FILE__, __LINE__, __func__, "out of memory");
+            double c0 = af__cpu_seconds();
+            if (g->split)
+                rc = af__split_fill(rs->comm, rs->ranges, g, t0, nt, load, val, valid, qc, err);
+            else if (err->code == AF_OK)
+                rc = g->kind->fill(g->state, t0, nt, val, valid, qc, err);
+            g->fill_cpu += af__cpu_seconds() - c0;
+            if (rc == AF_OK && err->code == AF_OK)
+                scatter_group(ctx, g, cells, nt, val, valid, qc, rs->x, rs->xqc, rs->y, rs->yvalid, rs->yqc);
+            free(val); val = NULL;
+            free(qc); qc = NULL;
+            free(valid); valid = NULL;
+        }
+    }
+    rc = err->code;
+    free(load);
     return rc;
 }
 
@@ -282,7 +301,7 @@ static int run_setup(run_state *rs, const char *pipeline_path, af_error *err)
         rs->ranges = calloc((size_t)rs->size, sizeof *rs->ranges);
         if (!rs->ranges) af_error_set(err, AF_ENOMEM, __FILE__, __LINE__, __func__, "out of memory");
         else if (af_sampleset_partition(rs->ctx.set, rs->size, rs->ranges, err) == AF_OK)
-            af__ctx_open_sources(&rs->ctx, rs->ranges[rs->rank], err);
+            af__ctx_open_sources(&rs->ctx, rs->ranges[rs->rank], rs->size > 1, err);
     }
     AF_SYNC(rs->comm);
     const af_config *cfg = rs->ctx.cfg;
@@ -474,9 +493,10 @@ static int run_blocks(run_state *rs, af_error *err)
     for (int t0 = rs->start.days_done; t0 < rs->ndays; t0 += rs->block) {
         int nt = t0 + rs->block <= rs->ndays ? rs->block : rs->ndays - t0;
         double t = MPI_Wtime();
-        fill_block(&rs->ctx, rs->nlocal, t0, nt, rs->x, rs->xqc, rs->y, rs->yvalid, rs->yqc, err);
+        fill_block(rs, t0, nt, err);
         rs->stage_t[ST_READ] += MPI_Wtime() - t;
         test_fail_block(rs, t0 / rs->block, err);
+        AF_CHECK_MPI(af__barrier_idle(rs->comm)); /* the ranks done first sleep, not spin, until the last */
         AF_SYNC(rs->comm);
         count_block(rs, nt);
         af__cov_count_block(rs->acct, &rs->ctx, t0, nt, rs->x, rs->yvalid);
@@ -501,6 +521,11 @@ static int run_blocks(run_state *rs, af_error *err)
             interrupted(rs, t0 + nt, err);
             AF_SYNC(rs->comm);
         }
+    }
+    for (size_t j = 0; j < rs->ctx.ngroups; j++) {
+        const af_group *g = &rs->ctx.groups[j];
+        af_log(AF_LOG_DEBUG, "run", "group %zu (%s, [%s]...): CPU %.3f s open, %.3f s fill (%.3f s exchange)", j,
+               g->kind->name, g->feats[0]->section->name, g->open_cpu, g->fill_cpu, g->exchange_cpu);
     }
 cleanup:
     return rc;

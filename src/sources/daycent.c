@@ -9,6 +9,7 @@
  * source parses each row once per run (see ecosys_source.c).
  */
 #include <ctype.h>
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -284,7 +285,7 @@ static int dc_read(const char *path, int nlayers, af_dc_cursor *cur, int year_hi
     r.path = path;
     r.csv = ends_with(path, ".csv");
     fp = fopen(path, "r");
-    if (!fp) AF_FAIL(AF_ENOTFOUND, "cannot open DayCent file '%s'", path);
+    if (!fp) AF_FAIL(AF_ENOTFOUND, "cannot open DayCent file '%s': %s", path, strerror(errno));
     while ((len = getline(&line, &cap, fp)) >= 0) {
         long long start = off;
         off += len;
@@ -372,7 +373,7 @@ int af_daycent_soils_layers(const char *path, int *nlayers, af_error *err)
     int n = 0;
     AF_CHECK_ARG(path && nlayers);
     fp = fopen(path, "r");
-    if (!fp) AF_FAIL(AF_ENOTFOUND, "cannot open DayCent soils file '%s'", path);
+    if (!fp) AF_FAIL(AF_ENOTFOUND, "cannot open DayCent soils file '%s': %s", path, strerror(errno));
     ssize_t len;
     while ((len = getline(&line, &cap, fp)) >= 0) {
         lineno++;

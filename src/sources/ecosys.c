@@ -7,6 +7,7 @@
  * with DDMMYYYY dates checked against DOY, and the differencing of
  * year-to-date running totals into daily values.
  */
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -216,7 +217,7 @@ int af_ecosys_read(const char *path, af_model_table *out, af_error *err)
     memset(&t, 0, sizeof t);
     AF_CHECK_ARG(path && out);
     fp = fopen(path, "r");
-    if (!fp) AF_FAIL(AF_ENOTFOUND, "cannot open Ecosys file '%s'", path);
+    if (!fp) AF_FAIL(AF_ENOTFOUND, "cannot open Ecosys file '%s': %s", path, strerror(errno));
     ssize_t len = getline(&line, &cap, fp);
     if (len < 0) AF_FAIL(AF_EFORMAT, "%s:1: empty file (expected header 'DOY DATE ...')", path);
     lineno = 1;

@@ -23,6 +23,7 @@
 #include <ogr_srs_api.h>
 
 #include "af_check.h"
+#include "af_util.h"
 #include "agroflux/opts.h"
 #include "raster_zonal.h"
 
@@ -81,7 +82,7 @@ int af__rz_class_mask_vrt(GDALDatasetH src, const char *path, const int *classes
     snprintf(xml + len, cap - len, "</LUT></ComplexSource></VRTRasterBand></VRTDataset>");
     CPLErrorReset();
     *out = GDALOpenEx(xml, GDAL_OF_RASTER | GDAL_OF_READONLY, NULL, NULL, NULL);
-    if (!*out) AF_FAIL(AF_EGDAL, "%s: class mask VRT: %s", path, CPLGetLastErrorMsg());
+    if (!*out) AF_FAIL(AF_EGDAL, "%s: class mask VRT: %s", path, af_gdal_why());
 cleanup:
     free(xml);
     CPLFree(epath);
@@ -109,13 +110,13 @@ int af__rz_warp_average(GDALDatasetH src, const char *label, const af_grid *g, c
     AF_CHECK_ARG(type == GDT_Float32 || type == GDT_Float64);
     CPLErrorReset();
     wo = GDALWarpAppOptionsNew(argv, NULL);
-    if (!wo) AF_FAIL(AF_EGDAL, "%s: warp options: %s", label, CPLGetLastErrorMsg());
+    if (!wo) AF_FAIL(AF_EGDAL, "%s: warp options: %s", label, af_gdal_why());
     int usage = 0;
     dst = GDALWarp("", NULL, 1, &src, wo, &usage);
-    if (!dst) AF_FAIL(AF_EGDAL, "%s: averaging onto the target grid: %s", label, CPLGetLastErrorMsg());
+    if (!dst) AF_FAIL(AF_EGDAL, "%s: averaging onto the target grid: %s", label, af_gdal_why());
     if (GDALRasterIO(GDALGetRasterBand(dst, 1), GF_Read, 0, 0, (int)g->nx, (int)g->ny, out, (int)g->nx, (int)g->ny,
                      type, 0, 0) != CE_None)
-        AF_FAIL(AF_EGDAL, "%s: reading the averaged values: %s", label, CPLGetLastErrorMsg());
+        AF_FAIL(AF_EGDAL, "%s: reading the averaged values: %s", label, af_gdal_why());
     if (g->rows_up) { /* the warp is north-up; storage rows go south to north */
         size_t rb = (size_t)g->nx * (size_t)GDALGetDataTypeSizeBytes(type);
         row = malloc(rb);
@@ -155,15 +156,15 @@ int af__rz_raster_open(rz_raster *r, const char *path, const char *crs_key, af_e
     if (GDALGetDriverCount() == 0) GDALAllRegister();
     CPLErrorReset();
     r->ds = GDALOpenEx(path, GDAL_OF_RASTER | GDAL_OF_READONLY, NULL, NULL, NULL);
-    if (!r->ds) AF_FAIL(AF_EGDAL, "cannot open raster '%s': %s", path, CPLGetLastErrorMsg());
+    if (!r->ds) AF_FAIL(AF_EGDAL, "cannot open raster '%s': %s", path, af_gdal_open_why(path));
     if (GDALGetRasterCount(r->ds) < 1) AF_FAIL(AF_EFORMAT, "%s: no raster bands", path);
     r->band = GDALGetRasterBand(r->ds, 1);
     if (GDALGetGeoTransform(r->ds, r->gt) != CE_None)
-        AF_FAIL(AF_EGDAL, "%s: no geotransform: %s", path, CPLGetLastErrorMsg());
+        AF_FAIL(AF_EGDAL, "%s: no geotransform: %s", path, af_gdal_why());
     AF_CHECK(af__raster_crs(r->ds, r->path, crs_key, "EPSG:5070", &srs, err));
     if (OSRExportToWkt(srs, &r->wkt) != OGRERR_NONE) AF_FAIL(AF_ECRS, "%s: cannot export the CRS", path);
-    AF_CHECK(af_grid_from_geotransform(r->gt, GDALGetRasterXSize(r->ds), GDALGetRasterYSize(r->ds),
-                                       OSRIsGeographic(srs) ? 1 : 0, &r->grid, err));
+    AF_CHECK_AT(af_grid_from_geotransform(r->gt, GDALGetRasterXSize(r->ds), GDALGetRasterYSize(r->ds),
+                                          OSRIsGeographic(srs) ? 1 : 0, &r->grid, err), "%s", path);
     OGRErr e1, e2;
     double a = OSRGetSemiMajor(srs, &e1), invf = OSRGetInvFlattening(srs, &e2);
     if (e1 == OGRERR_NONE && a > 0) { r->grid.semi_major = a; r->grid.inv_flattening = e2 == OGRERR_NONE ? invf : 0; }
@@ -223,7 +224,7 @@ int af__rz_raster_read(const rz_raster *r, const af_window *w, float *buf, af_er
     if (GDALRasterIO(r->band, GF_Read, (int)w->col0, (int)w->row0, (int)w->ncols, (int)w->nrows, buf, (int)w->ncols,
                      (int)w->nrows, GDT_Float32, 0, 0) != CE_None)
         AF_FAIL(AF_EGDAL, "%s: reading rows %ld..%ld: %s", r->path, w->row0, w->row0 + w->nrows - 1,
-                CPLGetLastErrorMsg());
+                af_gdal_why());
     size_t n = (size_t)w->ncols * (size_t)w->nrows;
     int packed = r->scale != 1.0 || r->offset != 0.0;
     float nd = (float)r->nodata;

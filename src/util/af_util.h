@@ -50,6 +50,10 @@ int af_file_readable(const char *path);
  * NETCDF:"f.nc":var. Such paths are never checked with stat/access (the library's open says why).
  */
 int af_path_is_virtual(const char *path);
+/** The last GDAL/OGR/OSR error message, or "GDAL gave no reason" when it is empty (never ""). */
+const char *af_gdal_why(void);
+/** Why GDAL could not open path: its message, else "missing or not readable" or "format not recognised". */
+const char *af_gdal_open_why(const char *path);
 /** SHA-256 of a file as 64 lower-case hex chars + NUL. */
 int af_file_sha256(const char *path, char hex[65], af_error *err);
 /** SHA-256 of a buffer as hex. */

@@ -496,6 +496,13 @@ static void bad_prov_file(json_t *r)
     json_object_set_new(json_object_get(json_object_get(r, "provenance"), "inputs_file"), "path",
                         json_string("../elsewhere.json"));
 }
+/* 64-bit values that used to wrap when narrowed to int: 2^32 + 8 days, 2^32 + 1 ranks */
+static void huge_ndays(json_t *r) { json_object_set_new(json_object_get(r, "calendar"), "ndays", json_integer(4294967304LL)); }
+static void huge_ranks(json_t *r)
+{
+    json_object_set_new(json_object_get(r, "provenance"), "ranks", json_integer(4294967297LL));
+}
+static void neg_ranks(json_t *r) { json_object_set_new(json_object_get(r, "provenance"), "ranks", json_integer(-3)); }
 static void bad_cov_file(json_t *r)
 {
     json_object_set_new(json_object_get(json_object_get(r, "provenance"), "coverage_file"), "sha256",
@@ -530,6 +537,9 @@ static void test_output_index__read_errors(void)
         { bad_row, "field 'samples[4].row' does not match" },
         { str_units, "field 'inputs[1].units' is not a string" },
         { bad_prov_file, "field 'provenance.inputs_file' needs a file name" },
+        { huge_ndays, "index.json': field 'calendar.ndays' is 4294967304, out of range (above 2147483647)" },
+        { huge_ranks, "index.json': field 'provenance.ranks' is 4294967297, out of range (above 2147483647)" },
+        { neg_ranks, "index.json': field 'provenance.ranks' is -3, out of range (below 1)" },
         { bad_cov_file, "field 'provenance.coverage_file' needs a file name in the output directory and a 64-hex" },
         { str_cov_file, "field 'provenance.coverage_file' is not an object" },
         { str_cov_warn, "field 'provenance.coverage_warnings' is not an object" },
@@ -551,6 +561,10 @@ static void test_output_index__read_errors(void)
     fputs("[1, 2]\n", fp);
     fclose(fp);
     AF_TEST_FAILS_WITH(AF_EFORMAT, "not a JSON object", af_index_read(dir, &back, err));
+    fp = fopen(path, "wb");
+    fwrite("{\"schema\": \0\"agroflux-index\"}", 1, 29, fp);
+    fclose(fp);
+    AF_TEST_FAILS_WITH(AF_EFORMAT, "index.json': NUL byte at offset 11", af_index_read(dir, &back, err));
     unlink(path);
     AF_TEST_FAILS_WITH(AF_ENOTFOUND, "index.json", af_index_read(dir, &back, err));
     free(idx.extra_json);
