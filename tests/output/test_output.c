@@ -312,6 +312,7 @@ static void test_output_shard__seal_checked(void)
     AF_EXPECT(fx_init(&f, 7, 3, 0) == 0);
     new_dir(dir, sizeof dir);
     AF_TEST_PASS(af_shardset_create(MPI_COMM_WORLD, dir, &f.layout, &ss, err));
+    AF_TEST_PASS(fx_write(ss, &f, 0, 7, 0, 7, err));
     af_seal_check bad = { 0, 5, 2, got };
     AF_TEST_FAILS_WITH(AF_EINVAL, "", af_shardset_seal_checked(ss, &bad, &infos, &ninfos, err));
     AF_TEST_PASS(af_shardset_seal_checked(ss, NULL, &infos, &ninfos, err));
