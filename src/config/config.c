@@ -379,6 +379,11 @@ static int load_pipeline(af_config *cfg, const af_config_section *sec, af_error 
     AF_CHECK(af_config_resolve(cfg, value_or_default(sec, t, "output"), cfg->output, sizeof cfg->output, err));
     cfg->shard_samples = (size_t)atol(value_or_default(sec, t, "shard_samples"));
     cfg->block_days = atoi(value_or_default(sec, t, "block_days"));
+    {
+        const char *rsv = value_or_default(sec, t, "read_split");
+        cfg->read_split = !strcmp(rsv, "days") ? AF_READ_SPLIT_DAYS
+                        : !strcmp(rsv, "samples") ? AF_READ_SPLIT_SAMPLES : AF_READ_SPLIT_AUTO;
+    }
     cfg->coverage_min_fraction = atof(value_or_default(sec, t, "coverage_min_fraction"));
     if (!(cfg->coverage_min_fraction >= 0.0 && cfg->coverage_min_fraction <= 1.0))
         AF_FAIL(AF_ECONFIG, "%s:%d: [pipeline] coverage_min_fraction: %s is not a fraction between 0 and 1",

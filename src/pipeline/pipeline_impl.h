@@ -57,6 +57,7 @@ int af__ctx_load_rest(af_ctx *ctx, af_error *err);
 int af__ctx_describe(af_ctx *ctx, af_error *err);
 /** Open every group's source for samples [range). split: a group whose kind divides its work by
  * days (split_days) is opened on every sample instead and filled through af__split_fill. */
+int af__read_split_days(const af_config *cfg, int nranks);
 int af__ctx_open_sources(af_ctx *ctx, af_range range, int split, af_error *err);
 void af__ctx_dispose(af_ctx *ctx);
 /** Collective (split.c). Fill group g (g->split) for days [t0, t0+nt) of this rank's samples into

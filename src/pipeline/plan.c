@@ -39,7 +39,7 @@ static void estimate_memory(const af_ctx *ctx, af_plan *p)
         const af_group *g = &ctx->groups[j];
         if (g->nfeat > maxnf) maxnf = g->nfeat;
         if (!strcmp(g->kind->name, "gridded")) sources += (long long)g->nfeat * MEM_PER_GRIDDED_VAR;
-        if (g->kind->split_days && p->nranks > 1) {
+        if (g->kind->split_days && af__read_split_days(ctx->cfg, p->nranks)) {
             /* days split over ranks (split.c): this rank's days of every sample, as filled and as sent
              * (9 bytes per feature each), site values (8) and county statistics (5 x 8, counted per
              * sample as an upper bound); up to twice the even share of the block (whole chunks) */

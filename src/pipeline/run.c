@@ -301,7 +301,7 @@ static int run_setup(run_state *rs, const char *pipeline_path, af_error *err)
         rs->ranges = calloc((size_t)rs->size, sizeof *rs->ranges);
         if (!rs->ranges) af_error_set(err, AF_ENOMEM, __FILE__, __LINE__, __func__, "out of memory");
         else if (af_sampleset_partition(rs->ctx.set, rs->size, rs->ranges, err) == AF_OK)
-            af__ctx_open_sources(&rs->ctx, rs->ranges[rs->rank], rs->size > 1, err);
+            af__ctx_open_sources(&rs->ctx, rs->ranges[rs->rank], af__read_split_days(rs->ctx.cfg, rs->size), err);
     }
     AF_SYNC(rs->comm);
     const af_config *cfg = rs->ctx.cfg;

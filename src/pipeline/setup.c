@@ -169,6 +169,15 @@ cleanup:
     return rc;
 }
 
+/* Whether groups that can split their reads by days do so on this many ranks ([pipeline] read_split):
+ * auto takes days up to 4 ranks, where a block's chunks in time (6 for 366 days of gridMET) still give
+ * every rank a share, and samples above, where each rank's own window keeps every rank busy. */
+int af__read_split_days(const af_config *cfg, int nranks)
+{
+    if (nranks <= 1 || cfg->read_split == AF_READ_SPLIT_SAMPLES) return 0;
+    return cfg->read_split == AF_READ_SPLIT_DAYS || nranks <= 4;
+}
+
 int af__ctx_open_sources(af_ctx *ctx, af_range range, int split, af_error *err)
 {
     int rc = AF_OK;

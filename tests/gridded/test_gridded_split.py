@@ -4,9 +4,10 @@
 On more than one rank a gridded group is opened on every sample; each rank fills every sample for
 its share of the days (whole netCDF chunks in time) and MPI_Alltoallv moves each (sample, day) to
 the sample's owner. One rank fills per sample, the code path before the split, so it is the
-reference: the synth gridMET inputs (plus an Ecosys target, filled per sample) on 1, 2, 3 and 6
-ranks must give byte-identical shards (SHA-256), 6 ranks leaving ranks with no samples (3
-counties + 1 site = 4 units) that still fill their days for the others. The debug log must show
+reference: the synth gridMET inputs (plus an Ecosys target, filled per sample) on 2 ranks (auto:
+days), 3 ranks (read_split = samples, the per-rank windows) and 6 ranks (read_split = days, forced
+above auto's 4 ranks) must give byte-identical shards (SHA-256), 6 ranks leaving ranks with no samples
+(3 counties + 1 site = 4 units) that still fill their days for the others. The debug log must show
 the split (each rank fills a share of the days of every sample, the shares adding up to the
 block). Error path: a corrupt Ecosys file of one county fails on the rank owning it before the
 split exchange; every rank leaves with exit 1 naming the file, none hangs in the collective.
@@ -54,9 +55,9 @@ def main():
     p = os.path.join(data, "split.ini")
     gridded_pipeline(os.path.join(data, "pipeline.ini"), p)
     ref = None
-    for n in (1, 2, 3, 6):
+    for n, mode in ((1, "auto"), (2, "auto"), (3, "samples"), (6, "days")):
         out = os.path.join(tmp, "out%d" % n)
-        r = mpirun(n, "run", p, "--output", out)
+        r = mpirun(n, "run", p, "--output", out, "--set", "pipeline.read_split=" + mode)
         check(r.returncode == 0, "%d ranks: %s" % (n, r.stderr[-800:]))
         d = shard_digests(out)
         check(len(d) > 0, "%d ranks wrote shards" % n)
@@ -77,6 +78,12 @@ def main():
         total += int(m.group(4))
     check(total == 730, "the split log covers 2003-2004, noleap (%d days)" % total)
     check(0 < mine < total, "rank 0 fills a share of the days (%d of %d)" % (mine, total))
+    r = run(["mpirun", "-n", "2", "--oversubscribe", AGROFLUX, "-v", "run", p, "--output", os.path.join(tmp, "dbg2"),
+             "--set", "pipeline.read_split=samples"])
+    check(r.returncode == 0, "2 ranks, read_split = samples: " + r.stderr[-500:])
+    check("split: [input." not in r.stderr, "read_split = samples: no day split in the log")
+    r = run([AGROFLUX, "plan", p, "--set", "pipeline.read_split=rows"])
+    check(r.returncode == 2 and "read_split" in r.stderr, "read_split = rows: exit 2 naming the key: " + r.stderr[-300:])
 
     # a corrupt Ecosys file (2004, a later block) fails on one rank before the split exchange
     bad = sorted(glob.glob(os.path.join(data, "ecosys", "*", "*", "010102004dc")))[-1]
