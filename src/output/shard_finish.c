@@ -2,7 +2,8 @@
 /*
  * shard_finish.c: the end and the restart of a shardset (agroflux/output.h):
  * sync (flush every rank's data to disk, for a resumable checkpoint), seal
- * (close, then SHA-256 and fsync spread over ranks), publish (rename to final names),
+ * (close, then SHA-256 and fsync spread over ranks; optionally the last
+ * checkpoint's digests from the same read), publish (rename to final names),
  * reopen (continue .partial files left by an interrupted run), and reading
  * rows back (af_shard_read_row, af_shard_read_block: not collective).
  */
@@ -56,8 +57,9 @@ void af__shard_start_writeback(const af_shardset *ss, size_t k)
 }
 
 /* Size and SHA-256 of a closed shard, read once, then fsync: the disk writes the pages (their
- * writeback started before) while the hash reads them from the page cache. */
-static int hash_and_sync(const char *path, long long *bytes, char hex[65], af_error *err)
+ * writeback started before) while the hash reads them from the page cache. The same read feeds
+ * the checkpoint digests of ds, when given. */
+static int hash_and_sync(const char *path, af__digest_stream *ds, long long *bytes, char hex[65], af_error *err)
 {
     int rc = AF_OK;
     enum { BUF = 4 << 20 };
@@ -76,6 +78,7 @@ static int hash_and_sync(const char *path, long long *bytes, char hex[65], af_er
         if (got < 0) AF_FAIL(AF_EIO, "read error on '%s': %s", path, strerror(errno));
         if (got == 0) break;
         af_sha256_update(h, buf, (size_t)got);
+        if (ds) af__digest_stream_feed(ds, buf, (size_t)got);
         n += got;
     }
     if (fsync(fd) != 0 && errno != EINVAL) AF_FAIL(AF_EIO, "fsync '%s': %s", path, strerror(errno));
@@ -88,6 +91,28 @@ cleanup:
     }
     free(buf);
     if (fd >= 0) close(fd);
+    return rc;
+}
+
+/* Hash and fsync shard k (closed); with check, also its checkpoint digests, from the same read
+ * where the header allows (af__digest_stream), else from a second read. */
+static int seal_one(af_shardset *ss, size_t k, const af_seal_check *check, af_shard_info *in,
+                    af_shard_digest *dg, af_error *err)
+{
+    int rc = AF_OK;
+    char path[4200];
+    af__digest_stream *ds = NULL;
+    AF_CHECK(af__shard_path(ss, k, 1, path, sizeof path, err));
+    AF_CHECK(af__shard_check_complete(path, -1, err)); /* no short shard is hashed */
+    if (check) AF_CHECK(af__digest_stream_new(path, check->want_static, check->t0, check->t1, &ds, err));
+    AF_CHECK(hash_and_sync(path, ds, &in->bytes, in->sha256, err));
+    if (ds) AF_CHECK(af__digest_stream_end(ds, dg, err));
+    else if (check) AF_CHECK(af_shard_digest_file(path, check->want_static, check->t0, check->t1, dg, err));
+    af__shard_name(k, 0, in->path, sizeof in->path);
+    in->sample_start = k * ss->layout.shard_samples;
+    in->sample_count = af__shard_rows(&ss->layout, k);
+cleanup:
+    af__digest_stream_free(&ds);
     return rc;
 }
 
@@ -118,10 +143,16 @@ void af_shardset_keep_partial(af_shardset *ss, int keep)
 
 int af_shardset_seal(af_shardset *ss, af_shard_info **infos, size_t *ninfos, af_error *err)
 {
+    return af_shardset_seal_checked(ss, NULL, infos, ninfos, err);
+}
+
+int af_shardset_seal_checked(af_shardset *ss, af_seal_check *check, af_shard_info **infos, size_t *ninfos,
+                             af_error *err)
+{
     int rc = AF_OK;
     af_shard_info *all = NULL;
-    char path[4200];
     AF_CHECK_ARG(ss != NULL && infos != NULL && ninfos != NULL && !ss->sealed);
+    AF_CHECK_ARG(!check || (check->out != NULL && check->t0 >= 0 && check->t1 >= check->t0));
     *infos = NULL;
     *ninfos = 0;
     int lrc = AF_OK;
@@ -141,18 +172,15 @@ int af_shardset_seal(af_shardset *ss, af_shard_info **infos, size_t *ninfos, af_
      * starts first, all of it, so the disk is busy while the rank hashes. */
     for (size_t k = (size_t)ss->rank; k < ss->nshards && lrc == AF_OK; k += (size_t)ss->size)
         af__shard_start_writeback(ss, k);
-    for (size_t k = (size_t)ss->rank; k < ss->nshards && lrc == AF_OK; k += (size_t)ss->size) {
-        af_shard_info *in = &all[k];
-        if ((lrc = af__shard_path(ss, k, 1, path, sizeof path, err)) != AF_OK) break;
-        if ((lrc = af__shard_check_complete(path, -1, err)) != AF_OK) break;
-        if ((lrc = hash_and_sync(path, &in->bytes, in->sha256, err)) != AF_OK) break;
-        af__shard_name(k, 0, in->path, sizeof in->path);
-        in->sample_start = k * ss->layout.shard_samples;
-        in->sample_count = af__shard_rows(&ss->layout, k);
-    }
+    if (check) memset(check->out, 0, ss->nshards * sizeof *check->out);
+    for (size_t k = (size_t)ss->rank; k < ss->nshards && lrc == AF_OK; k += (size_t)ss->size)
+        lrc = seal_one(ss, k, check, &all[k], check ? &check->out[k] : NULL, err);
     AF_CHECK(af_error_sync(ss->comm, err));
     /* Exactly one rank filled each entry: a bitwise OR is an exact, ordered gather. */
     AF_CHECK_MPI(MPI_Allreduce(MPI_IN_PLACE, all, (int)nbytes, MPI_BYTE, MPI_BOR, ss->comm));
+    if (check && ss->nshards > 0)
+        AF_CHECK_MPI(MPI_Allreduce(MPI_IN_PLACE, check->out, (int)(ss->nshards * sizeof *check->out), MPI_BYTE,
+                                   MPI_BOR, ss->comm));
     ss->sealed = 1;
     *infos = all;
     *ninfos = ss->nshards;

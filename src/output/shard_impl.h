@@ -84,4 +84,17 @@ void af__shard_comms_free(af_shardset *ss);
 /** Keep the first error: copy e into err unless err already holds one. Returns e->code. */
 int af__shard_keep_error(af_error *err, const af_error *e);
 
+/** The digests af_shard_digest_file(path, want_static, t0, t1) would give, taken from the raw
+ * bytes of the file as one sequential read passes them (shard_check.c). Not collective. */
+typedef struct af__digest_stream af__digest_stream;
+/** Plan from the file's header; *out stays NULL (and AF_OK) when its days are not contiguous
+ * ranges in variable order, so the caller digests with af_shard_digest_file instead. */
+int af__digest_stream_new(const char *path, int want_static, int t0, int t1, af__digest_stream **out,
+                          af_error *err);
+/** The next n bytes of the file, from offset 0 on, in order. */
+void af__digest_stream_feed(af__digest_stream *ds, const void *buf, size_t n);
+/** After the last byte: the digests (AF_EFORMAT if the file ended before a variable did). */
+int af__digest_stream_end(af__digest_stream *ds, af_shard_digest *out, af_error *err);
+void af__digest_stream_free(af__digest_stream **ds);
+
 #endif
