@@ -163,13 +163,7 @@ static void free_strs(char **v, size_t n)
 static int push(af_fetch_list *l, const af_fetch_item *from, const char *path, const char *url, af_error *err)
 {
     int rc = AF_OK;
-    if (l->n == l->cap) {
-        size_t cap = l->cap ? 2 * l->cap : 16;
-        af_fetch_item *ni = realloc(l->items, cap * sizeof *ni);
-        AF_CHECK_ALLOC(ni);
-        l->items = ni;
-        l->cap = cap;
-    }
+    AF_CHECK(af_array_grow((void **)&l->items, &l->cap, l->n, sizeof *l->items, 16, err));
     af_fetch_item *it = &l->items[l->n];
     memset(it, 0, sizeof *it);
     snprintf(it->key, sizeof it->key, "%s", from->key);

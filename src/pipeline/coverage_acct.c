@@ -334,13 +334,7 @@ static int file_add(cov_files *fs, const char *path, int year, long long valid, 
     AF_CHECK(grow_slots(fs, err));
     size_t k = find_slot(fs, path);
     if (!fs->slot[k]) {
-        if (fs->n == fs->cap) {
-            size_t nc = fs->cap ? 2 * fs->cap : 16;
-            cov_file *nf = realloc(fs->f, nc * sizeof *nf);
-            AF_CHECK_ALLOC(nf);
-            fs->f = nf;
-            fs->cap = nc;
-        }
+        AF_CHECK(af_array_grow((void **)&fs->f, &fs->cap, fs->n, sizeof *fs->f, 16, err));
         memset(&fs->f[fs->n], 0, sizeof *fs->f);
         fs->f[fs->n].path = af_strdup(path);
         AF_CHECK_ALLOC(fs->f[fs->n].path);

@@ -195,13 +195,7 @@ static int add_event(mg_state *st, size_t local, long epoch, int k, double v, af
     int rc = AF_OK;
     int t = place(st->ctx->cal, epoch);
     if (t < 0) goto cleanup;
-    if (st->nev == st->capev) {
-        size_t nc = st->capev ? 2 * st->capev : 256;
-        mg_event *ne = realloc(st->ev, nc * sizeof *ne);
-        AF_CHECK_ALLOC(ne);
-        st->ev = ne;
-        st->capev = nc;
-    }
+    AF_CHECK(af_array_grow((void **)&st->ev, &st->capev, st->nev, sizeof *st->ev, 256, err));
     st->ev[st->nev++] = (mg_event){ local, t, k, v };
 cleanup:
     return rc;

@@ -18,6 +18,9 @@
 int af_strlcpy_checked(char *dst, const char *src, size_t n, const char *what, af_error *err);
 /** strdup that returns NULL on NULL. */
 char *af_strdup(const char *s);
+/* Make room for one more element in a growable array: when *n == *cap, doubles *cap (first: the
+ * first capacity) and reallocates *arr (elem bytes an element). AF_ENOMEM leaves *arr as it was. */
+int af_array_grow(void **arr, size_t *cap, size_t n, size_t elem, size_t first, af_error *err);
 /** Trim leading/trailing ASCII whitespace in place; returns s. */
 char *af_strtrim(char *s);
 /** The one missing-value rule of every text reader: NaN, infinities and the sentinels -9999 and
