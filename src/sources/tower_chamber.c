@@ -55,23 +55,32 @@ double af_chamber_to_g_n_m2_h(double v, af_chamber_unit unit)
     return NAN;
 }
 
-/* "YYYY-MM-DD HH:MM[:SS]" (space or 'T') or "YYYYMMDDHHMM" -> epoch minutes. */
+/* The value of n digits at s, already checked to be digits. */
+static int digits(const char *s, int n)
+{
+    int v = 0;
+    for (int i = 0; i < n; i++) v = v * 10 + (s[i] - '0');
+    return v;
+}
+
+/* "YYYY-MM-DD HH:MM[:SS]" (space or 'T') or "YYYYMMDDHHMM" -> epoch minutes. Every position is
+ * checked first, then the fields are read by digits(): sscanf was most of a chamber file's read. */
 static int parse_time(const char *s, long long *minutes)
 {
-    int y, mo, d, h, mi, sec = 0, n = 0;
+    int y, mo, d, h, mi, sec = 0;
     size_t len = strlen(s);
     if (len == 12) {
         for (size_t i = 0; i < 12; i++)
             if (!isdigit((unsigned char)s[i])) return 0;
-        if (sscanf(s, "%4d%2d%2d%2d%2d", &y, &mo, &d, &h, &mi) != 5) return 0;
+        y = digits(s, 4), mo = digits(s + 4, 2), d = digits(s + 6, 2), h = digits(s + 8, 2), mi = digits(s + 10, 2);
     } else {
         if (len != 16 && len != 19) return 0;
         if (s[4] != '-' || s[7] != '-' || (s[10] != ' ' && s[10] != 'T') || s[13] != ':') return 0;
         if (len == 19 && s[16] != ':') return 0;
         for (size_t i = 0; i < len; i++)
             if (i != 4 && i != 7 && i != 10 && i != 13 && i != 16 && !isdigit((unsigned char)s[i])) return 0;
-        if (sscanf(s, "%4d-%2d-%2d%*c%2d:%2d%n", &y, &mo, &d, &h, &mi, &n) != 5) return 0;
-        if (len == 19 && sscanf(s + 17, "%2d", &sec) != 1) return 0;
+        y = digits(s, 4), mo = digits(s + 5, 2), d = digits(s + 8, 2), h = digits(s + 11, 2), mi = digits(s + 14, 2);
+        if (len == 19) sec = digits(s + 17, 2);
     }
     af_date dt = { y, mo, d };
     if (!af_date_valid(dt) || h > 23 || mi > 59 || sec > 59) return 0;

@@ -145,6 +145,15 @@ static void test_malformed_records(void)
     AF_TEST_FAILS_WITH(AF_EFORMAT, "chambers.csv:3: column 'timestamp': bad timestamp '2004-13-01 00:00'",
                        plan_with("[target.N2O]\nsource = chamber\npath = bad/chambers.csv\nsource_units = nmol m-2 s-1\n"
                                  "units = g N m-2 d-1\nmissing_file = missing\n", err));
+    /* The seconds field and the compact form are read by the same digit reader: both range-checked. */
+    write_file("bad/chambers3.csv", "chamber,timestamp,flux\nUS-Sx1,2004-01-01T00:00:59,1.5\nUS-Sx1,2004-01-01 00:10:60,2\n");
+    AF_TEST_FAILS_WITH(AF_EFORMAT, "chambers3.csv:3: column 'timestamp': bad timestamp '2004-01-01 00:10:60'",
+                       plan_with("[target.N2O]\nsource = chamber\npath = bad/chambers3.csv\nsource_units = nmol m-2 s-1\n"
+                                 "units = g N m-2 d-1\nmissing_file = missing\n", err));
+    write_file("bad/chambers4.csv", "chamber,timestamp,flux\nUS-Sx1,200401012330,1.5\nUS-Sx1,200401012400,2\n");
+    AF_TEST_FAILS_WITH(AF_EFORMAT, "chambers4.csv:3: column 'timestamp': bad timestamp '200401012400'",
+                       plan_with("[target.N2O]\nsource = chamber\npath = bad/chambers4.csv\nsource_units = nmol m-2 s-1\n"
+                                 "units = g N m-2 d-1\nmissing_file = missing\n", err));
     write_file("bad/chambers2.csv", "chamber,timestamp,flux\nUS-Sx1,2004-01-01 00:00,1.5x\n");
     AF_TEST_FAILS_WITH(AF_EFORMAT, "chambers2.csv:2: column 'flux': bad number '1.5x'",
                        plan_with("[target.N2O]\nsource = chamber\npath = bad/chambers2.csv\nsource_units = nmol m-2 s-1\n"
