@@ -95,9 +95,17 @@ void af_error_format(const af_error *err, int with_frames, char *buf, size_t buf
 /**
  * Collective on comm. Agree on failure: if any rank has err->code != AF_OK, every
  * rank receives the error of the lowest failing rank (code, message, rank) and the
- * call returns that code on all ranks; otherwise returns AF_OK everywhere.
+ * call returns that code on all ranks; otherwise returns AF_OK everywhere. A rank
+ * that arrives first waits sleeping (af_mpi_wait_idle), not spinning.
  */
 int af_error_sync(MPI_Comm comm, af_error *err);
+
+/**
+ * Not collective. Complete req by MPI_Test with sleeps of 20 us doubling to 1 ms between
+ * tests: Open MPI's blocking calls poll, which burns the CPU a rank ahead of the others
+ * would leave to them. Returns the MPI code.
+ */
+int af_mpi_wait_idle(MPI_Request *req);
 
 #ifdef __cplusplus
 }

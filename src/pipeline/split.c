@@ -17,24 +17,12 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "af_check.h"
 #include "log.h"
 #include "pipeline_impl.h"
 
-int af__wait_idle(MPI_Request *req)
-{
-    long ns = 20000; /* 20 us, doubling to 1 ms */
-    for (;;) {
-        int done = 0;
-        int rc = MPI_Test(req, &done, MPI_STATUS_IGNORE);
-        if (rc != MPI_SUCCESS || done) return rc;
-        struct timespec ts = { 0, ns };
-        nanosleep(&ts, NULL);
-        if (ns < 1000000) ns *= 2;
-    }
-}
+int af__wait_idle(MPI_Request *req) { return af_mpi_wait_idle(req); }
 
 int af__barrier_idle(MPI_Comm comm)
 {

@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "agroflux/error.h"
 
@@ -120,6 +121,19 @@ void af_error_format(const af_error *err, int with_frames, char *buf, size_t buf
     }
 }
 
+int af_mpi_wait_idle(MPI_Request *req)
+{
+    long ns = 20000; /* 20 us, doubling to 1 ms */
+    for (;;) {
+        int done = 0;
+        int rc = MPI_Test(req, &done, MPI_STATUS_IGNORE);
+        if (rc != MPI_SUCCESS || done) return rc;
+        struct timespec ts = { 0, ns };
+        nanosleep(&ts, NULL);
+        if (ns < 1000000) ns *= 2;
+    }
+}
+
 int af_error_sync(MPI_Comm comm, af_error *err)
 {
     int rank = 0, size = 1;
@@ -127,7 +141,8 @@ int af_error_sync(MPI_Comm comm, af_error *err)
     MPI_Comm_size(comm, &size);
     int mine = (err && err->code != AF_OK) ? rank : size;
     int first = size;
-    MPI_Allreduce(&mine, &first, 1, MPI_INT, MPI_MIN, comm);
+    MPI_Request req;
+    if (MPI_Iallreduce(&mine, &first, 1, MPI_INT, MPI_MIN, comm, &req) == MPI_SUCCESS) af_mpi_wait_idle(&req);
     if (first == size) return AF_OK;
     /* Broadcast the lowest failing rank's error so rank 0 can report it once. */
     int code = (rank == first && err) ? err->code : 0;
