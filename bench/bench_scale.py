@@ -89,13 +89,19 @@ def memory_part(a, root):
         wall = sum(s["max"] for s in pr["timings"])
         print("  %-6d %-5d %9.1f MiB %12.3f %10.2f %s" % (y, 1, mib(rss), rss / base, wall,
                                                          pr.get("open_files_max_per_rank")))
+    last = rss
+    print("  goal (issue 16): %d years within 10 %% of %d: %.3f -> %s" % (
+        max(years), years[0], last / base, "met" if last / base <= 1.10 else "NOT met"))
     y = max(years)
     for n in [int(r) for r in a.ranks.split(",")][1:]:
         _, _, idx = run_pipeline(a, n, p, os.path.join(d, "y%dn%d" % (y, n)), ["pipeline.end=%d-12-31" % (y0 + y - 1)])
         pr = idx["provenance"]
+        per = pr["peak_rss_bytes_per_rank"]
         print("  %-6d %-5d %9.1f MiB %12.3f %10s %s (per rank: %s MiB)" % (
-            y, n, mib(max(pr["peak_rss_bytes_per_rank"])), max(pr["peak_rss_bytes_per_rank"]) / base, "",
-            pr.get("open_files_max_per_rank"), ", ".join("%.1f" % mib(b) for b in pr["peak_rss_bytes_per_rank"])))
+            y, n, mib(max(per)), max(per) / base, "",
+            pr.get("open_files_max_per_rank"), ", ".join("%.1f" % mib(b) for b in per)))
+        print("  goal: the per-rank share falls from 1 to %d ranks: mean %.3f, largest %.3f of 1 rank -> %s" % (
+            n, statistics.mean(per) / last, max(per) / last, "met" if max(per) < last else "NOT met"))
 
 
 def scaling_part(a, root):
@@ -124,6 +130,9 @@ def scaling_part(a, root):
         cr = statistics.median(res[n][i][1] / res[ranks[0]][i][1] for i in range(a.repeat))
         print("  %-5d %10.2f %10.2f %8.2fx %9.2f   %s" % (n, w, c, sp, cr,
                                                        " ".join("%.2f" % v for v in stages[n].values())))
+        if n == 2:
+            print("  goal (issue 16, 2 cores): speedup >= 1.8x: %s; CPU ratio <= 1.1: %s" % (
+                "met" if sp >= 1.8 else "NOT met", "met" if cr <= 1.1 else "NOT met"))
 
 
 def main():

@@ -30,7 +30,12 @@
 typedef struct opts {
     long samples, days, inputs, targets, shard_samples, repeat;
     const char *dir;
+    int checkpoints; /* CK_NONE, CK_SEPARATE or CK_SEAL */
 } opts;
+
+/* --checkpoints: none; after every block as a pipeline run did before issue 16 (flush, then
+ * digest the block's days, the last block too); or the last block's digests in the seal's read. */
+enum { CK_NONE, CK_SEPARATE, CK_SEAL };
 
 static int g_rank = 0;
 
@@ -38,6 +43,7 @@ static void usage(FILE *fp)
 {
     fprintf(fp, "usage: bench_write [--samples N] [--days D] [--inputs I] [--targets T]\n"
                 "                   [--shard-samples S] [--dir DIR] [--repeat R]\n"
+                "                   [--checkpoints none|separate|seal]\n"
                 "defaults: 512 samples, 3650 days, 11 inputs, 20 targets, 128 samples per shard,\n"
                 "          DIR = ./bench_write.<pid> (created and removed), 3 repeats\n");
 }
@@ -79,6 +85,15 @@ static int parse_args(int argc, char **argv, opts *o)
         else if (strcmp(a, "--shard-samples") == 0) dst = &o->shard_samples;
         else if (strcmp(a, "--repeat") == 0) dst = &o->repeat;
         else if (strcmp(a, "--dir") == 0) { o->dir = v; continue; }
+        else if (strcmp(a, "--checkpoints") == 0) {
+            o->checkpoints = !strcmp(v, "none") ? CK_NONE : !strcmp(v, "separate") ? CK_SEPARATE
+                           : !strcmp(v, "seal") ? CK_SEAL : -1;
+            if (o->checkpoints < 0) {
+                if (g_rank == 0) fprintf(stderr, "bench_write: --checkpoints: none, separate or seal, not '%s'\n", v);
+                return 2;
+            }
+            continue;
+        }
         else {
             bad = a;
             goto bad;
@@ -135,7 +150,7 @@ static double max_over_ranks(double t)
 }
 
 typedef struct nc_times {
-    double total, create, write, finish;
+    double total, create, write, checkpoint, finish;
     long long bytes;
 } nc_times;
 
@@ -143,16 +158,23 @@ typedef struct nc_times {
  * One PnetCDF run. Only the library calls are timed (buffer generation between
  * blocks is not); each phase time is the max over ranks of that rank's sum.
  */
-static nc_times run_pnetcdf(const char *dir, const af_layout *l, size_t s0, size_t ns, float *x,
+static nc_times run_pnetcdf(const char *dir, const af_layout *l, int ck, size_t s0, size_t ns, float *x,
                             float *y, unsigned char *yv, float *yqc)
 {
+    af_shard_digest *dg = calloc(af_output_nshards(l->nsamples, l->shard_samples) + 1, sizeof *dg);
+    int checked = 0;
+    double tk = 0;
+    if (!dg) {
+        fprintf(stderr, "bench_write: out of memory\n");
+        MPI_Abort(MPI_COMM_WORLD, 1);
+    }
     af_error err = AF_ERROR_INIT;
     af_shardset *ss = NULL;
     af_shard_info *infos = NULL;
     size_t ninfos = 0;
     int ndays = af_calendar_ndays(l->cal);
     size_t ni = l->ninputs, nt = l->ntargets;
-    nc_times r = { 0, 0, 0, 0, 0 };
+    nc_times r = { 0, 0, 0, 0, 0, 0 };
     double tc = 0, tw = 0, tf = 0;
 
     MPI_Barrier(MPI_COMM_WORLD);
@@ -178,16 +200,28 @@ static nc_times run_pnetcdf(const char *dir, const af_layout *l, size_t s0, size
         if (af_shardset_write_block(ss, s0, ns, d0, nd, x, NULL, y, yv, yqc, &err) != AF_OK)
             die_af(&err, "write_block");
         tw += MPI_Wtime() - tb;
+        if (ck == CK_SEPARATE || (ck == CK_SEAL && d0 + nd < ndays)) {
+            tb = MPI_Wtime();
+            if (af_shardset_sync(ss, &err) != AF_OK) die_af(&err, "sync");
+            if (af_shardset_digest(ss, checked == 0, checked, d0 + nd, dg, &err) != AF_OK) die_af(&err, "digest");
+            checked = d0 + nd;
+            tk += MPI_Wtime() - tb;
+        }
     }
     double tb = MPI_Wtime();
-    if (af_shardset_finish(ss, &infos, &ninfos, &err) != AF_OK) die_af(&err, "finish");
+    af_seal_check chk = { checked == 0, checked, ndays, dg };
+    if (af_shardset_seal_checked(ss, ck == CK_SEAL ? &chk : NULL, &infos, &ninfos, &err) != AF_OK ||
+        af_shardset_publish(ss, &err) != AF_OK)
+        die_af(&err, "finish");
     tf = MPI_Wtime() - tb;
+    free(dg);
     af_shardset_destroy(&ss);
 
     r.create = max_over_ranks(tc);
     r.write = max_over_ranks(tw);
+    r.checkpoint = max_over_ranks(tk);
     r.finish = max_over_ranks(tf);
-    r.total = max_over_ranks(tc + tw + tf);
+    r.total = max_over_ranks(tc + tw + tk + tf);
     for (size_t k = 0; k < ninfos; k++) r.bytes += infos[k].bytes;
     /* Remove the shards (not timed). */
     if (g_rank == 0) {
@@ -254,7 +288,7 @@ int main(int argc, char **argv)
     MPI_Comm_rank(MPI_COMM_WORLD, &g_rank);
     MPI_Comm_size(MPI_COMM_WORLD, &nranks);
 
-    opts o = { 512, 3650, 11, 20, 128, 3, NULL };
+    opts o = { 512, 3650, 11, 20, 128, 3, NULL, CK_NONE };
     int prc = parse_args(argc, argv, &o);
     if (prc != 0) {
         MPI_Finalize();
@@ -338,11 +372,11 @@ int main(int argc, char **argv)
     }
     for (size_t i = 0; i < CHUNK; i++) chunk[i] = (unsigned char)((i * 131u + 7u) & 0xffu);
 
-    nc_times best_nc = { 0, 0, 0, 0, 0 };
+    nc_times best_nc = { 0, 0, 0, 0, 0, 0 };
     double best_single = 0, best_per_rank = 0;
     long long bytes = -1;
     for (long rep = 0; rep < o.repeat; rep++) {
-        nc_times r = run_pnetcdf(dir, &layout, s0, ns, x, y, yv, yqc);
+        nc_times r = run_pnetcdf(dir, &layout, o.checkpoints, s0, ns, x, y, yv, yqc);
         if (bytes >= 0 && r.bytes != bytes) {
             if (g_rank == 0) fprintf(stderr, "bench_write: shard bytes changed between runs\n");
             MPI_Abort(MPI_COMM_WORLD, 1);
@@ -376,8 +410,11 @@ int main(int argc, char **argv)
         printf("%-34s %10.3f %10.1f %22.3f\n", "sequential write(), file per rank", best_per_rank,
                bw_p, bw_nc / bw_p);
         printf("pnetcdf phases of the best run (max over ranks): create %.3f s, write_block %.3f s, "
-               "finish (sync+close+fsync+sha256+rename) %.3f s\n",
-               best_nc.create, best_nc.write, best_nc.finish);
+               "checkpoints (%s) %.3f s, finish (close+sha256%s+fsync+rename) %.3f s\n",
+               best_nc.create, best_nc.write,
+               o.checkpoints == CK_NONE ? "none" : o.checkpoints == CK_SEPARATE ? "flush+digest every block"
+                                                                                : "flush+digest, not the last",
+               best_nc.checkpoint, o.checkpoints == CK_SEAL ? "+last digests" : "", best_nc.finish);
         printf("RATIO pnetcdf/sequential(rank 0) = %.3f  ranks = %d\n", bw_nc / bw_1, nranks);
         if (own_dir && rmdir(dir) != 0) die_errno("rmdir", dir);
     }

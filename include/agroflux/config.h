@@ -52,6 +52,8 @@ typedef struct af_config_section {
 } af_config_section;
 
 typedef enum af_feature_role { AF_ROLE_INPUT = 0, AF_ROLE_TARGET = 1 } af_feature_role;
+/** [pipeline] read_split: how ranks share the reads of sources that can split by days (gridded). */
+typedef enum af_read_split { AF_READ_SPLIT_AUTO = 0, AF_READ_SPLIT_DAYS = 1, AF_READ_SPLIT_SAMPLES = 2 } af_read_split;
 typedef enum af_applies { AF_APPLIES_ALL = 0, AF_APPLIES_COUNTIES = 1, AF_APPLIES_SITES = 2 } af_applies;
 
 /** One [input.NAME] or [target.NAME] section. */
@@ -129,6 +131,8 @@ typedef struct af_config {
     size_t shard_samples;
     int cdf5;
     int block_days;
+    int read_split;       /**< [pipeline] read_split: AF_READ_SPLIT_AUTO, _DAYS or _SAMPLES */
+    double coverage_min_fraction; /**< coverage accounting: a file-year below this valid share is a warning */
     /* [counties] */
     int has_counties;
     char county_layer[4096];

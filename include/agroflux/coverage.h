@@ -155,6 +155,20 @@ typedef struct af_coverage_dense {
 int af_coverage_compute_dense(af_coverage_ws *ws, const af_grid *g, const af_polygon *p, af_coverage_dense *out,
                               af_error *err);
 
+/** Called by af_coverage_sweep_rows with one complete row: win = the window (as out->window),
+ * row = storage row index in it, frac[win->ncols] (borrowed, valid during the call only). */
+typedef void (*af_coverage_row_fn)(void *user, const af_window *win, long row, const double *frac);
+
+/**
+ * Not collective. The fractions of af_coverage_compute_dense, row by row, each handed to fn as soon
+ * as it is complete (while it is still in cache) instead of stored: rows come in the sweep's order
+ * (from the window's southern row north: storage rows descending on north-up grids,
+ * ascending on rows_up ones), every row of the window once. out gets the window
+ * and area_total; out->frac is NULL. The same errors as af_coverage_compute_dense.
+ */
+int af_coverage_sweep_rows(af_coverage_ws *ws, const af_grid *g, const af_polygon *p, af_coverage_row_fn fn,
+                           void *user, af_coverage_dense *out, af_error *err);
+
 /* ---------------------------------------------------------------- weights */
 
 /**

@@ -61,11 +61,25 @@ typedef struct af_error {
 /** Not collective. Reset to AF_OK. */
 void af_error_clear(af_error *err);
 
-/** Not collective. Record a new error (replaces any previous one) and return code. */
+/**
+ * Not collective. Record a new error (replaces any previous one) and return code. A message that
+ * ends in an empty reason ("...: " when a library gave none) gets "no reason given" appended, so
+ * that no message ever ends in nothing; callers still say what was attempted (docs/architecture.md).
+ */
 int af_error_set(af_error *err, int code, const char *file, int line, const char *func,
                  const char *fmt, ...)
 #if defined(__GNUC__)
     __attribute__((format(printf, 6, 7)))
+#endif
+    ;
+
+/**
+ * Not collective. Put "CONTEXT: " (a printf format) before the message, unless the message already
+ * starts with CONTEXT: for a caller that knows the file, feature or county a callee's message lacks.
+ */
+void af_error_prefix(af_error *err, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
 #endif
     ;
 

@@ -36,6 +36,19 @@ typedef struct af_prov_ref {
     long long count;          /**< input files listed */
 } af_prov_ref;
 
+/** The coverage file (valid sample-days per feature, file, sample and year), referenced from the index
+ * like provenance.json; and the kinds of coverage warning the index counts. */
+#define AF_COVERAGE_NAME "coverage.json"
+enum {
+    AF_COV_FILE_EMPTY = 0,   /**< "file_no_valid_day": a file that contributes no valid day */
+    AF_COV_YEAR_MISSING,     /**< "year_missing": a year of a file with no valid day (other years have some) */
+    AF_COV_BELOW,            /**< "below_threshold": a file-year below [pipeline] coverage_min_fraction */
+    AF_COV_SAMPLE,           /**< "sample_no_coverage": a county or site with no valid value of a feature */
+    AF_COV_NWARN
+};
+/** The index key of a coverage warning kind ("file_no_valid_day", ...). */
+const char *af_index_coverage_warning_name(int kind);
+
 /** Per-stage wall time across ranks, seconds. */
 typedef struct af_stage_time {
     char stage[32];
@@ -80,6 +93,9 @@ typedef struct af_index {
     long long *coverage;      /**< [2 * ncoverage]: valid, applicable sample-days per variable (inputs, then
                                    targets) over the days this run wrote (optional, owned; NULL when absent) */
     size_t ncoverage;
+    af_prov_ref coverage_ref;   /**< "coverage_file": coverage.json ("" path when absent; count = features) */
+    int has_coverage_warnings;  /**< "coverage_warnings" present */
+    long long coverage_warnings[AF_COV_NWARN];
     char *extra_json;         /**< optional JSON object text merged under "extra" (splits, scalers...), owned */
 } af_index;
 

@@ -106,6 +106,21 @@ int af_shardset_finish(af_shardset *ss, af_shard_info **infos, size_t *ninfos, a
 /** Collective. Close, fsync and hash every shard, still under its temporary name. */
 int af_shardset_seal(af_shardset *ss, af_shard_info **infos, size_t *ninfos, af_error *err);
 
+/** What af_shardset_seal_checked digests besides the SHA-256 (a final checkpoint). */
+typedef struct af_seal_check {
+    int want_static;          /**< also the header and static variables */
+    int t0, t1;               /**< days [t0, t1) */
+    struct af_shard_digest *out; /**< [nshards]: af_shard_digest_file of each closed shard, same on every rank */
+} af_seal_check;
+
+/**
+ * Collective. af_shardset_seal, and for each closed shard the digests af_shard_digest_file
+ * (path, want_static, t0, t1) would give, taken from the same single read as its SHA-256 (a
+ * second read only for a header whose days are not contiguous). check may be NULL.
+ */
+int af_shardset_seal_checked(af_shardset *ss, af_seal_check *check, af_shard_info **infos, size_t *ninfos,
+                             af_error *err);
+
 /** Collective, after af_shardset_seal. Rename every shard to its final name (rank 0, durably). */
 int af_shardset_publish(af_shardset *ss, af_error *err);
 

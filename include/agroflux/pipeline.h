@@ -71,9 +71,10 @@ typedef struct af_run_opts {
     const char *const *sets;  /**< --set SECTION.KEY=VALUE overrides (af_config_load_sets) */
     size_t nsets;
     int force;                /**< write into a non-empty directory agroflux did not create */
+    int strict;               /**< a coverage warning (coverage.json) fails the run: nothing is published */
 } af_run_opts;
 
-#define AF_RUN_OPTS_INIT { NULL, 0, NULL, 10.0, 0.0, NULL, NULL, AF_TEST_FAIL_NONE, 0, 0, NULL, 0, 0 }
+#define AF_RUN_OPTS_INIT { NULL, 0, NULL, 10.0, 0.0, NULL, NULL, AF_TEST_FAIL_NONE, 0, 0, NULL, 0, 0, 0 }
 
 #define AF_MAX_STAGES 8
 
@@ -95,6 +96,7 @@ typedef struct af_run_summary {
     int resumed_from_day;     /**< 0 = ran from the first day */
     long long *coverage;      /**< [2 * (ninputs + ntargets)]: valid, applicable sample-days per input then target,
                                    over the days this run wrote (owned; af_run_summary_dispose) */
+    long long coverage_warnings[AF_COV_NWARN]; /**< coverage warnings by kind (coverage.json lists them) */
 } af_run_summary;
 
 /**

@@ -53,6 +53,23 @@ typedef struct af_source_kind {
      */
     int (*source_units)(const af_config *cfg, const af_feature_cfg *f, char *out, size_t n,
                         af_error *err);
+    /**
+     * Optional, with fill_days: the group's work divides by days, not by samples (a gridded file
+     * whose compressed chunks span every county: each rank would decode all of them). On more than
+     * one rank the pipeline then opens the group on every sample (range = all) and, per block,
+     * calls split_days, then fill_days for this rank's part, and moves each (sample, day) to the
+     * rank owning the sample. split_days gives every day of [t0, t0+nt) a part in 0..nparts-1
+     * (part[t - t0]) from the files alone, the same on every rank; load[nparts] holds the work
+     * already given to each part in this block (other groups) and is increased by this group's.
+     */
+    int (*split_days)(void *state, int t0, int nt, int nparts, double *load, int *part, af_error *err);
+    /**
+     * The days of [t0, t0+nt) whose part is `mine`, for every sample of the range: dense arrays
+     * [nrange][nmine][nfeat], days in increasing order. Each (sample, day) value must equal what
+     * fill gives for it, so output does not depend on the rank count.
+     */
+    int (*fill_days)(void *state, int t0, int nt, const int *part, int mine, float *val, unsigned char *valid,
+                     float *qc, af_error *err);
 } af_source_kind;
 
 /** The registry, NULL-terminated, in a fixed order. */

@@ -26,6 +26,29 @@ extern "C" {
 #endif
 
 /**
+ * Scaler partials of this rank's samples fed from the blocks a run writes, so
+ * that af_train_extra_from need not read the shards back: per (sample, year,
+ * variable) the same running statistics in the same day order as the read-back,
+ * so the scalers are bitwise the same.
+ */
+typedef struct af_train_partials af_train_partials;
+
+/**
+ * Not collective. Partials for samples [s0, s0+ns) of a run of cfg with ninputs
+ * and ntargets; *out = NULL (and AF_OK) when cfg has no [splits]. AF_ENOMEM.
+ */
+int af_train_partials_create(const af_config *cfg, size_t s0, size_t ns, size_t ninputs, size_t ntargets,
+                             af_train_partials **out, af_error *err);
+/**
+ * Not collective. Add days [t0, t0+nt) of every sample, in the layout of
+ * af_shardset_write_block: x[ns][nt][ninputs], y[ns][nt][ntargets]. Blocks must
+ * come in day order without gaps from day 0 (AF_EINVAL otherwise). NULL p: no-op.
+ */
+int af_train_partials_add(af_train_partials *p, int t0, int nt, const float *x, const float *y, af_error *err);
+/** Not collective. NULL-safe, idempotent; sets *p = NULL. */
+void af_train_partials_destroy(af_train_partials **p);
+
+/**
  * Collective on comm. Reads this rank's samples `mine` back from the finished
  * shards under outdir, computes splits and scalers, and returns on every rank
  * the JSON object text for the index "extra" (caller frees), or NULL when the
@@ -35,6 +58,16 @@ extern "C" {
 int af_train_extra(MPI_Comm comm, const af_config *cfg, const char *outdir, const af_sample *samples,
                    size_t nsamples, const af_shard_info *shards, size_t nshards, size_t ninputs,
                    size_t ntargets, af_range mine, char **extra_json, af_error *err);
+
+/**
+ * Collective on comm. af_train_extra with this rank's partials already fed from
+ * every day it wrote (pre, for samples `mine`, all days): nothing is read back.
+ * pre NULL: af_train_extra. AF_EINVAL when pre covers other samples or fewer days.
+ */
+int af_train_extra_from(MPI_Comm comm, const af_config *cfg, const char *outdir, const af_sample *samples,
+                        size_t nsamples, const af_shard_info *shards, size_t nshards, size_t ninputs,
+                        size_t ntargets, af_range mine, const af_train_partials *pre, char **extra_json,
+                        af_error *err);
 
 /**
  * Not collective. Scalers of one split definition from an index "extra" text:

@@ -38,6 +38,19 @@ static inline double af_units_apply(af_unit_conv c, double v) { return v * c.sca
  */
 int af_units_cf(const char *units, char *udunits, size_t size, const char **qualifier);
 
+/** Verdicts of af_units_file_agrees. */
+enum { AF_UNITS_AGREE = 0, AF_UNITS_DISAGREE = 1, AF_UNITS_INCOMPATIBLE = 2, AF_UNITS_NOT_UNDERSTOOD = 3 };
+
+/**
+ * Whether a file's own `units` attribute means the same as the declared source_units: the units
+ * table first, UDUNITS-2 for spellings it does not know (e.g. "kelvin" agrees with "K", "m" and
+ * "degC" do not). *verdict: AF_UNITS_AGREE, AF_UNITS_DISAGREE (the same quantity with another
+ * scale or offset), AF_UNITS_INCOMPATIBLE (another quantity) or AF_UNITS_NOT_UNDERSTOOD (neither
+ * knows file_units). AF_EUNITS if source_units is
+ * unknown or UDUNITS-2 cannot load its database.
+ */
+int af_units_file_agrees(const char *file_units, const char *source_units, int *verdict, af_error *err);
+
 /** Print the table as Markdown (docs/formats.md embeds it). */
 void af_units_print_markdown(void *fp /* FILE* */);
 

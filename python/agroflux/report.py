@@ -161,6 +161,10 @@ def section_provenance(idx, outdir):
                 len(kinds), kinds.count("county"), kinds.count("site"), len(idx["shards"]), idx["format"])),
             ("peak memory", "%.1f MiB (largest rank)" % (p.get("peak_rss_bytes", 0) / 2 ** 20)),
             ("input files", "%d recorded with size and SHA-256 in index.json" % len(p.get("inputs", [])))]
+    cw = p.get("coverage_warnings")
+    if cw:
+        rows.append(("coverage warnings", ", ".join("%s: %d" % (k.replace("_", " "), v) for k, v in cw.items()) +
+                     " (listed in %s)" % p.get("coverage_file", {}).get("path", "coverage.json")))
     out = ["<h2>Provenance</h2>", table(["", ""], rows, left=2)]
     feats = [(v["name"], "input", v["units"], v.get("source", ""), v.get("source_units", ""), v.get("sign", ""))
              for v in idx["inputs"]] + \

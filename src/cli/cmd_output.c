@@ -105,6 +105,12 @@ static void print_summary(const char *dir, const af_index *idx)
     printf("  first samples:");
     for (size_t i = 0; i < idx->nsamples && i < 6; i++) printf(" %s", idx->samples[i].id);
     printf("%s\n", idx->nsamples > 6 ? " ..." : "");
+    if (idx->has_coverage_warnings)
+        printf("  coverage warnings: %lld files with no valid day, %lld missing years, %lld below "
+               "coverage_min_fraction, %lld counties or sites with no coverage%s%s%s\n",
+               idx->coverage_warnings[AF_COV_FILE_EMPTY], idx->coverage_warnings[AF_COV_YEAR_MISSING],
+               idx->coverage_warnings[AF_COV_BELOW], idx->coverage_warnings[AF_COV_SAMPLE],
+               idx->coverage_ref.path[0] ? " (" : "", idx->coverage_ref.path, idx->coverage_ref.path[0] ? ")" : "");
 }
 
 /* One value; in the table right-aligned to the column's width (its name, at least 8). */

@@ -18,7 +18,7 @@
 #include "agroflux/pipeline.h"
 #include "cli.h"
 
-enum { OPT_SET = 1, OPT_OUTPUT, OPT_RESUME, OPT_PROGRESS, OPT_CHECKPOINT, OPT_RANKS, OPT_FORCE, OPT_LIST_FILES };
+enum { OPT_SET = 1, OPT_OUTPUT, OPT_RESUME, OPT_PROGRESS, OPT_CHECKPOINT, OPT_RANKS, OPT_FORCE, OPT_LIST_FILES, OPT_STRICT };
 
 #define SET_HELP "override or add one key of the pipeline file (repeatable),\n" \
                  "e.g. --set pipeline.data_root=/scratch/raw --set pipeline.end=2002-12-31;\n" \
@@ -34,6 +34,9 @@ static const cli_opt run_opts[] = {
     { OPT_CHECKPOINT, "checkpoint-interval", "SECONDS", "at most one checkpoint (flush + journal) per SECONDS\n"
       "(default 0: after every block); a stop always checkpoints" },
     { OPT_FORCE, "force", NULL, "write into a non-empty DIR that agroflux did not create" },
+    { OPT_STRICT, "strict", NULL, "a coverage warning (a file with no valid day, a missing year,\n"
+      "a county or site with no coverage, a file-year below\n[pipeline] coverage_min_fraction) fails the run: "
+      "nothing\nis published" },
     { 0, NULL, NULL, NULL }
 };
 
@@ -53,7 +56,7 @@ static int plan_main(const cli_command *cmd, const cli_args *a);
 const cli_command cli_cmd_run = {
     .name = "run",
     .synopsis = "PIPELINE.ini [--set SECTION.KEY=VALUE]... [--output DIR] [--resume]\n"
-                "    [--progress-interval SECONDS] [--checkpoint-interval SECONDS] [--force]",
+                "    [--progress-interval SECONDS] [--checkpoint-interval SECONDS] [--force] [--strict]",
     .summary = "run a pipeline (under mpirun/srun or as one process)",
     .description =
         "Runs the pipeline: samples are partitioned over the MPI ranks (mpirun -n K, srun),\n"
@@ -64,6 +67,9 @@ const cli_command cli_cmd_run = {
         "only once its index is written: a failed rerun leaves the previous output published.\n"
         "SIGTERM, SIGINT or SIGUSR1 stop the run cleanly at the next block boundary: exit code 4,\n"
         "no index, resumable with --resume; a second SIGTERM or SIGINT kills it at once.\n"
+        "Coverage accounting: DIR/coverage.json holds the valid sample-days per feature, source\n"
+        "file, sample and year; files, years, counties or sites without valid data and file-years\n"
+        "below [pipeline] coverage_min_fraction are warnings (errors with --strict).\n"
         "Ends with a per-stage timing and memory table.\n",
     .opts = run_opts,
     .operands = "PIPELINE.ini",
@@ -116,6 +122,9 @@ static void install_stop_handlers(void)
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGUSR1, &sa, NULL);
+    /* A file size limit (ulimit -f, a batch system's RLIMIT_FSIZE) is a write error with a message
+     * (EFBIG, then the lost-write check of the shards), not a kill that leaves no word of why. */
+    signal(SIGXFSZ, SIG_IGN);
 }
 
 static void format_hms(double s, char *buf, size_t n)
@@ -170,6 +179,10 @@ static void print_summary(const af_run_summary *s)
            s->name, s->nsamples, s->ncounty_samples, s->nsite_samples, s->ndays, s->ninputs, s->ntargets);
     printf("  output: %s/index.json (%zu shards, %s)\n", s->outdir, s->nshards, bytes);
     if (s->resumed_from_day > 0) printf("  resumed with %d of %d days already written\n", s->resumed_from_day, s->ndays);
+    printf("  coverage warnings: %lld files with no valid day, %lld missing years, %lld below coverage_min_fraction, "
+           "%lld counties or sites with no coverage (%s/%s)\n", s->coverage_warnings[AF_COV_FILE_EMPTY],
+           s->coverage_warnings[AF_COV_YEAR_MISSING], s->coverage_warnings[AF_COV_BELOW],
+           s->coverage_warnings[AF_COV_SAMPLE], s->outdir, AF_COVERAGE_NAME);
     printf("  ranks: %d, wall %.2f s, peak memory %s per rank (max)\n", s->ranks, s->seconds, rss);
     printf("  %-10s %10s %10s %10s %8s %7s\n", "stage", "min s", "mean s", "max s", "max/min", "%wall");
     for (size_t i = 0; i < s->nstages; i++) {
@@ -223,6 +236,7 @@ static int run_main(const cli_command *cmd, const cli_args *a)
         case OPT_OUTPUT: opts.output = v; break;
         case OPT_RESUME: opts.resume = 1; break;
         case OPT_FORCE: opts.force = 1; break;
+        case OPT_STRICT: opts.strict = 1; break;
         case OPT_PROGRESS: if (!cli_value_double(cmd, o, v, 0, 1e9, &opts.progress_interval)) return AF_EXIT_USAGE; break;
         case OPT_CHECKPOINT: if (!cli_value_double(cmd, o, v, 0, 1e9, &opts.checkpoint_interval)) return AF_EXIT_USAGE; break;
         }

@@ -36,6 +36,8 @@ typedef struct parse_state {
     long long long_len;   /* its length */
     int utf8_line;        /* first line that is not valid UTF-8, 0 if none */
     int utf8_col;         /* 1-based byte column of the first bad byte */
+    int nul_line;         /* first line holding a NUL byte, 0 if none */
+    int nul_col;          /* 1-based byte column of that NUL */
     char dup_key[128];
     char dup_section[128];
     char *buf;            /* the physical line (getline) */
@@ -97,6 +99,10 @@ static char *reader(char *str, int num, void *stream)
     ssize_t got = getline(&ps->buf, &ps->cap, ps->fp);
     if (got < 0) return NULL;
     ps->line++;
+    if (strlen(ps->buf) != (size_t)got && !ps->nul_line) { /* the C string would end at the NUL silently */
+        ps->nul_line = ps->line;
+        ps->nul_col = (int)strlen(ps->buf) + 1;
+    }
     char *line = ps->buf;
     if (ps->line == 1 && !strncmp(line, "\xEF\xBB\xBF", 3)) line += 3; /* UTF-8 BOM */
     long bad = utf8_invalid((const unsigned char *)line);
@@ -373,6 +379,15 @@ static int load_pipeline(af_config *cfg, const af_config_section *sec, af_error 
     AF_CHECK(af_config_resolve(cfg, value_or_default(sec, t, "output"), cfg->output, sizeof cfg->output, err));
     cfg->shard_samples = (size_t)atol(value_or_default(sec, t, "shard_samples"));
     cfg->block_days = atoi(value_or_default(sec, t, "block_days"));
+    {
+        const char *rsv = value_or_default(sec, t, "read_split");
+        cfg->read_split = !strcmp(rsv, "days") ? AF_READ_SPLIT_DAYS
+                        : !strcmp(rsv, "samples") ? AF_READ_SPLIT_SAMPLES : AF_READ_SPLIT_AUTO;
+    }
+    cfg->coverage_min_fraction = atof(value_or_default(sec, t, "coverage_min_fraction"));
+    if (!(cfg->coverage_min_fraction >= 0.0 && cfg->coverage_min_fraction <= 1.0))
+        AF_FAIL(AF_ECONFIG, "%s:%d: [pipeline] coverage_min_fraction: %s is not a fraction between 0 and 1",
+                cfg->path, af_config_line(sec, "coverage_min_fraction"), af_config_get(sec, "coverage_min_fraction"));
     cfg->cdf5 = !strcmp(value_or_default(sec, t, "format"), "cdf5");
     AF_CHECK(af_strlcpy_checked(cfg->data_url, value_or_default(sec, t, "data_url"), sizeof cfg->data_url,
                                 "[pipeline] data_url", err));
@@ -573,6 +588,9 @@ int af_config_load_flags(const char *path, const char *const *sets, size_t nsets
     if (ps.long_line && (bad == 0 || ps.long_line <= bad))
         AF_FAIL(AF_ECONFIG, "%s:%d: line of %lld bytes: a line may hold at most %d bytes", path, ps.long_line,
                 ps.long_len, AF_CONFIG_LINE_MAX);
+    if (ps.nul_line && (bad == 0 || ps.nul_line <= bad))
+        AF_FAIL(AF_ECONFIG, "%s:%d: NUL byte (byte %d of the line): a pipeline file is text; save it as UTF-8",
+                path, ps.nul_line, ps.nul_col);
     if (ps.utf8_line && (bad == 0 || ps.utf8_line <= bad)) AF_CHECK(utf8_error(&ps, path, err));
     if (bad > 0) AF_FAIL(AF_ECONFIG, "%s:%d: syntax error (expected [section] or key = value)", path, bad);
     if (bad < 0) AF_FAIL(AF_EIO, "cannot read '%s'", path);

@@ -30,6 +30,15 @@ static const af_key_spec pipeline_keys[] = {
       "NetCDF classic variant: cdf2 (64-bit offset; GDAL, scipy, netCDF4 read it) or cdf5." },
     { "block_days", AF_KEY_INT, 0, "366", NULL,
       "Days processed per block; memory is bounded by samples-per-rank x block_days." },
+    { "read_split", AF_KEY_CHOICE, 0, "auto", "auto|days|samples",
+      "How ranks share the gridded sources' reads (never what is written): days: each rank decodes whole chunks in "
+      "time of the block for every sample and the values move to their owners (no chunk decoded twice; ranks beyond "
+      "the block's chunks in time, e.g. 6 for 366 days of gridMET, get no gridded work); samples: each rank reads "
+      "the window of its own samples; auto: days on up to 4 ranks, samples above." },
+    { "coverage_min_fraction", AF_KEY_DOUBLE, 0, "0.5", NULL,
+      "Coverage accounting (coverage.json): a year of a source file whose valid share of the sample-days read from "
+      "it is below this (0..1) is a warning, an error under `run --strict`; 0 turns this check off (a file or year "
+      "with no valid day is always reported)." },
     { NULL, 0, 0, NULL, NULL, NULL }
 };
 

@@ -19,6 +19,7 @@
 #include <gdal.h>
 
 #include "af_check.h"
+#include "af_util.h"
 #include "agroflux/fetch.h"
 
 static int ends_with(const char *s, const char *suffix)
@@ -46,8 +47,7 @@ int af_fetch_check_file(const char *tmp_path, const char *final_path, af_error *
         int ok = names && names[0];
         CSLDestroy(names);
         if (!ok)
-            AF_FAIL(AF_EFORMAT, "'%s' is not a readable zip archive%s%s", tmp_path,
-                    CPLGetLastErrorMsg()[0] ? ": " : "", CPLGetLastErrorMsg());
+            AF_FAIL(AF_EFORMAT, "'%s' is not a readable zip archive: %s", tmp_path, af_gdal_why());
         goto cleanup;
     }
     if (!flags) goto cleanup;
@@ -59,7 +59,7 @@ int af_fetch_check_file(const char *tmp_path, const char *final_path, af_error *
     if (!ds)
         AF_FAIL(AF_EFORMAT, "'%s' does not open as a %s with GDAL: %s", tmp_path,
                 (flags & GDAL_OF_VECTOR) ? "vector dataset" : "raster or NetCDF file",
-                CPLGetLastErrorMsg()[0] ? CPLGetLastErrorMsg() : "format not recognised");
+                af_gdal_open_why(tmp_path));
     GDALClose(ds);
 cleanup:
     return rc;
@@ -80,8 +80,7 @@ int af_fetch_vsi_sha256(const char *path, long long *bytes, char hex[65], af_err
     else snprintf(vsi, sizeof vsi, "%s", path);
     CPLErrorReset();
     fp = VSIFOpenL(vsi, "rb");
-    if (!fp) AF_FAIL(AF_ENOTFOUND, "cannot open '%s'%s%s", path, CPLGetLastErrorMsg()[0] ? ": " : "",
-                     CPLGetLastErrorMsg());
+    if (!fp) AF_FAIL(AF_ENOTFOUND, "cannot open '%s': %s", path, af_gdal_open_why(vsi));
     md = EVP_MD_CTX_new();
     buf = malloc(1 << 20);
     AF_CHECK_ALLOC(md);
@@ -92,7 +91,7 @@ int af_fetch_vsi_sha256(const char *path, long long *bytes, char hex[65], af_err
         total += (long long)got;
     }
     if (CPLGetLastErrorType() >= CE_Failure)
-        AF_FAIL(AF_EIO, "reading '%s': %s", path, CPLGetLastErrorMsg());
+        AF_FAIL(AF_EIO, "reading '%s': %s", path, af_gdal_why());
     EVP_DigestFinal_ex(md, dig, &len);
     for (unsigned i = 0; i < len && i < 32; i++) snprintf(hex + 2 * i, 3, "%02x", dig[i]);
     hex[64] = '\0';

@@ -45,7 +45,7 @@ static int srs_from(const char *text, OGRSpatialReferenceH *out, af_error *err)
     if (!*out) return af_error_set(err, AF_ENOMEM, __FILE__, __LINE__, __func__, "out of memory");
     if (OSRSetFromUserInput(*out, text) != OGRERR_NONE)
         return af_error_set(err, AF_ECRS, __FILE__, __LINE__, __func__, "cannot read the CRS '%.80s': %s", text,
-                            CPLGetLastErrorMsg());
+                            af_gdal_why());
     OSRSetAxisMappingStrategy(*out, OAMS_TRADITIONAL_GIS_ORDER);
     return AF_OK;
 }
@@ -66,7 +66,7 @@ int af_fetch_region_bounds(const af_sampleset *set, const char *crs, double b[4]
     size_t nc = af_sampleset_ncounties(set);
     if (nc) {
         ct = OCTNewCoordinateTransformation(src, dst);
-        if (!ct) AF_FAIL(AF_ECRS, "no transformation from the county layer's CRS into %.80s: %s", crs, CPLGetLastErrorMsg());
+        if (!ct) AF_FAIL(AF_ECRS, "no transformation from the county layer's CRS into %.80s: %s", crs, af_gdal_why());
     }
     for (size_t i = 0; i < nc; i++) {
         size_t len = 0;
@@ -74,7 +74,7 @@ int af_fetch_region_bounds(const af_sampleset *set, const char *crs, double b[4]
         OGREnvelope e;
         if (!wkb || OGR_G_CreateFromWkb(wkb, NULL, &g, (int)len) != OGRERR_NONE || OGR_G_Transform(g, ct) != OGRERR_NONE)
             AF_FAIL(AF_ECRS, "county %s: cannot transform its polygon into %.80s: %s",
-                    af_sampleset_county_fips_ref(set, i), crs, CPLGetLastErrorMsg());
+                    af_sampleset_county_fips_ref(set, i), crs, af_gdal_why());
         OGR_G_GetEnvelope(g, &e);
         widen(b, e.MinX, e.MinY);
         widen(b, e.MaxX, e.MaxY);
@@ -85,7 +85,7 @@ int af_fetch_region_bounds(const af_sampleset *set, const char *crs, double b[4]
         const af_sample *s = af_sampleset_get_ref(set, i);
         if (s->kind == AF_SAMPLE_COUNTY) continue;
         if (!ctll && !(ctll = OCTNewCoordinateTransformation(ll, dst)))
-            AF_FAIL(AF_ECRS, "no transformation from lon/lat into %.80s: %s", crs, CPLGetLastErrorMsg());
+            AF_FAIL(AF_ECRS, "no transformation from lon/lat into %.80s: %s", crs, af_gdal_why());
         double x = s->lon, y = s->lat;
         if (!OCTTransform(ctll, 1, &x, &y, NULL)) AF_FAIL(AF_ECRS, "site %s: cannot transform its location", s->id);
         widen(b, x, y);
@@ -163,13 +163,7 @@ static void free_strs(char **v, size_t n)
 static int push(af_fetch_list *l, const af_fetch_item *from, const char *path, const char *url, af_error *err)
 {
     int rc = AF_OK;
-    if (l->n == l->cap) {
-        size_t cap = l->cap ? 2 * l->cap : 16;
-        af_fetch_item *ni = realloc(l->items, cap * sizeof *ni);
-        AF_CHECK_ALLOC(ni);
-        l->items = ni;
-        l->cap = cap;
-    }
+    AF_CHECK(af_array_grow((void **)&l->items, &l->cap, l->n, sizeof *l->items, 16, err));
     af_fetch_item *it = &l->items[l->n];
     memset(it, 0, sizeof *it);
     snprintf(it->key, sizeof it->key, "%s", from->key);
@@ -250,8 +244,8 @@ static int raster_in(const af_fetch_item *it, char *out, size_t n, af_error *err
             snprintf(out, n, "%s/%s", zip, names[i]);
         }
     if (found < 0)
-        AF_FAIL(AF_EFORMAT, "%s: '%s' holds no GeoTIFF (.tif) or .img member%s%s", it->key, it->src_path,
-                CPLGetLastErrorMsg()[0] ? ": " : "", CPLGetLastErrorMsg());
+        AF_FAIL(AF_EFORMAT, "%s: '%s' holds no GeoTIFF (.tif) or .img member", it->key,
+                it->src_path);
 cleanup:
     CSLDestroy(names);
     return rc;
@@ -283,7 +277,7 @@ static int crop(af_fetch_item *it, const af_sampleset *set, const char *tmp, af_
     AF_CHECK(raster_in(it, in, sizeof in, err));
     CPLErrorReset();
     src = GDALOpenEx(in, GDAL_OF_RASTER | GDAL_OF_READONLY, NULL, NULL, NULL);
-    if (!src) AF_FAIL(AF_EGDAL, "%s: cannot open '%s': %s", it->key, in, CPLGetLastErrorMsg());
+    if (!src) AF_FAIL(AF_EGDAL, "%s: cannot open '%s': %s", it->key, in, af_gdal_open_why(in));
     if (GDALGetGeoTransform(src, gt) != CE_None || gt[2] != 0 || gt[4] != 0 || gt[1] == 0 || gt[5] == 0)
         AF_FAIL(AF_EFORMAT, "%s: '%s' has no north-up geotransform: cannot crop by pixels", it->key, in);
     const char *wkt = GDALGetProjectionRef(src);
@@ -297,14 +291,14 @@ static int crop(af_fetch_item *it, const af_sampleset *set, const char *tmp, af_
     char *argv[] = { "-of", "GTiff", "-srcwin", w[0], w[1], w[2], w[3], "-co", "TILED=YES", "-co", "COMPRESS=DEFLATE",
                      NULL };
     to = GDALTranslateOptionsNew(argv, NULL);
-    if (!to) AF_FAIL(AF_EINTERNAL, "GDALTranslateOptionsNew: %s", CPLGetLastErrorMsg());
+    if (!to) AF_FAIL(AF_EINTERNAL, "GDALTranslateOptionsNew: %s", af_gdal_why());
     int usage = 0;
     CPLErrorReset();
     dst = GDALTranslate(tmp, src, to, &usage);
-    if (!dst) AF_FAIL(AF_EGDAL, "%s: cropping '%s' to '%s': %s", it->key, in, tmp, CPLGetLastErrorMsg());
+    if (!dst) AF_FAIL(AF_EGDAL, "%s: cropping '%s' to '%s': %s", it->key, in, tmp, af_gdal_why());
     GDALClose(dst);
     dst = NULL;
-    if (CPLGetLastErrorType() >= CE_Failure) AF_FAIL(AF_EGDAL, "%s: writing '%s': %s", it->key, tmp, CPLGetLastErrorMsg());
+    if (CPLGetLastErrorType() >= CE_Failure) AF_FAIL(AF_EGDAL, "%s: writing '%s': %s", it->key, tmp, af_gdal_why());
 cleanup:
     if (to) GDALTranslateOptionsFree(to);
     if (src) GDALClose(src);
@@ -323,10 +317,10 @@ static int build_vrt(af_fetch_item *it, const af_sampleset *set, const char *tmp
     int usage = 0;
     CPLErrorReset();
     vrt = GDALBuildVRT(tmp, (int)nt, NULL, (const char *const *)paths, NULL, &usage);
-    if (!vrt) AF_FAIL(AF_EGDAL, "%s: building the VRT '%s' of %zu tiles: %s", it->key, tmp, nt, CPLGetLastErrorMsg());
+    if (!vrt) AF_FAIL(AF_EGDAL, "%s: building the VRT '%s' of %zu tiles: %s", it->key, tmp, nt, af_gdal_why());
     GDALClose(vrt);
     vrt = NULL;
-    if (CPLGetLastErrorType() >= CE_Failure) AF_FAIL(AF_EGDAL, "%s: writing '%s': %s", it->key, tmp, CPLGetLastErrorMsg());
+    if (CPLGetLastErrorType() >= CE_Failure) AF_FAIL(AF_EGDAL, "%s: writing '%s': %s", it->key, tmp, af_gdal_why());
 cleanup:
     free_strs(urls, nt);
     free_strs(paths, nt);

@@ -250,13 +250,7 @@ static int add_item(builder *bd, const af_config_section *sec, const char *pkey,
             l->items[bd->slots[h] - 1].optional &= optional; /* optional only if every reader says so */
             goto cleanup;
         }
-    if (l->n == l->cap) {
-        size_t cap = l->cap ? 2 * l->cap : 64;
-        af_fetch_item *ni = realloc(l->items, cap * sizeof *ni);
-        AF_CHECK_ALLOC(ni);
-        l->items = ni;
-        l->cap = cap;
-    }
+    AF_CHECK(af_array_grow((void **)&l->items, &l->cap, l->n, sizeof *l->items, 64, err));
     af_fetch_item *it = &l->items[l->n];
     memset(it, 0, sizeof *it);
     if (snprintf(it->key, sizeof it->key, "%.100s.%.50s", sec->name, pkey) < 0 ||

@@ -289,8 +289,10 @@ static void bucket_range(const af_coverage_ws *ws, long k, size_t *i0, size_t *i
     *i1 = ws->bucket[k];
 }
 
-int af_coverage_compute_dense(af_coverage_ws *ws, const af_grid *g, const af_polygon *p, af_coverage_dense *out,
-                              af_error *err)
+/* The row sweep. Without fn each row's fractions go into the dense window ws->frac; with fn into
+ * one row buffer, handed to fn(user, storage row index in the window, fractions) once complete. */
+static int sweep(af_coverage_ws *ws, const af_grid *g, const af_polygon *p, af_coverage_dense *out,
+                 af_coverage_row_fn fn, void *user, af_error *err)
 {
     int rc = AF_OK;
     AF_CHECK_ARG(ws != NULL && out != NULL);
@@ -304,7 +306,7 @@ int af_coverage_compute_dense(af_coverage_ws *ws, const af_grid *g, const af_pol
         reserve((void **)&ws->partrow, &ws->part_cap, nc, sizeof(double)) ||
         reserve((void **)&ws->touched, &ws->touched_cap, nc, sizeof(long)) ||
         reserve((void **)&ws->mark, &ws->mark_cap, nc, 1) ||
-        reserve((void **)&ws->frac, &ws->frac_cap, nc * nr, sizeof(double)))
+        reserve((void **)&ws->frac, &ws->frac_cap, fn ? nc : nc * nr, sizeof(double)))
         AF_FAIL(AF_ENOMEM, "out of memory for a coverage window of %zu x %zu cells", nc, nr);
     double *run = ws->run, *fill = ws->fillrow, *part = ws->partrow;
     long *touched = ws->touched;
@@ -312,6 +314,7 @@ int af_coverage_compute_dense(af_coverage_ws *ws, const af_grid *g, const af_pol
     for (size_t c = 0; c < nc; c++) { run[c] = 0; fill[c] = 0; part[c] = 0; mark[c] = 0; }
     /* storage rows of the window: canonical r0..r0+nr-1 */
     long s0 = g->rows_up ? af__grid_flip_row(g, a->r0 + a->nr - 1) : a->r0;
+    af_window win = { a->c0, s0, a->nc, a->nr };
     for (long r = a->nr - 1; r >= 0; r--) {
         size_t i0, i1, m = 0;
         /* run += fill of the row below (bucket r+1; bucket nr: below the window) */
@@ -328,7 +331,8 @@ int af_coverage_compute_dense(af_coverage_ws *ws, const af_grid *g, const af_pol
             mark[c] = 0;
         }
         /* cell = partial terms of its own fragments + run (interior and outside cells: run alone) */
-        double *o = ws->frac + (size_t)(af__grid_flip_row(g, a->r0 + r) - s0) * nc;
+        long srow = af__grid_flip_row(g, a->r0 + r) - s0;
+        double *o = fn ? ws->frac : ws->frac + (size_t)srow * nc;
         clamp_row(o, run, nc);
         bucket_range(ws, r, &i0, &i1);
         m = 0;
@@ -345,9 +349,26 @@ int af_coverage_compute_dense(af_coverage_ws *ws, const af_grid *g, const af_pol
             part[c] = 0;
             mark[c] = 0;
         }
+        if (fn) fn(user, &win, srow, o);
     }
-    out->window = (af_window){ a->c0, s0, a->nc, a->nr };
-    out->frac = ws->frac;
+    out->window = win;
+    out->frac = fn ? NULL : ws->frac;
+cleanup:
+    return rc;
+}
+
+int af_coverage_compute_dense(af_coverage_ws *ws, const af_grid *g, const af_polygon *p, af_coverage_dense *out,
+                              af_error *err)
+{
+    return sweep(ws, g, p, out, NULL, NULL, err);
+}
+
+int af_coverage_sweep_rows(af_coverage_ws *ws, const af_grid *g, const af_polygon *p, af_coverage_row_fn fn,
+                           void *user, af_coverage_dense *out, af_error *err)
+{
+    int rc = AF_OK;
+    AF_CHECK_ARG(fn != NULL);
+    rc = sweep(ws, g, p, out, fn, user, err);
 cleanup:
     return rc;
 }

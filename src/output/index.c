@@ -29,6 +29,10 @@
  *                  "open_files_max_per_rank": [int, one per rank] (optional),
  *                  "coverage": [{"name", "valid": int, "sample_days": int}] (optional: per input then
  *                              target, valid of the applicable sample-days this run wrote),
+ *                  "coverage_warnings": {"file_no_valid_day", "year_missing", "below_threshold",
+ *                                        "sample_no_coverage": int} (optional),
+ *                  "coverage_file": {"path", "bytes", "sha256", "count": features} (optional:
+ *                                   coverage.json, per feature, file, sample and year),
  *                  "resumed_from_day": int (optional; 0 = not resumed),
  *                  "inputs": [{"path", "bytes", "sha256"}],
  *                  "timings": [{"stage": str, "min", "mean", "max": seconds}]},
@@ -50,6 +54,13 @@
 #include "agroflux/index.h"
 #include "af_check.h"
 #include "af_util.h"
+
+const char *af_index_coverage_warning_name(int kind)
+{
+    static const char *const names[AF_COV_NWARN] = { "file_no_valid_day", "year_missing", "below_threshold",
+                                                      "sample_no_coverage" };
+    return kind >= 0 && kind < AF_COV_NWARN ? names[kind] : "?";
+}
 
 void af_index_dispose(af_index *idx)
 {
@@ -237,6 +248,20 @@ int af_index_write(const char *outdir, const af_index *idx, af_error *err)
         }
         jset(prov, "coverage", a, &bad);
     }
+    if (idx->has_coverage_warnings) {
+        o = json_object();
+        for (int k = 0; k < AF_COV_NWARN; k++)
+            jset(o, af_index_coverage_warning_name(k), json_integer(idx->coverage_warnings[k]), &bad);
+        jset(prov, "coverage_warnings", o, &bad);
+    }
+    if (idx->coverage_ref.path[0]) {
+        o = json_object();
+        jset(o, "path", json_string(idx->coverage_ref.path), &bad);
+        jset(o, "bytes", json_integer(idx->coverage_ref.bytes), &bad);
+        jset(o, "sha256", json_string(idx->coverage_ref.sha256), &bad);
+        jset(o, "count", json_integer(idx->coverage_ref.count), &bad);
+        jset(prov, "coverage_file", o, &bad);
+    }
     if (idx->prov_ref.path[0]) {
         o = json_object();
         jset(o, "path", json_string(idx->prov_ref.path), &bad);
@@ -338,7 +363,26 @@ static int r_int(const reader *r, json_t *o, const char *pre, const char *key, l
     if (rc != AF_OK) return rc;
     if (!json_is_integer(v)) return r_fail(r, pre, key, "is not an integer");
     *out = (long long)json_integer_value(v);
-    if (*out < min) return r_fail(r, pre, key, "is out of range");
+    if (*out < min) {
+        char what[96];
+        snprintf(what, sizeof what, "is %lld, out of range (below %lld)", *out, min);
+        return r_fail(r, pre, key, what);
+    }
+    return AF_OK;
+}
+
+/* An integer narrowed to int: out-of-range values are an error, never a wrapped count. */
+static int r_int32(const reader *r, json_t *o, const char *pre, const char *key, long long min, int *out)
+{
+    long long v;
+    int rc = r_int(r, o, pre, key, min, &v);
+    if (rc != AF_OK) return rc;
+    if (v > INT_MAX) {
+        char what[96];
+        snprintf(what, sizeof what, "is %lld, out of range (above %d)", v, INT_MAX);
+        return r_fail(r, pre, key, what);
+    }
+    *out = (int)v;
     return AF_OK;
 }
 
@@ -448,8 +492,7 @@ static int read_header(const reader *r, json_t *root, af_index *x, af_error *err
     if (af_date_parse(buf, &x->start, err) != AF_OK) AF_CHECK(r_fail(r, "calendar", "start", "is not a date"));
     AF_CHECK(r_str(r, c, "calendar", "end", buf, sizeof buf));
     if (af_date_parse(buf, &x->end, err) != AF_OK) AF_CHECK(r_fail(r, "calendar", "end", "is not a date"));
-    AF_CHECK(r_int(r, c, "calendar", "ndays", 1, &v));
-    x->ndays = (int)v;
+    AF_CHECK(r_int32(r, c, "calendar", "ndays", 1, &x->ndays));
     AF_CHECK(r_str(r, c, "calendar", "time_units", buf, sizeof buf));
     if (strcmp(buf, "days since 1970-01-01") != 0)
         AF_CHECK(r_fail(r, "calendar", "time_units", "is not \"days since 1970-01-01\""));
@@ -527,13 +570,11 @@ static int read_provenance(const reader *r, json_t *root, af_index *x, af_error 
 {
     int rc = AF_OK;
     json_t *p, *arr;
-    long long v;
     char pre[64];
     AF_CHECK(r_type(r, root, "", "provenance", 0, &p));
     AF_CHECK(r_str(r, p, "provenance", "software", x->software, sizeof x->software));
     AF_CHECK(r_str(r, p, "provenance", "created", x->created, sizeof x->created));
-    AF_CHECK(r_int(r, p, "provenance", "ranks", 1, &v));
-    x->ranks = (int)v;
+    AF_CHECK(r_int32(r, p, "provenance", "ranks", 1, &x->ranks));
     AF_CHECK(r_int(r, p, "provenance", "peak_rss_bytes", 0, &x->peak_rss_bytes));
     json_t *pr = json_object_get(p, "peak_rss_bytes_per_rank");
     if (pr) {
@@ -562,8 +603,7 @@ static int read_provenance(const reader *r, json_t *root, af_index *x, af_error 
         }
     }
     if (json_object_get(p, "resumed_from_day")) {
-        AF_CHECK(r_int(r, p, "provenance", "resumed_from_day", 0, &v));
-        x->resumed_from_day = (int)v;
+        AF_CHECK(r_int32(r, p, "provenance", "resumed_from_day", 0, &x->resumed_from_day));
     }
     json_t *pc = json_object_get(p, "coverage");
     if (pc) {
@@ -577,6 +617,26 @@ static int read_provenance(const reader *r, json_t *root, af_index *x, af_error 
             AF_CHECK(r_int(r, c, "provenance.coverage", "valid", 0, &x->coverage[2 * i]));
             AF_CHECK(r_int(r, c, "provenance.coverage", "sample_days", 0, &x->coverage[2 * i + 1]));
         }
+    }
+    json_t *pcw = json_object_get(p, "coverage_warnings");
+    if (pcw) {
+        if (!json_is_object(pcw)) AF_CHECK(r_fail(r, "provenance", "coverage_warnings", "is not an object"));
+        x->has_coverage_warnings = 1;
+        for (int k = 0; k < AF_COV_NWARN; k++)
+            AF_CHECK(r_int(r, pcw, "provenance.coverage_warnings", af_index_coverage_warning_name(k), 0,
+                           &x->coverage_warnings[k]));
+    }
+    json_t *pcf = json_object_get(p, "coverage_file");
+    if (pcf) {
+        af_prov_ref *f = &x->coverage_ref;
+        if (!json_is_object(pcf)) AF_CHECK(r_fail(r, "provenance", "coverage_file", "is not an object"));
+        AF_CHECK(r_str(r, pcf, "provenance.coverage_file", "path", f->path, sizeof f->path));
+        AF_CHECK(r_int(r, pcf, "provenance.coverage_file", "bytes", 0, &f->bytes));
+        AF_CHECK(r_str(r, pcf, "provenance.coverage_file", "sha256", f->sha256, sizeof f->sha256));
+        AF_CHECK(r_int(r, pcf, "provenance.coverage_file", "count", 0, &f->count));
+        if (!is_hex64(f->sha256) || strchr(f->path, '/') || !f->path[0])
+            AF_CHECK(r_fail(r, "provenance", "coverage_file", "needs a file name in the output directory and "
+                            "a 64-hex sha256"));
     }
     json_t *pif = json_object_get(p, "inputs_file");
     if (pif) {
@@ -654,13 +714,15 @@ int af_index_read(const char *outdir, af_index *out, af_error *err)
     int rc = AF_OK;
     char path[4200];
     char *text = NULL;
+    size_t len = 0;
     json_t *root = NULL;
     json_error_t jerr;
     AF_CHECK_ARG(outdir != NULL && out != NULL);
     memset(out, 0, sizeof *out);
     AF_CHECK(af_path_join(outdir, AF_INDEX_NAME, path, sizeof path, err));
     if (access(path, F_OK) != 0) AF_CHECK(explain_missing(outdir, path, err));
-    AF_CHECK(af_read_file(path, &text, NULL, err));
+    AF_CHECK(af_read_file(path, &text, &len, err));
+    if (strlen(text) != len) AF_FAIL(AF_EFORMAT, "'%s': NUL byte at offset %zu: not a JSON text", path, strlen(text));
     root = json_loads(text, JSON_REJECT_DUPLICATES, &jerr);
     if (!root) AF_FAIL(AF_EFORMAT, "'%s': line %d column %d: %s", path, jerr.line, jerr.column, jerr.text);
     if (!json_is_object(root)) AF_FAIL(AF_EFORMAT, "'%s': the document is not a JSON object", path);

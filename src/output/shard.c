@@ -4,8 +4,8 @@
  * holds global samples [k*S, min((k+1)*S, N)); a rank opens only the shards
  * holding samples it writes, each on a communicator of the ranks that write it
  * (shard_comm.c), and keeps them open for the run. Headers and static
- * variables are written by the shard's lead rank; data blocks by nonblocking
- * iput + wait_all.
+ * variables are written by the shard's lead rank; data blocks are transposed
+ * into the file's order and written by nonblocking iput + wait.
  * Layout and alignment are fixed explicitly so that files are byte-identical
  * for any rank count. create/write_block/finish/destroy are collective.
  */
@@ -216,58 +216,118 @@ int af_shardset_create(MPI_Comm comm, const char *outdir, const af_layout *layou
     return af_shardset_create_owned(comm, outdir, layout, 0, n, out, err);
 }
 
-/* Post one iput from the caller's dense [ns][nt][nv] block (buf already offset to the
- * component) into a (time, sample) variable, or a (time, sample, nv) one from component 0.
- * imap in elements of buf: days are nv apart, samples nt*nv, components 1. */
-static int iput_mapped(int ncid, int varid, const MPI_Offset start[3], const MPI_Offset count[3],
-                       size_t nt, size_t nv, const void *buf, int is_byte)
+/* The caller's block is dense [ns][nt][nv] (sample, day, component); a file variable is (time,
+ * sample) or (time, sample, nv). Each shard's part is transposed here into the file's order, so
+ * every iput is one contiguous buffer: PnetCDF's mapped puts (imap) packed element by element
+ * through an MPI datatype, which cost more than the write itself. */
+
+/* Component i of src[rows][nt][nv] into dst[nt][rows]; NaN everywhere when src is NULL. */
+static void transpose_comp(const float *src, size_t rows, size_t nt, size_t nv, size_t i, float *dst)
 {
-    MPI_Offset imap[3] = { (MPI_Offset)nv, (MPI_Offset)(nt * nv), 1 };
-    if (is_byte) return ncmpi_iput_varm_schar(ncid, varid, start, count, NULL, imap, buf, NULL);
-    return ncmpi_iput_varm_float(ncid, varid, start, count, NULL, imap, buf, NULL);
+    for (size_t t = 0; t < nt; t++) {
+        float *o = dst + t * rows;
+        if (!src) {
+            for (size_t r = 0; r < rows; r++) o[r] = NAN;
+            continue;
+        }
+        const float *in = src + t * nv + i;
+        for (size_t r = 0; r < rows; r++) o[r] = in[r * nt * nv];
+    }
 }
 
-/* Post this rank's iput requests for samples [s0, s0+ns) x days [t0, t0+nt). */
+/* src[rows][nt][nv] into dst[nt][rows][nv] (elements of esz bytes); NaN floats when src is NULL. */
+static void transpose_rows(const void *src, size_t rows, size_t nt, size_t nv, size_t esz, void *dst)
+{
+    size_t row = nv * esz;
+    for (size_t t = 0; t < nt; t++) {
+        unsigned char *o = (unsigned char *)dst + t * rows * row;
+        if (!src) {
+            for (size_t k = 0; k < rows * nv; k++) ((float *)(void *)o)[k] = NAN;
+            continue;
+        }
+        for (size_t r = 0; r < rows; r++) memcpy(o + r * row, (const unsigned char *)src + (r * nt + t) * row, row);
+    }
+}
+
+/* Scratch for one block's transposed values (kept between blocks). */
+static int scratch_reserve(af_shardset *ss, size_t bytes, af_error *err)
+{
+    int rc = AF_OK;
+    if (bytes <= ss->scratch_cap) goto cleanup;
+    void *nb = realloc(ss->scratch, bytes);
+    AF_CHECK_ALLOC(nb);
+    ss->scratch = nb;
+    ss->scratch_cap = bytes;
+cleanup:
+    return rc;
+}
+
+/* Post this rank's iput requests for samples [s0, s0+ns) x days [t0, t0+nt); the transposed
+ * values stay in ss->scratch until the wait. */
 static int post_block(af_shardset *ss, size_t s0, size_t ns, int t0, int nt, const float *x,
                       const float *xqc, const float *y, const unsigned char *yvalid, const float *yqc,
                       af_error *err)
 {
     int rc = AF_OK;
     const af_layout *l = &ss->layout;
-    size_t S = l->shard_samples, ni = l->ninputs, ntg = l->ntargets;
+    size_t S = l->shard_samples, ni = l->ninputs, ntg = l->ntargets, cells = ns * (size_t)nt;
     char path[64];
     if (ns == 0 || nt == 0) goto cleanup;
+    /* floats, then each shard's y_valid bytes padded to a float boundary (at most ns / S + 2 shards) */
+    AF_CHECK(scratch_reserve(ss, cells * (2 * ni + 2 * ntg) * sizeof(float) + cells * ntg +
+                                     (ns / S + 2) * sizeof(float), err));
+    float *f = ss->scratch;
     for (size_t k = s0 / S; k <= (s0 + ns - 1) / S; k++) {
         size_t lo = s0 > k * S ? s0 : k * S;
-        size_t hi = (s0 + ns) < (k + 1) * S ? s0 + ns : (k + 1) * S;
-        size_t off = (lo - s0) * (size_t)nt; /* (sample, day) cells before this overlap */
+        size_t hi = (s0 + ns) < (k + 1) * S ? s0 + ns : (k + 1) * S, rows = hi - lo;
+        size_t off = (lo - s0) * (size_t)nt, n = rows * (size_t)nt; /* cells before / of this overlap */
         int ncid = ss->sh[k].ncid;
         const int *var = ss->sh[k].var;
         af__shard_name(k, 1, path, sizeof path);
         MPI_Offset start[3] = { t0, (MPI_Offset)(lo - k * S), 0 };
-        MPI_Offset count[3] = { nt, (MPI_Offset)(hi - lo), 0 };
-        for (size_t i = 0; i < ni; i++)
-            AF_CHECK_NC(iput_mapped(ncid, var[i], start, count, (size_t)nt, ni, x + off * ni + i, 0), path,
-                        l->inputs[i].name);
-        for (size_t i = 0; i < ntg; i++)
-            AF_CHECK_NC(iput_mapped(ncid, var[ni + i], start, count, (size_t)nt, ntg, y + off * ntg + i, 0), path,
-                        l->targets[i].name);
+        MPI_Offset count[3] = { nt, (MPI_Offset)rows, 0 };
+        for (size_t i = 0; i < ni; i++, f += n) {
+            transpose_comp(x + off * ni, rows, (size_t)nt, ni, i, f);
+            AF_CHECK_NC(ncmpi_iput_vara_float(ncid, var[i], start, count, f, NULL), path, l->inputs[i].name);
+        }
+        for (size_t i = 0; i < ntg; i++, f += n) {
+            transpose_comp(y + off * ntg, rows, (size_t)nt, ntg, i, f);
+            AF_CHECK_NC(ncmpi_iput_vara_float(ncid, var[ni + i], start, count, f, NULL), path, l->targets[i].name);
+        }
         if (ni > 0) {
             count[2] = (MPI_Offset)ni;
-            AF_CHECK_NC(iput_mapped(ncid, ss->sh[k].xqc, start, count, (size_t)nt, ni, xqc + off * ni, 0), path,
-                        "iput x_qc");
+            transpose_rows(xqc ? xqc + off * ni : NULL, rows, (size_t)nt, ni, sizeof(float), f);
+            AF_CHECK_NC(ncmpi_iput_vara_float(ncid, ss->sh[k].xqc, start, count, f, NULL), path, "iput x_qc");
+            f += n * ni;
         }
         if (ntg > 0) {
             count[2] = (MPI_Offset)ntg;
-            AF_CHECK_NC(iput_mapped(ncid, ss->sh[k].yqc, start, count, (size_t)nt, ntg, yqc + off * ntg, 0), path,
-                        "iput y_qc");
-            AF_CHECK_NC(iput_mapped(ncid, ss->sh[k].yvalid, start, count, (size_t)nt, ntg,
-                                    (const signed char *)yvalid + off * ntg, 1),
-                        path, "iput y_valid");
+            transpose_rows(yqc + off * ntg, rows, (size_t)nt, ntg, sizeof(float), f);
+            AF_CHECK_NC(ncmpi_iput_vara_float(ncid, ss->sh[k].yqc, start, count, f, NULL), path, "iput y_qc");
+            f += n * ntg;
+            signed char *b = (signed char *)(void *)f;
+            transpose_rows(yvalid + off * ntg, rows, (size_t)nt, ntg, 1, b);
+            AF_CHECK_NC(ncmpi_iput_vara_schar(ncid, ss->sh[k].yvalid, start, count, b, NULL), path, "iput y_valid");
+            f += (n * ntg + sizeof(float) - 1) / sizeof(float); /* the next shard's floats stay aligned */
         }
     }
 cleanup:
     return rc;
+}
+
+/* Complete this rank's requests on shard k (collective over the shard's ranks). A shard that one
+ * rank writes alone waits in independent mode: MPI-IO then writes the rank's pieces straight from
+ * PnetCDF's buffer instead of going through collective buffering. */
+static int wait_shard(af_shardset *ss, size_t k)
+{
+    int ncid = ss->sh[k].ncid, n = 0;
+    MPI_Comm_size(ss->sh[k].comm, &n);
+    if (n > 1) return ncmpi_wait_all(ncid, NC_REQ_ALL, NULL, NULL);
+    int ncrc = ncmpi_begin_indep_data(ncid);
+    if (ncrc != NC_NOERR) return ncrc;
+    ncrc = ncmpi_wait(ncid, NC_REQ_ALL, NULL, NULL);
+    int ncrc2 = ncmpi_end_indep_data(ncid);
+    return ncrc != NC_NOERR ? ncrc : ncrc2;
 }
 
 int af_shardset_write_block(af_shardset *ss, size_t s0, size_t ns, int t0, int nt,
@@ -275,7 +335,6 @@ int af_shardset_write_block(af_shardset *ss, size_t s0, size_t ns, int t0, int n
                             const unsigned char *yvalid, const float *yqc, af_error *err)
 {
     int rc = AF_OK;
-    float *nanqc = NULL;
     AF_CHECK_ARG(ss != NULL && !ss->finished);
     AF_CHECK_ARG(t0 >= 0 && nt >= 0 && t0 + nt <= ss->ndays);
     AF_CHECK_ARG(s0 + ns <= ss->layout.nsamples);
@@ -286,20 +345,13 @@ int af_shardset_write_block(af_shardset *ss, size_t s0, size_t ns, int t0, int n
         AF_FAIL(AF_EINVAL, "samples %zu..%zu are not this rank's (%zu..%zu, given at create)", s0, s0 + ns,
                 ss->own_begin, ss->own_end);
 
-    /* No input QC given: the block's x_qc cells are NaN ("the source reports none"). */
-    size_t nqc = ns * (size_t)(nt > 0 ? nt : 0) * ss->layout.ninputs;
-    if (!xqc && nqc > 0) {
-        nanqc = malloc(nqc * sizeof *nanqc);
-        AF_CHECK_ALLOC(nanqc);
-        for (size_t i = 0; i < nqc; i++) nanqc[i] = NAN;
-        xqc = nanqc;
-    }
+    /* No input QC given (xqc NULL): the block's x_qc cells are NaN ("the source reports none"). */
     /* A local failure must not skip the collective wait_all calls below: every member of a
      * shard waits on it, with or without requests. */
     int lrc = post_block(ss, s0, ns, t0, nt, x, xqc, y, yvalid, yqc, err);
     for (size_t k = 0; k < ss->nshards; k++) {
         if (!af__shard_mine(ss, k)) continue;
-        int ncrc = ncmpi_wait_all(ss->sh[k].ncid, NC_REQ_ALL, NULL, NULL);
+        int ncrc = wait_shard(ss, k);
         if (ncrc != NC_NOERR && lrc == AF_OK) {
             char name[64];
             af__shard_name(k, 1, name, sizeof name);
@@ -309,7 +361,6 @@ int af_shardset_write_block(af_shardset *ss, size_t s0, size_t ns, int t0, int n
     }
     AF_CHECK(af_error_sync(ss->comm, err));
 cleanup:
-    free(nanqc);
     return rc;
 }
 
@@ -336,6 +387,7 @@ void af_shardset_destroy(af_shardset **ssp)
     }
     free(ss->sh);
     free(ss->var_ids);
+    free(ss->scratch);
     free(ss);
     *ssp = NULL;
 }

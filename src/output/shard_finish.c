@@ -2,10 +2,14 @@
 /*
  * shard_finish.c: the end and the restart of a shardset (agroflux/output.h):
  * sync (flush every rank's data to disk, for a resumable checkpoint), seal
- * (close, fsync, SHA-256 spread over ranks), publish (rename to final names),
+ * (close, then SHA-256 and fsync spread over ranks; optionally the last
+ * checkpoint's digests from the same read), publish (rename to final names),
  * reopen (continue .partial files left by an interrupted run), and reading
  * rows back (af_shard_read_row, af_shard_read_block: not collective).
  */
+#define _GNU_SOURCE /* sync_file_range (Linux); without it writeback starts at the fsync */
+#include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,7 +23,9 @@
 #include "af_util.h"
 #include "shard_impl.h"
 
-/* Close shard k collectively (flushing all ranks' data first). */
+/* Close shard k collectively. No MPI_File_sync here: the rank that hashes the shard reads every
+ * byte of it after the close (which makes every writer's data visible to it) and fsyncs it then,
+ * so the data go to disk once, while the hash runs, and before the rename. */
 static int close_shard(af_shardset *ss, size_t k, af_error *err)
 {
     int rc = AF_OK;
@@ -28,11 +34,85 @@ static int close_shard(af_shardset *ss, size_t k, af_error *err)
     af__shard_name(k, 1, name, sizeof name);
     if (ncid < 0) goto cleanup;
     ss->sh[k].ncid = -1;
-    int ncrc = ncmpi_sync(ncid);
-    int ncrc2 = ncmpi_close(ncid);
-    AF_CHECK_NC(ncrc, name, "sync");
-    AF_CHECK_NC(ncrc2, name, "close");
+    AF_CHECK_NC(ncmpi_close(ncid), name, "close");
 cleanup:
+    return rc;
+}
+
+void af__shard_start_writeback(const af_shardset *ss, size_t k)
+{
+#ifdef SYNC_FILE_RANGE_WRITE
+    char path[4200];
+    af_error ignore = AF_ERROR_INIT;
+    if (af__shard_path(ss, k, 1, path, sizeof path, &ignore) != AF_OK) return;
+    int fd = open(path, O_RDONLY);
+    if (fd < 0) return;
+    /* asynchronous: queues the dirty pages for writing and returns; a failure shows at the fsync */
+    (void)sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE);
+    close(fd);
+#else
+    (void)ss;
+    (void)k;
+#endif
+}
+
+/* Size and SHA-256 of a closed shard, read once, then fsync: the disk writes the pages (their
+ * writeback started before) while the hash reads them from the page cache. The same read feeds
+ * the checkpoint digests of ds, when given. */
+static int hash_and_sync(const char *path, af__digest_stream *ds, long long *bytes, char hex[65], af_error *err)
+{
+    int rc = AF_OK;
+    enum { BUF = 4 << 20 };
+    unsigned char *buf = NULL;
+    af_sha256 *h = NULL;
+    long long n = 0;
+    int fd = open(path, O_RDONLY);
+    if (fd < 0) AF_FAIL(errno == ENOENT ? AF_ENOTFOUND : AF_EIO, "cannot open '%s': %s", path, strerror(errno));
+    buf = malloc(BUF);
+    h = af_sha256_begin();
+    AF_CHECK_ALLOC(buf);
+    AF_CHECK_ALLOC(h);
+    for (;;) {
+        ssize_t got = read(fd, buf, BUF);
+        if (got < 0 && errno == EINTR) continue;
+        if (got < 0) AF_FAIL(AF_EIO, "read error on '%s': %s", path, strerror(errno));
+        if (got == 0) break;
+        af_sha256_update(h, buf, (size_t)got);
+        if (ds) af__digest_stream_feed(ds, buf, (size_t)got);
+        n += got;
+    }
+    if (fsync(fd) != 0 && errno != EINVAL) AF_FAIL(AF_EIO, "fsync '%s': %s", path, strerror(errno));
+    af_sha256_end(&h, hex);
+    *bytes = n;
+cleanup:
+    if (h) {
+        char ignore[65];
+        af_sha256_end(&h, ignore);
+    }
+    free(buf);
+    if (fd >= 0) close(fd);
+    return rc;
+}
+
+/* Hash and fsync shard k (closed); with check, also its checkpoint digests, from the same read
+ * where the header allows (af__digest_stream), else from a second read. */
+static int seal_one(af_shardset *ss, size_t k, const af_seal_check *check, af_shard_info *in,
+                    af_shard_digest *dg, af_error *err)
+{
+    int rc = AF_OK;
+    char path[4200];
+    af__digest_stream *ds = NULL;
+    AF_CHECK(af__shard_path(ss, k, 1, path, sizeof path, err));
+    AF_CHECK(af__shard_check_complete(path, -1, err)); /* no short shard is hashed */
+    if (check) AF_CHECK(af__digest_stream_new(path, check->want_static, check->t0, check->t1, &ds, err));
+    AF_CHECK(hash_and_sync(path, ds, &in->bytes, in->sha256, err));
+    if (ds) AF_CHECK(af__digest_stream_end(ds, dg, err));
+    else if (check) AF_CHECK(af_shard_digest_file(path, check->want_static, check->t0, check->t1, dg, err));
+    af__shard_name(k, 0, in->path, sizeof in->path);
+    in->sample_start = k * ss->layout.shard_samples;
+    in->sample_count = af__shard_rows(&ss->layout, k);
+cleanup:
+    af__digest_stream_free(&ds);
     return rc;
 }
 
@@ -63,10 +143,16 @@ void af_shardset_keep_partial(af_shardset *ss, int keep)
 
 int af_shardset_seal(af_shardset *ss, af_shard_info **infos, size_t *ninfos, af_error *err)
 {
+    return af_shardset_seal_checked(ss, NULL, infos, ninfos, err);
+}
+
+int af_shardset_seal_checked(af_shardset *ss, af_seal_check *check, af_shard_info **infos, size_t *ninfos,
+                             af_error *err)
+{
     int rc = AF_OK;
     af_shard_info *all = NULL;
-    char path[4200];
     AF_CHECK_ARG(ss != NULL && infos != NULL && ninfos != NULL && !ss->sealed);
+    AF_CHECK_ARG(!check || (check->out != NULL && check->t0 >= 0 && check->t1 >= check->t0));
     *infos = NULL;
     *ninfos = 0;
     int lrc = AF_OK;
@@ -82,20 +168,19 @@ int af_shardset_seal(af_shardset *ss, af_shard_info **infos, size_t *ninfos, af_
     if (nbytes > (size_t)INT_MAX) AF_FAIL(AF_EINVAL, "%zu shards are too many", ss->nshards);
     all = calloc(1, nbytes);
     AF_CHECK_ALLOC(all);
-    /* Rank r fsyncs and hashes shards r, r+P, ...; the others leave zeros. */
-    for (size_t k = (size_t)ss->rank; k < ss->nshards && lrc == AF_OK; k += (size_t)ss->size) {
-        af_shard_info *in = &all[k];
-        if ((lrc = af__shard_path(ss, k, 1, path, sizeof path, err)) != AF_OK) break;
-        if ((lrc = af_fsync_path(path, err)) != AF_OK) break;
-        if ((lrc = af_file_size(path, &in->bytes, err)) != AF_OK) break;
-        if ((lrc = af_file_sha256(path, in->sha256, err)) != AF_OK) break;
-        af__shard_name(k, 0, in->path, sizeof in->path);
-        in->sample_start = k * ss->layout.shard_samples;
-        in->sample_count = af__shard_rows(&ss->layout, k);
-    }
+    /* Rank r hashes and fsyncs shards r, r+P, ...; the others leave zeros. Their writeback
+     * starts first, all of it, so the disk is busy while the rank hashes. */
+    for (size_t k = (size_t)ss->rank; k < ss->nshards && lrc == AF_OK; k += (size_t)ss->size)
+        af__shard_start_writeback(ss, k);
+    if (check) memset(check->out, 0, ss->nshards * sizeof *check->out);
+    for (size_t k = (size_t)ss->rank; k < ss->nshards && lrc == AF_OK; k += (size_t)ss->size)
+        lrc = seal_one(ss, k, check, &all[k], check ? &check->out[k] : NULL, err);
     AF_CHECK(af_error_sync(ss->comm, err));
     /* Exactly one rank filled each entry: a bitwise OR is an exact, ordered gather. */
     AF_CHECK_MPI(MPI_Allreduce(MPI_IN_PLACE, all, (int)nbytes, MPI_BYTE, MPI_BOR, ss->comm));
+    if (check && ss->nshards > 0)
+        AF_CHECK_MPI(MPI_Allreduce(MPI_IN_PLACE, check->out, (int)(ss->nshards * sizeof *check->out), MPI_BYTE,
+                                   MPI_BOR, ss->comm));
     ss->sealed = 1;
     *infos = all;
     *ninfos = ss->nshards;

@@ -42,18 +42,26 @@ struct af_shardset {
     int sealed;        /* closed and hashed */
     int finished;      /* renamed to final names */
     int keep_partial;  /* destroy leaves the .partial files (resumable state) */
+    void *scratch;     /* a block's values in file order, until its wait (shard.c) */
+    size_t scratch_cap;
 };
 
 /** "shard-NNNNN.nc" or "shard-NNNNN.nc.partial". */
 void af__shard_name(size_t k, int partial, char *buf, size_t n);
 /** outdir/name of shard k. */
 int af__shard_path(const af_shardset *ss, size_t k, int partial, char *out, size_t n, af_error *err);
+/** Ask the kernel to start writing shard k's dirty pages to disk, without waiting (Linux
+ * sync_file_range; a no-op elsewhere). Not collective; errors show at the later fsync. */
+void af__shard_start_writeback(const af_shardset *ss, size_t k);
 /** Rows (samples) of shard k. */
 size_t af__shard_rows(const af_layout *l, size_t k);
 #define AF_FIPS_LEN 8
 
 /** AF_EINVAL if a feature name collides with a layout variable or another feature; AF_EUNITS for unknown units. */
 int af__shard_check_names(const af_layout *l, af_error *err);
+/** Not collective. AF_EIO when the shard at path, days [0, days) written (< 0: all), is shorter than its
+ * header says (a lost write). */
+int af__shard_check_complete(const char *path, int days, af_error *err);
 /** CF standard_name and cell_methods of a feature ("" when none is known). */
 void af__shard_cf_metadata(const char *name, const char *units, const char **standard_name,
                            const char **cell_methods);
@@ -75,5 +83,18 @@ int af__shard_comms_build(af_shardset *ss, size_t s0, size_t ns, af_error *err);
 void af__shard_comms_free(af_shardset *ss);
 /** Keep the first error: copy e into err unless err already holds one. Returns e->code. */
 int af__shard_keep_error(af_error *err, const af_error *e);
+
+/** The digests af_shard_digest_file(path, want_static, t0, t1) would give, taken from the raw
+ * bytes of the file as one sequential read passes them (shard_check.c). Not collective. */
+typedef struct af__digest_stream af__digest_stream;
+/** Plan from the file's header; *out stays NULL (and AF_OK) when its days are not contiguous
+ * ranges in variable order, so the caller digests with af_shard_digest_file instead. */
+int af__digest_stream_new(const char *path, int want_static, int t0, int t1, af__digest_stream **out,
+                          af_error *err);
+/** The next n bytes of the file, from offset 0 on, in order. */
+void af__digest_stream_feed(af__digest_stream *ds, const void *buf, size_t n);
+/** After the last byte: the digests (AF_EFORMAT if the file ended before a variable did). */
+int af__digest_stream_end(af__digest_stream *ds, af_shard_digest *out, af_error *err);
+void af__digest_stream_free(af__digest_stream **ds);
 
 #endif

@@ -146,7 +146,7 @@ cleanup:
     return rc;
 }
 
-/* provenance.json, when the index references it: size and SHA-256. */
+/* provenance.json or coverage.json, when the index references it: size and SHA-256. */
 static int check_provenance_file(const char *outdir, const af_prov_ref *ref, af_error *err)
 {
     int rc = AF_OK;
@@ -191,6 +191,7 @@ int af_index_verify(const char *outdir, const af_index *idx, size_t *nchecked, a
         if (nchecked) *nchecked = k + 1;
     }
     AF_CHECK(check_provenance_file(outdir, &idx->prov_ref, err));
+    AF_CHECK(check_provenance_file(outdir, &idx->coverage_ref, err));
 cleanup:
     return rc;
 }

@@ -18,6 +18,7 @@
  * values: samples (ids, order, coordinates), variables, calendar, shard size, format.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -232,15 +233,24 @@ cleanup:
     return rc;
 }
 
-static int jint(json_t *o, const char *key, long long *out, const char *path, af_error *err)
+/* A count in 0..max: a hostile or damaged journal must not wrap when it is narrowed to int. */
+static int jcount(json_t *o, const char *key, long long max, long long *out, const char *path, af_error *err)
 {
     int rc = AF_OK;
     json_t *v = json_object_get(o, key);
-    if (!json_is_integer(v) || json_integer_value(v) < 0)
-        AF_FAIL(AF_EFORMAT, "'%s': field '%s' is missing or not a count", path, key);
+    if (!json_is_integer(v))
+        AF_FAIL(AF_EFORMAT, "'%s': field '%s' is missing or not an integer", path, key);
+    if (json_integer_value(v) < 0 || json_integer_value(v) > max)
+        AF_FAIL(AF_EFORMAT, "'%s': field '%s' is %lld, out of range 0..%lld", path, key,
+                (long long)json_integer_value(v), max);
     *out = (long long)json_integer_value(v);
 cleanup:
     return rc;
+}
+
+static int jint(json_t *o, const char *key, long long *out, const char *path, af_error *err)
+{
+    return jcount(o, key, LLONG_MAX, out, path, err);
 }
 
 static int read_shards(json_t *root, af_journal *j, const char *path, af_error *err)
@@ -334,9 +344,9 @@ int af__journal_parse(const char *text, const char *path, af_journal *j, af_erro
         j->settings = af_strdup(json_string_value(st));
         AF_CHECK_ALLOC(j->settings);
     }
-    AF_CHECK(jint(root, "ndays", &v, path, err));
+    AF_CHECK(jcount(root, "ndays", INT_MAX, &v, path, err));
     j->ndays = (int)v;
-    AF_CHECK(jint(root, "days_done", &v, path, err));
+    AF_CHECK(jcount(root, "days_done", INT_MAX, &v, path, err));
     j->days_done = (int)v;
     if (j->days_done > j->ndays) AF_FAIL(AF_EFORMAT, "'%s': days_done %d > ndays %d", path, j->days_done, j->ndays);
     AF_CHECK(jstr(root, "state", state, sizeof state, path, err));
@@ -355,10 +365,12 @@ int af__journal_read(const char *outdir, af_journal *j, af_error *err)
     int rc = AF_OK;
     char path[4400];
     char *text = NULL;
+    size_t len = 0;
     memset(j, 0, sizeof *j);
     AF_CHECK(af__journal_path(outdir, path, sizeof path, err));
     if (access(path, F_OK) != 0) AF_FAIL(AF_ENOTFOUND, "no journal '%s'", path);
-    AF_CHECK(af_read_file(path, &text, NULL, err));
+    AF_CHECK(af_read_file(path, &text, &len, err));
+    if (strlen(text) != len) AF_FAIL(AF_EFORMAT, "'%s': NUL byte at offset %zu: not a JSON text", path, strlen(text));
     AF_CHECK(af__journal_parse(text, path, j, err));
 cleanup:
     free(text);

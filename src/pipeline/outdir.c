@@ -38,16 +38,18 @@ static int has(const char *dir, const char *name)
     return access(p, F_OK) == 0;
 }
 
-/* A file name agroflux writes in an output directory. */
+/* A file name agroflux writes in an output directory (or its temporary name NAME.partial...). */
 static int ours(const char *name)
 {
+    static const char *const files[] = { AF_INDEX_NAME, AF_JOURNAL_NAME, AF_PROGRESS_NAME, AF_PROVENANCE_NAME,
+                                         AF_COVERAGE_NAME, NULL };
     unsigned long k;
     char tail[16];
-    return !strcmp(name, AF_INDEX_NAME) || !strcmp(name, AF_JOURNAL_NAME) || !strcmp(name, AF_PROGRESS_NAME) ||
-           !strcmp(name, MARKER_NAME) || sscanf(name, "shard-%5lu.n%15s", &k, tail) == 2 ||
-           (!strncmp(name, AF_INDEX_NAME, strlen(AF_INDEX_NAME)) && strstr(name, ".partial")) ||
-           (!strncmp(name, AF_JOURNAL_NAME, strlen(AF_JOURNAL_NAME)) && strstr(name, ".partial")) ||
-           (!strncmp(name, AF_PROGRESS_NAME, strlen(AF_PROGRESS_NAME)) && strstr(name, ".partial"));
+    if (!strcmp(name, MARKER_NAME) || sscanf(name, "shard-%5lu.n%15s", &k, tail) == 2) return 1;
+    for (int i = 0; files[i]; i++)
+        if (!strcmp(name, files[i]) || (!strncmp(name, files[i], strlen(files[i])) && strstr(name, ".partial")))
+            return 1;
+    return 0;
 }
 
 /* Entries of dir other than . and ..: count, and the first one that is not agroflux's. */
@@ -96,7 +98,7 @@ static int write_marker(const char *dir, af_error *err)
     int rc = AF_OK;
     char path[4400];
     static const char text[] = "This directory is written by agroflux (run --output); agroflux may replace "
-                               "its shard-*.nc, index.json, journal.json and progress.json.\n";
+                               "its shard-*.nc, index.json, journal.json, progress.json, provenance.json and coverage.json.\n";
     if (has(dir, MARKER_NAME)) goto cleanup;
     AF_CHECK(af_path_join(dir, MARKER_NAME, path, sizeof path, err));
     AF_CHECK(af_write_atomic(path, text, sizeof text - 1, err));

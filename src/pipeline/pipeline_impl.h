@@ -21,6 +21,9 @@ typedef struct af_group {
     size_t nfeat;
     int *slot;                     /* per feature: index in inputs or targets */
     void *state;
+    double open_cpu, fill_cpu;     /* this rank's CPU seconds in open and fill (debug log) */
+    double exchange_cpu;           /* of fill_cpu: agreeing and exchanging (split groups) */
+    int split;                     /* opened on every sample, days divided over the ranks (split.c) */
 } af_group;
 
 typedef struct af_ctx {
@@ -28,6 +31,7 @@ typedef struct af_ctx {
     af_calendar *cal;
     af_sampleset *set;
     af_source_ctx sctx;
+    af_source_ctx sctx_all;        /* the same over every sample: groups whose days split over ranks */
     af_group *groups;
     size_t ngroups;
     af_var_desc *inputs, *targets;
@@ -51,9 +55,23 @@ int af__ctx_load(const char *pipeline_path, const char *const *sets, size_t nset
 int af__ctx_load_rest(af_ctx *ctx, af_error *err);
 /** Group the features and describe inputs/targets (not collective). */
 int af__ctx_describe(af_ctx *ctx, af_error *err);
-/** Open every group's source for samples [range). */
-int af__ctx_open_sources(af_ctx *ctx, af_range range, af_error *err);
+/** Open every group's source for samples [range). split: a group whose kind divides its work by
+ * days (split_days) is opened on every sample instead and filled through af__split_fill. */
+int af__read_split_days(const af_config *cfg, int nranks);
+int af__ctx_open_sources(af_ctx *ctx, af_range range, int split, af_error *err);
 void af__ctx_dispose(af_ctx *ctx);
+/** Collective (split.c). Fill group g (g->split) for days [t0, t0+nt) of this rank's samples into
+ * [nlocal][nt][nfeat]: each rank fills every sample for its share of the days, then the values go
+ * to the ranks owning the samples. load[size]: work given to each rank in this block so far.
+ * An error already in err (an earlier group on this rank) is agreed on first; then no exchange. */
+int af__split_fill(MPI_Comm comm, const af_range *ranges, af_group *g, int t0, int nt, double *load, float *val,
+                   unsigned char *valid, float *qc, af_error *err);
+/** Complete req, sleeping between tests (20 us doubling to 1 ms) instead of spinning (split.c). */
+int af__wait_idle(MPI_Request *req);
+/** Collective: a barrier whose wait sleeps (MPI_Ibarrier + af__wait_idle); returns an MPI code. */
+int af__barrier_idle(MPI_Comm comm);
+/** CPU seconds of this process so far (per-group timing in the debug log). */
+double af__cpu_seconds(void);
 /** The output layout of a loaded context (pointers borrowed from ctx). */
 void af__ctx_layout(const af_ctx *ctx, af_layout *layout);
 
@@ -62,6 +80,31 @@ void af__ctx_layout(const af_ctx *ctx, af_layout *layout);
  * rank) describes it for the index. */
 int af__provenance_write(MPI_Comm comm, const af_ctx *ctx, const char *outdir, af_prov_ref *ref,
                          af_error *err);
+
+/* ---- coverage_acct.c: valid sample-days per feature, sample and year; warnings; coverage.json ---- */
+typedef struct af_cov_acct af_cov_acct;
+/** Not collective. The accounting of this rank's samples [range); min_fraction is the threshold. */
+int af__cov_create(const af_ctx *ctx, af_range range, double min_fraction, af_cov_acct **out, af_error *err);
+/** Count a filled block of days [t0, t0+nt): x [nlocal][nt][ninputs], yvalid [nlocal][nt][ntargets]. */
+void af__cov_count_block(af_cov_acct *a, const af_ctx *ctx, int t0, int nt, const float *x,
+                         const unsigned char *yvalid);
+/** Not collective. A resumed run: count days [0, days_done) of this rank's samples read back from
+ * OUTDIR's shards (shard-NNNNN.nc + suffix: ".partial" to continue, "" to publish; blocks of `block` days). */
+int af__cov_count_written(af_cov_acct *a, const af_ctx *ctx, const char *outdir, const char *suffix,
+                          size_t shard_samples, int days_done, int block, af_error *err);
+/**
+ * Collective. Gather the counts on rank 0 (fixed order), log the warnings, count them on every rank;
+ * with strict, any warning is an error (same on every rank). Rank 0 gets coverage.json's text in
+ * *json_text (caller frees), NULL elsewhere.
+ */
+int af__cov_report(MPI_Comm comm, af_cov_acct *a, const af_ctx *ctx, const af_range *ranges, int strict,
+                   char **json_text, af_error *err);
+/** Warning counts by kind (AF_COV_*), the same on every rank after af__cov_report. */
+void af__cov_counts(const af_cov_acct *a, long long out[AF_COV_NWARN]);
+size_t af__cov_nfeat(const af_cov_acct *a);
+/** Rank 0. Write OUTDIR/coverage.json atomically; ref describes it for the index. */
+int af__cov_write(const char *outdir, const char *text, size_t nfeat, af_prov_ref *ref, af_error *err);
+void af__cov_destroy(af_cov_acct **a);
 
 /* ---- journal.c: resumable state in OUTDIR/journal.json (rank 0 writes) ---- */
 typedef struct af_journal {

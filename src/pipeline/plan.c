@@ -39,6 +39,14 @@ static void estimate_memory(const af_ctx *ctx, af_plan *p)
         const af_group *g = &ctx->groups[j];
         if (g->nfeat > maxnf) maxnf = g->nfeat;
         if (!strcmp(g->kind->name, "gridded")) sources += (long long)g->nfeat * MEM_PER_GRIDDED_VAR;
+        if (g->kind->split_days && af__read_split_days(ctx->cfg, p->nranks)) {
+            /* days split over ranks (split.c): this rank's days of every sample, as filled and as sent
+             * (9 bytes per feature each), site values (8) and county statistics (5 x 8, counted per
+             * sample as an upper bound); up to twice the even share of the block (whole chunks) */
+            long long share = 2LL * ((block + p->nranks - 1) / p->nranks);
+            if (share > block) share = block;
+            sources += share * (long long)p->nsamples * (18LL * (long long)g->nfeat + 48LL);
+        }
         else sources += (long long)nmax * MEM_PER_SAMPLE_SOURCE;
     }
     long long cells = (long long)nmax * block;
@@ -100,7 +108,7 @@ int af_pipeline_plan_sets(const char *pipeline_path, const char *const *sets, si
     }
     /* Open every rank's sources once, as the run would, and count files per feature. */
     af_range all = { 0, out->nsamples };
-    AF_CHECK(af__ctx_open_sources(&ctx, all, err));
+    AF_CHECK(af__ctx_open_sources(&ctx, all, 0, err));
     for (size_t j = 0; j < ctx.ngroups; j++) {
         const char *const *paths;
         size_t np = 0;

@@ -15,7 +15,9 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <errno.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <jansson.h>
 #include <openssl/evp.h>
@@ -257,7 +259,7 @@ static void sink_put(prov_sink *s, const char *p, size_t n)
 {
     if (s->rc != AF_OK || n == 0) return;
     if (fwrite(p, 1, n, s->fp) != n) {
-        s->rc = af_error_set(s->err, AF_EIO, __FILE__, __LINE__, __func__, "cannot write '%s'", s->path);
+        s->rc = af_error_set(s->err, AF_EIO, __FILE__, __LINE__, __func__, "cannot write '%s': %s", s->path, strerror(errno));
         return;
     }
     EVP_DigestUpdate(s->md, p, n);
@@ -275,7 +277,7 @@ static int write_file(MPI_Comm comm, int size, const char *tmp, const char *mine
     int any = 0;
     s.fp = fopen(tmp, "wb");
     s.md = EVP_MD_CTX_new();
-    if (!s.fp) s.rc = af_error_set(err, AF_EIO, __FILE__, __LINE__, __func__, "cannot create '%s'", tmp);
+    if (!s.fp) s.rc = af_error_set(err, AF_EIO, __FILE__, __LINE__, __func__, "cannot create '%s': %s", tmp, strerror(errno));
     else if (!s.md || EVP_DigestInit_ex(s.md, EVP_sha256(), NULL) != 1)
         s.rc = af_error_set(err, AF_EINTERNAL, __FILE__, __LINE__, __func__, "SHA-256 init failed");
     snprintf(head, sizeof head, "{\n  \"schema\": \"agroflux-provenance\",\n  \"schema_version\": 1,\n"
@@ -303,7 +305,7 @@ static int write_file(MPI_Comm comm, int size, const char *tmp, const char *mine
     }
     sink_put(&s, any ? "\n  ]\n}\n" : "  ]\n}\n", any ? 7 : 6);
     if (s.rc == AF_OK && fflush(s.fp) != 0)
-        s.rc = af_error_set(err, AF_EIO, __FILE__, __LINE__, __func__, "cannot write '%s'", tmp);
+        s.rc = af_error_set(err, AF_EIO, __FILE__, __LINE__, __func__, "cannot write '%s': %s", tmp, strerror(errno));
     rc = s.rc;
     if (rc != AF_OK) goto cleanup;
     unsigned char md[EVP_MAX_MD_SIZE];
@@ -314,7 +316,7 @@ static int write_file(MPI_Comm comm, int size, const char *tmp, const char *mine
     ref->count = (long long)total;
 cleanup:
     if (s.fp && fclose(s.fp) != 0 && rc == AF_OK)
-        rc = af_error_set(err, AF_EIO, __FILE__, __LINE__, __func__, "cannot close '%s'", tmp);
+        rc = af_error_set(err, AF_EIO, __FILE__, __LINE__, __func__, "cannot close '%s': %s", tmp, strerror(errno));
     EVP_MD_CTX_free(s.md);
     free(buf);
     return rc;
@@ -352,6 +354,7 @@ int af__provenance_write(MPI_Comm comm, const af_ctx *ctx, const char *outdir, a
         if (write_file(comm, size, tmp, text, tlen, nonempty, total, ref, err) == AF_OK &&
             af_fsync_path(tmp, err) == AF_OK)
             af_rename_durable(tmp, final_path, err);
+        if (err->code != AF_OK) unlink(tmp); /* a failed write leaves no temporary behind (as af_write_file_atomic) */
     } else {
         AF_CHECK_MPI(send_long(text ? text : "", (long long)tlen, comm));
     }

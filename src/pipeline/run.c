@@ -57,6 +57,9 @@ typedef struct run_state {
     int checked_days;              /* days digested into the journal's checks (every rank) */
     af_shard_digest *digests;      /* [nshards] scratch for checkpoints */
     long long *cover;              /* [2 * (ninputs + ntargets)]: valid, applicable sample-days per variable */
+    af_cov_acct *acct;             /* per feature, sample and year (coverage_acct.c) */
+    char *cov_json;                /* rank 0: coverage.json's text, written before the index */
+    af_train_partials *partials;   /* scaler partials fed from the written blocks (a run from day 0 only) */
     float *x, *xqc, *y, *yqc;
     unsigned char *yvalid;
     double stage_t[ST_N];
@@ -96,59 +99,78 @@ static const char *output_dir(const af_run_opts *opts, const af_config *cfg)
     return (opts && opts->output) ? opts->output : cfg->output;
 }
 
-static int fill_block(af_ctx *ctx, size_t nlocal, int t0, int nt, float *x, float *xqc, float *y,
-                      unsigned char *yvalid, float *yqc, af_error *err)
+/* One group's values [nlocal][nt][nf] into the block buffers (a scoped feature, NAME@counties or
+ * NAME@sites, leaves the other samples to its pair). */
+static void scatter_group(const af_ctx *ctx, const af_group *g, size_t cells, int nt, const float *val,
+                          const unsigned char *valid, const float *qc, float *x, float *xqc, float *y,
+                          unsigned char *yvalid, float *yqc)
 {
-    int rc = AF_OK;
-    float *val = NULL, *qc = NULL;
-    unsigned char *valid = NULL;
-    size_t ni = ctx->ninputs, ntg = ctx->ntargets;
-    size_t cells = nlocal * (size_t)nt;
-    for (size_t i = 0; i < cells * ni; i++) { x[i] = NAN; xqc[i] = NAN; }
-    for (size_t i = 0; i < cells * ntg; i++) { y[i] = NAN; yvalid[i] = 0; yqc[i] = NAN; }
-    for (size_t j = 0; j < ctx->ngroups && cells > 0; j++) {
-        af_group *g = &ctx->groups[j];
-        size_t nf = g->nfeat;
-        val = malloc(cells * nf * sizeof *val);
-        qc = malloc(cells * nf * sizeof *qc);
-        valid = malloc(cells * nf);
-        AF_CHECK_ALLOC(val);
-        AF_CHECK_ALLOC(qc);
-        AF_CHECK_ALLOC(valid);
-        AF_CHECK(g->kind->fill(g->state, t0, nt, val, valid, qc, err));
-        for (size_t c = 0; c < cells; c++) {
-            const af_sample *s = af_sampleset_get_ref(ctx->set, ctx->sctx.range.begin + c / (size_t)nt);
-            for (size_t k = 0; k < nf; k++) {
-                /* a scoped feature (NAME@counties, NAME@sites) leaves the other samples to its pair */
-                af_applies ap = g->feats[k]->applies;
-                if ((ap == AF_APPLIES_COUNTIES && s->kind != AF_SAMPLE_COUNTY) ||
-                    (ap == AF_APPLIES_SITES && s->kind != AF_SAMPLE_SITE))
-                    continue;
-                size_t src = c * nf + k;
-                size_t slot = (size_t)g->slot[k];
-                if (g->feats[k]->role == AF_ROLE_INPUT) {
-                    x[c * ni + slot] = valid[src] ? val[src] : NAN;
-                    xqc[c * ni + slot] = qc[src];
-                } else {
-                    y[c * ntg + slot] = valid[src] ? val[src] : NAN;
-                    yvalid[c * ntg + slot] = valid[src] ? 1 : 0;
-                    yqc[c * ntg + slot] = qc[src];
-                }
+    size_t ni = ctx->ninputs, ntg = ctx->ntargets, nf = g->nfeat;
+    for (size_t c = 0; c < cells; c++) {
+        const af_sample *s = af_sampleset_get_ref(ctx->set, ctx->sctx.range.begin + c / (size_t)nt);
+        for (size_t k = 0; k < nf; k++) {
+            af_applies ap = g->feats[k]->applies;
+            if ((ap == AF_APPLIES_COUNTIES && s->kind != AF_SAMPLE_COUNTY) ||
+                (ap == AF_APPLIES_SITES && s->kind != AF_SAMPLE_SITE))
+                continue;
+            size_t src = c * nf + k;
+            size_t slot = (size_t)g->slot[k];
+            if (g->feats[k]->role == AF_ROLE_INPUT) {
+                x[c * ni + slot] = valid[src] ? val[src] : NAN;
+                xqc[c * ni + slot] = qc[src];
+            } else {
+                y[c * ntg + slot] = valid[src] ? val[src] : NAN;
+                yvalid[c * ntg + slot] = valid[src] ? 1 : 0;
+                yqc[c * ntg + slot] = qc[src];
             }
         }
-        free(val); val = NULL;
-        free(qc); qc = NULL;
-        free(valid); valid = NULL;
     }
-cleanup:
-    free(val);
-    free(qc);
-    free(valid);
+}
+
+/* Collective when a group is split (split.c): the groups filled per sample first, then the split
+ * groups, which every rank joins even after a local failure (they agree on it first). */
+static int fill_block(run_state *rs, int t0, int nt, af_error *err)
+{
+    int rc = AF_OK;
+    af_ctx *ctx = &rs->ctx;
+    float *val = NULL, *qc = NULL;
+    unsigned char *valid = NULL;
+    double *load = NULL;
+    size_t ni = ctx->ninputs, ntg = ctx->ntargets;
+    size_t cells = rs->nlocal * (size_t)nt;
+    for (size_t i = 0; i < cells * ni; i++) { rs->x[i] = NAN; rs->xqc[i] = NAN; }
+    for (size_t i = 0; i < cells * ntg; i++) { rs->y[i] = NAN; rs->yvalid[i] = 0; rs->yqc[i] = NAN; }
+    load = calloc((size_t)rs->size, sizeof *load);
+    if (!load) af_error_set(err, AF_ENOMEM, __FILE__, __LINE__, __func__, "out of memory");
+    for (int pass = 0; pass < 2; pass++) {
+        for (size_t j = 0; j < ctx->ngroups; j++) {
+            af_group *g = &ctx->groups[j];
+            if (g->split != pass || (!g->split && (cells == 0 || err->code != AF_OK))) continue;
+            size_t n = cells * g->nfeat;
+            val = malloc((n + 1) * sizeof *val);
+            qc = malloc((n + 1) * sizeof *qc);
+            valid = malloc(n + 1);
+            if (!val || !qc || !valid) af_error_set(err, AF_ENOMEM, __FILE__, __LINE__, __func__, "out of memory");
+            double c0 = af__cpu_seconds();
+            if (g->split)
+                rc = af__split_fill(rs->comm, rs->ranges, g, t0, nt, load, val, valid, qc, err);
+            else if (err->code == AF_OK)
+                rc = g->kind->fill(g->state, t0, nt, val, valid, qc, err);
+            g->fill_cpu += af__cpu_seconds() - c0;
+            if (rc == AF_OK && err->code == AF_OK)
+                scatter_group(ctx, g, cells, nt, val, valid, qc, rs->x, rs->xqc, rs->y, rs->yvalid, rs->yqc);
+            free(val); val = NULL;
+            free(qc); qc = NULL;
+            free(valid); valid = NULL;
+        }
+    }
+    rc = err->code;
+    free(load);
     return rc;
 }
 
 static int publish_index(const af_ctx *ctx, const char *outdir, const af_shard_info *infos,
-                         size_t ninfos, const af_prov_ref *prov, const af_run_summary *s,
+                         size_t ninfos, const af_prov_ref *prov, const af_prov_ref *cov, const af_run_summary *s,
                          int ranks, char *extra, af_error *err)
 {
     int rc = AF_OK;
@@ -194,6 +216,9 @@ static int publish_index(const af_ctx *ctx, const char *outdir, const af_shard_i
     idx.resumed_from_day = s->resumed_from_day;
     idx.coverage = s->coverage; /* borrowed */
     idx.ncoverage = s->coverage ? ctx->ninputs + ctx->ntargets : 0;
+    idx.coverage_ref = *cov;
+    idx.has_coverage_warnings = 1;
+    memcpy(idx.coverage_warnings, s->coverage_warnings, sizeof idx.coverage_warnings);
     AF_CHECK(af_index_write(outdir, &idx, err));
 cleanup:
     free(idx.samples);
@@ -276,7 +301,7 @@ static int run_setup(run_state *rs, const char *pipeline_path, af_error *err)
         rs->ranges = calloc((size_t)rs->size, sizeof *rs->ranges);
         if (!rs->ranges) af_error_set(err, AF_ENOMEM, __FILE__, __LINE__, __func__, "out of memory");
         else if (af_sampleset_partition(rs->ctx.set, rs->size, rs->ranges, err) == AF_OK)
-            af__ctx_open_sources(&rs->ctx, rs->ranges[rs->rank], err);
+            af__ctx_open_sources(&rs->ctx, rs->ranges[rs->rank], af__read_split_days(rs->ctx.cfg, rs->size), err);
     }
     AF_SYNC(rs->comm);
     const af_config *cfg = rs->ctx.cfg;
@@ -301,6 +326,8 @@ static int run_setup(run_state *rs, const char *pipeline_path, af_error *err)
     if (!rs->x || !rs->xqc || !rs->y || !rs->yqc || !rs->yvalid)
         af_error_set(err, AF_ENOMEM, __FILE__, __LINE__, __func__,
                      "out of memory for a block of %d days x %zu samples", rs->block, rs->nlocal);
+    else
+        af__cov_create(&rs->ctx, rs->ranges[rs->rank], cfg->coverage_min_fraction, &rs->acct, err);
     AF_SYNC(rs->comm);
 cleanup:
     return rc;
@@ -330,6 +357,13 @@ static int run_open_shards(run_state *rs, af_error *err)
         AF_SYNC(rs->comm);
         AF_CHECK(af_shardset_create_owned(rs->comm, rs->outdir, &rs->layout, rs->ranges[rs->rank].begin,
                                           rs->nlocal, &rs->ss, err));
+    }
+    if (rs->start.mode != AF_START_FRESH) {
+        /* the days already written, read back, so the coverage accounting covers every day */
+        af__cov_count_written(rs->acct, &rs->ctx, rs->outdir, rs->start.mode == AF_START_CONTINUE ? ".partial" : "",
+                              rs->ctx.cfg->shard_samples, rs->start.mode == AF_START_CONTINUE ? rs->start.days_done
+                              : rs->ndays, rs->block, err);
+        AF_SYNC(rs->comm);
     }
     rs->digests = calloc(rs->nshards ? rs->nshards : 1, sizeof *rs->digests);
     if (!rs->digests) af_error_set(err, AF_ENOMEM, __FILE__, __LINE__, __func__, "out of memory");
@@ -459,18 +493,26 @@ static int run_blocks(run_state *rs, af_error *err)
     for (int t0 = rs->start.days_done; t0 < rs->ndays; t0 += rs->block) {
         int nt = t0 + rs->block <= rs->ndays ? rs->block : rs->ndays - t0;
         double t = MPI_Wtime();
-        fill_block(&rs->ctx, rs->nlocal, t0, nt, rs->x, rs->xqc, rs->y, rs->yvalid, rs->yqc, err);
+        fill_block(rs, t0, nt, err);
         rs->stage_t[ST_READ] += MPI_Wtime() - t;
         test_fail_block(rs, t0 / rs->block, err);
+        AF_CHECK_MPI(af__barrier_idle(rs->comm)); /* the ranks done first sleep, not spin, until the last */
         AF_SYNC(rs->comm);
         count_block(rs, nt);
+        af__cov_count_block(rs->acct, &rs->ctx, t0, nt, rs->x, rs->yvalid);
         t = MPI_Wtime();
         AF_CHECK(af_shardset_write_block(rs->ss, mine.begin, rs->nlocal, t0, nt, rs->x, rs->xqc, rs->y,
                                          rs->yvalid, rs->yqc, err));
+        af_error perr = AF_ERROR_INIT; /* cannot fail in day order; if it did, the scalers read the shards back */
+        if (af_train_partials_add(rs->partials, t0, nt, rs->x, rs->y, &perr) != AF_OK) {
+            af_log(AF_LOG_WARN, "run", "scalers will read the shards back: %s", perr.msg);
+            af_train_partials_destroy(&rs->partials);
+        }
         if (rs->opts->test_block_delay_ms > 0) usleep((useconds_t)rs->opts->test_block_delay_ms * 1000u);
         int last = t0 + nt >= rs->ndays, stop, due;
         agree_after_block(rs, &stop, &due);
-        if (stop || due || last) AF_CHECK(checkpoint(rs, t0 + nt, err));
+        /* the last block's checkpoint digests come from the seal's read of each shard (run_finish) */
+        if ((stop || due) && !last) AF_CHECK(checkpoint(rs, t0 + nt, err));
         rs->stage_t[ST_WRITE] += MPI_Wtime() - t;
         note_fds(rs);
         af_log(AF_LOG_DEBUG, "run", "days %d..%d of %d written", t0 + 1, t0 + nt, rs->ndays);
@@ -479,6 +521,11 @@ static int run_blocks(run_state *rs, af_error *err)
             interrupted(rs, t0 + nt, err);
             AF_SYNC(rs->comm);
         }
+    }
+    for (size_t j = 0; j < rs->ctx.ngroups; j++) {
+        const af_group *g = &rs->ctx.groups[j];
+        af_log(AF_LOG_DEBUG, "run", "group %zu (%s, [%s]...): CPU %.3f s open, %.3f s fill (%.3f s exchange)", j,
+               g->kind->name, g->feats[0]->section->name, g->open_cpu, g->fill_cpu, g->exchange_cpu);
     }
 cleanup:
     return rc;
@@ -494,8 +541,14 @@ static int run_finish(run_state *rs, af_shard_info **infos, size_t *ninfos, af_e
         rs->start.shards = NULL;
         goto cleanup;
     }
-    AF_CHECK(af_shardset_seal(rs->ss, infos, ninfos, err));
-    if (rs->rank == 0) {
+    /* the final checkpoint: the days since the last one, digested in the same read as the SHA-256 */
+    af_seal_check chk = { rs->checked_days == 0, rs->checked_days, rs->ndays, rs->digests };
+    AF_CHECK(af_shardset_seal_checked(rs->ss, rs->checked_days < rs->ndays ? &chk : NULL, infos, ninfos, err));
+    int jrc = AF_OK;
+    if (rs->rank == 0 && rs->checked_days < rs->ndays)
+        jrc = af__journal_add_checks(&rs->journal, rs->ndays, rs->digests, rs->nshards, err);
+    rs->checked_days = rs->ndays;
+    if (rs->rank == 0 && jrc == AF_OK) {
         rs->journal.sealed = 1;
         rs->journal.days_done = rs->ndays;
         rs->journal.shards = *infos; /* borrowed */
@@ -503,6 +556,8 @@ static int run_finish(run_state *rs, af_shard_info **infos, size_t *ninfos, af_e
         af__journal_write(rs->outdir, &rs->journal, err);
         rs->journal.shards = NULL;
     }
+    AF_SYNC(rs->comm);
+    af_shardset_keep_partial(rs->ss, 1); /* the sealed journal names them */
     if (rs->opts->test_fail == AF_TEST_FAIL_SEALED && rs->rank == rs->size - 1)
         af_error_set(err, AF_EIO, __FILE__, __LINE__, __func__,
                      "test hook AGROFLUX_TEST_FAIL_AT: simulated failure after sealing, before renaming");
@@ -549,10 +604,11 @@ int af_pipeline_run(MPI_Comm comm, const char *pipeline_path, const af_run_opts 
     int rc = AF_OK;
     run_state rs;
     af_shard_info *infos = NULL;
-    af_prov_ref prov;
+    af_prov_ref prov, cov;
     char *extra = NULL;
     size_t ninfos = 0;
     memset(&rs, 0, sizeof rs);
+    memset(&cov, 0, sizeof cov);
     rs.comm = comm;
     rs.opts = opts ? opts : &defaults;
     MPI_Comm_rank(comm, &rs.rank);
@@ -575,12 +631,27 @@ int af_pipeline_run(MPI_Comm comm, const char *pipeline_path, const af_run_opts 
 
     rs.cover = calloc(2 * (rs.ctx.ninputs + rs.ctx.ntargets) + 1, sizeof *rs.cover);
     if (!rs.cover) af_error_set(err, AF_ENOMEM, __FILE__, __LINE__, __func__, "out of memory");
+    /* the scalers come from the blocks as they are written; a resumed run reads its shards back */
+    else if (rs.start.days_done == 0)
+        af_train_partials_create(rs.ctx.cfg, rs.ranges[rs.rank].begin, rs.nlocal, rs.ctx.ninputs, rs.ctx.ntargets,
+                                 &rs.partials, err);
     AF_SYNC(comm);
     AF_CHECK(run_blocks(&rs, err));
     /* a resumed run counts only the days it wrote itself */
     AF_CHECK(report_coverage(&rs, err));
     summary->coverage = rs.cover; /* the summary owns the counts from here */
     rs.cover = NULL;
+    if (af__cov_report(comm, rs.acct, &rs.ctx, rs.ranges, rs.opts->strict, &rs.cov_json, err) != AF_OK) {
+        /* failed by --strict: the journal goes too, so a --resume starts over and accounts every day again */
+        long long w[AF_COV_NWARN], nw = 0;
+        af_error e2 = AF_ERROR_INIT;
+        af__cov_counts(rs.acct, w);
+        for (int k = 0; k < AF_COV_NWARN; k++) nw += w[k];
+        if (rs.rank == 0 && rs.opts->strict && nw > 0) af__journal_remove(rs.outdir, &e2);
+        rc = err->code;
+        goto cleanup;
+    }
+    af__cov_counts(rs.acct, summary->coverage_warnings);
     t = MPI_Wtime();
     af__progress_report(&rs.prog, "running", "finish", rs.ndays, 1);
     AF_CHECK(run_finish(&rs, &infos, &ninfos, err));
@@ -589,20 +660,22 @@ int af_pipeline_run(MPI_Comm comm, const char *pipeline_path, const af_run_opts 
     /* training splits and leak-free scalers from the finished shards (index "extra") */
     t = MPI_Wtime();
     af__progress_report(&rs.prog, "running", "scalers", rs.ndays, 1);
-    AF_CHECK(af_train_extra(comm, rs.ctx.cfg, rs.outdir, rs.layout.samples, rs.nsamples, infos, ninfos,
-                            rs.ctx.ninputs, rs.ctx.ntargets, rs.ranges[rs.rank], &extra, err));
+    AF_CHECK(af_train_extra_from(comm, rs.ctx.cfg, rs.outdir, rs.layout.samples, rs.nsamples, infos, ninfos,
+                                 rs.ctx.ninputs, rs.ctx.ntargets, rs.ranges[rs.rank], rs.partials, &extra, err));
     rs.stage_t[ST_SCALERS] = MPI_Wtime() - t;
 
     /* provenance and index, last; the journal goes once the index is there */
     t = MPI_Wtime();
     af__progress_report(&rs.prog, "running", "publish", rs.ndays, 1);
     AF_CHECK(af__provenance_write(comm, &rs.ctx, rs.outdir, &prov, err));
+    if (rs.rank == 0) af__cov_write(rs.outdir, rs.cov_json, af__cov_nfeat(rs.acct), &cov, err);
+    AF_SYNC(comm);
     summary->ranks = rs.size;
     summary->resumed_from_day = rs.start.days_done;
     AF_CHECK(gather_memory(&rs, summary, err));
     rs.stage_t[ST_PUBLISH] = MPI_Wtime() - t;
     reduce_stages(comm, rs.stage_t, summary);
-    if (rs.rank == 0) publish_index(&rs.ctx, rs.outdir, infos, ninfos, &prov, summary, rs.size, extra, err);
+    if (rs.rank == 0) publish_index(&rs.ctx, rs.outdir, infos, ninfos, &prov, &cov, summary, rs.size, extra, err);
     AF_SYNC(comm);
     if (rs.rank == 0) af__journal_remove(rs.outdir, err);
     AF_SYNC(comm);
@@ -621,6 +694,9 @@ cleanup:
     af__journal_dispose(&rs.journal);
     free(rs.digests);
     free(rs.cover);
+    af__cov_destroy(&rs.acct);
+    free(rs.cov_json);
+    af_train_partials_destroy(&rs.partials);
     free(rs.start.shards);
     free(infos);
     free(rs.x);

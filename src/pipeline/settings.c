@@ -2,7 +2,7 @@
 /*
  * settings.c: the effective settings of a run that fix its output bytes, as
  * text ("section.key=value" lines, in file order, --set overrides applied)
- * and its SHA-256. Performance-only keys (block_days) are left out, so a run
+ * and its SHA-256. Performance-only keys (block_days, read_split) are left out, so a run
  * with another block size writes the same shards and --resume may continue an
  * interrupted run after such a change; comments and layout of the file do not
  * count either. The journal keeps the text, so a start-over names the key that
@@ -16,7 +16,7 @@
 #include "pipeline_impl.h"
 
 /* Keys that change how a run works, never what it writes. */
-static const char *const perf_keys[] = { "pipeline.block_days", NULL };
+static const char *const perf_keys[] = { "pipeline.block_days", "pipeline.read_split", NULL };
 
 int af__settings_is_perf_key(const char *section, const char *key)
 {

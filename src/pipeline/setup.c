@@ -8,6 +8,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "af_check.h"
 #include "pipeline_impl.h"
@@ -168,20 +169,43 @@ cleanup:
     return rc;
 }
 
-int af__ctx_open_sources(af_ctx *ctx, af_range range, af_error *err)
+/* Whether groups that can split their reads by days do so on this many ranks ([pipeline] read_split):
+ * auto takes days up to 4 ranks, where a block's chunks in time (6 for 366 days of gridMET) still give
+ * every rank a share, and samples above, where each rank's own window keeps every rank busy. */
+int af__read_split_days(const af_config *cfg, int nranks)
+{
+    if (nranks <= 1 || cfg->read_split == AF_READ_SPLIT_SAMPLES) return 0;
+    return cfg->read_split == AF_READ_SPLIT_DAYS || nranks <= 4;
+}
+
+int af__ctx_open_sources(af_ctx *ctx, af_range range, int split, af_error *err)
 {
     int rc = AF_OK;
     ctx->sctx.cfg = ctx->cfg;
     ctx->sctx.cal = ctx->cal;
     ctx->sctx.set = ctx->set;
     ctx->sctx.range = range;
+    ctx->sctx_all = ctx->sctx;
+    ctx->sctx_all.range.begin = 0;
+    ctx->sctx_all.range.end = af_sampleset_count(ctx->set);
     for (size_t j = 0; j < ctx->ngroups; j++) {
         af_group *g = &ctx->groups[j];
-        AF_CHECK(g->kind->open(&ctx->sctx, g->feats, g->nfeat, &g->state, err));
+        g->split = split && g->kind->split_days && g->kind->fill_days;
+        double c0 = af__cpu_seconds();
+        rc = g->kind->open(g->split ? &ctx->sctx_all : &ctx->sctx, g->feats, g->nfeat, &g->state, err);
+        g->open_cpu += af__cpu_seconds() - c0;
+        AF_CHECK(rc);
     }
 cleanup:
     if (rc != AF_OK) af_config_locate_error(ctx->cfg, err);
     return rc;
+}
+
+double af__cpu_seconds(void)
+{
+    struct timespec ts;
+    if (clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts) != 0) return 0;
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
 void af__ctx_dispose(af_ctx *ctx)

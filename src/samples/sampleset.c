@@ -200,16 +200,16 @@ static int feature_fips(OGRFeatureH f, int idx, const char *layer, const char *f
     char buf[64];
     if (idx < 0) {
         if (fid < 0 || fid > 99999)
-            AF_FAIL(AF_EFORMAT, "layer '%s' feature " CPL_FRMT_GIB ": feature id is not a FIPS code", layer, fid);
+            AF_FAIL(AF_EFORMAT, "%s: feature " CPL_FRMT_GIB ": feature id is not a FIPS code", layer, fid);
         snprintf(buf, sizeof buf, "%05lld", (long long)fid);
     } else {
         if (!OGR_F_IsFieldSetAndNotNull(f, idx))
-            AF_FAIL(AF_EFORMAT, "layer '%s' feature " CPL_FRMT_GIB ": field '%s' is empty", layer, fid, field);
+            AF_FAIL(AF_EFORMAT, "%s: feature " CPL_FRMT_GIB ": field '%s' is empty", layer, fid, field);
         OGRFieldType t = OGR_Fld_GetType(OGR_F_GetFieldDefnRef(f, idx));
         if (t == OFTInteger || t == OFTInteger64) {
             GIntBig v = OGR_F_GetFieldAsInteger64(f, idx);
             if (v < 0 || v > 99999)
-                AF_FAIL(AF_EFORMAT, "layer '%s' feature " CPL_FRMT_GIB ": field '%s' value " CPL_FRMT_GIB
+                AF_FAIL(AF_EFORMAT, "%s: feature " CPL_FRMT_GIB ": field '%s' value " CPL_FRMT_GIB
                         " is not a 5-digit FIPS", layer, fid, field, v);
             snprintf(buf, sizeof buf, "%05lld", (long long)v);
         } else {
@@ -218,7 +218,7 @@ static int feature_fips(OGRFeatureH f, int idx, const char *layer, const char *f
         }
     }
     if (!is_fips(buf))
-        AF_FAIL(AF_EFORMAT, "layer '%s' feature " CPL_FRMT_GIB ": %s%s%s value '%s' is not a 5-digit FIPS", layer,
+        AF_FAIL(AF_EFORMAT, "%s: feature " CPL_FRMT_GIB ": %s%s%s value '%s' is not a 5-digit FIPS", layer,
                 fid, idx < 0 ? "feature id" : "field '", idx < 0 ? "" : field, idx < 0 ? "" : "'", buf);
     memcpy(fips, buf, 6);
 cleanup:
@@ -234,13 +234,13 @@ static int feature_centroid(OGRGeometryH g, OGRCoordinateTransformationH ct, con
     AF_CHECK_ALLOC(pt);
     CPLErrorReset();
     if (OGR_G_Centroid(g, pt) != OGRERR_NONE || OGR_G_IsEmpty(pt))
-        AF_FAIL(AF_EGDAL, "layer '%s' county %s: cannot compute centroid: %s", layer, fips, CPLGetLastErrorMsg());
+        AF_FAIL(AF_EGDAL, "%s: county %s: cannot compute centroid: %s", layer, fips, af_gdal_why());
     double x = OGR_G_GetX(pt, 0), y = OGR_G_GetY(pt, 0);
     if (ct && !OCTTransform(ct, 1, &x, &y, NULL))
-        AF_FAIL(AF_EGDAL, "layer '%s' county %s: cannot transform centroid (%.6f, %.6f) to degrees: %s", layer,
-                fips, OGR_G_GetX(pt, 0), OGR_G_GetY(pt, 0), CPLGetLastErrorMsg());
+        AF_FAIL(AF_EGDAL, "%s: county %s: cannot transform centroid (%.6f, %.6f) to degrees: %s", layer,
+                fips, OGR_G_GetX(pt, 0), OGR_G_GetY(pt, 0), af_gdal_why());
     if (!(fabs(y) <= 90.0) || !(fabs(x) <= 360.0))
-        AF_FAIL(AF_ECRS, "layer '%s' county %s: centroid (%g, %g) is not in degrees; is the CRS right?", layer,
+        AF_FAIL(AF_ECRS, "%s: county %s: centroid (%g, %g) is not in degrees; is the CRS right?", layer,
                 fips, x, y);
     *lon = x;
     *lat = y;
@@ -267,7 +267,7 @@ static int layer_crs(OGRLayerH layer, const char *lname, const char *path, char 
     const char *wkt_opts[] = {"FORMAT=WKT2", NULL};
     CPLErrorReset();
     if (OSRExportToWktEx(lsrs, &wkt, wkt_opts) != OGRERR_NONE || !wkt)
-        AF_FAIL(AF_EGDAL, "layer '%s' in '%s': cannot export CRS as WKT: %s", lname, path, CPLGetLastErrorMsg());
+        AF_FAIL(AF_EGDAL, "layer '%s' in '%s': cannot export CRS as WKT: %s", lname, path, af_gdal_why());
     *wkt_out = af_strdup(wkt);
     AF_CHECK_ALLOC(*wkt_out);
     if (!OSRIsProjected(lsrs) && !OSRIsGeographic(lsrs))
@@ -283,7 +283,7 @@ static int layer_crs(OGRLayerH layer, const char *lname, const char *path, char 
     *ct_out = OCTNewCoordinateTransformation(src, dst);
     if (!*ct_out)
         AF_FAIL(AF_EGDAL, "layer '%s' in '%s': no transformation to geographic coordinates: %s", lname, path,
-                CPLGetLastErrorMsg());
+                af_gdal_why());
 cleanup:
     if (wkt) CPLFree(wkt);
     if (src) OSRDestroySpatialReference(src);
@@ -309,7 +309,7 @@ static int load_counties(const af_sample_opts *opts, sel_rec *sel, size_t nsel, 
     ds = GDALOpenEx(path, GDAL_OF_VECTOR | GDAL_OF_READONLY, NULL, NULL, NULL);
     if (!ds)
         AF_FAIL(AF_EGDAL, "cannot open county layer '%s': %s", path,
-                CPLGetLastErrorMsg()[0] ? CPLGetLastErrorMsg() : "no such file, or not a vector dataset GDAL recognises");
+                af_gdal_open_why(path));
     OGRLayerH layer = NULL;
     if (opts->county_layer_name && *opts->county_layer_name) {
         layer = GDALDatasetGetLayerByName(ds, opts->county_layer_name);
@@ -319,6 +319,8 @@ static int load_counties(const af_sample_opts *opts, sel_rec *sel, size_t nsel, 
         if (!layer) AF_FAIL(AF_ENOTFOUND, "no vector layer in '%s'", path);
     }
     const char *lname = OGR_L_GetName(layer);
+    char where[4400]; /* "'PATH' layer 'NAME'": messages about one feature name the file too */
+    snprintf(where, sizeof where, "'%s' layer '%s'", path, lname);
     OGRFeatureDefnH defn = OGR_L_GetLayerDefn(layer);
     int idx = -1;
     const char *field = "id";
@@ -336,7 +338,7 @@ static int load_counties(const af_sample_opts *opts, sel_rec *sel, size_t nsel, 
     while ((f = OGR_L_GetNextFeature(layer)) != NULL) {
         char fips[8];
         long rank = -1;
-        AF_CHECK(feature_fips(f, idx, lname, field, fips, err));
+        AF_CHECK(feature_fips(f, idx, where, field, fips, err));
         if (sel) {
             sel_rec *s = find_sel(sel, nsel, fips);
             if (!s) { OGR_F_Destroy(f); f = NULL; continue; }
@@ -344,12 +346,12 @@ static int load_counties(const af_sample_opts *opts, sel_rec *sel, size_t nsel, 
             rank = s->rank;
         }
         OGRGeometryH g = OGR_F_GetGeometryRef(f);
-        if (!g) AF_FAIL(AF_EINVAL, "layer '%s' county %s has no geometry", lname, fips);
+        if (!g) AF_FAIL(AF_EINVAL, "%s: county %s has no geometry", where, fips);
         OGRwkbGeometryType gt = wkbFlatten(OGR_G_GetGeometryType(g));
         if (gt != wkbPolygon && gt != wkbMultiPolygon)
-            AF_FAIL(AF_EINVAL, "layer '%s' county %s: geometry is %s, expected a polygon", lname, fips,
+            AF_FAIL(AF_EINVAL, "%s: county %s: geometry is %s, expected a polygon", where, fips,
                     OGRGeometryTypeToName(gt));
-        if (OGR_G_IsEmpty(g)) AF_FAIL(AF_EINVAL, "layer '%s' county %s: empty polygon", lname, fips);
+        if (OGR_G_IsEmpty(g)) AF_FAIL(AF_EINVAL, "%s: county %s: empty polygon", where, fips);
         if (n == cap) {
             size_t ncap = cap ? cap * 2 : 256;
             county_rec *nr = realloc(recs, ncap * sizeof *nr);
@@ -362,19 +364,19 @@ static int load_counties(const af_sample_opts *opts, sel_rec *sel, size_t nsel, 
         n++;
         memcpy(r->fips, fips, sizeof r->fips);
         r->rank = rank;
-        AF_CHECK(feature_centroid(g, ct, lname, fips, &r->lon, &r->lat, err));
+        AF_CHECK(feature_centroid(g, ct, where, fips, &r->lon, &r->lat, err));
         int sz = OGR_G_WkbSize(g);
-        if (sz <= 0) AF_FAIL(AF_EGDAL, "layer '%s' county %s: cannot size WKB", lname, fips);
+        if (sz <= 0) AF_FAIL(AF_EGDAL, "%s: county %s: cannot size WKB", where, fips);
         r->wkb = malloc((size_t)sz);
         AF_CHECK_ALLOC(r->wkb);
         r->wkblen = (size_t)sz;
         if (OGR_G_ExportToIsoWkb(g, wkbNDR, r->wkb) != OGRERR_NONE)
-            AF_FAIL(AF_EGDAL, "layer '%s' county %s: cannot export WKB: %s", lname, fips, CPLGetLastErrorMsg());
+            AF_FAIL(AF_EGDAL, "%s: county %s: cannot export WKB: %s", where, fips, af_gdal_why());
         OGR_F_Destroy(f);
         f = NULL;
     }
     if (CPLGetLastErrorType() >= CE_Failure)
-        AF_FAIL(AF_EGDAL, "reading layer '%s' in '%s': %s", lname, path, CPLGetLastErrorMsg());
+        AF_FAIL(AF_EGDAL, "reading layer '%s' in '%s': %s", lname, path, af_gdal_why());
     if (sel) {
         const sel_rec *missing = NULL;
         for (size_t i = 0; i < nsel; i++)

@@ -120,7 +120,7 @@ static int open_years(cd_state *st, const af_config_section *sec, af_error *err)
         AF_CHECK(af__rz_raster_open(r, path, crs, err));
         st->paths[st->npaths++] = r->path;
     }
-    AF_CHECK(af__rz_check_crs(st->ctx, st->years[0].wkt, err));
+    AF_CHECK_AT(af__rz_check_crs(st->ctx, st->years[0].wkt, err), "%s", st->years[0].path);
 cleanup:
     return rc;
 }
@@ -196,7 +196,7 @@ cleanup:
 static int prepare(cd_state *st, af_error *err)
 {
     int rc = AF_OK;
-    AF_CHECK(af__rz_geom_build(st->ctx, st->years[0].wkt, &st->geom, err));
+    AF_CHECK_AT(af__rz_geom_build(st->ctx, st->years[0].wkt, &st->geom, err), "%s", st->years[0].path);
     size_t np = st->geom.npoly;
     st->hist = calloc(np * RZ_NCLASS + 1, sizeof *st->hist);
     st->denom = calloc(np + 1, sizeof *st->denom);

@@ -4,8 +4,12 @@
  * `.out` files with or without a header, comma-separated dc_sip.csv and
  * harvest.csv (trailing comma), soils.in layer counts, the column alias table
  * across DayCent builds, and the units DayCent writes per file and column.
+ * A multi-year file can also be read year by year through a cursor (byte
+ * offset of the next unread row, af__daycent_read_through), so the daycent
+ * source parses each row once per run (see ecosys_source.c).
  */
 #include <ctype.h>
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +20,7 @@
 #include "agroflux/calendar.h"
 #include "agroflux/models.h"
 #include "ecosys_impl.h"
+#include "numparse.h"
 
 /* Names one quantity has across DayCent builds; the first is the one docs use. */
 static const char *const aliases[][3] = {
@@ -117,7 +122,11 @@ static int cmp_key(const void *a, const void *b)
 static int dc_check_duplicates(const dc_reader *r, const af_model_table *t, af_error *err)
 {
     int rc = AF_OK;
-    dc_key *k = malloc((t->nrows ? t->nrows : 1) * sizeof *k);
+    dc_key *k = NULL;
+    size_t i = 1;
+    while (i < t->nrows && t->year[i] * 1000L + t->doy[i] > t->year[i - 1] * 1000L + t->doy[i - 1]) i++;
+    if (i >= t->nrows) goto cleanup; /* dates strictly increasing (as DayCent writes them): no day twice */
+    k = malloc((t->nrows ? t->nrows : 1) * sizeof *k);
     AF_CHECK_ALLOC(k);
     for (size_t i = 0; i < t->nrows; i++) k[i] = (dc_key){ t->year[i] * 1000L + t->doy[i], r->rowline[i] };
     qsort(k, t->nrows, sizeof *k, cmp_key);
@@ -187,7 +196,8 @@ cleanup:
     return rc;
 }
 
-static int dc_row(dc_reader *r, long lineno, char **tok, int n, af_model_table *t, size_t *cap, af_error *err)
+/* A row's date: time (year 0..9999) and dayofyr (1..365/366 of that year). */
+static int dc_row_date(const dc_reader *r, long lineno, char **tok, int n, int *year, int *doy, af_error *err)
 {
     int rc = AF_OK;
     if (n < r->ncols || (r->csv && n > r->ncols))
@@ -199,11 +209,20 @@ static int dc_row(dc_reader *r, long lineno, char **tok, int n, af_model_table *
     if (!(tv >= 0.0 && tv < 10000.0))
         AF_FAIL(AF_EFORMAT, "%s:%ld: column %d (time): '%s' is not a year 0..9999", r->path, lineno, r->ctime + 1,
                 tok[r->ctime]);
-    int year = (int)floor(tv + 1e-6);
+    *year = (int)floor(tv + 1e-6);
     if (!af_ecosys_parse_number(tok[r->cday], &dv) || dv != floor(dv) || dv < 1 ||
-        dv > (af_date_is_leap(year) ? 366 : 365))
+        dv > (af_date_is_leap(*year) ? 366 : 365))
         AF_FAIL(AF_EFORMAT, "%s:%ld: column %d (dayofyr): '%s' is not a day of year %d", r->path, lineno,
-                r->cday + 1, tok[r->cday], year);
+                r->cday + 1, tok[r->cday], *year);
+    *doy = (int)dv;
+cleanup:
+    return rc;
+}
+
+static int dc_row(dc_reader *r, long lineno, char **tok, const size_t *tlen, int year, int doy, af_model_table *t,
+                  size_t *cap, af_error *err)
+{
+    int rc = AF_OK;
     double *row;
     if (t->nrows == r->linecap) {
         size_t nc = r->linecap ? r->linecap * 2 : 400;
@@ -213,13 +232,13 @@ static int dc_row(dc_reader *r, long lineno, char **tok, int n, af_model_table *
         r->linecap = nc;
     }
     r->rowline[t->nrows] = lineno;
-    AF_CHECK(af__models_table_add_row(t, cap, year, (int)dv, &row, err));
+    AF_CHECK(af__models_table_add_row(t, cap, year, doy, &row, err));
     for (int i = 0; i < r->ncols; i++) {
         int c = r->map[i];
         if (c < 0) continue;
         double v;
-        if (!strcmp(tok[i], "NaN") || !strcmp(tok[i], "nan")) continue;
-        if (af_ecosys_parse_number(tok[i], &v)) {
+        if (af__models_is_nan_text(tok[i])) continue;
+        if (tlen ? af_numparse(tok[i], tlen[i], &v) : af_ecosys_parse_number(tok[i], &v)) {
             row[c] = af_missing_value(v) ? NAN : v; /* -9999, -6999: missing, as in every reader */
         } else if (!t->bad_line[c]) {
             t->bad_line[c] = lineno;
@@ -231,40 +250,83 @@ cleanup:
     return rc;
 }
 
-int af_daycent_read(const char *path, int nlayers, af_model_table *out, af_error *err)
+/* Where a chunked read resumes: after the header, at the cursor's row (fseeko to its byte offset). */
+static int dc_seek(FILE *fp, const char *path, const af_dc_cursor *cur, long long *off, long *lineno, af_error *err)
+{
+    int rc = AF_OK;
+    if (fseeko(fp, (off_t)cur->offset, SEEK_SET) != 0)
+        AF_FAIL(AF_EIO, "cannot seek to byte %lld of '%s'", cur->offset, path);
+    *off = cur->offset;
+    *lineno = cur->lineno;
+cleanup:
+    return rc;
+}
+
+/* Read the file (cur NULL or cur->whole), or its rows from the cursor up to the first row of a year after
+ * year_hi (the cursor then points at that row). Returns 1 in *unordered when a chunked read meets a row
+ * dated before the row above it: the caller falls back to whole-file reads. */
+static int dc_read(const char *path, int nlayers, af_dc_cursor *cur, int year_hi, af_model_table *out,
+                   int *unordered, af_error *err)
 {
     int rc = AF_OK;
     FILE *fp = NULL;
     char *line = NULL, *tok[AF_MODELS_MAX_COLS + 1];
-    size_t cap = 0, rowcap = 0;
+    size_t cap = 0, rowcap = 0, tlen[AF_MODELS_MAX_COLS + 1];
     long lineno = 0;
-    int have_header = 0;
+    long long off = 0;
+    int have_header = 0, prev_year = -1, chunked = cur && !cur->whole;
+    ssize_t len;
     dc_reader r;
     af_model_table t;
     memset(&r, 0, sizeof r);
     memset(&t, 0, sizeof t);
+    *unordered = 0;
     AF_CHECK_ARG(path && out);
     r.path = path;
     r.csv = ends_with(path, ".csv");
     fp = fopen(path, "r");
-    if (!fp) AF_FAIL(AF_ENOTFOUND, "cannot open DayCent file '%s'", path);
-    while (getline(&line, &cap, fp) >= 0) {
+    if (!fp) AF_FAIL(AF_ENOTFOUND, "cannot open DayCent file '%s': %s", path, strerror(errno));
+    while ((len = getline(&line, &cap, fp)) >= 0) {
+        long long start = off;
+        off += len;
         lineno++;
+        AF_CHECK(af__models_check_nul(path, lineno, line, (size_t)len, err));
         if (lineno == 1 && !strncmp(line, "\xEF\xBB\xBF", 3)) memmove(line, line + 3, strlen(line + 3) + 1); /* BOM */
-        int n = r.csv ? split_csv(line, tok, AF_MODELS_MAX_COLS) : af__models_split_ws(line, tok, AF_MODELS_MAX_COLS);
+        int n = r.csv ? split_csv(line, tok, AF_MODELS_MAX_COLS) : af__models_split_ws_len(line, tok, tlen, AF_MODELS_MAX_COLS);
         if (n > AF_MODELS_MAX_COLS) AF_FAIL(AF_EFORMAT, "%s:%ld: more than %d columns", path, lineno, AF_MODELS_MAX_COLS);
         if (n == 0) continue;
         if (!have_header) {
             int headerless = 0;
             AF_CHECK(dc_header(&r, tok, n, nlayers, &t, &headerless, err));
             have_header = 1;
+            if (chunked && cur->offset > 0) {
+                AF_CHECK(dc_seek(fp, path, cur, &off, &lineno, err));
+                continue;
+            }
             if (!headerless) continue;
         }
-        AF_CHECK(dc_row(&r, lineno, tok, n, &t, &rowcap, err));
+        int year = 0, doy = 0;
+        AF_CHECK(dc_row_date(&r, lineno, tok, n, &year, &doy, err));
+        if (chunked && year < prev_year) {
+            *unordered = 1;
+            goto cleanup;
+        }
+        if (chunked && year > year_hi) {
+            off = start;
+            lineno--;
+            break;
+        }
+        prev_year = year;
+        AF_CHECK(dc_row(&r, lineno, tok, r.csv ? NULL : tlen, year, doy, &t, &rowcap, err));
     }
     if (ferror(fp)) AF_FAIL(AF_EIO, "read error on '%s'", path);
     if (!have_header) AF_FAIL(AF_EFORMAT, "%s:1: empty file", path);
     if (!ends_with(path, "harvest.csv")) AF_CHECK(dc_check_duplicates(&r, &t, err));
+    if (chunked) {
+        cur->offset = off;
+        cur->lineno = lineno;
+        cur->done_year = year_hi;
+    }
     *out = t;
     memset(&t, 0, sizeof t);
 cleanup:
@@ -273,6 +335,31 @@ cleanup:
     free(r.rowline);
     if (fp) fclose(fp);
     af_model_table_dispose(&t);
+    return rc;
+}
+
+int af_daycent_read(const char *path, int nlayers, af_model_table *out, af_error *err)
+{
+    int unordered;
+    return dc_read(path, nlayers, NULL, 0, out, &unordered, err);
+}
+
+int af__daycent_read_through(const char *path, int nlayers, af_dc_cursor *cur, int year, int year_hi,
+                             af_model_table *out, af_error *err)
+{
+    int rc = AF_OK, unordered = 0;
+    AF_CHECK_ARG(cur && year <= year_hi);
+    if (!cur->whole && year <= cur->done_year) { /* those rows were read already: start over */
+        cur->offset = 0;
+        cur->lineno = 0;
+        cur->done_year = 0;
+    }
+    AF_CHECK(dc_read(path, nlayers, cur, year_hi, out, &unordered, err));
+    if (unordered) {
+        cur->whole = 1;
+        AF_CHECK(dc_read(path, nlayers, cur, year_hi, out, &unordered, err));
+    }
+cleanup:
     return rc;
 }
 
@@ -286,9 +373,11 @@ int af_daycent_soils_layers(const char *path, int *nlayers, af_error *err)
     int n = 0;
     AF_CHECK_ARG(path && nlayers);
     fp = fopen(path, "r");
-    if (!fp) AF_FAIL(AF_ENOTFOUND, "cannot open DayCent soils file '%s'", path);
-    while (getline(&line, &cap, fp) >= 0) {
+    if (!fp) AF_FAIL(AF_ENOTFOUND, "cannot open DayCent soils file '%s': %s", path, strerror(errno));
+    ssize_t len;
+    while ((len = getline(&line, &cap, fp)) >= 0) {
         lineno++;
+        AF_CHECK(af__models_check_nul(path, lineno, line, (size_t)len, err));
         int k = af__models_split_ws(line, tok, 63);
         if (k == 0) continue;
         if (k < 13)

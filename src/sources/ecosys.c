@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * ecosys.c: the Ecosys daily output parser (agroflux/models.h) and the
- * af_model_table helpers both model parsers share: Fortran numbers, the
- * `DOY DATE vars...` layout with DDMMYYYY dates checked against DOY, and the
- * differencing of year-to-date running totals into daily values.
+ * af_model_table helpers both model parsers share: Fortran numbers (exact,
+ * through src/util/numparse.c), tokenising in place with token lengths (no
+ * allocation per field), the NUL-byte check, the `DOY DATE vars...` layout
+ * with DDMMYYYY dates checked against DOY, and the differencing of
+ * year-to-date running totals into daily values.
  */
-#include <ctype.h>
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +18,7 @@
 #include "agroflux/calendar.h"
 #include "agroflux/models.h"
 #include "ecosys_impl.h"
+#include "numparse.h"
 
 void af_model_table_dispose(af_model_table *t)
 {
@@ -57,46 +60,51 @@ void af_model_decumulate(const double *cum, int ndays, double *daily)
 
 int af_ecosys_parse_number(const char *text, double *out)
 {
-    char buf[128];
-    size_t n = 0, len = text ? strlen(text) : 0;
-    if (len == 0 || len >= sizeof buf - 2) return 0;
-    const char *p = text;
-    if (*p == '+' || *p == '-') buf[n++] = *p++;
-    int digits = 0;
-    while (isdigit((unsigned char)*p)) { buf[n++] = *p++; digits++; }
-    if (*p == '.') {
-        buf[n++] = *p++;
-        while (isdigit((unsigned char)*p)) { buf[n++] = *p++; digits++; }
-    }
-    if (!digits) return 0;
-    if (*p) {
-        /* exponent: [EeDd][+-]?digits, or a bare [+-]digits (letter crowded out) */
-        if (strchr("EeDd", *p)) p++;
-        else if (*p != '+' && *p != '-') return 0;
-        buf[n++] = 'e';
-        if (*p == '+' || *p == '-') buf[n++] = *p++;
-        int edigits = 0;
-        while (isdigit((unsigned char)*p)) { buf[n++] = *p++; edigits++; }
-        if (!edigits || *p) return 0;
-    }
-    buf[n] = '\0';
-    char *end = NULL;
-    double v = strtod(buf, &end);
-    if (!end || *end) return 0;
-    *out = v;
-    return 1;
+    return text ? af_numparse(text, strlen(text), out) : 0;
 }
 
 /* Split line (modified in place) on whitespace into at most max tokens; returns the count (max+1 if more). */
 int af__models_split_ws(char *line, char **tok, int max)
 {
+    return af__models_split_ws_len(line, tok, NULL, max);
+}
+
+/* Byte classes for tokenising: 1 white space (' ' '\t' '\r' '\n'), 2 the terminating NUL, 0 token text. */
+static const unsigned char ws_class[256] = { [0] = 2, [' '] = 1, ['\t'] = 1, ['\r'] = 1, ['\n'] = 1 };
+
+int af__models_split_ws_len(char *line, char **tok, size_t *len, int max)
+{
     int n = 0;
-    char *save = NULL;
-    for (char *t = strtok_r(line, " \t\r\n", &save); t; t = strtok_r(NULL, " \t\r\n", &save)) {
+    char *p = line;
+    for (;;) {
+        while (ws_class[(unsigned char)*p] == 1) p++;
+        if (!*p) return n;
         if (n == max) return max + 1;
+        char *t = p;
+        while (!ws_class[(unsigned char)*p]) p++;
+        if (len) len[n] = (size_t)(p - t);
         tok[n++] = t;
+        if (!*p) return n;
+        *p++ = '\0';
     }
-    return n;
+}
+
+int af__models_check_nul(const char *path, long lineno, const char *line, size_t len, af_error *err)
+{
+    int rc = AF_OK;
+    const char *z = memchr(line, '\0', len);
+    if (z)
+        AF_FAIL(AF_EFORMAT, "%s:%ld: NUL byte at byte %zu of the line (not a text model output)", path, lineno,
+                (size_t)(z - line) + 1);
+cleanup:
+    return rc;
+}
+
+/* "NaN" or "nan": a missing value as Ecosys and DayCent write it. */
+int af__models_is_nan_text(const char *s)
+{
+    return (s[0] == 'N' || s[0] == 'n') && s[1] == 'a' && (s[2] == 'N' || s[2] == 'n') && !s[3] &&
+           (s[0] == 'N') == (s[2] == 'N');
 }
 
 int af__models_table_init(af_model_table *t, const char *path, char *const *names, size_t ncols, af_error *err)
@@ -148,11 +156,13 @@ static double ecosys_value(double v) { return af_missing_value(v) ? NAN : v; }
 /* DATE as DDMMYYYY (7 digits when an integer write dropped the leading zero). */
 static int parse_ddmmyyyy(const char *s, af_date *d)
 {
-    size_t n = strlen(s);
+    long v = 0;
+    size_t n = 0;
+    for (; s[n]; n++) {
+        if (n == 8 || s[n] < '0' || s[n] > '9') return 0;
+        v = v * 10 + (s[n] - '0');
+    }
     if (n != 7 && n != 8) return 0;
-    for (size_t i = 0; i < n; i++)
-        if (!isdigit((unsigned char)s[i])) return 0;
-    long v = strtol(s, NULL, 10);
     d->year = (int)(v % 10000);
     d->month = (int)(v / 10000 % 100);
     d->day = (int)(v / 1000000);
@@ -200,23 +210,26 @@ int af_ecosys_read(const char *path, af_model_table *out, af_error *err)
     int rc = AF_OK;
     FILE *fp = NULL;
     char *line = NULL, *tok[AF_MODELS_MAX_COLS + 1];
-    size_t cap = 0, rowcap = 0;
+    size_t cap = 0, rowcap = 0, tlen[AF_MODELS_MAX_COLS + 1];
     long lineno = 0;
     int ntok = 0, year = 0, prev = 0;
     af_model_table t;
     memset(&t, 0, sizeof t);
     AF_CHECK_ARG(path && out);
     fp = fopen(path, "r");
-    if (!fp) AF_FAIL(AF_ENOTFOUND, "cannot open Ecosys file '%s'", path);
-    if (getline(&line, &cap, fp) < 0) AF_FAIL(AF_EFORMAT, "%s:1: empty file (expected header 'DOY DATE ...')", path);
+    if (!fp) AF_FAIL(AF_ENOTFOUND, "cannot open Ecosys file '%s': %s", path, strerror(errno));
+    ssize_t len = getline(&line, &cap, fp);
+    if (len < 0) AF_FAIL(AF_EFORMAT, "%s:1: empty file (expected header 'DOY DATE ...')", path);
     lineno = 1;
+    AF_CHECK(af__models_check_nul(path, lineno, line, (size_t)len, err));
     if (!strncmp(line, "\xEF\xBB\xBF", 3)) memmove(line, line + 3, strlen(line + 3) + 1); /* UTF-8 BOM */
     AF_CHECK(ecosys_header(path, line, tok, &ntok, err));
     AF_CHECK(af__models_table_init(&t, path, tok + 2, (size_t)(ntok - 2), err));
     for (;;) {
-        if (getline(&line, &cap, fp) < 0) break;
+        if ((len = getline(&line, &cap, fp)) < 0) break;
         lineno++;
-        int n = af__models_split_ws(line, tok, AF_MODELS_MAX_COLS);
+        AF_CHECK(af__models_check_nul(path, lineno, line, (size_t)len, err));
+        int n = af__models_split_ws_len(line, tok, tlen, AF_MODELS_MAX_COLS);
         if (n == 0) continue;
         if (n != ntok)
             AF_FAIL(AF_EFORMAT, "%s:%ld: %d fields, expected %d (DOY DATE and %zu variables)", path, lineno,
@@ -229,8 +242,8 @@ int af_ecosys_read(const char *path, af_model_table *out, af_error *err)
         for (size_t c = 0; c < t.ncols; c++) {
             double v;
             const char *txt = tok[c + 2];
-            if (!strcmp(txt, "NaN") || !strcmp(txt, "nan")) continue;
-            if (!af_ecosys_parse_number(txt, &v))
+            if (af__models_is_nan_text(txt)) continue;
+            if (!af_numparse(txt, tlen[c + 2], &v))
                 AF_FAIL(AF_EFORMAT, "%s:%ld: column %zu (%s): '%s' is not a number", path, lineno, c + 3,
                         t.names[c], txt);
             row[c] = ecosys_value(v);

@@ -16,9 +16,36 @@
 #define AF_MODELS_MAX_TERMS 8
 
 int af__models_split_ws(char *line, char **tok, int max);
+/** The same, also giving each token's length in len[] (no strlen per field). */
+int af__models_split_ws_len(char *line, char **tok, size_t *len, int max);
+/** AF_EFORMAT "FILE:LINE: NUL byte ..." if line[0..len) holds a NUL byte (a text reader would stop there). */
+int af__models_check_nul(const char *path, long lineno, const char *line, size_t len, af_error *err);
+/** 1 for the texts "NaN" and "nan" (a missing value as the models write it). */
+int af__models_is_nan_text(const char *s);
 int af__models_table_init(af_model_table *t, const char *path, char *const *names, size_t ncols, af_error *err);
 /** Append a row (values NaN) and return a pointer to its values. */
 int af__models_table_add_row(af_model_table *t, size_t *cap, int year, int doy, double **row, af_error *err);
+
+/** Where the next chunked read of a multi-year DayCent file resumes (daycent.c); zeroed = the file's start.
+ *  The caller resets it (memset 0) when the file changes. */
+typedef struct af_dc_cursor {
+    long long offset;  /**< byte offset of the first unread row (0: after the header) */
+    long lineno;       /**< lines before that offset */
+    int done_year;     /**< every row dated up to this year has been read (0: none) */
+    int whole;         /**< rows are not in date order: every read takes the whole file */
+} af_dc_cursor;
+
+/**
+ * Read the rows of a DayCent file from the cursor up to the last row dated year_hi or earlier (the file
+ * is in date order, as DayCent writes it), leaving the cursor at the next row; the table has the header's
+ * columns and those rows (the first read also holds the rows before `year`, e.g. spin-up years). The
+ * same checks as af_daycent_read (dates, duplicates among the rows read; a duplicate day is always in
+ * one read since reads end between years). When year <= the years already read it starts over; when a
+ * row is dated before the row above it, this and every later read takes the whole file (as
+ * af_daycent_read). Byte for byte, a file read through year by year is parsed once.
+ */
+int af__daycent_read_through(const char *path, int nlayers, af_dc_cursor *cur, int year, int year_hi,
+                             af_model_table *out, af_error *err);
 
 /** How a feature turns a year of daily values into what it stores. */
 typedef enum af_models_annual {

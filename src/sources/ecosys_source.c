@@ -5,9 +5,22 @@
  * {site} {id} {year}); a feature derives one value per day from one file with
  * `variable` (an expression of columns), `cumulative`, `annual`, `sign_flip`
  * and, for DayCent per-layer files, `layer`. Units are those the format fixes
- * (models.h tables) unless source_units is declared. A block reads only the
- * files of its years; a multi-year DayCent file is parsed once per block.
+ * (models.h tables) unless source_units is declared.
+ *
+ * Each file is parsed once per run, with memory bounded by one year of the
+ * features per local sample whatever the number of years: a sample keeps the
+ * derived values of the year it last needed ([nfeat][367] floats, exactly the
+ * values a block stores), so blocks shorter than a year (block_days) and
+ * blocks that share a year do not parse its file again. An Ecosys file holds
+ * one year. A multi-year DayCent file (a path without {year}) is read year by
+ * year through a per-sample cursor (byte offset of the next unread row,
+ * af__daycent_read_through), so each block reads only the rows of its years
+ * and every byte is parsed once; the last calendar year reads on to the end so
+ * every row is still checked. Keeping parsed columns of all years instead
+ * would grow with the years; re-parsing per block (as before) cost a full
+ * parse per block and sample.
  */
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -80,8 +93,12 @@ typedef struct model_state {
     char **paths;
     size_t npaths;
     af_model_table table;     /* the file parsed last (with the join file's columns) */
-    char table_path[4096];
+    char table_path[4096], table_jpath[4096];
+    int table_year;           /* table holds every row of this year only (0: of every year) */
     int warned_year;          /* a multi-year file without a needed year was reported */
+    int *cache_year;          /* per local sample: year of its cached values (0: none) */
+    float *cache;             /* [nlocal][nfeat][367] derived values, NaN where missing */
+    af_dc_cursor *cur, *jcur; /* per local sample: next row of its multi-year path / join file */
 } model_state;
 
 static void model_close(void *vst)
@@ -92,6 +109,10 @@ static void model_close(void *vst)
     free(st->paths);
     free(st->feats);
     af_model_table_dispose(&st->table);
+    free(st->cache_year);
+    free(st->cache);
+    free(st->cur);
+    free(st->jcur);
     free(st);
 }
 
@@ -256,6 +277,12 @@ static int model_open(const af_source_ctx *ctx, const af_feature_cfg *const *fea
         AF_CHECK(feature_spec(st, feats[k], &st->feats[k].spec, err));
     }
     AF_CHECK(check_files(st, err));
+    size_t nl = st->nlocal ? st->nlocal : 1;
+    st->cache_year = calloc(nl, sizeof *st->cache_year);
+    st->cache = malloc(nl * nfeat * 367 * sizeof *st->cache);
+    st->cur = calloc(nl, sizeof *st->cur);
+    st->jcur = calloc(nl, sizeof *st->jcur);
+    AF_CHECK_ALLOC(st->cache_year && st->cache && st->cur && st->jcur ? st : NULL);
     *out = st;
     st = NULL;
 cleanup:
@@ -273,15 +300,29 @@ static int daycent_open(const af_source_ctx *ctx, const af_feature_cfg *const *f
     return model_open(ctx, feats, nfeat, out, 1, err);
 }
 
-/* Parse the file unless it is the one parsed last. */
-static int load_table(model_state *st, const af_sample *s, const char *path, int year, af_error *err)
+/* One DayCent file of local sample li: through its cursor when one file holds every year. */
+static int read_daycent(model_state *st, const char *tmpl, af_dc_cursor *cur, const char *path, int nlayers,
+                        int year, af_model_table *out, af_error *err)
+{
+    if (af__template_per_year(tmpl)) return af_daycent_read(path, nlayers, out, err);
+    int last = af_calendar_end(st->ctx->cal).year;
+    return af__daycent_read_through(path, nlayers, cur, year, year >= last ? INT_MAX : year, out, err);
+}
+
+/* Parse the file (and join file) of sample li and year unless the table parsed last holds that year. */
+static int load_table(model_state *st, size_t li, const af_sample *s, const char *path, int year, af_error *err)
 {
     int rc = AF_OK;
-    char soils[4096], dir[4096];
+    char soils[4096], dir[4096], jpath[4096] = "";
     int nlayers = 0;
-    if (st->table.names && !strcmp(st->table_path, path)) goto cleanup;
+    if (st->join_tmpl)
+        AF_CHECK(af__template_expand(st->ctx->cfg, st->sec, "join", st->join_tmpl, s, year, jpath, sizeof jpath, err));
+    if (st->table.names && !strcmp(st->table_path, path) && !strcmp(st->table_jpath, jpath) &&
+        (st->table_year == 0 || st->table_year == year))
+        goto cleanup;
     af_model_table_dispose(&st->table);
     st->table_path[0] = '\0';
+    int chunked = st->daycent && !af__template_per_year(st->tmpl);
     if (!st->daycent) {
         AF_CHECK(af_ecosys_read(path, &st->table, err));
     } else {
@@ -294,19 +335,20 @@ static int load_table(model_state *st, const af_sample *s, const char *path, int
             }
             AF_CHECK(af_daycent_soils_layers(soils, &nlayers, err));
         }
-        AF_CHECK(af_daycent_read(path, nlayers, &st->table, err));
+        AF_CHECK(read_daycent(st, st->tmpl, &st->cur[li], path, nlayers, year, &st->table, err));
     }
     if (st->join_tmpl) {
-        char jpath[4096];
         af_model_table jt;
         memset(&jt, 0, sizeof jt);
-        AF_CHECK(af__template_expand(st->ctx->cfg, st->sec, "join", st->join_tmpl, s, year, jpath, sizeof jpath, err));
-        int jrc = af_daycent_read(jpath, nlayers, &jt, err);
+        chunked |= !af__template_per_year(st->join_tmpl);
+        int jrc = read_daycent(st, st->join_tmpl, &st->jcur[li], jpath, nlayers, year, &jt, err);
         if (jrc == AF_OK) jrc = af__models_table_join(&st->table, &jt, err);
         af_model_table_dispose(&jt);
         AF_CHECK(jrc);
     }
     snprintf(st->table_path, sizeof st->table_path, "%s", path);
+    snprintf(st->table_jpath, sizeof st->table_jpath, "%s", jpath);
+    st->table_year = chunked ? year : 0;
 cleanup:
     return rc;
 }
@@ -351,26 +393,45 @@ cleanup:
     return rc;
 }
 
-static int fill_sample_year(model_state *st, size_t li, const af_sample *s, int year, int t0, int nt,
-                            float *val, unsigned char *valid, af_error *err)
+/* Derive local sample li's values of `year` into its cache (parsing its file once). */
+static int cache_sample_year(model_state *st, size_t li, const af_sample *s, int year, af_error *err)
 {
     int rc = AF_OK;
     char path[4096];
     double v[367];
     int cols[AF_MODELS_MAX_TERMS];
     AF_CHECK(af__template_expand(st->ctx->cfg, st->sec, "path", st->tmpl, s, year, path, sizeof path, err));
-    AF_CHECK(load_table(st, s, path, year, err));
+    AF_CHECK(load_table(st, li, s, path, year, err));
     AF_CHECK(check_year(st, s, path, year, err));
+    st->cache_year[li] = 0;
     for (size_t j = 0; j < st->nfeat; j++) {
         const model_feat *mf = &st->feats[j];
+        float *c = st->cache + (li * st->nfeat + j) * 367;
+        for (int d = 0; d < 367; d++) c[d] = NAN;
         if (!applies(mf->f, s)) continue;
         AF_CHECK(term_columns(st, mf, cols, err));
         AF_CHECK(af__models_derive_year(&st->table, cols, &mf->spec, year, v, err));
+        /* a finite double may round to an infinite float: still a value, as it always was */
+        for (int d = 1; d < 367; d++) c[d] = isfinite(v[d]) ? (float)v[d] : NAN;
+    }
+    st->cache_year[li] = year;
+cleanup:
+    return rc;
+}
+
+static int fill_sample_year(model_state *st, size_t li, const af_sample *s, int year, int t0, int nt,
+                            float *val, unsigned char *valid, af_error *err)
+{
+    int rc = AF_OK;
+    if (st->cache_year[li] != year) AF_CHECK(cache_sample_year(st, li, s, year, err));
+    for (size_t j = 0; j < st->nfeat; j++) {
+        if (!applies(st->feats[j].f, s)) continue;
+        const float *c = st->cache + (li * st->nfeat + j) * 367;
         for (int tt = 0; tt < nt; tt++) {
             af_date d = af_calendar_date(st->ctx->cal, t0 + tt);
-            if (d.year != year || !isfinite(v[af_date_doy(d)])) continue;
+            if (d.year != year || isnan(c[af_date_doy(d)])) continue;
             size_t o = ((size_t)li * (size_t)nt + (size_t)tt) * st->nfeat + j;
-            val[o] = (float)v[af_date_doy(d)];
+            val[o] = c[af_date_doy(d)];
             valid[o] = 1;
         }
     }
@@ -392,7 +453,7 @@ static int model_fill(void *vst, int t0, int nt, float *val, unsigned char *vali
         for (int y = y0; y <= y1; y++) AF_CHECK(fill_sample_year(st, i, s, y, t0, nt, val, valid, err));
     }
 cleanup:
-    af_model_table_dispose(&st->table); /* memory stays bounded by one file */
+    af_model_table_dispose(&st->table); /* memory stays bounded by one file (or one year of it) */
     st->table_path[0] = '\0';
     return rc;
 }

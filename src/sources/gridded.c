@@ -6,7 +6,9 @@
  * get an area-weighted statistic over their exact cell coverage, missing below
  * min_valid_fraction (cells outside the raster count as missing); sites get the
  * value at their location (nearest or bilinear). Each block of days reads only
- * the rank's window, once per file and variable. The group's qc array carries
+ * the window of the samples opened, once per file and variable; on several ranks
+ * the pipeline opens the group on every sample and divides the days instead
+ * (split_days, fill_days: whole chunks in time per rank). The group's qc array carries
  * the per-county-day valid fraction (1/0 for sites). With multiply_path, each
  * cell-day is first multiplied by a second variable of the same grid and days
  * (Daymet srad x dayl), so aggregation and sampling see the product.
@@ -34,7 +36,7 @@ static const af_key_spec gridded_keys[] = {
       "NetCDF variable (e.g. air_temperature for gridMET tmmx, tmax for Daymet); empty for GDAL raster stacks." },
     { "format", AF_KEY_CHOICE, 0, "gridmet", "gridmet|daymet|stack",
       "gridmet: CF time axis, real calendar; daymet: band i = Jan 1 + i (365 a year, Dec 31 of leap years missing); stack: band i = stack_start + i." },
-    { "source_units", AF_KEY_STRING, 1, NULL, NULL, "Units of the (unpacked) values in the file (see the units table)." },
+    { "source_units", AF_KEY_STRING, 1, NULL, NULL, "Units of the (unpacked) values in the file (see the units table). A file's own `units` attribute must mean the same (units table, else UDUNITS-2): other units are an error, units neither understands a warning (not checked with multiply_path: the product has other units than either file)." },
     { "crs", AF_KEY_STRING, 0, "", NULL,
       "CRS of the raster when the file declares none (e.g. EPSG:4326); a file without CRS and no crs key is an error. The file's own CRS wins." },
     { "stack_start", AF_KEY_DATE, 0, "", NULL, "Date of band 1 (format = stack only; required there). With {year} in path, its month and day in each file's year." },
@@ -176,8 +178,9 @@ cleanup:
     return rc;
 }
 
-/* What a file says must agree with the pipeline: a units attribute that the units table reads as
- * other units than source_units is an error (its values would be converted wrongly), and a file
+/* What a file says must agree with the pipeline: a units attribute that means other units than
+ * source_units (units table, else UDUNITS-2) is an error (its values would be converted wrongly),
+ * one that neither understands is a warning (source_units is trusted), and a file
  * with no day in the pipeline's range contributes nothing: an error naming it. */
 static int check_file(const gr_state *st, const gr_var *gv, const gr_file *gf, af_error *err)
 {
@@ -185,18 +188,20 @@ static int check_file(const gr_state *st, const gr_var *gv, const gr_file *gf, a
     const af_config *cfg = st->ctx->cfg;
     const char *su = af_config_get(gv->sec, "source_units");
     if (gf->units[0] && su && !gv->mtmpl[0]) {
-        af_unit_conv c;
-        af_error e = AF_ERROR_INIT;
-        if (af_units_conversion(gf->units, su, &c, &e) == AF_OK) {
-            if (c.scale != 1.0 || c.offset != 0.0)
-                AF_FAIL(AF_EUNITS, "%s: variable '%s' has units '%s', but %s:%d: [%s] source_units says '%s': "
-                        "fix source_units (values are converted from it)", gf->path, gv->name, gf->units, cfg->path,
-                        af_config_line(gv->sec, "source_units"), gv->sec->name, su);
-        } else if (af_units_canonical(gf->units)) {
+        int verdict;
+        AF_CHECK(af_units_file_agrees(gf->units, su, &verdict, err));
+        if (verdict == AF_UNITS_DISAGREE)
+            AF_FAIL(AF_EUNITS, "%s: variable '%s' has units '%s', but %s:%d: [%s] source_units says '%s': "
+                    "fix source_units (values are converted from it)", gf->path, gv->name, gf->units, cfg->path,
+                    af_config_line(gv->sec, "source_units"), gv->sec->name, su);
+        if (verdict == AF_UNITS_INCOMPATIBLE)
             AF_FAIL(AF_EUNITS, "%s: variable '%s' has units '%s', which cannot be '%s' (%s:%d: [%s] source_units)",
                     gf->path, gv->name, gf->units, su, cfg->path, af_config_line(gv->sec, "source_units"),
                     gv->sec->name);
-        }
+        if (verdict == AF_UNITS_NOT_UNDERSTOOD)
+            af_log(AF_LOG_WARN, "gridded", "%s: variable '%s' has units '%s', which neither the units table nor "
+                   "UDUNITS-2 understands: its values are taken as %s:%d: [%s] source_units '%s'", gf->path, gv->name,
+                   gf->units, cfg->path, af_config_line(gv->sec, "source_units"), gv->sec->name, su);
     }
     long first = af_calendar_epoch(st->ctx->cal, 0);
     long last = af_calendar_epoch(st->ctx->cal, af_calendar_ndays(st->ctx->cal) - 1);
@@ -340,10 +345,11 @@ typedef struct gr_scratch {
 } gr_scratch;
 
 /* Days per raw read: whole chunks in time (each chunk decoded once, memory a few chunks deep), at
- * least 8 days; the whole range for band reads and unchunked files. */
+ * least 8 days; the whole range for band reads and unchunked files (tchunk is 0 unless the file
+ * reads as a hyperslab: open_multidim). */
 static int piece_days(const gr_file *gf, int nb)
 {
-    if (!gf->marr || gf->tchunk <= 0 || gf->tchunk >= nb) return nb;
+    if (gf->tchunk <= 0 || gf->tchunk >= nb) return nb;
     int k = (8 + gf->tchunk - 1) / gf->tchunk;
     return gf->tchunk * k;
 }
@@ -469,6 +475,10 @@ static int read_days(gr_state *st, gr_var *gv, int t0, int nt, gr_scratch *sc, c
             }
             bs = be + 1;
         }
+        /* read: closed again, so one file (and its netCDF/HDF5 caches) is open at a time, whatever
+         * the number of groups and years; reopening is cheap (af__gridded_attach) */
+        af__gridded_detach(gf);
+        af__gridded_detach(mf);
     }
 cleanup:
     return rc;
@@ -586,6 +596,94 @@ cleanup:
     return rc;
 }
 
+/*
+ * Day split over ranks (split_days / fill_days of source.h): a piece is what read_days reads in one
+ * call, whole chunks in time of one file of the group's first variable; every day of a piece goes
+ * to one part, the part with the least work so far (ties: the lowest), pieces taken in file order.
+ * Work of a piece: its days (aggregation) plus the days of the chunks it decodes. Days no file
+ * holds go to part 0 (nothing to read). Uses only what open read from the files: the same on
+ * every rank.
+ */
+static int gridded_split_days(void *vst, int t0, int nt, int nparts, double *load, int *part, af_error *err)
+{
+    int rc = AF_OK;
+    gr_state *st = vst;
+    AF_CHECK_ARG(nparts >= 1 && nt >= 0);
+    for (int t = 0; t < nt; t++) part[t] = 0;
+    if (st->nvars == 0) goto cleanup;
+    const gr_var *gv = &st->vars[0];
+    long e0 = af_calendar_epoch(st->ctx->cal, t0), e1 = af_calendar_epoch(st->ctx->cal, t0 + nt - 1);
+    for (size_t f = 0; f < gv->nfiles; f++) {
+        const gr_file *gf = &gv->files[f];
+        int b0 = 0, b1 = gf->nbands - 1;
+        while (b0 < gf->nbands && gf->epoch[b0] < e0) b0++;
+        while (b1 >= 0 && gf->epoch[b1] > e1) b1--;
+        if (b0 > b1) continue;
+        int nb = b1 - b0 + 1;
+        int step = piece_days(gf, nb); /* as read_days */
+        for (int bs = b0; bs <= b1;) {
+            int be = step == nb ? b1 : (bs / step + 1) * step - 1;
+            if (be > b1) be = b1;
+            int q = 0;
+            for (int p = 1; p < nparts; p++)
+                if (load[p] < load[q]) q = p;
+            int days = 0;
+            for (int b = bs; b <= be; b++) {
+                int t = af_calendar_index_epoch(st->ctx->cal, gf->epoch[b]);
+                if (t < t0 || t >= t0 + nt) continue;
+                part[t - t0] = q;
+                days++;
+            }
+            int tc = gf->tchunk > 0 ? gf->tchunk : 1;
+            load[q] += days + (double)((be / tc - bs / tc + 1) * tc);
+            bs = be + 1;
+        }
+    }
+cleanup:
+    return rc;
+}
+
+static int gridded_fill_days(void *vst, int t0, int nt, const int *part, int mine, float *val, unsigned char *valid,
+                             float *qc, af_error *err)
+{
+    int rc = AF_OK;
+    gr_state *st = vst;
+    float *tv = NULL, *tq = NULL;
+    unsigned char *tk = NULL;
+    size_t nf = st->nfeat, n = st->nlocal;
+    int nmine = 0;
+    for (int t = 0; t < nt; t++) nmine += part[t] == mine;
+    for (int a = 0, j = 0; a < nt;) {
+        if (part[a] != mine) { a++; continue; }
+        int b = a; /* days a..b-1: a run of this part's days, filled as one block */
+        while (b < nt && part[b] == mine) b++;
+        size_t len = (size_t)(b - a), cells = n * len * nf;
+        tv = malloc((cells ? cells : 1) * sizeof *tv);
+        tq = malloc((cells ? cells : 1) * sizeof *tq);
+        tk = malloc(cells ? cells : 1);
+        AF_CHECK_ALLOC(tv);
+        AF_CHECK_ALLOC(tq);
+        AF_CHECK_ALLOC(tk);
+        AF_CHECK(gridded_fill(st, t0 + a, b - a, tv, tk, tq, err));
+        for (size_t i = 0; i < n; i++) {
+            size_t src = i * len * nf, dst = (i * (size_t)nmine + (size_t)j) * nf;
+            memcpy(val + dst, tv + src, len * nf * sizeof *val);
+            memcpy(qc + dst, tq + src, len * nf * sizeof *qc);
+            memcpy(valid + dst, tk + src, len * nf);
+        }
+        free(tv); tv = NULL;
+        free(tq); tq = NULL;
+        free(tk); tk = NULL;
+        j += (int)len;
+        a = b;
+    }
+cleanup:
+    free(tv);
+    free(tq);
+    free(tk);
+    return rc;
+}
+
 AF_SOURCE_FILES_FN(gridded_files, gr_state, paths, npaths)
 
 const af_source_kind af__source_gridded = {
@@ -596,4 +694,6 @@ const af_source_kind af__source_gridded = {
     .fill = gridded_fill,
     .files = gridded_files,
     .close = gridded_close,
+    .split_days = gridded_split_days,
+    .fill_days = gridded_fill_days,
 };

@@ -36,6 +36,9 @@ typedef struct gr_file {
     GDALMDArrayH marr;
     int mflip;             /* 1: file rows run south to north (GDAL's band view flips them) */
     int tchunk;            /* days per chunk of the NetCDF variable (0: unknown or not chunked) */
+    long nx, ny;           /* raster size (checked at open) */
+    int mdim;              /* 1: read through marr alone (open_multidim succeeded at open); the classic
+                            * dataset, whose opening reads every band's metadata, is then not reopened */
     GDALDataType rtype;    /* type of raw reads: af__gridded_read_type of the stored type; Float32 for band reads */
     char units[64];        /* the variable's units attribute ("" when it has none) */
 } gr_file;

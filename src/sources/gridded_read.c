@@ -132,7 +132,7 @@ static void open_multidim(gr_file *gf, const char *var)
     gf->marr = root ? GDALGroupOpenMDArray(root, var, NULL) : NULL;
     dims = gf->marr ? GDALMDArrayGetDimensions(gf->marr, &nd) : NULL;
     if (!dims || nd != 3) goto done;
-    size_t ny = (size_t)GDALGetRasterYSize(gf->ds), nx = (size_t)GDALGetRasterXSize(gf->ds);
+    size_t ny = (size_t)gf->ny, nx = (size_t)gf->nx;
     if (GDALDimensionGetSize(dims[0]) != (GUInt64)gf->nbands || GDALDimensionGetSize(dims[1]) != ny ||
         GDALDimensionGetSize(dims[2]) != nx)
         goto done;
@@ -151,6 +151,7 @@ static void open_multidim(gr_file *gf, const char *var)
     gf->tchunk = bs && nbs == 3 ? (int)bs[0] : 0;
     CPLFree(bs);
     ok = 1;
+    gf->mdim = 1;
 done:
     if (yv) GDALMDArrayRelease(yv);
     if (dims) GDALReleaseDimensions(dims, nd);
@@ -162,6 +163,7 @@ done:
         gf->mds = NULL;
         gf->rtype = GDT_Float32;
         gf->tchunk = 0;
+        gf->mdim = 0;
     }
     af_log(AF_LOG_DEBUG, "gridded", "%s: %s", gf->dsname,
            ok ? (gf->mflip ? "hyperslab reads, rows flipped" : "hyperslab reads") : "band reads");
@@ -203,13 +205,24 @@ static void set_chunk_cache(void)
 int af__gridded_attach(const gr_state *st, gr_file *gf, const char *var, af_error *err)
 {
     int rc = AF_OK;
-    if (gf->ds) goto cleanup;
+    if (gf->ds || gf->marr) goto cleanup;
     set_chunk_cache();
+    if (gf->mdim) {
+        /* hyperslab reads need only the multidimensional view (its sizes are checked again) */
+        CPLPushErrorHandler(CPLQuietErrorHandler);
+        CPLErrorReset();
+        open_multidim(gf, var);
+        CPLPopErrorHandler();
+        if (!gf->marr)
+            AF_FAIL(AF_EGDAL, "cannot reopen '%s' as a (time, y, x) array of %d x %ld x %ld: %s (the file changed?)",
+                    gf->dsname, gf->nbands, gf->ny, gf->nx, af_gdal_why());
+        goto cleanup;
+    }
     CPLPushErrorHandler(CPLQuietErrorHandler);
     CPLErrorReset();
     gf->ds = GDALOpenEx(gf->dsname, GDAL_OF_RASTER | GDAL_OF_READONLY, NULL, NULL, NULL);
     CPLPopErrorHandler();
-    if (!gf->ds) AF_FAIL(AF_EGDAL, "cannot reopen '%s': %s", gf->dsname, CPLGetLastErrorMsg());
+    if (!gf->ds) AF_FAIL(AF_EGDAL, "cannot reopen '%s': %s", gf->dsname, af_gdal_open_why(gf->path));
     if (GDALGetRasterCount(gf->ds) != gf->nbands)
         AF_FAIL(AF_EFORMAT, "%s: %d bands, %d when the run started (the file changed)", gf->dsname,
                 GDALGetRasterCount(gf->ds), gf->nbands);
@@ -250,14 +263,16 @@ int af__gridded_open_file(gr_state *st, gr_file *gf, const char *var, af_error *
                 var[0] ? "" : " (a NetCDF file with several variables needs the variable key)");
     double gt[6];
     if (GDALGetGeoTransform(gf->ds, gt) != CE_None)
-        AF_FAIL(AF_EGDAL, "%s: no geotransform: %s", gf->dsname, CPLGetLastErrorMsg());
+        AF_FAIL(AF_EGDAL, "%s: no geotransform: %s", gf->dsname, af_gdal_why());
     long nx = GDALGetRasterXSize(gf->ds), ny = GDALGetRasterYSize(gf->ds);
+    gf->nx = nx;
+    gf->ny = ny;
     AF_CHECK(af__raster_crs(gf->ds, gf->path, st->crs_key, "EPSG:4326", &srs, err));
     if (OSRExportToWkt(srs, &wkt) != OGRERR_NONE)
-        AF_FAIL(AF_ECRS, "%s: cannot export the CRS: %s", gf->dsname, CPLGetLastErrorMsg());
+        AF_FAIL(AF_ECRS, "%s: cannot export the CRS: %s", gf->dsname, af_gdal_why());
     if (!st->grid_wkt) {
         af_grid g;
-        AF_CHECK(af_grid_from_geotransform(gt, nx, ny, OSRIsGeographic(srs) ? 1 : 0, &g, err));
+        AF_CHECK_AT(af_grid_from_geotransform(gt, nx, ny, OSRIsGeographic(srs) ? 1 : 0, &g, err), "%s", gf->dsname);
         OGRErr e1, e2;
         double a = OSRGetSemiMajor(srs, &e1), invf = OSRGetInvFlattening(srs, &e2);
         if (e1 == OGRERR_NONE && a > 0) { g.semi_major = a; g.inv_flattening = (e2 == OGRERR_NONE) ? invf : 0; }
@@ -410,13 +425,13 @@ static int read_hyperslab(const gr_file *gf, const af_window *w, int b0, int nb,
     int rc = AF_OK;
     GDALExtendedDataTypeH dt = GDALExtendedDataTypeCreate(gf->rtype);
     AF_CHECK_ALLOC(dt);
-    long ny = GDALGetRasterYSize(gf->ds);
+    long ny = gf->ny;
     long r0 = gf->mflip ? ny - (w->row0 + w->nrows) : w->row0;
     GUInt64 start[3] = { (GUInt64)b0, (GUInt64)r0, (GUInt64)w->col0 };
     size_t count[3] = { (size_t)nb, (size_t)w->nrows, (size_t)w->ncols };
     if (!GDALMDArrayRead(gf->marr, start, count, NULL, NULL, dt, buf, NULL, 0))
         AF_FAIL(AF_EGDAL, "%s: reading days %d..%d (rows %ld..%ld, columns %ld..%ld): %s", gf->dsname, b0 + 1, b0 + nb,
-                r0, r0 + w->nrows - 1, w->col0, w->col0 + w->ncols - 1, CPLGetLastErrorMsg());
+                r0, r0 + w->nrows - 1, w->col0, w->col0 + w->ncols - 1, af_gdal_why());
 cleanup:
     if (dt) GDALExtendedDataTypeRelease(dt);
     return rc;
@@ -439,7 +454,7 @@ int af__gridded_read_raw(const gr_state *st, const gr_file *gf, int b0, int b1, 
     for (int i = 0; i < nb; i++) map[i] = b0 + 1 + i;
     if (GDALDatasetRasterIO(gf->ds, GF_Read, (int)w->col0, (int)w->row0, (int)w->ncols, (int)w->nrows, buf,
                             (int)w->ncols, (int)w->nrows, GDT_Float32, nb, map, 0, 0, 0) != CE_None)
-        AF_FAIL(AF_EGDAL, "%s: reading bands %d..%d: %s", gf->dsname, b0 + 1, b1 + 1, CPLGetLastErrorMsg());
+        AF_FAIL(AF_EGDAL, "%s: reading bands %d..%d: %s", gf->dsname, b0 + 1, b1 + 1, af_gdal_why());
 cleanup:
     free(map);
     CPLPopErrorHandler();

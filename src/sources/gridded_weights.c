@@ -9,11 +9,13 @@
  * average), so nothing is CONUS-sized; with cropland_classes the mask raster
  * holds classes (CDL) and a VRT lookup table turns them into 0/1 first.
  */
+#include <errno.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cpl_conv.h>
 #include <cpl_error.h>
@@ -51,7 +53,16 @@ static int load_or_build(gr_state *st, const af_grid *g, const af_polygon *polys
     AF_CHECK(af_weights_build(g, polys, npoly, cw, &st->weights, err));
     AF_CHECK(af_weights_serialize(st->weights, &ser, &len, err));
     AF_CHECK(af_mkdirs(st->cache_dir, err));
-    AF_CHECK(af_write_atomic(path, ser, len, err));
+    /* Every rank of a split group builds the same weights: each writes under its own temporary
+     * name, then renames over the key (same bytes, so whichever rename lands last is the same file). */
+    char tmp[4500];
+    snprintf(tmp, sizeof tmp, "%s.%ld", path, (long)getpid());
+    AF_CHECK(af_write_atomic(tmp, ser, len, err));
+    if (rename(tmp, path) != 0) {
+        int e = errno;
+        remove(tmp);
+        AF_FAIL(AF_EIO, "cannot rename '%s' to '%s': %s", tmp, path, strerror(e));
+    }
     af_log(AF_LOG_INFO, "gridded", "built weights for %zu counties, cached in %s", npoly, path);
 cleanup:
     free(buf);
@@ -67,7 +78,7 @@ static int cropland_cells(const gr_state *st, const af_grid *s, double **out, af
     double *cw = NULL;
     CPLErrorReset();
     src = GDALOpenEx(st->cropland, GDAL_OF_RASTER | GDAL_OF_READONLY, NULL, NULL, NULL);
-    if (!src) AF_FAIL(AF_EGDAL, "cannot open cropland_weights '%s': %s", st->cropland, CPLGetLastErrorMsg());
+    if (!src) AF_FAIL(AF_EGDAL, "cannot open cropland_weights '%s': %s", st->cropland, af_gdal_open_why(st->cropland));
     if (st->ncrop_classes) { /* class raster: 1 where the class is listed, then averaged = crop fraction */
         GDALDatasetH vrt = NULL;
         rc = af__rz_class_mask_vrt(src, st->cropland, st->crop_classes, st->ncrop_classes, &vrt, err);
@@ -93,7 +104,9 @@ cleanup:
 
 int af__gridded_check_crs(const gr_state *st, af_error *err)
 {
-    return af__rz_check_crs(st->ctx, st->grid_wkt, err);
+    int rc = af__rz_check_crs(st->ctx, st->grid_wkt, err);
+    if (rc != AF_OK && st->npaths) af_error_prefix(err, "%s", st->paths[0]); /* the file whose CRS it is */
+    return rc;
 }
 
 /* Move the geometry's per-sample arrays into st (gridded.c owns and frees them). */
@@ -166,7 +179,7 @@ int af__gridded_prepare_geometry(gr_state *st, af_error *err)
     rz_geom g;
     memset(&g, 0, sizeof g);
     CPLPushErrorHandler(CPLQuietErrorHandler);
-    AF_CHECK(af__rz_geom_build(st->ctx, st->grid_wkt, &g, err));
+    AF_CHECK_AT(af__rz_geom_build(st->ctx, st->grid_wkt, &g, err), "%s", st->npaths ? st->paths[0] : "gridded");
     take_samples(st, &g);
     st->npoly = g.npoly;
     memset(&st->win, 0, sizeof st->win);

@@ -21,6 +21,7 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "af_check.h"
 #include "af_util.h"
@@ -114,7 +115,8 @@ static int get_file(mg_state *st, const char *path, int events, const char *unit
     int rc = AF_OK;
     for (size_t i = 0; i < st->nfiles; i++)
         if (!strcmp(st->files[i].path, path)) { *out = &st->files[i]; goto cleanup; }
-    if (!af_file_readable(path)) AF_FAIL(AF_ENOTFOUND, "cannot read '%s'", path);
+    if (!af_file_readable(path))
+        AF_FAIL(AF_ENOTFOUND, "cannot read '%s': %s", path, access(path, F_OK) ? "no such file" : "not a readable file");
     mg_file *nf = realloc(st->files, sizeof *nf * (st->nfiles + 1));
     AF_CHECK_ALLOC(nf);
     st->files = nf;
@@ -193,13 +195,7 @@ static int add_event(mg_state *st, size_t local, long epoch, int k, double v, af
     int rc = AF_OK;
     int t = place(st->ctx->cal, epoch);
     if (t < 0) goto cleanup;
-    if (st->nev == st->capev) {
-        size_t nc = st->capev ? 2 * st->capev : 256;
-        mg_event *ne = realloc(st->ev, nc * sizeof *ne);
-        AF_CHECK_ALLOC(ne);
-        st->ev = ne;
-        st->capev = nc;
-    }
+    AF_CHECK(af_array_grow((void **)&st->ev, &st->capev, st->nev, sizeof *st->ev, 256, err));
     st->ev[st->nev++] = (mg_event){ local, t, k, v };
 cleanup:
     return rc;

@@ -18,6 +18,7 @@
 #include <ogr_srs_api.h>
 
 #include "af_check.h"
+#include "af_util.h"
 #include "log.h"
 #include "raster_zonal.h"
 
@@ -84,9 +85,9 @@ static int county_polygon(const af_sampleset *set, size_t unit, OGRCoordinateTra
     const char *fips = af_sampleset_county_fips_ref(set, unit);
     CPLErrorReset();
     if (!wkb || OGR_G_CreateFromWkb(wkb, NULL, &g, (int)len) != OGRERR_NONE)
-        AF_FAIL(AF_EGDAL, "county %s: bad polygon WKB: %s", fips, CPLGetLastErrorMsg());
+        AF_FAIL(AF_EGDAL, "county %s: bad polygon WKB: %s", fips, af_gdal_why());
     if (OGR_G_Transform(g, ct) != OGRERR_NONE)
-        AF_FAIL(AF_ECRS, "county %s: cannot transform into the raster CRS: %s", fips, CPLGetLastErrorMsg());
+        AF_FAIL(AF_ECRS, "county %s: cannot transform into the raster CRS: %s", fips, af_gdal_why());
     OGRwkbGeometryType t = wkbFlatten(OGR_G_GetGeometryType(g));
     if (t == wkbPolygon) {
         AF_CHECK(add_polygon(pb, g, err));
@@ -108,15 +109,15 @@ static int make_transform(const char *src_wkt, int src_is_ll, const char *dst_wk
     OGRSpatialReferenceH s = OSRNewSpatialReference(NULL), d = OSRNewSpatialReference(NULL);
     if (!s || !d) AF_FAIL(AF_ENOMEM, "out of memory");
     if (src_is_ll) {
-        if (OSRImportFromEPSG(s, 4326) != OGRERR_NONE) AF_FAIL(AF_ECRS, "EPSG:4326: %s", CPLGetLastErrorMsg());
+        if (OSRImportFromEPSG(s, 4326) != OGRERR_NONE) AF_FAIL(AF_ECRS, "EPSG:4326: %s", af_gdal_why());
     } else if (OSRSetFromUserInput(s, src_wkt) != OGRERR_NONE) {
-        AF_FAIL(AF_ECRS, "county layer CRS: %s", CPLGetLastErrorMsg());
+        AF_FAIL(AF_ECRS, "county layer CRS: %s", af_gdal_why());
     }
-    if (OSRSetFromUserInput(d, dst_wkt) != OGRERR_NONE) AF_FAIL(AF_ECRS, "raster CRS: %s", CPLGetLastErrorMsg());
+    if (OSRSetFromUserInput(d, dst_wkt) != OGRERR_NONE) AF_FAIL(AF_ECRS, "raster CRS: %s", af_gdal_why());
     OSRSetAxisMappingStrategy(s, OAMS_TRADITIONAL_GIS_ORDER);
     OSRSetAxisMappingStrategy(d, OAMS_TRADITIONAL_GIS_ORDER);
     *ct = OCTNewCoordinateTransformation(s, d);
-    if (!*ct) AF_FAIL(AF_ECRS, "no transformation into the raster CRS: %s", CPLGetLastErrorMsg());
+    if (!*ct) AF_FAIL(AF_ECRS, "no transformation into the raster CRS: %s", af_gdal_why());
 cleanup:
     if (s) OSRDestroySpatialReference(s);
     if (d) OSRDestroySpatialReference(d);
@@ -306,7 +307,7 @@ int af__raster_crs(GDALDatasetH ds, const char *path, const char *crs_key, const
     } else if (crs_key && crs_key[0]) {
         srs = OSRNewSpatialReference(NULL);
         if (OSRSetFromUserInput(srs, crs_key) != OGRERR_NONE)
-            AF_FAIL(AF_ECRS, "crs '%s' (for %s): %s", crs_key, path, CPLGetLastErrorMsg());
+            AF_FAIL(AF_ECRS, "crs '%s' (for %s): %s", crs_key, path, af_gdal_why());
     } else {
         AF_FAIL(AF_ECRS, "%s: the raster has no CRS; set crs = %s (or the right CRS) in the pipeline file", path,
                 example);

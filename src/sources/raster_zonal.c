@@ -23,6 +23,7 @@
 #include <ogr_srs_api.h>
 
 #include "af_check.h"
+#include "af_util.h"
 #include "agroflux/opts.h"
 #include "raster_zonal.h"
 
@@ -81,7 +82,7 @@ int af__rz_class_mask_vrt(GDALDatasetH src, const char *path, const int *classes
     snprintf(xml + len, cap - len, "</LUT></ComplexSource></VRTRasterBand></VRTDataset>");
     CPLErrorReset();
     *out = GDALOpenEx(xml, GDAL_OF_RASTER | GDAL_OF_READONLY, NULL, NULL, NULL);
-    if (!*out) AF_FAIL(AF_EGDAL, "%s: class mask VRT: %s", path, CPLGetLastErrorMsg());
+    if (!*out) AF_FAIL(AF_EGDAL, "%s: class mask VRT: %s", path, af_gdal_why());
 cleanup:
     free(xml);
     CPLFree(epath);
@@ -109,13 +110,13 @@ int af__rz_warp_average(GDALDatasetH src, const char *label, const af_grid *g, c
     AF_CHECK_ARG(type == GDT_Float32 || type == GDT_Float64);
     CPLErrorReset();
     wo = GDALWarpAppOptionsNew(argv, NULL);
-    if (!wo) AF_FAIL(AF_EGDAL, "%s: warp options: %s", label, CPLGetLastErrorMsg());
+    if (!wo) AF_FAIL(AF_EGDAL, "%s: warp options: %s", label, af_gdal_why());
     int usage = 0;
     dst = GDALWarp("", NULL, 1, &src, wo, &usage);
-    if (!dst) AF_FAIL(AF_EGDAL, "%s: averaging onto the target grid: %s", label, CPLGetLastErrorMsg());
+    if (!dst) AF_FAIL(AF_EGDAL, "%s: averaging onto the target grid: %s", label, af_gdal_why());
     if (GDALRasterIO(GDALGetRasterBand(dst, 1), GF_Read, 0, 0, (int)g->nx, (int)g->ny, out, (int)g->nx, (int)g->ny,
                      type, 0, 0) != CE_None)
-        AF_FAIL(AF_EGDAL, "%s: reading the averaged values: %s", label, CPLGetLastErrorMsg());
+        AF_FAIL(AF_EGDAL, "%s: reading the averaged values: %s", label, af_gdal_why());
     if (g->rows_up) { /* the warp is north-up; storage rows go south to north */
         size_t rb = (size_t)g->nx * (size_t)GDALGetDataTypeSizeBytes(type);
         row = malloc(rb);
@@ -155,15 +156,15 @@ int af__rz_raster_open(rz_raster *r, const char *path, const char *crs_key, af_e
     if (GDALGetDriverCount() == 0) GDALAllRegister();
     CPLErrorReset();
     r->ds = GDALOpenEx(path, GDAL_OF_RASTER | GDAL_OF_READONLY, NULL, NULL, NULL);
-    if (!r->ds) AF_FAIL(AF_EGDAL, "cannot open raster '%s': %s", path, CPLGetLastErrorMsg());
+    if (!r->ds) AF_FAIL(AF_EGDAL, "cannot open raster '%s': %s", path, af_gdal_open_why(path));
     if (GDALGetRasterCount(r->ds) < 1) AF_FAIL(AF_EFORMAT, "%s: no raster bands", path);
     r->band = GDALGetRasterBand(r->ds, 1);
     if (GDALGetGeoTransform(r->ds, r->gt) != CE_None)
-        AF_FAIL(AF_EGDAL, "%s: no geotransform: %s", path, CPLGetLastErrorMsg());
+        AF_FAIL(AF_EGDAL, "%s: no geotransform: %s", path, af_gdal_why());
     AF_CHECK(af__raster_crs(r->ds, r->path, crs_key, "EPSG:5070", &srs, err));
     if (OSRExportToWkt(srs, &r->wkt) != OGRERR_NONE) AF_FAIL(AF_ECRS, "%s: cannot export the CRS", path);
-    AF_CHECK(af_grid_from_geotransform(r->gt, GDALGetRasterXSize(r->ds), GDALGetRasterYSize(r->ds),
-                                       OSRIsGeographic(srs) ? 1 : 0, &r->grid, err));
+    AF_CHECK_AT(af_grid_from_geotransform(r->gt, GDALGetRasterXSize(r->ds), GDALGetRasterYSize(r->ds),
+                                          OSRIsGeographic(srs) ? 1 : 0, &r->grid, err), "%s", path);
     OGRErr e1, e2;
     double a = OSRGetSemiMajor(srs, &e1), invf = OSRGetInvFlattening(srs, &e2);
     if (e1 == OGRERR_NONE && a > 0) { r->grid.semi_major = a; r->grid.inv_flattening = e2 == OGRERR_NONE ? invf : 0; }
@@ -223,7 +224,7 @@ int af__rz_raster_read(const rz_raster *r, const af_window *w, float *buf, af_er
     if (GDALRasterIO(r->band, GF_Read, (int)w->col0, (int)w->row0, (int)w->ncols, (int)w->nrows, buf, (int)w->ncols,
                      (int)w->nrows, GDT_Float32, 0, 0) != CE_None)
         AF_FAIL(AF_EGDAL, "%s: reading rows %ld..%ld: %s", r->path, w->row0, w->row0 + w->nrows - 1,
-                CPLGetLastErrorMsg());
+                af_gdal_why());
     size_t n = (size_t)w->ncols * (size_t)w->nrows;
     int packed = r->scale != 1.0 || r->offset != 0.0;
     float nd = (float)r->nodata;
@@ -271,6 +272,7 @@ typedef struct zonal_ctx {
     size_t scells;          /* cells per strip buffer */
     const double *rowarea;  /* [strip.nrows] */
     af_coverage_ws *ws;     /* coverage scratch, reused for every polygon and strip */
+    struct rz_lanes *lanes; /* [nr] plain-mean lane sums of the current polygon */
 } zonal_ctx;
 
 static double mask_weight(const zonal_ctx *z, size_t k)
@@ -287,24 +289,92 @@ static double mask_weight(const zonal_ctx *z, size_t k)
 #define RZ_INLINE static inline
 #endif
 
-/* Plain means (no mask, no log10, no classes), the common case, specialised: the same sums in the
- * same order as the general loop below. */
-RZ_INLINE void row_sums_plain(const double *fr, const float *val, long n, double ra, double *acov, double *wall,
-                              double *wv, double *wx, double *inside, long long *cnt)
+/* Plain means (no mask, no log10, no classes), the common case. Each row of a polygon's coverage is
+ * summed in RZ_LANES interleaved lanes (column c in lane c % RZ_LANES, ascending within a lane; the
+ * lanes added in a fixed tree), giving the row's sums of f, of f over valid cells and of f * value;
+ * the row's cell area multiplies those, and the rows add up in the coverage sweep's order. Every
+ * order depends only on the polygon and the strip (fixed raster rows), never on the rank count.
+ * Independent lanes are not bound by the add latency and vectorise. Fractions are 0 or positive
+ * (af_coverage), so an uncovered cell adds +0.0: an exact no-op, and the loop has no branches. */
+#define RZ_LANES 4
+typedef struct rz_lanes {
+    double inside, acov, wv, wx; /* the polygon's sums so far */
+    long long cnt;
+} rz_lanes;
+
+typedef struct rz_row {
+    double f[RZ_LANES], fv[RZ_LANES], fx[RZ_LANES];
+    long long cnt;
+} rz_row;
+
+/* One cell into lane j of a row (the reference form; the vector loop below does the same per lane). */
+RZ_INLINE void cell_sums(double f, double v, int j, rz_row *R)
 {
-    for (long c = 0; c < n; c++) {
-        if (fr[c] <= 0) continue;
-        double a = fr[c] * ra;
-        float v = val[c];
-        *inside += fr[c];
-        *acov += a;
-        (*cnt)++;
-        *wall += a;
-        if (!isnan(v)) {
-            *wv += a;
-            *wx += a * (double)v;
-        }
+    R->f[j] += f;
+    R->fv[j] += v == v ? f : 0.0;
+    R->fx[j] += v == v ? f * v : 0.0;
+    R->cnt += f > 0;
+}
+
+#if defined(__GNUC__)
+/* two lanes per SSE2 register: lanes 0-1 in one vector, 2-3 in the other */
+typedef double rz_v2 __attribute__((vector_size(2 * sizeof(double))));
+typedef long long rz_m2 __attribute__((vector_size(2 * sizeof(long long))));
+typedef float rz_f2 __attribute__((vector_size(2 * sizeof(float))));
+
+typedef struct rz_acc2 { rz_v2 f, fv, fx; rz_m2 cnt; } rz_acc2;
+
+/* Cells c, c+1 into the two lanes of acc. */
+RZ_INLINE void pair_sums(const double *fr, const float *val, rz_acc2 *acc)
+{
+    rz_v2 f, zero = { 0, 0 };
+    rz_f2 vf;
+    memcpy(&f, fr, sizeof f);
+    memcpy(&vf, val, sizeof vf);
+    rz_v2 v = __builtin_convertvector(vf, rz_v2);
+    rz_m2 ok = v == v; /* all ones where true */
+    acc->f += f;
+    acc->fv += (rz_v2)((rz_m2)f & ok);
+    acc->fx += (rz_v2)((rz_m2)(f * v) & ok);
+    acc->cnt -= f > zero;
+}
+
+static void acc2_store(const rz_acc2 *a, rz_row *R, int j)
+{
+    memcpy(R->f + j, &a->f, sizeof a->f);
+    memcpy(R->fv + j, &a->fv, sizeof a->fv);
+    memcpy(R->fx + j, &a->fx, sizeof a->fx);
+    R->cnt += a->cnt[0] + a->cnt[1];
+}
+#endif
+
+static double lanes_sum(const double *l) { return (l[0] + l[1]) + (l[2] + l[3]); }
+
+/* One row: n fractions fr and values val, cell area ra, into the polygon's sums L. */
+RZ_INLINE void row_sums_plain(const double *restrict fr, const float *restrict val, long n, double ra,
+                              rz_lanes *restrict L)
+{
+    long c = 0;
+    rz_row R;
+    memset(&R, 0, sizeof R);
+#if defined(__GNUC__)
+    rz_acc2 lo, hi;
+    memset(&lo, 0, sizeof lo);
+    memset(&hi, 0, sizeof hi);
+    for (; c + RZ_LANES <= n; c += RZ_LANES) {
+        pair_sums(fr + c, val + c, &lo);
+        pair_sums(fr + c + 2, val + c + 2, &hi);
     }
+    acc2_store(&lo, &R, 0);
+    acc2_store(&hi, &R, 2);
+#endif
+    for (; c < n; c++) cell_sums(fr[c], (double)val[c], (int)(c % RZ_LANES), &R);
+    double f = lanes_sum(R.f);
+    L->inside += f;
+    L->acov += f * ra;
+    L->wv += lanes_sum(R.fv) * ra;
+    L->wx += lanes_sum(R.fx) * ra;
+    L->cnt += R.cnt;
 }
 
 /* Raster j's sums for polygon p over its dense coverage d on the strip (window w of the raster):
@@ -317,17 +387,12 @@ static int add_cells(const zonal_ctx *z, size_t j, const af_coverage_dense *d, c
     const float *val = z->val + j * z->scells;
     double acov = 0, wall = 0, wv = 0, wx = 0, ins = 0;
     double *hist = z->mode == RZ_CLASSES ? res->hist + p * RZ_NCLASS : NULL;
-    int plain = !hist && !z->mask && !z->log10v;
     long long cnt = 0;
     for (long i = 0; i < d->window.nrows; i++) {
         long srow = w->row0 - z->strip.row0 + d->window.row0 + i;
         const double *fr = d->frac + (size_t)i * (size_t)d->window.ncols;
         size_t k0 = (size_t)srow * (size_t)z->strip.ncols + (size_t)(w->col0 - z->strip.col0 + d->window.col0);
         double ra = z->rowarea[srow];
-        if (plain) {
-            row_sums_plain(fr, val + k0, d->window.ncols, ra, &acov, &wall, &wv, &wx, &ins, &cnt);
-            continue;
-        }
         for (long c = 0; c < d->window.ncols; c++) {
             if (fr[c] <= 0) continue;
             size_t k = k0 + (size_t)c;
@@ -366,6 +431,46 @@ cleanup:
     return rc;
 }
 
+/* The plain-mean sums of one polygon, fed row by row by the coverage sweep (fused: each row of
+ * fractions is summed while in cache, the dense window is never stored). */
+typedef struct plain_rows {
+    const zonal_ctx *z;
+    const af_window *w; /* the polygon's part of the strip (raster rows and columns) */
+    rz_lanes *lanes;    /* [z->nr] */
+} plain_rows;
+
+static void plain_row(void *user, const af_window *win, long i, const double *fr)
+{
+    const plain_rows *pr = user;
+    const zonal_ctx *z = pr->z;
+    long srow = pr->w->row0 - z->strip.row0 + win->row0 + i;
+    size_t k0 = (size_t)srow * (size_t)z->strip.ncols + (size_t)(pr->w->col0 - z->strip.col0 + win->col0);
+    for (size_t j = 0; j < z->nr; j++)
+        row_sums_plain(fr, z->val + j * z->scells + k0, win->ncols, z->rowarea[srow], &pr->lanes[j]);
+}
+
+/* Plain means of polygon p over the strip through af_coverage_sweep_rows. */
+static int zonal_plain(const zonal_ctx *z, const af_grid *sg, const af_polygon *poly, const af_window *w, size_t p,
+                       rz_result *res, rz_stats *st, af_error *err)
+{
+    int rc = AF_OK;
+    af_coverage_dense cov;
+    plain_rows pr = { z, w, z->lanes };
+    memset(z->lanes, 0, z->nr * sizeof *z->lanes);
+    AF_CHECK(af_coverage_sweep_rows(z->ws, sg, poly, plain_row, &pr, &cov, err));
+    for (size_t j = 0; j < z->nr; j++) {
+        const rz_lanes *L = &z->lanes[j];
+        res[j].area_cov[p] += L->acov;
+        res[j].sum_wall[p] += L->acov; /* no mask: every covered cell weighs its area */
+        res[j].sum_wv[p] += L->wv;
+        res[j].sum_wx[p] += L->wx;
+        res[j].inside[p] += L->inside * sg->dx * sg->dy;
+    }
+    st->cells += z->lanes[0].cnt;
+cleanup:
+    return rc;
+}
+
 /* One polygon over the current strip: its exact coverage on the strip's part of its envelope. */
 static int zonal_poly(const zonal_ctx *z, const af_polygon *poly, const af_window *env, size_t p, rz_result *res,
                       rz_stats *st, af_error *err)
@@ -378,6 +483,10 @@ static int zonal_poly(const zonal_ctx *z, const af_polygon *poly, const af_windo
     if (r1 <= r0) goto cleanup;
     af_window w = { env->col0, r0, env->ncols, r1 - r0 };
     af_grid sg = af__rz_sub_grid(&z->rs[0]->grid, &w);
+    if (z->mode != RZ_CLASSES && !z->mask && !z->log10v) {
+        rc = zonal_plain(z, &sg, poly, &w, p, res, st, err);
+        goto cleanup;
+    }
     AF_CHECK(af_coverage_compute_dense(z->ws, &sg, poly, &cov, err));
     long long n = 0;
     double inside = 0;
@@ -463,6 +572,8 @@ int af__rz_zonal(const rz_raster *const *rs, size_t nr, const rz_mask *mask, con
         for (size_t k = 0; k < mask->nclasses; k++) z.is_mask[mask->classes[k]] = 1;
     for (size_t j = 0; j < nr; j++) zero_result(&res[j], npoly, mode);
     AF_CHECK(af_coverage_ws_create(&z.ws, err));
+    z.lanes = calloc(nr, sizeof *z.lanes);
+    AF_CHECK_ALLOC(z.lanes);
     env = calloc(npoly ? npoly : 1, sizeof *env);
     total = calloc(npoly ? npoly : 1, sizeof *total);
     AF_CHECK_ALLOC(env);
@@ -497,6 +608,7 @@ int af__rz_zonal(const rz_raster *const *rs, size_t nr, const rz_mask *mask, con
     if (stats) *stats = st;
 cleanup:
     af_coverage_ws_destroy(&z.ws);
+    free(z.lanes);
     free(env);
     free(total);
     free(val);

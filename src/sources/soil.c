@@ -129,7 +129,7 @@ static int open_layers(so_state *st, const af_config_section *sec, af_error *err
         }
         st->paths[st->npaths++] = st->crop.path;
     }
-    AF_CHECK(af__rz_check_crs(st->ctx, st->layers[0].r.wkt, err));
+    AF_CHECK_AT(af__rz_check_crs(st->ctx, st->layers[0].r.wkt, err), "%s", st->layers[0].r.path);
 cleanup:
     return rc;
 }
@@ -209,7 +209,7 @@ static int prepare(so_state *st, af_error *err)
     const rz_raster **rs = NULL;
     rz_result *res = NULL;
     const rz_raster *r0 = &st->layers[0].r;
-    AF_CHECK(af__rz_geom_build(st->ctx, r0->wkt, &st->geom, err));
+    AF_CHECK_AT(af__rz_geom_build(st->ctx, r0->wkt, &st->geom, err), "%s", r0->path);
     size_t np = st->geom.npoly, nl = st->nlayers;
     st->mean = malloc((np * nl + 1) * sizeof *st->mean);
     st->share = malloc((np * nl + 1) * sizeof *st->share);

@@ -7,6 +7,7 @@
  * and the requested columns are ever held in memory. Not collective.
  */
 #include <ctype.h>
+#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -197,7 +198,7 @@ int af_tower_file_open(const char *path, af_tower_kind kind, af_tower_file **out
     AF_CHECK(read_header(tf, err));
     tf->data_offset = af_csv_tell(&tf->csv);
     tf->data_line = tf->csv.line;
-    if (tf->data_offset < 0) AF_FAIL(AF_EIO, "cannot tell position in '%s'", path);
+    if (tf->data_offset < 0) AF_FAIL(AF_EIO, "cannot tell position in '%s': %s", path, strerror(errno));
     AF_CHECK(scan_records(tf, err));
     *out = tf;
     tf = NULL;

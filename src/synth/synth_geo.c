@@ -21,6 +21,7 @@
 #include <ogr_srs_api.h>
 
 #include "af_check.h"
+#include "af_util.h"
 #include "synth_geo.h"
 
 /* ---- splitmix64: tiny, portable, deterministic ---- */
@@ -216,7 +217,7 @@ static int add_string_field(OGRLayerH layer, const char *name, int width, af_err
     OGR_Fld_SetWidth(fld, width);
     CPLErrorReset();
     if (OGR_L_CreateField(layer, fld, TRUE) != OGRERR_NONE)
-        AF_FAIL(AF_EGDAL, "cannot create field '%s': %s", name, CPLGetLastErrorMsg());
+        AF_FAIL(AF_EGDAL, "cannot create field '%s': %s", name, af_gdal_why());
 cleanup:
     if (fld) OGR_Fld_Destroy(fld);
     return rc;
@@ -242,14 +243,14 @@ int af_synth_counties_write(const char *path, const af_synth_county *c, int n, a
     srs = OSRNewSpatialReference(NULL);
     AF_CHECK_ALLOC(srs);
     if (OSRImportFromEPSG(srs, 4269) != OGRERR_NONE)
-        AF_FAIL(AF_EGDAL, "cannot build EPSG:4269: %s", CPLGetLastErrorMsg());
+        AF_FAIL(AF_EGDAL, "cannot build EPSG:4269: %s", af_gdal_why());
     OSRSetAxisMappingStrategy(srs, OAMS_TRADITIONAL_GIS_ORDER); /* x = lon, y = lat */
 
     CPLErrorReset();
     ds = GDALCreate(drv, path, 0, 0, 0, GDT_Unknown, NULL);
-    if (!ds) AF_FAIL(AF_EGDAL, "cannot create '%s': %s", path, CPLGetLastErrorMsg());
+    if (!ds) AF_FAIL(AF_EGDAL, "cannot create '%s': %s", path, af_gdal_why());
     OGRLayerH layer = GDALDatasetCreateLayer(ds, "counties", srs, wkbPolygon, NULL);
-    if (!layer) AF_FAIL(AF_EGDAL, "cannot create layer in '%s': %s", path, CPLGetLastErrorMsg());
+    if (!layer) AF_FAIL(AF_EGDAL, "cannot create layer in '%s': %s", path, af_gdal_why());
     AF_CHECK(add_string_field(layer, "GEOID", 5, err));
     AF_CHECK(add_string_field(layer, "NAME", 31, err));
     AF_CHECK(add_string_field(layer, "STATEFP", 2, err));
@@ -278,17 +279,17 @@ int af_synth_counties_write(const char *path, const af_synth_county *c, int n, a
         poly = NULL;
         CPLErrorReset();
         if (OGR_L_CreateFeature(layer, f) != OGRERR_NONE)
-            AF_FAIL(AF_EGDAL, "'%s': cannot write county %s: %s", path, c[i].fips, CPLGetLastErrorMsg());
+            AF_FAIL(AF_EGDAL, "'%s': cannot write county %s: %s", path, c[i].fips, af_gdal_why());
         OGR_F_Destroy(f);
         f = NULL;
     }
     if (in_tx && GDALDatasetCommitTransaction(ds) != OGRERR_NONE)
-        AF_FAIL(AF_EGDAL, "'%s': cannot commit: %s", path, CPLGetLastErrorMsg());
+        AF_FAIL(AF_EGDAL, "'%s': cannot commit: %s", path, af_gdal_why());
     CPLErrorReset();
     GDALClose(ds);
     ds = NULL;
     if (CPLGetLastErrorType() >= CE_Failure)
-        AF_FAIL(AF_EGDAL, "'%s': cannot finish writing: %s", path, CPLGetLastErrorMsg());
+        AF_FAIL(AF_EGDAL, "'%s': cannot finish writing: %s", path, af_gdal_why());
 cleanup:
     if (ring) OGR_G_DestroyGeometry(ring);
     if (poly) OGR_G_DestroyGeometry(poly);

@@ -290,12 +290,12 @@ static int dm_extent(const af_synth_box *b, double s, long *gi0, long *gi1, long
     double x[4 * NS], y[4 * NS];
     if (!ll || !lcc) AF_FAIL(AF_ENOMEM, "out of memory");
     if (OSRImportFromEPSG(ll, 4326) != OGRERR_NONE || OSRImportFromProj4(lcc, dm_proj4) != OGRERR_NONE)
-        AF_FAIL(AF_ECRS, "synth Daymet: cannot build the CRSs: %s", CPLGetLastErrorMsg());
+        AF_FAIL(AF_ECRS, "synth Daymet: cannot build the CRSs: %s", af_gdal_why());
     OSRSetAxisMappingStrategy(ll, OAMS_TRADITIONAL_GIS_ORDER);
     OSRSetAxisMappingStrategy(lcc, OAMS_TRADITIONAL_GIS_ORDER);
     fwd = OCTNewCoordinateTransformation(ll, lcc);
     *inv = OCTNewCoordinateTransformation(lcc, ll);
-    if (!fwd || !*inv) AF_FAIL(AF_ECRS, "synth Daymet: no lon/lat <-> LCC transformation: %s", CPLGetLastErrorMsg());
+    if (!fwd || !*inv) AF_FAIL(AF_ECRS, "synth Daymet: no lon/lat <-> LCC transformation: %s", af_gdal_why());
     for (int i = 0; i < NS; i++) { /* the box outline, densified: LCC bends its edges */
         double f = (double)i / NS;
         x[i] = b->lon_min + f * (b->lon_max - b->lon_min); y[i] = b->lat_min;

@@ -55,11 +55,11 @@ static int region_grid(double res, double gt[6], int *nx, int *ny, char **wkt, a
     OGRCoordinateTransformationH ct = NULL;
     if (!s || !d) AF_FAIL(AF_ENOMEM, "out of memory");
     if (OSRImportFromEPSG(s, 4269) != OGRERR_NONE || OSRImportFromEPSG(d, 5070) != OGRERR_NONE)
-        AF_FAIL(AF_ECRS, "EPSG:4269/5070: %s", CPLGetLastErrorMsg());
+        AF_FAIL(AF_ECRS, "EPSG:4269/5070: %s", af_gdal_why());
     OSRSetAxisMappingStrategy(s, OAMS_TRADITIONAL_GIS_ORDER);
     OSRSetAxisMappingStrategy(d, OAMS_TRADITIONAL_GIS_ORDER);
     ct = OCTNewCoordinateTransformation(s, d);
-    if (!ct) AF_FAIL(AF_ECRS, "EPSG:4269 -> 5070: %s", CPLGetLastErrorMsg());
+    if (!ct) AF_FAIL(AF_ECRS, "EPSG:4269 -> 5070: %s", af_gdal_why());
     double xmin = INFINITY, xmax = -INFINITY, ymin = INFINITY, ymax = -INFINITY;
     for (int e = 0; e < 4; e++)
         for (int i = 0; i <= 100; i++) {
@@ -99,7 +99,7 @@ static int write_tif(const char *path, GDALDataType type, double nodata, const d
     if (!drv) AF_FAIL(AF_EGDAL, "GDAL has no GTiff driver");
     char *opts[] = { "TILED=YES", "BLOCKXSIZE=256", "BLOCKYSIZE=256", NULL };
     ds = GDALCreate(drv, tmp, nx, ny, 1, type, opts);
-    if (!ds) AF_FAIL(AF_EGDAL, "cannot create '%s': %s", tmp, CPLGetLastErrorMsg());
+    if (!ds) AF_FAIL(AF_EGDAL, "cannot create '%s': %s", tmp, af_gdal_why());
     GDALSetGeoTransform(ds, (double *)gt);
     GDALSetProjection(ds, wkt);
     GDALRasterBandH b = GDALGetRasterBand(ds, 1);
@@ -112,12 +112,12 @@ static int write_tif(const char *path, GDALDataType type, double nodata, const d
             row[c] = isnan(v) ? nodata : v;
         }
         if (GDALRasterIO(b, GF_Write, 0, r, nx, 1, row, nx, 1, GDT_Float64, 0, 0) != CE_None)
-            AF_FAIL(AF_EGDAL, "%s: writing row %d: %s", tmp, r, CPLGetLastErrorMsg());
+            AF_FAIL(AF_EGDAL, "%s: writing row %d: %s", tmp, r, af_gdal_why());
     }
     CPLErrorReset();
     GDALClose(ds);
     ds = NULL;
-    if (CPLGetLastErrorType() == CE_Failure) AF_FAIL(AF_EGDAL, "%s: close: %s", tmp, CPLGetLastErrorMsg());
+    if (CPLGetLastErrorType() == CE_Failure) AF_FAIL(AF_EGDAL, "%s: close: %s", tmp, af_gdal_why());
     AF_CHECK(af_rename_durable(tmp, path, err));
 cleanup:
     if (ds) GDALClose(ds);

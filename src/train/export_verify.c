@@ -8,6 +8,7 @@
  * scaler file holds the index's scalers for the split recorded in the
  * manifest (county target means negated where the sign choice negates). AF_EVERIFY with file, field, expected and found. Not collective.
  */
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -136,7 +137,8 @@ static int check_scaler(const char *dest, const af_index *idx, json_t *man, json
     int site = strstr(rel, "t1_scalers") != NULL;
     json_t *ref = json_object_get(man, site ? "site_scalers" : "county_scalers");
     const char *split = json_string_value(json_object_get(ref, "split"));
-    int fold = (int)json_integer_value(json_object_get(ref, "fold"));
+    json_int_t jfold = json_integer_value(json_object_get(ref, "fold"));
+    int fold = jfold >= 0 && jfold <= INT_MAX ? (int)jfold : -1; /* out of range: no such fold, never a wrapped one */
     size_t nv = idx->ninputs + idx->ntargets, k = (size_t)json_integer_value(json_array_get(json_object_get(f, "shape"), 0));
     double *mean = calloc(nv + 1, sizeof *mean), *std = calloc(nv + 1, sizeof *std);
     char *buf = NULL, path[4400];
@@ -237,7 +239,8 @@ int af_export_verify(const char *dest, size_t *nfiles, af_error *err)
     snprintf(path, sizeof path, "%s/%s", dest, AF_EXPORT_MANIFEST);
     AF_CHECK(af_read_file(path, &text, NULL, err));
     man = json_loads(text, 0, &jerr);
-    if (!man || !json_is_object(man)) AF_FAIL(AF_EVERIFY, "'%s': not a JSON object: %s", path, man ? "" : jerr.text);
+    if (!man) AF_FAIL(AF_EVERIFY, "'%s': line %d: not JSON: %s", path, jerr.line, jerr.text);
+    if (!json_is_object(man)) AF_FAIL(AF_EVERIFY, "'%s': the document is not a JSON object", path);
     const char *src = json_string_value(json_object_get(man, "source"));
     if (!src) AF_FAIL(AF_EVERIFY, "'%s': field 'source' is missing", path);
     AF_CHECK(af_index_read(src, &idx, err));

@@ -164,7 +164,7 @@ static int open_file(af_export *e, t0_file *f, af_error *err)
     AF_CHECK_MPI(MPI_Barrier(e->comm));
     if (MPI_File_open(e->comm, f->tmp, MPI_MODE_CREATE | MPI_MODE_WRONLY, MPI_INFO_NULL, &f->fh) != MPI_SUCCESS) {
         f->fh = MPI_FILE_NULL;
-        AF_FAIL(AF_EIO, "cannot create '%s' (is the destination writable?)", f->tmp);
+        AF_FAIL(AF_EIO, "cannot create '%s': MPI_File_open failed (is the destination writable?)", f->tmp);
     }
     if (e->rank == 0) AF_CHECK_MPI(MPI_File_write_at(f->fh, 0, hdr, (int)f->hl, MPI_CHAR, MPI_STATUS_IGNORE));
 cleanup:

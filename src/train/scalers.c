@@ -77,6 +77,71 @@ cleanup:
     return rc;
 }
 
+struct af_train_partials {
+    size_t s0, ns, ni, nt;
+    int y0, nyears, ndays, days_done;
+    int *year_of; /* [ndays] year - y0 of each day */
+    part *p;      /* [ns][nyears][ni + nt], as local_partials */
+};
+
+int af_train_partials_create(const af_config *cfg, size_t s0, size_t ns, size_t ninputs, size_t ntargets,
+                             af_train_partials **out, af_error *err)
+{
+    int rc = AF_OK;
+    af_calendar *cal = NULL;
+    af_train_partials *q = NULL;
+    AF_CHECK_ARG(cfg != NULL && out != NULL);
+    *out = NULL;
+    if (!cfg->splits.present) goto cleanup;
+    AF_CHECK(af_calendar_create(cfg->start, cfg->end, cfg->calendar, &cal, err));
+    q = calloc(1, sizeof *q);
+    AF_CHECK_ALLOC(q);
+    *q = (af_train_partials){ s0, ns, ninputs, ntargets, cfg->start.year, cfg->end.year - cfg->start.year + 1,
+                              af_calendar_ndays(cal), 0, NULL, NULL };
+    q->year_of = malloc(((size_t)q->ndays + 1) * sizeof *q->year_of);
+    q->p = calloc(ns * (size_t)q->nyears * (ninputs + ntargets) + 1, sizeof *q->p);
+    AF_CHECK_ALLOC(q->year_of);
+    AF_CHECK_ALLOC(q->p);
+    for (int t = 0; t < q->ndays; t++) q->year_of[t] = af_calendar_date(cal, t).year - q->y0;
+    *out = q;
+    q = NULL;
+cleanup:
+    af_train_partials_destroy(&q);
+    af_calendar_destroy(&cal);
+    return rc;
+}
+
+int af_train_partials_add(af_train_partials *p, int t0, int nt, const float *x, const float *y, af_error *err)
+{
+    int rc = AF_OK;
+    if (!p) goto cleanup;
+    if (t0 != p->days_done || nt < 0 || t0 + nt > p->ndays)
+        AF_FAIL(AF_EINVAL, "scaler partials: days %d..%d after %d of %d days (blocks must follow in day order)",
+                t0, t0 + nt, p->days_done, p->ndays);
+    AF_CHECK_ARG(nt == 0 || p->ns == 0 || ((p->ni == 0 || x != NULL) && (p->nt == 0 || y != NULL)));
+    size_t ni = p->ni, ntg = p->nt, nv = ni + ntg;
+    for (size_t s = 0; s < p->ns; s++)
+        for (int d = 0; d < nt; d++) { /* the same order as local_partials: sample, day, variable */
+            part *q = p->p + (s * (size_t)p->nyears + (size_t)p->year_of[t0 + d]) * nv;
+            const float *xr = x + (s * (size_t)nt + (size_t)d) * ni;
+            const float *yr = y + (s * (size_t)nt + (size_t)d) * ntg;
+            for (size_t j = 0; j < ni; j++) if (isfinite(xr[j])) welford(&q[j], xr[j]);
+            for (size_t j = 0; j < ntg; j++) if (isfinite(yr[j])) welford(&q[ni + j], yr[j]);
+        }
+    p->days_done += nt;
+cleanup:
+    return rc;
+}
+
+void af_train_partials_destroy(af_train_partials **p)
+{
+    if (!p || !*p) return;
+    free((*p)->year_of);
+    free((*p)->p);
+    free(*p);
+    *p = NULL;
+}
+
 /* {"count": [...], "mean": [...], "std": [...]} for vars [j0, j0+n) of acc. */
 static json_t *stats_json(const part *acc, size_t j0, size_t n)
 {
@@ -256,6 +321,15 @@ int af_train_extra(MPI_Comm comm, const af_config *cfg, const char *outdir, cons
                    size_t nsamples, const af_shard_info *shards, size_t nshards, size_t ninputs,
                    size_t ntargets, af_range mine, char **extra_json, af_error *err)
 {
+    return af_train_extra_from(comm, cfg, outdir, samples, nsamples, shards, nshards, ninputs, ntargets, mine,
+                               NULL, extra_json, err);
+}
+
+int af_train_extra_from(MPI_Comm comm, const af_config *cfg, const char *outdir, const af_sample *samples,
+                        size_t nsamples, const af_shard_info *shards, size_t nshards, size_t ninputs,
+                        size_t ntargets, af_range mine, const af_train_partials *pre, char **extra_json,
+                        af_error *err)
+{
     int rc = AF_OK, rank;
     af_calendar *cal = NULL;
     af_assign a;
@@ -272,9 +346,17 @@ int af_train_extra(MPI_Comm comm, const af_config *cfg, const char *outdir, cons
     af_train_view v = { outdir, samples, nsamples, cfg->shard_samples, shards, nshards, ninputs, ntargets, cal };
     int y0 = cfg->start.year, nyears = cfg->end.year - cfg->start.year + 1;
     size_t nv = ninputs + ntargets, per = (size_t)nyears * nv, ns = mine.end - mine.begin;
-    loc = malloc((ns * per + 1) * sizeof *loc);
-    if (!loc) af_error_set(err, AF_ENOMEM, __FILE__, __LINE__, __func__, "out of memory for scaler partials");
-    else local_partials(&v, mine.begin, ns, y0, nyears, loc, err);
+    if (pre && (pre->s0 != mine.begin || pre->ns != ns || pre->ni != ninputs || pre->nt != ntargets ||
+                pre->days_done != af_calendar_ndays(cal)))
+        af_error_set(err, AF_EINVAL, __FILE__, __LINE__, __func__, "scaler partials of samples %zu..%zu, %d days, "
+                     "do not match samples %zu..%zu, %d days", pre->s0, pre->s0 + pre->ns, pre->days_done,
+                     mine.begin, mine.end, af_calendar_ndays(cal));
+    else if (pre)
+        loc = pre->p; /* borrowed: fed from the written blocks, nothing to read back */
+    else if (!(loc = malloc((ns * per + 1) * sizeof *loc)))
+        af_error_set(err, AF_ENOMEM, __FILE__, __LINE__, __func__, "out of memory for scaler partials");
+    else
+        local_partials(&v, mine.begin, ns, y0, nyears, loc, err);
     if (rank == 0) {
         all = malloc((nsamples * per + 1) * sizeof *all);
         if (!all) af_error_set(err, AF_ENOMEM, __FILE__, __LINE__, __func__, "out of memory for scaler partials");
@@ -298,7 +380,7 @@ int af_train_extra(MPI_Comm comm, const af_config *cfg, const char *outdir, cons
     text = NULL;
 cleanup:
     free(text);
-    free(loc);
+    if (!pre || loc != pre->p) free(loc);
     free(all);
     af__assign_dispose(&a);
     af_calendar_destroy(&cal);

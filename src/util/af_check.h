@@ -28,6 +28,17 @@
         }                                                        \
     } while (0)
 
+/** Like AF_CHECK, and on failure put the caller's context (printf format: file, feature, county) first. */
+#define AF_CHECK_AT(call, ...)                                   \
+    do {                                                         \
+        rc = (call);                                             \
+        if (rc != AF_OK) {                                       \
+            af_error_prefix(err, __VA_ARGS__);                   \
+            af_error_push(err, __FILE__, __LINE__, __func__);    \
+            goto cleanup;                                        \
+        }                                                        \
+    } while (0)
+
 /** Fail with AF_ENOMEM when p is NULL. */
 #define AF_CHECK_ALLOC(p)                                        \
     do {                                                         \

@@ -18,6 +18,9 @@
 int af_strlcpy_checked(char *dst, const char *src, size_t n, const char *what, af_error *err);
 /** strdup that returns NULL on NULL. */
 char *af_strdup(const char *s);
+/* Make room for one more element in a growable array: when *n == *cap, doubles *cap (first: the
+ * first capacity) and reallocates *arr (elem bytes an element). AF_ENOMEM leaves *arr as it was. */
+int af_array_grow(void **arr, size_t *cap, size_t n, size_t elem, size_t first, af_error *err);
 /** Trim leading/trailing ASCII whitespace in place; returns s. */
 char *af_strtrim(char *s);
 /** The one missing-value rule of every text reader: NaN, infinities and the sentinels -9999 and
@@ -50,6 +53,10 @@ int af_file_readable(const char *path);
  * NETCDF:"f.nc":var. Such paths are never checked with stat/access (the library's open says why).
  */
 int af_path_is_virtual(const char *path);
+/** The last GDAL/OGR/OSR error message, or "GDAL gave no reason" when it is empty (never ""). */
+const char *af_gdal_why(void);
+/** Why GDAL could not open path: its message, else "missing or not readable" or "format not recognised". */
+const char *af_gdal_open_why(const char *path);
 /** SHA-256 of a file as 64 lower-case hex chars + NUL. */
 int af_file_sha256(const char *path, char hex[65], af_error *err);
 /** SHA-256 of a buffer as hex. */

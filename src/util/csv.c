@@ -3,7 +3,9 @@
  * csv.c: the streaming CSV reader of af_util.h. Reads one record at a time
  * (memory bounded by the longest line), splits on commas with optional double
  * quotes, strips CR, and remembers file and line so that every parse error can
- * name them. Records may not span lines (no embedded newlines); a NUL byte is an error.
+ * name them. Records may not span lines (no embedded newlines); a NUL byte is an error,
+ * and so is a quote that RFC 4180 does not allow (inside an unquoted field, or text
+ * after a closing quote): it was once kept as a literal character or silently dropped.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -35,26 +37,54 @@ void af_csv_close(af_csv *csv)
     memset(csv, 0, sizeof *csv);
 }
 
+/* "column 'NAME'" once the header is known, else "field N" (1-based), for quote errors. */
+static const char *field_label(const af_csv *csv, char *buf, size_t n)
+{
+    int i = csv->nfields;
+    if (i < csv->nheader) snprintf(buf, n, "column '%s'", csv->header[i]);
+    else snprintf(buf, n, "field %d", i + 1);
+    return buf;
+}
+
+/*
+ * RFC 4180: a field is either quoted as a whole (a quote inside it doubled) or holds no quote at all.
+ * White space around a quoted field is allowed (fields are trimmed); a quote in the middle of an
+ * unquoted field, or text after the closing quote, is an error naming file, line and field.
+ */
 static int split(af_csv *csv, af_error *err)
 {
     int rc = AF_OK;
     char *p = csv->buf;
+    char label[160];
     csv->nfields = 0;
     for (;;) {
         if (csv->nfields >= AF_CSV_MAX_FIELDS)
             AF_FAIL(AF_EFORMAT, "%s:%ld: more than %d fields", csv->path, csv->line, AF_CSV_MAX_FIELDS);
         char *start = p, *w = p;
+        while (*p == ' ' || *p == '\t') p++;
         if (*p == '"') {
             p++;
             for (;;) {
-                if (*p == '\0') AF_FAIL(AF_EFORMAT, "%s:%ld: unterminated quote", csv->path, csv->line);
+                if (*p == '\0')
+                    AF_FAIL(AF_EFORMAT, "%s:%ld: %s: unterminated quote", csv->path, csv->line,
+                            field_label(csv, label, sizeof label));
                 if (*p == '"' && p[1] == '"') { *w++ = '"'; p += 2; continue; }
                 if (*p == '"') { p++; break; }
                 *w++ = *p++;
             }
-            while (*p && *p != ',') p++;
+            while (*p == ' ' || *p == '\t') p++;
+            if (*p && *p != ',')
+                AF_FAIL(AF_EFORMAT, "%s:%ld: %s: text after the closing quote (RFC 4180: quote the whole field "
+                        "and double any quote inside it)", csv->path, csv->line, field_label(csv, label, sizeof label));
         } else {
-            while (*p && *p != ',') *w++ = *p++;
+            p = start;
+            while (*p && *p != ',') {
+                if (*p == '"')
+                    AF_FAIL(AF_EFORMAT, "%s:%ld: %s: a double quote inside an unquoted field (RFC 4180: quote the "
+                            "whole field and double the quote)", csv->path, csv->line,
+                            field_label(csv, label, sizeof label));
+                *w++ = *p++;
+            }
         }
         char sep = *p;
         *w = '\0';

@@ -19,6 +19,15 @@ void af_error_clear(af_error *err)
     err->nframes = 0;
 }
 
+/* "cannot open 'x': " (a library gave an empty reason) becomes "cannot open 'x': no reason given". */
+static void no_empty_reason(char *msg, size_t cap)
+{
+    size_t n = strlen(msg);
+    while (n > 0 && (msg[n - 1] == ' ' || msg[n - 1] == '\t' || msg[n - 1] == '\n')) n--;
+    if (n == 0 || msg[n - 1] != ':') return;
+    snprintf(msg + n, cap - n, " no reason given");
+}
+
 int af_error_set(af_error *err, int code, const char *file, int line, const char *func,
                  const char *fmt, ...)
 {
@@ -36,9 +45,28 @@ int af_error_set(af_error *err, int code, const char *file, int line, const char
     va_start(ap, fmt);
     vsnprintf(err->msg, sizeof err->msg, fmt, ap);
     va_end(ap);
+    no_empty_reason(err->msg, sizeof err->msg);
     err->nframes = 0;
     af_error_push(err, file, line, func);
     return code;
+}
+
+void af_error_prefix(af_error *err, const char *fmt, ...)
+{
+    if (!err || err->code == AF_OK) return;
+    char ctx[AF_ERROR_MSG_MAX / 2];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(ctx, sizeof ctx, fmt, ap);
+    va_end(ap);
+    size_t n = strlen(ctx), m = strlen(err->msg), cap = sizeof err->msg;
+    if (n == 0 || (!strncmp(err->msg, ctx, n) && err->msg[n] == ':')) return;
+    if (n + 2 + m >= cap) m = cap - n - 3; /* keep the start of the old message */
+    memmove(err->msg + n + 2, err->msg, m);
+    err->msg[n + 2 + m] = '\0';
+    memcpy(err->msg, ctx, n);
+    err->msg[n] = ':';
+    err->msg[n + 1] = ' ';
 }
 
 void af_error_push(af_error *err, const char *file, int line, const char *func)

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -17,6 +18,21 @@
 
 #include "af_check.h"
 #include "af_util.h"
+
+int af_array_grow(void **arr, size_t *cap, size_t n, size_t elem, size_t first, af_error *err)
+{
+    int rc = AF_OK;
+    if (n < *cap) goto cleanup;
+    if (*cap > SIZE_MAX / 2 / elem || first > SIZE_MAX / elem)
+        AF_FAIL(AF_ENOMEM, "out of memory (an array of %zu elements of %zu bytes cannot double)", *cap, elem);
+    size_t nc = *cap ? 2 * *cap : first;
+    void *p = realloc(*arr, nc * elem);
+    AF_CHECK_ALLOC(p);
+    *arr = p;
+    *cap = nc;
+cleanup:
+    return rc;
+}
 
 int af_strlcpy_checked(char *dst, const char *src, size_t n, const char *what, af_error *err)
 {

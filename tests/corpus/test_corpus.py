@@ -8,6 +8,18 @@ or it is accepted (a spelling that means the same data: BOM, CRLF, [ name ], -99
 and then every cell of every sample (`agroflux inspect --sample ID --csv`) equals the control
 run of the unmutated tree. `test_corpus.py GROUP` runs one group (one meson test each);
 `--list` prints the cases.
+
+Groups `journal`, `resume` and `verify` act on outputs instead of inputs. `journal` and the
+`partial-*` cases of `resume`: an output interrupted after its first block (test hook
+AGROFLUX_TEST_FAIL_AT=write:block:1) has its journal.json or .partial shard damaged, then
+`run --resume` must say why it starts over and publish cells equal to the control. The other
+`resume` cases: a full disk, as a file size limit (RLIMIT_FSIZE,
+SIGXFSZ ignored: write() fails with EFBIG; no mount privileges needed) on the shards, and as
+/dev/full behind journal.json.partial or index.json.partial: exit 1 naming the file and the reason,
+no index, and a later `run --resume` without the fault publishes the control's cells. `verify`: a
+complete output with a damaged index.json, provenance.json or shard, or without its index: `verify`
+and `inspect` exit with their code and a message naming the file and field. Every failing case's
+agroflux lines must not end in an empty reason (docs/architecture.md, "Error messages").
 """
 import os
 import re
@@ -226,6 +238,9 @@ CASES = [
     # NetCDF and rasters
     ("grids", "netcdf-units-disagree", A, lambda p: ncatted(TX, "-a", "units,air_temperature,o,c,degC"), (1, r"tmmx_2003\.nc: variable 'air_temperature' has units 'degC', but .*\[input\.TMAX_AIR\] source_units says 'K'")),
     ("grids", "netcdf-units-unknown-ok", A, lambda p: ncatted(TX, "-a", "units,air_temperature,o,c,kelvin_like"), "same"),
+    ("grids", "netcdf-units-unknown-warns", A, lambda p: ncatted(TX, "-a", "units,air_temperature,o,c,kelvin_like"), ("warn", r"tmmx_2003\.nc: variable 'air_temperature' has units 'kelvin_like', which neither the units table nor UDUNITS-2 understands: its values are taken as .*\[input\.TMAX_AIR\] source_units 'K'")),
+    ("grids", "netcdf-units-udunits-same", A, lambda p: ncatted(TX, "-a", "units,air_temperature,o,c,kelvin"), "same"),
+    ("grids", "netcdf-units-udunits-other", A, lambda p: ncatted(TX, "-a", "units,air_temperature,o,c,m"), (1, r"tmmx_2003\.nc: variable 'air_temperature' has units 'm', which cannot be 'K'")),
     ("grids", "netcdf-no-day-in-range", A, lambda p: ncap_time_shift(TX, 3650), (1, r"tmmx_2003\.nc: none of its 365 days \(\d{4}-\d\d-\d\d to \d{4}-\d\d-\d\d\) is in the pipeline's range")),
     # ncap2 rewrites the variable as a deflated float64 netCDF-4 whose chunk is larger than the chunk cache
     # (it once read value by value, a whole chunk decoded per value: af__gridded_read_type)
@@ -243,6 +258,103 @@ CASES = [
     ("geo", "planting-table-missing", A, lambda p: remove("mgmt/planting_2003.csv"), (None, r"planting_2003\.csv")),
     ("geo", "site-list-missing", T, lambda p: remove("site_lists/sites.csv"), (None, r"sites\.csv")),
     ("geo", "county-select-unknown", T, lambda p: edit_text("site_lists/counties.csv", lambda t: t + "99999\n"), (None, r"99999")),
+    # CSV quoting (RFC 4180): a quote inside an unquoted field is an error with line and column
+    ("tables", "quote-mid-field", T, lambda p: replace_line(W, 4, lambda l: l.replace(",", ',2"8', 1)), (1, r"weather_2003\.csv:5: column '\w+': a double quote inside an unquoted field")),
+    ("tables", "quoted-fields", T, lambda p: edit_text(W, lambda t: "\n".join(",".join('"%s"' % f for f in l.split(",")) if l else l for l in t.split("\n"))), "same"),
+    ("ini", "nul-byte", T, lambda p: edit_bytes(p, lambda b: b.replace(b"block_days = 200", b"block_days = 2\x0000", 1)), (2, r"pipeline-tables\.ini:\d+: NUL byte \(byte 15 of the line\)")),
+]
+
+# ---- outputs: resume / journal, disk full, verify and inspect ------------------------------------
+J, PART = "journal.json", "shard-00000.nc.partial"
+
+
+def journal_edit(fn):
+    """Rewrite the interrupted output's journal.json through fn(dict)."""
+    import json
+
+    def m(out):
+        p = os.path.join(out, J)
+        j = json.load(open(p))
+        fn(j)
+        open(p, "w").write(json.dumps(j))
+    return m
+
+
+def out_bytes(rel, fn):
+    def m(out):
+        p = os.path.join(out, rel)
+        b = fn(open(p, "rb").read())
+        open(p, "wb").write(b)
+    return m
+
+
+def setitem(k, v):
+    return lambda j: j.__setitem__(k, v)
+
+
+def zero_middle(b):
+    """Zero 4 KiB in the middle of the data written so far (a lost page)."""
+    i = len(b) // 2
+    return b[:i] + b"\0" * 4096 + b[i + 4096:]
+
+
+def dev_full(rel):
+    """A full disk for one file: its temporary name is a link to /dev/full (write gives ENOSPC)."""
+    return lambda out: os.symlink("/dev/full", os.path.join(out, rel))
+
+
+RESUME_CASES = [
+    # (group, id, mutation of the interrupted output, expect): "same" + warning regex, or (exit, regex)
+    ("journal", "journal-truncated", out_bytes(J, lambda b: b[: len(b) // 2]), ("same", r"starting over.*unreadable journal: '.*journal\.json': line \d+")),
+    ("journal", "journal-empty", out_bytes(J, lambda b: b""), ("same", r"starting over.*unreadable journal: '.*journal\.json'")),
+    ("journal", "journal-nul", out_bytes(J, lambda b: b[:40] + b"\0" + b[40:]), ("same", r"starting over.*journal\.json': NUL byte at offset 40")),
+    ("journal", "journal-not-object", out_bytes(J, lambda b: b"[1, 2, 3]\n"), ("same", r"starting over.*unreadable journal: '.*journal\.json'")),
+    ("journal", "journal-huge-ndays", journal_edit(setitem("ndays", 2 ** 32 + 365)), ("same", r"starting over.*journal\.json': field 'ndays' is 4294967661, out of range 0\.\.2147483647")),
+    ("journal", "journal-huge-days-done", journal_edit(setitem("days_done", 2 ** 63 - 1)), ("same", r"starting over.*field 'days_done' is 9223372036854775807, out of range")),
+    ("journal", "journal-negative-days", journal_edit(setitem("days_done", -5)), ("same", r"starting over.*field 'days_done' is -5, out of range")),
+    ("journal", "journal-days-done-string", journal_edit(setitem("days_done", "200")), ("same", r"starting over.*field 'days_done' is missing or not an integer")),
+    ("journal", "journal-missing-field", journal_edit(lambda j: j.pop("config_sha256")), ("same", r"starting over.*journal\.json': field 'config_sha256'")),
+    ("journal", "journal-days-done-lie", journal_edit(setitem("days_done", 365)), ("same", r"starting over.*no checksums of the 365 days")),
+    ("journal", "journal-huge-check-day", journal_edit(lambda j: j["checks"].__setitem__("days", [10 ** 18])), ("same", r"starting over.*checks\.days\[0\] is not a day after 0 and up to 365")),
+    ("journal", "journal-bad-digest", journal_edit(lambda j: j["checks"]["shards"][0].__setitem__("days_sha256", ["0" * 64])), ("same", r"starting over")),
+    ("resume", "partial-truncated", out_bytes(PART, lambda b: b[: len(b) // 2]), ("same", r"'shard-00000\.nc\.partial' is \d+ bytes, the journal recorded \d+ at day 200: it was truncated")),
+    ("resume", "partial-zeroed-page", out_bytes(PART, zero_middle), ("same", r"'shard-00000\.nc\.partial': days 1\.\.200 do not match their journaled SHA-256")),
+    ("resume", "partial-missing", lambda out: os.unlink(os.path.join(out, PART)), ("same", r"'shard-00000\.nc\.partial' is missing")),
+    # a full disk: exit 1 naming the file and why, no index; resumed without the fault: the control's cells
+    ("resume", "shard-file-size-limit-early", {"fsize": 0.45}, (1, r"shard-00000\.nc\.partial' is \d+ bytes, but its header places variable '\w+' up to byte \d+: a write was lost")),
+    ("resume", "shard-file-size-limit-late", {"fsize": 0.99}, (1, r"shard-00000\.nc\.partial' is \d+ bytes, but its header places variable '\w+' up to byte \d+: a write was lost")),
+    ("resume", "journal-dev-full", {"fresh": dev_full("journal.json.partial")}, (1, r"journal\.json\.partial': No space left on device")),
+    ("resume", "index-dev-full", {"resume": dev_full("index.json.partial")}, (1, r"index\.json\.partial': No space left on device")),
+    ("resume", "provenance-dev-full", {"resume": dev_full("provenance.json.partial")}, (1, r"provenance\.json\.partial': No space left on device")),
+]
+
+
+def index_edit(rel, fn):
+    import json
+
+    def m(out):
+        p = os.path.join(out, rel)
+        j = json.load(open(p))
+        fn(j)
+        open(p, "w").write(json.dumps(j, indent=1))
+    return m
+
+
+def sub(key, k, v):
+    return lambda j: j[key].__setitem__(k, v)
+
+
+VERIFY_CASES = [
+    # (group, id, mutation of a complete output, (verify exit, inspect exit or None, regex))
+    ("verify", "index-truncated", out_bytes("index.json", lambda b: b[: len(b) // 3]), (1, 1, r"index\.json': line \d+ column \d+")),
+    ("verify", "index-nul", out_bytes("index.json", lambda b: b[:25] + b"\0" + b[25:]), (1, 1, r"index\.json': NUL byte at offset 25")),
+    ("verify", "index-huge-ndays", index_edit("index.json", sub("calendar", "ndays", 2 ** 32 + 365)), (1, 1, r"index\.json': field 'calendar\.ndays' is 4294967661, out of range \(above 2147483647\)")),
+    ("verify", "index-huge-ranks", index_edit("index.json", sub("provenance", "ranks", 2 ** 32 + 1)), (1, 1, r"index\.json': field 'provenance\.ranks' is 4294967297, out of range \(above")),
+    ("verify", "index-ranks-string", index_edit("index.json", sub("provenance", "ranks", "2")), (1, 1, r"index\.json': field 'provenance\.ranks' is not an integer")),
+    ("verify", "index-missing-samples", index_edit("index.json", lambda j: j.pop("samples")), (1, 1, r"index\.json': field 'samples' is missing")),
+    ("verify", "index-missing-interrupted", lambda out: (os.unlink(os.path.join(out, "index.json")), open(os.path.join(out, J), "w").write('{"days_done": 200, "ndays": 365, "state": "writing"}')), (1, 1, r"is incomplete: an interrupted run \(journal\.json: 200 of 365 days written\).*--resume")),
+    ("verify", "provenance-truncated", out_bytes("provenance.json", lambda b: b[: len(b) // 2]), (3, None, r"provenance\.json")),
+    ("verify", "shard-byte-flipped", out_bytes("shard-00000.nc", lambda b: b[:-100] + bytes([b[-100] ^ 0xFF]) + b[-99:]), (3, None, r"shard-00000\.nc")),
 ]
 
 
@@ -264,9 +376,22 @@ def case_dir(data, tmp, cid):
     return d
 
 
-def run(n, pipeline, out, extra=(), quiet=True):
+def run(n, pipeline, out, extra=(), quiet=True, env=None, fsize=None):
+    e = dict(os.environ, **(env or {}))
+    pre = None
+    if fsize:
+        # a file size limit stands for a full disk: MPI's own shared-memory files must stay small
+        # (PMIx hash store, TCP between ranks), and agroflux ignores SIGXFSZ, so write() fails with EFBIG
+        e.update(PMIX_MCA_gds="hash", OMPI_MCA_btl="self,tcp")
+
+        def pre():
+            import resource
+            import signal
+            signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+            resource.setrlimit(resource.RLIMIT_FSIZE, (fsize, fsize))
     return subprocess.run(["mpirun", "-n", str(n), "--oversubscribe", AGROFLUX, *(["-q"] if quiet else []), "run",
-                           pipeline, "--output", out, *extra], capture_output=True, text=True, timeout=300)
+                           pipeline, "--output", out, *extra], capture_output=True, text=True, timeout=300, env=e,
+                          preexec_fn=pre)
 
 
 def cells(out):
@@ -283,6 +408,12 @@ def cells(out):
 def said(r):
     """agroflux's own lines of stderr (not mpirun's)."""
     return "\n".join(l for l in r.stderr.splitlines() if l.startswith("agroflux"))[-600:]
+
+
+def empty_reason(r):
+    """An agroflux line whose reason is empty: it ends in ':' or holds '(null)' or ': :'."""
+    return [l for l in r.stderr.splitlines() if l.startswith("agroflux") and
+            (l.rstrip().endswith(":") or "(null)" in l or ": :" in l)]
 
 
 def published(out):
@@ -319,17 +450,118 @@ def run_case(data, tmp, controls, case):
             check(ok_code, "%s: exit %s expected, got %d: %s" % (what, code, r.returncode, said(r)))
             check(re.search(frag, r.stderr) is not None, "%s: message lacks /%s/: %s" % (what, frag, said(r)))
             check(not published(out), "%s: nothing published on failure: %s" % (what, published(out)))
+            check(not empty_reason(r), "%s: a message with an empty reason: %s" % (what, empty_reason(r)))
     shutil.rmtree(d, ignore_errors=True)
+
+
+def interrupted(data, tmp, out):
+    """An output of the tables pipeline stopped after its first block (days 1-200 journaled): made
+    once, then copied."""
+    tpl = os.path.join(tmp, "interrupted")
+    if not os.path.isdir(tpl):
+        r = run(1, os.path.join(data, T), tpl, env={"AGROFLUX_TEST_FAIL_AT": "write:block:1"})
+        ok = r.returncode == 1 and os.path.exists(os.path.join(tpl, J)) and os.path.exists(os.path.join(tpl, PART))
+        check(ok, "interrupted output not made: %s" % said(r))
+        if not ok:
+            return False
+    shutil.copytree(tpl, out)
+    return True
+
+
+def same_cells(out, controls, what):
+    got = cells(out)
+    want = controls[T]
+    bad = [k for k in want if got.get(k) != want[k]]
+    check(not bad and set(got) == set(want), "%s: cells differ from the control for %s" % (what, bad[:3]))
+
+
+def run_resume_case(data, tmp, controls, case):
+    group, cid, mut, expect = case
+    d = os.path.join(tmp, "case-" + cid)
+    os.makedirs(d)
+    shard_size = os.path.getsize(os.path.join(tmp, "control-" + T, "shard-00000.nc"))
+    for n in (1, 2):
+        out = os.path.join(d, "out%d" % n)
+        what = "%s/%s on %d rank%s" % (group, cid, n, "s" if n > 1 else "")
+        pipeline = os.path.join(data, T)
+        if isinstance(mut, dict):  # a full disk during a run
+            if "fresh" in mut:
+                os.makedirs(out)
+                open(os.path.join(out, ".agroflux-output"), "w").close()
+                mut["fresh"](out)
+                r = run(n, pipeline, out, extra=["--force"], quiet=False)
+            elif "resume" in mut:
+                if not interrupted(data, tmp, out):
+                    continue
+                mut["resume"](out)
+                r = run(n, pipeline, out, extra=["--resume"], quiet=False)
+            else:
+                r = run(n, pipeline, out, quiet=False, fsize=int(shard_size * mut["fsize"]))
+        else:
+            if not interrupted(data, tmp, out):
+                continue
+            try:
+                mut(out)
+            except Exception as e:
+                check(False, "%s: mutation failed: %r" % (what, e))
+                continue
+            r = run(n, pipeline, out, extra=["--resume"], quiet=False)
+        if expect[0] == "same":
+            check(r.returncode == 0, "%s: accepted, got exit %d: %s" % (what, r.returncode, said(r)))
+            check(re.search(expect[1], r.stderr) is not None, "%s: no message /%s/: %s" % (what, expect[1], said(r)))
+            check("starting over from the first day" in r.stderr, "%s: does not say it starts over" % what)
+            if r.returncode == 0:
+                same_cells(out, controls, what)
+            continue
+        code, frag = expect
+        check(r.returncode == code, "%s: exit %s expected, got %d: %s" % (what, code, r.returncode, said(r)))
+        check(re.search(frag, r.stderr) is not None, "%s: message lacks /%s/: %s" % (what, frag, said(r)))
+        check(not os.path.exists(os.path.join(out, "index.json")), "%s: an index was published" % what)
+        check(not empty_reason(r), "%s: a message with an empty reason: %s" % (what, empty_reason(r)))
+        # the disk has room again: the same output resumes to the control's cells
+        r = run(n, pipeline, out, extra=["--resume"])
+        check(r.returncode == 0, "%s: resumed after the fault, got exit %d: %s" % (what, r.returncode, said(r)))
+        if r.returncode == 0:
+            same_cells(out, controls, what + " then resumed")
+    shutil.rmtree(d, ignore_errors=True)
+
+
+def run_verify_case(tmp, case):
+    group, cid, mut, expect = case
+    vcode, icode, frag = expect
+    src = os.path.join(tmp, "control-" + T)
+    out = os.path.join(tmp, "case-" + cid)
+    shutil.copytree(src, out)
+    mut(out)
+    for n in (1, 2):
+        what = "%s/%s on %d rank%s" % (group, cid, n, "s" if n > 1 else "")
+        r = subprocess.run(["mpirun", "-n", str(n), "--oversubscribe", AGROFLUX, "verify", out], capture_output=True,
+                           text=True, timeout=120)
+        check(r.returncode == vcode, "%s: verify exit %d expected, got %d: %s" % (what, vcode, r.returncode, said(r)))
+        check(re.search(frag, r.stderr) is not None, "%s: verify message lacks /%s/: %s" % (what, frag, said(r)))
+        check(not empty_reason(r), "%s: a message with an empty reason: %s" % (what, empty_reason(r)))
+    if icode is not None:
+        r = subprocess.run([AGROFLUX, "inspect", out], capture_output=True, text=True, timeout=120)
+        check(r.returncode == icode, "%s: inspect exit %d expected, got %d: %s" % (cid, icode, r.returncode, said(r)))
+        check(re.search(frag, r.stderr) is not None, "%s: inspect message lacks /%s/: %s" % (cid, frag, said(r)))
+    shutil.rmtree(out, ignore_errors=True)
 
 
 def main():
     if "--list" in sys.argv:
         for c in CASES:
             print(c[0], c[1], c[4] if c[4] == "same" else "exit %s /%s/" % (0 if c[4][0] == "warn" else c[4][0], c[4][1]))
-        print(len(CASES), "cases")
+        for c in RESUME_CASES:
+            print(c[0], c[1], "same, /%s/" % c[3][1] if c[3][0] == "same" else "exit %s /%s/, then resumed" % c[3])
+        for c in VERIFY_CASES:
+            print(c[0], c[1], "verify exit %s, inspect exit %s /%s/" % c[3])
+        print(len(CASES) + len(RESUME_CASES) + len(VERIFY_CASES), "cases")
         return 0
-    groups = [a for a in sys.argv[1:] if not a.startswith("-")] or sorted({c[0] for c in CASES})
+    out_groups = {c[0] for c in RESUME_CASES + VERIFY_CASES}
+    groups = [a for a in sys.argv[1:] if not a.startswith("-")] or sorted({c[0] for c in CASES} | out_groups)
     todo = [c for c in CASES if c[0] in groups]
+    todo_out = [c for c in RESUME_CASES if c[0] in groups]
+    todo_verify = [c for c in VERIFY_CASES if c[0] in groups]
     if shutil.which("ncatted") is None or shutil.which("ncap2") is None or shutil.which("ncgen") is None:
         print("SKIP NetCDF mutations: NCO/ncgen not installed", file=sys.stderr)
         todo = [c for c in todo if c[0] != "grids" or "netcdf" not in c[1]]
@@ -337,19 +569,24 @@ def main():
     try:
         data = prepare(tmp)
         controls = {}
-        for pname in sorted({c[2] for c in todo if c[4] == "same"}):
+        need = {c[2] for c in todo if c[4] == "same"} | ({T} if todo_out or todo_verify else set())
+        for pname in sorted(need):
             out = os.path.join(tmp, "control-" + pname)
             r = run(1, os.path.join(data, pname), out)
             check(r.returncode == 0, "control %s: %s" % (pname, r.stderr[-400:]))
             controls[pname] = cells(out) if r.returncode == 0 else {}
         for c in todo:
             run_case(data, tmp, controls, c)
+        for c in todo_out:
+            run_resume_case(data, tmp, controls, c)
+        for c in todo_verify:
+            run_verify_case(tmp, c)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     if failures:
-        print("%d failures in %d cases" % (len(failures), len(todo)), file=sys.stderr)
+        print("%d failures in %d cases" % (len(failures), len(todo) + len(todo_out) + len(todo_verify)), file=sys.stderr)
         return 1
-    print("corpus %s: %d cases passed on 1 and 2 ranks" % (",".join(groups), len(todo)))
+    print("corpus %s: %d cases passed on 1 and 2 ranks" % (",".join(groups), len(todo) + len(todo_out) + len(todo_verify)))
     return 0
 
 

@@ -7,15 +7,20 @@
  * checked for use and given their units.
  * Invariants: day of year in 1..365/366 of its year, no day twice in a row; no
  * value is a missing-value marker (-9999, -6999) or infinite; a column is usable
- * exactly when no cell of it was text; a name finds a column of that name.
+ * exactly when no cell of it was text; a name finds a column of that name; a
+ * file read year by year through a cursor (af__daycent_read_through, as the
+ * daycent source reads multi-year files) gives the whole read's rows.
  */
 #include <string.h>
 
 #include <math.h>
 
+#include <limits.h>
+
 #include "af_util.h"
 #include "agroflux/calendar.h"
 #include "agroflux/models.h"
+#include "ecosys_impl.h"
 #include "fuzz_common.h"
 
 static void check_table(const af_model_table *t, const char *file)
@@ -43,6 +48,34 @@ static void check_table(const af_model_table *t, const char *file)
     }
 }
 
+/* Read the file again year by year from its first to its last year: the same rows, dates and values
+ * (bit for bit) as the whole read w, unless rows out of date order made the cursor fall back. */
+static void read_by_year(const char *path, int nlayers, const af_model_table *w)
+{
+    int y0 = INT_MAX, y1 = INT_MIN;
+    for (size_t r = 0; r < w->nrows; r++) {
+        if (w->year[r] < y0) y0 = w->year[r];
+        if (w->year[r] > y1) y1 = w->year[r];
+    }
+    if (w->nrows == 0 || y1 - y0 > 40) return;
+    af_dc_cursor cur;
+    memset(&cur, 0, sizeof cur);
+    size_t row = 0;
+    for (int y = y0; y <= y1 && !cur.whole; y++) {
+        af_error err = AF_ERROR_INIT;
+        af_model_table t;
+        memset(&t, 0, sizeof t);
+        FZ_ASSERT(af__daycent_read_through(path, nlayers, &cur, y, y == y1 ? INT_MAX : y, &t, &err) == AF_OK);
+        FZ_ASSERT(t.ncols == w->ncols);
+        for (size_t r = 0; !cur.whole && r < t.nrows; r++, row++) {
+            FZ_ASSERT(row < w->nrows && t.year[r] == w->year[row] && t.doy[r] == w->doy[row]);
+            FZ_ASSERT(!memcmp(t.v + r * t.ncols, w->v + row * w->ncols, t.ncols * sizeof *t.v));
+        }
+        af_model_table_dispose(&t);
+    }
+    if (!cur.whole) FZ_ASSERT(row == w->nrows);
+}
+
 static void one_read(const uint8_t *data, size_t size, const char *file, int nlayers)
 {
     char path[4200];
@@ -50,8 +83,10 @@ static void one_read(const uint8_t *data, size_t size, const char *file, int nla
     af_model_table t;
     memset(&t, 0, sizeof t);
     fz_write(file, data, size, path, sizeof path);
-    if (af_daycent_read(path, nlayers, &t, &err) == AF_OK) check_table(&t, file);
-    else {
+    if (af_daycent_read(path, nlayers, &t, &err) == AF_OK) {
+        check_table(&t, file);
+        read_by_year(path, nlayers, &t);
+    } else {
         fz_rejected(file, &err);
         FZ_ASSERT(err.msg[0] != '\0' && t.nrows == 0);
     }

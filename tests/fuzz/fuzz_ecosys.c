@@ -6,7 +6,8 @@
  * table is looked up by name, its units resolved and its columns differenced.
  * Invariants: one valid year per file, DOY strictly increasing in 1..366, no
  * value is a missing-value marker (-9999, -6999) or infinite (missing reads as
- * NaN), every column is usable.
+ * NaN), every column is usable; the exact number parser (af_numparse) accepts
+ * what its strtod path accepts and gives bit-identical doubles.
  */
 #include <math.h>
 #include <string.h>
@@ -15,6 +16,7 @@
 #include "agroflux/calendar.h"
 #include "agroflux/models.h"
 #include "fuzz_common.h"
+#include "numparse.h"
 
 static void check_table(const af_model_table *t)
 {
@@ -60,6 +62,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     for (char *save = NULL, *tok = strtok_r(line, " \t\r", &save); tok; tok = strtok_r(NULL, " \t\r", &save)) {
         double v;
         if (af_ecosys_parse_number(tok, &v)) FZ_ASSERT(!isnan(v));
+        double a = 0, b = 0;
+        int ka = af_numparse(tok, strlen(tok), &a), kb = af_numparse_strtod(tok, strlen(tok), &b);
+        FZ_ASSERT(ka == kb && !memcmp(&a, &b, sizeof a));
     }
     free(line);
     return 0;

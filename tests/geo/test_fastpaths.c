@@ -87,6 +87,49 @@ static void star(const af_grid *g, double cx, double cy, double r0, double r1, i
     }
 }
 
+/* af_coverage_sweep_rows' rows collected: copies into frac, visiting order in order[]. */
+typedef struct rows_seen {
+    double *frac;
+    long *order, n, cap, ncols, bad_window;
+    af_window win;
+} rows_seen;
+
+static void collect_row(void *user, const af_window *win, long row, const double *frac)
+{
+    rows_seen *r = user;
+    if (win->col0 != r->win.col0 || win->row0 != r->win.row0 || win->ncols != r->ncols || row < 0 ||
+        row >= win->nrows || r->n >= r->cap) {
+        r->bad_window++;
+        return;
+    }
+    memcpy(r->frac + (size_t)row * (size_t)r->ncols, frac, (size_t)r->ncols * sizeof *frac);
+    r->order[r->n++] = row;
+}
+
+/* The row sweep hands every row once, bit for bit the dense fractions, in the documented order. */
+static int compare_rows(af_coverage_ws *ws, const af_grid *g, const af_polygon *p, const double *ref,
+                        const af_window *rw)
+{
+    size_t cells = (size_t)rw->ncols * (size_t)rw->nrows;
+    rows_seen r = { calloc(cells + 1, sizeof(double)), calloc((size_t)rw->nrows + 1, sizeof(long)), 0,
+                    rw->nrows, rw->ncols, 0, *rw };
+    af_coverage_dense d;
+    int bad = 0;
+    AF_EXPECT(r.frac && r.order);
+    if (!r.frac || !r.order) return 1;
+    AF_TEST_PASS(af_coverage_sweep_rows(ws, g, p, collect_row, &r, &d, err));
+    AF_EXPECT(d.frac == NULL);
+    AF_EXPECT(d.window.col0 == rw->col0 && d.window.row0 == rw->row0 && d.window.ncols == rw->ncols &&
+              d.window.nrows == rw->nrows);
+    bad += r.bad_window > 0 || r.n != rw->nrows;
+    for (long i = 0; i < r.n; i++) /* north-up: storage rows from the bottom (last) up; rows_up: ascending */
+        bad += r.order[i] != (g->rows_up ? i : rw->nrows - 1 - i);
+    for (size_t i = 0; i < cells; i++) bad += r.frac[i] != ref[i];
+    free(r.frac);
+    free(r.order);
+    return bad;
+}
+
 static int compare_one(af_coverage_ws *ws, af_coverage_ws *ref_ws, const af_grid *g, const af_polygon *p)
 {
     af_window rw;
@@ -106,6 +149,11 @@ static int compare_one(af_coverage_ws *ws, af_coverage_ws *ref_ws, const af_grid
     }
     AF_EXPECT(bad == 0);
     AF_EXPECT(notbits == 0);
+    if (d.window.ncols == rw.ncols && d.window.nrows == rw.nrows) {
+        int rows_bad = compare_rows(ws, g, p, ref, &rw);
+        AF_EXPECT(rows_bad == 0);
+        bad += rows_bad;
+    }
     /* af_coverage_compute: the same cells, in order, and area_inside from the same sum */
     af_coverage cov;
     AF_TEST_PASS(af_coverage_compute(g, p, &cov, err));
@@ -203,9 +251,11 @@ static void test_geo_fastpath__coverage_ws_reuse_and_errors(void)
     af_ring rl = { line, 3, 0 };
     af_polygon pl = { &rl, 1 };
     AF_TEST_FAILS_WITH(AF_EINVAL, "zero", af_coverage_compute_dense(ws, &g, &pl, &d1, err));
+    AF_TEST_FAILS_WITH(AF_EINVAL, "zero", af_coverage_sweep_rows(ws, &g, &pl, collect_row, NULL, &d1, err));
     rl.n = 2;
     AF_TEST_FAILS_WITH(AF_EINVAL, "at least 3", af_coverage_compute_dense(ws, &g, &pl, &d1, err));
     AF_TEST_FAILS_WITH(AF_EINVAL, "ws != NULL", af_coverage_compute_dense(NULL, &g, &ps, &d1, err));
+    AF_TEST_FAILS_WITH(AF_EINVAL, "fn != NULL", af_coverage_sweep_rows(ws, &g, &ps, NULL, NULL, &d1, err));
     AF_TEST_FAILS_WITH(AF_EINVAL, "out != NULL", af_coverage_ws_create(NULL, err));
     /* wholly outside: empty window, not an error */
     double far[] = { 300, 300, 310, 300, 310, 310 };

@@ -4,7 +4,9 @@
  * derived-variable engine (ecosys_impl.h) on hand-written files: Fortran
  * number forms, leap years, cumulative resets and holes, header-less layer
  * files, version column names, trailing commas, text columns, and every
- * AF_EFORMAT / AF_ECONFIG path. Expected values are worked out by hand here.
+ * AF_EFORMAT / AF_ECONFIG path, NUL bytes, and the year-by-year (cursor)
+ * reads of a multi-year DayCent file against the whole-file read. Expected
+ * values are worked out by hand here.
  */
 #include <math.h>
 #include <stdio.h>
@@ -28,6 +30,17 @@ static const char *put(const char *name, const char *text)
     fputs(text, fp);
     fclose(fp);
     return p;
+}
+
+/* Write len bytes (may hold NUL bytes) to tmpdir/name. */
+static const char *put_bytes(const char *name, const char *data, size_t len)
+{
+    static char path[512];
+    snprintf(path, sizeof path, "%s/%s", tmpdir, name);
+    FILE *fp = fopen(path, "wb");
+    fwrite(data, 1, len, fp);
+    fclose(fp);
+    return path;
 }
 
 static double row_value(const af_model_table *t, int year, int doy, const char *col)
@@ -356,6 +369,124 @@ static void test_daycent_time_range(void)
     af_model_table_dispose(&t);
 }
 
+
+/* A NUL byte in a model output is an error naming file, line and byte (a C string reader stopped the
+ * line there and read the rest of it as absent). */
+static void test_nul_bytes(void)
+{
+    af_model_table t;
+    memset(&t, 0, sizeof t);
+    static const char eco[] = "DOY DATE ECO_GPP\n   1.000 01012003 0.1E+001\n   2.000 02012003 0.1\0E+001\n";
+    AF_TEST_FAILS_WITH(AF_EFORMAT, "nul:3: NUL byte at byte 22 of the line",
+                       af_ecosys_read(put_bytes("nul", eco, sizeof eco - 1), &t, err));
+    static const char eco_hdr[] = "DOY DATE ECO_GPP\0 X\n   1.000 01012003 0.1E+001\n";
+    AF_TEST_FAILS_WITH(AF_EFORMAT, "nul:1: NUL byte at byte 17",
+                       af_ecosys_read(put_bytes("nul", eco_hdr, sizeof eco_hdr - 1), &t, err));
+    static const char dc[] = "time dayofyr tmax\n2003.00 1 5\n2003.00 2 5\0 7\n";
+    AF_TEST_FAILS_WITH(AF_EFORMAT, "summary.out:3: NUL byte at byte 12",
+                       af_daycent_read(put_bytes("summary.out", dc, sizeof dc - 1), 0, &t, err));
+    static const char csv[] = "time,dayofyr,NPP,\n\0" "2003.00,1,1,\n";
+    AF_TEST_FAILS_WITH(AF_EFORMAT, "dc_sip.csv:2: NUL byte at byte 1",
+                       af_daycent_read(put_bytes("dc_sip.csv", csv, sizeof csv - 1), 0, &t, err));
+    static const char soils[] = "0 10 1.5 0.3 0.1 0.7 0.4 0.2 0.01 0.1 0.01 0.01 6.5\0\n";
+    int nl = 0;
+    AF_TEST_FAILS_WITH(AF_EFORMAT, "soils.in:1: NUL byte at byte 52",
+                       af_daycent_soils_layers(put_bytes("soils.in", soils, sizeof soils - 1), &nl, err));
+    /* the chunked reader checks too, in the rows it reaches */
+    af_dc_cursor cur;
+    memset(&cur, 0, sizeof cur);
+    static const char dc2[] = "time dayofyr tmax\n2003.00 1 5\n2004.00 1 5\n2004.00 2 5\0\n";
+    const char *p = put_bytes("summary.out", dc2, sizeof dc2 - 1);
+    AF_TEST_PASS(af__daycent_read_through(p, 0, &cur, 2003, 2003, &t, err));
+    af_model_table_dispose(&t);
+    AF_TEST_FAILS_WITH(AF_EFORMAT, "summary.out:4: NUL byte at byte 12",
+                       af__daycent_read_through(p, 0, &cur, 2004, 2004, &t, err));
+}
+
+/* Rows of table a and b are the same (dates, values bit for bit, NaN alike). */
+static int same_rows(const af_model_table *a, size_t a0, const af_model_table *b, size_t b0, size_t n)
+{
+    if (a->ncols != b->ncols || a0 + n > a->nrows || b0 + n > b->nrows) return 0;
+    for (size_t r = 0; r < n; r++) {
+        if (a->year[a0 + r] != b->year[b0 + r] || a->doy[a0 + r] != b->doy[b0 + r]) return 0;
+        if (memcmp(a->v + (a0 + r) * a->ncols, b->v + (b0 + r) * b->ncols, a->ncols * sizeof *a->v)) return 0;
+    }
+    return 1;
+}
+
+/* A multi-year file read year by year through a cursor: each read holds its year's rows (the first also
+ * the years before, the last the years after), and together they are the whole file's rows. */
+static void test_daycent_read_through(void)
+{
+    af_model_table whole, t;
+    af_dc_cursor cur;
+    memset(&whole, 0, sizeof whole);
+    memset(&t, 0, sizeof t);
+    memset(&cur, 0, sizeof cur);
+    const char *p = put("nflux.out", "time dayofyr nit_N2O-N\n2001.00 365 0.5\n2002.00 1 1.25\n2002.00 2 -9999\n"
+                                     "\n2003.00 1 3.5E-01\n2003.00 2 NaN\n2004.00 1 4.5\n2005.00 1 5.5\n");
+    AF_TEST_PASS(af_daycent_read(p, 0, &whole, err));
+    AF_EXPECT(whole.nrows == 7);
+    AF_TEST_PASS(af__daycent_read_through(p, 0, &cur, 2002, 2002, &t, err));
+    AF_EXPECT(t.nrows == 3 && same_rows(&t, 0, &whole, 0, 3)); /* spin-up 2001 and 2002 */
+    AF_EXPECT(cur.lineno == 5 && cur.done_year == 2002 && !cur.whole); /* line 6 is the first of 2003 */
+    af_model_table_dispose(&t);
+    AF_TEST_PASS(af__daycent_read_through(p, 0, &cur, 2003, 2003, &t, err));
+    AF_EXPECT(t.nrows == 2 && same_rows(&t, 0, &whole, 3, 2) && !strcmp(t.names[0], "nit_N2O-N"));
+    AF_EXPECT(cur.lineno == 7);
+    af_model_table_dispose(&t);
+    AF_TEST_PASS(af__daycent_read_through(p, 0, &cur, 2004, 2004, &t, err));
+    AF_EXPECT(t.nrows == 1 && same_rows(&t, 0, &whole, 5, 1));
+    af_model_table_dispose(&t);
+    AF_TEST_PASS(af__daycent_read_through(p, 0, &cur, 2006, 2006, &t, err)); /* a year the file lacks */
+    AF_EXPECT(t.nrows == 1 && same_rows(&t, 0, &whole, 6, 1));
+    af_model_table_dispose(&t);
+    /* past the end: the header's columns and no rows */
+    AF_TEST_PASS(af__daycent_read_through(p, 0, &cur, 2007, 1 << 30, &t, err));
+    AF_EXPECT(t.nrows == 0 && t.ncols == 1 && cur.done_year == 1 << 30);
+    af_model_table_dispose(&t);
+    /* a year already read: start over from the top */
+    AF_TEST_PASS(af__daycent_read_through(p, 0, &cur, 2003, 2003, &t, err));
+    AF_EXPECT(t.nrows == 5 && same_rows(&t, 0, &whole, 0, 5));
+    af_model_table_dispose(&t);
+    af_model_table_dispose(&whole);
+
+    /* rows out of date order: this and every later read takes the whole file */
+    memset(&cur, 0, sizeof cur);
+    p = put("summary.out", "time dayofyr tmax\n2002.00 1 1\n2003.00 1 2\n2002.00 2 3\n");
+    AF_TEST_PASS(af__daycent_read_through(p, 0, &cur, 2002, 2002, &t, err));
+    AF_EXPECT(t.nrows == 1 && !cur.whole);
+    af_model_table_dispose(&t);
+    AF_TEST_PASS(af__daycent_read_through(p, 0, &cur, 2003, 2003, &t, err));
+    AF_EXPECT(t.nrows == 3 && cur.whole && row_value(&t, 2002, 2, "tmax") == 3);
+    af_model_table_dispose(&t);
+
+    /* header-less layer file: line 1 is a row, read once; line numbers stay those of the file */
+    memset(&cur, 0, sizeof cur);
+    p = put("soiltavg.out", "2002.00 1 1.5 2.5\n2003.00 1 3.5 4.5\n2003.00 2 x 5.5\n2003.00 2 6 7\n");
+    AF_TEST_PASS(af__daycent_read_through(p, 2, &cur, 2002, 2002, &t, err));
+    AF_EXPECT(t.nrows == 1 && row_value(&t, 2002, 1, "layer2") == 2.5);
+    af_model_table_dispose(&t);
+    AF_TEST_FAILS_WITH(AF_EFORMAT, "soiltavg.out:4: duplicate day 2 of 2003: line 3",
+                       af__daycent_read_through(p, 2, &cur, 2003, 2003, &t, err));
+    memset(&cur, 0, sizeof cur);
+    p = put("soiltavg.out", "2002.00 1 1.5 2.5\n2003.00 1 3.5 4.5\n2003.00 2 x 5.5\n");
+    AF_TEST_PASS(af__daycent_read_through(p, 2, &cur, 2002, 2002, &t, err));
+    af_model_table_dispose(&t);
+    AF_TEST_PASS(af__daycent_read_through(p, 2, &cur, 2003, 2003, &t, err));
+    AF_EXPECT(t.nrows == 2 && row_value(&t, 2003, 1, "layer1") == 3.5);
+    AF_TEST_FAILS_WITH(AF_EFORMAT, "soiltavg.out:3: column 'layer1': 'x' is not a number",
+                       af_model_table_require(&t, 0, err));
+    af_model_table_dispose(&t);
+    /* a malformed row of a later year fails when its year is read, with its own line number */
+    memset(&cur, 0, sizeof cur);
+    p = put("summary.out", "time dayofyr tmax\n2002.00 1 1\n2003.00 1 2\n2003.00 2\n");
+    AF_TEST_PASS(af__daycent_read_through(p, 0, &cur, 2002, 2002, &t, err));
+    af_model_table_dispose(&t);
+    AF_TEST_FAILS_WITH(AF_EFORMAT, "summary.out:4: 2 fields, expected 3",
+                       af__daycent_read_through(p, 0, &cur, 2003, 2003, &t, err));
+}
+
 int main(void)
 {
     if (!mkdtemp(tmpdir)) return 1;
@@ -369,6 +500,8 @@ int main(void)
     AF_RUN(test_daycent_csv_versions);
     AF_RUN(test_daycent_harvest_events);
     AF_RUN(test_daycent_errors);
+    AF_RUN(test_nul_bytes);
+    AF_RUN(test_daycent_read_through);
     char cmd[600];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
     if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", tmpdir);

@@ -19,6 +19,7 @@
 #include "agroflux/index.h"
 #include "agroflux/stats.h"
 #include "output_fixture.h"
+#include "shard_impl.h" /* af__digest_stream */
 
 static char g_root[256];
 static int g_dirs = 0;
@@ -86,6 +87,16 @@ static int make_output(const char *dir, fixture *f, size_t nin, af_index *idx, a
     idx->rank_max_fds = calloc(2, sizeof *idx->rank_max_fds);
     if (idx->rank_max_fds) { idx->rank_max_fds[0] = 40; idx->rank_max_fds[1] = 41; idx->nrank_max_fds = 2; }
     af_sha256_hex(prov_text, strlen(prov_text), idx->prov_ref.sha256);
+    /* and a coverage file with the warning counts (verify checks it like provenance.json) */
+    static const char cov_text[] = "{\"features\": [1, 2]}";
+    snprintf(prov_path, sizeof prov_path, "%s/coverage.json", dir);
+    if ((rc = af_write_atomic(prov_path, cov_text, strlen(cov_text), err)) != AF_OK) goto done;
+    snprintf(idx->coverage_ref.path, sizeof idx->coverage_ref.path, "coverage.json");
+    idx->coverage_ref.bytes = (long long)strlen(cov_text);
+    idx->coverage_ref.count = 2;
+    af_sha256_hex(cov_text, strlen(cov_text), idx->coverage_ref.sha256);
+    idx->has_coverage_warnings = 1;
+    for (int k = 0; k < AF_COV_NWARN; k++) idx->coverage_warnings[k] = 10 + k;
     idx->timings = calloc(2, sizeof *idx->timings);
     snprintf(idx->timings[0].stage, sizeof idx->timings[0].stage, "read");
     idx->timings[0].min = 0.5;
@@ -228,6 +239,91 @@ static void test_output_shard__owned(void)
     fx_free(&f);
 }
 
+/* The seal's digests (one read, af__digest_stream) against af_shard_digest_file (PnetCDF reads of
+ * each variable's days, the independent reference), for a first and a later checkpoint, cdf2 and
+ * cdf5; the stream fed in odd pieces (elements split between reads); a short file; bad arguments. */
+static void test_output_shard__seal_checked(void)
+{
+    static const struct { int cdf5, want_static, t0, t1; } cases[] = {
+        { 0, 1, 0, 7 }, { 0, 0, 3, 7 }, { 1, 1, 0, 7 }, { 1, 0, 6, 7 },
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        char dir[300], path[400];
+        fixture f;
+        af_shardset *ss = NULL;
+        af_shard_info *infos = NULL;
+        size_t ninfos = 0;
+        af_shard_digest got[3], want;
+        af_seal_check chk = { cases[c].want_static, cases[c].t0, cases[c].t1, got };
+        AF_EXPECT(fx_init(&f, 7, 3, cases[c].cdf5) == 0);
+        new_dir(dir, sizeof dir);
+        AF_TEST_PASS(af_shardset_create(MPI_COMM_WORLD, dir, &f.layout, &ss, err));
+        AF_TEST_PASS(fx_write(ss, &f, 0, 7, 0, 4, err));
+        AF_TEST_PASS(fx_write(ss, &f, 0, 7, 4, 3, err));
+        AF_TEST_PASS(af_shardset_seal_checked(ss, &chk, &infos, &ninfos, err));
+        AF_EXPECT(ninfos == 3);
+        for (size_t k = 0; k < ninfos; k++) {
+            snprintf(path, sizeof path, "%s/shard-%05zu.nc.partial", dir, k);
+            AF_TEST_PASS(af_shard_digest_file(path, cases[c].want_static, cases[c].t0, cases[c].t1, &want, err));
+            AF_EXPECT(got[k].bytes == want.bytes && got[k].bytes == infos[k].bytes);
+            AF_EXPECT(strcmp(got[k].static_sha256, want.static_sha256) == 0);
+            AF_EXPECT(strcmp(got[k].days_sha256, want.days_sha256) == 0);
+            AF_EXPECT(strlen(want.days_sha256) == 64);
+            AF_EXPECT(strlen(want.static_sha256) == (cases[c].want_static ? 64u : 0u));
+            /* the stream itself, fed in pieces of 7 and 4093 bytes */
+            af__digest_stream *ds = NULL;
+            AF_TEST_PASS(af__digest_stream_new(path, 1, 1, 6, &ds, err));
+            AF_EXPECT(ds != NULL);
+            FILE *fp = fopen(path, "rb");
+            AF_EXPECT(fp != NULL);
+            unsigned char buf[4093];
+            size_t n, piece = 7;
+            while (fp && ds && (n = fread(buf, 1, piece, fp)) > 0) {
+                af__digest_stream_feed(ds, buf, n);
+                piece = piece == 7 ? sizeof buf : 7;
+            }
+            if (fp) fclose(fp);
+            af_shard_digest s1, r1;
+            if (ds) AF_TEST_PASS(af__digest_stream_end(ds, &s1, err));
+            af__digest_stream_free(&ds);
+            AF_TEST_PASS(af_shard_digest_file(path, 1, 1, 6, &r1, err));
+            AF_EXPECT(strcmp(s1.static_sha256, r1.static_sha256) == 0 && strcmp(s1.days_sha256, r1.days_sha256) == 0);
+            AF_EXPECT(s1.bytes == r1.bytes);
+            /* a file that ends early: the stream names the shortfall */
+            AF_TEST_PASS(af__digest_stream_new(path, 0, 0, 7, &ds, err));
+            if (ds) {
+                af__digest_stream_feed(ds, buf, 100);
+                AF_TEST_FAILS_WITH(AF_EFORMAT, "shorter than its header", af__digest_stream_end(ds, &s1, err));
+            }
+            af__digest_stream_free(&ds);
+        }
+        free(infos);
+        af_shardset_destroy(&ss);
+        fx_free(&f);
+    }
+    /* days outside the axis, and t1 < t0 */
+    char dir[300], path[400];
+    fixture f;
+    af_shardset *ss = NULL;
+    af_shard_info *infos = NULL;
+    size_t ninfos = 0;
+    af_shard_digest got[3];
+    af__digest_stream *ds = NULL;
+    AF_EXPECT(fx_init(&f, 7, 3, 0) == 0);
+    new_dir(dir, sizeof dir);
+    AF_TEST_PASS(af_shardset_create(MPI_COMM_WORLD, dir, &f.layout, &ss, err));
+    AF_TEST_PASS(fx_write(ss, &f, 0, 7, 0, 7, err));
+    af_seal_check bad = { 0, 5, 2, got };
+    AF_TEST_FAILS_WITH(AF_EINVAL, "", af_shardset_seal_checked(ss, &bad, &infos, &ninfos, err));
+    AF_TEST_PASS(af_shardset_seal_checked(ss, NULL, &infos, &ninfos, err));
+    snprintf(path, sizeof path, "%s/shard-00000.nc.partial", dir);
+    AF_TEST_FAILS_WITH(AF_EINVAL, "outside its 7 days", af__digest_stream_new(path, 0, 2, 9, &ds, err));
+    AF_EXPECT(ds == NULL);
+    free(infos);
+    af_shardset_destroy(&ss);
+    fx_free(&f);
+}
+
 static void test_output_index__roundtrip(void)
 {
     char dir[300];
@@ -266,6 +362,12 @@ static void test_output_index__roundtrip(void)
     AF_EXPECT(back.nprov_inputs == 1 && back.prov_inputs[0].bytes == 42);
     AF_EXPECT(strcmp(back.prov_ref.path, "provenance.json") == 0 && back.prov_ref.bytes == 14 &&
               back.prov_ref.count == 3 && strcmp(back.prov_ref.sha256, idx.prov_ref.sha256) == 0);
+    AF_EXPECT(strcmp(back.coverage_ref.path, "coverage.json") == 0 && back.coverage_ref.bytes == 20 &&
+              back.coverage_ref.count == 2 && strcmp(back.coverage_ref.sha256, idx.coverage_ref.sha256) == 0);
+    AF_EXPECT(back.has_coverage_warnings && back.coverage_warnings[AF_COV_FILE_EMPTY] == 10 &&
+              back.coverage_warnings[AF_COV_SAMPLE] == 13);
+    AF_EXPECT(strcmp(af_index_coverage_warning_name(AF_COV_YEAR_MISSING), "year_missing") == 0 &&
+              strcmp(af_index_coverage_warning_name(AF_COV_NWARN), "?") == 0);
     AF_EXPECT(back.nrank_max_fds == 2 && back.rank_max_fds[0] == 40 && back.rank_max_fds[1] == 41);
     AF_EXPECT(back.ntimings == 2 && back.timings[0].mean == 0.75 && strcmp(back.timings[1].stage, "write") == 0);
     AF_EXPECT(back.extra_json && strstr(back.extra_json, "\"splits\"") && strstr(back.extra_json, "0.5"));
@@ -317,6 +419,16 @@ static void test_output_verify__errors(void)
     verify_after(dir, &idx, "printf '\\377' | dd of='%s' bs=1 seek=2000 conv=notrunc status=none",
                  "shard-00001.nc: sha256 mismatch: index says ");
     verify_after(dir, &idx, "truncate -s -10 '%s'", "shard-00001.nc: size mismatch");
+    char cov[400];
+    snprintf(cov, sizeof cov, "%s/coverage.json", dir);
+    FILE *cf = fopen(cov, "a");
+    AF_EXPECT(cf != NULL);
+    if (cf) { fputs(" ", cf); fclose(cf); }
+    AF_TEST_FAILS_WITH(AF_EVERIFY, "coverage.json: does not match the index (21 bytes", af_index_verify(dir, &idx, NULL, err));
+    unlink(cov);
+    AF_TEST_FAILS_WITH(AF_EVERIFY, "coverage.json: missing", af_index_verify(dir, &idx, NULL, err));
+    cf = fopen(cov, "w");
+    if (cf) { fputs("{\"features\": [1, 2]}", cf); fclose(cf); }
     size_t n = 99;
     AF_TEST_PASS(af_index_verify(dir, &idx, &n, err));
     AF_EXPECT(n == 3);
@@ -385,6 +497,27 @@ static void bad_prov_file(json_t *r)
     json_object_set_new(json_object_get(json_object_get(r, "provenance"), "inputs_file"), "path",
                         json_string("../elsewhere.json"));
 }
+/* 64-bit values that used to wrap when narrowed to int: 2^32 + 8 days, 2^32 + 1 ranks */
+static void huge_ndays(json_t *r) { json_object_set_new(json_object_get(r, "calendar"), "ndays", json_integer(4294967304LL)); }
+static void huge_ranks(json_t *r)
+{
+    json_object_set_new(json_object_get(r, "provenance"), "ranks", json_integer(4294967297LL));
+}
+static void neg_ranks(json_t *r) { json_object_set_new(json_object_get(r, "provenance"), "ranks", json_integer(-3)); }
+static void bad_cov_file(json_t *r)
+{
+    json_object_set_new(json_object_get(json_object_get(r, "provenance"), "coverage_file"), "sha256",
+                        json_string("abc"));
+}
+static void str_cov_file(json_t *r) { json_object_set_new(json_object_get(r, "provenance"), "coverage_file", json_string("x")); }
+static void str_cov_warn(json_t *r)
+{
+    json_object_set_new(json_object_get(r, "provenance"), "coverage_warnings", json_integer(3));
+}
+static void del_cov_warn(json_t *r)
+{
+    json_object_del(json_object_get(json_object_get(r, "provenance"), "coverage_warnings"), "year_missing");
+}
 static void str_units(json_t *r) { json_object_set_new(json_array_get(json_object_get(r, "inputs"), 1), "units", json_integer(3)); }
 
 static void test_output_index__read_errors(void)
@@ -405,6 +538,13 @@ static void test_output_index__read_errors(void)
         { bad_row, "field 'samples[4].row' does not match" },
         { str_units, "field 'inputs[1].units' is not a string" },
         { bad_prov_file, "field 'provenance.inputs_file' needs a file name" },
+        { huge_ndays, "index.json': field 'calendar.ndays' is 4294967304, out of range (above 2147483647)" },
+        { huge_ranks, "index.json': field 'provenance.ranks' is 4294967297, out of range (above 2147483647)" },
+        { neg_ranks, "index.json': field 'provenance.ranks' is -3, out of range (below 1)" },
+        { bad_cov_file, "field 'provenance.coverage_file' needs a file name in the output directory and a 64-hex" },
+        { str_cov_file, "field 'provenance.coverage_file' is not an object" },
+        { str_cov_warn, "field 'provenance.coverage_warnings' is not an object" },
+        { del_cov_warn, "field 'provenance.coverage_warnings.year_missing' is missing" },
     };
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
         AF_TEST_PASS(af_index_write(dir, &idx, err));
@@ -422,6 +562,10 @@ static void test_output_index__read_errors(void)
     fputs("[1, 2]\n", fp);
     fclose(fp);
     AF_TEST_FAILS_WITH(AF_EFORMAT, "not a JSON object", af_index_read(dir, &back, err));
+    fp = fopen(path, "wb");
+    fwrite("{\"schema\": \0\"agroflux-index\"}", 1, 29, fp);
+    fclose(fp);
+    AF_TEST_FAILS_WITH(AF_EFORMAT, "index.json': NUL byte at offset 11", af_index_read(dir, &back, err));
     unlink(path);
     AF_TEST_FAILS_WITH(AF_ENOTFOUND, "index.json", af_index_read(dir, &back, err));
     free(idx.extra_json);
@@ -506,6 +650,7 @@ int main(int argc, char **argv)
     AF_RUN(test_output_shard__zero_inputs);
     AF_RUN(test_output_shard__errors);
     AF_RUN(test_output_shard__owned);
+    AF_RUN(test_output_shard__seal_checked);
     AF_RUN(test_output_index__roundtrip);
     AF_RUN(test_output_verify__errors);
     AF_RUN(test_output_stats__fixture);

@@ -141,6 +141,37 @@ static void test_journal_errors(void)
              "\"days_sha256\": [%s, \"ab\"]}]}}", ok, h, h);
     put(dir, text);
     AF_TEST_FAILS_WITH(AF_EFORMAT, "days_sha256[1] is not a SHA-256", af__journal_read(dir, &r, err));
+    /* 64-bit counts that would wrap to small ints (2^32 + 10 is 10 as an int) are out of range */
+    put(dir, "{\"schema\": \"agroflux-journal\", \"version\": 2, \"config_sha256\": \"c\", \"layout_sha256\": \"d\", "
+             "\"ndays\": 4294967306, \"days_done\": 3, \"state\": \"writing\"}");
+    AF_TEST_FAILS_WITH(AF_EFORMAT, "field 'ndays' is 4294967306, out of range 0..2147483647", af__journal_read(dir, &r, err));
+    snprintf(text, sizeof text, "{\"schema\": \"agroflux-journal\", \"version\": 2, %s, \"days_done\": 9223372036854775807, "
+             "\"state\": \"writing\"}", ok);
+    put(dir, text);
+    AF_TEST_FAILS_WITH(AF_EFORMAT, "journal.json': field 'days_done' is 9223372036854775807, out of range",
+                       af__journal_read(dir, &r, err));
+    snprintf(text, sizeof text, "{\"schema\": \"agroflux-journal\", \"version\": 2, %s, \"days_done\": \"3\", "
+             "\"state\": \"writing\"}", ok);
+    put(dir, text);
+    AF_TEST_FAILS_WITH(AF_EFORMAT, "field 'days_done' is missing or not an integer", af__journal_read(dir, &r, err));
+    /* a NUL byte: refused with its offset (jansson would stop at it, or ignore what follows) */
+    {
+        char p[600];
+        snprintf(p, sizeof p, "%s/journal.json", dir);
+        snprintf(text, sizeof text, "{\"schema\": \"agroflux-journal\", \"version\": 2, %s, \"days_done\": 3, "
+                 "\"state\": \"writing\"}", ok);
+        size_t n = strlen(text);
+        FILE *f = fopen(p, "wb");
+        AF_EXPECT(f != NULL);
+        if (f) {
+            fwrite(text, 1, n, f);
+            fwrite("\0garbage", 1, 8, f);
+            fclose(f);
+        }
+        char want[64];
+        snprintf(want, sizeof want, "journal.json': NUL byte at offset %zu", n);
+        AF_TEST_FAILS_WITH(AF_EFORMAT, want, af__journal_read(dir, &r, err));
+    }
 }
 
 /* Checks round-trip: two checkpoints of two shards, then only the first kept. */

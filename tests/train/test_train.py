@@ -416,7 +416,7 @@ def sign_and_order(work, idx, fips, sites):
 
     bad_index(lambda s: s[site].update(county_rank=0), 1, "field 'samples[%d].county_rank' is set on a site" % site,
               "index: county_rank on a site")
-    bad_index(lambda s: s[0].update(county_rank=-1), 1, "field 'samples[0].county_rank' is out of range", "index: negative county_rank")
+    bad_index(lambda s: s[0].update(county_rank=-1), 1, "field 'samples[0].county_rank' is -1, out of range (below 0)", "index: negative county_rank")
     bad_index(lambda s: s[0].update(county_rank="1"), 1, "field 'samples[0].county_rank' is not an integer", "index: county_rank not an integer")
     bad_index(lambda s: s[1].update(county_rank=a0["county_rank"] + 1 if b0["county_rank"] != a0["county_rank"] + 1 else a0["county_rank"] + 2),
               2, "county sample '%s' has county_rank" % a1["id"], "export: the scenarios of a county disagree on county_rank")

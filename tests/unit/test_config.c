@@ -474,6 +474,21 @@ static void test_bom_spaces_long_utf8(void)
           at("latin1.ini", 2), "[pipeline] name: the value is not valid UTF-8 (byte 11", NULL);
     FAILS("latin1s.ini", PIPE CNTY "[input.T\xc0X]\nsource = table\n", AF_ECONFIG, at("latin1s.ini", 8),
           "section name is not valid UTF-8");
+    /* a NUL byte inside a value (line 3) or inside a comment (line 6) is refused with its line and
+     * byte, not read as the end of the line (it used to cut "2003-01-01" to "20" or hide the rest) */
+    static const char nul1[] = "[pipeline]\nname = t\nstart = 20\0" "03-01-01\nend = 2003-12-31\n" CNTY;
+    static const char nul2[] = PIPE "; a comment\0 name = x\n" CNTY;
+    const char *const nuls[][2] = { { "nul1.ini", nul1 }, { "nul2.ini", nul2 } };
+    const size_t nlen[] = { sizeof nul1 - 1, sizeof nul2 - 1 };
+    for (int k = 0; k < 2; k++) {
+        FILE *fp = fopen(fx_path(nuls[k][0]), "wb");
+        AF_EXPECT(fp != NULL);
+        if (!fp) continue;
+        AF_EXPECT(fwrite(nuls[k][1], 1, nlen[k], fp) == nlen[k]);
+        fclose(fp);
+    }
+    FAILS("nul1.ini", NULL, AF_ECONFIG, at("nul1.ini", 3), "NUL byte (byte 11 of the line)");
+    FAILS("nul2.ini", NULL, AF_ECONFIG, at("nul2.ini", 5), "NUL byte (byte 12 of the line)");
     /* valid multi-byte UTF-8 passes the check (an accented pipeline name) */
     AF_TEST_PASS(af_config_load(fx_write("utf8.ini", "[pipeline]\nname = caf\xc3\xa9\nstart = 2003-01-01\n"
                                          "end = 2003-12-31\n" CNTY), &cfg, err));

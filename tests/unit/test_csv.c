@@ -76,7 +76,7 @@ static void test_errors(void)
     af_csv_close(&csv);
     AF_TEST_PASS(af_csv_open(put("e.csv", "a,b\n1,\"2\n", 9), &csv, err));
     AF_TEST_PASS(af_csv_read_header(&csv, err));
-    AF_TEST_FAILS_WITH(AF_EFORMAT, "e.csv:2: unterminated quote", af_csv_next(&csv, err));
+    AF_TEST_FAILS_WITH(AF_EFORMAT, "e.csv:2: column 'b': unterminated quote", af_csv_next(&csv, err));
     af_csv_close(&csv);
     char wide[2 * AF_CSV_MAX_FIELDS + 2];
     memset(wide, ',', sizeof wide);
@@ -90,6 +90,31 @@ static void test_errors(void)
     AF_TEST_PASS(af_csv_read_header(&csv, err));
     AF_EXPECT(af_csv_next(&csv, NULL) == 1 && csv.nfields == 3);
     AF_TEST_FAILS_WITH(AF_EFORMAT, "e.csv:3: NUL byte at column 15 (binary or corrupt file)", af_csv_next(&csv, err));
+    af_csv_close(&csv);
+    /* RFC 4180 quotes: a quote inside an unquoted field, or text after a closing quote, is an error naming
+     * line and column (it used to be kept literally, or the text after the quote silently dropped) */
+    static const char q1[] = "date,site,v\n2003-01-01,US-\"A\",1\n";
+    AF_TEST_PASS(af_csv_open(put("e.csv", q1, sizeof q1 - 1), &csv, err));
+    AF_TEST_PASS(af_csv_read_header(&csv, err));
+    AF_TEST_FAILS_WITH(AF_EFORMAT, "e.csv:2: column 'site': a double quote inside an unquoted field",
+                       af_csv_next(&csv, err));
+    af_csv_close(&csv);
+    static const char q2[] = "date,site,v\n2003-01-01,\"US-A\"B,1\n";
+    AF_TEST_PASS(af_csv_open(put("e.csv", q2, sizeof q2 - 1), &csv, err));
+    AF_TEST_PASS(af_csv_read_header(&csv, err));
+    AF_TEST_FAILS_WITH(AF_EFORMAT, "e.csv:2: column 'site': text after the closing quote", af_csv_next(&csv, err));
+    af_csv_close(&csv);
+    static const char q3[] = "date,si\"te\n";
+    AF_TEST_PASS(af_csv_open(put("e.csv", q3, sizeof q3 - 1), &csv, err));
+    AF_TEST_FAILS_WITH(AF_EFORMAT, "e.csv:1: field 2: a double quote inside an unquoted field",
+                       af_csv_read_header(&csv, err));
+    af_csv_close(&csv);
+    /* white space around a quoted field is not part of it: "1, \"a,b\" ,x" is 1 | a,b | x */
+    static const char q5[] = "a,b,c\n1, \"a,b\" ,x\n";
+    static const char *const r5[] = { "1", "a,b", "x" };
+    AF_TEST_PASS(af_csv_open(put("e.csv", q5, sizeof q5 - 1), &csv, err));
+    AF_TEST_PASS(af_csv_read_header(&csv, err));
+    AF_EXPECT(af_csv_next(&csv, NULL) == 1 && fields_are(&csv, 3, r5));
     af_csv_close(&csv);
     AF_TEST_FAILS_WITH(AF_ENOTFOUND, "cannot open", af_csv_open("/nonexistent/x.csv", &csv, err));
 }

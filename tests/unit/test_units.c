@@ -172,6 +172,34 @@ static void test_errors(void)
     AF_TEST_FAILS_WITH(AF_EUNITS, "'class'", af_units_conversion("class", "flag", &c, err));
 }
 
+/* A file's units attribute against source_units: the table's spellings, then UDUNITS-2's. */
+static int verdict(const char *file_units, const char *source_units)
+{
+    int v = -1;
+    af_error e = AF_ERROR_INIT;
+    if (af_units_file_agrees(file_units, source_units, &v, &e) != AF_OK) {
+        fprintf(stderr, "af_units_file_agrees('%s', '%s'): %s\n", file_units, source_units, e.msg);
+        af_test_case_failed = 1;
+    }
+    return v;
+}
+
+static void test_file_units(void)
+{
+    AF_EXPECT(verdict("K", "K") == AF_UNITS_AGREE);
+    AF_EXPECT(verdict("kelvin", "K") == AF_UNITS_AGREE);            /* UDUNITS-2 spelling */
+    AF_EXPECT(verdict("degree_Celsius", "degC") == AF_UNITS_AGREE);
+    AF_EXPECT(verdict("W/m^2", "W m-2") == AF_UNITS_AGREE);
+    AF_EXPECT(verdict("degC", "K") == AF_UNITS_DISAGREE);           /* table: offset 273.15 */
+    AF_EXPECT(verdict("degree_Celsius", "K") == AF_UNITS_DISAGREE);   /* UDUNITS-2: offset */
+    AF_EXPECT(verdict("mW m-2", "W m-2") == AF_UNITS_DISAGREE);     /* UDUNITS-2: scale 1e-3 */
+    AF_EXPECT(verdict("mm d-1", "K") == AF_UNITS_INCOMPATIBLE);     /* table: other quantity */
+    AF_EXPECT(verdict("m", "K") == AF_UNITS_INCOMPATIBLE);          /* UDUNITS-2: not convertible */
+    AF_EXPECT(verdict("kelvin_like", "K") == AF_UNITS_NOT_UNDERSTOOD);
+    int v;
+    AF_TEST_FAILS_WITH(AF_EUNITS, "unknown units 'Kelvinn'", af_units_file_agrees("K", "Kelvinn", &v, err));
+}
+
 static void test_markdown(void)
 {
     char *buf = NULL;
@@ -202,6 +230,7 @@ int main(void)
     AF_RUN(test_soil_and_misc);
     AF_RUN(test_canonical);
     AF_RUN(test_errors);
+    AF_RUN(test_file_units);
     AF_RUN(test_markdown);
     return AF_TEST_END();
 }
