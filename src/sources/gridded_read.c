@@ -123,7 +123,11 @@ static void open_multidim(gr_file *gf, const char *var)
     GDALMDArrayH yv = NULL;
     size_t nd = 0;
     int ok = 0;
-    gf->mds = GDALOpenEx(gf->path, GDAL_OF_MULTIDIM_RASTER | GDAL_OF_READONLY, NULL, NULL, NULL);
+    /* an OPeNDAP URL needs the driver prefix (a bare http:// is not identified as netCDF) */
+    char name[sizeof gf->path + 16];
+    snprintf(name, sizeof name, strncmp(gf->path, "http://", 7) && strncmp(gf->path, "https://", 8) ? "%s" : "NETCDF:\"%s\"",
+             gf->path);
+    gf->mds = GDALOpenEx(name, GDAL_OF_MULTIDIM_RASTER | GDAL_OF_READONLY, NULL, NULL, NULL);
     root = gf->mds ? GDALDatasetGetRootGroup(gf->mds) : NULL;
     gf->marr = root ? GDALGroupOpenMDArray(root, var, NULL) : NULL;
     dims = gf->marr ? GDALMDArrayGetDimensions(gf->marr, &nd) : NULL;
@@ -247,7 +251,7 @@ int af__gridded_open_file(gr_state *st, gr_file *gf, const char *var, af_error *
         const char *why = CPLGetLastErrorMsg();
         if (!why || !why[0])
             why = af_path_is_virtual(gf->path) ? "GDAL gave no reason (NetCDF over http(s) must be an OPeNDAP "
-                      "endpoint, e.g. THREDDS dodsC; /vsicurl/ does not read NetCDF with this GDAL: fetch the file)"
+                      "endpoint, e.g. THREDDS dodsC; a file on a plain web server: /vsicurl/URL or fetch it)"
                   : !af_file_readable(gf->path) ? "the file is not readable"
                   : var[0] ? "GDAL found no raster there (not a NetCDF/GDAL raster, or no such variable)"
                            : "GDAL found no raster in the file";
