@@ -689,11 +689,12 @@ static int explain_missing(const char *outdir, const char *path, af_error *err)
         json_int_t done = json_integer_value(json_object_get(j, "days_done"));
         json_int_t nd = json_integer_value(json_object_get(j, "ndays"));
         const char *state = json_string_value(json_object_get(j, "state"));
+        int sealed = state && !strcmp(state, "sealed"); /* state lives in j */
         json_decref(j);
         AF_FAIL(AF_ENOTFOUND, "'%s' is incomplete: an interrupted run (journal.json: %lld of %lld days written%s) "
                 "has not published its index yet; finish it with `agroflux run PIPELINE.ini --output %s --resume` "
                 "(the same pipeline file, any rank count)", outdir, (long long)done, (long long)nd,
-                state && !strcmp(state, "sealed") ? ", shards sealed" : "", outdir);
+                sealed ? ", shards sealed" : "", outdir);
     }
     json_t *p = json_load_file(ppath, 0, &jerr);
     if (p) {

@@ -6,8 +6,11 @@
  * union of the polygons' envelopes; in each strip every polygon's exact cell
  * coverage (af_coverage_compute_dense on the strip's sub-grid of its envelope,
  * in one workspace reused for every polygon and strip) weights the cells. Strip boundaries are fixed rows of the raster (not of the rank's
- * polygons) and each polygon sums its own cells in ascending order, so a
+ * polygons) and each polygon sums its own cells in a fixed order, so a
  * county's result does not depend on which other counties share its rank.
+ * Plain means of unpacked Float32 bands (tile mode) read whole blocks with
+ * GDALReadBlock as a polygon first needs them and sweep each polygon one block
+ * column at a time, so its values are summed while the block is in cache.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -176,7 +179,9 @@ int af__rz_raster_open(rz_raster *r, const char *path, const char *crs_key, af_e
     r->nodata = GDALGetRasterNoDataValue(r->band, &r->has_nodata);
     int bx = 0, by = 0;
     GDALGetBlockSize(r->band, &bx, &by);
+    r->blk_x = bx > 0 ? bx : 1;
     r->blk_y = by > 0 ? by : 1;
+    r->type = GDALGetRasterDataType(r->band);
 cleanup:
     if (srs) OSRDestroySpatialReference(srs);
     if (rc != AF_OK) af__rz_raster_close(r);
@@ -273,6 +278,12 @@ typedef struct zonal_ctx {
     const double *rowarea;  /* [strip.nrows] */
     af_coverage_ws *ws;     /* coverage scratch, reused for every polygon and strip */
     struct rz_lanes *lanes; /* [nr] plain-mean lane sums of the current polygon */
+    int tiled;              /* val holds whole blocks: tile rows from trow0, tile columns tc0 .. tc0 + ntc - 1 */
+    long trow0, tc0, ntc;
+    float *tbuf;            /* tile mode: the blocks, filled as polygons first need them */
+    unsigned char *have;    /* tile mode: [nr][tile rows][ntc] block read in this strip */
+    struct rz_row *rows;    /* tile mode: [nr][strip rows] lane sums of the current polygon's rows */
+    long h;                 /* strip rows (the buffers' height) */
 } zonal_ctx;
 
 static double mask_weight(const zonal_ctx *z, size_t k)
@@ -350,31 +361,44 @@ static void acc2_store(const rz_acc2 *a, rz_row *R, int j)
 
 static double lanes_sum(const double *l) { return (l[0] + l[1]) + (l[2] + l[3]); }
 
-/* One row: n fractions fr and values val, cell area ra, into the polygon's sums L. */
-RZ_INLINE void row_sums_plain(const double *restrict fr, const float *restrict val, long n, double ra,
-                              rz_lanes *restrict L)
+/* One segment of a row: n fractions fr and values val, the first cell in raster column col, into the
+ * row's lanes R (lane = raster column % RZ_LANES, ascending within a lane). A row read from a strip is
+ * one segment, from tiles one per tile: the lanes carry across, so both layouts give the same bits. */
+RZ_INLINE void seg_sums(const double *restrict fr, const float *restrict val, long n, long col, rz_row *restrict R)
 {
     long c = 0;
-    rz_row R;
-    memset(&R, 0, sizeof R);
+    for (; c < n && (col + c) % RZ_LANES; c++) cell_sums(fr[c], (double)val[c], (int)((col + c) % RZ_LANES), R);
 #if defined(__GNUC__)
-    rz_acc2 lo, hi;
-    memset(&lo, 0, sizeof lo);
-    memset(&hi, 0, sizeof hi);
-    for (; c + RZ_LANES <= n; c += RZ_LANES) {
-        pair_sums(fr + c, val + c, &lo);
-        pair_sums(fr + c + 2, val + c + 2, &hi);
+    if (c + RZ_LANES <= n) {
+        rz_acc2 lo, hi;
+        memset(&lo, 0, sizeof lo);
+        memset(&hi, 0, sizeof hi);
+        memcpy(&lo.f, R->f, sizeof lo.f);
+        memcpy(&lo.fv, R->fv, sizeof lo.fv);
+        memcpy(&lo.fx, R->fx, sizeof lo.fx);
+        memcpy(&hi.f, R->f + 2, sizeof hi.f);
+        memcpy(&hi.fv, R->fv + 2, sizeof hi.fv);
+        memcpy(&hi.fx, R->fx + 2, sizeof hi.fx);
+        for (; c + RZ_LANES <= n; c += RZ_LANES) {
+            pair_sums(fr + c, val + c, &lo);
+            pair_sums(fr + c + 2, val + c + 2, &hi);
+        }
+        acc2_store(&lo, R, 0);
+        acc2_store(&hi, R, 2);
     }
-    acc2_store(&lo, &R, 0);
-    acc2_store(&hi, &R, 2);
 #endif
-    for (; c < n; c++) cell_sums(fr[c], (double)val[c], (int)(c % RZ_LANES), &R);
-    double f = lanes_sum(R.f);
+    for (; c < n; c++) cell_sums(fr[c], (double)val[c], (int)((col + c) % RZ_LANES), R);
+}
+
+/* A finished row R of cell area ra into the polygon's sums L. */
+static void row_add(const rz_row *R, double ra, rz_lanes *L)
+{
+    double f = lanes_sum(R->f);
     L->inside += f;
     L->acov += f * ra;
-    L->wv += lanes_sum(R.fv) * ra;
-    L->wx += lanes_sum(R.fx) * ra;
-    L->cnt += R.cnt;
+    L->wv += lanes_sum(R->fv) * ra;
+    L->wx += lanes_sum(R->fx) * ra;
+    L->cnt += R->cnt;
 }
 
 /* Raster j's sums for polygon p over its dense coverage d on the strip (window w of the raster):
@@ -435,18 +459,73 @@ cleanup:
  * fractions is summed while in cache, the dense window is never stored). */
 typedef struct plain_rows {
     const zonal_ctx *z;
-    const af_window *w; /* the polygon's part of the strip (raster rows and columns) */
+    const af_window *w; /* the polygon's part of the strip (raster rows and columns), or of one tile column */
     rz_lanes *lanes;    /* [z->nr] */
+    rz_row *rows;       /* tile mode: z->rows (rows carried across tile columns); else NULL */
 } plain_rows;
+
+/* Raster j's row srow of the strip (0 = z->strip.row0), columns col .. col + n - 1, into R: one
+ * segment from a strip buffer, one per tile from tile buffers (each tile's row while it is in cache). */
+static void strip_row_sums(const zonal_ctx *z, size_t j, long srow, long col, long n, const double *fr, rz_row *R)
+{
+    const float *base = z->val + j * z->scells;
+    if (!z->tiled) {
+        size_t k0 = (size_t)srow * (size_t)z->strip.ncols + (size_t)(col - z->strip.col0);
+        seg_sums(fr, base + k0, n, col, R);
+        return;
+    }
+    long bx = z->rs[0]->blk_x, by = z->rs[0]->blk_y, row = z->strip.row0 + srow;
+    size_t tcells = (size_t)bx * (size_t)by;
+    const float *trow = base + (size_t)((row - z->trow0) / by) * (size_t)z->ntc * tcells + (size_t)(row % by) * (size_t)bx;
+    for (long c = 0; c < n;) {
+        long a = col + c, t = a / bx, x = a % bx, len = bx - x < n - c ? bx - x : n - c;
+        seg_sums(fr + c, trow + (size_t)(t - z->tc0) * tcells + (size_t)x, len, a, R);
+        c += len;
+    }
+}
 
 static void plain_row(void *user, const af_window *win, long i, const double *fr)
 {
     const plain_rows *pr = user;
     const zonal_ctx *z = pr->z;
     long srow = pr->w->row0 - z->strip.row0 + win->row0 + i;
-    size_t k0 = (size_t)srow * (size_t)z->strip.ncols + (size_t)(pr->w->col0 - z->strip.col0 + win->col0);
+    for (size_t j = 0; j < z->nr; j++) {
+        rz_row R, *Rp = pr->rows ? &pr->rows[j * (size_t)z->h + (size_t)srow] : &R;
+        if (!pr->rows) memset(&R, 0, sizeof R);
+        strip_row_sums(z, j, srow, pr->w->col0 + win->col0, win->ncols, fr, Rp);
+        if (!pr->rows) row_add(&R, z->rowarea[srow], &pr->lanes[j]);
+    }
+}
+
+static int load_tiles(const zonal_ctx *z, const af_window *w, af_error *err);
+
+/* Tile mode: the coverage of polygon p on each tile column of w in turn (sub-grids at fixed raster
+ * columns), its blocks read just before and summed while in cache; each row's lane sums carry from one
+ * tile column to the next (lane = raster column % RZ_LANES) and the rows add up in the sweep's order
+ * (south to north) once all tile columns are done. Every order is fixed by the raster's blocks. */
+static int plain_tiles(const zonal_ctx *z, const af_polygon *poly, const af_window *w, af_error *err)
+{
+    int rc = AF_OK;
+    af_coverage_dense cov;
+    long bx = z->rs[0]->blk_x, r0 = w->row0 - z->strip.row0;
+    for (size_t j = 0; j < z->nr; j++) memset(z->rows + j * (size_t)z->h + (size_t)r0, 0, (size_t)w->nrows * sizeof *z->rows);
+    for (long c0 = w->col0; c0 < w->col0 + w->ncols;) {
+        long c1 = (c0 / bx + 1) * bx < w->col0 + w->ncols ? (c0 / bx + 1) * bx : w->col0 + w->ncols;
+        af_window cw = { c0, w->row0, c1 - c0, w->nrows };
+        af_grid cg = af__rz_sub_grid(&z->rs[0]->grid, &cw);
+        plain_rows pr = { z, &cw, z->lanes, z->rows };
+        AF_CHECK(load_tiles(z, &cw, err));
+        AF_CHECK(af_coverage_sweep_rows(z->ws, &cg, poly, plain_row, &pr, &cov, err));
+        c0 = c1;
+    }
+    int up = z->rs[0]->grid.rows_up;
     for (size_t j = 0; j < z->nr; j++)
-        row_sums_plain(fr, z->val + j * z->scells + k0, win->ncols, z->rowarea[srow], &pr->lanes[j]);
+        for (long k = 0; k < w->nrows; k++) {
+            long srow = r0 + (up ? k : w->nrows - 1 - k);
+            row_add(&z->rows[j * (size_t)z->h + (size_t)srow], z->rowarea[srow], &z->lanes[j]);
+        }
+cleanup:
+    return rc;
 }
 
 /* Plain means of polygon p over the strip through af_coverage_sweep_rows. */
@@ -455,9 +534,10 @@ static int zonal_plain(const zonal_ctx *z, const af_grid *sg, const af_polygon *
 {
     int rc = AF_OK;
     af_coverage_dense cov;
-    plain_rows pr = { z, w, z->lanes };
+    plain_rows pr = { z, w, z->lanes, NULL };
     memset(z->lanes, 0, z->nr * sizeof *z->lanes);
-    AF_CHECK(af_coverage_sweep_rows(z->ws, sg, poly, plain_row, &pr, &cov, err));
+    if (z->tiled) AF_CHECK(plain_tiles(z, poly, w, err));
+    else AF_CHECK(af_coverage_sweep_rows(z->ws, sg, poly, plain_row, &pr, &cov, err));
     for (size_t j = 0; j < z->nr; j++) {
         const rz_lanes *L = &z->lanes[j];
         res[j].area_cov[p] += L->acov;
@@ -468,6 +548,34 @@ static int zonal_plain(const zonal_ctx *z, const af_grid *sg, const af_polygon *
     }
     st->cells += z->lanes[0].cnt;
 cleanup:
+    return rc;
+}
+
+/* Tile mode: the blocks under window w (raster rows and columns) of every raster not yet read in this
+ * strip, nodata to NaN. Read just before the polygon that first needs them sums them, while in cache;
+ * blocks no polygon touches are never read. */
+static int load_tiles(const zonal_ctx *z, const af_window *w, af_error *err)
+{
+    int rc = AF_OK;
+    long bx = z->rs[0]->blk_x, by = z->rs[0]->blk_y, ntr = z->scells / ((size_t)bx * (size_t)by) / (size_t)z->ntc;
+    size_t tcells = (size_t)bx * (size_t)by;
+    CPLPushErrorHandler(CPLQuietErrorHandler);
+    for (size_t j = 0; j < z->nr; j++)
+        for (long ty = w->row0 / by; ty <= (w->row0 + w->nrows - 1) / by; ty++)
+            for (long tx = w->col0 / bx; tx <= (w->col0 + w->ncols - 1) / bx; tx++) {
+                size_t t = (j * (size_t)ntr + (size_t)(ty - z->trow0 / by)) * (size_t)z->ntc + (size_t)(tx - z->tc0);
+                if (z->have[t]) continue;
+                const rz_raster *r = z->rs[j];
+                float *tile = z->tbuf + t * tcells;
+                CPLErrorReset();
+                if (GDALReadBlock(r->band, (int)tx, (int)ty, tile) != CE_None)
+                    AF_FAIL(AF_EGDAL, "%s: reading block %ld of rows %ld..%ld: %s", r->path, tx, ty * by,
+                            ty * by + by - 1, af_gdal_why());
+                nodata_to_nan(tile, tcells, r->has_nodata, (float)r->nodata);
+                z->have[t] = 1;
+            }
+cleanup:
+    CPLPopErrorHandler();
     return rc;
 }
 
@@ -541,6 +649,20 @@ static long strip_rows(const rz_raster *r, size_t nr, long strip_cells)
     return h < 1 ? 1 : h;
 }
 
+/* Whole blocks in the native type when the sums are plain means of unpacked Float32 bands whose
+ * strips are whole rows of blocks: GDALReadBlock fills the buffer without GDAL's copy into a strip. */
+static int use_tiles(const zonal_ctx *z, long h)
+{
+    if (z->mode == RZ_CLASSES || z->mask || z->log10v) return 0;
+    for (size_t j = 0; j < z->nr; j++) {
+        const rz_raster *r = z->rs[j];
+        if (r->type != GDT_Float32 || r->scale != 1.0 || r->offset != 0.0 || r->blk_x != z->rs[0]->blk_x ||
+            r->blk_y != z->rs[0]->blk_y)
+            return 0;
+    }
+    return h % z->rs[0]->blk_y == 0;
+}
+
 /* Envelope windows, their union and each polygon's planar area (also when wholly outside). */
 static void envelopes(const af_grid *g, const af_polygon *polys, size_t npoly, af_window *env, af_window *u,
                       double *total)
@@ -582,10 +704,24 @@ int af__rz_zonal(const rz_raster *const *rs, size_t nr, const rz_mask *mask, con
     if (u.ncols > 0 && u.nrows > 0) {
         long h = strip_rows(r, nr, strip_cells);
         z.scells = (size_t)h * (size_t)u.ncols;
+        z.h = h;
+        z.tiled = use_tiles(&z, h);
+        if (z.tiled) { /* h / blk_y rows of the blocks over the union's columns */
+            z.tc0 = u.col0 / r->blk_x;
+            z.ntc = (u.col0 + u.ncols - 1) / r->blk_x - z.tc0 + 1;
+            z.scells = (size_t)h * (size_t)z.ntc * (size_t)r->blk_x;
+        }
         val = malloc(nr * z.scells * sizeof *val);
         rowarea = malloc((size_t)h * sizeof *rowarea);
         AF_CHECK_ALLOC(val);
         AF_CHECK_ALLOC(rowarea);
+        if (z.tiled) {
+            z.tbuf = val;
+            z.have = calloc(nr * z.scells / ((size_t)r->blk_x * (size_t)r->blk_y), 1);
+            z.rows = calloc(nr * (size_t)h, sizeof *z.rows);
+            AF_CHECK_ALLOC(z.have);
+            AF_CHECK_ALLOC(z.rows);
+        }
         if (mask) {
             msk = malloc(z.scells * sizeof *msk);
             AF_CHECK_ALLOC(msk);
@@ -593,7 +729,9 @@ int af__rz_zonal(const rz_raster *const *rs, size_t nr, const rz_mask *mask, con
         for (long s0 = u.row0 / h * h; s0 < u.row0 + u.nrows; s0 += h) {
             long a = s0 > u.row0 ? s0 : u.row0, b = s0 + h < u.row0 + u.nrows ? s0 + h : u.row0 + u.nrows;
             af_window sw = { u.col0, a, u.ncols, b - a };
-            for (size_t j = 0; j < nr; j++) AF_CHECK(af__rz_raster_read(rs[j], &sw, val + j * z.scells, err));
+            z.trow0 = s0;
+            if (z.tiled) memset(z.have, 0, nr * z.scells / ((size_t)r->blk_x * (size_t)r->blk_y));
+            for (size_t j = 0; j < nr && !z.tiled; j++) AF_CHECK(af__rz_raster_read(rs[j], &sw, val + j * z.scells, err));
             if (mask) AF_CHECK(read_mask(r, mask, &sw, msk, err));
             for (long i = 0; i < sw.nrows; i++) rowarea[i] = af_grid_cell_area(&r->grid, sw.row0 + i);
             z.strip = sw; z.val = val; z.msk = msk; z.rowarea = rowarea;
@@ -609,6 +747,8 @@ int af__rz_zonal(const rz_raster *const *rs, size_t nr, const rz_mask *mask, con
 cleanup:
     af_coverage_ws_destroy(&z.ws);
     free(z.lanes);
+    free(z.have);
+    free(z.rows);
     free(env);
     free(total);
     free(val);

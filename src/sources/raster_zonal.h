@@ -63,7 +63,8 @@ typedef struct rz_raster {
     char *wkt;              /* CPLMalloc'd */
     int has_nodata;
     double nodata, scale, offset;
-    int blk_y;              /* block height (strips are multiples of it) */
+    int blk_x, blk_y;       /* block size (strips are multiples of blk_y) */
+    GDALDataType type;      /* the band's native type */
 } rz_raster;
 
 /** Open band 1 of path. crs_key: CRS to use when the file declares none ("" = error). */

@@ -28,7 +28,7 @@ typedef struct unit_row {
 /* Base units: degC, mm d-1, MJ m-2 d-1, g N m-2 d-1, g C m-2 d-1, g N m-2, g C m-2,
  * Mg m-3, g kg-1, cmol kg-1, 1 (fraction), kPa, m s-1, mm, s. */
 static const unit_row rows[] = {
-    { "degC", "C|celsius|deg C|degree_Celsius", "temperature", 1, 0, "",
+    { "degC", "C|celsius|deg C|degrees C|degree_Celsius", "temperature", 1, 0, "",
       "degC", "", "" },
     { "K", "kelvin|degK", "temperature", 1, -273.15, "K - 273.15 = degC",
       "K", "", "" },

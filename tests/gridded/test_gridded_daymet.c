@@ -95,7 +95,7 @@ static int write_daymet_var(const char *path, const char *var, int dcol, int nb)
     float fill = -9999.0f;
     NCK(nc_put_att_float(nc, vv, "_FillValue", NC_FLOAT, 1, &fill));
     NCK(nc_put_att_text(nc, vv, "grid_mapping", strlen(gm), gm));
-    NCK(nc_put_att_text(nc, vv, "units", 7, "degrees C"));
+    NCK(nc_put_att_text(nc, vv, "units", 9, "degrees C"));
     NCK(nc_enddef(nc));
     float t[NB];
     double ys[N], xs[N];

@@ -4,7 +4,8 @@
  * layers and profile weights; class lists and class tables; streaming zonal
  * statistics on a 4x3 GeoTIFF with hand-computed coverage (log10 averaged in
  * linear space, nodata dropped and weights renormalised, cropland fraction and
- * class weights, strip height has no effect); site sampling; and every error
+ * class weights, strip height has no effect); tiled rasters against analytic
+ * rectangle coverage (tile mode) and a block that cannot be read; site sampling; and every error
  * path of the two source kinds through af_pipeline_plan / af_pipeline_run.
  */
 #include <math.h>
@@ -270,6 +271,105 @@ static const char *head =
     "[pipeline]\nname = e\nstart = 2020-01-01\nend = 2020-01-02\noutput = out\n\n"
     "[counties]\nlayer = counties.geojson\nid_field = GEOID\n\n";
 
+/* Tiled rasters (the tile-mode plain means: blocks read where polygons need them, coverage per tile
+ * column): rectangles with fractional edges against the analytic reference (overlap lengths in x and y
+ * times the value over valid cells), for strips of one and of several block rows, two rasters in one
+ * pass, a Float64 copy (strip mode) and a block that cannot be read. */
+#define TW 70
+#define TH 50
+static double tv[TH * TW];
+
+static int write_tiled(const char *name, GDALDataType type, double scale)
+{
+    char p[512];
+    snprintf(p, sizeof p, "%s/%s", dir, name);
+    char *opts[] = { "TILED=YES", "BLOCKXSIZE=16", "BLOCKYSIZE=16", NULL };
+    GDALDatasetH ds = GDALCreate(GDALGetDriverByName("GTiff"), p, TW, TH, 1, type, opts);
+    if (!ds) return 1;
+    double gt[6] = { 1000, 10, 0, 2000, 0, -10 }, sv[TH * TW];
+    GDALSetGeoTransform(ds, gt);
+    OGRSpatialReferenceH s = OSRNewSpatialReference(NULL);
+    OSRImportFromEPSG(s, 5070);
+    GDALSetSpatialRef(ds, s);
+    OSRDestroySpatialReference(s);
+    GDALSetRasterNoDataValue(GDALGetRasterBand(ds, 1), -9999);
+    for (int i = 0; i < TH * TW; i++) sv[i] = tv[i] == -9999 ? -9999 : tv[i] * scale;
+    int bad = GDALRasterIO(GDALGetRasterBand(ds, 1), GF_Write, 0, 0, TW, TH, sv, TW, TH, GDT_Float64, 0, 0) != CE_None;
+    GDALClose(ds);
+    return bad;
+}
+
+static double overlap(double a0, double a1, double b0, double b1)
+{
+    double lo = a0 > b0 ? a0 : b0, hi = a1 < b1 ? a1 : b1;
+    return hi > lo ? hi - lo : 0;
+}
+
+/* rectangle x0..x1, y0..y1 (CRS units): the analytic weighted mean and covered area of tv */
+static void rect_reference(const double *xy, double *mean, double *area)
+{
+    double sw = 0, swx = 0, sa = 0;
+    for (int r = 0; r < TH; r++)
+        for (int c = 0; c < TW; c++) {
+            double a = overlap(xy[0], xy[2], 1000 + 10.0 * c, 1000 + 10.0 * (c + 1)) *
+                       overlap(xy[1], xy[5], 2000 - 10.0 * (r + 1), 2000 - 10.0 * r);
+            sa += a;
+            if (tv[r * TW + c] != -9999) { sw += a; swx += a * tv[r * TW + c]; }
+        }
+    *mean = swx / sw;
+    *area = sa;
+}
+
+static void test_zonal_tiles(void)
+{
+    for (int r = 0; r < TH; r++)
+        for (int c = 0; c < TW; c++) tv[r * TW + c] = (r * 7 + c) % 13 == 0 ? -9999 : 1 + r * 0.5 + c * 0.25;
+    AF_EXPECT(write_tiled("t1.tif", GDT_Float32, 1) == 0);
+    AF_EXPECT(write_tiled("t2.tif", GDT_Float32, 2) == 0);
+    AF_EXPECT(write_tiled("t8.tif", GDT_Float64, 1) == 0);
+    /* one rectangle over many tiles starting mid-tile at odd columns; one inside a single tile */
+    static const double q1[10] = { 1033, 1548, 1617, 1548, 1617, 1974, 1033, 1974, 1033, 1548 };
+    static const double q2[10] = { 1171, 1905, 1199, 1905, 1199, 1938, 1171, 1938, 1171, 1905 };
+    af_ring g1 = { q1, 5, 0 }, g2 = { q2, 5, 0 };
+    af_polygon polys[2] = { { &g1, 1 }, { &g2, 1 } };
+    rz_raster t1, t2, t8;
+    char p[512];
+    snprintf(p, sizeof p, "%s/t1.tif", dir);
+    AF_TEST_PASS(af__rz_raster_open(&t1, p, "", err));
+    snprintf(p, sizeof p, "%s/t2.tif", dir);
+    AF_TEST_PASS(af__rz_raster_open(&t2, p, "", err));
+    snprintf(p, sizeof p, "%s/t8.tif", dir);
+    AF_TEST_PASS(af__rz_raster_open(&t8, p, "", err));
+    AF_EXPECT(t1.blk_x == 16 && t1.blk_y == 16);
+    double m1, a1, m2, a2;
+    rect_reference(q1, &m1, &a1);
+    rect_reference(q2, &m2, &a2);
+    double b[20];
+    rz_result two[2] = { { b, b + 2, b + 4, NULL, b + 6, b + 8 }, { b + 10, b + 12, b + 14, NULL, b + 16, b + 18 } };
+    const rz_raster *both[2] = { &t1, &t2 }, *f64[1] = { &t8 };
+    /* strip cells over 2 rasters: default (tile mode, one strip); 8 rows (below a block: strip mode); 16 rows
+     * (tile mode, one block row a strip: four strips) */
+    for (long strip = 0; strip <= 2 * TW * 16; strip += TW * 16) {
+        AF_TEST_PASS(af__rz_zonal(both, 2, NULL, polys, 2, RZ_MEAN, 0, strip, two, NULL, err));
+        AF_EXPECT_NEAR(b[0] / b[2], m1, 1e-9);
+        AF_EXPECT_NEAR(b[1] / b[3], m2, 1e-9);
+        AF_EXPECT_NEAR(b[6], a1, 1e-6);
+        AF_EXPECT_NEAR(b[7], a2, 1e-6);
+        AF_EXPECT_NEAR(b[8], 1.0, 1e-12);
+        AF_EXPECT_NEAR(b[10] / b[12], 2 * m1, 2e-9);
+        AF_EXPECT_NEAR(b[11] / b[13], 2 * m2, 2e-9);
+        AF_TEST_PASS(af__rz_zonal(f64, 1, NULL, polys, 2, RZ_MEAN, 0, strip, two, NULL, err));
+        AF_EXPECT_NEAR(b[0] / b[2], m1, 1e-9);
+        AF_EXPECT_NEAR(b[1] / b[3], m2, 1e-9);
+    }
+    /* the file cut short under an open dataset: the first block past the cut cannot be read */
+    AF_EXPECT(truncate(t1.path, 2048) == 0);
+    AF_TEST_FAILS_WITH(AF_EGDAL, "t1.tif: reading block", af__rz_zonal(both, 1, NULL, polys, 2, RZ_MEAN, 0, 0, two, NULL, err));
+    af__rz_raster_close(&t1);
+    af__rz_raster_close(&t2);
+    af__rz_raster_close(&t8);
+}
+
 static int plan(const char *feat, af_error *err)
 {
     char text[4096];
@@ -397,6 +497,7 @@ int main(int argc, char **argv)
     AF_RUN(test_units);
     AF_RUN(test_classes);
     AF_RUN(test_zonal);
+    AF_RUN(test_zonal_tiles);
     AF_RUN(test_errors);
     char cmd[600];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
