@@ -264,7 +264,7 @@ static void publish(xfer *x)
     }
     if (it->expect_sha[0]) {
         char hex[65] = "";
-        if (af__fetch_sha256_file(x->part, hex, &e) != AF_OK || strcmp(hex, it->expect_sha)) {
+        if (af_file_sha256(x->part, hex, &e) != AF_OK || strcmp(hex, it->expect_sha)) {
             char key[200];
             const char *dot = strrchr(it->key, '.');
             snprintf(key, sizeof key, "%.*s.sha256sums", dot ? (int)(dot - it->key) : 0, it->key);

@@ -13,7 +13,4 @@
  * Returns how many items failed so, or -1 (msg) when out of memory. */
 int af__fetch_sums_resolve(af_fetch_item *const *items, size_t n, char *msg, size_t msgn);
 
-/* SHA-256 of a local file as 64 hex characters. */
-int af__fetch_sha256_file(const char *path, char hex[65], af_error *err);
-
 #endif

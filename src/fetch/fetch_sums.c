@@ -10,7 +10,6 @@
 #include <string.h>
 
 #include <curl/curl.h>
-#include <openssl/evp.h>
 
 #include "af_check.h"
 #include "af_util.h"
@@ -132,27 +131,4 @@ int af__fetch_sums_resolve(af_fetch_item *const *items, size_t n, char *msg, siz
     free(urls);
     free(texts);
     return failed;
-}
-
-int af__fetch_sha256_file(const char *path, char hex[65], af_error *err)
-{
-    int rc = AF_OK;
-    FILE *fp = fopen(path, "rb");
-    EVP_MD_CTX *md = EVP_MD_CTX_new();
-    unsigned char *buf = malloc(1 << 20), dig[EVP_MAX_MD_SIZE];
-    unsigned len = 0;
-    AF_CHECK_ALLOC(md);
-    AF_CHECK_ALLOC(buf);
-    if (!fp) AF_FAIL(AF_EIO, "cannot read '%s'", path);
-    if (EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1) AF_FAIL(AF_EINTERNAL, "EVP_DigestInit_ex failed");
-    for (size_t got; (got = fread(buf, 1, 1 << 20, fp)) > 0;) EVP_DigestUpdate(md, buf, got);
-    if (ferror(fp)) AF_FAIL(AF_EIO, "reading '%s' failed", path);
-    EVP_DigestFinal_ex(md, dig, &len);
-    for (unsigned i = 0; i < len && i < 32; i++) snprintf(hex + 2 * i, 3, "%02x", dig[i]);
-    hex[64] = '\0';
-cleanup:
-    if (fp) fclose(fp);
-    EVP_MD_CTX_free(md);
-    free(buf);
-    return rc;
 }
