@@ -11,7 +11,6 @@
 #include <string.h>
 #include <strings.h>
 
-#include <openssl/evp.h>
 
 #include <cpl_error.h>
 #include <cpl_string.h>
@@ -69,10 +68,8 @@ int af_fetch_vsi_sha256(const char *path, long long *bytes, char hex[65], af_err
 {
     int rc = AF_OK;
     VSILFILE *fp = NULL;
-    EVP_MD_CTX *md = NULL;
+    af_sha256 *md = NULL;
     unsigned char *buf = NULL;
-    unsigned char dig[EVP_MAX_MD_SIZE];
-    unsigned len = 0;
     long long total = 0;
     char vsi[4200];
     /* a bare URL is read through /vsicurl/ (an OPeNDAP endpoint has no file bytes: it fails) */
@@ -81,24 +78,22 @@ int af_fetch_vsi_sha256(const char *path, long long *bytes, char hex[65], af_err
     CPLErrorReset();
     fp = VSIFOpenL(vsi, "rb");
     if (!fp) AF_FAIL(AF_ENOTFOUND, "cannot open '%s': %s", path, af_gdal_open_why(vsi));
-    md = EVP_MD_CTX_new();
+    md = af_sha256_begin();
     buf = malloc(1 << 20);
     AF_CHECK_ALLOC(md);
     AF_CHECK_ALLOC(buf);
-    if (EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1) AF_FAIL(AF_EINTERNAL, "EVP_DigestInit_ex failed");
     for (size_t got; (got = VSIFReadL(buf, 1, 1 << 20, fp)) > 0;) {
-        EVP_DigestUpdate(md, buf, got);
+        af_sha256_update(md, buf, got);
         total += (long long)got;
     }
     if (CPLGetLastErrorType() >= CE_Failure)
         AF_FAIL(AF_EIO, "reading '%s': %s", path, af_gdal_why());
-    EVP_DigestFinal_ex(md, dig, &len);
-    for (unsigned i = 0; i < len && i < 32; i++) snprintf(hex + 2 * i, 3, "%02x", dig[i]);
-    hex[64] = '\0';
+    af_sha256_end(&md, hex);
     *bytes = total;
 cleanup:
     if (fp) VSIFCloseL(fp);
-    EVP_MD_CTX_free(md);
+    char unused[65];
+    af_sha256_end(&md, unused); /* frees the context on an error path; NULL after success */
     free(buf);
     return rc;
 }
