@@ -21,6 +21,7 @@ complete output with a damaged index.json, provenance.json or shard, or without 
 and `inspect` exit with their code and a message naming the file and field. Every failing case's
 agroflux lines must not end in an empty reason (docs/architecture.md, "Error messages").
 """
+import concurrent.futures
 import os
 import re
 import shutil
@@ -29,7 +30,23 @@ import sys
 import tempfile
 
 AGROFLUX = os.environ.get("AGROFLUX", "agroflux")
+# Cases run this many at a time (AF_CORPUS_JOBS overrides).
+JOBS = int(os.environ.get("AF_CORPUS_JOBS", "3"))
+# mpirun whose rank exits non-zero sleeps odls_base_sigkill_timeout (1 s) twice before it kills the
+# job's other processes, even when they have all exited: 2 s of idle wall time per failing case
+# and rank count. Every rank here leaves on its own (errors are agreed over ranks, then
+# MPI_Finalize), so mpirun has nobody left to kill.
+os.environ.setdefault("OMPI_MCA_odls_base_sigkill_timeout", "0")
 failures = []
+
+
+def solo_env(base):
+    """Environment of `inspect` alone, an MPI singleton (PnetCDF on MPI_COMM_SELF): isolated, it
+    starts no orted helper daemon first (about 0.4 s less per call). Isolated singletons all take
+    the same job id, so each gets a session directory of its own under `base` (created here): one
+    ending would remove the files of another running beside it."""
+    os.makedirs(base, exist_ok=True)
+    return dict(os.environ, OMPI_MCA_ess_singleton_isolated="1", OMPI_MCA_orte_tmpdir_base=base)
 
 
 def check(cond, what):
@@ -378,20 +395,17 @@ def case_dir(data, tmp, cid):
 
 def run(n, pipeline, out, extra=(), quiet=True, env=None, fsize=None):
     e = dict(os.environ, **(env or {}))
-    pre = None
+    pre = []
     if fsize:
         # a file size limit stands for a full disk: MPI's own shared-memory files must stay small
-        # (PMIx hash store, TCP between ranks), and agroflux ignores SIGXFSZ, so write() fails with EFBIG
+        # (PMIx hash store, TCP between ranks), and agroflux ignores SIGXFSZ, so write() fails with EFBIG.
+        # The limit is set by a python3 that then execs mpirun (no preexec_fn: cases run in threads).
         e.update(PMIX_MCA_gds="hash", OMPI_MCA_btl="self,tcp")
-
-        def pre():
-            import resource
-            import signal
-            signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
-            resource.setrlimit(resource.RLIMIT_FSIZE, (fsize, fsize))
-    return subprocess.run(["mpirun", "-n", str(n), "--oversubscribe", AGROFLUX, *(["-q"] if quiet else []), "run",
-                           pipeline, "--output", out, *extra], capture_output=True, text=True, timeout=300, env=e,
-                          preexec_fn=pre)
+        pre = [sys.executable, "-c", "import os, resource, signal, sys; signal.signal(signal.SIGXFSZ, signal.SIG_IGN); "
+               "resource.setrlimit(resource.RLIMIT_FSIZE, (%d, %d)); os.execvp(sys.argv[1], sys.argv[1:])" % (fsize, fsize)]
+    return subprocess.run([*pre, "mpirun", "-n", str(n), "--oversubscribe", AGROFLUX, *(["-q"] if quiet else []),
+                           "run", pipeline, "--output", out, *extra], capture_output=True, text=True, timeout=300,
+                          env=e)
 
 
 def cells(out):
@@ -399,8 +413,11 @@ def cells(out):
     import json
     idx = json.load(open(os.path.join(out, "index.json")))
     res = {}
+    env = solo_env(out.rstrip("/") + ".mpi")
     for s in idx["samples"]:
-        p = subprocess.run([AGROFLUX, "inspect", out, "--sample", s["id"], "--csv"], capture_output=True, text=True)
+        p = subprocess.run([AGROFLUX, "inspect", out, "--sample", s["id"], "--csv"], capture_output=True, text=True,
+                           env=env)
+        check(p.returncode == 0, "inspect %s --sample %s: exit %d: %s" % (out, s["id"], p.returncode, p.stderr[-600:]))
         res[s["id"]] = p.stdout
     return res
 
@@ -454,16 +471,19 @@ def run_case(data, tmp, controls, case):
     shutil.rmtree(d, ignore_errors=True)
 
 
-def interrupted(data, tmp, out):
+def make_interrupted(data, tmp):
     """An output of the tables pipeline stopped after its first block (days 1-200 journaled): made
-    once, then copied."""
+    once, before the cases run, then copied by each (interrupted())."""
     tpl = os.path.join(tmp, "interrupted")
-    if not os.path.isdir(tpl):
-        r = run(1, os.path.join(data, T), tpl, env={"AGROFLUX_TEST_FAIL_AT": "write:block:1"})
-        ok = r.returncode == 1 and os.path.exists(os.path.join(tpl, J)) and os.path.exists(os.path.join(tpl, PART))
-        check(ok, "interrupted output not made: %s" % said(r))
-        if not ok:
-            return False
+    r = run(1, os.path.join(data, T), tpl, env={"AGROFLUX_TEST_FAIL_AT": "write:block:1"})
+    ok = r.returncode == 1 and os.path.exists(os.path.join(tpl, J)) and os.path.exists(os.path.join(tpl, PART))
+    check(ok, "interrupted output not made: %s" % said(r))
+
+
+def interrupted(data, tmp, out):
+    tpl = os.path.join(tmp, "interrupted")
+    if not os.path.exists(os.path.join(tpl, PART)):
+        return False
     shutil.copytree(tpl, out)
     return True
 
@@ -541,10 +561,12 @@ def run_verify_case(tmp, case):
         check(re.search(frag, r.stderr) is not None, "%s: verify message lacks /%s/: %s" % (what, frag, said(r)))
         check(not empty_reason(r), "%s: a message with an empty reason: %s" % (what, empty_reason(r)))
     if icode is not None:
-        r = subprocess.run([AGROFLUX, "inspect", out], capture_output=True, text=True, timeout=120)
+        r = subprocess.run([AGROFLUX, "inspect", out], capture_output=True, text=True, timeout=120,
+                           env=solo_env(out + ".mpi"))
         check(r.returncode == icode, "%s: inspect exit %d expected, got %d: %s" % (cid, icode, r.returncode, said(r)))
         check(re.search(frag, r.stderr) is not None, "%s: inspect message lacks /%s/: %s" % (cid, frag, said(r)))
     shutil.rmtree(out, ignore_errors=True)
+    shutil.rmtree(out + ".mpi", ignore_errors=True)
 
 
 def main():
@@ -575,12 +597,16 @@ def main():
             r = run(1, os.path.join(data, pname), out)
             check(r.returncode == 0, "control %s: %s" % (pname, r.stderr[-400:]))
             controls[pname] = cells(out) if r.returncode == 0 else {}
-        for c in todo:
-            run_case(data, tmp, controls, c)
-        for c in todo_out:
-            run_resume_case(data, tmp, controls, c)
-        for c in todo_verify:
-            run_verify_case(tmp, c)
+        if todo_out:
+            make_interrupted(data, tmp)
+        # Cases are independent (each in its own directory; the synth tree, the controls and the
+        # interrupted template are only read), and a case mostly waits on mpirun: JOBS at a time.
+        with concurrent.futures.ThreadPoolExecutor(JOBS) as pool:
+            jobs = [pool.submit(run_case, data, tmp, controls, c) for c in todo]
+            jobs += [pool.submit(run_resume_case, data, tmp, controls, c) for c in todo_out]
+            jobs += [pool.submit(run_verify_case, tmp, c) for c in todo_verify]
+            for j in jobs:
+                j.result()
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     if failures:
