@@ -359,6 +359,12 @@ int af_shardset_write_block(af_shardset *ss, size_t s0, size_t ns, int t0, int n
                                ncmpi_strerror(ncrc));
         }
     }
+    /* The block's pages start going to disk now, while the next block is computed and written,
+     * instead of all at the seal's fsync (the disk would then write the whole output while the
+     * ranks only hash). One rank per shard asks (the pages are the file's, whoever wrote them). */
+    if (lrc == AF_OK)
+        for (size_t k = 0; k < ss->nshards; k++)
+            if (af__shard_mine(ss, k) && ss->sh[k].lead) af__shard_start_writeback(ss, k);
     AF_CHECK(af_error_sync(ss->comm, err));
 cleanup:
     return rc;
