@@ -196,12 +196,17 @@ int af_shardset_publish(af_shardset *ss, af_error *err)
     char path[4200], final_path[4200];
     AF_CHECK_ARG(ss != NULL && ss->sealed && !ss->finished);
     int lrc = AF_OK;
+    /* Every rename, then one fsync of the directory makes them all durable (one journal commit
+     * instead of one per shard); the index, written after this returns, is still the last. */
     if (ss->rank == 0) {
         for (size_t k = 0; k < ss->nshards && lrc == AF_OK; k++) {
             if ((lrc = af__shard_path(ss, k, 1, path, sizeof path, err)) != AF_OK) break;
             if ((lrc = af__shard_path(ss, k, 0, final_path, sizeof final_path, err)) != AF_OK) break;
-            lrc = af_rename_durable(path, final_path, err);
+            if (rename(path, final_path) != 0)
+                lrc = af_error_set(err, AF_EIO, __FILE__, __LINE__, __func__, "cannot rename '%s' to '%s': %s",
+                                   path, final_path, strerror(errno));
         }
+        if (lrc == AF_OK) lrc = af_fsync_path(ss->outdir, err);
     }
     AF_CHECK(af_error_sync(ss->comm, err));
     ss->finished = 1;
