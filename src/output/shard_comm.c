@@ -81,8 +81,10 @@ int af__shard_comms_build(af_shardset *ss, size_t s0, size_t ns, af_error *err)
     AF_CHECK_MPI(MPI_Allgather(mine, 2, MPI_UNSIGNED_LONG_LONG, ranges, 2, MPI_UNSIGNED_LONG_LONG, ss->comm));
     AF_CHECK_MPI(MPI_Comm_group(ss->comm, &world));
     af_error local = AF_ERROR_INIT;
+    ss->orphan = -1;
     for (size_t k = 0; k < ss->nshards; k++) {
         int n = shard_members(ss, ranges, k, members);
+        if (n == 0 && ss->orphan < 0) ss->orphan = (long long)k;
         if (!contains(members, n, ss->rank)) {
             nprev = -1; /* a later shard with the same set as an earlier one gets its own communicator */
             continue;
@@ -93,9 +95,11 @@ int af__shard_comms_build(af_shardset *ss, size_t s0, size_t ns, af_error *err)
             nprev = n;
         }
         ss->sh[k].comm = cur;
-        int r;
+        int r, cn;
         MPI_Comm_rank(cur, &r);
+        MPI_Comm_size(cur, &cn);
         ss->sh[k].lead = r == 0;
+        ss->sh[k].hasher = (size_t)r == k % (size_t)cn;
     }
     af__shard_keep_error(err, &local);
     AF_CHECK(af_error_sync(ss->comm, err));
@@ -114,5 +118,8 @@ void af__shard_comms_free(af_shardset *ss)
     free(ss->comms);
     ss->comms = NULL;
     ss->ncomms = 0;
-    for (size_t k = 0; ss->sh && k < ss->nshards; k++) ss->sh[k].comm = MPI_COMM_NULL;
+    for (size_t k = 0; ss->sh && k < ss->nshards; k++) {
+        ss->sh[k].comm = MPI_COMM_NULL;
+        ss->sh[k].hasher = 0;
+    }
 }

@@ -221,7 +221,8 @@ static void test_output_shard__errors(void)
     fx_free(&f);
 }
 
-/* A rank that owns samples 0..1 opens only shard 0 and may not write sample 2. */
+/* A rank that owns samples 0..1 opens only shard 0, may not write sample 2, and cannot seal or
+ * digest shards nobody wrote. */
 static void test_output_shard__owned(void)
 {
     char dir[300], path[400];
@@ -236,6 +237,15 @@ static void test_output_shard__owned(void)
     AF_EXPECT(access(path, F_OK) != 0); /* nobody owns it in this one-rank test */
     AF_TEST_FAILS_WITH(AF_EINVAL, "not this rank's", fx_write(ss, &f, 2, 1, 0, 1, err));
     AF_TEST_PASS(fx_write(ss, &f, 0, 2, 0, 7, err));
+    /* shards 1 and 2 have no writer, hence no file and no rank to hash or digest them */
+    af_shard_info *infos = NULL;
+    af_shard_digest dg[3];
+    size_t ninfos = 0;
+    AF_TEST_FAILS_WITH(AF_EINVAL, "shard 1 holds samples that no rank wrote",
+                       af_shardset_digest(ss, 1, 0, 7, dg, err));
+    AF_TEST_FAILS_WITH(AF_EINVAL, "shard 1 holds samples that no rank wrote",
+                       af_shardset_seal(ss, &infos, &ninfos, err));
+    AF_EXPECT(infos == NULL && ninfos == 0);
     af_shardset_destroy(&ss);
     fx_free(&f);
 }
