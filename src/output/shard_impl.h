@@ -25,8 +25,8 @@ typedef struct shard_vars {
     int xqc, yqc, yvalid;
     MPI_Comm comm; /* the ranks that own samples of this shard; MPI_COMM_NULL if not one of them */
     int lead;      /* this rank is rank 0 of comm: writes the static variables */
-    int hasher;    /* this rank is member k % size of comm: starts the shard's writeback, digests,
-                      hashes and fsyncs it (the rank that wrote it, when one rank writes it alone) */
+    int hasher;    /* this rank starts the shard's writeback, digests, hashes and fsyncs it: one of
+                      its writers, the rows balanced over ranks (shard_comm.c, assign_hashers) */
 } shard_vars;
 
 struct af_shardset {
