@@ -252,15 +252,8 @@ static int ecosys_row_fast(const char *p, size_t ncols, double *doy, long *date,
     while (*p == ' ' || *p == '\t') p++;
     for (size_t c = 0; c < ncols; c++) {
         double v;
-        int ok = af__numparse_fast(p, &e, &v);
-        if (ok && *e == ' ') { /* the common case: one blank after the number */
-            p = e + 1;
-        } else {
-            if (!(ok && ws_class[(unsigned char)*e] == 1) && !af__models_field_slow(p, &e, &v)) return 0;
-            p = e; /* a '\n' ends the row: the next field or the check below sees it */
-        }
+        if (!af__models_next(&p, &v)) return 0;
         vals[c] = af__models_sentinel(v);
-        while (*p == ' ' || *p == '\t') p++;
     }
     while (*p == '\r') p++;
     if (*p != '\n') return 0;

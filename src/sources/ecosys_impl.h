@@ -79,6 +79,8 @@ int af__models_is_nan_n(const char *s, size_t n);
 
 /** Block size of the model readers' af_mbuf (whole files up to this size in one read). */
 #define AF_MBUF_BLOCK ((size_t)1 << 20)
+/** Block size for the year-by-year reads of a DayCent file (about a year of rows of a wide file). */
+#define AF_MBUF_BLOCK_CHUNKED ((size_t)1 << 16)
 
 /** A field the in-place fast path declined, at p: *end at its end; 1 and the value if it is "NaN"/"nan"
  *  (NaN) or a number (af_numparse; infinities give NaN) followed by white space, else 0. */
@@ -90,6 +92,23 @@ AF_NP_INLINE int af__models_field(const char *p, const char **end, double *v)
 {
     return (af__numparse_fast(p, end, v) && af__models_ws_class[(unsigned char)**end] == 1) ||
            af__models_field_slow(p, end, v);
+}
+
+/** Parse the field at *pp in place (as af__models_field) and move *pp past it and the blanks (' ', '\t')
+ *  after it; a '\n' stays (it ends the row). 0 if the field is no number or ends in NUL. */
+AF_NP_INLINE int af__models_next(const char **pp, double *v)
+{
+    const char *p = *pp, *e;
+    int ok = af__numparse_fast(p, &e, v);
+    if (ok && *e == ' ') { /* the common case: one blank after the number */
+        p = e + 1;
+    } else {
+        if (!(ok && af__models_ws_class[(unsigned char)*e] == 1) && !af__models_field_slow(p, &e, v)) return 0;
+        p = e;
+    }
+    while (*p == ' ' || *p == '\t') p++;
+    *pp = p;
+    return 1;
 }
 
 /** -9999 and -6999 (in any spelling) are missing: NaN; any other value as it is. With af__models_field,

@@ -100,6 +100,7 @@ AF_NP_INLINE int af__np_e7(const char *q, const char **end, double *out)
 {
     uint64_t w0, w1;
     memcpy(&w0, q, 8);
+    if ((w0 & 0xFFFF) != ('0' | '.' << 8)) return 0; /* not this shape: one compare */
     memcpy(&w1, q + 8, 8);
     uint64_t t0 = w0 ^ UINT64_C(0x3030303030302E30), t1 = w1 ^ UINT64_C(0x0000303030004530);
     uint64_t bad = ((((t0 & UINT64_C(0x7F7F7F7F7F7F7F7F)) + UINT64_C(0x7676767676767F7F)) | t0) &
@@ -117,28 +118,29 @@ AF_NP_INLINE int af__np_e7(const char *q, const char **end, double *out)
     return 1;
 }
 
-/* A decimal of at most 7 digits with or without a point and no exponent (`365.000`, `-1.2345`, `42`) that
- * ends within the 8 bytes at q: one load, the point dropped by masks, no loop. */
+/* A decimal of at most 7 digits with or without a point and no exponent (`365.000`, `1.2345`, `42`) that
+ * ends within the 8 bytes at q, before a byte below '!' (a blank, a line end, a NUL): one load, the point
+ * dropped by masks, no loop. A number going on past the 8 bytes or into an exponent takes the general path. */
 AF_NP_INLINE int af__np_short(const char *q, const char **end, double *out)
 {
     uint64_t w;
     memcpy(&w, q, 8);
     uint64_t bad = af__np_nondigits(w);
     if (!bad) return 0;
-    int a = __builtin_ctzll(bad) >> 3, b = a, point = ((w >> 8 * a) & 0xFF) == '.';
+    unsigned sa = (unsigned)__builtin_ctzll(bad) - 7, sb = sa; /* bit offsets of the first non-digit and the end */
+    unsigned point = ((w >> sa) & 0xFF) == '.';
     if (point) {
         uint64_t rest = bad & (bad - 1);
         if (!rest) return 0;
-        b = __builtin_ctzll(rest) >> 3;
+        sb = (unsigned)__builtin_ctzll(rest) - 7;
     }
-    int nd = b - point; /* digits */
-    if (nd == 0 || af__np_is_exp((unsigned)(w >> 8 * b) & 0xFF)) return 0;
-    uint64_t low = (UINT64_C(1) << 8 * a) - 1;
-    uint64_t t = (w & low) | ((w >> 8) & ~low); /* the point taken out: nd digits from the lowest byte */
-    uint64_t m = af__np_swar8((t - UINT64_C(0x3030303030303030)) << 8 * (8 - nd));
-    double d = (double)m;
-    *out = point ? d / af__np_pow10_exact[b - a - 1] : d;
-    *end = q + b;
+    unsigned nbits = sb - 8 * point; /* 8 x the digits */
+    if (nbits == 0 || ((w >> sb) & 0xFF) > ' ') return 0;
+    uint64_t low = (UINT64_C(1) << sa) - 1;
+    uint64_t t = (w & low) | ((w >> 8) & ~low); /* the point taken out: the digits from the lowest byte */
+    double d = (double)af__np_swar8((t - UINT64_C(0x3030303030303030)) << (64 - nbits));
+    *out = point ? d / af__np_pow10_exact[((sb - sa) >> 3) - 1] : d;
+    *end = q + (sb >> 3);
     return 1;
 }
 
