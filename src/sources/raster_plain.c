@@ -25,6 +25,12 @@
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
+#if defined(__x86_64__) && defined(__GNUC__)
+#define RZ_AVX2 1 /* an AVX2 body chosen at run time (target attribute; the build stays baseline x86-64) */
+#include <immintrin.h>
+#else
+#define RZ_AVX2 0
+#endif
 
 #include "af_check.h"
 #include "af_util.h"
@@ -68,6 +74,7 @@ struct rz_plain {
     size_t nfr, fr_cap;
     long col0;              /* raster column of the sweep's sub-grid column 0 */
     int oom;
+    int avx2;               /* the CPU has AVX2 (full_sums' body) */
 };
 
 int af__rz_plain_create(zonal_ctx *z, af_error *err)
@@ -76,6 +83,10 @@ int af__rz_plain_create(zonal_ctx *z, af_error *err)
     struct rz_plain *P = calloc(1, sizeof *P);
     AF_CHECK_ALLOC(P);
     z->plain = P;
+#if RZ_AVX2
+    __builtin_cpu_init();
+    P->avx2 = __builtin_cpu_supports("avx2") ? 1 : 0;
+#endif
     P->rows = calloc(z->nr * (size_t)z->h, sizeof *P->rows);
     P->lanes = calloc(z->nr, sizeof *P->lanes);
     P->rstart = calloc((size_t)z->h, sizeof *P->rstart);
@@ -236,46 +247,107 @@ RZ_INLINE void full_cell(float x, float nd, int j, rz_row *R, long long *nv)
     *nv += ok;
 }
 
+#if defined(__SSE2__)
+/* n8 (a multiple of 8) wholly covered cells, the first in lane 0, into the lanes vs[8]: two vectors of
+ * four valid-cell counts, four of two lane sums. */
+static void full_body(const float *restrict val, float nd, long n8, double *restrict vs, long long *nv)
+{
+    __m128d a0 = _mm_loadu_pd(vs), a1 = _mm_loadu_pd(vs + 2), a2 = _mm_loadu_pd(vs + 4), a3 = _mm_loadu_pd(vs + 6);
+    __m128i cnt = _mm_setzero_si128();
+    __m128 ndv = _mm_set1_ps(nd), zero = _mm_setzero_ps();
+    for (long c = 0; c < n8; c += RZ_VLANES) {
+        __m128 x0 = _mm_loadu_ps(val + c), x1 = _mm_loadu_ps(val + c + 4);
+        /* all ones where valid: x - x is 0 for finite x (NaN otherwise), and x is not nodata */
+        __m128 m0 = _mm_and_ps(_mm_cmpeq_ps(_mm_sub_ps(x0, x0), zero), _mm_cmpneq_ps(x0, ndv));
+        __m128 m1 = _mm_and_ps(_mm_cmpeq_ps(_mm_sub_ps(x1, x1), zero), _mm_cmpneq_ps(x1, ndv));
+        x0 = _mm_and_ps(x0, m0);
+        x1 = _mm_and_ps(x1, m1);
+        cnt = _mm_sub_epi32(cnt, _mm_castps_si128(m0));
+        cnt = _mm_sub_epi32(cnt, _mm_castps_si128(m1));
+        a0 = _mm_add_pd(a0, _mm_cvtps_pd(x0));
+        a1 = _mm_add_pd(a1, _mm_cvtps_pd(_mm_movehl_ps(x0, x0)));
+        a2 = _mm_add_pd(a2, _mm_cvtps_pd(x1));
+        a3 = _mm_add_pd(a3, _mm_cvtps_pd(_mm_movehl_ps(x1, x1)));
+    }
+    _mm_storeu_pd(vs, a0);
+    _mm_storeu_pd(vs + 2, a1);
+    _mm_storeu_pd(vs + 4, a2);
+    _mm_storeu_pd(vs + 6, a3);
+    int k[4];
+    _mm_storeu_si128((__m128i *)k, cnt);
+    *nv += (long long)k[0] + k[1] + k[2] + k[3];
+}
+#else
+static void full_body(const float *restrict val, float nd, long n8, double *restrict vs, long long *nv)
+{
+    for (long c = 0; c < n8; c++) {
+        int ok = valid(val[c], nd);
+        vs[c % RZ_VLANES] += ok ? (double)val[c] : 0.0;
+        *nv += ok;
+    }
+}
+#endif
+
+#if RZ_AVX2
+/* The same with AVX2 (same lanes, same adds, same bits): eight counts, two vectors of four lane sums. */
+__attribute__((target("avx2"))) static void full_body_avx2(const float *restrict val, float nd, long n8,
+                                                           double *restrict vs, long long *nv)
+{
+    __m256d a0 = _mm256_loadu_pd(vs), a1 = _mm256_loadu_pd(vs + 4);
+    __m256i cnt = _mm256_setzero_si256();
+    __m256 ndv = _mm256_set1_ps(nd), zero = _mm256_setzero_ps();
+    for (long c = 0; c < n8; c += RZ_VLANES) {
+        __m256 x = _mm256_loadu_ps(val + c);
+        __m256 m = _mm256_and_ps(_mm256_cmp_ps(_mm256_sub_ps(x, x), zero, _CMP_EQ_OQ),
+                                 _mm256_cmp_ps(x, ndv, _CMP_NEQ_UQ));
+        x = _mm256_and_ps(x, m);
+        cnt = _mm256_sub_epi32(cnt, _mm256_castps_si256(m));
+        a0 = _mm256_add_pd(a0, _mm256_cvtps_pd(_mm256_castps256_ps128(x)));
+        a1 = _mm256_add_pd(a1, _mm256_cvtps_pd(_mm256_extractf128_ps(x, 1)));
+    }
+    _mm256_storeu_pd(vs, a0);
+    _mm256_storeu_pd(vs + 4, a1);
+    int k[8];
+    _mm256_storeu_si256((__m256i *)k, cnt);
+    for (int j = 0; j < 8; j++) *nv += k[j];
+}
+#endif
+
 /* n wholly covered cells with values val, the first in raster column col: values summed in R's lanes,
- * valid cells counted. Eight lanes (four SSE2 vectors of two doubles) keep the adds independent; without
- * SSE2 the scalar loop adds the same lanes in the same order. */
-static void full_sums(const float *restrict val, float nd, long n, long col, rz_row *restrict R)
+ * valid cells counted. Eight lanes keep the adds independent; the body runs in AVX2 where the CPU has it
+ * (avx2 = 1), else SSE2, else a scalar loop: the same lanes in the same order, the same bits. */
+static void full_sums(const float *restrict val, float nd, long n, long col, int avx2, rz_row *restrict R)
 {
     long c = 0;
     long long nv = 0;
     for (; c < n && (col + c) % RZ_VLANES; c++) full_cell(val[c], nd, (int)((col + c) % RZ_VLANES), R, &nv);
-#if defined(__SSE2__)
-    if (c + RZ_VLANES <= n) {
-        __m128d a0 = _mm_loadu_pd(R->vs), a1 = _mm_loadu_pd(R->vs + 2), a2 = _mm_loadu_pd(R->vs + 4),
-                a3 = _mm_loadu_pd(R->vs + 6);
-        __m128i cnt = _mm_setzero_si128();
-        __m128 ndv = _mm_set1_ps(nd), zero = _mm_setzero_ps();
-        for (; c + RZ_VLANES <= n; c += RZ_VLANES) {
-            __m128 x0 = _mm_loadu_ps(val + c), x1 = _mm_loadu_ps(val + c + 4);
-            /* all ones where valid: x - x is 0 for finite x (NaN otherwise), and x is not nodata */
-            __m128 m0 = _mm_and_ps(_mm_cmpeq_ps(_mm_sub_ps(x0, x0), zero), _mm_cmpneq_ps(x0, ndv));
-            __m128 m1 = _mm_and_ps(_mm_cmpeq_ps(_mm_sub_ps(x1, x1), zero), _mm_cmpneq_ps(x1, ndv));
-            x0 = _mm_and_ps(x0, m0);
-            x1 = _mm_and_ps(x1, m1);
-            cnt = _mm_sub_epi32(cnt, _mm_castps_si128(m0));
-            cnt = _mm_sub_epi32(cnt, _mm_castps_si128(m1));
-            a0 = _mm_add_pd(a0, _mm_cvtps_pd(x0));
-            a1 = _mm_add_pd(a1, _mm_cvtps_pd(_mm_movehl_ps(x0, x0)));
-            a2 = _mm_add_pd(a2, _mm_cvtps_pd(x1));
-            a3 = _mm_add_pd(a3, _mm_cvtps_pd(_mm_movehl_ps(x1, x1)));
-        }
-        _mm_storeu_pd(R->vs, a0);
-        _mm_storeu_pd(R->vs + 2, a1);
-        _mm_storeu_pd(R->vs + 4, a2);
-        _mm_storeu_pd(R->vs + 6, a3);
-        int k[4];
-        _mm_storeu_si128((__m128i *)k, cnt);
-        nv += (long long)k[0] + k[1] + k[2] + k[3];
-    }
+    long n8 = (n - c) / RZ_VLANES * RZ_VLANES;
+    (void)avx2;
+    if (n8 > 0) {
+#if RZ_AVX2
+        if (avx2) full_body_avx2(val + c, nd, n8, R->vs, &nv);
+        else
 #endif
+            full_body(val + c, nd, n8, R->vs, &nv);
+        c += n8;
+    }
     for (; c < n; c++) full_cell(val[c], nd, (int)((col + c) % RZ_VLANES), R, &nv);
     R->nfull += n;
     R->nvalid += nv;
+}
+
+void af__rz_full_lanes(const float *val, float nd, long n, long col, int avx2, double vs[8], long long *nvalid)
+{
+    rz_row R;
+    memset(&R, 0, sizeof R);
+    memcpy(R.vs, vs, sizeof R.vs);
+#if RZ_AVX2
+    __builtin_cpu_init();
+    avx2 = avx2 && __builtin_cpu_supports("avx2");
+#endif
+    full_sums(val, nd, n, col, avx2, &R);
+    memcpy(vs, R.vs, sizeof R.vs);
+    *nvalid = R.nvalid;
 }
 
 static double lanes_sum(const double *l) { return (l[0] + l[1]) + (l[2] + l[3]); }
@@ -316,7 +388,7 @@ static void sum_block(const zonal_ctx *z, size_t j, const af_window *w, long i0,
             const rz_run *u = &P->runs[k];
             if (u->c0 >= c1) break;
             long a = u->c0 > c0 ? u->c0 : c0, e = u->c1 < c1 ? u->c1 : c1;
-            if (u->foff < 0) full_sums(vrow + a, b->nd, e - a, a, R);
+            if (u->foff < 0) full_sums(vrow + a, b->nd, e - a, a, P->avx2, R);
             else frac_sums(P->fr + u->foff + (a - u->c0), vrow + a, b->nd, e - a, a, R);
             if (u->c1 > c1) break; /* continues in the next block column */
         }

@@ -47,4 +47,11 @@ void af__rz_plain_destroy(zonal_ctx *z);
 int af__rz_plain_poly(const zonal_ctx *z, const af_grid *sg, const af_polygon *poly, const af_window *w, size_t p,
                       rz_result *res, rz_stats *st, af_error *err);
 
+/**
+ * The sums of n wholly covered cells val[0..n-1] (the first in raster column col) added to the eight
+ * lanes vs (lane = column % 8) and their valid count (finite, not nd) into *nvalid: the kernel of the
+ * plain means, exposed for its test. avx2 = 1 runs the AVX2 body where the CPU has it.
+ */
+void af__rz_full_lanes(const float *val, float nd, long n, long col, int avx2, double vs[8], long long *nvalid);
+
 #endif
