@@ -63,6 +63,7 @@ static void add_fragment(af_cov_frags *a, double s, double pu, double pv, double
 static void add_edge(af_cov_frags *a, double s, double u1, double v1, double u2, double v2)
 {
     if (u1 == u2) return; /* vertical: no contribution */
+    if (v1 < (double)a->r0 && v2 < (double)a->r0) return; /* above the window: add_fragment drops every piece */
     double ulo = (double)a->c0, uhi = (double)(a->c0 + a->nc);
     double t0 = 0, t1 = 1, du = u2 - u1, dv = v2 - v1;
     /* clip to the window's columns */

@@ -8,9 +8,9 @@
  * in one workspace reused for every polygon and strip) weights the cells. Strip boundaries are fixed rows of the raster (not of the rank's
  * polygons) and each polygon sums its own cells in a fixed order, so a
  * county's result does not depend on which other counties share its rank.
- * Plain means of unpacked Float32 bands (tile mode) read whole blocks with
- * GDALReadBlock as a polygon first needs them and sweep each polygon one block
- * column at a time, so its values are summed while the block is in cache.
+ * Plain means (no mask, log10 or classes) go to raster_plain.c: coverage runs,
+ * and for unpacked Float32 bands (tile mode) whole blocks read with
+ * GDALReadBlock as a polygon's runs first need them.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -394,12 +394,15 @@ static void zero_result(rz_result *res, size_t npoly, rz_mode mode)
 }
 
 /* Strip height: about strip_cells cells (over all nr rasters) of the full raster width, in whole
- * blocks when a block is not taller than that (a one-strip file is still read in parts); independent
- * of the polygons, so a county's sums do not depend on its rank. */
+ * blocks when a block is not taller than that (a one-strip file is still read in parts), and one row
+ * of blocks when that is at most twice the cells (a wide tiled raster: whole blocks for tile mode,
+ * memory still bounded); independent of the polygons, so a county's sums do not depend on its rank. */
 static long strip_rows(const rz_raster *r, size_t nr, long strip_cells)
 {
-    long h = (strip_cells > 0 ? strip_cells : RZ_STRIP_CELLS) / (r->grid.nx > 0 ? r->grid.nx : 1) / (long)nr;
+    long cells = strip_cells > 0 ? strip_cells : RZ_STRIP_CELLS, nx = r->grid.nx > 0 ? r->grid.nx : 1;
+    long h = cells / nx / (long)nr;
     if (h >= r->blk_y) h = h / r->blk_y * r->blk_y;
+    else if ((double)r->blk_y * (double)nx * (double)nr <= 2.0 * (double)cells) h = r->blk_y;
     return h < 1 ? 1 : h;
 }
 
