@@ -383,13 +383,14 @@ static void sum_block(const zonal_ctx *z, size_t j, const af_window *w, long i0,
         size_t k = P->cur[i], end = P->rstart[i] + P->rcount[i];
         long row = w->row0 + i;
         rz_row *R = &P->rows[j * (size_t)z->h + (size_t)(row - z->strip.row0)];
-        const float *vrow = b->blk + (size_t)(row - b->row0) * (size_t)b->stride - b->col0;
+        const float *vrow = b->blk + (size_t)(row - b->row0) * (size_t)b->stride; /* column b->col0 */
         for (; k < end; k++) {
             const rz_run *u = &P->runs[k];
             if (u->c0 >= c1) break;
             long a = u->c0 > c0 ? u->c0 : c0, e = u->c1 < c1 ? u->c1 : c1;
-            if (u->foff < 0) full_sums(vrow + a, b->nd, e - a, a, P->avx2, R);
-            else frac_sums(P->fr + u->foff + (a - u->c0), vrow + a, b->nd, e - a, a, R);
+            const float *v = vrow + (a - b->col0);
+            if (u->foff < 0) full_sums(v, b->nd, e - a, a, P->avx2, R);
+            else frac_sums(P->fr + u->foff + (a - u->c0), v, b->nd, e - a, a, R);
             if (u->c1 > c1) break; /* continues in the next block column */
         }
         P->cur[i] = k;
