@@ -282,6 +282,8 @@ static const char *head =
 #define TH 50
 static double tv[TH * TW];
 
+static int south_up; /* write_tiled: rows stored south to north (positive y step), the same values in place */
+
 static int write_tiled(const char *name, GDALDataType type, double scale)
 {
     char p[512];
@@ -289,14 +291,17 @@ static int write_tiled(const char *name, GDALDataType type, double scale)
     char *opts[] = { "TILED=YES", "BLOCKXSIZE=16", "BLOCKYSIZE=16", NULL };
     GDALDatasetH ds = GDALCreate(GDALGetDriverByName("GTiff"), p, TW, TH, 1, type, opts);
     if (!ds) return 1;
-    double gt[6] = { 1000, 10, 0, 2000, 0, -10 }, sv[TH * TW];
+    double gt[6] = { 1000, 10, 0, south_up ? 1500 : 2000, 0, south_up ? 10 : -10 }, sv[TH * TW];
     GDALSetGeoTransform(ds, gt);
     OGRSpatialReferenceH s = OSRNewSpatialReference(NULL);
     OSRImportFromEPSG(s, 5070);
     GDALSetSpatialRef(ds, s);
     OSRDestroySpatialReference(s);
     GDALSetRasterNoDataValue(GDALGetRasterBand(ds, 1), -9999);
-    for (int i = 0; i < TH * TW; i++) sv[i] = tv[i] == -9999 ? -9999 : tv[i] * scale;
+    for (int i = 0; i < TH * TW; i++) {
+        double v = tv[south_up ? (TH - 1 - i / TW) * TW + i % TW : i];
+        sv[i] = v == -9999 ? -9999 : v * scale;
+    }
     int bad = GDALRasterIO(GDALGetRasterBand(ds, 1), GF_Write, 0, 0, TW, TH, sv, TW, TH, GDT_Float64, 0, 0) != CE_None;
     GDALClose(ds);
     return bad;
@@ -472,15 +477,17 @@ static void test_errors(void)
 /* The plain means over coverage runs (wholly covered runs summed without fractions, the rest weighted)
  * against a plain reference: af_coverage_compute's cells and fractions times the cell area and value,
  * summed cell by cell. Polygons with a hole (one hole edge on a grid line), two parts, one thinner than a
- * row (boundary cells only) and a slanted quadrilateral; values with nodata, NaN and infinity. Tile mode
- * (Float32) and strip mode (a Float64 copy, same strips) must give the same bits. */
+ * row (boundary cells only) and a slanted quadrilateral; values with nodata, NaN and infinity; rows stored
+ * north to south and south to north. Tile mode (Float32) and strip mode (a Float64 copy, same strips)
+ * must give the same bits. */
 static void zonal_reference(const rz_raster *t, const af_polygon *p, double out[5])
 {
     af_coverage cov;
     memset(out, 0, 5 * sizeof *out);
     AF_TEST_PASS(af_coverage_compute(&t->grid, p, &cov, err));
     for (size_t k = 0; k < cov.n; k++) {
-        double a = cov.frac[k] * 100.0, v = (double)(float)tv[cov.cell[k]];
+        long cell = t->grid.rows_up ? (TH - 1 - cov.cell[k] / TW) * TW + cov.cell[k] % TW : cov.cell[k];
+        double a = cov.frac[k] * 100.0, v = (double)(float)tv[cell];
         out[0] += a;
         out[3] += 1;
         if (isfinite(v) && v != -9999) { out[1] += a; out[2] += a * v; out[4] += fabs(a * v); }
@@ -488,13 +495,9 @@ static void zonal_reference(const rz_raster *t, const af_polygon *p, double out[
     af_coverage_dispose(&cov);
 }
 
-static void test_zonal_runs(void)
+/* One orientation (south_up) of test_zonal_runs. */
+static void zonal_runs_check(void)
 {
-    for (int r = 0; r < TH; r++)
-        for (int c = 0; c < TW; c++) {
-            int k = (r * 7 + c * 3) % 29;
-            tv[r * TW + c] = k == 0 ? -9999 : k == 1 ? NAN : k == 2 ? INFINITY : 1 + r * 0.5 - c * 0.125;
-        }
     AF_EXPECT(write_tiled("r4.tif", GDT_Float32, 1) == 0);
     AF_EXPECT(write_tiled("r8.tif", GDT_Float64, 1) == 0);
     static const double outer[] = { 1012, 1515, 1395, 1515, 1395, 1985, 1012, 1985 };
@@ -512,6 +515,7 @@ static void test_zonal_runs(void)
     AF_TEST_PASS(af__rz_raster_open(&t4, p, "", err));
     snprintf(p, sizeof p, "%s/r8.tif", dir);
     AF_TEST_PASS(af__rz_raster_open(&t8, p, "", err));
+    AF_EXPECT(t4.grid.rows_up == south_up);
     double b4[20], b8[20];
     for (long strip = 0; strip <= TW * 16; strip += TW * 16) { /* one strip; strips of one block row */
         rz_result r4 = { b4, b4 + 4, b4 + 8, NULL, b4 + 12, b4 + 16 }, r8 = { b8, b8 + 4, b8 + 8, NULL, b8 + 12, b8 + 16 };
@@ -535,6 +539,17 @@ static void test_zonal_runs(void)
     }
     af__rz_raster_close(&t4);
     af__rz_raster_close(&t8);
+}
+
+static void test_zonal_runs(void)
+{
+    for (int r = 0; r < TH; r++)
+        for (int c = 0; c < TW; c++) {
+            int k = (r * 7 + c * 3) % 29;
+            tv[r * TW + c] = k == 0 ? -9999 : k == 1 ? NAN : k == 2 ? INFINITY : 1 + r * 0.5 - c * 0.125;
+        }
+    for (south_up = 0; south_up <= 1; south_up++) zonal_runs_check();
+    south_up = 0;
 }
 
 /* The kernel of the wholly covered runs (SSE2 or scalar body, and AVX2 where the CPU has it) against
