@@ -500,6 +500,18 @@ static void sb_add(sbuf *b, const char *s, size_t n)
 
 static void sb_str(sbuf *b, const char *s) { sb_add(b, s, strlen(s)); }
 
+/* Put head (n bytes) before b's text in place: the features' text can be hundreds of MB at CONUS
+ * size, so it is not copied into a second buffer. */
+static void sb_prepend(sbuf *b, const char *head, size_t n)
+{
+    if (b->bad) return;
+    size_t len = b->len;
+    sb_add(b, head, n); /* room for n more bytes */
+    if (b->bad) return;
+    memmove(b->p + n, b->p, len);
+    memcpy(b->p, head, n);
+}
+
 /* Compact JSON of o less its closing brace (more members follow); consumes o. */
 static void sb_open_object(sbuf *b, json_t *o, int bad)
 {
@@ -645,11 +657,11 @@ int af__cov_report(MPI_Comm comm, af_cov_acct *a, const af_ctx *ctx, const af_ra
         jset(root, "messages", ms, &bad);
         sb_open_object(&out, root, bad);
         sb_str(&out, ",\"features\":[");
-        if (feats.len) sb_add(&out, feats.p, feats.len);
-        sb_str(&out, "]}");
+        if (!out.bad) sb_prepend(&feats, out.p, out.len);
+        sb_str(&feats, "]}");
         if (out.bad || feats.bad) af_error_set(err, AF_ENOMEM, __FILE__, __LINE__, __func__, "out of memory");
-        *json_text = out.p;
-        out.p = NULL;
+        *json_text = feats.p;
+        feats.p = NULL;
     }
     if (af_error_sync(comm, err) != AF_OK) { rc = err->code; goto cleanup; }
 cleanup:
