@@ -177,22 +177,27 @@ def county_weights(g, counties):
 
 
 def county_truth(weights, vals, days):
-    """{fips: (mean, min, max, std, valid fraction) arrays over days} (NaN where no valid cell)."""
+    """{fips: (mean, min, max, std, valid fraction) arrays over days} (NaN where no valid cell).
+    Only a county's covered cells (weight > 0) enter its sums, min and max."""
     res = {}
     X = np.stack([vals[d] if d in vals else np.full_like(next(iter(vals.values())), np.nan) for d in days])
+    X = X.reshape(len(days), -1)  # day x cell
     V = ~np.isnan(X)
-    X0 = np.where(V, X, 0.0)
     for fips, (w, inside) in weights.items():
-        sw = np.einsum("dij,ij->d", V.astype(float), w)
-        swx = np.einsum("dij,ij->d", X0, w)
+        cov = w.ravel() > 0
+        wc = w.ravel()[cov]
+        Xc, Vc = X[:, cov], V[:, cov]
+        sw = Vc.astype(float) @ wc
+        swx = np.where(Vc, Xc, 0.0) @ wc
         with np.errstate(invalid="ignore", divide="ignore"):
             mean = swx / sw
-            dev = np.where(V, X - mean[:, None, None], 0.0)
-            std = np.sqrt(np.einsum("dij,ij->d", dev * dev, w) / sw)
-            cov = w > 0
-            sel = np.where(V[:, cov], X[:, cov], np.nan)
-            mn = np.array([np.nan if np.all(np.isnan(s)) else np.nanmin(s) for s in sel])
-            mx = np.array([np.nan if np.all(np.isnan(s)) else np.nanmax(s) for s in sel])
+            dev = np.where(Vc, Xc - mean[:, None], 0.0)
+            std = np.sqrt((dev * dev) @ wc / sw)
+        sel = np.where(Vc, Xc, np.nan)
+        if sel.shape[1]:
+            mn, mx = np.fmin.reduce(sel, axis=1), np.fmax.reduce(sel, axis=1)  # NaN only where all are
+        else:
+            mn = mx = np.full(len(days), np.nan)
         res[fips] = (mean, mn, mx, std, sw / w.sum() * inside)
     return res
 
