@@ -327,8 +327,7 @@ static int dc_read(const char *path, int nlayers, af_dc_cursor *cur, int year_hi
     AF_CHECK_ARG(path && out);
     r.path = path;
     r.csv = ends_with(path, ".csv");
-    /* a chunked read takes about a year of rows: small blocks, not the rest of the file each time */
-    int oe = af__mbuf_open(&b, path, chunked ? AF_MBUF_BLOCK_CHUNKED : AF_MBUF_BLOCK);
+    int oe = af__mbuf_open(&b, path, AF_MBUF_BLOCK);
     if (oe) AF_FAIL(AF_ENOTFOUND, "cannot open DayCent file '%s': %s", path, strerror(oe));
     for (;;) {
         long long start = b.off; /* file offset of the next line */
@@ -350,6 +349,9 @@ static int dc_read(const char *path, int nlayers, af_dc_cursor *cur, int year_hi
                 af__models_table_commit(&t, year, doy);
                 continue;
             }
+            int more;
+            AF_CHECK(af__mbuf_more(&b, path, &more, err)); /* a row cut by the block's end: read on, retry */
+            if (more) continue;
         }
         AF_CHECK(af__mbuf_line(&b, path, &line, &len, &tl, err));
         if (!line) break;

@@ -310,6 +310,9 @@ int af_ecosys_read(const char *path, af_model_table *out, af_error *err)
             prev = doy;
             continue;
         }
+        int more;
+        AF_CHECK(af__mbuf_more(&b, path, &more, err)); /* a row cut by the block's end: read on, retry */
+        if (more) continue;
         AF_CHECK(af__mbuf_line(&b, path, &line, &len, &tl, err));
         if (!line) break;
         lineno++;
