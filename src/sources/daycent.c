@@ -243,11 +243,11 @@ cleanup:
 /* The checks of dc_row_date on the numbers of a row from dc_row_fast, without messages: 1 if they hold. */
 static int dc_date_fast(double tv, double dv, int *year, int *doy)
 {
-    if (!(tv >= 0.0 && tv < 10000.0)) return 0;
-    int y = (int)floor(tv + 1e-6);
-    if (dv != floor(dv) || dv < 1 || dv > (af_date_is_leap(y) ? 366 : 365)) return 0;
+    if (!(tv >= 0.0 && tv < 10000.0) || !(dv >= 1 && dv <= 366)) return 0;
+    int y = (int)(tv + 1e-6), d = (int)dv; /* truncation is floor here: both are positive */
+    if (dv != (double)d || d > (af_date_is_leap(y) ? 366 : 365)) return 0;
     *year = y;
-    *doy = (int)dv;
+    *doy = d;
     return 1;
 }
 

@@ -265,7 +265,7 @@ static int ecosys_row_fast(const char *p, size_t ncols, double *doy, long *date,
 static int ecosys_date_fast(double dv, long v, int prev_doy, int *year, int *doy)
 {
     af_date d = { .year = (int)(v % 10000), .month = (int)(v / 10000 % 100), .day = (int)(v / 1000000) };
-    if (!(dv >= 1 && dv <= 366) || dv != floor(dv) || !af_date_valid(d) || af_date_doy(d) != (int)dv ||
+    if (!(dv >= 1 && dv <= 366) || dv != (double)(int)dv || !af_date_valid(d) || af_date_doy(d) != (int)dv ||
         (*year && d.year != *year) || (int)dv <= prev_doy)
         return 0;
     *year = d.year;
