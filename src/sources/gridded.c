@@ -304,6 +304,15 @@ cleanup:
     return rc;
 }
 
+/* Close the held file unless it is keep: one file (and its multiplier) open at a time. */
+static void release_held(gr_state *st, const gr_file *keep)
+{
+    if (!st->held || st->held == keep) return;
+    af__gridded_detach(st->held);
+    af__gridded_detach(st->held_m);
+    st->held = st->held_m = NULL;
+}
+
 static int read_days(gr_state *st, gr_var *gv, int t0, int nt, gr_scratch *sc, const af_aggregate_out *av,
                      af_error *err)
 {
@@ -322,6 +331,7 @@ static int read_days(gr_state *st, gr_var *gv, int t0, int nt, gr_scratch *sc, c
             af__gridded_detach(mf);
             continue;
         }
+        release_held(st, gf);
         AF_CHECK(af__gridded_attach(st, gf, gv->name, err));
         if (mf) AF_CHECK(af__gridded_attach(st, mf, gv->mname, err));
         int step = piece_days(gf, b1 - b0 + 1);
@@ -357,9 +367,15 @@ static int read_days(gr_state *st, gr_var *gv, int t0, int nt, gr_scratch *sc, c
             bs = be + 1;
         }
         /* read: closed again, so one file (and its netCDF/HDF5 caches) is open at a time, whatever
-         * the number of groups and years; reopening is cheap (af__gridded_attach) */
-        af__gridded_detach(gf);
-        af__gridded_detach(mf);
+         * the number of groups and years; reopening is cheap (af__gridded_attach), but fill_days
+         * reads a block in several runs of days and keeps it for the next run (release_held) */
+        if (st->hold) {
+            st->held = gf;
+            st->held_m = mf;
+        } else {
+            af__gridded_detach(gf);
+            af__gridded_detach(mf);
+        }
     }
 cleanup:
     return rc;
@@ -533,6 +549,7 @@ static int gridded_fill_days(void *vst, int t0, int nt, const int *part, int min
     unsigned char *tk = NULL;
     size_t nf = st->nfeat, n = st->nlocal;
     int nmine = 0;
+    st->hold = 1; /* the runs of one block mostly read the same file: open it once */
     for (int t = 0; t < nt; t++) nmine += part[t] == mine;
     for (int a = 0, j = 0; a < nt;) {
         if (part[a] != mine) { a++; continue; }
@@ -559,6 +576,8 @@ static int gridded_fill_days(void *vst, int t0, int nt, const int *part, int min
         a = b;
     }
 cleanup:
+    st->hold = 0;
+    release_held(st, NULL);
     free(tv);
     free(tq);
     free(tk);
