@@ -135,6 +135,9 @@ typedef struct af_plan {
     /* Memory per rank (bytes) of the rank with the most samples, an estimate (docs/hpc.md):
      * mem_per_rank = base + block buffers + open shards + gridded sources. */
     long long mem_per_rank, mem_base, mem_block, mem_shards, mem_sources;
+    /** Rank 0's extra at the end of the run: coverage.json's text and one feature's gathered table
+     *  (samples x years x (8 + 10 x features) bytes); the --mem-per-cpu value covers it. */
+    long long mem_rank0;
     size_t max_shards_per_rank;  /**< most shards one rank opens */
 } af_plan;
 

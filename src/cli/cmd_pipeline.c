@@ -262,13 +262,15 @@ static int run_main(const cli_command *cmd, const cli_args *a)
     return rc != AF_OK ? cli_pipeline_exit_code(rc, &err, pipeline) : AF_EXIT_OK;
 }
 
-/* The per-rank memory estimate, with a --mem-per-cpu value (MiB, rounded up, 25% headroom). */
+/* The per-rank memory estimate, with a --mem-per-cpu value (MiB, rounded up, 25% headroom) that
+ * also covers rank 0's extra (Slurm gives every task the same limit). */
 static void print_plan_memory(const af_plan *p)
 {
     double mib = 1024.0 * 1024.0;
     printf("  memory per rank: about %.0f MiB (base %.0f, block buffers %.0f, %zu open shards %.0f, sources %.0f); "
-           "sbatch --mem-per-cpu=%.0fM\n", p->mem_per_rank / mib, p->mem_base / mib, p->mem_block / mib,
-           p->max_shards_per_rank, p->mem_shards / mib, p->mem_sources / mib, ceil(p->mem_per_rank * 1.25 / mib));
+           "sbatch --mem-per-cpu=%.0fM; rank 0 about %.0f MiB more (coverage.json)\n", p->mem_per_rank / mib,
+           p->mem_base / mib, p->mem_block / mib, p->max_shards_per_rank, p->mem_shards / mib, p->mem_sources / mib,
+           ceil((p->mem_per_rank + p->mem_rank0) * 1.25 / mib), p->mem_rank0 / mib);
 }
 
 static int plan_main(const cli_command *cmd, const cli_args *a)

@@ -8,8 +8,9 @@
  * [target.Y], each half of a scoped pair) and per calendar year, the valid
  * sample-days and the sample-days the feature is read for (its applies_to and
  * scope, and a path template the sample can fill: a {site} template reads no
- * file for a county). Rank 0 gathers the integer table in global sample order
- * (MPI_Gatherv in rank order: the same table for any rank count), names the file
+ * file for a county). Rank 0 gathers the integer table one feature at a time in
+ * global sample order (MPI_Gatherv in rank order: the same table for any rank
+ * count; rank 0 holds one feature's table, not every feature's), names the file
  * of each (feature, sample, year) by expanding the feature's `path` template
  * ({year}, {id}, {fips}, {state}, {scenario}, {site}; others such as {layer} stay
  * as written, so the soil layers of a feature share one name) and derives:
@@ -58,6 +59,8 @@ typedef struct cov_file {
     long long valid, days;
     cov_year *years;           /* in the order met */
     size_t nyears;
+    size_t sample0;            /* the first sample that reads it */
+    int shared;                /* read by more than one sample */
 } cov_file;
 
 struct af_cov_acct {
@@ -67,7 +70,7 @@ struct af_cov_acct {
     int *yidx;                 /* [ndays]: year of each axis day, from year0 */
     unsigned char *reads;      /* [nlocal][nfeat]: the feature reads a file for the sample */
     int *cnt;                  /* [nlocal][nfeat][nyears][2]: valid, read sample-days */
-    int *all;                  /* rank 0: [nsamples][nfeat][nyears][2] gathered */
+    int *all;                  /* rank 0: [nsamples][nyears][2] of the feature being reported */
     double min_fraction;
     char **msgs;
     size_t nmsgs, capmsgs;
@@ -153,9 +156,10 @@ int af__cov_create(const af_ctx *ctx, af_range range, double min_fraction, af_co
     a->yidx = calloc((size_t)a->ndays + 1, sizeof *a->yidx);
     AF_CHECK_ALLOC(a->yidx);
     for (int t = 0; t < a->ndays; t++) a->yidx[t] = af_calendar_date(ctx->cal, t).year - a->year0;
-    if ((double)a->nsamples * (double)a->nfeat * a->nyears * 2 > INT_MAX)
-        AF_FAIL(AF_EINVAL, "coverage accounting: %zu samples x %zu features x %d years is too large a table",
-                a->nsamples, a->nfeat, a->nyears);
+    /* rank 0 gathers one feature at a time: MPI's int counts bound a feature's table */
+    if ((double)a->nsamples * a->nyears * 2 > INT_MAX)
+        AF_FAIL(AF_EINVAL, "coverage accounting: %zu samples x %d years is too large a table", a->nsamples,
+                a->nyears);
     a->reads = calloc(a->nlocal * a->nfeat + 1, 1);
     a->cnt = calloc(a->nlocal * a->nfeat * (size_t)a->nyears * 2 + 1, sizeof *a->cnt);
     AF_CHECK_ALLOC(a->reads);
@@ -267,9 +271,10 @@ cleanup:
     return rc;
 }
 
-static const int *cell(const af_cov_acct *a, size_t s, size_t fi)
+/* Sample s's [nyears][2] counts of the feature being reported (gathered on rank 0). */
+static const int *cell(const af_cov_acct *a, size_t s)
 {
-    return a->all + (s * a->nfeat + fi) * (size_t)a->nyears * 2;
+    return a->all + s * (size_t)a->nyears * 2;
 }
 
 /* One feature's files in first-met order, found by path through an open-addressing table (a
@@ -327,8 +332,9 @@ cleanup:
     return rc;
 }
 
-/* Add (path, year, valid, days) to the feature's files. */
-static int file_add(cov_files *fs, const char *path, int year, long long valid, long long days, af_error *err)
+/* Add sample s's (path, year, valid, days) to the feature's files. */
+static int file_add(cov_files *fs, const char *path, size_t s, int year, long long valid, long long days,
+                    af_error *err)
 {
     int rc = AF_OK;
     AF_CHECK(grow_slots(fs, err));
@@ -338,10 +344,12 @@ static int file_add(cov_files *fs, const char *path, int year, long long valid, 
         memset(&fs->f[fs->n], 0, sizeof *fs->f);
         fs->f[fs->n].path = af_strdup(path);
         AF_CHECK_ALLOC(fs->f[fs->n].path);
+        fs->f[fs->n].sample0 = s;
         fs->slot[k] = ++fs->n;
     }
     size_t i = fs->slot[k] - 1;
     cov_file *fl = &fs->f[i];
+    if (fl->sample0 != s) fl->shared = 1;
     size_t y = 0;
     while (y < fl->nyears && fl->years[y].year != year) y++;
     if (y == fl->nyears) {
@@ -359,6 +367,21 @@ cleanup:
     return rc;
 }
 
+/* Whether a year of fl is below the threshold (a warning unless the year or the file has no valid day). */
+static int year_below(const af_cov_acct *a, const cov_year *cy)
+{
+    return cy->valid > 0 && (double)cy->valid / (double)cy->days < a->min_fraction;
+}
+
+/* Whether fl gets a warning of feature_files. */
+static int file_warned(const af_cov_acct *a, const cov_file *fl)
+{
+    if (fl->valid == 0) return 1;
+    for (size_t y = 0; y < fl->nyears; y++)
+        if (fl->years[y].valid == 0 || year_below(a, &fl->years[y])) return 1;
+    return 0;
+}
+
 /* One feature's files: the files, their years and warnings. Fills *fs. */
 static int feature_files(af_cov_acct *a, const af_ctx *ctx, size_t fi, cov_files *fs, af_error *err)
 {
@@ -367,13 +390,13 @@ static int feature_files(af_cov_acct *a, const af_ctx *ctx, size_t fi, cov_files
     const af_feature_cfg *f = a->feat[fi].f;
     const char *sec = f->section->name;
     for (size_t s = 0; s < a->nsamples; s++) {
-        const int *c = cell(a, s, fi);
+        const int *c = cell(a, s);
         const af_sample *sm = af_sampleset_get_ref(ctx->set, s);
         for (int y = 0; y < a->nyears; y++) {
             if (c[2 * y + 1] == 0) continue;
             int r = file_of(ctx->cfg, f, sm, a->year0 + y, path, sizeof path, err);
             AF_CHECK(r < 0 ? r : AF_OK);
-            AF_CHECK(file_add(fs, path, a->year0 + y, c[2 * y], c[2 * y + 1], err));
+            AF_CHECK(file_add(fs, path, s, a->year0 + y, c[2 * y], c[2 * y + 1], err));
         }
     }
     for (size_t i = 0; i < fs->n; i++) {
@@ -389,7 +412,7 @@ static int feature_files(af_cov_acct *a, const af_ctx *ctx, size_t fi, cov_files
             if (cy->valid == 0)
                 AF_CHECK(add_msg(a, AF_COV_YEAR_MISSING, err, "[%s] %s: year %d is missing (no valid day in its %lld "
                                  "sample-days; other years have some)", sec, fl->path, cy->year, cy->days));
-            else if (frac < a->min_fraction)
+            else if (year_below(a, cy))
                 AF_CHECK(add_msg(a, AF_COV_BELOW, err, "[%s] %s: year %d: valid fraction %.4f (%lld of %lld "
                                  "sample-days) is below [pipeline] coverage_min_fraction %g", sec, fl->path,
                                  cy->year, frac, cy->valid, cy->days, a->min_fraction));
@@ -407,7 +430,7 @@ static int feature_samples(af_cov_acct *a, const af_ctx *ctx, size_t fi, const c
     const af_feature_cfg *f = a->feat[fi].f;
     const char *sec = f->section->name;
     for (size_t s = 0; s < a->nsamples; s++) {
-        const int *c = cell(a, s, fi);
+        const int *c = cell(a, s);
         const af_sample *sm = af_sampleset_get_ref(ctx->set, s);
         const cov_file *with = NULL;
         long long v = 0, d = 0;
@@ -477,6 +500,18 @@ static void sb_add(sbuf *b, const char *s, size_t n)
 
 static void sb_str(sbuf *b, const char *s) { sb_add(b, s, strlen(s)); }
 
+/* Put head (n bytes) before b's text in place: the features' text can be hundreds of MB at CONUS
+ * size, so it is not copied into a second buffer. */
+static void sb_prepend(sbuf *b, const char *head, size_t n)
+{
+    if (b->bad) return;
+    size_t len = b->len;
+    sb_add(b, head, n); /* room for n more bytes */
+    if (b->bad) return;
+    memmove(b->p + n, b->p, len);
+    memcpy(b->p, head, n);
+}
+
 /* Compact JSON of o less its closing brace (more members follow); consumes o. */
 static void sb_open_object(sbuf *b, json_t *o, int bad)
 {
@@ -489,7 +524,7 @@ static void sb_open_object(sbuf *b, json_t *o, int bad)
 
 /* "NAME":[[per year] per sample] of count k (0 valid, 1 sample-days); ints written here: the table
  * can hold millions of cells, too many for one JSON object each. */
-static void sb_table(sbuf *b, const af_cov_acct *a, size_t fi, const char *name, int k)
+static void sb_table(sbuf *b, const af_cov_acct *a, const char *name, int k)
 {
     char t[32];
     sb_str(b, "\"");
@@ -498,7 +533,7 @@ static void sb_table(sbuf *b, const af_cov_acct *a, size_t fi, const char *name,
     for (size_t s = 0; s < a->nsamples; s++) {
         sb_str(b, s ? ",[" : "[");
         for (int y = 0; y < a->nyears; y++) {
-            int n = snprintf(t, sizeof t, "%s%d", y ? "," : "", cell(a, s, fi)[2 * y + k]);
+            int n = snprintf(t, sizeof t, "%s%d", y ? "," : "", cell(a, s)[2 * y + k]);
             sb_add(b, t, (size_t)n);
         }
         sb_str(b, "]");
@@ -506,7 +541,10 @@ static void sb_table(sbuf *b, const af_cov_acct *a, size_t fi, const char *name,
     sb_str(b, "]");
 }
 
-/* One feature's entry of coverage.json, appended to b. */
+/* One feature's entry of coverage.json, appended to b. "files" lists the files read by more than
+ * one sample and the files with a warning: a file of one sample only (an Ecosys year file, a
+ * DayCent run, a tower file) is that sample's row of per_sample, so listing every one would only
+ * repeat the table (millions of entries at CONUS size); "nfiles" counts them all. */
 static void feature_text(sbuf *b, const af_cov_acct *a, size_t fi, const cov_files *fs)
 {
     const af_feature_cfg *f = a->feat[fi].f;
@@ -521,7 +559,7 @@ static void feature_text(sbuf *b, const af_cov_acct *a, size_t fi, const cov_fil
     jset(o, "source", json_string(f->source), bad);
     for (int y = 0; y < a->nyears; y++) {
         long long v = 0, d = 0;
-        for (size_t s = 0; s < a->nsamples; s++) { v += cell(a, s, fi)[2 * y]; d += cell(a, s, fi)[2 * y + 1]; }
+        for (size_t s = 0; s < a->nsamples; s++) { v += cell(a, s)[2 * y]; d += cell(a, s)[2 * y + 1]; }
         jpush(py, year_obj(a->year0 + y, v, d, bad), bad);
         tv += v;
         td += d;
@@ -529,7 +567,9 @@ static void feature_text(sbuf *b, const af_cov_acct *a, size_t fi, const cov_fil
     jset(o, "valid", json_integer(tv), bad);
     jset(o, "sample_days", json_integer(td), bad);
     jset(o, "years", py, bad);
+    jset(o, "nfiles", json_integer((json_int_t)nfiles), bad);
     for (size_t i = 0; i < nfiles; i++) {
+        if (!files[i].shared && !file_warned(a, &files[i])) continue;
         json_t *e = json_object(), *ys = json_array();
         jset(e, "path", json_string(files[i].path), bad);
         jset(e, "valid", json_integer(files[i].valid), bad);
@@ -542,9 +582,9 @@ static void feature_text(sbuf *b, const af_cov_acct *a, size_t fi, const cov_fil
     jset(o, "files", jf, bad);
     sb_open_object(b, o, bad0);
     sb_str(b, ",\"per_sample\":{");
-    sb_table(b, a, fi, "valid", 0);
+    sb_table(b, a, "valid", 0);
     sb_str(b, ",");
-    sb_table(b, a, fi, "sample_days", 1);
+    sb_table(b, a, "sample_days", 1);
     sb_str(b, "}}");
 }
 
@@ -552,34 +592,42 @@ int af__cov_report(MPI_Comm comm, af_cov_acct *a, const af_ctx *ctx, const af_ra
                    char **json_text, af_error *err)
 {
     int rc = AF_OK, rank, size, bad = 0;
-    int *counts = NULL, *displs = NULL;
+    int *counts = NULL, *displs = NULL, *send = NULL;
     cov_files fs;
     sbuf feats = { NULL, 0, 0, 0 }, out = { NULL, 0, 0, 0 };
     memset(&fs, 0, sizeof fs);
     MPI_Comm_rank(comm, &rank);
     MPI_Comm_size(comm, &size);
-    size_t stride = a->nfeat * (size_t)a->nyears * 2;
+    size_t row = (size_t)a->nyears * 2; /* one sample's counts of one feature */
     *json_text = NULL;
+    send = malloc((a->nlocal * row + 1) * sizeof *send);
+    if (!send) af_error_set(err, AF_ENOMEM, __FILE__, __LINE__, __func__, "out of memory");
     if (rank == 0) {
         counts = calloc((size_t)size, sizeof *counts);
         displs = calloc((size_t)size, sizeof *displs);
-        a->all = calloc(a->nsamples * stride + 1, sizeof *a->all);
+        a->all = calloc(a->nsamples * row + 1, sizeof *a->all);
         if (!counts || !displs || !a->all) af_error_set(err, AF_ENOMEM, __FILE__, __LINE__, __func__, "out of memory");
         for (int r = 0; counts && displs && r < size; r++) {
-            counts[r] = (int)((ranges[r].end - ranges[r].begin) * stride);
-            displs[r] = (int)(ranges[r].begin * stride);
+            counts[r] = (int)((ranges[r].end - ranges[r].begin) * row);
+            displs[r] = (int)(ranges[r].begin * row);
         }
     }
     if (af_error_sync(comm, err) != AF_OK) { rc = err->code; goto cleanup; }
-    AF_CHECK_MPI(MPI_Gatherv(a->cnt, (int)(a->nlocal * stride), MPI_INT, a->all, counts, displs, MPI_INT, 0, comm));
-    if (rank == 0) {
-        for (size_t fi = 0; fi < a->nfeat && err->code == AF_OK; fi++) {
-            if (feature_files(a, ctx, fi, &fs, err) == AF_OK && feature_samples(a, ctx, fi, &fs, err) == AF_OK) {
-                if (fi > 0) sb_str(&feats, ",");
-                feature_text(&feats, a, fi, &fs);
-            }
-            files_free(&fs);
+    /* One feature at a time, in sample order (Gatherv in rank order: the same table for any rank
+     * count): rank 0 holds one feature's table, not every feature's. Rank 0 keeps gathering after
+     * an error of its own so every rank makes the same calls; the error is agreed after the loop. */
+    for (size_t fi = 0; fi < a->nfeat; fi++) {
+        for (size_t s = 0; s < a->nlocal; s++)
+            memcpy(send + s * row, a->cnt + (s * a->nfeat + fi) * row, row * sizeof *send);
+        AF_CHECK_MPI(MPI_Gatherv(send, (int)(a->nlocal * row), MPI_INT, a->all, counts, displs, MPI_INT, 0, comm));
+        if (rank != 0 || err->code != AF_OK) continue;
+        if (feature_files(a, ctx, fi, &fs, err) == AF_OK && feature_samples(a, ctx, fi, &fs, err) == AF_OK) {
+            if (fi > 0) sb_str(&feats, ",");
+            feature_text(&feats, a, fi, &fs);
         }
+        files_free(&fs);
+    }
+    if (rank == 0) {
         if (a->nmsgs > COV_LOG_MAX)
             af_log(AF_LOG_WARN, "coverage", "%zu more coverage warnings (all listed in %s)", a->nmsgs - COV_LOG_MAX,
                    AF_COVERAGE_NAME);
@@ -609,11 +657,11 @@ int af__cov_report(MPI_Comm comm, af_cov_acct *a, const af_ctx *ctx, const af_ra
         jset(root, "messages", ms, &bad);
         sb_open_object(&out, root, bad);
         sb_str(&out, ",\"features\":[");
-        if (feats.len) sb_add(&out, feats.p, feats.len);
-        sb_str(&out, "]}");
+        if (!out.bad) sb_prepend(&feats, out.p, out.len);
+        sb_str(&feats, "]}");
         if (out.bad || feats.bad) af_error_set(err, AF_ENOMEM, __FILE__, __LINE__, __func__, "out of memory");
-        *json_text = out.p;
-        out.p = NULL;
+        *json_text = feats.p;
+        feats.p = NULL;
     }
     if (af_error_sync(comm, err) != AF_OK) { rc = err->code; goto cleanup; }
 cleanup:
@@ -626,6 +674,7 @@ cleanup:
     free(out.p);
     free(counts);
     free(displs);
+    free(send);
     return rc;
 }
 

@@ -57,6 +57,12 @@ static void estimate_memory(const af_ctx *ctx, af_plan *p)
     p->mem_sources = sources;
     p->max_shards_per_rank = shmax;
     p->mem_per_rank = p->mem_base + p->mem_block + p->mem_shards + p->mem_sources;
+    /* coverage_acct.c on rank 0: one feature's [samples][years][2] ints, and coverage.json's
+     * per_sample tables as text (two counts per feature, sample and year, ~5 bytes each) */
+    size_t nfeat = 0;
+    for (size_t j = 0; j < ctx->ngroups; j++) nfeat += ctx->groups[j].nfeat;
+    long long sy = (long long)p->nsamples * (long long)(p->end.year - p->start.year + 1);
+    p->mem_rank0 = sy * (8LL + 10LL * (long long)nfeat);
 }
 
 int af_pipeline_plan(const char *pipeline_path, int nranks, af_plan *out, af_error *err)

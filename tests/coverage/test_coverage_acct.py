@@ -24,7 +24,10 @@ Checks, against references computed here from the CSV text and the edits (not fr
   - a NetCDF units attribute that disagrees with source_units (convertible but different, or of
     another dimension) fails the run naming file, variable, units and the pipeline line;
   - 1 and 2 ranks write byte-identical coverage.json, and so does a run interrupted (test hook) after
-    400 days or after sealing and resumed on 2 ranks (the written days are read back).
+    400 days or after sealing and resumed on 2 ranks (the written days are read back);
+  - "files" lists the files read by several samples and the files with a warning, "nfiles" counts
+    all: an Ecosys target (one file per county sample and year) lists none on the clean tree and
+    exactly the one file made all-missing (E5) on a copy, whose warning names it.
 Prints "N passed, N failed"."""
 import csv
 import hashlib
@@ -67,6 +70,14 @@ classes = 1
 crop_classes = 1,5
 units = flag
 applies_to = counties
+
+[target.ET_ECO]
+source = ecosys
+path = {root}/ecosys/{fips}/{scenario}/01010{year}dw
+variable = ET
+applies_to = counties
+cumulative = yes
+units = mm d-1
 """
 # table features: section -> (file template, column, match by county FIPS?)
 TABLES = {
@@ -220,9 +231,18 @@ def main():
         check_tables(cov, ref_clean, d, "clean")
         cf = idx["provenance"]["coverage_file"]
         check(cf["path"] == "coverage.json" and cf["bytes"] == len(raw) and
-              cf["sha256"] == hashlib.sha256(raw).hexdigest() and cf["count"] == len(cov["features"]) == 9,
+              cf["sha256"] == hashlib.sha256(raw).hexdigest() and cf["count"] == len(cov["features"]) == 10,
               "clean: index coverage_file %s" % cf)
         check(cov["years"] == YEARS and cov["coverage_min_fraction"] == 0.5, "clean: years and default threshold")
+        eco = feature(cov, "target.ET_ECO")
+        check(eco is not None and eco["nfiles"] == 3 * 2 * len(YEARS) and eco["files"] == [],
+              "clean: an Ecosys target counts its 12 per-sample files and lists none: %s" %
+              ({k: eco[k] for k in ("nfiles", "files")} if eco else None))
+        check(eco is not None and all(v > 300 for row, smp in zip(eco["per_sample"]["valid"], samples)
+                                      if smp["kind"] == "county" for v in row),
+              "clean: the Ecosys target's per-sample rows hold its valid days")
+        check(all(f["nfiles"] == len(f["files"]) for f in cov["features"] if f["section"] != "target.ET_ECO"),
+              "clean: shared files (tables, rasters) are all listed")
         r = agroflux("verify", clean)
         check(r.returncode == 0, "clean: verify: %s" % r.stderr)
         two = os.path.join(tmp, "clean2")
@@ -238,6 +258,29 @@ def main():
         r = agroflux("verify", bad)
         check(r.returncode == 3 and "coverage.json: does not match the index" in r.stderr,
               "verify of a changed coverage.json: exit %d %s" % (r.returncode, r.stderr))
+
+        # ---- E5, on a copy: one Ecosys file all missing is listed, and only it
+        d5 = os.path.join(tmp, "s5")
+        shutil.copytree(d, d5, symlinks=True)
+        eco_file = os.path.join(d5, "ecosys", "19003", "N000", "010102002dw")
+        lines = open(eco_file).read().splitlines()
+        col = lines[0].split().index("ET")
+        rows = [lines[0]] + [" ".join(("-0.9999000E+004" if i == col else t) for i, t in enumerate(ln.split()))
+                             for ln in lines[1:]]
+        open(eco_file, "w").write("\n".join(rows) + "\n")
+        text5 = open(pipe).read().replace(d, d5)
+        open(os.path.join(d5, "cov.ini"), "w").write(text5)
+        r = agroflux("run", os.path.join(d5, "cov.ini"), "--output", os.path.join(tmp, "e5"))
+        check(r.returncode == 0, "E5: %s" % r.stderr[-1500:])
+        if r.returncode == 0:
+            _, c5, _ = load(os.path.join(tmp, "e5"))
+            e5 = feature(c5, "target.ET_ECO")
+            check(e5["nfiles"] == 12 and [(fl["path"], fl["valid"], fl["sample_days"]) for fl in e5["files"]] ==
+                  [(eco_file, 0, 365)], "E5: the all-missing Ecosys file alone is listed: %s" % e5["files"])
+            ws5 = warnings_of(r.stderr)
+            check(ws5 == ["[target.ET_ECO] %s: contributes no valid day (365 sample-days read from it, all missing)" %
+                          eco_file],
+                  "E5: one warning naming the file: %s" % warnings_of(r.stderr))
 
         # ---- the edited tree
         apply_edits(d)

@@ -123,10 +123,13 @@ def check_plan(pipeline, rss):
     import re
     r = run([AGROFLUX, "plan", pipeline, "--ranks", "2"])
     m = re.search(r"memory per rank: about (\d+) MiB \(base (\d+), block buffers (\d+), (\d+) open shards "
-                  r"(\d+), sources (\d+)\); sbatch --mem-per-cpu=(\d+)M", r.stdout)
+                  r"(\d+), sources (\d+)\); sbatch --mem-per-cpu=(\d+)M; rank 0 about (\d+) MiB more "
+                  r"\(coverage\.json\)", r.stdout)
     check(r.returncode == 0 and m is not None, "plan prints the memory line: " + r.stdout[-400:])
     if m:
-        total, base, block, shards, _, _, mem = (int(v) for v in m.groups())
+        total, base, block, shards, _, _, mem, rank0 = (int(v) for v in m.groups())
+        # coverage.json on rank 0: 6,000 samples x 2 years x (8 + 10 x 1 feature) bytes, under 1 MiB
+        check(rank0 == round(6000 * 2 * 18 / 2**20), "rank 0's coverage term %d MiB" % rank0)
         check(block == round(3000 * 183 * (8 + 9) / 2**20), "block buffers %d MiB" % block)
         check(shards == 63, "open shards per rank %d" % shards)
         check(total * 2**20 >= max(rss), "estimate %d MiB >= measured peak %s" % (total, rss))
