@@ -169,6 +169,33 @@ typedef void (*af_coverage_row_fn)(void *user, const af_window *win, long row, c
 int af_coverage_sweep_rows(af_coverage_ws *ws, const af_grid *g, const af_polygon *p, af_coverage_row_fn fn,
                            void *user, af_coverage_dense *out, af_error *err);
 
+/**
+ * A run of cells in one row of a polygon's coverage, columns c0..c1-1 of the window (c0 < c1).
+ * full = 1: every cell is wholly covered (its fraction is exactly 1; frac is not written there);
+ * full = 0: the cells' fractions are in frac[c0..c1-1] (boundary cells and partly covered columns,
+ * 0 where not covered). Cells in no run are not covered (fraction 0).
+ */
+typedef struct af_coverage_run {
+    long c0, c1;
+    int full;
+} af_coverage_run;
+
+/** Called by af_coverage_sweep_runs with one row: win and row as af_coverage_row_fn, runs[0..nruns-1]
+ * ascending and disjoint (none when the row is not covered), frac[win->ncols] written in the runs
+ * with full = 0 only. All borrowed, valid during the call only. */
+typedef void (*af_coverage_runs_fn)(void *user, const af_window *win, long row, const af_coverage_run *runs,
+                                    size_t nruns, const double *frac);
+
+/**
+ * Not collective. The fractions of af_coverage_compute_dense, bit for bit, row by row in the order
+ * of af_coverage_sweep_rows, each row as runs: wholly covered runs (the interior), runs of cells with
+ * their fractions, and nothing for the uncovered cells. A row costs the boundary cells it holds and
+ * the partly covered columns, plus one pass over a bitmap of the window's columns, never a pass over
+ * the covered cells. out as af_coverage_sweep_rows; the same errors.
+ */
+int af_coverage_sweep_runs(af_coverage_ws *ws, const af_grid *g, const af_polygon *p, af_coverage_runs_fn fn,
+                           void *user, af_coverage_dense *out, af_error *err);
+
 /* ---------------------------------------------------------------- weights */
 
 /**

@@ -103,7 +103,9 @@ int af_shardset_write_block(af_shardset *ss, size_t s0, size_t ns, int t0, int n
  */
 int af_shardset_finish(af_shardset *ss, af_shard_info **infos, size_t *ninfos, af_error *err);
 
-/** Collective. Close, fsync and hash every shard, still under its temporary name. */
+/** Collective. Close, fsync and hash every shard, still under its temporary name; each shard is
+ * hashed by one of the ranks that wrote it. AF_EINVAL if a shard holds samples no rank wrote
+ * (the ranges given to af_shardset_create_owned leave a gap). */
 int af_shardset_seal(af_shardset *ss, af_shard_info **infos, size_t *ninfos, af_error *err);
 
 /** What af_shardset_seal_checked digests besides the SHA-256 (a final checkpoint). */
@@ -180,8 +182,8 @@ int af_shard_digest_file(const char *path, int want_static, int t0, int t1, af_s
                          af_error *err);
 
 /**
- * Collective, after af_shardset_sync. af_shard_digest_file of every .partial shard,
- * spread over ranks; out[nshards] is the same on every rank.
+ * Collective, after af_shardset_sync. af_shard_digest_file of every .partial shard, each by one
+ * of the ranks that wrote it; out[nshards] is the same on every rank. AF_EINVAL as af_shardset_seal.
  */
 int af_shardset_digest(af_shardset *ss, int want_static, int t0, int t1, af_shard_digest *out,
                        af_error *err);

@@ -63,6 +63,7 @@ static void add_fragment(af_cov_frags *a, double s, double pu, double pv, double
 static void add_edge(af_cov_frags *a, double s, double u1, double v1, double u2, double v2)
 {
     if (u1 == u2) return; /* vertical: no contribution */
+    if (v1 < (double)a->r0 && v2 < (double)a->r0) return; /* above the window: add_fragment drops every piece */
     double ulo = (double)a->c0, uhi = (double)(a->c0 + a->nc);
     double t0 = 0, t1 = 1, du = u2 - u1, dv = v2 - v1;
     /* clip to the window's columns */
@@ -144,12 +145,15 @@ void af_coverage_ws_destroy(af_coverage_ws **ws)
     free(w->touched);
     free(w->mark);
     free(w->frac);
+    free(w->cls);
+    free(w->chg);
+    free(w->ev);
+    free(w->runs);
     free(w);
     *ws = NULL;
 }
 
-/* Grow *p to at least n elements of size sz (contents not kept). */
-static int reserve(void **p, size_t *cap, size_t n, size_t sz)
+int af__coverage_reserve(void **p, size_t *cap, size_t n, size_t sz)
 {
     if (n <= *cap) return 0;
     size_t c = *cap ? *cap : 64;
@@ -181,9 +185,9 @@ int af__coverage_fragments(af_coverage_ws *ws, const af_grid *g, const af_polygo
             AF_FAIL(AF_EINVAL, "ring %zu has %zu vertices, need at least 3", i, p->rings[i].n);
         nv += p->rings[i].n;
     }
-    if (reserve((void **)&ws->uv, &ws->uv_cap, 2 * nv, sizeof(double)) ||
-        reserve((void **)&ws->start, &ws->start_cap, p->nrings + 1, sizeof(size_t)) ||
-        reserve((void **)&ws->area2, &ws->area2_cap, p->nrings, sizeof(double)))
+    if (af__coverage_reserve((void **)&ws->uv, &ws->uv_cap, 2 * nv, sizeof(double)) ||
+        af__coverage_reserve((void **)&ws->start, &ws->start_cap, p->nrings + 1, sizeof(size_t)) ||
+        af__coverage_reserve((void **)&ws->area2, &ws->area2_cap, p->nrings, sizeof(double)))
         AF_FAIL(AF_ENOMEM, "out of memory for %zu vertices", nv);
     double *uv = ws->uv, *area2 = ws->area2;
     size_t *start = ws->start;
@@ -265,13 +269,12 @@ static void clamp_row(double *restrict o, const double *restrict run, size_t n)
     }
 }
 
-/* Fragments bucketed by row (stable: each bucket keeps edge order), buckets 0..nr. */
-static int bucket_rows(af_coverage_ws *ws)
+int af__coverage_bucket_rows(af_coverage_ws *ws)
 {
     af_cov_frags *a = &ws->fr;
     size_t nb = (size_t)a->nr + 2;
-    if (reserve((void **)&ws->bucket, &ws->bucket_cap, nb, sizeof(size_t)) ||
-        reserve((void **)&ws->sorted, &ws->sorted_cap, a->n ? a->n : 1, sizeof(af_cov_frag)))
+    if (af__coverage_reserve((void **)&ws->bucket, &ws->bucket_cap, nb, sizeof(size_t)) ||
+        af__coverage_reserve((void **)&ws->sorted, &ws->sorted_cap, a->n ? a->n : 1, sizeof(af_cov_frag)))
         return -1;
     size_t *b = ws->bucket;
     memset(b, 0, nb * sizeof *b);
@@ -280,13 +283,6 @@ static int bucket_rows(af_coverage_ws *ws)
     for (size_t i = 0; i < a->n; i++) ws->sorted[b[a->f[i].k]++] = a->f[i];
     /* b[k] is now the end of bucket k; its start is b[k-1] (0 for k = 0) */
     return 0;
-}
-
-/* The fragments of bucket k, [*i0, *i1). */
-static void bucket_range(const af_coverage_ws *ws, long k, size_t *i0, size_t *i1)
-{
-    *i0 = k > 0 ? ws->bucket[k - 1] : 0;
-    *i1 = ws->bucket[k];
 }
 
 /* The row sweep. Without fn each row's fractions go into the dense window ws->frac; with fn into
@@ -301,12 +297,12 @@ static int sweep(af_coverage_ws *ws, const af_grid *g, const af_polygon *p, af_c
     const af_cov_frags *a = &ws->fr;
     if (a->nc == 0 || a->nr == 0) goto cleanup;
     size_t nc = (size_t)a->nc, nr = (size_t)a->nr;
-    if (bucket_rows(ws) || reserve((void **)&ws->run, &ws->row_cap, nc, sizeof(double)) ||
-        reserve((void **)&ws->fillrow, &ws->fill_cap, nc, sizeof(double)) ||
-        reserve((void **)&ws->partrow, &ws->part_cap, nc, sizeof(double)) ||
-        reserve((void **)&ws->touched, &ws->touched_cap, nc, sizeof(long)) ||
-        reserve((void **)&ws->mark, &ws->mark_cap, nc, 1) ||
-        reserve((void **)&ws->frac, &ws->frac_cap, fn ? nc : nc * nr, sizeof(double)))
+    if (af__coverage_bucket_rows(ws) || af__coverage_reserve((void **)&ws->run, &ws->row_cap, nc, sizeof(double)) ||
+        af__coverage_reserve((void **)&ws->fillrow, &ws->fill_cap, nc, sizeof(double)) ||
+        af__coverage_reserve((void **)&ws->partrow, &ws->part_cap, nc, sizeof(double)) ||
+        af__coverage_reserve((void **)&ws->touched, &ws->touched_cap, nc, sizeof(long)) ||
+        af__coverage_reserve((void **)&ws->mark, &ws->mark_cap, nc, 1) ||
+        af__coverage_reserve((void **)&ws->frac, &ws->frac_cap, fn ? nc : nc * nr, sizeof(double)))
         AF_FAIL(AF_ENOMEM, "out of memory for a coverage window of %zu x %zu cells", nc, nr);
     double *run = ws->run, *fill = ws->fillrow, *part = ws->partrow;
     long *touched = ws->touched;
@@ -318,7 +314,7 @@ static int sweep(af_coverage_ws *ws, const af_grid *g, const af_polygon *p, af_c
     for (long r = a->nr - 1; r >= 0; r--) {
         size_t i0, i1, m = 0;
         /* run += fill of the row below (bucket r+1; bucket nr: below the window) */
-        bucket_range(ws, r + 1, &i0, &i1);
+        af__coverage_bucket_range(ws, r + 1, &i0, &i1);
         for (size_t i = i0; i < i1; i++) {
             long c = ws->sorted[i].col;
             fill[c] -= ws->sorted[i].full;
@@ -334,7 +330,7 @@ static int sweep(af_coverage_ws *ws, const af_grid *g, const af_polygon *p, af_c
         long srow = af__grid_flip_row(g, a->r0 + r) - s0;
         double *o = fn ? ws->frac : ws->frac + (size_t)srow * nc;
         clamp_row(o, run, nc);
-        bucket_range(ws, r, &i0, &i1);
+        af__coverage_bucket_range(ws, r, &i0, &i1);
         m = 0;
         for (size_t i = i0; i < i1; i++) {
             long c = ws->sorted[i].col;

@@ -56,6 +56,12 @@ struct af_coverage_ws {
     size_t mark_cap;
     double *frac;              /* the dense result */
     size_t frac_cap;
+    unsigned char *cls;        /* runs sweep: class of each column's running sum (0 out, 1 full, 2 partial) */
+    size_t cls_cap;
+    uint64_t *chg, *ev;        /* runs sweep: bit c = class change between columns c-1 and c; a row's events */
+    size_t chg_cap, ev_cap;
+    af_coverage_run *runs;     /* runs sweep: one row's runs */
+    size_t runs_cap;
 };
 
 /**
@@ -65,5 +71,19 @@ struct af_coverage_ws {
  */
 int af__coverage_fragments(af_coverage_ws *ws, const af_grid *g, const af_polygon *p, double *area_total,
                            af_error *err);
+
+/** Grow *p to at least n elements of size sz (contents not kept); -1 when out of memory. */
+int af__coverage_reserve(void **p, size_t *cap, size_t n, size_t sz);
+
+/** The fragments of ws->fr bucketed by row into ws->sorted (stable: each bucket keeps edge order),
+ * buckets 0..nr (nr: below the window); -1 when out of memory. */
+int af__coverage_bucket_rows(af_coverage_ws *ws);
+
+/** The fragments of bucket k in ws->sorted, [*i0, *i1). */
+static inline void af__coverage_bucket_range(const af_coverage_ws *ws, long k, size_t *i0, size_t *i1)
+{
+    *i0 = k > 0 ? ws->bucket[k - 1] : 0;
+    *i1 = ws->bucket[k];
+}
 
 #endif

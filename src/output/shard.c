@@ -127,8 +127,8 @@ int af__shardset_alloc(MPI_Comm comm, const char *outdir, const af_layout *layou
     ss->var_ids = malloc((ss->nshards * (layout->ninputs + layout->ntargets) + 1) * sizeof *ss->var_ids);
     AF_CHECK_ALLOC(ss->var_ids);
     for (size_t k = 0; k < ss->nshards; k++)
-        ss->sh[k] = (shard_vars){ -1, ss->var_ids + k * (layout->ninputs + layout->ntargets), -1, -1, -1,
-                                  MPI_COMM_NULL, 0 };
+        ss->sh[k] = (shard_vars){ .ncid = -1, .var = ss->var_ids + k * (layout->ninputs + layout->ntargets),
+                                  .xqc = -1, .yqc = -1, .yvalid = -1, .comm = MPI_COMM_NULL };
     AF_CHECK_MPI(MPI_Comm_dup(comm, &ss->comm));
     AF_CHECK_MPI(MPI_Comm_set_errhandler(ss->comm, MPI_ERRORS_RETURN));
     MPI_Comm_rank(ss->comm, &ss->rank);
@@ -359,6 +359,13 @@ int af_shardset_write_block(af_shardset *ss, size_t s0, size_t ns, int t0, int n
                                ncmpi_strerror(ncrc));
         }
     }
+    /* The block's pages start going to disk now, while the next block is computed and written,
+     * instead of all at the seal's fsync (the disk would then write the whole output while the
+     * ranks only hash). The rank that will hash the shard asks (the pages are the file's, whoever
+     * wrote them). */
+    if (lrc == AF_OK)
+        for (size_t k = 0; k < ss->nshards; k++)
+            if (ss->sh[k].hasher) af__shard_start_writeback(ss, k);
     AF_CHECK(af_error_sync(ss->comm, err));
 cleanup:
     return rc;

@@ -228,11 +228,15 @@ int af_shardset_digest(af_shardset *ss, int want_static, int t0, int t1, af_shar
     int rc = AF_OK;
     char path[4200];
     AF_CHECK_ARG(ss != NULL && out != NULL && !ss->sealed);
+    if (ss->orphan >= 0)
+        AF_FAIL(AF_EINVAL, "shard %lld holds samples that no rank wrote (the ranks' sample ranges given at "
+                "create leave a gap): it has no digest", ss->orphan);
     size_t nbytes = ss->nshards * sizeof *out;
     if (nbytes > (size_t)INT_MAX) AF_FAIL(AF_EINVAL, "%zu shards are too many", ss->nshards);
     memset(out, 0, nbytes);
     int lrc = AF_OK;
-    for (size_t k = (size_t)ss->rank; k < ss->nshards && lrc == AF_OK; k += (size_t)ss->size) {
+    for (size_t k = 0; k < ss->nshards && lrc == AF_OK; k++) {
+        if (!ss->sh[k].hasher) continue;
         if ((lrc = af__shard_path(ss, k, 1, path, sizeof path, err)) != AF_OK) break;
         lrc = af_shard_digest_file(path, want_static, t0, t1, &out[k], err);
     }

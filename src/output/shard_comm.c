@@ -41,6 +41,27 @@ static int contains(const int *m, int n, int rank)
     return 0;
 }
 
+/* Which rank hashes each shard (who[k], -1 for a shard nobody writes): one of its writers, with
+ * the rows to hash balanced over ranks. A shard written by one rank alone is that rank's; each
+ * shard shared at a range boundary then goes to the writer with the fewest rows so far (ties: the
+ * lower rank). Every rank computes the same from the gathered ranges. */
+static void assign_hashers(const af_shardset *ss, const unsigned long long *ranges, int *members,
+                           unsigned long long *load, int *who)
+{
+    memset(load, 0, (size_t)ss->size * sizeof *load);
+    for (int pass = 0; pass < 2; pass++)
+        for (size_t k = 0; k < ss->nshards; k++) {
+            int n = shard_members(ss, ranges, k, members);
+            if (n == 0) who[k] = -1;
+            if (n == 0 || (pass == 0) != (n == 1)) continue;
+            int best = members[0];
+            for (int i = 1; i < n; i++)
+                if (load[members[i]] < load[best]) best = members[i];
+            who[k] = best;
+            load[best] += af__shard_rows(&ss->layout, k);
+        }
+}
+
 /* A communicator over members (MPI_Comm_create_group: only the members call it). */
 static int make_comm(af_shardset *ss, MPI_Group world, const int *members, int n, size_t k, MPI_Comm *out,
                      af_error *err)
@@ -65,7 +86,8 @@ int af__shard_comms_build(af_shardset *ss, size_t s0, size_t ns, af_error *err)
 {
     int rc = AF_OK;
     unsigned long long *ranges = NULL;
-    int *members = NULL, *prev = NULL, nprev = -1;
+    int *members = NULL, *prev = NULL, *who = NULL, nprev = -1;
+    unsigned long long *load = NULL;
     MPI_Group world = MPI_GROUP_NULL;
     MPI_Comm cur = MPI_COMM_NULL;
     ss->own_begin = s0;
@@ -73,16 +95,21 @@ int af__shard_comms_build(af_shardset *ss, size_t s0, size_t ns, af_error *err)
     ranges = malloc(2 * (size_t)ss->size * sizeof *ranges);
     members = malloc((size_t)ss->size * sizeof *members);
     prev = malloc((size_t)ss->size * sizeof *prev);
+    load = malloc((size_t)ss->size * sizeof *load);
+    who = malloc((ss->nshards ? ss->nshards : 1) * sizeof *who);
     ss->comms = calloc(ss->nshards ? ss->nshards : 1, sizeof *ss->comms);
-    if (!ranges || !members || !prev || !ss->comms)
+    if (!ranges || !members || !prev || !load || !who || !ss->comms)
         af_error_set(err, AF_ENOMEM, __FILE__, __LINE__, __func__, "out of memory");
     AF_CHECK(af_error_sync(ss->comm, err));
     unsigned long long mine[2] = { (unsigned long long)s0, (unsigned long long)ns };
     AF_CHECK_MPI(MPI_Allgather(mine, 2, MPI_UNSIGNED_LONG_LONG, ranges, 2, MPI_UNSIGNED_LONG_LONG, ss->comm));
     AF_CHECK_MPI(MPI_Comm_group(ss->comm, &world));
+    assign_hashers(ss, ranges, members, load, who);
     af_error local = AF_ERROR_INIT;
+    ss->orphan = -1;
     for (size_t k = 0; k < ss->nshards; k++) {
         int n = shard_members(ss, ranges, k, members);
+        if (n == 0 && ss->orphan < 0) ss->orphan = (long long)k;
         if (!contains(members, n, ss->rank)) {
             nprev = -1; /* a later shard with the same set as an earlier one gets its own communicator */
             continue;
@@ -96,6 +123,7 @@ int af__shard_comms_build(af_shardset *ss, size_t s0, size_t ns, af_error *err)
         int r;
         MPI_Comm_rank(cur, &r);
         ss->sh[k].lead = r == 0;
+        ss->sh[k].hasher = who[k] == ss->rank;
     }
     af__shard_keep_error(err, &local);
     AF_CHECK(af_error_sync(ss->comm, err));
@@ -104,6 +132,8 @@ cleanup:
     free(ranges);
     free(members);
     free(prev);
+    free(load);
+    free(who);
     return rc;
 }
 
@@ -114,5 +144,8 @@ void af__shard_comms_free(af_shardset *ss)
     free(ss->comms);
     ss->comms = NULL;
     ss->ncomms = 0;
-    for (size_t k = 0; ss->sh && k < ss->nshards; k++) ss->sh[k].comm = MPI_COMM_NULL;
+    for (size_t k = 0; ss->sh && k < ss->nshards; k++) {
+        ss->sh[k].comm = MPI_COMM_NULL;
+        ss->sh[k].hasher = 0;
+    }
 }

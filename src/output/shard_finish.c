@@ -2,7 +2,7 @@
 /*
  * shard_finish.c: the end and the restart of a shardset (agroflux/output.h):
  * sync (flush every rank's data to disk, for a resumable checkpoint), seal
- * (close, then SHA-256 and fsync spread over ranks; optionally the last
+ * (close, then SHA-256 and fsync, each shard by a rank that wrote it; optionally the last
  * checkpoint's digests from the same read), publish (rename to final names),
  * reopen (continue .partial files left by an interrupted run), and reading
  * rows back (af_shard_read_row, af_shard_read_block: not collective).
@@ -155,6 +155,10 @@ int af_shardset_seal_checked(af_shardset *ss, af_seal_check *check, af_shard_inf
     AF_CHECK_ARG(!check || (check->out != NULL && check->t0 >= 0 && check->t1 >= check->t0));
     *infos = NULL;
     *ninfos = 0;
+    /* Each shard is hashed by one of the ranks that wrote it: one nobody wrote has no file. */
+    if (ss->orphan >= 0)
+        AF_FAIL(AF_EINVAL, "shard %lld holds samples that no rank wrote (the ranks' sample ranges given at "
+                "create leave a gap): it cannot be sealed", ss->orphan);
     int lrc = AF_OK;
     for (size_t k = 0; k < ss->nshards; k++) {
         if (!af__shard_mine(ss, k)) continue;
@@ -168,13 +172,15 @@ int af_shardset_seal_checked(af_shardset *ss, af_seal_check *check, af_shard_inf
     if (nbytes > (size_t)INT_MAX) AF_FAIL(AF_EINVAL, "%zu shards are too many", ss->nshards);
     all = calloc(1, nbytes);
     AF_CHECK_ALLOC(all);
-    /* Rank r hashes and fsyncs shards r, r+P, ...; the others leave zeros. Their writeback
-     * starts first, all of it, so the disk is busy while the rank hashes. */
-    for (size_t k = (size_t)ss->rank; k < ss->nshards && lrc == AF_OK; k += (size_t)ss->size)
-        af__shard_start_writeback(ss, k);
+    /* One member of each shard hashes and fsyncs it (sh[k].hasher: the rank that wrote it when one
+     * rank writes it alone, so on a cluster it reads the shard from its own node's cache); the
+     * others leave zeros. The writeback of what the blocks left starts first, so the disk is busy
+     * while the rank hashes. */
+    for (size_t k = 0; k < ss->nshards && lrc == AF_OK; k++)
+        if (ss->sh[k].hasher) af__shard_start_writeback(ss, k);
     if (check) memset(check->out, 0, ss->nshards * sizeof *check->out);
-    for (size_t k = (size_t)ss->rank; k < ss->nshards && lrc == AF_OK; k += (size_t)ss->size)
-        lrc = seal_one(ss, k, check, &all[k], check ? &check->out[k] : NULL, err);
+    for (size_t k = 0; k < ss->nshards && lrc == AF_OK; k++)
+        if (ss->sh[k].hasher) lrc = seal_one(ss, k, check, &all[k], check ? &check->out[k] : NULL, err);
     AF_CHECK(af_error_sync(ss->comm, err));
     /* Exactly one rank filled each entry: a bitwise OR is an exact, ordered gather. */
     AF_CHECK_MPI(MPI_Allreduce(MPI_IN_PLACE, all, (int)nbytes, MPI_BYTE, MPI_BOR, ss->comm));
@@ -196,12 +202,17 @@ int af_shardset_publish(af_shardset *ss, af_error *err)
     char path[4200], final_path[4200];
     AF_CHECK_ARG(ss != NULL && ss->sealed && !ss->finished);
     int lrc = AF_OK;
+    /* Every rename, then one fsync of the directory makes them all durable (one journal commit
+     * instead of one per shard); the index, written after this returns, is still the last. */
     if (ss->rank == 0) {
         for (size_t k = 0; k < ss->nshards && lrc == AF_OK; k++) {
             if ((lrc = af__shard_path(ss, k, 1, path, sizeof path, err)) != AF_OK) break;
             if ((lrc = af__shard_path(ss, k, 0, final_path, sizeof final_path, err)) != AF_OK) break;
-            lrc = af_rename_durable(path, final_path, err);
+            if (rename(path, final_path) != 0)
+                lrc = af_error_set(err, AF_EIO, __FILE__, __LINE__, __func__, "cannot rename '%s' to '%s': %s",
+                                   path, final_path, strerror(errno));
         }
+        if (lrc == AF_OK) lrc = af_fsync_path(ss->outdir, err);
     }
     AF_CHECK(af_error_sync(ss->comm, err));
     ss->finished = 1;

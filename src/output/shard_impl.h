@@ -25,6 +25,8 @@ typedef struct shard_vars {
     int xqc, yqc, yvalid;
     MPI_Comm comm; /* the ranks that own samples of this shard; MPI_COMM_NULL if not one of them */
     int lead;      /* this rank is rank 0 of comm: writes the static variables */
+    int hasher;    /* this rank starts the shard's writeback, digests, hashes and fsyncs it: one of
+                      its writers, the rows balanced over ranks (shard_comm.c, assign_hashers) */
 } shard_vars;
 
 struct af_shardset {
@@ -37,6 +39,7 @@ struct af_shardset {
     shard_vars *sh;
     int *var_ids;      /* nshards x (ninputs + ntargets) variable ids */
     size_t own_begin, own_end; /* samples this rank writes (all of them for the unowned API) */
+    long long orphan;  /* the first shard no rank writes a sample of, -1 if none (same on every rank) */
     MPI_Comm *comms;   /* distinct per-shard communicators this rank created (freed at destroy) */
     size_t ncomms;
     int sealed;        /* closed and hashed */
@@ -77,7 +80,7 @@ int af__shardset_alloc(MPI_Comm comm, const char *outdir, const af_layout *layou
 /** This rank writes samples of shard k (and joins its collective calls). */
 static inline int af__shard_mine(const af_shardset *ss, size_t k) { return ss->sh[k].comm != MPI_COMM_NULL; }
 /** Collective over the shardset's comm. Record this rank's samples and build the per-shard
- * communicators (sh[k].comm, sh[k].lead). */
+ * communicators (sh[k].comm, sh[k].lead, sh[k].hasher). */
 int af__shard_comms_build(af_shardset *ss, size_t s0, size_t ns, af_error *err);
 /** Free the communicators made by af__shard_comms_build. */
 void af__shard_comms_free(af_shardset *ss);

@@ -22,6 +22,10 @@
 /* Every rank holds the whole sample list and county polygons: calibrated on tests/mpi/test_limits.py
  * (6,000 samples, 3,000 counties: 148 MiB per rank measured, 124 MiB from the other terms). */
 #define MEM_PER_RUN_SAMPLE (6LL << 10)
+/* soil and cdl stream their rasters through one strip buffer at a time (raster_zonal.c: 16 MiB of
+ * values, up to 32 MiB for one row of blocks of a wide tiled raster) plus a mask strip: counted once,
+ * as the groups open one after the other. */
+#define MEM_RASTER_STRIPS (48LL << 20)
 
 static void estimate_memory(const af_ctx *ctx, af_plan *p)
 {
@@ -35,9 +39,11 @@ static void estimate_memory(const af_ctx *ctx, af_plan *p)
     int block = ctx->cfg->block_days < p->ndays ? ctx->cfg->block_days : p->ndays;
     size_t maxnf = 0;
     long long sources = 0;
+    int strips = 0;
     for (size_t j = 0; j < ctx->ngroups; j++) {
         const af_group *g = &ctx->groups[j];
         if (g->nfeat > maxnf) maxnf = g->nfeat;
+        if (!strcmp(g->kind->name, "soil") || !strcmp(g->kind->name, "cdl")) strips = 1;
         if (!strcmp(g->kind->name, "gridded")) sources += (long long)g->nfeat * MEM_PER_GRIDDED_VAR;
         if (g->kind->split_days && af__read_split_days(ctx->cfg, p->nranks)) {
             /* days split over ranks (split.c): this rank's days of every sample, as filled and as sent
@@ -49,6 +55,7 @@ static void estimate_memory(const af_ctx *ctx, af_plan *p)
         }
         else sources += (long long)nmax * MEM_PER_SAMPLE_SOURCE;
     }
+    if (strips) sources += MEM_RASTER_STRIPS;
     long long cells = (long long)nmax * block;
     /* x, x_qc: 4 + 4 bytes per input; y, y_qc, y_valid: 9 per target; a group's fill arrays: 9 per feature */
     p->mem_block = cells * (8LL * (long long)ctx->ninputs + 9LL * (long long)ctx->ntargets + 9LL * (long long)maxnf);

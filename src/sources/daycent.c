@@ -6,7 +6,9 @@
  * across DayCent builds, and the units DayCent writes per file and column.
  * A multi-year file can also be read year by year through a cursor (byte
  * offset of the next unread row, af__daycent_read_through), so the daycent
- * source parses each row once per run (see ecosys_source.c).
+ * source parses each row once per run (see ecosys_source.c). Whitespace rows
+ * are parsed in place in the reader's block buffer (model_buf.c), as in
+ * ecosys.c; a row the fast path declines takes the tokenising path.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -104,6 +106,7 @@ typedef struct dc_reader {
     int csv;
     int ncols;           /* expected tokens per row (header or 2 + nlayers) */
     int ctime, cday;     /* date columns */
+    int lead;            /* ctime 0, cday 1, then value columns 0.. in order (dc_row_fast's short cut) */
     int *map;            /* token -> value column or -1 */
     long *rowline;       /* file line of each table row */
     size_t linecap;
@@ -169,6 +172,7 @@ static int dc_header(dc_reader *r, char **tok, int n, int nlayers, af_model_tabl
         r->map = malloc((size_t)r->ncols * sizeof *r->map);
         AF_CHECK_ALLOC(r->map);
         for (int i = 0; i < r->ncols; i++) r->map[i] = i - 2;
+        r->lead = 1;
         goto cleanup;
     }
     r->ncols = n;
@@ -186,6 +190,7 @@ static int dc_header(dc_reader *r, char **tok, int n, int nlayers, af_model_tabl
     if (r->ctime < 0 || r->cday < 0)
         AF_FAIL(AF_EFORMAT, "%s:1: header lacks column '%s' (header starts '%s')", r->path,
                 r->ctime < 0 ? "time" : "dayofyr", n ? tok[0] : "");
+    r->lead = r->ctime == 0 && r->cday == 1;
     AF_CHECK(af__models_table_init(t, r->path, names, (size_t)nv, err));
     free(names);
     names = NULL;
@@ -219,19 +224,69 @@ cleanup:
     return rc;
 }
 
-static int dc_row(dc_reader *r, long lineno, char **tok, const size_t *tlen, int year, int doy, af_model_table *t,
-                  size_t *cap, af_error *err)
+/* Note the file line of table row `row` (for the duplicate-day message). */
+static int dc_rowline(dc_reader *r, size_t row, long lineno, af_error *err)
 {
     int rc = AF_OK;
-    double *row;
-    if (t->nrows == r->linecap) {
+    if (row == r->linecap) {
         size_t nc = r->linecap ? r->linecap * 2 : 400;
         long *nl = realloc(r->rowline, nc * sizeof *nl);
         AF_CHECK_ALLOC(nl);
         r->rowline = nl;
         r->linecap = nc;
     }
-    r->rowline[t->nrows] = lineno;
+    r->rowline[row] = lineno;
+cleanup:
+    return rc;
+}
+
+/* The checks of dc_row_date on the numbers of a row from dc_row_fast, without messages: 1 if they hold. */
+static int dc_date_fast(double tv, double dv, int *year, int *doy)
+{
+    if (!(tv >= 0.0 && tv < 10000.0)) return 0;
+    int y = (int)floor(tv + 1e-6);
+    if (dv != floor(dv) || dv < 1 || dv > (af_date_is_leap(y) ? 366 : 365)) return 0;
+    *year = y;
+    *doy = (int)dv;
+    return 1;
+}
+
+/* One row of a whitespace file parsed in place at p (AF_MBUF_PAD readable bytes past its end): time and
+ * dayofyr into *tv and *dv, the value columns into vals (the table's reserved next row; missing as NaN).
+ * Returns 1 with *end past the row's '\n', or 0 for anything else: extra trailing values, text cells,
+ * a short row (the tokenising path then takes the row and words any error). */
+static int dc_row_fast(const dc_reader *r, const char *p, double *tv, double *dv, double *vals, const char **end)
+{
+    while (*p == ' ' || *p == '\t') p++;
+    if (r->lead) { /* time, dayofyr, then every value column in order: no column map per field */
+        if (!af__models_next(&p, tv) || !af__models_next(&p, dv)) return 0;
+        for (int c = 0; c < r->ncols - 2; c++) {
+            double v;
+            if (!af__models_next(&p, &v)) return 0;
+            vals[c] = af__models_sentinel(v);
+        }
+    } else {
+        for (int i = 0; i < r->ncols; i++) {
+            double v;
+            if (!af__models_next(&p, &v)) return 0;
+            int c = r->map[i];
+            if (c >= 0) vals[c] = af__models_sentinel(v);
+            else if (i == r->ctime) *tv = v;
+            else if (i == r->cday) *dv = v;
+        }
+    }
+    while (*p == '\r') p++;
+    if (*p != '\n') return 0;
+    *end = p + 1;
+    return 1;
+}
+
+static int dc_row(dc_reader *r, long lineno, char **tok, const size_t *tlen, int year, int doy, af_model_table *t,
+                  size_t *cap, af_error *err)
+{
+    int rc = AF_OK;
+    double *row;
+    AF_CHECK(dc_rowline(r, t->nrows, lineno, err));
     AF_CHECK(af__models_table_add_row(t, cap, year, doy, &row, err));
     for (int i = 0; i < r->ncols; i++) {
         int c = r->map[i];
@@ -250,18 +305,6 @@ cleanup:
     return rc;
 }
 
-/* Where a chunked read resumes: after the header, at the cursor's row (fseeko to its byte offset). */
-static int dc_seek(FILE *fp, const char *path, const af_dc_cursor *cur, long long *off, long *lineno, af_error *err)
-{
-    int rc = AF_OK;
-    if (fseeko(fp, (off_t)cur->offset, SEEK_SET) != 0)
-        AF_FAIL(AF_EIO, "cannot seek to byte %lld of '%s'", cur->offset, path);
-    *off = cur->offset;
-    *lineno = cur->lineno;
-cleanup:
-    return rc;
-}
-
 /* Read the file (cur NULL or cur->whole), or its rows from the cursor up to the first row of a year after
  * year_hi (the cursor then points at that row). Returns 1 in *unordered when a chunked read meets a row
  * dated before the row above it: the caller falls back to whole-file reads. */
@@ -269,29 +312,50 @@ static int dc_read(const char *path, int nlayers, af_dc_cursor *cur, int year_hi
                    int *unordered, af_error *err)
 {
     int rc = AF_OK;
-    FILE *fp = NULL;
+    af_mbuf b;
     char *line = NULL, *tok[AF_MODELS_MAX_COLS + 1];
-    size_t cap = 0, rowcap = 0, tlen[AF_MODELS_MAX_COLS + 1];
+    size_t len = 0, tl = 0, rowcap = 0, tlen[AF_MODELS_MAX_COLS + 1];
     long lineno = 0;
     long long off = 0;
     int have_header = 0, prev_year = -1, chunked = cur && !cur->whole;
-    ssize_t len;
     dc_reader r;
     af_model_table t;
+    memset(&b, 0, sizeof b);
     memset(&r, 0, sizeof r);
     memset(&t, 0, sizeof t);
     *unordered = 0;
     AF_CHECK_ARG(path && out);
     r.path = path;
     r.csv = ends_with(path, ".csv");
-    fp = fopen(path, "r");
-    if (!fp) AF_FAIL(AF_ENOTFOUND, "cannot open DayCent file '%s': %s", path, strerror(errno));
-    while ((len = getline(&line, &cap, fp)) >= 0) {
-        long long start = off;
-        off += len;
+    /* a chunked read takes about a year of rows: small blocks, not the rest of the file each time */
+    int oe = af__mbuf_open(&b, path, chunked ? AF_MBUF_BLOCK_CHUNKED : AF_MBUF_BLOCK);
+    if (oe) AF_FAIL(AF_ENOTFOUND, "cannot open DayCent file '%s': %s", path, strerror(oe));
+    for (;;) {
+        long long start = b.off; /* file offset of the next line */
+        int year = 0, doy = 0;
+        if (have_header && !r.csv) {
+            double *row, tv = 0, dv = 0;
+            const char *end;
+            AF_CHECK(af__mbuf_start(&b, path, err));
+            AF_CHECK(af__models_table_reserve(&t, &rowcap, &row, err));
+            if (dc_row_fast(&r, b.buf + b.beg, &tv, &dv, row, &end) && dc_date_fast(tv, dv, &year, &doy)) {
+                if (chunked && year < prev_year) {
+                    *unordered = 1;
+                    goto cleanup;
+                }
+                if (chunked && year > year_hi) break; /* the cursor stays at this row */
+                prev_year = year;
+                AF_CHECK(dc_rowline(&r, t.nrows, ++lineno, err));
+                af__mbuf_skip(&b, (size_t)(end - (b.buf + b.beg)));
+                af__models_table_commit(&t, year, doy);
+                continue;
+            }
+        }
+        AF_CHECK(af__mbuf_line(&b, path, &line, &len, &tl, err));
+        if (!line) break;
         lineno++;
-        AF_CHECK(af__models_check_nul(path, lineno, line, (size_t)len, err));
-        if (lineno == 1 && !strncmp(line, "\xEF\xBB\xBF", 3)) memmove(line, line + 3, strlen(line + 3) + 1); /* BOM */
+        AF_CHECK(af__models_check_nul(path, lineno, line, tl, err));
+        if (lineno == 1 && !strncmp(line, "\xEF\xBB\xBF", 3)) line += 3; /* BOM */
         int n = r.csv ? split_csv(line, tok, AF_MODELS_MAX_COLS) : af__models_split_ws_len(line, tok, tlen, AF_MODELS_MAX_COLS);
         if (n > AF_MODELS_MAX_COLS) AF_FAIL(AF_EFORMAT, "%s:%ld: more than %d columns", path, lineno, AF_MODELS_MAX_COLS);
         if (n == 0) continue;
@@ -299,27 +363,27 @@ static int dc_read(const char *path, int nlayers, af_dc_cursor *cur, int year_hi
             int headerless = 0;
             AF_CHECK(dc_header(&r, tok, n, nlayers, &t, &headerless, err));
             have_header = 1;
-            if (chunked && cur->offset > 0) {
-                AF_CHECK(dc_seek(fp, path, cur, &off, &lineno, err));
+            if (chunked && cur->offset > 0) { /* resume after the header, at the cursor's row */
+                AF_CHECK(af__mbuf_seek(&b, cur->offset, path, err));
+                lineno = cur->lineno;
                 continue;
             }
             if (!headerless) continue;
         }
-        int year = 0, doy = 0;
         AF_CHECK(dc_row_date(&r, lineno, tok, n, &year, &doy, err));
         if (chunked && year < prev_year) {
             *unordered = 1;
             goto cleanup;
         }
         if (chunked && year > year_hi) {
-            off = start;
+            b.off = start; /* the cursor stays at this row */
             lineno--;
             break;
         }
         prev_year = year;
         AF_CHECK(dc_row(&r, lineno, tok, r.csv ? NULL : tlen, year, doy, &t, &rowcap, err));
     }
-    if (ferror(fp)) AF_FAIL(AF_EIO, "read error on '%s'", path);
+    off = b.off;
     if (!have_header) AF_FAIL(AF_EFORMAT, "%s:1: empty file", path);
     if (!ends_with(path, "harvest.csv")) AF_CHECK(dc_check_duplicates(&r, &t, err));
     if (chunked) {
@@ -330,10 +394,9 @@ static int dc_read(const char *path, int nlayers, af_dc_cursor *cur, int year_hi
     *out = t;
     memset(&t, 0, sizeof t);
 cleanup:
-    free(line);
     free(r.map);
     free(r.rowline);
-    if (fp) fclose(fp);
+    af__mbuf_close(&b);
     af_model_table_dispose(&t);
     return rc;
 }

@@ -5,7 +5,10 @@
  * through src/util/numparse.c), tokenising in place with token lengths (no
  * allocation per field), the NUL-byte check, the `DOY DATE vars...` layout
  * with DDMMYYYY dates checked against DOY, and the differencing of
- * year-to-date running totals into daily values.
+ * year-to-date running totals into daily values. Rows are parsed in place
+ * in the reader's block buffer (model_buf.c) by a fast path that converts
+ * each field as it walks the row; a row it declines (odd spacing, text,
+ * any error) takes the tokenising path, which words the error messages.
  */
 #include <errno.h>
 #include <math.h>
@@ -69,8 +72,8 @@ int af__models_split_ws(char *line, char **tok, int max)
     return af__models_split_ws_len(line, tok, NULL, max);
 }
 
-/* Byte classes for tokenising: 1 white space (' ' '\t' '\r' '\n'), 2 the terminating NUL, 0 token text. */
-static const unsigned char ws_class[256] = { [0] = 2, [' '] = 1, ['\t'] = 1, ['\r'] = 1, ['\n'] = 1 };
+const unsigned char af__models_ws_class[256] = { [0] = 2, [' '] = 1, ['\t'] = 1, ['\r'] = 1, ['\n'] = 1 };
+#define ws_class af__models_ws_class
 
 int af__models_split_ws_len(char *line, char **tok, size_t *len, int max)
 {
@@ -107,6 +110,26 @@ int af__models_is_nan_text(const char *s)
            (s[0] == 'N') == (s[2] == 'N');
 }
 
+int af__models_is_nan_n(const char *s, size_t n)
+{
+    return n == 3 && (!strncmp(s, "NaN", 3) || !strncmp(s, "nan", 3));
+}
+
+int af__models_field_slow(const char *p, const char **end, double *v)
+{
+    const char *e = p;
+    while (!ws_class[(unsigned char)*e]) e++;
+    *end = e;
+    if (e == p || ws_class[(unsigned char)*e] != 1) return 0;
+    if (af__models_is_nan_n(p, (size_t)(e - p))) {
+        *v = NAN;
+        return 1;
+    }
+    if (!af_numparse(p, (size_t)(e - p), v)) return 0;
+    if (!isfinite(*v)) *v = NAN; /* 1e400: missing, as af_missing_value says */
+    return 1;
+}
+
 int af__models_table_init(af_model_table *t, const char *path, char *const *names, size_t ncols, af_error *err)
 {
     int rc = AF_OK;
@@ -127,7 +150,7 @@ cleanup:
     return rc;
 }
 
-int af__models_table_add_row(af_model_table *t, size_t *cap, int year, int doy, double **row, af_error *err)
+int af__models_table_reserve(af_model_table *t, size_t *cap, double **row, af_error *err)
 {
     int rc = AF_OK;
     if (t->nrows == *cap) {
@@ -141,11 +164,17 @@ int af__models_table_add_row(af_model_table *t, size_t *cap, int year, int doy, 
         AF_CHECK_ALLOC(y && d && v ? t : NULL);
         *cap = nc;
     }
-    t->year[t->nrows] = year;
-    t->doy[t->nrows] = doy;
     *row = t->v + t->nrows * t->ncols;
+cleanup:
+    return rc;
+}
+
+int af__models_table_add_row(af_model_table *t, size_t *cap, int year, int doy, double **row, af_error *err)
+{
+    int rc = AF_OK;
+    AF_CHECK(af__models_table_reserve(t, cap, row, err));
     for (size_t c = 0; c < t->ncols; c++) (*row)[c] = NAN;
-    t->nrows++;
+    af__models_table_commit(t, year, doy);
 cleanup:
     return rc;
 }
@@ -205,39 +234,93 @@ cleanup:
     return rc;
 }
 
+/* One data row parsed in place at p (AF_MBUF_PAD readable bytes past its end): DOY, DATE (7-8 digits) and
+ * ncols values into vals (missing as NaN; vals is the table's reserved next row). Returns 1 with *end
+ * past the row's '\n', or 0 for anything else (the row then takes the tokenising path, which words the
+ * error). */
+static int ecosys_row_fast(const char *p, size_t ncols, double *doy, long *date, double *vals, const char **end)
+{
+    const char *e;
+    uint64_t dv;
+    while (*p == ' ' || *p == '\t') p++;
+    if (!af__models_field(p, &e, doy)) return 0;
+    for (p = e; *p == ' ' || *p == '\t';) p++;
+    int n = af__np_digits8(p, &dv);
+    if ((n != 7 && n != 8) || ws_class[(unsigned char)p[n]] != 1) return 0;
+    *date = (long)dv;
+    p += n;
+    while (*p == ' ' || *p == '\t') p++;
+    for (size_t c = 0; c < ncols; c++) {
+        double v;
+        if (!af__models_next(&p, &v)) return 0;
+        vals[c] = af__models_sentinel(v);
+    }
+    while (*p == '\r') p++;
+    if (*p != '\n') return 0;
+    *end = p + 1;
+    return 1;
+}
+
+/* The checks of ecosys_row_date on a row from ecosys_row_fast, without messages: 1 if they all hold. */
+static int ecosys_date_fast(double dv, long v, int prev_doy, int *year, int *doy)
+{
+    af_date d = { .year = (int)(v % 10000), .month = (int)(v / 10000 % 100), .day = (int)(v / 1000000) };
+    if (!(dv >= 1 && dv <= 366) || dv != floor(dv) || !af_date_valid(d) || af_date_doy(d) != (int)dv ||
+        (*year && d.year != *year) || (int)dv <= prev_doy)
+        return 0;
+    *year = d.year;
+    *doy = (int)dv;
+    return 1;
+}
+
 int af_ecosys_read(const char *path, af_model_table *out, af_error *err)
 {
     int rc = AF_OK;
-    FILE *fp = NULL;
+    af_mbuf b;
     char *line = NULL, *tok[AF_MODELS_MAX_COLS + 1];
-    size_t cap = 0, rowcap = 0, tlen[AF_MODELS_MAX_COLS + 1];
+    size_t len = 0, tl = 0, rowcap = 0, tlen[AF_MODELS_MAX_COLS + 1];
     long lineno = 0;
     int ntok = 0, year = 0, prev = 0;
     af_model_table t;
+    memset(&b, 0, sizeof b);
     memset(&t, 0, sizeof t);
     AF_CHECK_ARG(path && out);
-    fp = fopen(path, "r");
-    if (!fp) AF_FAIL(AF_ENOTFOUND, "cannot open Ecosys file '%s': %s", path, strerror(errno));
-    ssize_t len = getline(&line, &cap, fp);
-    if (len < 0) AF_FAIL(AF_EFORMAT, "%s:1: empty file (expected header 'DOY DATE ...')", path);
+    int oe = af__mbuf_open(&b, path, AF_MBUF_BLOCK);
+    if (oe) AF_FAIL(AF_ENOTFOUND, "cannot open Ecosys file '%s': %s", path, strerror(oe));
+    AF_CHECK(af__mbuf_line(&b, path, &line, &len, &tl, err));
+    if (!line) AF_FAIL(AF_EFORMAT, "%s:1: empty file (expected header 'DOY DATE ...')", path);
     lineno = 1;
-    AF_CHECK(af__models_check_nul(path, lineno, line, (size_t)len, err));
-    if (!strncmp(line, "\xEF\xBB\xBF", 3)) memmove(line, line + 3, strlen(line + 3) + 1); /* UTF-8 BOM */
+    AF_CHECK(af__models_check_nul(path, lineno, line, tl, err));
+    if (!strncmp(line, "\xEF\xBB\xBF", 3)) line += 3; /* UTF-8 BOM */
     AF_CHECK(ecosys_header(path, line, tok, &ntok, err));
     AF_CHECK(af__models_table_init(&t, path, tok + 2, (size_t)(ntok - 2), err));
     for (;;) {
-        if ((len = getline(&line, &cap, fp)) < 0) break;
+        const char *end;
+        double dv;
+        long date;
+        int doy = 0;
+        double *row;
+        AF_CHECK(af__mbuf_start(&b, path, err));
+        AF_CHECK(af__models_table_reserve(&t, &rowcap, &row, err));
+        if (ecosys_row_fast(b.buf + b.beg, t.ncols, &dv, &date, row, &end) &&
+            ecosys_date_fast(dv, date, prev, &year, &doy)) {
+            lineno++;
+            af__mbuf_skip(&b, (size_t)(end - (b.buf + b.beg)));
+            af__models_table_commit(&t, year, doy);
+            prev = doy;
+            continue;
+        }
+        AF_CHECK(af__mbuf_line(&b, path, &line, &len, &tl, err));
+        if (!line) break;
         lineno++;
-        AF_CHECK(af__models_check_nul(path, lineno, line, (size_t)len, err));
+        AF_CHECK(af__models_check_nul(path, lineno, line, tl, err));
         int n = af__models_split_ws_len(line, tok, tlen, AF_MODELS_MAX_COLS);
         if (n == 0) continue;
         if (n != ntok)
             AF_FAIL(AF_EFORMAT, "%s:%ld: %d fields, expected %d (DOY DATE and %zu variables)", path, lineno,
                     n, ntok, t.ncols);
-        int doy = 0;
         AF_CHECK(ecosys_row_date(path, lineno, tok, prev, &year, &doy, err));
         prev = doy;
-        double *row;
         AF_CHECK(af__models_table_add_row(&t, &rowcap, year, doy, &row, err));
         for (size_t c = 0; c < t.ncols; c++) {
             double v;
@@ -249,12 +332,10 @@ int af_ecosys_read(const char *path, af_model_table *out, af_error *err)
             row[c] = ecosys_value(v);
         }
     }
-    if (ferror(fp)) AF_FAIL(AF_EIO, "read error on '%s'", path);
     *out = t;
     memset(&t, 0, sizeof t);
 cleanup:
-    free(line);
-    if (fp) fclose(fp);
+    af__mbuf_close(&b);
     af_model_table_dispose(&t);
     return rc;
 }

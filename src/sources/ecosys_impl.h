@@ -8,9 +8,13 @@
 #ifndef AF_ECOSYS_IMPL_H
 #define AF_ECOSYS_IMPL_H
 
+#include <math.h>
 #include <stddef.h>
+#include <stdint.h>
+#include <string.h>
 #include "agroflux/models.h"
 #include "agroflux/units.h"
+#include "numparse.h"
 
 #define AF_MODELS_MAX_COLS 1024
 #define AF_MODELS_MAX_TERMS 8
@@ -25,6 +29,97 @@ int af__models_is_nan_text(const char *s);
 int af__models_table_init(af_model_table *t, const char *path, char *const *names, size_t ncols, af_error *err);
 /** Append a row (values NaN) and return a pointer to its values. */
 int af__models_table_add_row(af_model_table *t, size_t *cap, int year, int doy, double **row, af_error *err);
+/** Room for one more row: *row is where its values go; it counts only after af__models_table_commit. */
+int af__models_table_reserve(af_model_table *t, size_t *cap, double **row, af_error *err);
+/** Count the reserved row, dated year and doy. */
+static inline void af__models_table_commit(af_model_table *t, int year, int doy)
+{
+    t->year[t->nrows] = year;
+    t->doy[t->nrows] = doy;
+    t->nrows++;
+}
+
+/** Zero bytes after the data in an af_mbuf buffer: af__numparse_fast may read that far past a number. */
+#define AF_MBUF_PAD 64
+
+/** A model output file read in large blocks into one buffer (model_buf.c). Unread bytes are
+ *  buf[beg..end), followed by AF_MBUF_PAD zero bytes; off is the file offset of buf[beg]. */
+typedef struct af_mbuf {
+    int fd;
+    char *buf;
+    size_t cap, beg, end;
+    long long off;
+    int eof;
+} af_mbuf;
+
+/** Open path for reading in blocks of `block` bytes (less for a smaller file): 0 or an errno value. */
+int af__mbuf_open(af_mbuf *b, const char *path, size_t block);
+/** Close and free; safe on a zeroed af_mbuf, after a failed open and twice. */
+void af__mbuf_close(af_mbuf *b);
+/** Read the first block if nothing is buffered (call before parsing buf[beg..end) in place). */
+int af__mbuf_start(af_mbuf *b, const char *path, af_error *err);
+/** Drop the buffer and continue reading at byte `offset`. */
+int af__mbuf_seek(af_mbuf *b, long long offset, const char *path, af_error *err);
+/**
+ * The next line, NUL-terminated in place: *line (NULL at the end of the file), *len the bytes it took
+ * with its '\n', *text_len without it. AF_EIO naming path on a read error.
+ */
+int af__mbuf_line(af_mbuf *b, const char *path, char **line, size_t *len, size_t *text_len, af_error *err);
+/** Advance past n bytes parsed in place at buf + beg. */
+static inline void af__mbuf_skip(af_mbuf *b, size_t n)
+{
+    b->beg += n;
+    b->off += (long long)n;
+}
+
+/** Byte classes for tokenising: 1 white space (' ' '\t' '\r' '\n'), 2 NUL, 0 token text. */
+extern const unsigned char af__models_ws_class[256];
+/** 1 for "NaN" or "nan" as the n bytes at s. */
+int af__models_is_nan_n(const char *s, size_t n);
+
+/** Block size of the model readers' af_mbuf (whole files up to this size in one read). */
+#define AF_MBUF_BLOCK ((size_t)1 << 20)
+/** Block size for the year-by-year reads of a DayCent file (about a year of rows of a wide file). */
+#define AF_MBUF_BLOCK_CHUNKED ((size_t)1 << 16)
+
+/** A field the in-place fast path declined, at p: *end at its end; 1 and the value if it is "NaN"/"nan"
+ *  (NaN) or a number (af_numparse; infinities give NaN) followed by white space, else 0. */
+int af__models_field_slow(const char *p, const char **end, double *v);
+
+/** One whitespace-separated field parsed in place at p (AF_MBUF_PAD readable bytes past it): 1 with
+ *  *end at the white space after it and its value (NaN for "NaN"), 0 if it is no number or ends in NUL. */
+AF_NP_INLINE int af__models_field(const char *p, const char **end, double *v)
+{
+    return (af__numparse_fast(p, end, v) && af__models_ws_class[(unsigned char)**end] == 1) ||
+           af__models_field_slow(p, end, v);
+}
+
+/** Parse the field at *pp in place (as af__models_field) and move *pp past it and the blanks (' ', '\t')
+ *  after it; a '\n' stays (it ends the row). 0 if the field is no number or ends in NUL. */
+AF_NP_INLINE int af__models_next(const char **pp, double *v)
+{
+    const char *p = *pp, *e;
+    int ok = af__numparse_fast(p, &e, v);
+    if (ok && *e == ' ') { /* the common case: one blank after the number */
+        p = e + 1;
+    } else {
+        if (!(ok && af__models_ws_class[(unsigned char)*e] == 1) && !af__models_field_slow(p, &e, v)) return 0;
+        p = e;
+    }
+    while (*p == ' ' || *p == '\t') p++;
+    *pp = p;
+    return 1;
+}
+
+/** -9999 and -6999 (in any spelling) are missing: NaN; any other value as it is. With af__models_field,
+ *  which gives no infinities, this is af_missing_value (inline, compares of the bits: it runs per field). */
+static inline double af__models_sentinel(double v)
+{
+    uint64_t b;
+    memcpy(&b, &v, sizeof b);
+    return b == UINT64_C(0xC0C3878000000000) /* -9999.0 */ || b == UINT64_C(0xC0BB570000000000) /* -6999.0 */
+               ? NAN : v;
+}
 
 /** Where the next chunked read of a multi-year DayCent file resumes (daycent.c); zeroed = the file's start.
  *  The caller resets it (memset 0) when the file changes. */

@@ -8,9 +8,9 @@
  * in one workspace reused for every polygon and strip) weights the cells. Strip boundaries are fixed rows of the raster (not of the rank's
  * polygons) and each polygon sums its own cells in a fixed order, so a
  * county's result does not depend on which other counties share its rank.
- * Plain means of unpacked Float32 bands (tile mode) read whole blocks with
- * GDALReadBlock as a polygon first needs them and sweep each polygon one block
- * column at a time, so its values are summed while the block is in cache.
+ * Plain means (no mask, log10 or classes) go to raster_plain.c: coverage runs,
+ * and for unpacked Float32 bands (tile mode) whole blocks read with
+ * GDALReadBlock as a polygon's runs first need them.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -28,7 +28,7 @@
 #include "af_check.h"
 #include "af_util.h"
 #include "agroflux/opts.h"
-#include "raster_zonal.h"
+#include "raster_zonal_impl.h"
 
 #define RZ_STRIP_CELLS (1L << 22) /* default cells per strip: 16 MiB of float */
 
@@ -203,7 +203,7 @@ int af__rz_raster_same_grid(const rz_raster *a, const rz_raster *b)
 
 /* Non-finite values and nodata to NaN. For a float v, (double)v == nodata exactly when v == (float)nodata
  * and nodata is a float; when it is not, v == (float)nodata is what marked the cell before: so v == nd. */
-static void nodata_to_nan(float *buf, size_t n, int has_nodata, float nd)
+void af__rz_nodata_to_nan(float *buf, size_t n, int has_nodata, float nd)
 {
     int hn = has_nodata ? 1 : 0;
     size_t i = 0;
@@ -234,7 +234,7 @@ int af__rz_raster_read(const rz_raster *r, const af_window *w, float *buf, af_er
     int packed = r->scale != 1.0 || r->offset != 0.0;
     float nd = (float)r->nodata;
     if (!packed) { /* the common case of every soil and CDL read: branch-free, vectorised in blocks of 8 */
-        nodata_to_nan(buf, n, r->has_nodata, nd);
+        af__rz_nodata_to_nan(buf, n, r->has_nodata, nd);
         goto cleanup;
     }
     for (size_t i = 0; i < n; i++) {
@@ -265,140 +265,12 @@ cleanup:
 
 /* ------------------------------------------------------------------ zonal */
 
-typedef struct zonal_ctx {
-    const rz_raster *const *rs;
-    size_t nr;
-    const rz_mask *mask;
-    int is_mask[RZ_NCLASS];
-    rz_mode mode;
-    int log10v;
-    af_window strip;        /* rows read, columns of the union window */
-    const float *val, *msk; /* strip buffers: val[nr][strip cells] */
-    size_t scells;          /* cells per strip buffer */
-    const double *rowarea;  /* [strip.nrows] */
-    af_coverage_ws *ws;     /* coverage scratch, reused for every polygon and strip */
-    struct rz_lanes *lanes; /* [nr] plain-mean lane sums of the current polygon */
-    int tiled;              /* val holds whole blocks: tile rows from trow0, tile columns tc0 .. tc0 + ntc - 1 */
-    long trow0, tc0, ntc;
-    float *tbuf;            /* tile mode: the blocks, filled as polygons first need them */
-    unsigned char *have;    /* tile mode: [nr][tile rows][ntc] block read in this strip */
-    struct rz_row *rows;    /* tile mode: [nr][strip rows] lane sums of the current polygon's rows */
-    long h;                 /* strip rows (the buffers' height) */
-} zonal_ctx;
-
 static double mask_weight(const zonal_ctx *z, size_t k)
 {
     if (!z->mask) return 1.0;
     float m = z->msk[k];
     if (z->mask->classes && !z->mask->warp) return isfinite(m) && m >= 0 && m < RZ_NCLASS && z->is_mask[(int)m] ? 1.0 : 0.0;
     return isfinite(m) && m > 0 ? (double)m : 0.0;
-}
-
-#if defined(__GNUC__)
-#define RZ_INLINE static inline __attribute__((always_inline))
-#else
-#define RZ_INLINE static inline
-#endif
-
-/* Plain means (no mask, no log10, no classes), the common case. Each row of a polygon's coverage is
- * summed in RZ_LANES interleaved lanes (column c in lane c % RZ_LANES, ascending within a lane; the
- * lanes added in a fixed tree), giving the row's sums of f, of f over valid cells and of f * value;
- * the row's cell area multiplies those, and the rows add up in the coverage sweep's order. Every
- * order depends only on the polygon and the strip (fixed raster rows), never on the rank count.
- * Independent lanes are not bound by the add latency and vectorise. Fractions are 0 or positive
- * (af_coverage), so an uncovered cell adds +0.0: an exact no-op, and the loop has no branches. */
-#define RZ_LANES 4
-typedef struct rz_lanes {
-    double inside, acov, wv, wx; /* the polygon's sums so far */
-    long long cnt;
-} rz_lanes;
-
-typedef struct rz_row {
-    double f[RZ_LANES], fv[RZ_LANES], fx[RZ_LANES];
-    long long cnt;
-} rz_row;
-
-/* One cell into lane j of a row (the reference form; the vector loop below does the same per lane). */
-RZ_INLINE void cell_sums(double f, double v, int j, rz_row *R)
-{
-    R->f[j] += f;
-    R->fv[j] += v == v ? f : 0.0;
-    R->fx[j] += v == v ? f * v : 0.0;
-    R->cnt += f > 0;
-}
-
-#if defined(__GNUC__)
-/* two lanes per SSE2 register: lanes 0-1 in one vector, 2-3 in the other */
-typedef double rz_v2 __attribute__((vector_size(2 * sizeof(double))));
-typedef long long rz_m2 __attribute__((vector_size(2 * sizeof(long long))));
-typedef float rz_f2 __attribute__((vector_size(2 * sizeof(float))));
-
-typedef struct rz_acc2 { rz_v2 f, fv, fx; rz_m2 cnt; } rz_acc2;
-
-/* Cells c, c+1 into the two lanes of acc. */
-RZ_INLINE void pair_sums(const double *fr, const float *val, rz_acc2 *acc)
-{
-    rz_v2 f, zero = { 0, 0 };
-    rz_f2 vf;
-    memcpy(&f, fr, sizeof f);
-    memcpy(&vf, val, sizeof vf);
-    rz_v2 v = __builtin_convertvector(vf, rz_v2);
-    rz_m2 ok = v == v; /* all ones where true */
-    acc->f += f;
-    acc->fv += (rz_v2)((rz_m2)f & ok);
-    acc->fx += (rz_v2)((rz_m2)(f * v) & ok);
-    acc->cnt -= f > zero;
-}
-
-static void acc2_store(const rz_acc2 *a, rz_row *R, int j)
-{
-    memcpy(R->f + j, &a->f, sizeof a->f);
-    memcpy(R->fv + j, &a->fv, sizeof a->fv);
-    memcpy(R->fx + j, &a->fx, sizeof a->fx);
-    R->cnt += a->cnt[0] + a->cnt[1];
-}
-#endif
-
-static double lanes_sum(const double *l) { return (l[0] + l[1]) + (l[2] + l[3]); }
-
-/* One segment of a row: n fractions fr and values val, the first cell in raster column col, into the
- * row's lanes R (lane = raster column % RZ_LANES, ascending within a lane). A row read from a strip is
- * one segment, from tiles one per tile: the lanes carry across, so both layouts give the same bits. */
-RZ_INLINE void seg_sums(const double *restrict fr, const float *restrict val, long n, long col, rz_row *restrict R)
-{
-    long c = 0;
-    for (; c < n && (col + c) % RZ_LANES; c++) cell_sums(fr[c], (double)val[c], (int)((col + c) % RZ_LANES), R);
-#if defined(__GNUC__)
-    if (c + RZ_LANES <= n) {
-        rz_acc2 lo, hi;
-        memset(&lo, 0, sizeof lo);
-        memset(&hi, 0, sizeof hi);
-        memcpy(&lo.f, R->f, sizeof lo.f);
-        memcpy(&lo.fv, R->fv, sizeof lo.fv);
-        memcpy(&lo.fx, R->fx, sizeof lo.fx);
-        memcpy(&hi.f, R->f + 2, sizeof hi.f);
-        memcpy(&hi.fv, R->fv + 2, sizeof hi.fv);
-        memcpy(&hi.fx, R->fx + 2, sizeof hi.fx);
-        for (; c + RZ_LANES <= n; c += RZ_LANES) {
-            pair_sums(fr + c, val + c, &lo);
-            pair_sums(fr + c + 2, val + c + 2, &hi);
-        }
-        acc2_store(&lo, R, 0);
-        acc2_store(&hi, R, 2);
-    }
-#endif
-    for (; c < n; c++) cell_sums(fr[c], (double)val[c], (int)((col + c) % RZ_LANES), R);
-}
-
-/* A finished row R of cell area ra into the polygon's sums L. */
-static void row_add(const rz_row *R, double ra, rz_lanes *L)
-{
-    double f = lanes_sum(R->f);
-    L->inside += f;
-    L->acov += f * ra;
-    L->wv += lanes_sum(R->fv) * ra;
-    L->wx += lanes_sum(R->fx) * ra;
-    L->cnt += R->cnt;
 }
 
 /* Raster j's sums for polygon p over its dense coverage d on the strip (window w of the raster):
@@ -455,128 +327,10 @@ cleanup:
     return rc;
 }
 
-/* The plain-mean sums of one polygon, fed row by row by the coverage sweep (fused: each row of
- * fractions is summed while in cache, the dense window is never stored). */
-typedef struct plain_rows {
-    const zonal_ctx *z;
-    const af_window *w; /* the polygon's part of the strip (raster rows and columns), or of one tile column */
-    rz_lanes *lanes;    /* [z->nr] */
-    rz_row *rows;       /* tile mode: z->rows (rows carried across tile columns); else NULL */
-} plain_rows;
-
-/* Raster j's row srow of the strip (0 = z->strip.row0), columns col .. col + n - 1, into R: one
- * segment from a strip buffer, one per tile from tile buffers (each tile's row while it is in cache). */
-static void strip_row_sums(const zonal_ctx *z, size_t j, long srow, long col, long n, const double *fr, rz_row *R)
+/* Plain means: no mask, no log10, no classes (raster_plain.c). */
+static int plain_means(const zonal_ctx *z)
 {
-    const float *base = z->val + j * z->scells;
-    if (!z->tiled) {
-        size_t k0 = (size_t)srow * (size_t)z->strip.ncols + (size_t)(col - z->strip.col0);
-        seg_sums(fr, base + k0, n, col, R);
-        return;
-    }
-    long bx = z->rs[0]->blk_x, by = z->rs[0]->blk_y, row = z->strip.row0 + srow;
-    size_t tcells = (size_t)bx * (size_t)by;
-    const float *trow = base + (size_t)((row - z->trow0) / by) * (size_t)z->ntc * tcells + (size_t)(row % by) * (size_t)bx;
-    for (long c = 0; c < n;) {
-        long a = col + c, t = a / bx, x = a % bx, len = bx - x < n - c ? bx - x : n - c;
-        seg_sums(fr + c, trow + (size_t)(t - z->tc0) * tcells + (size_t)x, len, a, R);
-        c += len;
-    }
-}
-
-static void plain_row(void *user, const af_window *win, long i, const double *fr)
-{
-    const plain_rows *pr = user;
-    const zonal_ctx *z = pr->z;
-    long srow = pr->w->row0 - z->strip.row0 + win->row0 + i;
-    for (size_t j = 0; j < z->nr; j++) {
-        rz_row R, *Rp = pr->rows ? &pr->rows[j * (size_t)z->h + (size_t)srow] : &R;
-        if (!pr->rows) memset(&R, 0, sizeof R);
-        strip_row_sums(z, j, srow, pr->w->col0 + win->col0, win->ncols, fr, Rp);
-        if (!pr->rows) row_add(&R, z->rowarea[srow], &pr->lanes[j]);
-    }
-}
-
-static int load_tiles(const zonal_ctx *z, const af_window *w, af_error *err);
-
-/* Tile mode: the coverage of polygon p on each tile column of w in turn (sub-grids at fixed raster
- * columns), its blocks read just before and summed while in cache; each row's lane sums carry from one
- * tile column to the next (lane = raster column % RZ_LANES) and the rows add up in the sweep's order
- * (south to north) once all tile columns are done. Every order is fixed by the raster's blocks. */
-static int plain_tiles(const zonal_ctx *z, const af_polygon *poly, const af_window *w, af_error *err)
-{
-    int rc = AF_OK;
-    af_coverage_dense cov;
-    long bx = z->rs[0]->blk_x, r0 = w->row0 - z->strip.row0;
-    for (size_t j = 0; j < z->nr; j++) memset(z->rows + j * (size_t)z->h + (size_t)r0, 0, (size_t)w->nrows * sizeof *z->rows);
-    for (long c0 = w->col0; c0 < w->col0 + w->ncols;) {
-        long c1 = (c0 / bx + 1) * bx < w->col0 + w->ncols ? (c0 / bx + 1) * bx : w->col0 + w->ncols;
-        af_window cw = { c0, w->row0, c1 - c0, w->nrows };
-        af_grid cg = af__rz_sub_grid(&z->rs[0]->grid, &cw);
-        plain_rows pr = { z, &cw, z->lanes, z->rows };
-        AF_CHECK(load_tiles(z, &cw, err));
-        AF_CHECK(af_coverage_sweep_rows(z->ws, &cg, poly, plain_row, &pr, &cov, err));
-        c0 = c1;
-    }
-    int up = z->rs[0]->grid.rows_up;
-    for (size_t j = 0; j < z->nr; j++)
-        for (long k = 0; k < w->nrows; k++) {
-            long srow = r0 + (up ? k : w->nrows - 1 - k);
-            row_add(&z->rows[j * (size_t)z->h + (size_t)srow], z->rowarea[srow], &z->lanes[j]);
-        }
-cleanup:
-    return rc;
-}
-
-/* Plain means of polygon p over the strip through af_coverage_sweep_rows. */
-static int zonal_plain(const zonal_ctx *z, const af_grid *sg, const af_polygon *poly, const af_window *w, size_t p,
-                       rz_result *res, rz_stats *st, af_error *err)
-{
-    int rc = AF_OK;
-    af_coverage_dense cov;
-    plain_rows pr = { z, w, z->lanes, NULL };
-    memset(z->lanes, 0, z->nr * sizeof *z->lanes);
-    if (z->tiled) AF_CHECK(plain_tiles(z, poly, w, err));
-    else AF_CHECK(af_coverage_sweep_rows(z->ws, sg, poly, plain_row, &pr, &cov, err));
-    for (size_t j = 0; j < z->nr; j++) {
-        const rz_lanes *L = &z->lanes[j];
-        res[j].area_cov[p] += L->acov;
-        res[j].sum_wall[p] += L->acov; /* no mask: every covered cell weighs its area */
-        res[j].sum_wv[p] += L->wv;
-        res[j].sum_wx[p] += L->wx;
-        res[j].inside[p] += L->inside * sg->dx * sg->dy;
-    }
-    st->cells += z->lanes[0].cnt;
-cleanup:
-    return rc;
-}
-
-/* Tile mode: the blocks under window w (raster rows and columns) of every raster not yet read in this
- * strip, nodata to NaN. Read just before the polygon that first needs them sums them, while in cache;
- * blocks no polygon touches are never read. */
-static int load_tiles(const zonal_ctx *z, const af_window *w, af_error *err)
-{
-    int rc = AF_OK;
-    long bx = z->rs[0]->blk_x, by = z->rs[0]->blk_y, ntr = z->scells / ((size_t)bx * (size_t)by) / (size_t)z->ntc;
-    size_t tcells = (size_t)bx * (size_t)by;
-    CPLPushErrorHandler(CPLQuietErrorHandler);
-    for (size_t j = 0; j < z->nr; j++)
-        for (long ty = w->row0 / by; ty <= (w->row0 + w->nrows - 1) / by; ty++)
-            for (long tx = w->col0 / bx; tx <= (w->col0 + w->ncols - 1) / bx; tx++) {
-                size_t t = (j * (size_t)ntr + (size_t)(ty - z->trow0 / by)) * (size_t)z->ntc + (size_t)(tx - z->tc0);
-                if (z->have[t]) continue;
-                const rz_raster *r = z->rs[j];
-                float *tile = z->tbuf + t * tcells;
-                CPLErrorReset();
-                if (GDALReadBlock(r->band, (int)tx, (int)ty, tile) != CE_None)
-                    AF_FAIL(AF_EGDAL, "%s: reading block %ld of rows %ld..%ld: %s", r->path, tx, ty * by,
-                            ty * by + by - 1, af_gdal_why());
-                nodata_to_nan(tile, tcells, r->has_nodata, (float)r->nodata);
-                z->have[t] = 1;
-            }
-cleanup:
-    CPLPopErrorHandler();
-    return rc;
+    return z->mode != RZ_CLASSES && !z->mask && !z->log10v;
 }
 
 /* One polygon over the current strip: its exact coverage on the strip's part of its envelope. */
@@ -591,8 +345,8 @@ static int zonal_poly(const zonal_ctx *z, const af_polygon *poly, const af_windo
     if (r1 <= r0) goto cleanup;
     af_window w = { env->col0, r0, env->ncols, r1 - r0 };
     af_grid sg = af__rz_sub_grid(&z->rs[0]->grid, &w);
-    if (z->mode != RZ_CLASSES && !z->mask && !z->log10v) {
-        rc = zonal_plain(z, &sg, poly, &w, p, res, st, err);
+    if (plain_means(z)) {
+        rc = af__rz_plain_poly(z, &sg, poly, &w, p, res, st, err);
         goto cleanup;
     }
     AF_CHECK(af_coverage_compute_dense(z->ws, &sg, poly, &cov, err));
@@ -640,12 +394,15 @@ static void zero_result(rz_result *res, size_t npoly, rz_mode mode)
 }
 
 /* Strip height: about strip_cells cells (over all nr rasters) of the full raster width, in whole
- * blocks when a block is not taller than that (a one-strip file is still read in parts); independent
- * of the polygons, so a county's sums do not depend on its rank. */
+ * blocks when a block is not taller than that (a one-strip file is still read in parts), and one row
+ * of blocks when that is at most twice the cells (a wide tiled raster: whole blocks for tile mode,
+ * memory still bounded); independent of the polygons, so a county's sums do not depend on its rank. */
 static long strip_rows(const rz_raster *r, size_t nr, long strip_cells)
 {
-    long h = (strip_cells > 0 ? strip_cells : RZ_STRIP_CELLS) / (r->grid.nx > 0 ? r->grid.nx : 1) / (long)nr;
+    long cells = strip_cells > 0 ? strip_cells : RZ_STRIP_CELLS, nx = r->grid.nx > 0 ? r->grid.nx : 1;
+    long h = cells / nx / (long)nr;
     if (h >= r->blk_y) h = h / r->blk_y * r->blk_y;
+    else if ((double)r->blk_y * (double)nx * (double)nr <= 2.0 * (double)cells) h = r->blk_y;
     return h < 1 ? 1 : h;
 }
 
@@ -653,7 +410,7 @@ static long strip_rows(const rz_raster *r, size_t nr, long strip_cells)
  * strips are whole rows of blocks: GDALReadBlock fills the buffer without GDAL's copy into a strip. */
 static int use_tiles(const zonal_ctx *z, long h)
 {
-    if (z->mode == RZ_CLASSES || z->mask || z->log10v) return 0;
+    if (!plain_means(z)) return 0;
     for (size_t j = 0; j < z->nr; j++) {
         const rz_raster *r = z->rs[j];
         if (r->type != GDT_Float32 || r->scale != 1.0 || r->offset != 0.0 || r->blk_x != z->rs[0]->blk_x ||
@@ -694,8 +451,6 @@ int af__rz_zonal(const rz_raster *const *rs, size_t nr, const rz_mask *mask, con
         for (size_t k = 0; k < mask->nclasses; k++) z.is_mask[mask->classes[k]] = 1;
     for (size_t j = 0; j < nr; j++) zero_result(&res[j], npoly, mode);
     AF_CHECK(af_coverage_ws_create(&z.ws, err));
-    z.lanes = calloc(nr, sizeof *z.lanes);
-    AF_CHECK_ALLOC(z.lanes);
     env = calloc(npoly ? npoly : 1, sizeof *env);
     total = calloc(npoly ? npoly : 1, sizeof *total);
     AF_CHECK_ALLOC(env);
@@ -718,10 +473,9 @@ int af__rz_zonal(const rz_raster *const *rs, size_t nr, const rz_mask *mask, con
         if (z.tiled) {
             z.tbuf = val;
             z.have = calloc(nr * z.scells / ((size_t)r->blk_x * (size_t)r->blk_y), 1);
-            z.rows = calloc(nr * (size_t)h, sizeof *z.rows);
             AF_CHECK_ALLOC(z.have);
-            AF_CHECK_ALLOC(z.rows);
         }
+        if (plain_means(&z)) AF_CHECK(af__rz_plain_create(&z, err));
         if (mask) {
             msk = malloc(z.scells * sizeof *msk);
             AF_CHECK_ALLOC(msk);
@@ -746,9 +500,8 @@ int af__rz_zonal(const rz_raster *const *rs, size_t nr, const rz_mask *mask, con
     if (stats) *stats = st;
 cleanup:
     af_coverage_ws_destroy(&z.ws);
-    free(z.lanes);
+    af__rz_plain_destroy(&z);
     free(z.have);
-    free(z.rows);
     free(env);
     free(total);
     free(val);

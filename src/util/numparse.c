@@ -9,7 +9,10 @@
  * else (more digits, larger exponents, subnormals) is rewritten to C syntax
  * and handed to strtod, as before. Needs FLT_EVAL_METHOD == 0 (SSE doubles)
  * and round-to-nearest; otherwise every number takes the strtod path.
- * Not collective; no allocation, no locale.
+ * af_numparse first tries the eight-digits-at-a-time af__numparse_fast
+ * (numparse.h) on a padded copy of the field; the digit-by-digit path below
+ * decides whatever that one does not claim. Not collective; no allocation,
+ * no locale.
  */
 #include <float.h>
 #include <stdint.h>
@@ -59,9 +62,9 @@ static const double pow10_exact[23] = {
     1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
 };
 
-int af_numparse(const char *text, size_t len, double *out)
+/* Digit by digit: every text of the grammar, exact (Clinger's case here, strtod beyond it). */
+static int numparse_exact(const char *text, size_t len, double *out)
 {
-    if (!text || len == 0 || len >= NP_MAX_LEN) return 0;
     const char *p = text, *end = text + len, *d0, *s0;
     int neg = 0, scale = 0;
     size_t ndig, nsig;
@@ -110,4 +113,62 @@ int af_numparse(const char *text, size_t len, double *out)
     }
 #endif
     return af_numparse_strtod(text, len, out);
+}
+
+/* Any number of the grammar at p in Clinger's case, eight digits a step: the af__numparse_fast path
+ * for the shapes without a loop of their own. */
+#ifdef AF_NUMPARSE_FAST
+int af__numparse_general(const char *p, const char **end, double *out)
+{
+    int neg = *p == '-';
+    p += *p == '-' || *p == '+';
+    int n, nd = 0, scale = 0;
+    uint64_t m = 0, v;
+    do {
+        n = af__np_digits8(p, &v);
+        m = m * af__np_pow10_u64[n] + v;
+        p += n;
+        nd += n;
+    } while (n == 8 && nd <= 19);
+    if (*p == '.') {
+        const char *f0 = ++p;
+        do {
+            n = af__np_digits8(p, &v);
+            m = m * af__np_pow10_u64[n] + v;
+            p += n;
+            nd += n;
+        } while (n == 8 && nd <= 19);
+        scale = -(int)(p - f0);
+    }
+    if (nd == 0 || nd > 19) return 0;
+    if (af__np_is_exp((unsigned char)*p)) {
+        p += *p != '+' && *p != '-'; /* the letter; `1.0-100` has none */
+        int eneg = *p == '-';
+        p += *p == '-' || *p == '+';
+        n = af__np_digits8(p, &v);
+        if (n == 0 || n == 8) return 0;
+        p += n;
+        scale += eneg ? -(int)v : (int)v;
+    }
+    double d;
+    if (!af__np_clinger(m, scale, &d)) return 0;
+    *out = neg ? -d : d;
+    *end = p;
+    return 1;
+}
+#endif
+
+int af_numparse(const char *text, size_t len, double *out)
+{
+    if (!text || len == 0 || len >= NP_MAX_LEN) return 0;
+    char buf[NP_MAX_LEN + AF_NUMPARSE_PAD];
+    const char *end;
+    double v;
+    memcpy(buf, text, len);
+    memset(buf + len, 0, AF_NUMPARSE_PAD); /* a NUL ends the number; the pad keeps the 8-byte reads inside buf */
+    if (af__numparse_fast(buf, &end, &v) && end == buf + len) {
+        *out = v;
+        return 1;
+    }
+    return numparse_exact(text, len, out);
 }

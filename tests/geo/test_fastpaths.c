@@ -130,6 +130,74 @@ static int compare_rows(af_coverage_ws *ws, const af_grid *g, const af_polygon *
     return bad;
 }
 
+/* af_coverage_sweep_runs' rows made dense again (full runs as 1, partial runs copied), with what was seen. */
+typedef struct runs_seen {
+    double *frac;
+    long n, ncols, nrows, bad, full_cells, part_cells, multi_full_rows, part_only_rows, mixed_rows;
+    int rows_up;
+    af_window win;
+} runs_seen;
+
+static void collect_runs(void *user, const af_window *win, long row, const af_coverage_run *runs, size_t nruns,
+                         const double *frac)
+{
+    runs_seen *r = user;
+    if (win->col0 != r->win.col0 || win->row0 != r->win.row0 || win->ncols != r->ncols || row < 0 ||
+        row >= r->nrows || r->n >= r->nrows || row != (r->rows_up ? r->n : r->nrows - 1 - r->n)) {
+        r->bad++;
+        return;
+    }
+    double *o = r->frac + (size_t)row * (size_t)r->ncols;
+    long prev = 0, nfull = 0, npart = 0;
+    for (size_t i = 0; i < nruns; i++) {
+        const af_coverage_run *u = &runs[i];
+        if (u->c0 < prev || u->c1 <= u->c0 || u->c1 > r->ncols) { r->bad++; return; }
+        prev = u->c1;
+        for (long c = u->c0; c < u->c1; c++) o[c] = u->full ? 1.0 : frac[c];
+        if (u->full) { nfull++; r->full_cells += u->c1 - u->c0; }
+        else { npart++; r->part_cells += u->c1 - u->c0; }
+    }
+    r->multi_full_rows += nfull > 1;
+    r->part_only_rows += nfull == 0 && npart > 0;
+    r->mixed_rows += nfull > 0 && npart > 0;
+    r->n++;
+}
+
+/* The runs sweep gives the dense fractions bit for bit; every row once, in the rows sweep's order. */
+static int compare_runs(af_coverage_ws *ws, const af_grid *g, const af_polygon *p, const double *ref,
+                        const af_window *rw, runs_seen *seen)
+{
+    size_t cells = (size_t)rw->ncols * (size_t)rw->nrows;
+    runs_seen r;
+    memset(&r, 0, sizeof r);
+    r.frac = calloc(cells + 1, sizeof(double));
+    r.ncols = rw->ncols;
+    r.nrows = rw->nrows;
+    r.win = *rw;
+    r.rows_up = g->rows_up;
+    AF_EXPECT(r.frac != NULL);
+    if (!r.frac) return 1;
+    af_coverage_dense d;
+    AF_TEST_PASS(af_coverage_sweep_runs(ws, g, p, collect_runs, &r, &d, err));
+    AF_EXPECT(d.frac == NULL);
+    AF_EXPECT(d.window.col0 == rw->col0 && d.window.row0 == rw->row0 && d.window.ncols == rw->ncols &&
+              d.window.nrows == rw->nrows);
+    int bad = (int)r.bad + (r.n != rw->nrows);
+    for (size_t i = 0; i < cells; i++) bad += r.frac[i] != ref[i];
+    free(r.frac);
+    r.frac = NULL;
+    if (seen) {
+        seen->full_cells += r.full_cells;
+        seen->part_cells += r.part_cells;
+        seen->multi_full_rows += r.multi_full_rows;
+        seen->part_only_rows += r.part_only_rows;
+        seen->mixed_rows += r.mixed_rows;
+    }
+    return bad;
+}
+
+static runs_seen random_seen; /* what the random polygons' runs held, over all trials */
+
 static int compare_one(af_coverage_ws *ws, af_coverage_ws *ref_ws, const af_grid *g, const af_polygon *p)
 {
     af_window rw;
@@ -153,6 +221,9 @@ static int compare_one(af_coverage_ws *ws, af_coverage_ws *ref_ws, const af_grid
         int rows_bad = compare_rows(ws, g, p, ref, &rw);
         AF_EXPECT(rows_bad == 0);
         bad += rows_bad;
+        int runs_bad = compare_runs(ws, g, p, ref, &rw, &random_seen);
+        AF_EXPECT(runs_bad == 0);
+        bad += runs_bad;
     }
     /* af_coverage_compute: the same cells, in order, and area_inside from the same sum */
     af_coverage cov;
@@ -215,9 +286,93 @@ static void test_geo_fastpath__coverage_sweep_random(void)
         fails += compare_one(ws, ref_ws, &g, &p);
     }
     AF_EXPECT(fails == 0);
+    /* the runs of the random polygons held every kind of row */
+    AF_EXPECT(random_seen.full_cells > 0 && random_seen.part_cells > 0);
+    AF_EXPECT(random_seen.multi_full_rows > 0 && random_seen.part_only_rows > 0 && random_seen.mixed_rows > 0);
     af_coverage_ws_destroy(&ws);
     af_coverage_ws_destroy(&ref_ws);
     af_coverage_ws_destroy(&ws); /* idempotent */
+}
+
+/* Overlap of [a0, a1) with the unit interval [c, c + 1). */
+static double overlap(double a0, double a1, long c)
+{
+    double lo = a0 > (double)c ? a0 : (double)c, hi = a1 < (double)(c + 1) ? a1 : (double)(c + 1);
+    return hi > lo ? hi - lo : 0;
+}
+
+/* Axis-aligned rectangles in grid units (u0, v0, u1, v1; v down), sign +1 outer, -1 hole. */
+typedef struct urect { double u0, v0, u1, v1, sign; } urect;
+
+/* The runs of rectangles (outer parts and holes) on a 30 x 30 grid of unit cells, against the analytic
+ * fractions (products of overlaps) and the dense sweep: expected wholly covered cells, rows with two
+ * interior runs (hole or two parts) and rows of boundary cells only. */
+static void check_rects(const urect *rc, size_t n, int rows_up, long want_multi, long want_part_only)
+{
+    af_grid g = AF_GRID_INIT;
+    g.x0 = 0;
+    g.y0 = rows_up ? -30 : 0; /* top edge y = 0 either way: v = -y */
+    g.nx = 30;
+    g.ny = 30;
+    g.rows_up = rows_up;
+    double xy[8][8];
+    af_ring rings[8];
+    for (size_t i = 0; i < n; i++) {
+        double q[8] = { rc[i].u0, -rc[i].v0, rc[i].u1, -rc[i].v0, rc[i].u1, -rc[i].v1, rc[i].u0, -rc[i].v1 };
+        memcpy(xy[i], q, sizeof q);
+        rings[i] = (af_ring){ xy[i], 4, rc[i].sign < 0 };
+    }
+    af_polygon p = { rings, n };
+    af_coverage_ws *ws = NULL;
+    AF_TEST_PASS(af_coverage_ws_create(&ws, err));
+    af_coverage_dense d;
+    AF_TEST_PASS(af_coverage_compute_dense(ws, &g, &p, &d, err));
+    size_t cells = (size_t)d.window.ncols * (size_t)d.window.nrows;
+    double *dense = malloc((cells + 1) * sizeof *dense);
+    AF_EXPECT(dense != NULL);
+    if (!dense) return;
+    memcpy(dense, d.frac, cells * sizeof *dense);
+    af_window w = d.window;
+    long bad = 0, full = 0;
+    for (long i = 0; i < w.nrows; i++) {
+        long vr = rows_up ? g.ny - 1 - (w.row0 + i) : w.row0 + i; /* canonical row: v from vr to vr + 1 */
+        for (long c = 0; c < w.ncols; c++) {
+            double f = 0;
+            for (size_t k = 0; k < n; k++)
+                f += rc[k].sign * overlap(rc[k].u0, rc[k].u1, w.col0 + c) * overlap(rc[k].v0, rc[k].v1, vr);
+            bad += fabs(dense[(size_t)i * (size_t)w.ncols + (size_t)c] - f) > 1e-12;
+            full += f == 1.0;
+        }
+    }
+    AF_EXPECT(bad == 0);
+    runs_seen seen;
+    memset(&seen, 0, sizeof seen);
+    AF_EXPECT(compare_runs(ws, &g, &p, dense, &w, &seen) == 0);
+    AF_EXPECT(seen.full_cells == full); /* every wholly covered cell comes in a full run */
+    AF_EXPECT(seen.multi_full_rows == want_multi);
+    AF_EXPECT(seen.part_only_rows == want_part_only);
+    free(dense);
+    af_coverage_ws_destroy(&ws);
+}
+
+static void test_geo_fastpath__coverage_runs_rects(void)
+{
+    /* on grid lines: all interior, no partial run */
+    urect aligned = { 2, 3, 8, 7, 1 };
+    check_rects(&aligned, 1, 0, 0, 0);
+    check_rects(&aligned, 1, 1, 0, 0);
+    /* edges inside cells: partly covered columns 2 and 7 in every row, partial rows 3 and 6 */
+    urect off = { 2.25, 3.5, 7.5, 6.75, 1 };
+    check_rects(&off, 1, 0, 0, 2);
+    check_rects(&off, 1, 1, 0, 2);
+    /* a hole: rows 8..11 split in two interior runs; hole edges on and off grid lines */
+    urect holed[] = { { 1.5, 4.5, 20.5, 15.25, 1 }, { 6, 8, 12.5, 12, -1 } };
+    check_rects(holed, 2, 0, 4, 2);
+    /* two parts side by side (a multipolygon), one thinner than a row: rows 2..9 two interior runs,
+     * the thin part's row 20 has boundary cells only */
+    urect parts[] = { { 1, 2, 5, 10, 1 }, { 8.5, 2, 14, 10, 1 }, { 3.2, 20.1, 25.7, 20.6, 1 } };
+    check_rects(parts, 3, 0, 8, 1);
+    check_rects(parts, 3, 1, 8, 1);
 }
 
 /* A workspace grown by a large polygon gives a small one the same result as a fresh one. */
@@ -256,6 +411,8 @@ static void test_geo_fastpath__coverage_ws_reuse_and_errors(void)
     AF_TEST_FAILS_WITH(AF_EINVAL, "at least 3", af_coverage_compute_dense(ws, &g, &pl, &d1, err));
     AF_TEST_FAILS_WITH(AF_EINVAL, "ws != NULL", af_coverage_compute_dense(NULL, &g, &ps, &d1, err));
     AF_TEST_FAILS_WITH(AF_EINVAL, "fn != NULL", af_coverage_sweep_rows(ws, &g, &ps, NULL, NULL, &d1, err));
+    AF_TEST_FAILS_WITH(AF_EINVAL, "at least 3", af_coverage_sweep_runs(ws, &g, &pl, collect_runs, NULL, &d1, err));
+    AF_TEST_FAILS_WITH(AF_EINVAL, "fn != NULL", af_coverage_sweep_runs(ws, &g, &ps, NULL, NULL, &d1, err));
     AF_TEST_FAILS_WITH(AF_EINVAL, "out != NULL", af_coverage_ws_create(NULL, err));
     /* wholly outside: empty window, not an error */
     double far[] = { 300, 300, 310, 300, 310, 310 };
@@ -421,6 +578,7 @@ static void test_geo_fastpath__aggregator_days(void)
 int main(void)
 {
     AF_RUN(test_geo_fastpath__coverage_sweep_random);
+    AF_RUN(test_geo_fastpath__coverage_runs_rects);
     AF_RUN(test_geo_fastpath__coverage_ws_reuse_and_errors);
     AF_RUN(test_geo_fastpath__aggregator_days);
     return AF_TEST_END();

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * test_output.c: unit tests of agroflux/output.h and agroflux/index.h on one
- * rank: shard round trip, zero inputs, index write/read round trip, and every
+ * rank: shard round trip, zero inputs, publish (and a vanished .partial),
+ * index write/read round trip, and every
  * error path of af_index_read and af_index_verify (missing shard, flipped byte,
  * truncated file, wrong dims, wrong sample id, shard coverage, bad JSON,
  * missing field, wrong schema_version, absent index).
@@ -220,7 +221,8 @@ static void test_output_shard__errors(void)
     fx_free(&f);
 }
 
-/* A rank that owns samples 0..1 opens only shard 0 and may not write sample 2. */
+/* A rank that owns samples 0..1 opens only shard 0, may not write sample 2, and cannot seal or
+ * digest shards nobody wrote. */
 static void test_output_shard__owned(void)
 {
     char dir[300], path[400];
@@ -235,6 +237,58 @@ static void test_output_shard__owned(void)
     AF_EXPECT(access(path, F_OK) != 0); /* nobody owns it in this one-rank test */
     AF_TEST_FAILS_WITH(AF_EINVAL, "not this rank's", fx_write(ss, &f, 2, 1, 0, 1, err));
     AF_TEST_PASS(fx_write(ss, &f, 0, 2, 0, 7, err));
+    /* shards 1 and 2 have no writer, hence no file and no rank to hash or digest them */
+    af_shard_info *infos = NULL;
+    af_shard_digest dg[3];
+    size_t ninfos = 0;
+    AF_TEST_FAILS_WITH(AF_EINVAL, "shard 1 holds samples that no rank wrote",
+                       af_shardset_digest(ss, 1, 0, 7, dg, err));
+    AF_TEST_FAILS_WITH(AF_EINVAL, "shard 1 holds samples that no rank wrote",
+                       af_shardset_seal(ss, &infos, &ninfos, err));
+    AF_EXPECT(infos == NULL && ninfos == 0);
+    af_shardset_destroy(&ss);
+    fx_free(&f);
+}
+
+/* Publish renames every sealed .partial to its final name (the bytes the seal hashed), and a
+ * .partial that vanished between seal and publish fails naming it, leaving nothing half-renamed
+ * behind the first failure. */
+static void test_output_shard__publish(void)
+{
+    char dir[300], part[400], fin[400];
+    fixture f;
+    af_shardset *ss = NULL;
+    af_shard_info *infos = NULL;
+    size_t ninfos = 0;
+    AF_EXPECT(fx_init(&f, 5, 2, 0) == 0);
+    new_dir(dir, sizeof dir);
+    AF_TEST_PASS(af_shardset_create(MPI_COMM_WORLD, dir, &f.layout, &ss, err));
+    AF_TEST_PASS(fx_write(ss, &f, 0, 5, 0, 7, err));
+    AF_TEST_PASS(af_shardset_seal(ss, &infos, &ninfos, err));
+    AF_EXPECT(ninfos == 3);
+    AF_TEST_PASS(af_shardset_publish(ss, err));
+    for (size_t k = 0; k < ninfos; k++) {
+        char sha[65];
+        snprintf(part, sizeof part, "%s/shard-%05zu.nc.partial", dir, k);
+        snprintf(fin, sizeof fin, "%s/shard-%05zu.nc", dir, k);
+        AF_EXPECT(access(part, F_OK) != 0);
+        AF_TEST_PASS(af_file_sha256(fin, sha, err));
+        AF_EXPECT(strcmp(sha, infos[k].sha256) == 0);
+    }
+    free(infos);
+    af_shardset_destroy(&ss);
+
+    new_dir(dir, sizeof dir);
+    AF_TEST_PASS(af_shardset_create(MPI_COMM_WORLD, dir, &f.layout, &ss, err));
+    AF_TEST_PASS(fx_write(ss, &f, 0, 5, 0, 7, err));
+    AF_TEST_PASS(af_shardset_seal(ss, &infos, &ninfos, err));
+    snprintf(part, sizeof part, "%s/shard-00001.nc.partial", dir);
+    AF_EXPECT(unlink(part) == 0);
+    AF_TEST_FAILS_WITH(AF_EIO, "shard-00001.nc.partial' to '", af_shardset_publish(ss, err));
+    snprintf(fin, sizeof fin, "%s/shard-00002.nc.partial", dir);
+    AF_EXPECT(access(fin, F_OK) == 0); /* not renamed after the failure */
+    free(infos);
+    af_shardset_keep_partial(ss, 1);
     af_shardset_destroy(&ss);
     fx_free(&f);
 }
@@ -650,6 +704,7 @@ int main(int argc, char **argv)
     AF_RUN(test_output_shard__zero_inputs);
     AF_RUN(test_output_shard__errors);
     AF_RUN(test_output_shard__owned);
+    AF_RUN(test_output_shard__publish);
     AF_RUN(test_output_shard__seal_checked);
     AF_RUN(test_output_index__roundtrip);
     AF_RUN(test_output_verify__errors);

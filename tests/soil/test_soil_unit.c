@@ -5,11 +5,14 @@
  * statistics on a 4x3 GeoTIFF with hand-computed coverage (log10 averaged in
  * linear space, nodata dropped and weights renormalised, cropland fraction and
  * class weights, strip height has no effect); tiled rasters against analytic
- * rectangle coverage (tile mode) and a block that cannot be read; site sampling; and every error
+ * rectangle coverage (tile mode) and a block that cannot be read; plain means over coverage runs
+ * against a cell-by-cell reference (holes, parts, a polygon thinner than a row, nodata, NaN and
+ * infinite values; tile and strip modes bit for bit); site sampling; and every error
  * path of the two source kinds through af_pipeline_plan / af_pipeline_run.
  */
 #include <math.h>
 #include <mpi.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,7 +25,7 @@
 #include "agroflux/pipeline.h"
 #include "agroflux/units.h"
 #include "cdl_impl.h"
-#include "raster_zonal.h"
+#include "raster_zonal_impl.h"
 #include "soil_impl.h"
 #include "synth_geo.h"
 #include "synth_soil.h"
@@ -279,6 +282,8 @@ static const char *head =
 #define TH 50
 static double tv[TH * TW];
 
+static int south_up; /* write_tiled: rows stored south to north (positive y step), the same values in place */
+
 static int write_tiled(const char *name, GDALDataType type, double scale)
 {
     char p[512];
@@ -286,14 +291,17 @@ static int write_tiled(const char *name, GDALDataType type, double scale)
     char *opts[] = { "TILED=YES", "BLOCKXSIZE=16", "BLOCKYSIZE=16", NULL };
     GDALDatasetH ds = GDALCreate(GDALGetDriverByName("GTiff"), p, TW, TH, 1, type, opts);
     if (!ds) return 1;
-    double gt[6] = { 1000, 10, 0, 2000, 0, -10 }, sv[TH * TW];
+    double gt[6] = { 1000, 10, 0, south_up ? 1500 : 2000, 0, south_up ? 10 : -10 }, sv[TH * TW];
     GDALSetGeoTransform(ds, gt);
     OGRSpatialReferenceH s = OSRNewSpatialReference(NULL);
     OSRImportFromEPSG(s, 5070);
     GDALSetSpatialRef(ds, s);
     OSRDestroySpatialReference(s);
     GDALSetRasterNoDataValue(GDALGetRasterBand(ds, 1), -9999);
-    for (int i = 0; i < TH * TW; i++) sv[i] = tv[i] == -9999 ? -9999 : tv[i] * scale;
+    for (int i = 0; i < TH * TW; i++) {
+        double v = tv[south_up ? (TH - 1 - i / TW) * TW + i % TW : i];
+        sv[i] = v == -9999 ? -9999 : v * scale;
+    }
     int bad = GDALRasterIO(GDALGetRasterBand(ds, 1), GF_Write, 0, 0, TW, TH, sv, TW, TH, GDT_Float64, 0, 0) != CE_None;
     GDALClose(ds);
     return bad;
@@ -466,6 +474,118 @@ static void test_errors(void)
                             "cropland_classes = 1,256\n", err));
 }
 
+/* The plain means over coverage runs (wholly covered runs summed without fractions, the rest weighted)
+ * against a plain reference: af_coverage_compute's cells and fractions times the cell area and value,
+ * summed cell by cell. Polygons with a hole (one hole edge on a grid line), two parts, one thinner than a
+ * row (boundary cells only) and a slanted quadrilateral; values with nodata, NaN and infinity; rows stored
+ * north to south and south to north. Tile mode (Float32) and strip mode (a Float64 copy, same strips)
+ * must give the same bits. */
+static void zonal_reference(const rz_raster *t, const af_polygon *p, double out[5])
+{
+    af_coverage cov;
+    memset(out, 0, 5 * sizeof *out);
+    AF_TEST_PASS(af_coverage_compute(&t->grid, p, &cov, err));
+    for (size_t k = 0; k < cov.n; k++) {
+        long cell = t->grid.rows_up ? (TH - 1 - cov.cell[k] / TW) * TW + cov.cell[k] % TW : cov.cell[k];
+        double a = cov.frac[k] * 100.0, v = (double)(float)tv[cell];
+        out[0] += a;
+        out[3] += 1;
+        if (isfinite(v) && v != -9999) { out[1] += a; out[2] += a * v; out[4] += fabs(a * v); }
+    }
+    af_coverage_dispose(&cov);
+}
+
+/* One orientation (south_up) of test_zonal_runs. */
+static void zonal_runs_check(void)
+{
+    AF_EXPECT(write_tiled("r4.tif", GDT_Float32, 1) == 0);
+    AF_EXPECT(write_tiled("r8.tif", GDT_Float64, 1) == 0);
+    static const double outer[] = { 1012, 1515, 1395, 1515, 1395, 1985, 1012, 1985 };
+    static const double hole[] = { 1100, 1600, 1255.5, 1600, 1255.5, 1803.3, 1100, 1803.3 };
+    static const double part1[] = { 1420, 1520, 1690, 1530, 1550, 1700 };
+    static const double part2[] = { 1420, 1750, 1600, 1760, 1680, 1990, 1450, 1950 };
+    static const double thin[] = { 1050, 1502, 1650, 1504, 1650, 1508, 1050, 1507 };
+    static const double quad[] = { 1003.3, 1640, 1480, 1511, 1697, 1780, 1200, 1996.5 };
+    af_ring rings[6] = { { outer, 4, 0 }, { hole, 4, 1 }, { part1, 3, 0 }, { part2, 4, 0 }, { thin, 4, 0 },
+                         { quad, 4, 0 } };
+    af_polygon polys[4] = { { rings, 2 }, { rings + 2, 2 }, { rings + 4, 1 }, { rings + 5, 1 } };
+    rz_raster t4, t8;
+    char p[512];
+    snprintf(p, sizeof p, "%s/r4.tif", dir);
+    AF_TEST_PASS(af__rz_raster_open(&t4, p, "", err));
+    snprintf(p, sizeof p, "%s/r8.tif", dir);
+    AF_TEST_PASS(af__rz_raster_open(&t8, p, "", err));
+    AF_EXPECT(t4.grid.rows_up == south_up);
+    double b4[20], b8[20];
+    for (long strip = 0; strip <= TW * 16; strip += TW * 16) { /* one strip; strips of one block row */
+        rz_result r4 = { b4, b4 + 4, b4 + 8, NULL, b4 + 12, b4 + 16 }, r8 = { b8, b8 + 4, b8 + 8, NULL, b8 + 12, b8 + 16 };
+        rz_stats st4, st8;
+        const rz_raster *a4[1] = { &t4 }, *a8[1] = { &t8 };
+        AF_TEST_PASS(af__rz_zonal(a4, 1, NULL, polys, 4, RZ_MEAN, 0, strip, &r4, &st4, err));
+        AF_TEST_PASS(af__rz_zonal(a8, 1, NULL, polys, 4, RZ_MEAN, 0, strip, &r8, &st8, err));
+        AF_EXPECT(memcmp(b4, b8, sizeof b4) == 0); /* tile and strip modes: the same bits */
+        double cells = 0;
+        for (int q = 0; q < 4; q++) {
+            double ref[5];
+            zonal_reference(&t4, &polys[q], ref);
+            AF_EXPECT_NEAR(r4.area_cov[q], ref[0], 1e-9 * ref[0]);
+            AF_EXPECT_NEAR(r4.sum_wall[q], ref[0], 1e-9 * ref[0]);
+            AF_EXPECT_NEAR(r4.sum_wv[q], ref[1], 1e-9 * ref[1]);
+            AF_EXPECT_NEAR(r4.sum_wx[q], ref[2], 1e-9 * ref[4]);
+            AF_EXPECT(ref[1] > 0 && ref[1] < ref[0]); /* every polygon has invalid cells */
+            cells += ref[3];
+        }
+        AF_EXPECT(st4.cells == (long long)cells && st8.cells == st4.cells);
+    }
+    af__rz_raster_close(&t4);
+    af__rz_raster_close(&t8);
+}
+
+static void test_zonal_runs(void)
+{
+    for (int r = 0; r < TH; r++)
+        for (int c = 0; c < TW; c++) {
+            int k = (r * 7 + c * 3) % 29;
+            tv[r * TW + c] = k == 0 ? -9999 : k == 1 ? NAN : k == 2 ? INFINITY : 1 + r * 0.5 - c * 0.125;
+        }
+    for (south_up = 0; south_up <= 1; south_up++) zonal_runs_check();
+    south_up = 0;
+}
+
+/* The kernel of the wholly covered runs (SSE2 or scalar body, and AVX2 where the CPU has it) against
+ * lane sums written here: cell c in lane (col + c) % 8, ascending, valid = finite and not nodata. Every
+ * length 0..70 at every alignment, values with NaN, infinities, nodata and -0.0: the same bits. */
+static void test_full_lanes(void)
+{
+    float v[80];
+    uint64_t s = 12345;
+    for (int i = 0; i < 80; i++) {
+        s = s * 6364136223846793005ull + 1442695040888963407ull;
+        int k = (int)(s >> 59);
+        v[i] = k == 0 ? NAN : k == 1 ? INFINITY : k == 2 ? -INFINITY : k == 3 ? -9999.0f : k == 4 ? -0.0f
+             : (float)((double)(s >> 11) / 9007199254740992.0 * 200 - 100);
+    }
+    int bad = 0;
+    for (long n = 0; n <= 70; n++)
+        for (long col = 0; col < 9; col++)
+            for (int avx2 = 0; avx2 <= 1; avx2++) {
+                double ref[8] = { 0 }, got[8] = { 0 };
+                long long rn = 0, gn = -1;
+                for (long c = 0; c < n; c++)
+                    if (isfinite(v[c]) && v[c] != -9999.0f) { ref[(col + c) % 8] += (double)v[c]; rn++; }
+                af__rz_full_lanes(v, -9999.0f, n, col, avx2, got, &gn);
+                bad += memcmp(ref, got, sizeof ref) != 0 || rn != gn;
+                /* no nodata value (NaN): -9999 counts */
+                double ref2[8] = { 0 }, got2[8] = { 0 };
+                rn = 0;
+                for (long c = 0; c < n; c++)
+                    if (isfinite(v[c])) { ref2[(col + c) % 8] += (double)v[c]; rn++; }
+                af__rz_full_lanes(v, NAN, n, col, avx2, got2, &gn);
+                bad += memcmp(ref2, got2, sizeof ref2) != 0 || rn != gn;
+            }
+    AF_EXPECT(bad == 0);
+}
+
 int main(int argc, char **argv)
 {
     MPI_Init(&argc, &argv);
@@ -498,6 +618,8 @@ int main(int argc, char **argv)
     AF_RUN(test_classes);
     AF_RUN(test_zonal);
     AF_RUN(test_zonal_tiles);
+    AF_RUN(test_zonal_runs);
+    AF_RUN(test_full_lanes);
     AF_RUN(test_errors);
     char cmd[600];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);

@@ -8,7 +8,13 @@
  * (memcmp). Edge cases: subnormals, the largest/smallest doubles, halfway
  * cases, 17-40 significant digits, huge exponents, signed zeros, and
  * malformed texts (trailing junk, no digits, hex, inf/nan) that must be
- * rejected as the parser always rejected them.
+ * rejected as the parser always rejected them. The in-place fast path
+ * af__numparse_fast (numparse.h: the Ecosys `0.1234567E+003` shape, short
+ * decimals, eight digits a step) is checked on padded buffers: texts at the
+ * edges of each shape must give strtod's bits or be declined, and on random
+ * and mutated texts whatever it claims (a prefix and a value) must be what
+ * the strtod path (af_numparse_strtod) makes of that prefix, and
+ * af_numparse must accept and convert exactly as the strtod path does.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -170,11 +176,135 @@ static void test_rejects(void)
     AF_EXPECT(!af_ecosys_parse_number(NULL, &v));
 }
 
+/* af__numparse_fast on text + terminator in a zero-padded buffer: 1 if it declined, or claimed exactly the
+ * prefix [0, end) with the bits af_numparse_strtod gives that prefix. *claimed: the prefix length (0: none). */
+static int fast_consistent(const char *text, size_t len, char term, size_t *claimed)
+{
+    char buf[160];
+    const char *end = NULL;
+    double v = 0, ref = 0;
+    if (len + 1 + AF_NUMPARSE_PAD > sizeof buf) return 1;
+    memset(buf, 0, sizeof buf);
+    memcpy(buf, text, len);
+    buf[len] = term;
+    *claimed = 0;
+    if (!af__numparse_fast(buf, &end, &v)) return 1;
+    *claimed = (size_t)(end - buf);
+    if (end <= buf || end > buf + len + 1) return 0;
+    if (!af_numparse_strtod(buf, *claimed, &ref) || !same_bits(v, ref)) {
+        fprintf(stderr, "fast path claims '%.*s' = %a, strtod path says %a\n", (int)*claimed, buf, v, ref);
+        return 0;
+    }
+    return 1;
+}
+
+/* af_numparse and the strtod path agree on text[0..len): both reject, or both accept with the same bits. */
+static int agrees_with_strtod(const char *text, size_t len)
+{
+    double a = 42.0, b = 42.0;
+    int ka = af_numparse(text, len, &a), kb = af_numparse_strtod(text, len, &b);
+    if (ka != kb || (ka && !same_bits(a, b))) {
+        fprintf(stderr, "'%.*s': af_numparse %d %a, strtod path %d %a\n", (int)len, text, ka, a, kb, b);
+        return 0;
+    }
+    return 1;
+}
+
+/* The edges of each fast shape: strtod's bits through af_numparse, and the fast path either declines or
+ * claims the whole text (followed by a blank) with the same bits. */
+static void test_fast_edges(void)
+{
+    static const char *const texts[] = {
+        /* Ecosys E14.7: exponents at Clinger's limits (scale = exponent - 7 in -22..22) and past them */
+        "0.1234567E+029", "0.1234567E+030", "0.1234567E-015", "0.1234567E-016", "0.9999999E+099",
+        "0.1234567E+100", "0.1234567E+999", "0.1234567E-999", "0.0000000E+000", "-0.0000000E+000",
+        "0.0000000E+099", "0.0000000E-099", "-0.9999000E+004", "-0.6999000E+004", "0.9999999E+000",
+        "+0.1234567E+003", "0.1234567D+003", "0.1234567e+003", "0.1234567d-003", "0.1234567E003",
+        "0.1234567+003", "0.1234567-003", "0.1234567E+00", "0.12345678E+003", "0.123456E+003", "00.1234567E+003",
+        "0.4940656E-323", "0.2225074E-307", "0.1797693E+309", "1.0-100", "1.0+100", "0.5D-3",
+        /* short decimals: up to 7 digits before a blank, point anywhere */
+        "1", "-1", "+1", "0", "-0", "1234567", "12345678", "123456789", "1.", "-1.", ".5", "-.5", "+.5",
+        "9999999.", "999999.9", ".9999999", "0.000001", "1.234567", "12.3456", "-12.3456", "2001.00",
+        "365.000", "0000001", "-9999", "-6999", "-9999.000", "0.123456", "-0.123456", "1.23456e-05",
+        /* eight digits a step: leading zeros, 16-19 digits, 20+ (strtod), exponent digit counts */
+        "0000000000000000000001.5", "000000000000000000000000", "1234567890123456789", "12345678901234567890",
+        "9007199254740992", "9007199254740993", "123456789012345.6", "1e22", "1e23", "1e-22", "1e-23",
+        "1e0000005", "1e00000005", "1e000000005", "4.9406564584124654E-324", "2.2250738585072014E-308",
+        "1.7976931348623157E+308", "0.000000000000000000000000000001",
+    };
+    for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++) {
+        size_t n = strlen(texts[i]), claimed = 0;
+        AF_EXPECT(agrees_with_strtod(texts[i], n));
+        double v;
+        AF_EXPECT(af_numparse(texts[i], n, &v)); /* every one is a number */
+        AF_EXPECT(fast_consistent(texts[i], n, ' ', &claimed));
+        if (claimed && claimed != n) fprintf(stderr, "'%s': fast path claimed %zu bytes\n", texts[i], claimed);
+        AF_EXPECT(claimed == 0 || claimed == n);
+    }
+    /* the shapes the models write are claimed by the fast path (not handed on to strtod) */
+    static const char *const claimed_texts[] = { "0.1234567E+003", "-0.1234567E-004", "0.1234567E+029",
+                                                 "0.1234567E-015", "-0.9999000E+004", "365.000", "2001.00",
+                                                 "-12.3456", "7", "1.23456e-05", "123456789012.5" };
+    for (size_t i = 0; i < sizeof claimed_texts / sizeof claimed_texts[0]; i++) {
+        size_t claimed = 0;
+        AF_EXPECT(fast_consistent(claimed_texts[i], strlen(claimed_texts[i]), '\n', &claimed));
+        AF_EXPECT(claimed == strlen(claimed_texts[i]));
+    }
+}
+
+/* Near misses of the fast shapes: rejected by af_numparse as by the strtod path; the fast path declines
+ * or claims only a true prefix. */
+static void test_fast_rejects(void)
+{
+    static const char *const bad[] = {
+        "0.1234567E+0x3", "0.1234567F+003", "0.1234567E*003", "0.12345a7E+003", "0.1234567E)003",
+        "0.1234567E/003", "0,1234567E+003", "0.1234567E++03", "0.1234567E+-03", "0..234567E+003",
+        "0.1234567E 003", "1.2.3", "1..2", "--1", "-+1", "+-1", "1e", "1E+", ".", "-", "+", "-.", "1.5x",
+        "0.1234\xB5" "67E+003", "0.1234567E+0\xB0" "3", "12\x80" "4", "1.0-", "1.0-1-1", "9999999.9.",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        size_t n = strlen(bad[i]), claimed = 0;
+        double v = 42.0;
+        AF_EXPECT(!af_numparse(bad[i], n, &v) && v == 42.0);
+        AF_EXPECT(agrees_with_strtod(bad[i], n));
+        AF_EXPECT(fast_consistent(bad[i], n, ' ', &claimed));
+        AF_EXPECT(claimed < n);
+    }
+}
+
+/* Random texts over number characters, and the Ecosys shape with one byte replaced by any byte value:
+ * af_numparse agrees with the strtod path, and the fast path's claims are exact prefixes. */
+static void test_fast_random(void)
+{
+    static const char alpha[] = "0123456789012345678901234567890123456789.....EEeDd+-+- \t\n";
+    static const char terms[] = { ' ', '\t', '\r', '\n', '\0', 'x', '.', 'E', '5' };
+    char t[64];
+    int bad = 0;
+    for (int i = 0; i < 300000 && bad < 10; i++) {
+        size_t n = 1 + rng() % 24, claimed = 0;
+        for (size_t k = 0; k < n; k++) t[k] = alpha[rng() % (sizeof alpha - 1)];
+        if (!agrees_with_strtod(t, n) || !fast_consistent(t, n, terms[rng() % sizeof terms], &claimed)) bad++;
+    }
+    for (int i = 0; i < 300000 && bad < 10; i++) {
+        size_t claimed = 0;
+        int e = (int)(rng() % 40);
+        snprintf(t, sizeof t, "%s0.%07dE%c%03d", rng() % 2 ? "-" : "", (int)(rng() % 10000000), rng() % 2 ? '+' : '-', e);
+        size_t n = strlen(t);
+        if (rng() % 4) t[rng() % n] = (char)(rng() % 256); /* one byte of any value, sometimes none */
+        if (memchr(t, '\0', n)) continue;
+        if (!agrees_with_strtod(t, n) || !fast_consistent(t, n, terms[rng() % sizeof terms], &claimed)) bad++;
+    }
+    AF_EXPECT(bad == 0);
+}
+
 int main(void)
 {
     AF_RUN(test_edges);
     AF_RUN(test_rejects);
     AF_RUN(test_random);
     AF_RUN(test_random_doubles);
+    AF_RUN(test_fast_edges);
+    AF_RUN(test_fast_rejects);
+    AF_RUN(test_fast_random);
     return AF_TEST_END();
 }
