@@ -136,7 +136,7 @@ static int make_counties(const opts *o, af_synth_county **out, int *n)
     for (long j = 0; j < ny; j++)
         for (long i = 0; i < nx; i++) {
             af_synth_county *p = &c[j * nx + i];
-            snprintf(p->fips, sizeof p->fips, "%05d", (int)((10001 + j * nx + i) % 100000));
+            snprintf(p->fips, sizeof p->fips, "%05u", (unsigned)((10001 + j * nx + i) % 100000));
             snprintf(p->name, sizeof p->name, "Bench %ld", j * nx + i);
             p->nvert = 5;
             p->lon = malloc(5 * sizeof *p->lon);

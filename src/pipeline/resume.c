@@ -10,6 +10,7 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <errno.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -42,10 +43,12 @@ cleanup:
     return rc;
 }
 
-/* Rank 0, sealed and verified: rename the .partial files that are not yet under final names. */
+/* Rank 0, sealed and verified: rename the .partial files that are not yet under final names, then
+ * make the renames durable with one fsync of the directory (as af_shardset_publish does), not one
+ * per shard. */
 static int publish_sealed(const char *outdir, const af_journal *j, af_error *err)
 {
-    int rc = AF_OK;
+    int rc = AF_OK, renamed = 0;
     char fin[4400], part[4420], hex[65];
     for (size_t k = 0; k < j->nshards; k++) {
         AF_CHECK(af_path_join(outdir, j->shards[k].path, fin, sizeof fin, err));
@@ -53,9 +56,16 @@ static int publish_sealed(const char *outdir, const af_journal *j, af_error *err
         af_error e = AF_ERROR_INIT;
         if (af_file_readable(fin) && af_file_sha256(fin, hex, &e) == AF_OK && !strcmp(hex, j->shards[k].sha256))
             continue;
-        AF_CHECK(af_rename_durable(part, fin, err));
+        if (rename(part, fin) != 0) AF_FAIL(AF_EIO, "cannot rename '%s' to '%s': %s", part, fin, strerror(errno));
+        renamed = 1;
     }
 cleanup:
+    /* the renames done before an error are durable too */
+    if (renamed) {
+        af_error e = AF_ERROR_INIT;
+        int frc = af_fsync_path(outdir, rc == AF_OK ? err : &e);
+        if (rc == AF_OK) rc = frc;
+    }
     return rc;
 }
 

@@ -243,11 +243,11 @@ cleanup:
 /* The checks of dc_row_date on the numbers of a row from dc_row_fast, without messages: 1 if they hold. */
 static int dc_date_fast(double tv, double dv, int *year, int *doy)
 {
-    if (!(tv >= 0.0 && tv < 10000.0)) return 0;
-    int y = (int)floor(tv + 1e-6);
-    if (dv != floor(dv) || dv < 1 || dv > (af_date_is_leap(y) ? 366 : 365)) return 0;
+    if (!(tv >= 0.0 && tv < 10000.0) || !(dv >= 1 && dv <= 366)) return 0;
+    int y = (int)(tv + 1e-6), d = (int)dv; /* truncation is floor here: both are positive */
+    if (dv != (double)d || d > (af_date_is_leap(y) ? 366 : 365)) return 0;
     *year = y;
-    *doy = (int)dv;
+    *doy = d;
     return 1;
 }
 
@@ -327,8 +327,7 @@ static int dc_read(const char *path, int nlayers, af_dc_cursor *cur, int year_hi
     AF_CHECK_ARG(path && out);
     r.path = path;
     r.csv = ends_with(path, ".csv");
-    /* a chunked read takes about a year of rows: small blocks, not the rest of the file each time */
-    int oe = af__mbuf_open(&b, path, chunked ? AF_MBUF_BLOCK_CHUNKED : AF_MBUF_BLOCK);
+    int oe = af__mbuf_open(&b, path, AF_MBUF_BLOCK);
     if (oe) AF_FAIL(AF_ENOTFOUND, "cannot open DayCent file '%s': %s", path, strerror(oe));
     for (;;) {
         long long start = b.off; /* file offset of the next line */
@@ -350,6 +349,9 @@ static int dc_read(const char *path, int nlayers, af_dc_cursor *cur, int year_hi
                 af__models_table_commit(&t, year, doy);
                 continue;
             }
+            int more;
+            AF_CHECK(af__mbuf_more(&b, path, &more, err)); /* a row cut by the block's end: read on, retry */
+            if (more) continue;
         }
         AF_CHECK(af__mbuf_line(&b, path, &line, &len, &tl, err));
         if (!line) break;

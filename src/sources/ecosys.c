@@ -265,7 +265,7 @@ static int ecosys_row_fast(const char *p, size_t ncols, double *doy, long *date,
 static int ecosys_date_fast(double dv, long v, int prev_doy, int *year, int *doy)
 {
     af_date d = { .year = (int)(v % 10000), .month = (int)(v / 10000 % 100), .day = (int)(v / 1000000) };
-    if (!(dv >= 1 && dv <= 366) || dv != floor(dv) || !af_date_valid(d) || af_date_doy(d) != (int)dv ||
+    if (!(dv >= 1 && dv <= 366) || dv != (double)(int)dv || !af_date_valid(d) || af_date_doy(d) != (int)dv ||
         (*year && d.year != *year) || (int)dv <= prev_doy)
         return 0;
     *year = d.year;
@@ -310,6 +310,9 @@ int af_ecosys_read(const char *path, af_model_table *out, af_error *err)
             prev = doy;
             continue;
         }
+        int more;
+        AF_CHECK(af__mbuf_more(&b, path, &more, err)); /* a row cut by the block's end: read on, retry */
+        if (more) continue;
         AF_CHECK(af__mbuf_line(&b, path, &line, &len, &tl, err));
         if (!line) break;
         lineno++;

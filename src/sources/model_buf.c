@@ -1,13 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * model_buf.c: the read buffer of the model-output parsers (ecosys.c,
- * daycent.c). A file is read with read(2) in large blocks into one buffer the
- * reader owns, followed by AF_MBUF_PAD zero bytes, so the parsers convert the
+ * daycent.c). A file is read with read(2) in blocks (AF_MBUF_BLOCK) into one
+ * buffer the reader owns, followed by AF_MBUF_PAD zero bytes, so the parsers convert the
  * rows of a block in place (af__numparse_fast's 8-byte loads stay inside the
  * buffer) instead of copying every line out with getline. Lines that straddle
- * a block, or that the in-place fast paths decline, are handed out one by one
- * (af__mbuf_line), NUL-terminated in place like a getline line. Not
- * collective; no global state.
+ * a block are read on (af__mbuf_more) and parsed in place again; lines the
+ * fast paths decline are handed out one by one (af__mbuf_line),
+ * NUL-terminated in place like a getline line. A line longer than the buffer
+ * grows it. Not collective; no global state.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -88,6 +89,15 @@ cleanup:
 int af__mbuf_start(af_mbuf *b, const char *path, af_error *err)
 {
     return b->end > b->beg || b->eof ? AF_OK : mbuf_fill(b, path, err);
+}
+
+int af__mbuf_more(af_mbuf *b, const char *path, int *more, af_error *err)
+{
+    int rc = AF_OK;
+    *more = !b->eof && !memchr(b->buf + b->beg, '\n', b->end - b->beg);
+    if (*more) AF_CHECK(mbuf_fill(b, path, err));
+cleanup:
+    return rc;
 }
 
 int af__mbuf_line(af_mbuf *b, const char *path, char **line, size_t *len, size_t *text_len, af_error *err)

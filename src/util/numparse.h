@@ -44,9 +44,11 @@ int af_numparse_strtod(const char *text, size_t len, double *out);
 /* The value of 8 digit bytes less '0' each (the first digit in the lowest byte). */
 AF_NP_INLINE uint64_t af__np_swar8(uint64_t d)
 {
-    d = (d * 10 + (d >> 8)) & UINT64_C(0x00FF00FF00FF00FF);   /* pairs: 2-digit values */
-    d = (d * 100 + (d >> 16)) & UINT64_C(0x0000FFFF0000FFFF); /* quads: 4-digit values */
-    return (d * 10000 + (d >> 32)) & UINT64_C(0xFFFFFFFF);    /* the 8-digit value */
+    d = d * 10 + (d >> 8); /* bytes 0, 2, 4, 6: the 2-digit values p0..p3 (the odd bytes: junk below 100) */
+    const uint64_t pairs = UINT64_C(0x000000FF000000FF);
+    /* bits 32..63 of the sum: 10^6 p0 + 100 p2 + 10^4 p1 + p3 (the low halves stay below 2^32) */
+    return ((d & pairs) * (100 + (UINT64_C(1000000) << 32)) + ((d >> 16) & pairs) * (1 + (UINT64_C(10000) << 32))) >>
+           32;
 }
 
 /* The top bit of each byte of x that is not an ASCII digit, exact for every byte: with t = x ^ '0', a

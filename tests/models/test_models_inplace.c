@@ -2,7 +2,7 @@
 /*
  * test_models_inplace.c: the model readers' in-place block parsing
  * (src/sources/model_buf.c and the fast row paths of ecosys.c and daycent.c)
- * on generated files larger than a read block. Rows mix what the fast paths
+ * on generated files of many read blocks. Rows mix what the fast paths
  * take and what they hand to the tokenising path: NaN text, -9999/-6999,
  * tabs and runs of blanks, CRLF, exponents beyond Clinger's case, D and
  * crowded exponents, %.17g, a line longer than a block, a blank line, a last
@@ -124,7 +124,8 @@ static void ddmmyyyy(int y, int d, char *out, size_t n)
 
 enum { ECO_COLS = 200, ECO_ROWS = 366 };
 
-/* An Ecosys file of 2004 (1.1 MB of values and one row with 1.1 MB of blanks: past two 1 MiB blocks);
+/* An Ecosys file of 2004 (1.1 MB of values and one row with 1.1 MB of blanks: many 64 KiB blocks, and a
+ * line that grows the buffer past 1 MiB);
  * expect[r * ECO_COLS + c] gets each cell's value. Row bad_row (if >= 0) gets `bad` in value column 6. */
 static void ecosys_file(sbuf *b, double *expect, int bad_row, const char *bad)
 {
@@ -160,7 +161,7 @@ static void test_ecosys_blocks(void)
     af_model_table t;
     memset(&t, 0, sizeof t);
     ecosys_file(&b, expect, -1, NULL);
-    AF_EXPECT(b.n > (size_t)2 << 20); /* the reader's block is 1 MiB */
+    AF_EXPECT(b.n > (size_t)2 << 20); /* the reader's block is 64 KiB */
     AF_TEST_PASS(af_ecosys_read(write_file("0101002004dc", &b), &t, err));
     AF_EXPECT(t.nrows == ECO_ROWS && t.ncols == ECO_COLS);
     int bad = 0;
@@ -232,7 +233,7 @@ static size_t daycent_file(sbuf *b, double *expect, size_t xrow)
                 else snprintf(f, sizeof f, "%.3E", v);
                 if (row == xrow && i == 5) snprintf(f, sizeof f, "x");
                 put(b, blank());
-                if (row == 3000 && i == 10) /* a row longer than the 64 KiB blocks of the cursor reads */
+                if (row == 3000 && i == 10) /* a row longer than the 64 KiB blocks */
                     for (int k2 = 0; k2 < 800; k2++) put(b, "                                                                                                    ");
                 put(b, f);
                 snprintf(c, sizeof c, "%s", f);
