@@ -10,7 +10,9 @@ Part 2, strong scaling: the same pipeline on --scale-counties x --scale-scenario
 --scale-years, on 1 and 2 ranks (--ranks), paired runs alternating the rank counts, after one
 warm-up run (builds the weights cache). Speedup = wall(1) / wall(n); CPU ratio = CPU(n) / CPU(1)
 (user + system of every process of the run, from getrusage of the children). Goal: >= 1.8x and
-<= 1.1 on 2 cores. Every ratio is measured within this run: on a shared machine compare ratios,
+<= 1.1 on 2 cores, judged on wall time. Printed beside it: the pipeline's own time (the sum of the
+stage maxima of the index's timing table, without mpirun, process start and MPI_Init) and its
+speedup, and the wall time outside the stages. Every ratio is measured within this run: on a shared machine compare ratios,
 not seconds.
 """
 import argparse
@@ -118,21 +120,29 @@ def scaling_part(a, root):
     for k in range(a.repeat):
         for n in (ranks if k % 2 == 0 else ranks[::-1]):
             wall, cpu, idx = run_pipeline(a, n, p, os.path.join(d, "n%d" % n), [])
-            res[n].append((wall, cpu))
-            stages[n] = {s["stage"]: s["max"] for s in idx["provenance"]["timings"]}
-    print("  %-5s %10s %10s %9s %9s   %s" % ("ranks", "wall s", "CPU s", "speedup", "CPU ratio",
-                                            "stage max s (last run): " + " ".join(stages[ranks[0]])))
+            st = {s["stage"]: s["max"] for s in idx["provenance"]["timings"]}
+            # the pipeline's own time: its stages (slowest rank each) as the index's timing table
+            # records them; wall also counts mpirun, process start, MPI_Init and MPI_Finalize
+            res[n].append((wall, cpu, sum(st.values())))
+            stages[n] = st
+    print("  %-5s %8s %8s %9s %9s %10s %10s   %s" % (
+        "ranks", "wall s", "CPU s", "speedup", "CPU ratio", "stages s", "speedup", "stage max s (last run): " +
+        " ".join(stages[ranks[0]])))
     for n in ranks:
-        w = statistics.median(x for x, _ in res[n])
-        c = statistics.median(x for _, x in res[n])
+        w = statistics.median(x[0] for x in res[n])
+        c = statistics.median(x[1] for x in res[n])
+        ps = statistics.median(x[2] for x in res[n])
         # paired: each repeat's ratio against the same repeat's 1-rank run, then the median
         sp = statistics.median(res[ranks[0]][i][0] / res[n][i][0] for i in range(a.repeat))
         cr = statistics.median(res[n][i][1] / res[ranks[0]][i][1] for i in range(a.repeat))
-        print("  %-5d %10.2f %10.2f %8.2fx %9.2f   %s" % (n, w, c, sp, cr,
-                                                       " ".join("%.2f" % v for v in stages[n].values())))
+        pp = statistics.median(res[ranks[0]][i][2] / res[n][i][2] for i in range(a.repeat))
+        print("  %-5d %8.2f %8.2f %8.2fx %9.2f %10.2f %9.2fx   %s" % (
+            n, w, c, sp, cr, ps, pp, " ".join("%.2f" % v for v in stages[n].values())))
         if n == 2:
-            print("  goal (issue 16, 2 cores): speedup >= 1.8x: %s; CPU ratio <= 1.1: %s" % (
-                "met" if sp >= 1.8 else "NOT met", "met" if cr <= 1.1 else "NOT met"))
+            print("  goal (issue 16, 2 cores, judged on wall time with every fixed cost): speedup >= 1.8x: %s; "
+                  "CPU ratio <= 1.1: %s" % ("met" if sp >= 1.8 else "NOT met", "met" if cr <= 1.1 else "NOT met"))
+    w1 = statistics.median(x[0] - x[2] for x in res[ranks[0]])
+    print("  outside the stages (mpirun, process start, MPI_Init/Finalize; 1 rank, median): %.2f s of wall" % w1)
 
 
 def main():

@@ -52,7 +52,20 @@ typedef struct af_sample_opts {
     const char *const *scenarios;   /**< scenario names in order; NULL/0 = one scenario "base" */
     size_t nscenarios;
     const char *site_csv;           /**< CSV with header columns site_id, lat, lon; NULL = no sites */
+    double site_work;               /**< partition work of a site, a county sample being 1 (<= 0: 1) */
 } af_sample_opts;
+
+/**
+ * Estimated work of a site whose targets come from tower or chamber files, a county sample being 1.
+ * Measured on the synth AgroFlux pipeline (64 counties x 4 scenarios + 3 sites, bench_scale): the
+ * 3 sites' tower fill and chamber read take ~0.10 s CPU on the rank holding them, a county sample's
+ * Ecosys targets ~2.7 ms, so a site is worth ~12 county samples. Without tower or chamber features
+ * a site reads what a county sample reads (or less): 1.
+ */
+#define AF_SITE_WORK_OBS 12.0
+
+/** AF_SITE_WORK_OBS when a tower or chamber feature of cfg applies to sites, else 1 (config only). */
+double af_sample_site_work(const af_config *cfg);
 
 /**
  * The text of path placeholder `name` ({year}, {id}, {fips}, {state}, {scenario}, {site}) for
@@ -61,7 +74,8 @@ typedef struct af_sample_opts {
  */
 const char *af_sample_field(const char *name, const af_sample *s, int year, char *buf, size_t n);
 
-/** The sample options a pipeline's [counties] and [sites] sections give (borrowed from cfg). */
+/** The sample options a pipeline's [counties] and [sites] sections give (borrowed from cfg),
+ * site_work from af_sample_site_work. */
 void af_sample_opts_from_config(const af_config *cfg, af_sample_opts *opts);
 
 typedef struct af_sampleset af_sampleset;

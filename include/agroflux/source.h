@@ -22,12 +22,35 @@
 extern "C" {
 #endif
 
+/**
+ * Work shared between the ranks of a run (set by the pipeline on more than one rank, NULL
+ * otherwise): a kind with `shares_open` describes only its share of the files at open (part of
+ * nparts) and passes the descriptions to every rank through allgather. Keeps sources free of MPI.
+ */
+typedef struct af_source_share {
+    int nparts;       /**< ranks of the run */
+    int part;         /**< this rank, 0..nparts-1 */
+    /**
+     * Collective over the run: every part's `n` bytes at `mine`, concatenated in part order into
+     * *all, with (*counts)[nparts] bytes from each part (both malloc'd, the caller frees them).
+     * Every rank calls it the same number of times; fails on every rank alike (then both NULL).
+     */
+    int (*allgather)(const struct af_source_share *sh, const void *mine, size_t n, void **all, size_t **counts,
+                     af_error *err);
+    void *impl;       /**< the pipeline's (its communicator) */
+    /** Pieces of work handed out by shared opens so far in this run, the same on every rank: an
+     * open deals its pieces from part (*dealt % nparts) on and adds their number, so that groups
+     * of a few files each do not all load the lowest ranks. */
+    size_t *dealt;
+} af_source_share;
+
 /** What a source sees of the run. All borrowed. */
 typedef struct af_source_ctx {
     const af_config *cfg;
     const af_calendar *cal;
     const af_sampleset *set;
     af_range range;   /**< this rank's global samples [begin, end) */
+    const af_source_share *share; /**< NULL: one rank, or not shared (plan) */
 } af_source_ctx;
 
 typedef struct af_source_kind {
@@ -70,6 +93,13 @@ typedef struct af_source_kind {
      */
     int (*fill_days)(void *state, int t0, int nt, const int *part, int mine, float *val, unsigned char *valid,
                      float *qc, af_error *err);
+    /**
+     * 1: when ctx->share is set, open is collective: it calls share->allgather exactly once on
+     * every rank, whatever fails (a failure is passed on in the gathered bytes), and fails on every
+     * rank alike when any rank's share failed. The pipeline opens these groups first, on every rank,
+     * agreeing on failure after each.
+     */
+    int shares_open;
 } af_source_kind;
 
 /** The registry, NULL-terminated, in a fixed order. */

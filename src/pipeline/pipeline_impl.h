@@ -36,6 +36,9 @@ typedef struct af_ctx {
     size_t ngroups;
     af_var_desc *inputs, *targets;
     size_t ninputs, ntargets;
+    MPI_Comm comm;                 /* the run's, for shared opens (af__ctx_share); MPI_COMM_NULL: none */
+    af_source_share share;         /* what sctx.share points to once af__ctx_share set it */
+    size_t dealt;                  /* share.dealt */
     char *settings;                /* settings.c: what fixes the output, "section.key=value" lines */
     char output_sha256[65];        /* its SHA-256: the shards' config_sha256 attribute */
 } af_ctx;
@@ -59,6 +62,9 @@ int af__ctx_describe(af_ctx *ctx, af_error *err);
  * days (split_days) is opened on every sample instead and filled through af__split_fill. */
 int af__read_split_days(const af_config *cfg, int nranks);
 int af__ctx_open_sources(af_ctx *ctx, af_range range, int split, af_error *err);
+/** Let kinds with shares_open divide their open over the ranks of comm (more than one rank;
+ * af__ctx_open_sources then is collective: every rank calls it, after agreeing on earlier errors). */
+void af__ctx_share(af_ctx *ctx, MPI_Comm comm);
 void af__ctx_dispose(af_ctx *ctx);
 /** Collective (split.c). Fill group g (g->split) for days [t0, t0+nt) of this rank's samples into
  * [nlocal][nt][nfeat]: each rank fills every sample for its share of the days, then the values go

@@ -300,9 +300,12 @@ static int run_setup(run_state *rs, const char *pipeline_path, af_error *err)
     if (af__ctx_load_rest(&rs->ctx, err) == AF_OK) {
         rs->ranges = calloc((size_t)rs->size, sizeof *rs->ranges);
         if (!rs->ranges) af_error_set(err, AF_ENOMEM, __FILE__, __LINE__, __func__, "out of memory");
-        else if (af_sampleset_partition(rs->ctx.set, rs->size, rs->ranges, err) == AF_OK)
-            af__ctx_open_sources(&rs->ctx, rs->ranges[rs->rank], af__read_split_days(rs->ctx.cfg, rs->size), err);
+        else af_sampleset_partition(rs->ctx.set, rs->size, rs->ranges, err);
     }
+    AF_SYNC(rs->comm);
+    /* collective: the gridded files are described once per run, spread over the ranks */
+    af__ctx_share(&rs->ctx, rs->comm);
+    af__ctx_open_sources(&rs->ctx, rs->ranges[rs->rank], af__read_split_days(rs->ctx.cfg, rs->size), err);
     AF_SYNC(rs->comm);
     const af_config *cfg = rs->ctx.cfg;
     rs->nsamples = af_sampleset_count(rs->ctx.set);

@@ -6,6 +6,7 @@
  * It also checks what config cannot: each feature's source kind and that
  * kind's keys (config sits below the sources and does not know them).
  */
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -178,9 +179,81 @@ int af__read_split_days(const af_config *cfg, int nranks)
     return cfg->read_split == AF_READ_SPLIT_DAYS || nranks <= 4;
 }
 
+/* af_source_share.allgather over the run's communicator: counts, then the bytes; waits sleep. */
+static int share_allgather(const af_source_share *sh, const void *mine, size_t n, void **all, size_t **counts,
+                           af_error *err)
+{
+    int rc = AF_OK;
+    MPI_Comm comm = *(const MPI_Comm *)sh->impl;
+    int np = sh->nparts;
+    long long mine_n = (long long)n, *ns = calloc((size_t)np, sizeof *ns);
+    int *cnt = calloc((size_t)np, sizeof *cnt), *displ = calloc((size_t)np, sizeof *displ);
+    *all = NULL;
+    *counts = calloc((size_t)np, sizeof **counts);
+    int ok = ns && cnt && displ && *counts, okall = 0;
+    MPI_Request req;
+    /* every rank joins both collectives: agree first that every rank can take part */
+    AF_CHECK_MPI(MPI_Iallreduce(&ok, &okall, 1, MPI_INT, MPI_MIN, comm, &req));
+    AF_CHECK_MPI(af__wait_idle(&req));
+    if (!okall) AF_FAIL(AF_ENOMEM, "out of memory sharing the source descriptions");
+    AF_CHECK_MPI(MPI_Iallgather(&mine_n, 1, MPI_LONG_LONG, ns, 1, MPI_LONG_LONG, comm, &req));
+    AF_CHECK_MPI(af__wait_idle(&req));
+    long long total = 0;
+    for (int q = 0; q < np; q++) {
+        displ[q] = (int)total;
+        cnt[q] = (int)ns[q];
+        (*counts)[q] = (size_t)ns[q];
+        total += ns[q];
+    }
+    if (total > INT_MAX) AF_FAIL(AF_EINVAL, "the source descriptions of all ranks exceed 2 GiB (%lld bytes)", total);
+    *all = malloc((size_t)total + 1);
+    ok = *all != NULL;
+    AF_CHECK_MPI(MPI_Iallreduce(&ok, &okall, 1, MPI_INT, MPI_MIN, comm, &req));
+    AF_CHECK_MPI(af__wait_idle(&req));
+    if (!okall) AF_FAIL(AF_ENOMEM, "out of memory for %lld bytes of source descriptions", total);
+    AF_CHECK_MPI(MPI_Iallgatherv(mine, (int)n, MPI_BYTE, *all, cnt, displ, MPI_BYTE, comm, &req));
+    AF_CHECK_MPI(af__wait_idle(&req));
+cleanup:
+    free(ns);
+    free(cnt);
+    free(displ);
+    if (rc != AF_OK) {
+        free(*all);
+        free(*counts);
+        *all = NULL;
+        *counts = NULL;
+    }
+    return rc;
+}
+
+void af__ctx_share(af_ctx *ctx, MPI_Comm comm)
+{
+    int size = 1, rank = 0;
+    MPI_Comm_size(comm, &size);
+    MPI_Comm_rank(comm, &rank);
+    ctx->comm = comm;
+    ctx->share.nparts = size;
+    ctx->share.part = rank;
+    ctx->share.allgather = share_allgather;
+    ctx->share.impl = &ctx->comm;
+    ctx->dealt = 0;
+    ctx->share.dealt = &ctx->dealt;
+    ctx->sctx.share = size > 1 ? &ctx->share : NULL;
+}
+
+static int open_group(af_ctx *ctx, af_group *g, int split, af_error *err)
+{
+    g->split = split && g->kind->split_days && g->kind->fill_days;
+    double c0 = af__cpu_seconds();
+    int rc = g->kind->open(g->split ? &ctx->sctx_all : &ctx->sctx, g->feats, g->nfeat, &g->state, err);
+    g->open_cpu += af__cpu_seconds() - c0;
+    return rc;
+}
+
 int af__ctx_open_sources(af_ctx *ctx, af_range range, int split, af_error *err)
 {
     int rc = AF_OK;
+    const af_source_share *share = ctx->sctx.share;
     ctx->sctx.cfg = ctx->cfg;
     ctx->sctx.cal = ctx->cal;
     ctx->sctx.set = ctx->set;
@@ -188,12 +261,19 @@ int af__ctx_open_sources(af_ctx *ctx, af_range range, int split, af_error *err)
     ctx->sctx_all = ctx->sctx;
     ctx->sctx_all.range.begin = 0;
     ctx->sctx_all.range.end = af_sampleset_count(ctx->set);
+    /* shared opens first, on every rank, agreeing after each (an open fails alike on every rank,
+     * but what follows it in the group's open need not); then the rest, each rank on its own */
+    for (size_t j = 0; share && j < ctx->ngroups; j++) {
+        af_group *g = &ctx->groups[j];
+        if (!g->kind->shares_open) continue;
+        open_group(ctx, g, split, err);
+        rc = af_error_sync(ctx->comm, err);
+        AF_CHECK(rc);
+    }
     for (size_t j = 0; j < ctx->ngroups; j++) {
         af_group *g = &ctx->groups[j];
-        g->split = split && g->kind->split_days && g->kind->fill_days;
-        double c0 = af__cpu_seconds();
-        rc = g->kind->open(g->split ? &ctx->sctx_all : &ctx->sctx, g->feats, g->nfeat, &g->state, err);
-        g->open_cpu += af__cpu_seconds() - c0;
+        if (share && g->kind->shares_open) continue;
+        rc = open_group(ctx, g, split, err);
         AF_CHECK(rc);
     }
 cleanup:

@@ -4,8 +4,10 @@
  * the Hilbert curve index used for the global order, and af_sampleset_partition,
  * which cuts the global order into one contiguous slice per rank. Cuts fall only
  * between units (a county with all its scenarios, or a site), at the unit boundary
- * whose prefix work is closest to r*W/P. Pure functions, not collective; the
- * result depends only on the set and the rank count.
+ * whose prefix work is closest to r*W/P; a sample's work is its estimated cost (a
+ * county sample 1, a site af_sample_opts.site_work: AF_SITE_WORK_OBS when tower or
+ * chamber files are read for it). Pure functions, not collective; the result
+ * depends only on the set and the rank count.
  */
 #include <stdlib.h>
 

@@ -564,6 +564,17 @@ void af_sample_opts_from_config(const af_config *cfg, af_sample_opts *so)
     so->scenarios = (const char *const *)cfg->scenarios;
     so->nscenarios = cfg->nscenarios;
     so->site_csv = cfg->has_sites ? cfg->site_list : NULL;
+    so->site_work = af_sample_site_work(cfg);
+}
+
+double af_sample_site_work(const af_config *cfg)
+{
+    for (size_t i = 0; i < cfg->nfeatures; i++) {
+        const af_feature_cfg *f = &cfg->features[i];
+        if ((!strcmp(f->source, "tower") || !strcmp(f->source, "chamber")) && f->applies != AF_APPLIES_COUNTIES)
+            return AF_SITE_WORK_OBS;
+    }
+    return 1.0;
 }
 
 int af_sampleset_load(const af_sample_opts *opts, af_sampleset **out, af_error *err)
@@ -658,7 +669,7 @@ int af_sampleset_load(const af_sample_opts *opts, af_sampleset **out, af_error *
         smp->lat = sites[i].lat;
         smp->lon = sites[i].lon;
         smp->unit = i;
-        smp->work = 1.0;
+        smp->work = opts->site_work > 0 ? opts->site_work : 1.0;
     }
     set->nsites = nsites;
     AF_CHECK(build_hash(set, err));

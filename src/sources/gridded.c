@@ -140,125 +140,6 @@ cleanup:
     return rc;
 }
 
-static int expand_year(const af_config *cfg, const char *tmpl, int year, char *out, size_t n, af_error *err)
-{
-    int rc = AF_OK;
-    char buf[4096];
-    const char *p = strstr(tmpl, "{year}");
-    if (p) snprintf(buf, sizeof buf, "%.*s%04d%s", (int)(p - tmpl), tmpl, year, p + 6);
-    else snprintf(buf, sizeof buf, "%s", tmpl);
-    AF_CHECK(af_config_resolve(cfg, buf, out, n, err));
-cleanup:
-    return rc;
-}
-
-/* The multiplier of year gf->year: same grid (checked by open_file against the group's), same days. */
-static int open_multiplier(gr_state *st, const gr_var *gv, const gr_file *gf, gr_file *mf, af_error *err)
-{
-    int rc = AF_OK;
-    const af_config *cfg = st->ctx->cfg;
-    const af_config_section *sec = gv->msec;
-    int line = af_config_line(sec, "multiply_path");
-    AF_CHECK(expand_year(cfg, gv->mtmpl, gf->year, mf->path, sizeof mf->path, err));
-    if (!af_path_is_virtual(mf->path) && !af_file_readable(mf->path))
-        AF_FAIL(AF_ENOTFOUND, "%s:%d: [%s] multiply_path: cannot read '%s' (multiplier of '%s')", cfg->path, line,
-                sec->name, mf->path, gf->path);
-    mf->year = gf->year;
-    af_error e2 = AF_ERROR_INIT;
-    int r2 = af__gridded_open_file(st, mf, gv->mname, &e2);
-    if (r2 != AF_OK)
-        AF_FAIL(r2, "%s:%d: [%s] multiply_path: '%s' as multiplier of '%s': %s", cfg->path, line, sec->name, mf->path,
-                gf->path, e2.msg);
-    int same = mf->nbands == gf->nbands;
-    for (int b = 0; same && b < gf->nbands; b++) same = mf->epoch[b] == gf->epoch[b];
-    if (!same)
-        AF_FAIL(AF_EFORMAT, "%s:%d: [%s] multiply_path: the days of '%s' (%d bands) differ from those of '%s' (%d bands)",
-                cfg->path, line, sec->name, mf->dsname, mf->nbands, gf->dsname, gf->nbands);
-cleanup:
-    return rc;
-}
-
-/* What a file says must agree with the pipeline: a units attribute that means other units than
- * source_units (units table, else UDUNITS-2) is an error (its values would be converted wrongly),
- * one that neither understands is a warning (source_units is trusted), and a file
- * with no day in the pipeline's range contributes nothing: an error naming it. */
-static int check_file(const gr_state *st, const gr_var *gv, const gr_file *gf, af_error *err)
-{
-    int rc = AF_OK;
-    const af_config *cfg = st->ctx->cfg;
-    const char *su = af_config_get(gv->sec, "source_units");
-    if (gf->units[0] && su && !gv->mtmpl[0]) {
-        int verdict;
-        AF_CHECK(af_units_file_agrees(gf->units, su, &verdict, err));
-        if (verdict == AF_UNITS_DISAGREE)
-            AF_FAIL(AF_EUNITS, "%s: variable '%s' has units '%s', but %s:%d: [%s] source_units says '%s': "
-                    "fix source_units (values are converted from it)", gf->path, gv->name, gf->units, cfg->path,
-                    af_config_line(gv->sec, "source_units"), gv->sec->name, su);
-        if (verdict == AF_UNITS_INCOMPATIBLE)
-            AF_FAIL(AF_EUNITS, "%s: variable '%s' has units '%s', which cannot be '%s' (%s:%d: [%s] source_units)",
-                    gf->path, gv->name, gf->units, su, cfg->path, af_config_line(gv->sec, "source_units"),
-                    gv->sec->name);
-        if (verdict == AF_UNITS_NOT_UNDERSTOOD)
-            af_log(AF_LOG_WARN, "gridded", "%s: variable '%s' has units '%s', which neither the units table nor "
-                   "UDUNITS-2 understands: its values are taken as %s:%d: [%s] source_units '%s'", gf->path, gv->name,
-                   gf->units, cfg->path, af_config_line(gv->sec, "source_units"), gv->sec->name, su);
-    }
-    long first = af_calendar_epoch(st->ctx->cal, 0);
-    long last = af_calendar_epoch(st->ctx->cal, af_calendar_ndays(st->ctx->cal) - 1);
-    int inside = 0;
-    for (int b = 0; b < gf->nbands && !inside; b++) inside = gf->epoch[b] >= first && gf->epoch[b] <= last;
-    if (!inside && gf->nbands > 0) {
-        af_date a = af_date_from_epoch(gf->epoch[0]), z = af_date_from_epoch(gf->epoch[gf->nbands - 1]);
-        AF_FAIL(AF_EFORMAT, "%s: none of its %d days (%04d-%02d-%02d to %04d-%02d-%02d) is in the pipeline's range "
-                "([%s] variable '%s')", gf->path, gf->nbands, a.year, a.month, a.day, z.year, z.month, z.day,
-                gv->sec->name, gv->name);
-    }
-cleanup:
-    return rc;
-}
-
-/* Open every year of every distinct variable (and of its multiplier). */
-static int open_files(gr_state *st, const af_config_section *sec, af_error *err)
-{
-    int rc = AF_OK;
-    const af_config *cfg = st->ctx->cfg;
-    const char *tmpl = af_config_get(sec, "path");
-    AF_CHECK(af__template_check(cfg, sec, "path", tmpl, "year", err));
-    int per_year = strstr(tmpl, "{year}") != NULL;
-    int y0 = per_year ? af_calendar_start(st->ctx->cal).year : 0;
-    int y1 = per_year ? af_calendar_end(st->ctx->cal).year : 0;
-    size_t nyears = (size_t)(y1 - y0 + 1);
-    st->paths = calloc(2 * st->nvars * nyears, sizeof *st->paths);
-    AF_CHECK_ALLOC(st->paths);
-    for (size_t v = 0; v < st->nvars; v++) {
-        gr_var *gv = &st->vars[v];
-        gv->files = calloc(nyears, sizeof *gv->files);
-        AF_CHECK_ALLOC(gv->files);
-        if (gv->mtmpl[0]) {
-            gv->mfiles = calloc(nyears, sizeof *gv->mfiles);
-            AF_CHECK_ALLOC(gv->mfiles);
-        }
-        for (int y = y0; y <= y1; y++) {
-            gr_file *gf = &gv->files[gv->nfiles];
-            AF_CHECK(expand_year(cfg, tmpl, y, gf->path, sizeof gf->path, err));
-            if (!af_path_is_virtual(gf->path) && !af_file_readable(gf->path))
-                AF_FAIL(AF_ENOTFOUND, "%s:%d: [%s] path: cannot read '%s'%s", cfg->path, af_config_line(sec, "path"),
-                        sec->name, gf->path, per_year ? " (a year of the pipeline)" : "");
-            gf->year = y;
-            gv->nfiles++;
-            AF_CHECK(af__gridded_open_file(st, gf, gv->name, err));
-            AF_CHECK(check_file(st, gv, gf, err));
-            st->paths[st->npaths++] = gf->path;
-            if (gv->mfiles) {
-                AF_CHECK(open_multiplier(st, gv, gf, &gv->mfiles[gv->nfiles - 1], err));
-                st->paths[st->npaths++] = gv->mfiles[gv->nfiles - 1].path;
-            }
-        }
-    }
-cleanup:
-    return rc;
-}
-
 static int gridded_open(const af_source_ctx *ctx, const af_feature_cfg *const *feats, size_t nfeat,
                         void **out, af_error *err)
 {
@@ -322,7 +203,7 @@ static int gridded_open(const af_source_ctx *ctx, const af_feature_cfg *const *f
             AF_FAIL(AF_EUNITS, "%s:%d: [%s] source_units: %s", ctx->cfg->path, af_config_line(fs, "source_units"),
                     fs->name, uerr.msg);
     }
-    AF_CHECK(open_files(st, sec, err));
+    AF_CHECK(af__gridded_open_files(st, sec, err));
     AF_CHECK(af__gridded_check_crs(st, err));
     *out = st;
     st = NULL;
@@ -423,6 +304,15 @@ cleanup:
     return rc;
 }
 
+/* Close the held file unless it is keep: one file (and its multiplier) open at a time. */
+static void release_held(gr_state *st, const gr_file *keep)
+{
+    if (!st->held || st->held == keep) return;
+    af__gridded_detach(st->held);
+    af__gridded_detach(st->held_m);
+    st->held = st->held_m = NULL;
+}
+
 static int read_days(gr_state *st, gr_var *gv, int t0, int nt, gr_scratch *sc, const af_aggregate_out *av,
                      af_error *err)
 {
@@ -431,7 +321,7 @@ static int read_days(gr_state *st, gr_var *gv, int t0, int nt, gr_scratch *sc, c
     long e0 = af_calendar_epoch(st->ctx->cal, t0), e1 = af_calendar_epoch(st->ctx->cal, t0 + nt - 1);
     for (size_t f = 0; f < gv->nfiles; f++) {
         gr_file *gf = &gv->files[f];
-        gr_file *mf = gv->mfiles ? &gv->mfiles[f] : NULL; /* same bands and days (open_multiplier) */
+        gr_file *mf = gv->mfiles ? &gv->mfiles[f] : NULL; /* same bands and days (checked at open) */
         int b0 = 0, b1 = gf->nbands - 1;
         while (b0 < gf->nbands && gf->epoch[b0] < e0) b0++;
         while (b1 >= 0 && gf->epoch[b1] > e1) b1--;
@@ -441,6 +331,7 @@ static int read_days(gr_state *st, gr_var *gv, int t0, int nt, gr_scratch *sc, c
             af__gridded_detach(mf);
             continue;
         }
+        release_held(st, gf);
         AF_CHECK(af__gridded_attach(st, gf, gv->name, err));
         if (mf) AF_CHECK(af__gridded_attach(st, mf, gv->mname, err));
         int step = piece_days(gf, b1 - b0 + 1);
@@ -476,9 +367,15 @@ static int read_days(gr_state *st, gr_var *gv, int t0, int nt, gr_scratch *sc, c
             bs = be + 1;
         }
         /* read: closed again, so one file (and its netCDF/HDF5 caches) is open at a time, whatever
-         * the number of groups and years; reopening is cheap (af__gridded_attach) */
-        af__gridded_detach(gf);
-        af__gridded_detach(mf);
+         * the number of groups and years; reopening is cheap (af__gridded_attach), but fill_days
+         * reads a block in several runs of days and keeps it for the next run (release_held) */
+        if (st->hold) {
+            st->held = gf;
+            st->held_m = mf;
+        } else {
+            af__gridded_detach(gf);
+            af__gridded_detach(mf);
+        }
     }
 cleanup:
     return rc;
@@ -652,6 +549,7 @@ static int gridded_fill_days(void *vst, int t0, int nt, const int *part, int min
     unsigned char *tk = NULL;
     size_t nf = st->nfeat, n = st->nlocal;
     int nmine = 0;
+    st->hold = 1; /* the runs of one block mostly read the same file: open it once */
     for (int t = 0; t < nt; t++) nmine += part[t] == mine;
     for (int a = 0, j = 0; a < nt;) {
         if (part[a] != mine) { a++; continue; }
@@ -678,6 +576,8 @@ static int gridded_fill_days(void *vst, int t0, int nt, const int *part, int min
         a = b;
     }
 cleanup:
+    st->hold = 0;
+    release_held(st, NULL);
     free(tv);
     free(tq);
     free(tk);
@@ -696,4 +596,5 @@ const af_source_kind af__source_gridded = {
     .close = gridded_close,
     .split_days = gridded_split_days,
     .fill_days = gridded_fill_days,
+    .shares_open = 1,
 };

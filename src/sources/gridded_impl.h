@@ -41,6 +41,15 @@ typedef struct gr_file {
                             * dataset, whose opening reads every band's metadata, is then not reopened */
     GDALDataType rtype;    /* type of raw reads: af__gridded_read_type of the stored type; Float32 for band reads */
     char units[64];        /* the variable's units attribute ("" when it has none) */
+    /* what af__gridded_describe_file found, on the rank that described the file (gridded_scan.c
+     * passes it to the others); af__gridded_adopt_file checks it against the group's grid */
+    double gt[6];
+    char *wkt;             /* malloc'd WKT of the file's CRS (NULL once adopted) */
+    int geographic;        /* the CRS is geographic */
+    int has_ellps;         /* semi_major / inv_flattening were read from the CRS */
+    double semi_major, inv_flattening;
+    int dcode;             /* AF_OK, or why the file could not be described (dmsg, malloc'd) */
+    char *dmsg;
 } gr_file;
 
 /** One distinct variable read by the group, with its per-year files; with multiply_path, the
@@ -97,14 +106,20 @@ typedef struct gr_state {
     af_window win;         /* what a block reads: union of county windows and site neighbourhoods */
     af_aggregator *agg;    /* the counties' prepared aggregation over agg_win (after prepare) */
     int has_sites;         /* some local sample is a site (needs unpacked planes) */
+    int hold;              /* fill_days: files stay attached between its runs of days (read_days) */
+    gr_file *held, *held_m; /* the file (and multiplier) kept attached while hold; NULL: none */
 } gr_state;
 
 /* gridded_read.c */
 /** netCDF chunk cache per open variable, bytes (set explicitly before every open; see gridded_read.c). */
 #define AF_GRIDDED_CHUNK_CACHE (2u << 20)
-/** Open gf, check it against the group's grid, read its days and packing, and close it again
- * (the description stays; af__gridded_attach reopens it for the blocks that read it). */
-int af__gridded_open_file(gr_state *st, gr_file *gf, const char *var, af_error *err);
+/** gf->dsname of gf->path and var (NETCDF:"path":var, or the path for stacks). */
+void af__gridded_dsname(const gr_state *st, gr_file *gf, const char *var);
+/** Open gf, read its grid, CRS, days and packing into gf, and close it again (the description
+ * stays; af__gridded_attach reopens it for the blocks that read it). Uses only the group's keys. */
+int af__gridded_describe_file(const gr_state *st, gr_file *gf, const char *var, af_error *err);
+/** A described gf: the group's grid and CRS when it is the first, else checked against them. */
+int af__gridded_adopt_file(gr_state *st, gr_file *gf, af_error *err);
 /** Reopen gf's GDAL handles for reading (no-op when open). */
 int af__gridded_attach(const gr_state *st, gr_file *gf, const char *var, af_error *err);
 /** Close gf's GDAL handles, keeping its description. */
@@ -130,6 +145,12 @@ void af__gridded_build_lut(const gr_file *gf, float *lut);
 /** One day plane of raw (as read) into out[win rows][win cols], storage rows north-up as the band view:
  * fill and missing values -> NaN, scale and offset applied. */
 void af__gridded_unpack_plane(const gr_state *st, const gr_file *gf, const void *raw, const float *lut, float *out);
+
+/* gridded_scan.c */
+/** Every year of every distinct variable (and of its multiplier) described, checked and listed in
+ * st->paths. With ctx->share, each rank describes a share of the files and the descriptions are
+ * gathered (one allgather, always called); errors come out alike on every rank, the first in file order. */
+int af__gridded_open_files(gr_state *st, const af_config_section *sec, af_error *err);
 
 /* gridded_weights.c */
 /** Counties: polygons into the raster CRS, weights (cached), inside fractions; sites: x, y; st->win. */

@@ -186,6 +186,10 @@ void af__gridded_close_file(gr_file *gf)
     af__gridded_detach(gf);
     free(gf->epoch);
     gf->epoch = NULL;
+    free(gf->wkt);
+    gf->wkt = NULL;
+    free(gf->dmsg);
+    gf->dmsg = NULL;
 }
 
 /*
@@ -232,18 +236,22 @@ cleanup:
     return rc;
 }
 
-int af__gridded_open_file(gr_state *st, gr_file *gf, const char *var, af_error *err)
+void af__gridded_dsname(const gr_state *st, gr_file *gf, const char *var)
 {
-    int rc = AF_OK;
-    OGRSpatialReferenceH srs = NULL;
-    char *wkt = NULL;
-    CPLPushErrorHandler(CPLQuietErrorHandler);
-    if (GDALGetDriverCount() == 0) GDALAllRegister();
-    set_chunk_cache();
     if (st->format != GR_STACK && var[0])
         snprintf(gf->dsname, sizeof gf->dsname, "NETCDF:\"%s\":%s", gf->path, var);
     else
         snprintf(gf->dsname, sizeof gf->dsname, "%s", gf->path);
+}
+
+int af__gridded_describe_file(const gr_state *st, gr_file *gf, const char *var, af_error *err)
+{
+    int rc = AF_OK;
+    OGRSpatialReferenceH srs = NULL;
+    CPLPushErrorHandler(CPLQuietErrorHandler);
+    if (GDALGetDriverCount() == 0) GDALAllRegister();
+    set_chunk_cache();
+    af__gridded_dsname(st, gf, var);
     CPLErrorReset();
     gf->ds = GDALOpenEx(gf->dsname, GDAL_OF_RASTER | GDAL_OF_READONLY, NULL, NULL, NULL);
     if (!gf->ds) {
@@ -261,36 +269,26 @@ int af__gridded_open_file(gr_state *st, gr_file *gf, const char *var, af_error *
     if (gf->nbands < 1)
         AF_FAIL(AF_EFORMAT, "%s: no raster bands%s", gf->dsname,
                 var[0] ? "" : " (a NetCDF file with several variables needs the variable key)");
-    double gt[6];
-    if (GDALGetGeoTransform(gf->ds, gt) != CE_None)
+    if (GDALGetGeoTransform(gf->ds, gf->gt) != CE_None)
         AF_FAIL(AF_EGDAL, "%s: no geotransform: %s", gf->dsname, af_gdal_why());
-    long nx = GDALGetRasterXSize(gf->ds), ny = GDALGetRasterYSize(gf->ds);
-    gf->nx = nx;
-    gf->ny = ny;
+    gf->nx = GDALGetRasterXSize(gf->ds);
+    gf->ny = GDALGetRasterYSize(gf->ds);
     AF_CHECK(af__raster_crs(gf->ds, gf->path, st->crs_key, "EPSG:4326", &srs, err));
-    if (OSRExportToWkt(srs, &wkt) != OGRERR_NONE)
+    char *wkt = NULL;
+    if (OSRExportToWkt(srs, &wkt) != OGRERR_NONE) {
+        if (wkt) CPLFree(wkt);
         AF_FAIL(AF_ECRS, "%s: cannot export the CRS: %s", gf->dsname, af_gdal_why());
-    if (!st->grid_wkt) {
-        af_grid g;
-        AF_CHECK_AT(af_grid_from_geotransform(gt, nx, ny, OSRIsGeographic(srs) ? 1 : 0, &g, err), "%s", gf->dsname);
-        OGRErr e1, e2;
-        double a = OSRGetSemiMajor(srs, &e1), invf = OSRGetInvFlattening(srs, &e2);
-        if (e1 == OGRERR_NONE && a > 0) { g.semi_major = a; g.inv_flattening = (e2 == OGRERR_NONE) ? invf : 0; }
-        st->grid = g;
-        memcpy(st->gt, gt, sizeof gt);
-        st->grid_wkt = wkt;
-        wkt = NULL;
-    } else {
-        int same = nx == st->grid.nx && ny == st->grid.ny;
-        for (int i = 0; i < 6; i++) same = same && fabs(gt[i] - st->gt[i]) <= 1e-9 * (fabs(st->gt[i]) + 1);
-        if (!same) AF_FAIL(AF_EFORMAT, "%s: grid (%ldx%ld, geotransform) differs from the group's first file", gf->dsname, nx, ny);
-        OGRSpatialReferenceH g0 = OSRNewSpatialReference(st->grid_wkt);
-        /* A CRS read back from WKT has the authority axis mapping, a raster's the GIS order: compare the CRSs only. */
-        const char *opt[] = { "IGNORE_DATA_AXIS_TO_SRS_AXIS_MAPPING=YES", NULL };
-        int samecrs = g0 && OSRIsSameEx(g0, srs, opt);
-        if (g0) OSRDestroySpatialReference(g0);
-        if (!samecrs) AF_FAIL(AF_ECRS, "%s: CRS differs from the group's first file", gf->dsname);
     }
+    free(gf->wkt);
+    gf->wkt = af_strdup(wkt);
+    CPLFree(wkt);
+    AF_CHECK_ALLOC(gf->wkt);
+    gf->geographic = OSRIsGeographic(srs) ? 1 : 0;
+    OGRErr e1, e2;
+    double a = OSRGetSemiMajor(srs, &e1), invf = OSRGetInvFlattening(srs, &e2);
+    gf->has_ellps = e1 == OGRERR_NONE && a > 0;
+    gf->semi_major = gf->has_ellps ? a : 0;
+    gf->inv_flattening = gf->has_ellps && e2 == OGRERR_NONE ? invf : 0;
     /* Packing and fill values (the same on every band of a NetCDF variable; band 1 decides). */
     GDALRasterBandH b1 = GDALGetRasterBand(gf->ds, 1);
     int has;
@@ -315,6 +313,7 @@ int af__gridded_open_file(gr_state *st, gr_file *gf, const char *var, af_error *
         }
     }
     /* Dates of the bands. */
+    free(gf->epoch);
     gf->epoch = calloc((size_t)gf->nbands, sizeof *gf->epoch);
     AF_CHECK_ALLOC(gf->epoch);
     if (st->format == GR_GRIDMET) {
@@ -337,13 +336,46 @@ int af__gridded_open_file(gr_state *st, gr_file *gf, const char *var, af_error *
     }
     gf->rtype = GDT_Float32; /* band reads */
     if (st->format != GR_STACK && var[0]) open_multidim(gf, var);
-    af_log(AF_LOG_DEBUG, "gridded", "%s: %ldx%ld cells, %d bands, scale %g offset %g", gf->dsname, nx, ny,
+    af_log(AF_LOG_DEBUG, "gridded", "%s: %ldx%ld cells, %d bands, scale %g offset %g", gf->dsname, gf->nx, gf->ny,
            gf->nbands, gf->scale, gf->offset);
-    af__gridded_detach(gf); /* checked and described: reopened only for the blocks that read it */
 cleanup:
+    af__gridded_detach(gf); /* described: reopened only for the blocks that read it */
     if (srs) OSRDestroySpatialReference(srs);
-    if (wkt) CPLFree(wkt);
     CPLPopErrorHandler();
+    return rc;
+}
+
+int af__gridded_adopt_file(gr_state *st, gr_file *gf, af_error *err)
+{
+    int rc = AF_OK;
+    OGRSpatialReferenceH g0 = NULL, g1 = NULL;
+    long nx = gf->nx, ny = gf->ny;
+    if (!gf->wkt) AF_FAIL(AF_EINTERNAL, "%s: not described", gf->dsname);
+    if (!st->grid_wkt) {
+        af_grid g;
+        AF_CHECK_AT(af_grid_from_geotransform(gf->gt, nx, ny, gf->geographic, &g, err), "%s", gf->dsname);
+        if (gf->has_ellps) { g.semi_major = gf->semi_major; g.inv_flattening = gf->inv_flattening; }
+        st->grid = g;
+        memcpy(st->gt, gf->gt, sizeof st->gt);
+        st->grid_wkt = CPLStrdup(gf->wkt);
+    } else {
+        int same = nx == st->grid.nx && ny == st->grid.ny;
+        for (int i = 0; i < 6; i++) same = same && fabs(gf->gt[i] - st->gt[i]) <= 1e-9 * (fabs(st->gt[i]) + 1);
+        if (!same) AF_FAIL(AF_EFORMAT, "%s: grid (%ldx%ld, geotransform) differs from the group's first file", gf->dsname, nx, ny);
+        if (strcmp(gf->wkt, st->grid_wkt)) {
+            g0 = OSRNewSpatialReference(st->grid_wkt);
+            g1 = OSRNewSpatialReference(gf->wkt);
+            /* A CRS read back from WKT has the authority axis mapping, a raster's the GIS order: compare the CRSs only. */
+            const char *opt[] = { "IGNORE_DATA_AXIS_TO_SRS_AXIS_MAPPING=YES", NULL };
+            if (!g0 || !g1 || !OSRIsSameEx(g0, g1, opt))
+                AF_FAIL(AF_ECRS, "%s: CRS differs from the group's first file", gf->dsname);
+        }
+    }
+    free(gf->wkt);
+    gf->wkt = NULL;
+cleanup:
+    if (g0) OSRDestroySpatialReference(g0);
+    if (g1) OSRDestroySpatialReference(g1);
     return rc;
 }
 

@@ -544,6 +544,67 @@ static void reload(const char *name, int n)
     af_synth_counties_free(c, n);
 }
 
+/* Sites weighted by site_work: 8 synth counties (1 scenario) + 2 sites on 2 ranks. With work 1
+ * (W = 10) the cut falls after 5 counties; with site_work 4 (W = 16, target 8) after all 8
+ * counties, so the rank holding the sites holds nothing else; site_work <= 0 counts as 1. A
+ * pipeline with tower or chamber features for sites estimates AF_SITE_WORK_OBS, else 1. */
+static void test_partition_site_work(void)
+{
+    af_synth_county *c = NULL;
+    AF_TEST_PASS(af_synth_counties_make(8, 3, &c, err));
+    if (!c) return;
+    char path[4200];
+    snprintf(path, sizeof path, "%s/work8.geojson", g_tmp);
+    AF_TEST_PASS(af_synth_counties_write(path, c, 8, err));
+    af_synth_counties_free(c, 8);
+    static const double works[] = { 0.0, 1.0, 4.0 };
+    static const size_t cut[] = { 5, 5, 8 };
+    for (int k = 0; k < 3; k++) {
+        af_sample_opts o = {0};
+        af_sampleset *set = NULL;
+        o.county_layer = path;
+        o.site_csv = write_sites("sites2.csv", 2);
+        o.site_work = works[k];
+        AF_TEST_PASS(af_sampleset_load(&o, &set, err));
+        if (!set) continue;
+        AF_EXPECT(af_sampleset_count(set) == 10);
+        const af_sample *s = af_sampleset_get_ref(set, 9);
+        AF_EXPECT(s->kind == AF_SAMPLE_SITE && s->work == (works[k] > 0 ? works[k] : 1.0));
+        AF_EXPECT(af_sampleset_get_ref(set, 0)->work == 1.0);
+        af_range r[2];
+        AF_TEST_PASS(af_sampleset_partition(set, 2, r, err));
+        AF_EXPECT(r[0].begin == 0 && r[0].end == cut[k] && r[1].begin == cut[k] && r[1].end == 10);
+        check_partition(set, 2, 4.0);
+        check_partition(set, 3, 4.0);
+        af_sampleset_destroy(&set);
+    }
+}
+
+static void test_site_work_from_config(void)
+{
+    static const char *const ini[] = {
+        "[pipeline]\nname = w\nstart = 2003-01-01\nend = 2003-12-31\n[sites]\nlist = s.csv\n"
+        "[target.GPP]\nsource = tower\npath = t/{site}.csv\nunits = g m-2 d-1\ncolumn = GPP\n",
+        "[pipeline]\nname = w\nstart = 2003-01-01\nend = 2003-12-31\n[sites]\nlist = s.csv\n"
+        "[input.T]\nsource = table\npath = x.csv\nunits = K\ncolumn = t\n",
+    };
+    static const double want[] = { AF_SITE_WORK_OBS, 1.0 };
+    write_sites("s.csv", 1);
+    for (int k = 0; k < 2; k++) {
+        char name[32];
+        snprintf(name, sizeof name, "work%d.ini", k);
+        const char *p = write_file(name, ini[k]);
+        af_config *cfg = NULL;
+        AF_TEST_PASS(af_config_load(p, &cfg, err));
+        if (!cfg) continue;
+        AF_EXPECT(af_sample_site_work(cfg) == want[k]);
+        af_sample_opts o;
+        af_sample_opts_from_config(cfg, &o);
+        AF_EXPECT(o.site_work == want[k]);
+        af_config_destroy(&cfg);
+    }
+}
+
 static void test_synth_write(void)
 {
     reload("synth.geojson", 25);
@@ -570,6 +631,8 @@ int main(void)
     AF_RUN(test_hilbert_locality);
     AF_RUN(test_partition_sites);
     AF_RUN(test_partition_counties);
+    AF_RUN(test_partition_site_work);
+    AF_RUN(test_site_work_from_config);
     AF_RUN(test_load_fixture);
     AF_RUN(test_projected_and_no_crs);
     AF_RUN(test_errors);

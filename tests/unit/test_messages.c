@@ -81,7 +81,7 @@ static int layer_garbage(af_error *e, char *place, size_t n)
 {
     const char *p = PUT("garbage.geojson", "this is not a vector file\n");
     snprintf(place, n, "cannot open county layer '%s': ", p);
-    af_sample_opts o = { p, NULL, "GEOID", NULL, NULL, 0, NULL };
+    af_sample_opts o = { p, NULL, "GEOID", NULL, NULL, 0, NULL, 0 };
     af_sampleset *set = NULL;
     int rc = af_sampleset_load(&o, &set, e);
     af_sampleset_destroy(&set);
@@ -93,7 +93,7 @@ static int layer_no_geometry(af_error *e, char *place, size_t n)
     const char *p = PUT("nogeom.geojson", "{\"type\": \"FeatureCollection\", \"features\": [{\"type\": \"Feature\", "
                                           "\"properties\": {\"GEOID\": \"19001\"}, \"geometry\": null}]}\n");
     snprintf(place, n, "'%s' layer 'nogeom': county 19001 has no geometry", p);
-    af_sample_opts o = { p, NULL, "GEOID", NULL, NULL, 0, NULL };
+    af_sample_opts o = { p, NULL, "GEOID", NULL, NULL, 0, NULL, 0 };
     af_sampleset *set = NULL;
     int rc = af_sampleset_load(&o, &set, e);
     af_sampleset_destroy(&set);
@@ -106,7 +106,7 @@ static int layer_bad_fips(af_error *e, char *place, size_t n)
                                            "\"properties\": {\"GEOID\": \"19x01\"}, \"geometry\": {\"type\": \"Polygon\", "
                                            "\"coordinates\": [[[0,0],[1,0],[1,1],[0,0]]]}}]}\n");
     snprintf(place, n, "'%s' layer 'badfips': feature 0: ", p);
-    af_sample_opts o = { p, NULL, "GEOID", NULL, NULL, 0, NULL };
+    af_sample_opts o = { p, NULL, "GEOID", NULL, NULL, 0, NULL, 0 };
     af_sampleset *set = NULL;
     int rc = af_sampleset_load(&o, &set, e);
     af_sampleset_destroy(&set);
