@@ -13,7 +13,6 @@ left waiting; a failure after the shared opens (a corrupt chamber file, read onl
 holding the sites) must not leave the others waiting either.
 """
 import glob
-import hashlib
 import os
 import re
 import shutil
@@ -24,28 +23,12 @@ import tempfile
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "pylib"))
 from af_cli import run  # noqa: E402
 from checks import Checker  # noqa: E402
+from pipeline_subset import shard_digests, subset  # noqa: E402
 
 AGROFLUX = os.environ["AGROFLUX"]
 check = Checker()  # tests/pylib/checks.py
 KEEP = ("[input.TMAX_AIR]", "[input.TMIN_AIR]", "[input.PRECN]", "[input.RADN]", "[target.CO2_FLUX]",
         "[target.N2O_FLUX@sites]")
-
-
-def scan_pipeline(src, dst):
-    """The synth pipeline with only the gridMET inputs, one Ecosys and the chamber target, no [splits]."""
-    out, keep = [], True
-    for line in open(src):
-        if line.startswith("["):
-            name = line.strip()
-            keep = name != "[splits]" and (not name.startswith(("[input.", "[target.")) or name in KEEP)
-        if keep:
-            out.append(line)
-    open(dst, "w").write("".join(out))
-
-
-def shard_digests(outdir):
-    return {os.path.basename(p): hashlib.sha256(open(p, "rb").read()).hexdigest()
-            for p in sorted(glob.glob(os.path.join(outdir, "shard-*.nc")))}
 
 
 def agroflux_run(n, p, out, verbose=False):
@@ -66,7 +49,7 @@ def main():
     r = run([AGROFLUX, "synth", data, "--counties", "3", "--scenarios", "1", "--sites", "1", "--years", "2003-2005"])
     check(r.returncode == 0, "synth: " + r.stderr[-500:])
     p = os.path.join(data, "scan.ini")
-    scan_pipeline(os.path.join(data, "pipeline.ini"), p)
+    subset(os.path.join(data, "pipeline.ini"), p, KEEP)
 
     ref = None
     for n in (1, 2, 3):
