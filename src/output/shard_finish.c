@@ -208,9 +208,7 @@ int af_shardset_publish(af_shardset *ss, af_error *err)
         for (size_t k = 0; k < ss->nshards && lrc == AF_OK; k++) {
             if ((lrc = af__shard_path(ss, k, 1, path, sizeof path, err)) != AF_OK) break;
             if ((lrc = af__shard_path(ss, k, 0, final_path, sizeof final_path, err)) != AF_OK) break;
-            if (rename(path, final_path) != 0)
-                lrc = af_error_set(err, AF_EIO, __FILE__, __LINE__, __func__, "cannot rename '%s' to '%s': %s",
-                                   path, final_path, strerror(errno));
+            lrc = af_rename(path, final_path, err);
         }
         if (lrc == AF_OK) lrc = af_fsync_path(ss->outdir, err);
     }

@@ -10,7 +10,6 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
-#include <errno.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -56,7 +55,7 @@ static int publish_sealed(const char *outdir, const af_journal *j, af_error *err
         af_error e = AF_ERROR_INIT;
         if (af_file_readable(fin) && af_file_sha256(fin, hex, &e) == AF_OK && !strcmp(hex, j->shards[k].sha256))
             continue;
-        if (rename(part, fin) != 0) AF_FAIL(AF_EIO, "cannot rename '%s' to '%s': %s", part, fin, strerror(errno));
+        AF_CHECK(af_rename(part, fin, err));
         renamed = 1;
     }
 cleanup:

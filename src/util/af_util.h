@@ -70,6 +70,9 @@ void af_sha256_end(af_sha256 **h, char hex[65]);
 int af_fsync_path(const char *path, af_error *err);
 /** rename(tmp, final) then fsync the directory; both paths named on failure. */
 int af_rename_durable(const char *tmp, const char *final_path, af_error *err);
+/** rename(2) alone, with the error message af_rename_durable gives; a caller renaming many files
+ * into one directory fsyncs it once after (af_fsync_path). */
+int af_rename(const char *from, const char *to, af_error *err);
 /** Write len bytes to path via path.partial + fsync + rename. */
 int af_write_atomic(const char *path, const void *data, size_t len, af_error *err);
 /** Read a whole file into a NUL-terminated malloc'd buffer. */

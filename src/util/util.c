@@ -264,12 +264,19 @@ cleanup:
     return rc;
 }
 
+int af_rename(const char *from, const char *to, af_error *err)
+{
+    int rc = AF_OK;
+    if (rename(from, to) != 0) AF_FAIL(AF_EIO, "cannot rename '%s' to '%s': %s", from, to, strerror(errno));
+cleanup:
+    return rc;
+}
+
 int af_rename_durable(const char *tmp, const char *final_path, af_error *err)
 {
     int rc = AF_OK;
     char dir[4096];
-    if (rename(tmp, final_path) != 0)
-        AF_FAIL(AF_EIO, "cannot rename '%s' to '%s': %s", tmp, final_path, strerror(errno));
+    AF_CHECK(af_rename(tmp, final_path, err));
     af_path_dirname(final_path, dir, sizeof dir);
     AF_CHECK(af_fsync_path(dir, err));
 cleanup:
