@@ -61,6 +61,7 @@ typedef struct cov_file {
     size_t nyears;
     size_t sample0;            /* the first sample that reads it */
     int shared;                /* read by more than one sample */
+    int warned;                /* feature_files gave it a warning (coverage.json lists it) */
 } cov_file;
 
 struct af_cov_acct {
@@ -367,21 +368,6 @@ cleanup:
     return rc;
 }
 
-/* Whether a year of fl is below the threshold (a warning unless the year or the file has no valid day). */
-static int year_below(const af_cov_acct *a, const cov_year *cy)
-{
-    return cy->valid > 0 && (double)cy->valid / (double)cy->days < a->min_fraction;
-}
-
-/* Whether fl gets a warning of feature_files. */
-static int file_warned(const af_cov_acct *a, const cov_file *fl)
-{
-    if (fl->valid == 0) return 1;
-    for (size_t y = 0; y < fl->nyears; y++)
-        if (fl->years[y].valid == 0 || year_below(a, &fl->years[y])) return 1;
-    return 0;
-}
-
 /* One feature's files: the files, their years and warnings. Fills *fs. */
 static int feature_files(af_cov_acct *a, const af_ctx *ctx, size_t fi, cov_files *fs, af_error *err)
 {
@@ -400,10 +386,12 @@ static int feature_files(af_cov_acct *a, const af_ctx *ctx, size_t fi, cov_files
         }
     }
     for (size_t i = 0; i < fs->n; i++) {
-        const cov_file *fl = &fs->f[i];
+        cov_file *fl = &fs->f[i];
+        size_t before = a->nmsgs;
         if (fl->valid == 0) {
             AF_CHECK(add_msg(a, AF_COV_FILE_EMPTY, err, "[%s] %s: contributes no valid day (%lld sample-days read "
                              "from it, all missing)", sec, fl->path, fl->days));
+            fl->warned = 1;
             continue;
         }
         for (size_t y = 0; y < fl->nyears; y++) {
@@ -412,11 +400,12 @@ static int feature_files(af_cov_acct *a, const af_ctx *ctx, size_t fi, cov_files
             if (cy->valid == 0)
                 AF_CHECK(add_msg(a, AF_COV_YEAR_MISSING, err, "[%s] %s: year %d is missing (no valid day in its %lld "
                                  "sample-days; other years have some)", sec, fl->path, cy->year, cy->days));
-            else if (year_below(a, cy))
+            else if (frac < a->min_fraction)
                 AF_CHECK(add_msg(a, AF_COV_BELOW, err, "[%s] %s: year %d: valid fraction %.4f (%lld of %lld "
                                  "sample-days) is below [pipeline] coverage_min_fraction %g", sec, fl->path,
                                  cy->year, frac, cy->valid, cy->days, a->min_fraction));
         }
+        fl->warned = a->nmsgs > before;
     }
 cleanup:
     return rc;
@@ -569,7 +558,7 @@ static void feature_text(sbuf *b, const af_cov_acct *a, size_t fi, const cov_fil
     jset(o, "years", py, bad);
     jset(o, "nfiles", json_integer((json_int_t)nfiles), bad);
     for (size_t i = 0; i < nfiles; i++) {
-        if (!files[i].shared && !file_warned(a, &files[i])) continue;
+        if (!files[i].shared && !files[i].warned) continue;
         json_t *e = json_object(), *ys = json_array();
         jset(e, "path", json_string(files[i].path), bad);
         jset(e, "valid", json_integer(files[i].valid), bad);
