@@ -37,11 +37,12 @@ static void estimate_memory(const af_ctx *ctx, af_plan *p)
         if (sh > shmax) shmax = sh;
     }
     int block = ctx->cfg->block_days < p->ndays ? ctx->cfg->block_days : p->ndays;
-    size_t maxnf = 0;
+    size_t maxnf = 0, nfeat = 0;
     long long sources = 0;
     int strips = 0;
     for (size_t j = 0; j < ctx->ngroups; j++) {
         const af_group *g = &ctx->groups[j];
+        nfeat += g->nfeat;
         if (g->nfeat > maxnf) maxnf = g->nfeat;
         if (!strcmp(g->kind->name, "soil") || !strcmp(g->kind->name, "cdl")) strips = 1;
         if (!strcmp(g->kind->name, "gridded")) sources += (long long)g->nfeat * MEM_PER_GRIDDED_VAR;
@@ -66,8 +67,6 @@ static void estimate_memory(const af_ctx *ctx, af_plan *p)
     p->mem_per_rank = p->mem_base + p->mem_block + p->mem_shards + p->mem_sources;
     /* coverage_acct.c on rank 0: one feature's [samples][years][2] ints, and coverage.json's
      * per_sample tables as text (two counts per feature, sample and year, ~5 bytes each) */
-    size_t nfeat = 0;
-    for (size_t j = 0; j < ctx->ngroups; j++) nfeat += ctx->groups[j].nfeat;
     long long sy = (long long)p->nsamples * (long long)(p->end.year - p->start.year + 1);
     p->mem_rank0 = sy * (8LL + 10LL * (long long)nfeat);
 }

@@ -113,11 +113,11 @@ int af_path_join(const char *dir, const char *rel, char *out, size_t n, af_error
         rel += 2;
         while (rel[0] == '/') rel++;
     }
-    if (!strcmp(rel, ".") || !rel[0]) rel = "";
-    if (rel[0] == '/' || !dir || !dir[0] || !strcmp(dir, "."))
-        len = snprintf(out, n, "%s", rel[0] ? rel : (dir && dir[0] ? dir : "."));
-    else if (!rel[0])
-        len = snprintf(out, n, "%s", dir);
+    if (!strcmp(rel, ".")) rel = "";
+    if (!rel[0])
+        len = snprintf(out, n, "%s", dir && dir[0] ? dir : ".");
+    else if (rel[0] == '/' || !dir || !dir[0] || !strcmp(dir, "."))
+        len = snprintf(out, n, "%s", rel);
     else
         len = snprintf(out, n, "%s/%s", dir, rel);
     if (len < 0 || (size_t)len >= n) AF_FAIL(AF_EINVAL, "path too long: %s/%s", dir ? dir : "", rel);
