@@ -164,6 +164,10 @@ static int create_one(af_shardset *ss, size_t k, int cmode, af_error *err)
     if (ncrc != NC_NOERR)
         af_error_set(err, AF_ENC, __FILE__, __LINE__, __func__, "'%s': enddef: %s", path,
                      ncmpi_strerror(ncrc));
+    /* the rank that digests and hashes the shard plans where its bytes lie, from the header just
+     * defined, so checkpoints and the seal read them without opening the shard again (shard_plan.c) */
+    else if (ss->sh[k].hasher)
+        af__shard_plan_new(ss->sh[k].ncid, path, &ss->sh[k].plan, err);
     AF_CHECK(af_error_sync(comm, err));
     /* The shard's lead rank writes static variables; every member brackets independent mode. */
     int lrc = AF_OK;
@@ -378,6 +382,7 @@ void af_shardset_destroy(af_shardset **ssp)
     for (size_t k = 0; k < ss->nshards; k++) {
         if (ss->sh[k].ncid >= 0) ncmpi_close(ss->sh[k].ncid); /* collective over the shard's ranks */
         ss->sh[k].ncid = -1;
+        af__shard_plan_free(&ss->sh[k].plan);
     }
     af__shard_comms_free(ss);
     if (ss->comm != MPI_COMM_NULL) MPI_Barrier(ss->comm); /* every shard closed before any unlink */
