@@ -31,8 +31,9 @@
 
 /* Dimensions a planned variable may have (as shard_check.c). */
 #define PLAN_MAX_DIMS 8
-/* Bytes read and swapped at a time. */
+/* Bytes the seal's stream swaps at a time; bytes a checkpoint preads at a time (at most). */
 #define SWAP_BYTES 65536
+#define PREAD_BYTES (1 << 20)
 
 /* ---- The plan ---- */
 
@@ -164,26 +165,51 @@ static void swap_into(unsigned char *dst, const unsigned char *src, size_t m, in
 #endif
 }
 
-/* Bytes [start, end) of fd into h, as values of esz bytes in the host's order (raw: as they are). */
+/* m big-endian elements of esz bytes at p, in place, into the host's order. */
+static void swap_in_place(unsigned char *p, size_t m, int esz)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    (void)p;
+    (void)m;
+    (void)esz;
+#else
+    if (esz == 4) {
+        for (size_t i = 0; i < m; i++) {
+            uint32_t v;
+            memcpy(&v, p + 4 * i, 4);
+            v = __builtin_bswap32(v);
+            memcpy(p + 4 * i, &v, 4);
+        }
+        return;
+    }
+    for (size_t i = 0; i < m; i++) {
+        unsigned char *e = p + i * (size_t)esz;
+        for (int b = 0; b < esz / 2; b++) {
+            unsigned char t = e[b];
+            e[b] = e[esz - 1 - b];
+            e[esz - 1 - b] = t;
+        }
+    }
+#endif
+}
+
+/* Bytes [start, end) of fd into h, as values of esz bytes in the host's order (raw: as they are),
+ * read cap bytes at a time (cap a multiple of every element size). */
 static int pread_range(int fd, const char *path, long long start, long long end, int esz, int raw, af_sha256 *h,
-                       unsigned char *buf, unsigned char *swapped, const char *what, af_error *err)
+                       unsigned char *buf, size_t cap, const char *what, af_error *err)
 {
     int rc = AF_OK;
     long long at = start;
     while (at < end) {
-        size_t want = end - at < SWAP_BYTES ? (size_t)(end - at) : SWAP_BYTES;
+        size_t want = end - at < (long long)cap ? (size_t)(end - at) : cap;
         ssize_t got = pread(fd, buf, want, (off_t)at);
         if (got < 0 && errno == EINTR) continue;
         if (got < 0) AF_FAIL(AF_EIO, "read error on '%s' at byte %lld (%s): %s", path, at, what, strerror(errno));
         if ((size_t)got < want)
             AF_FAIL(AF_EIO, "'%s' ended at byte %lld, inside %s (up to byte %lld): it shrank while it was read",
                     path, at + (long long)got, what, end);
-        if (raw || esz == 1) {
-            af_sha256_update(h, buf, want); /* SWAP_BYTES is a multiple of every element size */
-        } else {
-            swap_into(swapped, buf, want / (size_t)esz, esz);
-            af_sha256_update(h, swapped, want);
-        }
+        if (!raw && esz > 1) swap_in_place(buf, want / (size_t)esz, esz);
+        af_sha256_update(h, buf, want);
         at += (long long)want;
     }
 cleanup:
@@ -201,13 +227,20 @@ int af__shard_plan_digest_fd(const af__shard_plan *p, int fd, const char *path, 
     if (t1 > p->ndays) AF_FAIL(AF_EINVAL, "'%s': days %d..%d outside its %d days", path, t0, t1, p->ndays);
     AF_CHECK(af__shard_plan_check_size(p, path, bytes, t1, err));
     out->bytes = bytes;
-    buf = malloc(2 * SWAP_BYTES);
+    /* one buffer, as large as the longest range up to PREAD_BYTES (small shards touch few pages) */
+    long long longest = want_static ? p->header : 0;
+    for (size_t i = 0; i < p->nv; i++) {
+        long long n = p->v[i].timed ? (long long)(t1 - t0) * p->v[i].row : want_static ? p->v[i].row : 0;
+        if (n > longest) longest = n;
+    }
+    size_t cap = longest < PREAD_BYTES ? (size_t)((longest + 7) / 8 * 8) : PREAD_BYTES;
+    buf = malloc(cap ? cap : 8);
     hs = af_sha256_begin();
     hd = af_sha256_begin();
     AF_CHECK_ALLOC(buf);
     AF_CHECK_ALLOC(hs);
     AF_CHECK_ALLOC(hd);
-    if (want_static) AF_CHECK(pread_range(fd, path, 0, p->header, 1, 1, hs, buf, buf + SWAP_BYTES, "the header", err));
+    if (want_static) AF_CHECK(pread_range(fd, path, 0, p->header, 1, 1, hs, buf, cap, "the header", err));
     for (size_t i = 0; i < p->nv; i++) {
         const af__plan_var *v = &p->v[i];
         af_sha256 *h = v->timed ? hd : hs;
@@ -220,7 +253,7 @@ int af__shard_plan_digest_fd(const af__shard_plan *p, int fd, const char *path, 
             continue;
         }
         af_sha256_update(h, v->name, strlen(v->name) + 1);
-        AF_CHECK(pread_range(fd, path, a, b, v->esz, 0, h, buf, buf + SWAP_BYTES, v->name, err));
+        AF_CHECK(pread_range(fd, path, a, b, v->esz, 0, h, buf, cap, v->name, err));
     }
     af_sha256_end(&hs, out->static_sha256);
     af_sha256_end(&hd, out->days_sha256);
