@@ -499,8 +499,7 @@ static int run_blocks(run_state *rs, af_error *err)
         fill_block(rs, t0, nt, err);
         rs->stage_t[ST_READ] += MPI_Wtime() - t;
         test_fail_block(rs, t0 / rs->block, err);
-        AF_CHECK_MPI(af__barrier_idle(rs->comm)); /* the ranks done first sleep, not spin, until the last */
-        AF_SYNC(rs->comm);
+        AF_SYNC(rs->comm); /* the ranks done first sleep, not spin, until the last (af_error_sync) */
         count_block(rs, nt);
         af__cov_count_block(rs->acct, &rs->ctx, t0, nt, rs->x, rs->yvalid);
         t = MPI_Wtime();
