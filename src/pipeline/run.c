@@ -639,6 +639,7 @@ int af_pipeline_run(MPI_Comm comm, const char *pipeline_path, const af_run_opts 
                                  &rs.partials, err);
     AF_SYNC(comm);
     AF_CHECK(run_blocks(&rs, err));
+    t = MPI_Wtime(); /* the finish stage: coverage accounting, then the seal */
     /* a resumed run counts only the days it wrote itself */
     AF_CHECK(report_coverage(&rs, err));
     summary->coverage = rs.cover; /* the summary owns the counts from here */
@@ -654,7 +655,6 @@ int af_pipeline_run(MPI_Comm comm, const char *pipeline_path, const af_run_opts 
         goto cleanup;
     }
     af__cov_counts(rs.acct, summary->coverage_warnings);
-    t = MPI_Wtime();
     af__progress_report(&rs.prog, "running", "finish", rs.ndays, 1);
     AF_CHECK(run_finish(&rs, &infos, &ninfos, err));
     rs.stage_t[ST_FINISH] = MPI_Wtime() - t;
