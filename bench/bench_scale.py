@@ -50,7 +50,8 @@ def strip_splits(src, dst):
 
 def run_pipeline(a, n, pipeline, outdir, sets):
     """(wall s, CPU s of all processes, index) of one run on n ranks."""
-    cmd = ["mpirun", "-n", str(n), "--oversubscribe", a.agroflux, "-q", "run", pipeline, "--output", outdir]
+    cmd = ["mpirun", "-n", str(n), "--oversubscribe"] + a.mpirun_args.split() + [a.agroflux, "-q", "run", pipeline,
+                                                                              "--output", outdir]
     for s in sets:
         cmd += ["--set", s]
     r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -67,7 +68,7 @@ def run_launch(a, n):
     """(wall s, CPU s) of launching agroflux on n ranks that start MPI and stop at once: mpirun,
     process start, loading the shared libraries, MPI_Init and MPI_Finalize (`run --help` under a
     launcher starts MPI before it parses, src/cli/main.c)."""
-    cmd = ["mpirun", "-n", str(n), "--oversubscribe", a.agroflux, "run", "--help"]
+    cmd = ["mpirun", "-n", str(n), "--oversubscribe"] + a.mpirun_args.split() + [a.agroflux, "run", "--help"]
     r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.monotonic()
     sh(cmd)
@@ -127,8 +128,8 @@ def scaling_part(a, root):
     d = os.path.join(root, "scale")
     t = time.monotonic()
     p = synth(a, d, a.scale_counties, a.scale_scenarios, 3, y0, y1)
-    print("scaling: %d counties x %d scenarios + 3 sites, %d-%d (synth %.0f s), %d paired repeats" %
-          (a.scale_counties, a.scale_scenarios, y0, y1, time.monotonic() - t, a.repeat))
+    print("scaling: %d counties x %d scenarios + 3 sites, %d-%d (synth %.0f s), %d paired repeats, mpirun %s" %
+          (a.scale_counties, a.scale_scenarios, y0, y1, time.monotonic() - t, a.repeat, a.mpirun_args or "(defaults)"))
     ranks = [int(r) for r in a.ranks.split(",")]
     run_pipeline(a, ranks[0], p, os.path.join(d, "warm"), [])
     res = {n: [] for n in ranks}
@@ -182,6 +183,9 @@ def main():
     ap.add_argument("--scale-years", default="2002-2004")
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--only", choices=["memory", "scaling"])
+    ap.add_argument("--mpirun-args", default="--mca pml ob1",
+                    help="extra mpirun arguments (default: '--mca pml ob1', one node's choice without probing "
+                         "UCX and libfabric at each start: docs/hpc.md, 'Start-up cost'; '' for Open MPI's default)")
     a = ap.parse_args()
     a.agroflux = shutil.which(a.agroflux) or a.agroflux
     root = a.dir or tempfile.mkdtemp(prefix="bench_scale.")
