@@ -160,12 +160,12 @@ static int create_one(af_shardset *ss, size_t k, int cmode, af_error *err)
     AF_CHECK(af_error_sync(comm, err));
     af__shard_define(ss, k, path, err);
     AF_CHECK(af_error_sync(comm, err));
+    /* Once the header is defined, the rank that digests and hashes the shard plans where its bytes
+     * lie, so checkpoints and the seal read them without opening the shard again (shard_plan.c). */
     ncrc = ncmpi__enddef(ss->sh[k].ncid, 0, AF_NC_VALIGN, 0, AF_NC_RALIGN);
     if (ncrc != NC_NOERR)
         af_error_set(err, AF_ENC, __FILE__, __LINE__, __func__, "'%s': enddef: %s", path,
                      ncmpi_strerror(ncrc));
-    /* the rank that digests and hashes the shard plans where its bytes lie, from the header just
-     * defined, so checkpoints and the seal read them without opening the shard again (shard_plan.c) */
     else if (ss->sh[k].hasher)
         af__shard_plan_new(ss->sh[k].ncid, path, &ss->sh[k].plan, err);
     AF_CHECK(af_error_sync(comm, err));
