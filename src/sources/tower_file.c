@@ -67,8 +67,8 @@ static int check_line_endings(const af_csv *csv, af_error *err)
 {
     int rc = AF_OK;
     int c;
-    while ((c = fgetc(csv->fp)) != EOF && c != '\r' && c != '\n') {}
-    int cr_only = c == '\r' && (c = fgetc(csv->fp)) != '\n' && c != EOF;
+    while ((c = getc_unlocked(csv->fp)) != EOF && c != '\r' && c != '\n') {}
+    int cr_only = c == '\r' && (c = getc_unlocked(csv->fp)) != '\n' && c != EOF;
     rewind(csv->fp);
     if (cr_only)
         AF_FAIL(AF_EFORMAT, "%s: CR-only line endings are not supported (convert with tr '\\r' '\\n')",
