@@ -22,6 +22,7 @@
 #include "agroflux/calendar.h"
 #include "agroflux/models.h"
 #include "ecosys_impl.h"
+#include "model_scan.h"
 #include "numparse.h"
 
 /* Names one quantity has across DayCent builds; the first is the one docs use. */
@@ -224,20 +225,28 @@ cleanup:
     return rc;
 }
 
-/* Note the file line of table row `row` (for the duplicate-day message). */
-static int dc_rowline(dc_reader *r, size_t row, long lineno, af_error *err)
+/* Double the room for the file lines of rows. */
+static int dc_rowline_grow(dc_reader *r, af_error *err)
 {
     int rc = AF_OK;
-    if (row == r->linecap) {
-        size_t nc = r->linecap ? r->linecap * 2 : 400;
-        long *nl = realloc(r->rowline, nc * sizeof *nl);
-        AF_CHECK_ALLOC(nl);
-        r->rowline = nl;
-        r->linecap = nc;
-    }
-    r->rowline[row] = lineno;
+    size_t nc = r->linecap ? r->linecap * 2 : 400;
+    long *nl = realloc(r->rowline, nc * sizeof *nl);
+    AF_CHECK_ALLOC(nl);
+    r->rowline = nl;
+    r->linecap = nc;
 cleanup:
     return rc;
+}
+
+/* Note the file line of table row `row` (for the duplicate-day message); inline: once per row. */
+static inline int dc_rowline(dc_reader *r, size_t row, long lineno, af_error *err)
+{
+    if (row == r->linecap) {
+        int rc = dc_rowline_grow(r, err);
+        if (rc != AF_OK) return rc;
+    }
+    r->rowline[row] = lineno;
+    return AF_OK;
 }
 
 /* The checks of dc_row_date on the numbers of a row from dc_row_fast, without messages: 1 if they hold. */
@@ -245,7 +254,7 @@ static int dc_date_fast(double tv, double dv, int *year, int *doy)
 {
     if (!(tv >= 0.0 && tv < 10000.0) || !(dv >= 1 && dv <= 366)) return 0;
     int y = (int)(tv + 1e-6), d = (int)dv; /* truncation is floor here: both are positive */
-    if (dv != (double)d || d > (af_date_is_leap(y) ? 366 : 365)) return 0;
+    if (dv != (double)d || (d == 366 && !af_date_is_leap(y))) return 0; /* d <= 366 here */
     *year = y;
     *doy = d;
     return 1;
@@ -257,27 +266,21 @@ static int dc_date_fast(double tv, double dv, int *year, int *doy)
  * a short row (the tokenising path then takes the row and words any error). */
 static int dc_row_fast(const dc_reader *r, const char *p, double *tv, double *dv, double *vals, const char **end)
 {
-    while (*p == ' ' || *p == '\t') p++;
-    if (r->lead) { /* time, dayofyr, then every value column in order: no column map per field */
-        if (!af__models_next(&p, tv) || !af__models_next(&p, dv)) return 0;
-        for (int c = 0; c < r->ncols - 2; c++) {
-            double v;
-            if (!af__models_next(&p, &v)) return 0;
-            vals[c] = af__models_sentinel(v);
-        }
-    } else {
-        for (int i = 0; i < r->ncols; i++) {
-            double v;
-            if (!af__models_next(&p, &v)) return 0;
-            int c = r->map[i];
-            if (c >= 0) vals[c] = af__models_sentinel(v);
-            else if (i == r->ctime) *tv = v;
-            else if (i == r->cday) *dv = v;
-        }
+    if (r->lead) { /* time, dayofyr, then every value column in order: straight into the row */
+        double head[2];
+        if (!af__models_row_scan(p, r->ncols, 2, head, vals, end)) return 0;
+        *tv = head[0];
+        *dv = head[1];
+        return 1;
     }
-    while (*p == '\r') p++;
-    if (*p != '\n') return 0;
-    *end = p + 1;
+    double f[AF_MODELS_MAX_COLS];
+    if (!af__models_row_scan(p, r->ncols, r->ncols, f, NULL, end)) return 0;
+    for (int i = 0; i < r->ncols; i++) {
+        int c = r->map[i];
+        if (c >= 0) vals[c] = f[i];
+        else if (i == r->ctime) *tv = f[i];
+        else if (i == r->cday) *dv = f[i];
+    }
     return 1;
 }
 
@@ -335,7 +338,7 @@ static int dc_read(const char *path, int nlayers, af_dc_cursor *cur, int year_hi
         if (have_header && !r.csv) {
             double *row, tv = 0, dv = 0;
             const char *end;
-            AF_CHECK(af__mbuf_start(&b, path, err));
+            AF_CHECK(af__mbuf_ready(&b, path, err));
             AF_CHECK(af__models_table_reserve(&t, &rowcap, &row, err));
             if (dc_row_fast(&r, b.buf + b.beg, &tv, &dv, row, &end) && dc_date_fast(tv, dv, &year, &doy)) {
                 if (chunked && year < prev_year) {

@@ -29,8 +29,19 @@ int af__models_is_nan_text(const char *s);
 int af__models_table_init(af_model_table *t, const char *path, char *const *names, size_t ncols, af_error *err);
 /** Append a row (values NaN) and return a pointer to its values. */
 int af__models_table_add_row(af_model_table *t, size_t *cap, int year, int doy, double **row, af_error *err);
-/** Room for one more row: *row is where its values go; it counts only after af__models_table_commit. */
-int af__models_table_reserve(af_model_table *t, size_t *cap, double **row, af_error *err);
+/** Double the table's room for rows (*cap rows now; 400 first). */
+int af__models_table_grow(af_model_table *t, size_t *cap, af_error *err);
+/** Room for one more row: *row is where its values go; it counts only after af__models_table_commit.
+ *  Inline: it runs once per row; the growth is af__models_table_grow. */
+static inline int af__models_table_reserve(af_model_table *t, size_t *cap, double **row, af_error *err)
+{
+    if (t->nrows == *cap) {
+        int rc = af__models_table_grow(t, cap, err);
+        if (rc != AF_OK) return rc;
+    }
+    *row = t->v + t->nrows * t->ncols;
+    return AF_OK;
+}
 /** Count the reserved row, dated year and doy. */
 static inline void af__models_table_commit(af_model_table *t, int year, int doy)
 {
@@ -58,6 +69,11 @@ int af__mbuf_open(af_mbuf *b, const char *path, size_t block);
 void af__mbuf_close(af_mbuf *b);
 /** Read the first block if nothing is buffered (call before parsing buf[beg..end) in place). */
 int af__mbuf_start(af_mbuf *b, const char *path, af_error *err);
+/** af__mbuf_start without a call when bytes are buffered (once per row). */
+static inline int af__mbuf_ready(af_mbuf *b, const char *path, af_error *err)
+{
+    return b->end > b->beg || b->eof ? AF_OK : af__mbuf_start(b, path, err);
+}
 /** When no whole line is buffered (a block ended inside it) and the file goes on: read more and set
  *  *more to 1 (parse in place again); else *more = 0. */
 int af__mbuf_more(af_mbuf *b, const char *path, int *more, af_error *err);
