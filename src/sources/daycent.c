@@ -319,7 +319,7 @@ static int dc_read(const char *path, int nlayers, af_dc_cursor *cur, int year_hi
     char *line = NULL, *tok[AF_MODELS_MAX_COLS + 1];
     size_t len = 0, tl = 0, rowcap = 0, tlen[AF_MODELS_MAX_COLS + 1];
     long lineno = 0;
-    long long off = 0;
+    long long off = 0, rows_at = 0; /* rows_at: the offset of the first row read */
     int have_header = 0, prev_year = -1, chunked = cur && !cur->whole;
     dc_reader r;
     af_model_table t;
@@ -332,6 +332,7 @@ static int dc_read(const char *path, int nlayers, af_dc_cursor *cur, int year_hi
     r.csv = ends_with(path, ".csv");
     int oe = af__mbuf_open(&b, path, AF_MBUF_BLOCK);
     if (oe) AF_FAIL(AF_ENOTFOUND, "cannot open DayCent file '%s': %s", path, strerror(oe));
+    if (chunked && cur->offset > 0) b.want = 4096; /* the header first, then the cursor's rows */
     for (;;) {
         long long start = b.off; /* file offset of the next line */
         int year = 0, doy = 0;
@@ -368,9 +369,13 @@ static int dc_read(const char *path, int nlayers, af_dc_cursor *cur, int year_hi
             int headerless = 0;
             AF_CHECK(dc_header(&r, tok, n, nlayers, &t, &headerless, err));
             have_header = 1;
+            rows_at = chunked && cur->offset > 0 ? cur->offset : headerless ? start : b.off;
             if (chunked && cur->offset > 0) { /* resume after the header, at the cursor's row */
                 AF_CHECK(af__mbuf_seek(&b, cur->offset, path, err));
                 lineno = cur->lineno;
+                /* about as many bytes as the last read took (a year of rows) and a little more, so that
+                 * one read holds the year and the row after it; more are read as needed */
+                b.want = cur->last_bytes > 0 ? (size_t)cur->last_bytes + cur->last_bytes / 16 + 4096 : 0;
                 continue;
             }
             if (!headerless) continue;
@@ -392,6 +397,7 @@ static int dc_read(const char *path, int nlayers, af_dc_cursor *cur, int year_hi
     if (!have_header) AF_FAIL(AF_EFORMAT, "%s:1: empty file", path);
     if (!ends_with(path, "harvest.csv")) AF_CHECK(dc_check_duplicates(&r, &t, err));
     if (chunked) {
+        cur->last_bytes = off - rows_at;
         cur->offset = off;
         cur->lineno = lineno;
         cur->done_year = year_hi;
@@ -421,6 +427,7 @@ int af__daycent_read_through(const char *path, int nlayers, af_dc_cursor *cur, i
         cur->offset = 0;
         cur->lineno = 0;
         cur->done_year = 0;
+        cur->last_bytes = 0;
     }
     AF_CHECK(dc_read(path, nlayers, cur, year_hi, out, &unordered, err));
     if (unordered) {

@@ -61,6 +61,8 @@ typedef struct af_mbuf {
     size_t cap, beg, end;
     long long off;
     int eof;
+    size_t want; /**< bytes a read asks for at most (0: as many as fit; a reader that knows it needs
+                  *   less sets it: the DayCent cursor reads a header, then about a year of rows) */
 } af_mbuf;
 
 /** Open path for reading in blocks of `block` bytes (less for a smaller file): 0 or an errno value. */
@@ -147,6 +149,7 @@ typedef struct af_dc_cursor {
     long lineno;       /**< lines before that offset */
     int done_year;     /**< every row dated up to this year has been read (0: none) */
     int whole;         /**< rows are not in date order: every read takes the whole file */
+    long long last_bytes; /**< bytes of rows the last read took (the next read asks for about as many) */
 } af_dc_cursor;
 
 /**

@@ -62,8 +62,10 @@ static int mbuf_fill(af_mbuf *b, const char *path, af_error *err)
         b->buf = nb;
         b->cap *= 2;
     }
+    size_t room = b->cap - b->end;
+    if (b->want && b->want < room) room = b->want;
     ssize_t k;
-    do k = read(b->fd, b->buf + b->end, b->cap - b->end);
+    do k = read(b->fd, b->buf + b->end, room);
     while (k < 0 && errno == EINTR);
     if (k < 0) AF_FAIL(AF_EIO, "read error on '%s': %s", path, strerror(errno));
     if (k == 0) b->eof = 1;
