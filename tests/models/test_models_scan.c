@@ -1,0 +1,279 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test_models_scan.c: the mask-based row parser of the DayCent reader
+ * (src/sources/model_scan.h) and the year-by-year cursor's sized reads.
+ * The byte classes of af__scan64 (SSE2 where built so) and of the portable
+ * af__scan64_swar must both equal a byte-by-byte classification written
+ * here, over every byte value and at every alignment. Rows given to
+ * af__models_row_scan must give, bit for bit, the value strtod gives each
+ * field's text (computed here from the text, independently of the parser;
+ * -9999/-6999 and NaN text as NaN), including fields across the 64-byte
+ * steps, signs, points first and last, `0.` plus 8 digits, and shapes the
+ * short path hands on (exponents, '+', 9 digits); and must decline (0)
+ * short rows, extra fields, text cells, a stray '\r', NUL or control byte,
+ * a field of 64 bytes, a row without its '\n'. Through af_daycent_read the
+ * declined rows must still fail with their line (malformed number, short
+ * row, bad day of year). A multi-year file whose years differ in size must
+ * read year by year into the whole-file rows.
+ */
+#include <limits.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "af_test.h"
+#include "agroflux/models.h"
+#include "model_scan.h"
+
+static char tmpdir[] = "/tmp/af_mscan_XXXXXX";
+
+static uint64_t rng_state = 0x9E3779B97F4A7C15ull;
+static uint64_t rng(void)
+{
+    rng_state ^= rng_state << 13;
+    rng_state ^= rng_state >> 7;
+    rng_state ^= rng_state << 17;
+    return rng_state;
+}
+
+/* The classes byte by byte: the definition the masks must meet. */
+static void classify_ref(const char *p, af_scan_masks *m)
+{
+    memset(m, 0, sizeof *m);
+    for (int i = 0; i < 64; i++) {
+        unsigned char c = (unsigned char)p[i];
+        uint64_t bit = UINT64_C(1) << i;
+        if (c > ' ') m->tok |= bit;
+        if (c == ' ' || c == '\t') m->blank |= bit;
+        if (c >= '0' && c <= '9') m->digit |= bit;
+        if (c == '.') m->dot |= bit;
+        if (c == '-') m->minus |= bit;
+    }
+}
+
+static int same_masks(const af_scan_masks *a, const af_scan_masks *b)
+{
+    return a->tok == b->tok && a->blank == b->blank && a->digit == b->digit && a->dot == b->dot &&
+           a->minus == b->minus;
+}
+
+static void test_masks(void)
+{
+    static char buf[4096 + 64];
+    for (int i = 0; i < 4096; i++) buf[i] = (char)(i % 256); /* every byte value at every position mod 64 */
+    int bad = 0;
+    for (int round = 0; round < 2; round++) {
+        for (int off = 0; off < 4096; off += round ? 1 : 7) {
+            af_scan_masks want, sse, swar;
+            classify_ref(buf + off, &want);
+            af__scan64(buf + off, &sse);
+            af__scan64_swar(buf + off, &swar);
+            if ((!same_masks(&want, &sse) || !same_masks(&want, &swar)) && bad++ < 3)
+                fprintf(stderr, "masks differ at offset %d\n", off);
+        }
+        for (int i = 0; i < 4096; i++) buf[i] = " \t\r\n0123456789.-+eE\x80\xff\x01x"[rng() % 23];
+    }
+    AF_EXPECT(bad == 0);
+    /* the bits land where the bytes are */
+    af_scan_masks m;
+    const char *row = "2003.00 -1\t5\r\n";
+    memset(buf, 0, 128);
+    memcpy(buf, row, strlen(row));
+    af__scan64_swar(buf, &m);
+    AF_EXPECT(m.tok == UINT64_C(0x0B7F) && m.blank == UINT64_C(0x0480) && m.dot == UINT64_C(0x10) &&
+              m.minus == UINT64_C(0x100) && m.digit == UINT64_C(0x0A6F));
+}
+
+/* strtod of each blank-separated field of row (the reference), -9999/-6999/NaN text as NaN; returns n. */
+static int reference(const char *row, double *want)
+{
+    char copy[4096];
+    int n = 0;
+    snprintf(copy, sizeof copy, "%s", row);
+    for (char *t = strtok(copy, " \t\r\n"); t; t = strtok(NULL, " \t\r\n")) {
+        char c_text[256], *end;
+        size_t j = 0;
+        for (size_t i = 0; t[i] && j + 2 < sizeof c_text; i++) { /* the C spelling: D as e, `1.5-3` as 1.5e-3 */
+            char c = t[i];
+            if (c == 'D' || c == 'd') c = 'e';
+            if ((c == '+' || c == '-') && i > 0 && strchr("0123456789.", t[i - 1])) c_text[j++] = 'e';
+            c_text[j++] = c;
+        }
+        c_text[j] = '\0';
+        double v = strcmp(t, "NaN") ? strtod(c_text, &end) : NAN;
+        if (strcmp(t, "NaN") && *end) fprintf(stderr, "bad reference text '%s'\n", c_text);
+        want[n++] = v == -9999.0 || v == -6999.0 || !isfinite(v) ? NAN : v;
+    }
+    return n;
+}
+
+static int same_bits(double a, double b) { return (isnan(a) && isnan(b)) || !memcmp(&a, &b, sizeof a); }
+
+/* Parse row (which ends in '\n') with nh head fields; 1 if it was taken and every value is strtod's. */
+static int scan_matches(const char *row, int nh)
+{
+    static char buf[8192];
+    double want[256], head[256], rest[256];
+    int n = reference(row, want);
+    size_t len = strlen(row);
+    memset(buf, 0, sizeof buf);
+    memcpy(buf, row, len);
+    const char *end = NULL;
+    if (!af__models_row_scan(buf, n, nh, head, rest, &end)) {
+        fprintf(stderr, "declined: '%s'\n", row);
+        return 0;
+    }
+    int ok = end == buf + len;
+    for (int k = 0; k < n; k++) {
+        double got = k < nh ? head[k] : rest[k - nh];
+        if (!same_bits(got, want[k])) {
+            fprintf(stderr, "field %d of '%s': got %a, expected %a\n", k, row, got, want[k]);
+            ok = 0;
+        }
+    }
+    return ok;
+}
+
+/* 1 if the row is declined when n fields are expected. */
+static int declined(const char *row, size_t len, int n)
+{
+    static char buf[8192];
+    double f[256];
+    const char *end;
+    memset(buf, 0, sizeof buf);
+    memcpy(buf, row, len);
+    return !af__models_row_scan(buf, n, n, f, NULL, &end);
+}
+
+static void test_rows(void)
+{
+    AF_EXPECT(scan_matches("2003.00 1 12.3456 -3.4567 0.5 -0.5 366 0 -0 -0.0000 5.\n", 2));
+    AF_EXPECT(scan_matches("2003.00 1 .5 -.5 12345678 -12345678 1234567.8 -1.234567\n", 2));
+    AF_EXPECT(scan_matches("2003.00 1 0.0123456 -0.0123456 0.00123456 -0.00123456 0.1 0.12345678\n", 2));
+    /* shapes the short path hands on: exponents, '+', 9 or more digits, NaN text, sentinels */
+    AF_EXPECT(scan_matches("2003.00 1 1e-05 -1.23456e+07 +7 +0.25 123456789 -0.000012345678 1.0D+2\n", 2));
+    AF_EXPECT(scan_matches("2003.00 1 NaN -9999 -9999.0000 -6999 -0.9999000E+004 0.1234567E+003 1.5-3\n", 2));
+    AF_EXPECT(scan_matches("  \t2003.00\t\t1   7 8  \r\r\n", 2));          /* blanks around and CR before LF */
+    AF_EXPECT(scan_matches("2003.00 1 0.123456789012345678 3.14159265358979\n", 2)); /* 17+ digits */
+    /* rows over several 64-byte steps, fields cut by a step's end in every position */
+    for (int shift = 0; shift < 70; shift++) {
+        char row[1024];
+        int n = snprintf(row, sizeof row, "%*s2010.50 200", shift, "");
+        for (int c = 0; c < 40; c++) {
+            double v = ((double)(rng() % 2000000) - 400000.0) / 10000.0;
+            n += snprintf(row + n, sizeof row - (size_t)n, c % 3 ? " %.4f" : c % 5 ? "  %.6g" : "\t%.17g", v);
+        }
+        snprintf(row + n, sizeof row - (size_t)n, "\n");
+        if (!scan_matches(row, 2)) AF_EXPECT(0);
+    }
+    /* a row of one field per head: head only */
+    AF_EXPECT(scan_matches("1 2 3\n", 3));
+    /* declined: the tokenising path takes these rows and words their errors */
+    AF_EXPECT(declined("2003.00 1 5\n", 12, 4));             /* short */
+    AF_EXPECT(declined("2003.00 1 5 6 7\n", 16, 4));         /* extra trailing value */
+    AF_EXPECT(declined("2003.00 1 5 x\n", 14, 4));           /* text cell */
+    AF_EXPECT(declined("2003.00 1 5 1.2.3\n", 18, 4));       /* two points */
+    AF_EXPECT(declined("2003.00 1 5 12-\n", 16, 4));         /* no exponent digits */
+    AF_EXPECT(declined("2003.00 1 - 6\n", 14, 4));           /* a sign alone */
+    AF_EXPECT(declined("2003.00 1 5\r6\n", 14, 4));          /* CR inside the row */
+    AF_EXPECT(declined("2003.00 1 5 6\x01\n", 15, 4));       /* control byte */
+    AF_EXPECT(declined("2003.00 1 5\0 6\n", 15, 4));         /* NUL */
+    AF_EXPECT(declined("2003.00 1 5 6", 13, 4));             /* no '\n' before the buffer's end */
+    AF_EXPECT(declined("\n", 1, 4));                         /* blank line */
+    char longf[160];
+    memset(longf, '1', 70);
+    snprintf(longf + 70, sizeof longf - 70, " 2\n");
+    AF_EXPECT(declined(longf, strlen(longf), 2));           /* a field of 64 bytes or more */
+}
+
+static const char *put(const char *name, const char *text)
+{
+    static char path[512];
+    snprintf(path, sizeof path, "%s/%s", tmpdir, name);
+    FILE *fp = fopen(path, "wb");
+    fputs(text, fp);
+    fclose(fp);
+    return path;
+}
+
+/* Rows the fast path declines still fail (or are noted) with their file line through af_daycent_read. */
+static void test_errors_through_reader(void)
+{
+    af_model_table t;
+    memset(&t, 0, sizeof t);
+    AF_TEST_PASS(af_daycent_read(put("summary.out", "time dayofyr a b\n2003.00 1 5 6\n2003.00 2 1.2.3 0.25\n"), 0,
+                                 &t, err));
+    AF_EXPECT(t.nrows == 2 && t.bad_line[0] == 3 && !strcmp(t.bad_text[0], "1.2.3") && isnan(af_model_table_at(&t, 1, 0)) &&
+              af_model_table_at(&t, 1, 1) == 0.25);
+    af_model_table_dispose(&t);
+    AF_TEST_FAILS_WITH(AF_EFORMAT, "summary.out:3: 3 fields, expected 4",
+                       af_daycent_read(put("summary.out", "time dayofyr a b\n2003.00 1 5 6\n2003.00 2 5\n"), 0, &t, err));
+    AF_TEST_FAILS_WITH(AF_EFORMAT, "summary.out:3: column 2 (dayofyr): '366' is not a day of year 2003",
+                       af_daycent_read(put("summary.out", "time dayofyr a\n2003.00 1 5\n2003.99 366 6\n"), 0, &t, err));
+    AF_TEST_FAILS_WITH(AF_EFORMAT, "summary.out:2: column 2 (dayofyr): '1.5' is not a day of year 2003",
+                       af_daycent_read(put("summary.out", "time dayofyr a\n2003.00 1.5 5\n"), 0, &t, err));
+    AF_TEST_FAILS_WITH(AF_EFORMAT, "summary.out:2: column 1 (time): '-9999' is not a year 0..9999",
+                       af_daycent_read(put("summary.out", "time dayofyr a\n-9999 1 5\n"), 0, &t, err));
+    /* day 366 of a leap year is a day */
+    AF_TEST_PASS(af_daycent_read(put("summary.out", "time dayofyr a\n2004.99 366 -9999\n"), 0, &t, err));
+    AF_EXPECT(t.nrows == 1 && t.year[0] == 2004 && t.doy[0] == 366 && isnan(af_model_table_at(&t, 0, 0)));
+    af_model_table_dispose(&t);
+}
+
+/* Years of very different sizes (1, 365 and 366 rows; short and long rows): the sized reads of the cursor
+ * must read past a too-small estimate and give the whole file's rows. */
+static void test_cursor_sizes(void)
+{
+    size_t cap = 1 << 22, n = 0;
+    char *text = malloc(cap);
+    n += (size_t)snprintf(text + n, cap - n, "time dayofyr a b\n");
+    long rows = 0;
+    for (int y = 2001; y <= 2008; y++) {
+        int days = y == 2002 ? 1 : y % 4 == 0 ? 366 : 365;
+        for (int d = 1; d <= days; d++, rows++) {
+            n += (size_t)snprintf(text + n, cap - n, "%d.00 %d %.4f", y, d, (double)(rng() % 100000) / 1000.0);
+            if (y == 2003 || y == 2007) /* wide rows: far more bytes than the year before */
+                for (int k = 0; k < 40; k++) n += (size_t)snprintf(text + n, cap - n, "     ");
+            n += (size_t)snprintf(text + n, cap - n, " %.6g\n", (double)(rng() % 100000) / 7.0);
+        }
+    }
+    const char *path = put("nflux.out", text);
+    af_model_table whole, t;
+    af_dc_cursor cur;
+    memset(&whole, 0, sizeof whole);
+    memset(&cur, 0, sizeof cur);
+    AF_TEST_PASS(af_daycent_read(path, 0, &whole, err));
+    AF_EXPECT(whole.nrows == (size_t)rows);
+    size_t at = 0;
+    for (int y = 2001; y <= 2008; y++) {
+        memset(&t, 0, sizeof t);
+        AF_TEST_PASS(af__daycent_read_through(path, 0, &cur, y, y, &t, err));
+        int ok = t.ncols == whole.ncols && at + t.nrows <= whole.nrows;
+        for (size_t r = 0; ok && r < t.nrows; r++) {
+            ok = t.year[r] == y && whole.year[at + r] == y && t.doy[r] == whole.doy[at + r];
+            for (size_t c = 0; ok && c < t.ncols; c++)
+                ok = same_bits(af_model_table_at(&t, r, c), af_model_table_at(&whole, at + r, c));
+        }
+        AF_EXPECT(ok && t.nrows == (size_t)(y == 2002 ? 1 : y % 4 == 0 ? 366 : 365));
+        at += t.nrows;
+        af_model_table_dispose(&t);
+    }
+    AF_EXPECT(at == whole.nrows);
+    af_model_table_dispose(&whole);
+    free(text);
+}
+
+int main(void)
+{
+    if (!mkdtemp(tmpdir)) return 1;
+    AF_RUN(test_masks);
+    AF_RUN(test_rows);
+    AF_RUN(test_errors_through_reader);
+    AF_RUN(test_cursor_sizes);
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
+    if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", tmpdir);
+    return AF_TEST_END();
+}
