@@ -101,9 +101,10 @@ void af_error_format(const af_error *err, int with_frames, char *buf, size_t buf
 int af_error_sync(MPI_Comm comm, af_error *err);
 
 /**
- * Not collective. Complete req by MPI_Test with sleeps of 20 us doubling to 1 ms between
- * tests: Open MPI's blocking calls poll, which burns the CPU a rank ahead of the others
- * would leave to them. Returns the MPI code.
+ * Not collective. Complete req by MPI_Test: polling for the first 100 us (a message's
+ * rendezvous needs both sides to poll), then with sleeps of 20 us doubling to 200 us between
+ * tests: Open MPI's blocking calls poll all along, which burns the CPU a rank ahead of the
+ * others would leave to them. Returns the MPI code.
  */
 int af_mpi_wait_idle(MPI_Request *req);
 

@@ -195,8 +195,9 @@ int af_shardset_create_owned(MPI_Comm comm, const char *outdir, const af_layout 
     int cmode = NC_CLOBBER | (ss->layout.cdf5 ? NC_64BIT_DATA : NC_64BIT_OFFSET);
     /* A failed shard does not stop its members from creating their later shards (other
      * ranks wait for them there); the first error is kept and agreed at the end. */
+    for (int pass = 0; pass < 2; pass++)
     for (size_t k = 0; k < ss->nshards; k++) {
-        if (!af__shard_mine(ss, k)) continue;
+        if (!af__shard_turn(ss, k, pass)) continue;
         af_error e = AF_ERROR_INIT;
         create_one(ss, k, cmode, &e);
         af__shard_keep_error(err, &e);
@@ -349,8 +350,9 @@ int af_shardset_write_block(af_shardset *ss, size_t s0, size_t ns, int t0, int n
     /* A local failure must not skip the collective wait_all calls below: every member of a
      * shard waits on it, with or without requests. */
     int lrc = post_block(ss, s0, ns, t0, nt, x, xqc, y, yvalid, yqc, err);
+    for (int pass = 0; pass < 2; pass++)
     for (size_t k = 0; k < ss->nshards; k++) {
-        if (!af__shard_mine(ss, k)) continue;
+        if (!af__shard_turn(ss, k, pass)) continue;
         int ncrc = wait_shard(ss, k);
         if (ncrc != NC_NOERR && lrc == AF_OK) {
             char name[64];
@@ -375,7 +377,9 @@ void af_shardset_destroy(af_shardset **ssp)
 {
     if (!ssp || !*ssp) return;
     af_shardset *ss = *ssp;
+    for (int pass = 0; pass < 2; pass++) /* the shared shards first (af__shard_turn), then any left */
     for (size_t k = 0; k < ss->nshards; k++) {
+        if (pass == 0 && !af__shard_turn(ss, k, 0)) continue;
         if (ss->sh[k].ncid >= 0) ncmpi_close(ss->sh[k].ncid); /* collective over the shard's ranks */
         ss->sh[k].ncid = -1;
     }

@@ -5,8 +5,9 @@
  * that write samples of it, on a communicator made for that set of ranks, so a
  * rank holds open only the shards it writes (descriptors and MPI-IO buffers
  * scale with its own samples, not with the whole output). Every rank walks its
- * shards in increasing k, which is a global order: the members of the lowest
- * pending shard are always all ready, so no collective can deadlock.
+ * shards shared with other ranks first, in increasing k (a global order: the
+ * members of the lowest pending one are always all ready, so no collective can
+ * deadlock), then its own (af__shard_turn).
  * Consecutive shards with the same member set share one communicator; the set
  * of all ranks uses the shardset's own duplicate.
  */
@@ -123,6 +124,7 @@ int af__shard_comms_build(af_shardset *ss, size_t s0, size_t ns, af_error *err)
         int r;
         MPI_Comm_rank(cur, &r);
         ss->sh[k].lead = r == 0;
+        ss->sh[k].shared = n > 1;
         ss->sh[k].hasher = who[k] == ss->rank;
     }
     af__shard_keep_error(err, &local);

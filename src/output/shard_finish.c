@@ -121,8 +121,9 @@ int af_shardset_sync(af_shardset *ss, af_error *err)
     int rc = AF_OK;
     AF_CHECK_ARG(ss != NULL && !ss->sealed);
     int lrc = AF_OK;
+    for (int pass = 0; pass < 2; pass++)
     for (size_t k = 0; k < ss->nshards; k++) {
-        if (!af__shard_mine(ss, k)) continue;
+        if (!af__shard_turn(ss, k, pass)) continue;
         int ncrc = ncmpi_sync(ss->sh[k].ncid); /* collective over the shard's ranks */
         if (ncrc != NC_NOERR && lrc == AF_OK) {
             char name[64];
@@ -160,8 +161,9 @@ int af_shardset_seal_checked(af_shardset *ss, af_seal_check *check, af_shard_inf
         AF_FAIL(AF_EINVAL, "shard %lld holds samples that no rank wrote (the ranks' sample ranges given at "
                 "create leave a gap): it cannot be sealed", ss->orphan);
     int lrc = AF_OK;
+    for (int pass = 0; pass < 2; pass++)
     for (size_t k = 0; k < ss->nshards; k++) {
-        if (!af__shard_mine(ss, k)) continue;
+        if (!af__shard_turn(ss, k, pass)) continue;
         af_error tmp = AF_ERROR_INIT;
         int c = close_shard(ss, k, lrc == AF_OK ? err : &tmp);
         if (lrc == AF_OK) lrc = c;
@@ -288,8 +290,9 @@ int af_shardset_reopen_owned(MPI_Comm comm, const char *outdir, const af_layout 
     AF_CHECK(af__shardset_alloc(comm, outdir, layout, s0, ns, &ss, err));
     /* The files are the previous run's state: never remove them on a failed reopen. */
     ss->keep_partial = 1;
+    for (int pass = 0; pass < 2; pass++)
     for (size_t k = 0; k < ss->nshards; k++) {
-        if (!af__shard_mine(ss, k)) continue;
+        if (!af__shard_turn(ss, k, pass)) continue;
         /* ncmpi_open is collective over the shard's ranks: every member tries, then they agree;
          * a failure does not stop them from opening their later shards (others wait there) */
         af_error e = AF_ERROR_INIT;

@@ -25,6 +25,7 @@ typedef struct shard_vars {
     int xqc, yqc, yvalid;
     MPI_Comm comm; /* the ranks that own samples of this shard; MPI_COMM_NULL if not one of them */
     int lead;      /* this rank is rank 0 of comm: writes the static variables */
+    int shared;    /* comm has other ranks too (a shard at the boundary of two ranks' samples) */
     int hasher;    /* this rank starts the shard's writeback, digests, hashes and fsyncs it: one of
                       its writers, the rows balanced over ranks (shard_comm.c, assign_hashers) */
 } shard_vars;
@@ -79,6 +80,17 @@ int af__shardset_alloc(MPI_Comm comm, const char *outdir, const af_layout *layou
                        af_shardset **out, af_error *err);
 /** This rank writes samples of shard k (and joins its collective calls). */
 static inline int af__shard_mine(const af_shardset *ss, size_t k) { return ss->sh[k].comm != MPI_COMM_NULL; }
+
+/* Shard k's turn in pass 0 or 1 of a walk over this rank's shards that calls collectives on their
+ * communicators: the shards shared with other ranks first (pass 0), in increasing k, then the rest.
+ * In plain increasing k, rank r reached the shard it shares with rank r+1 after all its own, while
+ * r+1 waited there before starting its own: the ranks wrote (synced, closed) one after the other.
+ * Shared shards keep a global order among themselves, and a rank's own shards involve no other
+ * rank, so no collective can deadlock (shard_comm.c). */
+static inline int af__shard_turn(const af_shardset *ss, size_t k, int pass)
+{
+    return af__shard_mine(ss, k) && ss->sh[k].shared == (pass == 0);
+}
 /** Collective over the shardset's comm. Record this rank's samples and build the per-shard
  * communicators (sh[k].comm, sh[k].lead, sh[k].hasher). */
 int af__shard_comms_build(af_shardset *ss, size_t s0, size_t ns, af_error *err);

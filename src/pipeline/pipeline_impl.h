@@ -74,8 +74,6 @@ int af__split_fill(MPI_Comm comm, const af_range *ranges, af_group *g, int t0, i
                    unsigned char *valid, float *qc, af_error *err);
 /** Complete req, sleeping between tests (20 us doubling to 1 ms) instead of spinning (split.c). */
 int af__wait_idle(MPI_Request *req);
-/** Collective: a barrier whose wait sleeps (MPI_Ibarrier + af__wait_idle); returns an MPI code. */
-int af__barrier_idle(MPI_Comm comm);
 /** CPU seconds of this process so far (per-group timing in the debug log). */
 double af__cpu_seconds(void);
 /** The output layout of a loaded context (pointers borrowed from ctx). */

@@ -499,8 +499,7 @@ static int run_blocks(run_state *rs, af_error *err)
         fill_block(rs, t0, nt, err);
         rs->stage_t[ST_READ] += MPI_Wtime() - t;
         test_fail_block(rs, t0 / rs->block, err);
-        AF_CHECK_MPI(af__barrier_idle(rs->comm)); /* the ranks done first sleep, not spin, until the last */
-        AF_SYNC(rs->comm);
+        AF_SYNC(rs->comm); /* the ranks done first sleep, not spin, until the last (af_error_sync) */
         count_block(rs, nt);
         af__cov_count_block(rs->acct, &rs->ctx, t0, nt, rs->x, rs->yvalid);
         t = MPI_Wtime();
@@ -640,6 +639,7 @@ int af_pipeline_run(MPI_Comm comm, const char *pipeline_path, const af_run_opts 
                                  &rs.partials, err);
     AF_SYNC(comm);
     AF_CHECK(run_blocks(&rs, err));
+    t = MPI_Wtime(); /* the finish stage: coverage accounting, then the seal */
     /* a resumed run counts only the days it wrote itself */
     AF_CHECK(report_coverage(&rs, err));
     summary->coverage = rs.cover; /* the summary owns the counts from here */
@@ -655,7 +655,6 @@ int af_pipeline_run(MPI_Comm comm, const char *pipeline_path, const af_run_opts 
         goto cleanup;
     }
     af__cov_counts(rs.acct, summary->coverage_warnings);
-    t = MPI_Wtime();
     af__progress_report(&rs.prog, "running", "finish", rs.ndays, 1);
     AF_CHECK(run_finish(&rs, &infos, &ninfos, err));
     rs.stage_t[ST_FINISH] = MPI_Wtime() - t;

@@ -419,19 +419,26 @@ cleanup:
     return rc;
 }
 
-static int fill_sample_year(model_state *st, size_t li, const af_sample *s, int year, int t0, int nt,
+/* The block's days of one year: block days [a, b) fall in `year`; doy[tt] is day tt's day of year
+ * (the index of the cache). Computed once per fill, not per sample and feature. */
+typedef struct year_span {
+    int year, a, b;
+    const int *doy;
+} year_span;
+
+static int fill_sample_year(model_state *st, size_t li, const af_sample *s, const year_span *ys, int nt,
                             float *val, unsigned char *valid, af_error *err)
 {
     int rc = AF_OK;
-    if (st->cache_year[li] != year) AF_CHECK(cache_sample_year(st, li, s, year, err));
+    if (st->cache_year[li] != ys->year) AF_CHECK(cache_sample_year(st, li, s, ys->year, err));
     for (size_t j = 0; j < st->nfeat; j++) {
         if (!applies(st->feats[j].f, s)) continue;
         const float *c = st->cache + (li * st->nfeat + j) * 367;
-        for (int tt = 0; tt < nt; tt++) {
-            af_date d = af_calendar_date(st->ctx->cal, t0 + tt);
-            if (d.year != year || isnan(c[af_date_doy(d)])) continue;
+        for (int tt = ys->a; tt < ys->b; tt++) {
+            float v = c[ys->doy[tt]];
+            if (isnan(v)) continue;
             size_t o = ((size_t)li * (size_t)nt + (size_t)tt) * st->nfeat + j;
-            val[o] = c[af_date_doy(d)];
+            val[o] = v;
             valid[o] = 1;
         }
     }
@@ -443,16 +450,31 @@ static int model_fill(void *vst, int t0, int nt, float *val, unsigned char *vali
 {
     int rc = AF_OK;
     model_state *st = vst;
+    int *year = NULL;
+    year_span *span = NULL;
     size_t n = st->nlocal * (size_t)nt * st->nfeat;
     for (size_t i = 0; i < n; i++) { val[i] = NAN; valid[i] = 0; qc[i] = NAN; }
     if (nt <= 0) goto cleanup;
-    int y0 = af_calendar_date(st->ctx->cal, t0).year, y1 = af_calendar_date(st->ctx->cal, t0 + nt - 1).year;
+    year = malloc(2 * (size_t)nt * sizeof *year);
+    span = malloc((size_t)nt * sizeof *span);
+    AF_CHECK_ALLOC(year && span ? span : NULL);
+    int *doy = year + nt, nspan = 0;
+    for (int tt = 0; tt < nt; tt++) {
+        af_date d = af_calendar_date(st->ctx->cal, t0 + tt);
+        year[tt] = d.year;
+        doy[tt] = af_date_doy(d);
+        /* the calendar runs forward: each year's days are one span of the block */
+        if (tt == 0 || year[tt] != year[tt - 1]) span[nspan++] = (year_span){ d.year, tt, tt + 1, doy };
+        else span[nspan - 1].b = tt + 1;
+    }
     for (size_t i = 0; i < st->nlocal; i++) {
         const af_sample *s = af_sampleset_get_ref(st->ctx->set, st->ctx->range.begin + i);
         if (!sample_applies(st, s)) continue;
-        for (int y = y0; y <= y1; y++) AF_CHECK(fill_sample_year(st, i, s, y, t0, nt, val, valid, err));
+        for (int k = 0; k < nspan; k++) AF_CHECK(fill_sample_year(st, i, s, &span[k], nt, val, valid, err));
     }
 cleanup:
+    free(year);
+    free(span);
     af_model_table_dispose(&st->table); /* memory stays bounded by one file (or one year of it) */
     st->table_path[0] = '\0';
     return rc;

@@ -121,16 +121,27 @@ void af_error_format(const af_error *err, int with_frames, char *buf, size_t buf
     }
 }
 
+/* A partner that is already there answers within microseconds, but a large message needs both
+ * sides to poll through its rendezvous: sleeping from the first test added up to a millisecond to
+ * every step of it (~0.2 s of a 2 s run on 2 ranks: the day-split exchange and the error
+ * agreements, ~300 waits). So poll for AF_WAIT_SPIN_S first, then sleep in steps that grow to
+ * AF_WAIT_SLEEP_MAX_NS, which bounds the oversleep of a long wait (a rank ahead of the others). */
+#define AF_WAIT_SPIN_S 100e-6
+#define AF_WAIT_SLEEP_MIN_NS 20000L
+#define AF_WAIT_SLEEP_MAX_NS 200000L
+
 int af_mpi_wait_idle(MPI_Request *req)
 {
-    long ns = 20000; /* 20 us, doubling to 1 ms */
+    double t0 = MPI_Wtime();
+    long ns = AF_WAIT_SLEEP_MIN_NS;
     for (;;) {
         int done = 0;
         int rc = MPI_Test(req, &done, MPI_STATUS_IGNORE);
         if (rc != MPI_SUCCESS || done) return rc;
+        if (MPI_Wtime() - t0 < AF_WAIT_SPIN_S) continue;
         struct timespec ts = { 0, ns };
         nanosleep(&ts, NULL);
-        if (ns < 1000000) ns *= 2;
+        if (ns < AF_WAIT_SLEEP_MAX_NS) ns = ns * 2 < AF_WAIT_SLEEP_MAX_NS ? ns * 2 : AF_WAIT_SLEEP_MAX_NS;
     }
 }
 
