@@ -268,13 +268,13 @@ static int dc_row_fast(const dc_reader *r, const char *p, double *tv, double *dv
 {
     if (r->lead) { /* time, dayofyr, then every value column in order: straight into the row */
         double head[2];
-        if (!af__models_row_scan(p, r->ncols, 2, head, vals, end)) return 0;
+        if (!af__models_row_scan2(p, r->ncols, 2, head, vals, end)) return 0;
         *tv = head[0];
         *dv = head[1];
         return 1;
     }
     double f[AF_MODELS_MAX_COLS];
-    if (!af__models_row_scan(p, r->ncols, r->ncols, f, NULL, end)) return 0;
+    if (!af__models_row_scan2(p, r->ncols, r->ncols, f, NULL, end)) return 0;
     for (int i = 0; i < r->ncols; i++) {
         int c = r->map[i];
         if (c >= 0) vals[c] = f[i];

@@ -131,37 +131,53 @@ AF_NP_INLINE void af__scan64(const char *p, af_scan_masks *m)
 #endif
 }
 
-/* The field of len bytes at q (bits s..s+len-1 of the masks m), as af__models_field would convert it (the
- * same value): 1 and *v, or 0 if it is no number. A decimal of at most 8 bytes after an optional '-',
- * digits with at most one '.' (at least one digit), takes one 8-byte load: the point taken out by masks,
- * the digits converted by af__np_swar8, one division by 10^0..10^7 (exact: m < 10^8, Clinger's case,
- * what strtod gives); so does `0.` and up to 8 digits (m < 10^8, one division by 10^1..10^8). */
-AF_NP_INLINE int af__models_field_len(const char *q, const af_scan_masks *m, unsigned s, unsigned len, double *v)
-{
-    const char *e;
 #ifdef AF_NUMPARSE_FAST
+/* The field of len bytes at q (bits s..s+len-1 of the masks m) if it is a decimal of at most 8 bytes after
+ * an optional '-', digits with at most one '.' (at least one digit), or `0.` and up to 8 digits (%.6g below
+ * 1: `0.0123456`): 1 with its digits as byte values 0..9 in *dig (the last digit in the top byte, zero
+ * bytes before the first: the form af__np_swar8 converts; m < 10^8), the count after the point in *frac
+ * and the sign bit in *sign; m / 10^frac is then exact (Clinger's case: what strtod gives). Else 0. One
+ * 8-byte load; the point is taken out by masks. */
+AF_NP_INLINE int af__scan_decimal(const char *q, const af_scan_masks *m, unsigned s, unsigned len, uint64_t *dig,
+                                  unsigned *frac, uint64_t *sign)
+{
     uint64_t all = (UINT64_C(1) << len) - 1; /* len < 64 */
     unsigned neg = (unsigned)(m->minus >> s) & 1;
     uint64_t dots = (m->dot >> s) & all, other = ~(m->digit >> s) & all & ~dots & ~(uint64_t)neg;
     unsigned point = dots != 0, ndig = len - neg - point;
+    uint64_t w;
+    *sign = (uint64_t)neg << 63;
     if (!(other | (dots & (dots - 1))) && ndig - 1 < 8 && len - neg <= 8) {
-        uint64_t w;
         memcpy(&w, q + neg, 8);
         unsigned pb = 8 * ((unsigned)af__scan_ctz(dots | UINT64_C(1) << 63) - neg); /* the point's bit in w */
         uint64_t low = (UINT64_C(1) << (pb & 63)) - 1;
         uint64_t t = point ? (w & low) | ((w >> 8) & ~low) : w; /* the point taken out */
-        double d = (double)af__np_swar8((t - UINT64_C(0x3030303030303030)) << (64 - 8 * ndig));
-        d /= af__np_pow10_exact[point ? len - 1 - (unsigned)af__scan_ctz(dots) : 0]; /* / 10^0 too: exact */
-        *v = neg ? -d : d;
+        *dig = (t - UINT64_C(0x3030303030303030)) << (64 - 8 * ndig);
+        *frac = point ? len - 1 - (unsigned)af__scan_ctz(dots) : 0;
         return 1;
     }
     if (!other && point && len - neg - 3 < 8 && q[neg] == '0' && dots == UINT64_C(2) << neg) {
-        /* `0.` and 1..8 digits (%.6g below 1: `0.0123456`): the digits after the point in one load */
-        uint64_t w;
-        memcpy(&w, q + neg + 2, 8);
-        double d = (double)af__np_swar8((w - UINT64_C(0x3030303030303030)) << (64 - 8 * (len - neg - 2)));
-        d /= af__np_pow10_exact[len - neg - 2];
-        *v = neg ? -d : d;
+        memcpy(&w, q + neg + 2, 8); /* `0.`: the digits after the point */
+        *dig = (w - UINT64_C(0x3030303030303030)) << (64 - 8 * (len - neg - 2));
+        *frac = len - neg - 2;
+        return 1;
+    }
+    return 0;
+}
+#endif
+
+/* The field of len bytes at q (bits s..s+len-1 of the masks m), as af__models_field would convert it (the
+ * same value): 1 and *v, or 0 if it is no number. af__scan_decimal's shapes are converted from their
+ * digits by af__np_swar8 and one division; any other takes af__numparse_fast, af__models_field_slow. */
+AF_NP_INLINE int af__models_field_len(const char *q, const af_scan_masks *m, unsigned s, unsigned len, double *v)
+{
+    const char *e;
+#ifdef AF_NUMPARSE_FAST
+    uint64_t dig, sign;
+    unsigned frac;
+    if (af__scan_decimal(q, m, s, len, &dig, &frac, &sign)) {
+        double d = (double)af__np_swar8(dig) / af__np_pow10_exact[frac]; /* / 10^0 too: exact */
+        *v = sign ? -d : d;
         return 1;
     }
 #else
@@ -170,18 +186,23 @@ AF_NP_INLINE int af__models_field_len(const char *q, const af_scan_masks *m, uns
     return (af__numparse_fast(q, &e, v) && e == q + len) || af__models_field_slow(q, &e, v);
 }
 
-/**
- * Exactly n whitespace-separated numbers at p (a row start: blanks, fields separated by ' ' and '\t',
- * then blanks, any '\r', '\n'), each converted as af__models_field does (the same values) and passed
- * through af__models_sentinel (-9999, -6999: NaN): the first nh into head[0..nh), the others into
- * rest[0..n-nh). Returns 1 with *end past the '\n', or 0 for anything else (fewer or more fields, a
- * field that is no number or of 64 bytes or more, another byte such as NUL or '\r' inside the row, a
- * row not ended in the buffer); head and rest may then hold some of the row. Each 64-byte step starts at
- * the field the step before cut (so every field is whole in one step, its length from the masks), and is
- * taken only after a step without a byte that is neither field text nor blank: the buffer must stay
- * readable 64 bytes past the first NUL after p (AF_MBUF_PAD).
- */
-AF_NP_INLINE int af__models_row_scan(const char *p, int n, int nh, double *head, double *rest, const char **end)
+/* Where field k of a row goes: the first nh into head, the others into rest. */
+#define AF_SCAN_DST(k, nh, head, rest) ((k) < (nh) ? (head) + (k) : (rest) + ((k) - (nh)))
+
+/* The decimals of a row waiting for their conversion in pairs (af__models_row_scan2): digits, point
+ * counts and signs by field; the fields of other shapes, converted already, with their indices. */
+#define AF_SCAN_PAIRS_MAX 256
+typedef struct af_scan_row {
+    uint64_t dig[AF_SCAN_PAIRS_MAX + 1], sign[AF_SCAN_PAIRS_MAX + 1];
+    unsigned frac[AF_SCAN_PAIRS_MAX + 1];
+    double other[AF_SCAN_PAIRS_MAX];
+    int other_k[AF_SCAN_PAIRS_MAX], nother;
+} af_scan_row;
+
+/* The walk over a row's fields that af__models_row_scan and af__models_row_scan2 share (see there): each
+ * field converted at once into its place (rw NULL), or its digits kept in rw for the conversion in pairs. */
+AF_NP_INLINE int af__scan_walk(const char *p, int n, int nh, double *head, double *rest, af_scan_row *rw,
+                               const char **end)
 {
     int k = 0;
     for (;;) {
@@ -197,11 +218,25 @@ AF_NP_INLINE int af__models_row_scan(const char *p, int n, int nh, double *head,
             starts &= ~(UINT64_C(1) << step);
         }
         while (starts) {
-            unsigned s = (unsigned)af__scan_ctz(starts);
+            unsigned s = (unsigned)af__scan_ctz(starts), len = (unsigned)af__scan_ctz(~(tok >> s));
             double v;
             if (k == n) return 0; /* more fields than expected */
-            if (!af__models_field_len(p + s, &m, s, (unsigned)af__scan_ctz(~(tok >> s)), &v)) return 0;
-            *(k < nh ? head + k : rest + (k - nh)) = af__models_sentinel(v);
+#ifdef AF_NUMPARSE_FAST
+            if (rw) {
+                if (!af__scan_decimal(p + s, &m, s, len, &rw->dig[k], &rw->frac[k], &rw->sign[k])) {
+                    if (!af__models_field_len(p + s, &m, s, len, &v)) return 0;
+                    rw->dig[k] = rw->sign[k] = 0; /* converted here; its place is filled after the pairs */
+                    rw->frac[k] = 0;
+                    rw->other[rw->nother] = v;
+                    rw->other_k[rw->nother++] = k;
+                }
+                k++;
+                starts &= starts - 1;
+                continue;
+            }
+#endif
+            if (!af__models_field_len(p + s, &m, s, len, &v)) return 0;
+            *AF_SCAN_DST(k, nh, head, rest) = af__models_sentinel(v);
             k++;
             starts &= starts - 1;
         }
@@ -215,5 +250,68 @@ AF_NP_INLINE int af__models_row_scan(const char *p, int n, int nh, double *head,
         p += step;
     }
 }
+
+/**
+ * Exactly n whitespace-separated numbers at p (a row start: blanks, fields separated by ' ' and '\t',
+ * then blanks, any '\r', '\n'), each converted as af__models_field does (the same values) and passed
+ * through af__models_sentinel (-9999, -6999: NaN): the first nh into head[0..nh), the others into
+ * rest[0..n-nh). Returns 1 with *end past the '\n', or 0 for anything else (fewer or more fields, a
+ * field that is no number or of 64 bytes or more, another byte such as NUL or '\r' inside the row, a
+ * row not ended in the buffer); head and rest may then hold some of the row. Each 64-byte step starts at
+ * the field the step before cut (so every field is whole in one step, its length from the masks), and is
+ * taken only after a step without a byte that is neither field text nor blank: the buffer must stay
+ * readable 64 bytes past the first NUL after p (AF_MBUF_PAD). One field at a time; see
+ * af__models_row_scan2 for the same in pairs.
+ */
+AF_NP_INLINE int af__models_row_scan(const char *p, int n, int nh, double *head, double *rest, const char **end)
+{
+    return af__scan_walk(p, n, nh, head, rest, NULL, end);
+}
+
+#if defined(__SSE2__) && defined(AF_NUMPARSE_FAST)
+/* Two digit words (af__scan_decimal's form) converted at once, divided by 10^fa and 10^fb and signed:
+ * af__np_swar8's steps in 16-, 32- and 64-bit lanes (exact integers below 10^8), then one division per
+ * lane (what the scalar path computes, bit for bit), -9999 and -6999 as NaN (af__models_sentinel). */
+AF_NP_INLINE __m128d af__scan_convert2(uint64_t a, uint64_t b, unsigned fa, unsigned fb, uint64_t sa, uint64_t sb)
+{
+    __m128i x = _mm_set_epi64x((long long)b, (long long)a);
+    /* 16-bit lanes: 10 x the first digit of each pair + the second (the high byte of each lane: junk) */
+    __m128i p2 = _mm_and_si128(_mm_add_epi16(_mm_mullo_epi16(x, _mm_set1_epi16(10)), _mm_srli_epi16(x, 8)),
+                               _mm_set1_epi16(0xFF));
+    __m128i p4 = _mm_madd_epi16(p2, _mm_set1_epi32(0x00010064)); /* 32-bit lanes: 100 x first pair + second */
+    __m128i p8 = _mm_add_epi64(_mm_mul_epu32(p4, _mm_set1_epi32(10000)), _mm_srli_epi64(p4, 32));
+    __m128d d = _mm_cvtepi32_pd(_mm_shuffle_epi32(p8, _MM_SHUFFLE(3, 1, 2, 0))); /* below 10^8: int32 */
+    d = _mm_div_pd(d, _mm_set_pd(af__np_pow10_exact[fb], af__np_pow10_exact[fa]));
+    d = _mm_or_pd(d, _mm_castsi128_pd(_mm_set_epi64x((long long)sb, (long long)sa))); /* d >= 0: signed */
+    __m128d miss = _mm_or_pd(_mm_cmpeq_pd(d, _mm_set1_pd(-9999.0)), _mm_cmpeq_pd(d, _mm_set1_pd(-6999.0)));
+    return _mm_or_pd(_mm_andnot_pd(miss, d), _mm_and_pd(miss, _mm_set1_pd(NAN)));
+}
+
+/** af__models_row_scan (the same values into the same places) with the decimals converted two at a time
+ *  in SSE2 lanes: fewer instructions per field on rows of short fields such as DayCent's. */
+AF_NP_INLINE int af__models_row_scan2(const char *p, int n, int nh, double *head, double *rest, const char **end)
+{
+    af_scan_row rw;
+    if (n > AF_SCAN_PAIRS_MAX) return af__scan_walk(p, n, nh, head, rest, NULL, end);
+    rw.nother = 0;
+    if (!af__scan_walk(p, n, nh, head, rest, &rw, end)) return 0;
+    int k = 0;
+    for (; k + 1 < n; k += 2) {
+        __m128d d = af__scan_convert2(rw.dig[k], rw.dig[k + 1], rw.frac[k], rw.frac[k + 1], rw.sign[k], rw.sign[k + 1]);
+        _mm_storel_pd(AF_SCAN_DST(k, nh, head, rest), d);
+        _mm_storeh_pd(AF_SCAN_DST(k + 1, nh, head, rest), d);
+    }
+    if (k < n) _mm_storel_pd(AF_SCAN_DST(k, nh, head, rest), af__scan_convert2(rw.dig[k], 0, rw.frac[k], 0, rw.sign[k], 0));
+    for (int i = 0; i < rw.nother; i++)
+        *AF_SCAN_DST(rw.other_k[i], nh, head, rest) = af__models_sentinel(rw.other[i]);
+    return 1;
+}
+#else
+/** Without SSE2: af__models_row_scan. */
+AF_NP_INLINE int af__models_row_scan2(const char *p, int n, int nh, double *head, double *rest, const char **end)
+{
+    return af__models_row_scan(p, n, nh, head, rest, end);
+}
+#endif
 
 #endif

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * test_models_scan.c: the mask-based row parser of the DayCent reader
- * (src/sources/model_scan.h) and the year-by-year cursor's sized reads.
+ * (src/sources/model_scan.h), one field at a time and in SSE2 pairs, and the
+ * year-by-year cursor's sized reads.
  * The byte classes of af__scan64 (SSE2 where built so) and of the portable
  * af__scan64_swar must both equal a byte-by-byte classification written
  * here, over every byte value and at every alignment. Rows given to
@@ -115,22 +116,26 @@ static int same_bits(double a, double b) { return (isnan(a) && isnan(b)) || !mem
 static int scan_matches(const char *row, int nh)
 {
     static char buf[8192];
-    double want[256], head[256], rest[256];
+    double want[1024], head[1024], rest[1024];
     int n = reference(row, want);
     size_t len = strlen(row);
     memset(buf, 0, sizeof buf);
     memcpy(buf, row, len);
-    const char *end = NULL;
-    if (!af__models_row_scan(buf, n, nh, head, rest, &end)) {
-        fprintf(stderr, "declined: '%s'\n", row);
-        return 0;
-    }
-    int ok = end == buf + len;
-    for (int k = 0; k < n; k++) {
-        double got = k < nh ? head[k] : rest[k - nh];
-        if (!same_bits(got, want[k])) {
-            fprintf(stderr, "field %d of '%s': got %a, expected %a\n", k, row, got, want[k]);
-            ok = 0;
+    int ok = 1;
+    for (int pairs = 0; pairs < 2; pairs++) { /* one field at a time, and in SSE2 pairs */
+        const char *end = NULL;
+        for (int k = 0; k < 1024; k++) head[k] = rest[k] = 12345.0; /* every place must be written */
+        if (!(pairs ? af__models_row_scan2 : af__models_row_scan)(buf, n, nh, head, rest, &end)) {
+            fprintf(stderr, "declined (pairs %d): '%s'\n", pairs, row);
+            return 0;
+        }
+        ok &= end == buf + len;
+        for (int k = 0; k < n; k++) {
+            double got = k < nh ? head[k] : rest[k - nh];
+            if (!same_bits(got, want[k])) {
+                fprintf(stderr, "field %d of '%s' (pairs %d): got %a, expected %a\n", k, row, pairs, got, want[k]);
+                ok = 0;
+            }
         }
     }
     return ok;
@@ -140,11 +145,11 @@ static int scan_matches(const char *row, int nh)
 static int declined(const char *row, size_t len, int n)
 {
     static char buf[8192];
-    double f[256];
+    double f[1024];
     const char *end;
     memset(buf, 0, sizeof buf);
     memcpy(buf, row, len);
-    return !af__models_row_scan(buf, n, n, f, NULL, &end);
+    return !af__models_row_scan(buf, n, n, f, NULL, &end) && !af__models_row_scan2(buf, n, n, f, NULL, &end);
 }
 
 static void test_rows(void)
@@ -168,8 +173,18 @@ static void test_rows(void)
         snprintf(row + n, sizeof row - (size_t)n, "\n");
         if (!scan_matches(row, 2)) AF_EXPECT(0);
     }
-    /* a row of one field per head: head only */
+    /* head only; an odd count; a head of odd length (the pairs straddle head and rest) */
     AF_EXPECT(scan_matches("1 2 3\n", 3));
+    AF_EXPECT(scan_matches("-7\n", 1));
+    AF_EXPECT(scan_matches("2003.00 1 5 -0.25 7 8.5 -9999\n", 3));
+    AF_EXPECT(scan_matches("2003.00 1 NaN 1e3 -6999 0.5 +2\n", 1)); /* converted at once, placed after the pairs */
+    {
+        char wide[8192]; /* more fields than the pairs take (256): one at a time */
+        int n = snprintf(wide, sizeof wide, "2003.00 1");
+        for (int c = 0; c < 300; c++) n += snprintf(wide + n, sizeof wide - (size_t)n, " %d.%02d", c - 150, c % 100);
+        snprintf(wide + n, sizeof wide - (size_t)n, "\n");
+        AF_EXPECT(scan_matches(wide, 2));
+    }
     /* declined: the tokenising path takes these rows and words their errors */
     AF_EXPECT(declined("2003.00 1 5\n", 12, 4));             /* short */
     AF_EXPECT(declined("2003.00 1 5 6 7\n", 16, 4));         /* extra trailing value */
