@@ -143,7 +143,7 @@ AF_NP_INLINE int af__scan_decimal(const char *q, const af_scan_masks *m, unsigne
 {
     uint64_t all = (UINT64_C(1) << len) - 1; /* len < 64 */
     unsigned neg = (unsigned)(m->minus >> s) & 1;
-    uint64_t dots = (m->dot >> s) & all, other = ~(m->digit >> s) & all & ~dots & ~(uint64_t)neg;
+    uint64_t dots = (m->dot >> s) & all, other = (~(m->digit | m->dot) >> s) & all & ~(uint64_t)neg;
     unsigned point = dots != 0, ndig = len - neg - point;
     uint64_t w;
     *sign = (uint64_t)neg << 63;
