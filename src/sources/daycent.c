@@ -6,9 +6,11 @@
  * across DayCent builds, and the units DayCent writes per file and column.
  * A multi-year file can also be read year by year through a cursor (byte
  * offset of the next unread row, af__daycent_read_through), so the daycent
- * source parses each row once per run (see ecosys_source.c). Whitespace rows
- * are parsed in place in the reader's block buffer (model_buf.c), as in
- * ecosys.c; a row the fast path declines takes the tokenising path.
+ * source parses each row once per run (see ecosys_source.c); such a read
+ * asks for about the bytes of a year, not a whole block. Whitespace rows
+ * are parsed in place in the reader's block buffer (model_buf.c) through the
+ * byte-class masks of model_scan.h; a row the fast path declines takes the
+ * tokenising path, which words the errors.
  */
 #include <ctype.h>
 #include <errno.h>

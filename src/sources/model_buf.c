@@ -8,7 +8,9 @@
  * a block are read on (af__mbuf_more) and parsed in place again; lines the
  * fast paths decline are handed out one by one (af__mbuf_line),
  * NUL-terminated in place like a getline line. A line longer than the buffer
- * grows it. Not collective; no global state.
+ * grows it. A reader that needs less than a block sets `want` (the DayCent
+ * cursor: a header, then about a year of rows). Not collective; no global
+ * state.
  */
 #include <errno.h>
 #include <fcntl.h>
