@@ -227,11 +227,12 @@ cleanup:
     return rc;
 }
 
-/* Double the room for the file lines of rows. */
-static int dc_rowline_grow(dc_reader *r, af_error *err)
+/* Double the room for the file lines of rows, or make it `rows` if that is more. */
+static int dc_rowline_grow(dc_reader *r, size_t rows, af_error *err)
 {
     int rc = AF_OK;
     size_t nc = r->linecap ? r->linecap * 2 : 400;
+    if (nc < rows) nc = rows;
     long *nl = realloc(r->rowline, nc * sizeof *nl);
     AF_CHECK_ALLOC(nl);
     r->rowline = nl;
@@ -244,11 +245,34 @@ cleanup:
 static inline int dc_rowline(dc_reader *r, size_t row, long lineno, af_error *err)
 {
     if (row == r->linecap) {
-        int rc = dc_rowline_grow(r, err);
+        int rc = dc_rowline_grow(r, 0, err);
         if (rc != AF_OK) return rc;
     }
     r->rowline[row] = lineno;
     return AF_OK;
+}
+
+/* Size the table and the row lines once for about the rows the read will hold: the bytes it will read
+ * (a year's for a cursor read, at most a block, else the rest of the file) over the length of the row at the buffer's
+ * start, and some more; 400 rows at least (the first growth). Only the room is estimated: a wrong guess
+ * costs a regrowth or some unused room, never a row. */
+static int dc_presize(dc_reader *r, const af_mbuf *b, int chunked, af_model_table *t, size_t *rowcap,
+                      af_error *err)
+{
+    int rc = AF_OK;
+    const char *p = b->buf + b->beg, *nl = memchr(p, '\n', b->end - b->beg);
+    long long left = b->want ? (long long)b->want : b->size - b->off;
+    if (chunked && left > (long long)b->cap) left = (long long)b->cap; /* a year or so, not the file */
+    size_t rows = 400;
+    if (nl && left > 0) {
+        long long est = left / (long long)(nl - p + 1);
+        est += est / 16 + 16;
+        if (est > (long long)rows && est < (1LL << 26)) rows = (size_t)est;
+    }
+    AF_CHECK(af__models_table_grow(t, rowcap, rows, err));
+    AF_CHECK(dc_rowline_grow(r, rows, err));
+cleanup:
+    return rc;
 }
 
 /* The checks of dc_row_date on the numbers of a row from dc_row_fast, without messages: 1 if they hold. */
@@ -342,6 +366,7 @@ static int dc_read(const char *path, int nlayers, af_dc_cursor *cur, int year_hi
             double *row, tv = 0, dv = 0;
             const char *end;
             AF_CHECK(af__mbuf_ready(&b, path, err));
+            if (rowcap == 0) AF_CHECK(dc_presize(&r, &b, chunked, &t, &rowcap, err));
             AF_CHECK(af__models_table_reserve(&t, &rowcap, &row, err));
             if (dc_row_fast(&r, b.buf + b.beg, &tv, &dv, row, &end) && dc_date_fast(tv, dv, &year, &doy)) {
                 if (chunked && year < prev_year) {

@@ -150,10 +150,11 @@ cleanup:
     return rc;
 }
 
-int af__models_table_grow(af_model_table *t, size_t *cap, af_error *err)
+int af__models_table_grow(af_model_table *t, size_t *cap, size_t rows, af_error *err)
 {
     int rc = AF_OK;
     size_t nc = *cap ? *cap * 2 : 400;
+    if (nc < rows) nc = rows;
     int *y = realloc(t->year, nc * sizeof *y);
     if (y) t->year = y;
     int *d = realloc(t->doy, nc * sizeof *d);

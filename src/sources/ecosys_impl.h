@@ -29,14 +29,15 @@ int af__models_is_nan_text(const char *s);
 int af__models_table_init(af_model_table *t, const char *path, char *const *names, size_t ncols, af_error *err);
 /** Append a row (values NaN) and return a pointer to its values. */
 int af__models_table_add_row(af_model_table *t, size_t *cap, int year, int doy, double **row, af_error *err);
-/** Double the table's room for rows (*cap rows now; 400 first). */
-int af__models_table_grow(af_model_table *t, size_t *cap, af_error *err);
+/** Double the table's room for rows (*cap rows now; 400 first), or make it `rows` if that is more
+ *  (a reader that knows about how many rows come sizes the table once: no copies as it grows). */
+int af__models_table_grow(af_model_table *t, size_t *cap, size_t rows, af_error *err);
 /** Room for one more row: *row is where its values go; it counts only after af__models_table_commit.
  *  Inline: it runs once per row; the growth is af__models_table_grow. */
 static inline int af__models_table_reserve(af_model_table *t, size_t *cap, double **row, af_error *err)
 {
     if (t->nrows == *cap) {
-        int rc = af__models_table_grow(t, cap, err);
+        int rc = af__models_table_grow(t, cap, 0, err);
         if (rc != AF_OK) return rc;
     }
     *row = t->v + t->nrows * t->ncols;
@@ -61,6 +62,7 @@ typedef struct af_mbuf {
     size_t cap, beg, end;
     long long off;
     int eof;
+    long long size; /**< the file's size at open (-1: unknown) */
     size_t want; /**< bytes a read asks for at most (0: as many as fit; a reader that knows it needs
                   *   less sets it: the DayCent cursor reads a header, then about a year of rows) */
 } af_mbuf;

@@ -29,8 +29,9 @@ int af__mbuf_open(af_mbuf *b, const char *path, size_t block)
     if (b->fd < 0) return errno ? errno : EIO; /* buf stays NULL: af__mbuf_close does nothing */
     struct stat st;
     size_t cap = block;
-    if (fstat(b->fd, &st) == 0 && st.st_size >= 0 && (unsigned long long)st.st_size < cap)
-        cap = (size_t)st.st_size + 1; /* a small file in one read (+1: read sees the end at once) */
+    b->size = fstat(b->fd, &st) == 0 && st.st_size >= 0 ? (long long)st.st_size : -1;
+    if (b->size >= 0 && (unsigned long long)b->size < cap)
+        cap = (size_t)b->size + 1; /* a small file in one read (+1: read sees the end at once) */
     if (cap < 4096) cap = 4096;
     b->buf = malloc(cap + AF_MBUF_PAD);
     if (!b->buf) {
