@@ -52,7 +52,8 @@ const char *af_index_coverage_warning_name(int kind);
 /** Per-stage wall time across ranks, seconds. */
 typedef struct af_stage_time {
     char stage[32];
-    double min, mean, max;
+    double min, mean, max;  /* wall seconds over ranks (each stage ends in an agreement, so alike) */
+    double cpu_min, cpu_max; /* CPU seconds over ranks: their ratio shows imbalance; -1: not recorded */
 } af_stage_time;
 
 /** The in-memory index: what af_index_write writes and af_index_read returns. */

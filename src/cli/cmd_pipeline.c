@@ -184,11 +184,15 @@ static void print_summary(const af_run_summary *s)
            s->coverage_warnings[AF_COV_YEAR_MISSING], s->coverage_warnings[AF_COV_BELOW],
            s->coverage_warnings[AF_COV_SAMPLE], s->outdir, AF_COVERAGE_NAME);
     printf("  ranks: %d, wall %.2f s, peak memory %s per rank (max)\n", s->ranks, s->seconds, rss);
-    printf("  %-10s %10s %10s %10s %8s %7s\n", "stage", "min s", "mean s", "max s", "max/min", "%wall");
+    /* wall times end in an agreement, so they match over ranks; the CPU seconds show which rank
+     * worked and which waited (max/min of CPU: the imbalance) */
+    printf("  %-10s %10s %10s %10s %7s %10s %10s %8s\n", "stage", "min s", "mean s", "max s", "%wall", "CPU min s",
+           "CPU max s", "max/min");
     for (size_t i = 0; i < s->nstages; i++) {
         const af_stage_time *t = &s->stages[i];
-        printf("  %-10s %10.4f %10.4f %10.4f %8.2f %6.1f%%\n", t->stage, t->min, t->mean, t->max,
-               t->min > 0 ? t->max / t->min : 1.0, s->seconds > 0 ? 100.0 * t->mean / s->seconds : 0.0);
+        printf("  %-10s %10.4f %10.4f %10.4f %6.1f%% %10.4f %10.4f %8.2f\n", t->stage, t->min, t->mean, t->max,
+               s->seconds > 0 ? 100.0 * t->mean / s->seconds : 0.0, t->cpu_min, t->cpu_max,
+               t->cpu_min > 0 ? t->cpu_max / t->cpu_min : 1.0);
     }
     if (!s->rank_peak_rss) return;
     printf("  %-10s %12s\n", "rank", "peak RSS");

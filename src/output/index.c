@@ -35,7 +35,8 @@
  *                                   coverage.json, per feature, file, sample and year),
  *                  "resumed_from_day": int (optional; 0 = not resumed),
  *                  "inputs": [{"path", "bytes", "sha256"}],
- *                  "timings": [{"stage": str, "min", "mean", "max": seconds}]},
+ *                  "timings": [{"stage": str, "min", "mean", "max": seconds,
+ *                               "cpu_min", "cpu_max": CPU seconds (optional)}]},
  *   "extra": object (optional; splits, scalers, ...)
  * }
  * Samples are in global order; sample i lives in shard i / shard_samples at row
@@ -136,7 +137,8 @@ static int check_finite(const af_index *idx, af_error *err)
             AF_FAIL(AF_EINVAL, "sample '%s': non-finite lat/lon", idx->samples[i].id);
     for (size_t i = 0; i < idx->ntimings; i++)
         if (!isfinite(idx->timings[i].min) || !isfinite(idx->timings[i].mean) ||
-            !isfinite(idx->timings[i].max))
+            !isfinite(idx->timings[i].max) || !isfinite(idx->timings[i].cpu_min) ||
+            !isfinite(idx->timings[i].cpu_max))
             AF_FAIL(AF_EINVAL, "timing '%s': non-finite value", idx->timings[i].stage);
     if (idx->shard_samples == 0) AF_FAIL(AF_EINVAL, "shard_samples is 0");
 cleanup:
@@ -288,6 +290,10 @@ int af_index_write(const char *outdir, const af_index *idx, af_error *err)
         jset(o, "min", json_real(idx->timings[i].min), &bad);
         jset(o, "mean", json_real(idx->timings[i].mean), &bad);
         jset(o, "max", json_real(idx->timings[i].max), &bad);
+        if (idx->timings[i].cpu_min >= 0 && idx->timings[i].cpu_max >= 0) {
+            jset(o, "cpu_min", json_real(idx->timings[i].cpu_min), &bad);
+            jset(o, "cpu_max", json_real(idx->timings[i].cpu_max), &bad);
+        }
         jappend(a, o, &bad);
     }
     jset(prov, "timings", a, &bad);
@@ -671,6 +677,11 @@ static int read_provenance(const reader *r, json_t *root, af_index *x, af_error 
         AF_CHECK(r_real(r, o, pre, "min", &t->min));
         AF_CHECK(r_real(r, o, pre, "mean", &t->mean));
         AF_CHECK(r_real(r, o, pre, "max", &t->max));
+        t->cpu_min = t->cpu_max = -1; /* written since 2026-12 */
+        if (json_object_get(o, "cpu_min") || json_object_get(o, "cpu_max")) {
+            AF_CHECK(r_real(r, o, pre, "cpu_min", &t->cpu_min));
+            AF_CHECK(r_real(r, o, pre, "cpu_max", &t->cpu_max));
+        }
     }
 cleanup:
     return rc;

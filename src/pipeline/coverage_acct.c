@@ -608,7 +608,10 @@ int af__cov_report(MPI_Comm comm, af_cov_acct *a, const af_ctx *ctx, const af_ra
     for (size_t fi = 0; fi < a->nfeat; fi++) {
         for (size_t s = 0; s < a->nlocal; s++)
             memcpy(send + s * row, a->cnt + (s * a->nfeat + fi) * row, row * sizeof *send);
-        AF_CHECK_MPI(MPI_Gatherv(send, (int)(a->nlocal * row), MPI_INT, a->all, counts, displs, MPI_INT, 0, comm));
+        MPI_Request req; /* the other ranks wait for rank 0's text sleeping (af_mpi_wait_idle), not polling */
+        AF_CHECK_MPI(MPI_Igatherv(send, (int)(a->nlocal * row), MPI_INT, a->all, counts, displs, MPI_INT, 0, comm,
+                                  &req));
+        AF_CHECK_MPI(af_mpi_wait_idle(&req));
         if (rank != 0 || err->code != AF_OK) continue;
         if (feature_files(a, ctx, fi, &fs, err) == AF_OK && feature_samples(a, ctx, fi, &fs, err) == AF_OK) {
             if (fi > 0) sb_str(&feats, ",");

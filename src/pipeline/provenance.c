@@ -235,13 +235,21 @@ cleanup:
     return rc;
 }
 
+/* MPI_Send that waits for rank 0 (busy writing the ranks before this one) sleeping, not polling. */
+static int send_idle(const void *p, int n, MPI_Datatype t, int tag, MPI_Comm comm)
+{
+    MPI_Request req;
+    int rc = MPI_Isend(p, n, t, 0, tag, comm, &req);
+    return rc == MPI_SUCCESS ? af_mpi_wait_idle(&req) : rc;
+}
+
 /* Long message in pieces of at most AF_PROV_CHUNK bytes. */
 static int send_long(const char *p, long long n, MPI_Comm comm)
 {
-    int rc = MPI_Send(&n, 1, MPI_LONG_LONG, 0, 0, comm);
+    int rc = send_idle(&n, 1, MPI_LONG_LONG, 0, comm);
     for (long long off = 0; rc == MPI_SUCCESS && off < n; off += AF_PROV_CHUNK) {
         int c = (int)(n - off < AF_PROV_CHUNK ? n - off : AF_PROV_CHUNK);
-        rc = MPI_Send(p + off, c, MPI_CHAR, 0, 1, comm);
+        rc = send_idle(p + off, c, MPI_CHAR, 1, comm);
     }
     return rc;
 }

@@ -30,6 +30,9 @@
 enum { ST_SETUP, ST_READ, ST_WRITE, ST_FINISH, ST_SCALERS, ST_PUBLISH, ST_N };
 static const char *const stage_names[ST_N] = { "setup", "read", "write", "finish", "scalers", "publish" };
 
+/* A stage's start on this rank: wall and CPU clocks. */
+typedef struct stage_clock { double wall, cpu; } stage_clock;
+
 /* Sync the error across ranks; on failure jump to cleanup with the agreed error. */
 #define AF_SYNC(comm)                                             \
     do {                                                          \
@@ -63,10 +66,19 @@ typedef struct run_state {
     float *x, *xqc, *y, *yqc;
     unsigned char *yvalid;
     double stage_t[ST_N];
+    double stage_cpu[ST_N];        /* this rank's CPU seconds per stage (-v: imbalance shows here) */
     double t_checkpoint;           /* this rank's clock at the last checkpoint */
     int max_fds;                   /* most open descriptors seen at a stage or block boundary */
     af_progress_tracker prog;
 } run_state;
+
+static stage_clock stage_start(void) { return (stage_clock){ MPI_Wtime(), af__cpu_seconds() }; }
+
+static void stage_stop(run_state *rs, int st, stage_clock t)
+{
+    rs->stage_t[st] += MPI_Wtime() - t.wall;
+    rs->stage_cpu[st] += af__cpu_seconds() - t.cpu;
+}
 
 static long long peak_rss_bytes(void)
 {
@@ -225,20 +237,24 @@ cleanup:
     return rc;
 }
 
-static void reduce_stages(MPI_Comm comm, const double *t, af_run_summary *s)
+static void reduce_stages(MPI_Comm comm, const run_state *rs, af_run_summary *s)
 {
-    double mn[ST_N], mx[ST_N], sum[ST_N];
+    double mn[2 * ST_N], mx[2 * ST_N], sum[ST_N], mine[2 * ST_N];
     int size;
     MPI_Comm_size(comm, &size);
-    MPI_Allreduce(t, mn, ST_N, MPI_DOUBLE, MPI_MIN, comm);
-    MPI_Allreduce(t, mx, ST_N, MPI_DOUBLE, MPI_MAX, comm);
-    MPI_Allreduce(t, sum, ST_N, MPI_DOUBLE, MPI_SUM, comm); /* timing only: order does not matter */
+    memcpy(mine, rs->stage_t, sizeof rs->stage_t);
+    memcpy(mine + ST_N, rs->stage_cpu, sizeof rs->stage_cpu);
+    MPI_Allreduce(mine, mn, 2 * ST_N, MPI_DOUBLE, MPI_MIN, comm);
+    MPI_Allreduce(mine, mx, 2 * ST_N, MPI_DOUBLE, MPI_MAX, comm);
+    MPI_Allreduce(rs->stage_t, sum, ST_N, MPI_DOUBLE, MPI_SUM, comm); /* timing only: order does not matter */
     s->nstages = ST_N;
     for (int i = 0; i < ST_N; i++) {
         snprintf(s->stages[i].stage, sizeof s->stages[i].stage, "%s", stage_names[i]);
         s->stages[i].min = mn[i];
         s->stages[i].max = mx[i];
         s->stages[i].mean = sum[i] / size;
+        s->stages[i].cpu_min = mn[ST_N + i];
+        s->stages[i].cpu_max = mx[ST_N + i];
     }
 }
 
@@ -495,14 +511,14 @@ static int run_blocks(run_state *rs, af_error *err)
     af_range mine = rs->ranges[rs->rank];
     for (int t0 = rs->start.days_done; t0 < rs->ndays; t0 += rs->block) {
         int nt = t0 + rs->block <= rs->ndays ? rs->block : rs->ndays - t0;
-        double t = MPI_Wtime();
+        stage_clock t = stage_start();
         fill_block(rs, t0, nt, err);
-        rs->stage_t[ST_READ] += MPI_Wtime() - t;
+        stage_stop(rs, ST_READ, t);
         test_fail_block(rs, t0 / rs->block, err);
         AF_SYNC(rs->comm); /* the ranks done first sleep, not spin, until the last (af_error_sync) */
         count_block(rs, nt);
         af__cov_count_block(rs->acct, &rs->ctx, t0, nt, rs->x, rs->yvalid);
-        t = MPI_Wtime();
+        t = stage_start();
         AF_CHECK(af_shardset_write_block(rs->ss, mine.begin, rs->nlocal, t0, nt, rs->x, rs->xqc, rs->y,
                                          rs->yvalid, rs->yqc, err));
         af_error perr = AF_ERROR_INIT; /* cannot fail in day order; if it did, the scalers read the shards back */
@@ -515,7 +531,7 @@ static int run_blocks(run_state *rs, af_error *err)
         agree_after_block(rs, &stop, &due);
         /* the last block's checkpoint digests come from the seal's read of each shard (run_finish) */
         if ((stop || due) && !last) AF_CHECK(checkpoint(rs, t0 + nt, err));
-        rs->stage_t[ST_WRITE] += MPI_Wtime() - t;
+        stage_stop(rs, ST_WRITE, t);
         note_fds(rs);
         af_log(AF_LOG_DEBUG, "run", "days %d..%d of %d written", t0 + 1, t0 + nt, rs->ndays);
         af__progress_report(&rs->prog, "running", "write", t0 + nt, 0);
@@ -616,7 +632,8 @@ int af_pipeline_run(MPI_Comm comm, const char *pipeline_path, const af_run_opts 
     MPI_Comm_rank(comm, &rs.rank);
     MPI_Comm_size(comm, &rs.size);
     memset(summary, 0, sizeof *summary);
-    double t_start = MPI_Wtime(), t = t_start;
+    double t_start = MPI_Wtime();
+    stage_clock t = stage_start();
     af__progress_init(&rs.prog, comm, rs.opts, t_start);
 
     AF_CHECK(run_setup(&rs, pipeline_path, err));
@@ -625,7 +642,7 @@ int af_pipeline_run(MPI_Comm comm, const char *pipeline_path, const af_run_opts 
     rs.t_checkpoint = MPI_Wtime();
     af__progress_layout(&rs.prog, rs.outdir, rs.ctx.cfg->name, rs.nsamples, rs.ndays, rs.start.days_done);
     af__progress_report(&rs.prog, "running", "setup", rs.start.days_done, 1);
-    rs.stage_t[ST_SETUP] = MPI_Wtime() - t;
+    stage_stop(&rs, ST_SETUP, t);
     if (rs.start.days_done < rs.ndays && stop_requested(&rs)) {
         interrupted(&rs, rs.start.days_done, err);
         AF_SYNC(comm);
@@ -639,7 +656,7 @@ int af_pipeline_run(MPI_Comm comm, const char *pipeline_path, const af_run_opts 
                                  &rs.partials, err);
     AF_SYNC(comm);
     AF_CHECK(run_blocks(&rs, err));
-    t = MPI_Wtime(); /* the finish stage: coverage accounting, then the seal */
+    t = stage_start(); /* the finish stage: coverage accounting, then the seal */
     /* a resumed run counts only the days it wrote itself */
     AF_CHECK(report_coverage(&rs, err));
     summary->coverage = rs.cover; /* the summary owns the counts from here */
@@ -657,17 +674,17 @@ int af_pipeline_run(MPI_Comm comm, const char *pipeline_path, const af_run_opts 
     af__cov_counts(rs.acct, summary->coverage_warnings);
     af__progress_report(&rs.prog, "running", "finish", rs.ndays, 1);
     AF_CHECK(run_finish(&rs, &infos, &ninfos, err));
-    rs.stage_t[ST_FINISH] = MPI_Wtime() - t;
+    stage_stop(&rs, ST_FINISH, t);
 
     /* training splits and leak-free scalers from the finished shards (index "extra") */
-    t = MPI_Wtime();
+    t = stage_start();
     af__progress_report(&rs.prog, "running", "scalers", rs.ndays, 1);
     AF_CHECK(af_train_extra_from(comm, rs.ctx.cfg, rs.outdir, rs.layout.samples, rs.nsamples, infos, ninfos,
                                  rs.ctx.ninputs, rs.ctx.ntargets, rs.ranges[rs.rank], rs.partials, &extra, err));
-    rs.stage_t[ST_SCALERS] = MPI_Wtime() - t;
+    stage_stop(&rs, ST_SCALERS, t);
 
     /* provenance and index, last; the journal goes once the index is there */
-    t = MPI_Wtime();
+    t = stage_start();
     af__progress_report(&rs.prog, "running", "publish", rs.ndays, 1);
     AF_CHECK(af__provenance_write(comm, &rs.ctx, rs.outdir, &prov, err));
     if (rs.rank == 0) af__cov_write(rs.outdir, rs.cov_json, af__cov_nfeat(rs.acct), &cov, err);
@@ -675,8 +692,8 @@ int af_pipeline_run(MPI_Comm comm, const char *pipeline_path, const af_run_opts 
     summary->ranks = rs.size;
     summary->resumed_from_day = rs.start.days_done;
     AF_CHECK(gather_memory(&rs, summary, err));
-    rs.stage_t[ST_PUBLISH] = MPI_Wtime() - t;
-    reduce_stages(comm, rs.stage_t, summary);
+    stage_stop(&rs, ST_PUBLISH, t);
+    reduce_stages(comm, &rs, summary);
     if (rs.rank == 0) publish_index(&rs.ctx, rs.outdir, infos, ninfos, &prov, &cov, summary, rs.size, extra, err);
     AF_SYNC(comm);
     if (rs.rank == 0) af__journal_remove(rs.outdir, err);

@@ -304,7 +304,7 @@ cleanup:
     return rc;
 }
 
-/* Close the held file unless it is keep: one file (and its multiplier) open at a time. */
+/* Close the held file unless it is keep: one file (and its multiplier) per group open at a time. */
 static void release_held(gr_state *st, const gr_file *keep)
 {
     if (!st->held || st->held == keep) return;
@@ -366,16 +366,14 @@ static int read_days(gr_state *st, gr_var *gv, int t0, int nt, gr_scratch *sc, c
             }
             bs = be + 1;
         }
-        /* read: closed again, so one file (and its netCDF/HDF5 caches) is open at a time, whatever
-         * the number of groups and years; reopening is cheap (af__gridded_attach), but fill_days
-         * reads a block in several runs of days and keeps it for the next run (release_held) */
-        if (st->hold) {
-            st->held = gf;
-            st->held_m = mf;
-        } else {
-            af__gridded_detach(gf);
-            af__gridded_detach(mf);
-        }
+        /* read: kept open for the next run of days or block, which mostly reads the same file (a
+         * year's file spans several blocks; fill_days reads a block in runs), and closed when a
+         * block needs another file (release_held) or none (above): one file (and its multiplier)
+         * per group is open at a time, whatever the number of years. Reopening per block cost
+         * ~2 ms a file on every rank (GDAL's multidimensional netCDF open): ~45 % of the gridded
+         * fill of the bench_scale pipeline, and it did not divide over ranks. */
+        st->held = gf;
+        st->held_m = mf;
     }
 cleanup:
     return rc;
@@ -549,7 +547,6 @@ static int gridded_fill_days(void *vst, int t0, int nt, const int *part, int min
     unsigned char *tk = NULL;
     size_t nf = st->nfeat, n = st->nlocal;
     int nmine = 0;
-    st->hold = 1; /* the runs of one block mostly read the same file: open it once */
     for (int t = 0; t < nt; t++) nmine += part[t] == mine;
     for (int a = 0, j = 0; a < nt;) {
         if (part[a] != mine) { a++; continue; }
@@ -576,8 +573,6 @@ static int gridded_fill_days(void *vst, int t0, int nt, const int *part, int min
         a = b;
     }
 cleanup:
-    st->hold = 0;
-    release_held(st, NULL);
     free(tv);
     free(tq);
     free(tk);

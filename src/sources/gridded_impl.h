@@ -106,8 +106,8 @@ typedef struct gr_state {
     af_window win;         /* what a block reads: union of county windows and site neighbourhoods */
     af_aggregator *agg;    /* the counties' prepared aggregation over agg_win (after prepare) */
     int has_sites;         /* some local sample is a site (needs unpacked planes) */
-    int hold;              /* fill_days: files stay attached between its runs of days (read_days) */
-    gr_file *held, *held_m; /* the file (and multiplier) kept attached while hold; NULL: none */
+    gr_file *held, *held_m; /* the file (and multiplier) read last, kept attached for the next read
+                              * (read_days); NULL: none */
 } gr_state;
 
 /* gridded_read.c */

@@ -103,7 +103,10 @@ static int make_output(const char *dir, fixture *f, size_t nin, af_index *idx, a
     idx->timings[0].min = 0.5;
     idx->timings[0].mean = 0.75;
     idx->timings[0].max = 1.25;
+    idx->timings[0].cpu_min = 0.25;
+    idx->timings[0].cpu_max = 0.5;
     snprintf(idx->timings[1].stage, sizeof idx->timings[1].stage, "write");
+    idx->timings[1].cpu_min = idx->timings[1].cpu_max = -1; /* not recorded: written without them */
     idx->ntimings = 2;
     idx->extra_json = strdup("{\"splits\": {\"train\": [0, 1], \"test\": [2]}, \"scale\": 0.5}");
     rc = af_index_write(dir, idx, err);
@@ -424,6 +427,8 @@ static void test_output_index__roundtrip(void)
               strcmp(af_index_coverage_warning_name(AF_COV_NWARN), "?") == 0);
     AF_EXPECT(back.nrank_max_fds == 2 && back.rank_max_fds[0] == 40 && back.rank_max_fds[1] == 41);
     AF_EXPECT(back.ntimings == 2 && back.timings[0].mean == 0.75 && strcmp(back.timings[1].stage, "write") == 0);
+    AF_EXPECT(back.timings[0].cpu_min == 0.25 && back.timings[0].cpu_max == 0.5);
+    AF_EXPECT(back.timings[1].cpu_min == -1 && back.timings[1].cpu_max == -1); /* an index from before 2026-12 */
     AF_EXPECT(back.extra_json && strstr(back.extra_json, "\"splits\"") && strstr(back.extra_json, "0.5"));
     AF_EXPECT(af_index_find_sample(&back, "US-X6") == 6);
     AF_EXPECT(af_index_find_sample(&back, "19001:N1") == 1);
@@ -572,6 +577,16 @@ static void del_cov_warn(json_t *r)
 {
     json_object_del(json_object_get(json_object_get(r, "provenance"), "coverage_warnings"), "year_missing");
 }
+/* one stage's timing, with CPU seconds as given (NULL: the key is left out) */
+static void set_timing(json_t *r, json_t *cpu_min, json_t *cpu_max)
+{
+    json_t *t = json_pack("{s:s, s:f, s:f, s:f}", "stage", "read", "min", 1.0, "mean", 1.0, "max", 1.0);
+    if (cpu_min) json_object_set_new(t, "cpu_min", cpu_min);
+    if (cpu_max) json_object_set_new(t, "cpu_max", cpu_max);
+    json_object_set_new(json_object_get(r, "provenance"), "timings", json_pack("[o]", t));
+}
+static void str_cpu_min(json_t *r) { set_timing(r, json_string("x"), json_real(1.0)); }
+static void half_cpu(json_t *r) { set_timing(r, json_real(1.0), NULL); }
 static void str_units(json_t *r) { json_object_set_new(json_array_get(json_object_get(r, "inputs"), 1), "units", json_integer(3)); }
 
 static void test_output_index__read_errors(void)
@@ -599,6 +614,8 @@ static void test_output_index__read_errors(void)
         { str_cov_file, "field 'provenance.coverage_file' is not an object" },
         { str_cov_warn, "field 'provenance.coverage_warnings' is not an object" },
         { del_cov_warn, "field 'provenance.coverage_warnings.year_missing' is missing" },
+        { str_cpu_min, "field 'provenance.timings[0].cpu_min' is not a number" },
+        { half_cpu, "field 'provenance.timings[0].cpu_max' is missing" },
     };
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
         AF_TEST_PASS(af_index_write(dir, &idx, err));
