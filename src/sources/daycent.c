@@ -7,10 +7,10 @@
  * A multi-year file can also be read year by year through a cursor (byte
  * offset of the next unread row, af__daycent_read_through), so the daycent
  * source parses each row once per run (see ecosys_source.c); such a read
- * asks for about the bytes of a year, not a whole block. Whitespace rows
- * are parsed in place in the reader's block buffer (model_buf.c) through the
- * byte-class masks of model_scan.h; a row the fast path declines takes the
- * tokenising path, which words the errors.
+ * asks for about the bytes of a year, not a whole block. Rows (whitespace
+ * and comma-separated) are parsed in place in the reader's block buffer
+ * (model_buf.c) through the byte-class masks of model_scan.h; a row the fast
+ * path declines takes the tokenising path, which words the errors.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -294,13 +294,13 @@ static int dc_row_fast(const dc_reader *r, const char *p, double *tv, double *dv
 {
     if (r->lead) { /* time, dayofyr, then every value column in order: straight into the row */
         double head[2];
-        if (!af__models_row_scan2(p, r->ncols, 2, head, vals, end)) return 0;
+        if (!af__models_row_scan2(p, r->ncols, 2, head, vals, r->csv, end)) return 0;
         *tv = head[0];
         *dv = head[1];
         return 1;
     }
     double f[AF_MODELS_MAX_COLS];
-    if (!af__models_row_scan2(p, r->ncols, r->ncols, f, NULL, end)) return 0;
+    if (!af__models_row_scan2(p, r->ncols, r->ncols, f, NULL, r->csv, end)) return 0;
     for (int i = 0; i < r->ncols; i++) {
         int c = r->map[i];
         if (c >= 0) vals[c] = f[i];
@@ -362,7 +362,7 @@ static int dc_read(const char *path, int nlayers, af_dc_cursor *cur, int year_hi
     for (;;) {
         long long start = b.off; /* file offset of the next line */
         int year = 0, doy = 0;
-        if (have_header && !r.csv) {
+        if (have_header) {
             double *row, tv = 0, dv = 0;
             const char *end;
             AF_CHECK(af__mbuf_ready(&b, path, err));

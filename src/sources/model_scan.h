@@ -73,12 +73,13 @@ typedef struct af_scan_masks {
     uint64_t digit; /**< '0'..'9' */
     uint64_t dot;   /**< '.' */
     uint64_t minus; /**< '-' */
+    uint64_t comma; /**< ',' (computed only when asked: comma-separated rows) */
 } af_scan_masks;
 
-/** af__scan64's masks, portably, eight bytes a step. */
-AF_NP_INLINE void af__scan64_swar(const char *p, af_scan_masks *m)
+/** af__scan64's masks, portably, eight bytes a step (the comma mask when `comma`, else 0). */
+AF_NP_INLINE void af__scan64_swar(const char *p, af_scan_masks *m, int comma)
 {
-    uint64_t t = 0, b = 0, d = 0, o = 0, n = 0;
+    uint64_t t = 0, b = 0, d = 0, o = 0, n = 0, c = 0;
     const uint64_t ones = UINT64_C(0x0101010101010101), top = UINT64_C(0x8080808080808080);
     for (int i = 0; i < 8; i++) {
         uint64_t x = af__scan_le64(p + 8 * i);
@@ -93,22 +94,25 @@ AF_NP_INLINE void af__scan64_swar(const char *p, af_scan_masks *m)
         d |= af__scan_gather8(dg) << 8 * i;
         o |= af__scan_gather8(af__scan_zero8(x ^ '.' * ones)) << 8 * i;
         n |= af__scan_gather8(af__scan_zero8(x ^ '-' * ones)) << 8 * i;
+        if (comma) c |= af__scan_gather8(af__scan_zero8(x ^ ',' * ones)) << 8 * i;
     }
     m->tok = t;
     m->blank = b;
     m->digit = d;
     m->dot = o;
     m->minus = n;
+    m->comma = c;
 }
 
 /** The masks of the 64 bytes at p: by SSE2 where the compiler targets it, else af__scan64_swar. */
-AF_NP_INLINE void af__scan64(const char *p, af_scan_masks *m)
+AF_NP_INLINE void af__scan64(const char *p, af_scan_masks *m, int comma)
 {
 #if defined(__SSE2__)
     const __m128i flip = _mm_set1_epi8((char)0x80), lim = _mm_set1_epi8((char)(0x20 ^ 0x80));
     const __m128i sp = _mm_set1_epi8(' '), tab = _mm_set1_epi8('\t'), d0 = _mm_set1_epi8('0' - 1);
     const __m128i d9 = _mm_set1_epi8('9' + 1), pt = _mm_set1_epi8('.'), mn = _mm_set1_epi8('-');
-    uint64_t t = 0, b = 0, d = 0, o = 0, n = 0;
+    const __m128i cm = _mm_set1_epi8(',');
+    uint64_t t = 0, b = 0, d = 0, o = 0, n = 0, c = 0;
     for (int i = 0; i < 4; i++) {
         __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + 16 * i));
         /* unsigned byte > 0x20 as a signed compare of both sides with their top bits flipped */
@@ -120,14 +124,16 @@ AF_NP_INLINE void af__scan64(const char *p, af_scan_masks *m)
         d |= (uint64_t)(unsigned)_mm_movemask_epi8(dg) << 16 * i;
         o |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, pt)) << 16 * i;
         n |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, mn)) << 16 * i;
+        if (comma) c |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, cm)) << 16 * i;
     }
     m->tok = t;
     m->blank = b;
     m->digit = d;
     m->dot = o;
     m->minus = n;
+    m->comma = c;
 #else
-    af__scan64_swar(p, m);
+    af__scan64_swar(p, m, comma);
 #endif
 }
 
@@ -168,7 +174,8 @@ AF_NP_INLINE int af__scan_decimal(const char *q, const af_scan_masks *m, unsigne
 
 /* The field of len bytes at q (bits s..s+len-1 of the masks m), as af__models_field would convert it (the
  * same value): 1 and *v, or 0 if it is no number. af__scan_decimal's shapes are converted from their
- * digits by af__np_swar8 and one division; any other takes af__numparse_fast, af__models_field_slow. */
+ * digits by af__np_swar8 and one division; any other takes af__numparse_fast, then "NaN"/"nan" and
+ * af_numparse on the field's len bytes (infinities as NaN), as af__models_field_slow does. */
 AF_NP_INLINE int af__models_field_len(const char *q, const af_scan_masks *m, unsigned s, unsigned len, double *v)
 {
     const char *e;
@@ -183,7 +190,14 @@ AF_NP_INLINE int af__models_field_len(const char *q, const af_scan_masks *m, uns
 #else
     (void)m, (void)s;
 #endif
-    return (af__numparse_fast(q, &e, v) && e == q + len) || af__models_field_slow(q, &e, v);
+    if (af__numparse_fast(q, &e, v) && e == q + len) return 1;
+    if (af__models_is_nan_n(q, len)) {
+        *v = NAN;
+        return 1;
+    }
+    if (!af_numparse(q, len, v)) return 0;
+    if (!isfinite(*v)) *v = NAN; /* 1e400: missing, as af_missing_value says */
+    return 1;
 }
 
 /* Where field k of a row goes: the first nh into head, the others into rest. */
@@ -199,19 +213,29 @@ typedef struct af_scan_row {
     int other_k[AF_SCAN_PAIRS_MAX], nother;
 } af_scan_row;
 
+/* The commas among the bits [a, b) of comma (a <= b <= 64): 0, 1, or 2 for two or more. */
+AF_NP_INLINE unsigned af__scan_commas(uint64_t comma, unsigned a, unsigned b)
+{
+    uint64_t below_b = b >= 64 ? ~UINT64_C(0) : (UINT64_C(1) << b) - 1, c = comma & below_b & ~((UINT64_C(1) << a) - 1);
+    return (c != 0) + ((c & (c - 1)) != 0);
+}
+
 /* The walk over a row's fields that af__models_row_scan and af__models_row_scan2 share (see there): each
- * field converted at once into its place (rw NULL), or its digits kept in rw for the conversion in pairs. */
-AF_NP_INLINE int af__scan_walk(const char *p, int n, int nh, double *head, double *rest, af_scan_row *rw,
+ * field converted at once into its place (rw NULL), or its digits kept in rw for the conversion in pairs.
+ * csv: fields are separated by one comma (blanks around it allowed) and the row may end in one more (a
+ * comma is no field text then); a comma before the first field or two between fields decline the row. */
+AF_NP_INLINE int af__scan_walk(const char *p, int n, int nh, double *head, double *rest, af_scan_row *rw, int csv,
                                const char **end)
 {
     int k = 0;
+    unsigned gap = 0; /* csv: commas since the last field (or the row's start), across steps */
     for (;;) {
         af_scan_masks m;
-        af__scan64(p, &m);
-        uint64_t tok = m.tok, other = ~(tok | m.blank);
+        af__scan64(p, &m, csv);
+        uint64_t tok = m.tok & ~m.comma, other = ~(m.tok | m.blank);
         if (other) tok &= (other & (0 - other)) - 1; /* the fields before the row's end (or a stray byte) */
         uint64_t starts = tok & ~(tok << 1);       /* p is a row start or a field start: bit 0 starts one */
-        unsigned step = 64;
+        unsigned step = 64, from = 0;              /* from: the first bit after the last field (csv) */
         if (!other && tok >> 63) { /* the last field goes on past these 64 bytes: the next step starts it */
             step = (unsigned)af__scan_top(starts);
             if (step == 0) return 0; /* a field of 64 bytes or more */
@@ -221,6 +245,11 @@ AF_NP_INLINE int af__scan_walk(const char *p, int n, int nh, double *head, doubl
             unsigned s = (unsigned)af__scan_ctz(starts), len = (unsigned)af__scan_ctz(~(tok >> s));
             double v;
             if (k == n) return 0; /* more fields than expected */
+            if (csv) {
+                if (gap + af__scan_commas(m.comma, from, s) != (k > 0)) return 0; /* one comma between */
+                gap = 0;
+                from = s + len;
+            }
 #ifdef AF_NUMPARSE_FAST
             if (rw) {
                 if (!af__scan_decimal(p + s, &m, s, len, &rw->dig[k], &rw->frac[k], &rw->sign[k])) {
@@ -241,19 +270,23 @@ AF_NP_INLINE int af__scan_walk(const char *p, int n, int nh, double *head, doubl
             starts &= starts - 1;
         }
         if (other) {
-            const char *q = p + af__scan_ctz(other);
+            unsigned o = (unsigned)af__scan_ctz(other);
+            const char *q = p + o;
+            if (csv && gap + af__scan_commas(m.comma, from, o) > 1) return 0; /* one trailing comma at most */
             while (*q == '\r') q++;
             if (*q != '\n' || k != n) return 0;
             *end = q + 1;
             return 1;
         }
+        if (csv) gap += af__scan_commas(m.comma, from, step);
         p += step;
     }
 }
 
 /**
  * Exactly n whitespace-separated numbers at p (a row start: blanks, fields separated by ' ' and '\t',
- * then blanks, any '\r', '\n'), each converted as af__models_field does (the same values) and passed
+ * then blanks, any '\r', '\n'; csv: separated by one comma each, blanks around it allowed, and one more
+ * comma allowed after the last field, as DayCent's dc_sip.csv and harvest.csv end their rows), each converted as af__models_field does (the same values) and passed
  * through af__models_sentinel (-9999, -6999: NaN): the first nh into head[0..nh), the others into
  * rest[0..n-nh). Returns 1 with *end past the '\n', or 0 for anything else (fewer or more fields, a
  * field that is no number or of 64 bytes or more, another byte such as NUL or '\r' inside the row, a
@@ -263,9 +296,10 @@ AF_NP_INLINE int af__scan_walk(const char *p, int n, int nh, double *head, doubl
  * readable 64 bytes past the first NUL after p (AF_MBUF_PAD). One field at a time; see
  * af__models_row_scan2 for the same in pairs.
  */
-AF_NP_INLINE int af__models_row_scan(const char *p, int n, int nh, double *head, double *rest, const char **end)
+AF_NP_INLINE int af__models_row_scan(const char *p, int n, int nh, double *head, double *rest, int csv,
+                                     const char **end)
 {
-    return af__scan_walk(p, n, nh, head, rest, NULL, end);
+    return af__scan_walk(p, n, nh, head, rest, NULL, csv, end);
 }
 
 #if defined(__SSE2__) && defined(AF_NUMPARSE_FAST)
@@ -289,12 +323,13 @@ AF_NP_INLINE __m128d af__scan_convert2(uint64_t a, uint64_t b, unsigned fa, unsi
 
 /** af__models_row_scan (the same values into the same places) with the decimals converted two at a time
  *  in SSE2 lanes: fewer instructions per field on rows of short fields such as DayCent's. */
-AF_NP_INLINE int af__models_row_scan2(const char *p, int n, int nh, double *head, double *rest, const char **end)
+AF_NP_INLINE int af__models_row_scan2(const char *p, int n, int nh, double *head, double *rest, int csv,
+                                      const char **end)
 {
     af_scan_row rw;
-    if (n > AF_SCAN_PAIRS_MAX) return af__scan_walk(p, n, nh, head, rest, NULL, end);
+    if (n > AF_SCAN_PAIRS_MAX) return af__scan_walk(p, n, nh, head, rest, NULL, csv, end);
     rw.nother = 0;
-    if (!af__scan_walk(p, n, nh, head, rest, &rw, end)) return 0;
+    if (!af__scan_walk(p, n, nh, head, rest, &rw, csv, end)) return 0;
     int k = 0;
     for (; k + 1 < n; k += 2) {
         __m128d d = af__scan_convert2(rw.dig[k], rw.dig[k + 1], rw.frac[k], rw.frac[k + 1], rw.sign[k], rw.sign[k + 1]);
@@ -308,9 +343,10 @@ AF_NP_INLINE int af__models_row_scan2(const char *p, int n, int nh, double *head
 }
 #else
 /** Without SSE2: af__models_row_scan. */
-AF_NP_INLINE int af__models_row_scan2(const char *p, int n, int nh, double *head, double *rest, const char **end)
+AF_NP_INLINE int af__models_row_scan2(const char *p, int n, int nh, double *head, double *rest, int csv,
+                                      const char **end)
 {
-    return af__models_row_scan(p, n, nh, head, rest, end);
+    return af__models_row_scan(p, n, nh, head, rest, csv, end);
 }
 #endif
 
