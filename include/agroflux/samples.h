@@ -89,6 +89,15 @@ typedef struct af_sampleset af_sampleset;
 int af_sampleset_load(const af_sample_opts *opts, af_sampleset **out, af_error *err);
 void af_sampleset_destroy(af_sampleset **set);
 
+/**
+ * Not collective. The whole set as one byte string (*buf malloc'ed, the caller frees it), for
+ * af_sampleset_unpack in another process running the same build: one rank of a job loads the
+ * counties and sites, the others receive them. Not a file format (structs as in memory).
+ */
+int af_sampleset_pack(const af_sampleset *set, unsigned char **buf, size_t *len, af_error *err);
+/** Not collective. The set that af_sampleset_pack packed; AF_EFORMAT if buf is not one. */
+int af_sampleset_unpack(const unsigned char *buf, size_t len, af_sampleset **out, af_error *err);
+
 size_t af_sampleset_count(const af_sampleset *set);
 /** Borrowed pointer to sample i in global order. */
 const af_sample *af_sampleset_get_ref(const af_sampleset *set, size_t i);

@@ -54,8 +54,9 @@ void af__settings_diff(const char *journaled, const char *current, char *why, si
 /** Load config, calendar and samples (not collective). */
 int af__ctx_load(const char *pipeline_path, const char *const *sets, size_t nsets, af_ctx *ctx,
                  af_error *err);
-/** The part of af__ctx_load after the config is in ctx->cfg. */
-int af__ctx_load_rest(af_ctx *ctx, af_error *err);
+/** The part of af__ctx_load after the config is in ctx->cfg. Collective on comm (MPI_COMM_NULL:
+ * not collective): rank 0 reads the samples and sends them to the others. */
+int af__ctx_load_rest(af_ctx *ctx, MPI_Comm comm, af_error *err);
 /** Group the features and describe inputs/targets (not collective). */
 int af__ctx_describe(af_ctx *ctx, af_error *err);
 /** Open every group's source for samples [range). split: a group whose kind divides its work by

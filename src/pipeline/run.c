@@ -313,7 +313,7 @@ static int run_setup(run_state *rs, const char *pipeline_path, af_error *err)
     int rc = AF_OK;
     af_pipeline_config_load(pipeline_path, rs->opts->sets, rs->opts->nsets, &rs->ctx.cfg, err);
     AF_SYNC(rs->comm);
-    if (af__ctx_load_rest(&rs->ctx, err) == AF_OK) {
+    if (af__ctx_load_rest(&rs->ctx, rs->comm, err) == AF_OK) {
         rs->ranges = calloc((size_t)rs->size, sizeof *rs->ranges);
         if (!rs->ranges) af_error_set(err, AF_ENOMEM, __FILE__, __LINE__, __func__, "out of memory");
         else af_sampleset_partition(rs->ctx.set, rs->size, rs->ranges, err);

@@ -54,21 +54,71 @@ int af__ctx_load(const char *pipeline_path, const char *const *sets, size_t nset
     int rc = AF_OK;
     memset(ctx, 0, sizeof *ctx);
     AF_CHECK(af_pipeline_config_load(pipeline_path, sets, nsets, &ctx->cfg, err));
-    AF_CHECK(af__ctx_load_rest(ctx, err));
+    AF_CHECK(af__ctx_load_rest(ctx, MPI_COMM_NULL, err));
 cleanup:
     return rc;
 }
 
-int af__ctx_load_rest(af_ctx *ctx, af_error *err)
+/* MPI_Bcast from rank 0 of a length that may pass INT_MAX, waiting sleeping. */
+static int bcast_bytes(unsigned char *p, size_t n, MPI_Comm comm)
+{
+    for (size_t off = 0; off < n; off += INT_MAX) {
+        size_t c = n - off < (size_t)INT_MAX ? n - off : (size_t)INT_MAX;
+        MPI_Request req;
+        int rc = MPI_Ibcast(p + off, (int)c, MPI_BYTE, 0, comm, &req);
+        if (rc == MPI_SUCCESS) rc = af__wait_idle(&req);
+        if (rc != MPI_SUCCESS) return rc;
+    }
+    return MPI_SUCCESS;
+}
+
+/* The samples: read by rank 0 of comm and sent to the others, so the county layer is parsed and
+ * reprojected once per run, not once per rank (MPI_COMM_NULL: read here). Collective on comm; a
+ * rank that failed earlier (err set) still joins, and every rank returns the first failure. */
+static int load_samples(af_ctx *ctx, MPI_Comm comm, af_error *err)
+{
+    int rc = AF_OK, rank = 0, size = 1;
+    unsigned char *buf = NULL;
+    size_t len = 0;
+    af_sample_opts so;
+    af_sample_opts_from_config(ctx->cfg, &so);
+    if (comm != MPI_COMM_NULL) {
+        MPI_Comm_rank(comm, &rank);
+        MPI_Comm_size(comm, &size);
+    }
+    if (size == 1) {
+        if (err->code == AF_OK) af_sampleset_load(&so, &ctx->set, err);
+        rc = err->code;
+        goto cleanup;
+    }
+    if (rank == 0 && err->code == AF_OK && af_sampleset_load(&so, &ctx->set, err) == AF_OK)
+        af_sampleset_pack(ctx->set, &buf, &len, err);
+    AF_CHECK(af_error_sync(comm, err));
+    unsigned long long n = len;
+    AF_CHECK_MPI(MPI_Bcast(&n, 1, MPI_UNSIGNED_LONG_LONG, 0, comm));
+    if (rank != 0) {
+        len = (size_t)n;
+        buf = malloc(len ? len : 1);
+        if (!buf) af_error_set(err, AF_ENOMEM, __FILE__, __LINE__, __func__, "out of memory for %zu bytes of samples", len);
+    }
+    AF_CHECK(af_error_sync(comm, err));
+    AF_CHECK_MPI(bcast_bytes(buf, len, comm));
+    if (rank != 0) af_sampleset_unpack(buf, len, &ctx->set, err);
+    AF_CHECK(af_error_sync(comm, err));
+cleanup:
+    free(buf);
+    return rc;
+}
+
+int af__ctx_load_rest(af_ctx *ctx, MPI_Comm comm, af_error *err)
 {
     int rc = AF_OK;
     af_config *cfg = ctx->cfg;
-    AF_CHECK(af__settings_text(cfg, &ctx->settings, err));
-    af__settings_sha256(ctx->settings, ctx->output_sha256);
-    AF_CHECK(af_calendar_create(cfg->start, cfg->end, cfg->calendar, &ctx->cal, err));
-    af_sample_opts so;
-    af_sample_opts_from_config(cfg, &so);
-    AF_CHECK(af_sampleset_load(&so, &ctx->set, err));
+    if (af__settings_text(cfg, &ctx->settings, err) == AF_OK) {
+        af__settings_sha256(ctx->settings, ctx->output_sha256);
+        af_calendar_create(cfg->start, cfg->end, cfg->calendar, &ctx->cal, err);
+    }
+    AF_CHECK(load_samples(ctx, comm, err)); /* collective on comm, joined after a failure too */
     if (af_sampleset_count(ctx->set) == 0) AF_FAIL(AF_EINVAL, "%s: the pipeline selects no samples", cfg->path);
     AF_CHECK(af__ctx_describe(ctx, err));
 cleanup:

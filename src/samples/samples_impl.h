@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * samples_impl.h (private): the layout of af_sampleset shared by sampleset.c
- * (loading, ordering, lookup) and partition.c (Hilbert curve, rank slices).
+ * (loading, ordering, lookup), sampleset_pack.c (one rank's set sent to the
+ * others) and partition.c (Hilbert curve, rank slices).
  * Samples are stored in global order; county indices follow that order, so
  * county c's scenarios are one contiguous run. Not collective.
  */
@@ -23,5 +24,8 @@ struct af_sampleset {
     size_t hcap;                 /**< power of two; 0 when n == 0 */
     size_t *htab;                /**< open addressing: sample index + 1, 0 = empty */
 };
+
+/** The id lookup table of set->samples; AF_EINVAL if an id is not unique. */
+int af__sampleset_build_hash(af_sampleset *set, af_error *err);
 
 #endif

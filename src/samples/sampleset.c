@@ -505,7 +505,7 @@ static uint64_t hash_id(const char *s)
     return h;
 }
 
-static int build_hash(af_sampleset *set, af_error *err)
+int af__sampleset_build_hash(af_sampleset *set, af_error *err)
 {
     int rc = AF_OK;
     if (set->n == 0) goto cleanup;
@@ -672,7 +672,7 @@ int af_sampleset_load(const af_sample_opts *opts, af_sampleset **out, af_error *
         smp->work = opts->site_work > 0 ? opts->site_work : 1.0;
     }
     set->nsites = nsites;
-    AF_CHECK(build_hash(set, err));
+    AF_CHECK(af__sampleset_build_hash(set, err));
     *out = set;
     set = NULL;
 cleanup:

@@ -611,6 +611,85 @@ static void test_synth_write(void)
     reload("synth.gpkg", 12);
 }
 
+/* Every field of a and b, the counties' WKB and the CRS, compared independently of the packer. */
+static void expect_same_set(const af_sampleset *a, const af_sampleset *b)
+{
+    AF_EXPECT(af_sampleset_count(a) == af_sampleset_count(b) && af_sampleset_ncounties(a) == af_sampleset_ncounties(b) &&
+              af_sampleset_nsites(a) == af_sampleset_nsites(b));
+    if (af_sampleset_count(a) != af_sampleset_count(b) || af_sampleset_ncounties(a) != af_sampleset_ncounties(b)) return;
+    for (size_t i = 0; i < af_sampleset_count(a); i++) {
+        const af_sample *x = af_sampleset_get_ref(a, i), *y = af_sampleset_get_ref(b, i);
+        AF_EXPECT(!strcmp(x->id, y->id) && x->kind == y->kind && !strcmp(x->fips, y->fips) &&
+                  !strcmp(x->scenario, y->scenario) && x->scenario_index == y->scenario_index &&
+                  x->lat == y->lat && x->lon == y->lon && x->unit == y->unit && x->work == y->work &&
+                  x->county_rank == y->county_rank);
+        AF_EXPECT(af_sampleset_find(b, x->id) == (long)i);
+    }
+    for (size_t c = 0; c < af_sampleset_ncounties(a); c++) {
+        size_t la = 0, lb = 0;
+        const unsigned char *wa = af_sampleset_county_wkb_ref(a, c, &la), *wb = af_sampleset_county_wkb_ref(b, c, &lb);
+        AF_EXPECT(la == lb && la > 0 && !memcmp(wa, wb, la));
+        AF_EXPECT(!strcmp(af_sampleset_county_fips_ref(a, c), af_sampleset_county_fips_ref(b, c)));
+    }
+    AF_EXPECT(!strcmp(af_sampleset_county_crs_wkt_ref(a), af_sampleset_county_crs_wkt_ref(b)));
+}
+
+/* pack / unpack: one rank's set sent to the others (pipeline setup) */
+static void test_pack(void)
+{
+    const char *scen[] = {"N0", "N150"};
+    af_sample_opts o = {0};
+    af_sampleset *set = NULL, *back = NULL;
+    unsigned char *buf = NULL, *buf2 = NULL, *bad = NULL;
+    size_t len = 0, len2 = 0;
+    o.site_csv = write_sites("sites5.csv", 5);
+    if (g_have_fixture) {
+        o.county_layer = g_fixture;
+        o.select_csv = write_file("sel2.csv", "fips\n17019\n19153\n");
+    }
+    o.scenarios = scen;
+    o.nscenarios = 2;
+    o.site_work = 12;
+    AF_TEST_PASS(af_sampleset_load(&o, &set, err));
+    if (!set) return;
+    AF_EXPECT(af_sampleset_count(set) == (g_have_fixture ? 9u : 5u));
+    AF_TEST_PASS(af_sampleset_pack(set, &buf, &len, err));
+    AF_TEST_PASS(af_sampleset_unpack(buf, len, &back, err));
+    if (back) expect_same_set(set, back);
+    /* the unpacked set packs to the same bytes */
+    if (back) AF_TEST_PASS(af_sampleset_pack(back, &buf2, &len2, err));
+    AF_EXPECT(buf2 && len2 == len && !memcmp(buf, buf2, len));
+    af_sampleset_destroy(&back);
+    /* every shorter prefix and one byte more are refused, never read past */
+    for (size_t n = 0; n < len && buf; n++) {
+        AF_TEST_FAILS_WITH(AF_EFORMAT, "sample set bytes: ", af_sampleset_unpack(buf, n, &back, err));
+        AF_EXPECT(back == NULL);
+    }
+    bad = malloc(len + 1);
+    if (bad && buf) {
+        memcpy(bad, buf, len);
+        bad[len] = 0;
+        AF_TEST_FAILS_WITH(AF_EFORMAT, "bytes after the end", af_sampleset_unpack(bad, len + 1, &back, err));
+        bad[0] = 'X';
+        AF_TEST_FAILS_WITH(AF_EFORMAT, "not a packed sample set of this build", af_sampleset_unpack(bad, len, &back, err));
+        memcpy(bad, buf, len);
+        af_sample *s0 = (af_sample *)(void *)(bad + 8 + 3 * 8); /* the first sample, after the magic and 3 counts */
+        size_t unit = s0->unit;
+        s0->unit = 99;
+        AF_TEST_FAILS_WITH(AF_EFORMAT, "a sample of no county or site", af_sampleset_unpack(bad, len, &back, err));
+        s0->unit = unit;
+        memset(s0->id, 'x', sizeof s0->id);
+        AF_TEST_FAILS_WITH(AF_EFORMAT, "a sample field without its end", af_sampleset_unpack(bad, len, &back, err));
+        memcpy(s0->id, af_sampleset_get_ref(set, 1)->id, sizeof s0->id); /* two samples of one id */
+        AF_TEST_FAILS_WITH(AF_EINVAL, "is not unique", af_sampleset_unpack(bad, len, &back, err));
+    }
+    AF_TEST_FAILS_WITH(AF_EINVAL, "", af_sampleset_unpack(buf, len, NULL, err));
+    free(bad);
+    free(buf);
+    free(buf2);
+    af_sampleset_destroy(&set);
+}
+
 int main(void)
 {
     const char *tmpdir = getenv("TMPDIR");
@@ -636,6 +715,7 @@ int main(void)
     AF_RUN(test_load_fixture);
     AF_RUN(test_projected_and_no_crs);
     AF_RUN(test_errors);
+    AF_RUN(test_pack);
     AF_RUN(test_synth_tiling);
     AF_RUN(test_synth_deterministic);
     AF_RUN(test_synth_write);
