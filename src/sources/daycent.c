@@ -358,7 +358,7 @@ static int dc_read(const char *path, int nlayers, af_dc_cursor *cur, int year_hi
     r.csv = ends_with(path, ".csv");
     int oe = af__mbuf_open(&b, path, AF_MBUF_BLOCK);
     if (oe) AF_FAIL(AF_ENOTFOUND, "cannot open DayCent file '%s': %s", path, strerror(oe));
-    if (chunked && cur->offset > 0) b.want = 4096; /* the header first, then the cursor's rows */
+    if (chunked && cur->offset > 0) b.want = 1024; /* the header first (a longer one reads on), then the rows */
     for (;;) {
         long long start = b.off; /* file offset of the next line */
         int year = 0, doy = 0;
@@ -402,7 +402,7 @@ static int dc_read(const char *path, int nlayers, af_dc_cursor *cur, int year_hi
                 lineno = cur->lineno;
                 /* about as many bytes as the last read took (a year of rows) and a little more, so that
                  * one read holds the year and the row after it; more are read as needed */
-                b.want = cur->last_bytes > 0 ? (size_t)cur->last_bytes + cur->last_bytes / 16 + 4096 : 0;
+                b.want = cur->last_bytes > 0 ? (size_t)cur->last_bytes + cur->last_bytes / 64 + 1024 : 0;
                 continue;
             }
             if (!headerless) continue;
