@@ -44,7 +44,7 @@ run() {
 # run apart, and the slowest MPI-starting unit tests are left to the normal build. A new
 # unit test that starts MPI fails in the fast group with leaks from "<unknown module>":
 # add it to one of the two lists.
-mpi="journal output table obs-errors gridded-mpi2 train-partials error-sync"
+mpi="journal output shard-plan table obs-errors gridded-mpi2 train-partials error-sync"
 slow="gridded gridded-daymet soil-unit"
 fast=$(meson introspect "$dir" --tests | /usr/bin/python3 -c '
 import json, sys

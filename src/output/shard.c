@@ -160,10 +160,14 @@ static int create_one(af_shardset *ss, size_t k, int cmode, af_error *err)
     AF_CHECK(af_error_sync(comm, err));
     af__shard_define(ss, k, path, err);
     AF_CHECK(af_error_sync(comm, err));
+    /* Once the header is defined, the rank that digests and hashes the shard plans where its bytes
+     * lie, so checkpoints and the seal read them without opening the shard again (shard_plan.c). */
     ncrc = ncmpi__enddef(ss->sh[k].ncid, 0, AF_NC_VALIGN, 0, AF_NC_RALIGN);
     if (ncrc != NC_NOERR)
         af_error_set(err, AF_ENC, __FILE__, __LINE__, __func__, "'%s': enddef: %s", path,
                      ncmpi_strerror(ncrc));
+    else if (ss->sh[k].hasher)
+        af__shard_plan_new(ss->sh[k].ncid, path, &ss->sh[k].plan, err);
     AF_CHECK(af_error_sync(comm, err));
     /* The shard's lead rank writes static variables; every member brackets independent mode. */
     int lrc = AF_OK;
@@ -382,6 +386,7 @@ void af_shardset_destroy(af_shardset **ssp)
         if (pass == 0 && !af__shard_turn(ss, k, 0)) continue;
         if (ss->sh[k].ncid >= 0) ncmpi_close(ss->sh[k].ncid); /* collective over the shard's ranks */
         ss->sh[k].ncid = -1;
+        af__shard_plan_free(&ss->sh[k].plan);
     }
     af__shard_comms_free(ss);
     if (ss->comm != MPI_COMM_NULL) MPI_Barrier(ss->comm); /* every shard closed before any unlink */

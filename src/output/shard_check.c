@@ -8,11 +8,8 @@
  * PnetCDF variable by variable, in variable-id order, a fixed number of days at a
  * time, so the digest depends only on the file's contents and the day range,
  * never on the rank count or on which variables a shard layout defines.
- * The same digests can also be taken from the raw bytes of the file as one
- * sequential read streams by (af__digest_stream, used by the seal so the last
- * checkpoint and the whole-file SHA-256 share a read): the header says where
- * each variable's days lie, and big-endian values are swapped to the host's
- * order, as PnetCDF's reads give them.
+ * This is the reference, used on resume (and for a file no plan fits); the
+ * writing ranks take the same digests from the raw bytes (shard_plan.c).
  */
 #include <errno.h>
 #include <limits.h>
@@ -32,17 +29,6 @@
 #define CHECK_DAYS 32
 /* Dimensions a shard variable may have (PnetCDF's NC_MAX_VAR_DIMS is too large for the stack). */
 #define CHECK_MAX_DIMS 8
-
-static size_t type_size(nc_type t)
-{
-    switch (t) {
-    case NC_BYTE: case NC_CHAR: case NC_UBYTE: return 1;
-    case NC_SHORT: case NC_USHORT: return 2;
-    case NC_INT: case NC_UINT: case NC_FLOAT: return 4;
-    case NC_DOUBLE: case NC_INT64: case NC_UINT64: return 8;
-    default: return 0;
-    }
-}
 
 /* Read a slab in the variable's own type (no conversion). */
 static int get_slab(int ncid, int varid, nc_type t, const MPI_Offset *start, const MPI_Offset *count, void *buf)
@@ -93,7 +79,7 @@ static int hash_var(int ncid, int varid, int ndims, const int *dimids, int tpos,
     nc_type type;
     MPI_Offset start[CHECK_MAX_DIMS], count[CHECK_MAX_DIMS];
     AF_CHECK_NC(ncmpi_inq_var(ncid, varid, name, &type, NULL, NULL, NULL), path, "inq_var");
-    size_t esz = type_size(type);
+    size_t esz = af__nc_type_size(type);
     if (esz == 0) AF_FAIL(AF_EFORMAT, "'%s': variable %s has an unsupported type %d", path, name, (int)type);
     size_t other = 1;
     for (int d = 0; d < ndims; d++) {
@@ -165,8 +151,8 @@ int af__shard_check_complete(const char *path, int days, af_error *err)
         }
         if (rec || timed < 0) continue; /* no record variables in shards; time is always their first dim */
         if (timed && days == 0) continue;
-        if ((long long)(off + n * (MPI_Offset)type_size(type)) > need) {
-            need = (long long)(off + n * (MPI_Offset)type_size(type));
+        if ((long long)(off + n * (MPI_Offset)af__nc_type_size(type)) > need) {
+            need = (long long)(off + n * (MPI_Offset)af__nc_type_size(type));
             AF_CHECK_NC(ncmpi_inq_varname(ncid, v, vname), path, "inq_varname");
         }
     }
@@ -220,273 +206,5 @@ cleanup:
     af_sha256_end(&hs, ignore);
     af_sha256_end(&hd, ignore);
     free(buf);
-    return rc;
-}
-
-int af_shardset_digest(af_shardset *ss, int want_static, int t0, int t1, af_shard_digest *out, af_error *err)
-{
-    int rc = AF_OK;
-    char path[4200];
-    AF_CHECK_ARG(ss != NULL && out != NULL && !ss->sealed);
-    if (ss->orphan >= 0)
-        AF_FAIL(AF_EINVAL, "shard %lld holds samples that no rank wrote (the ranks' sample ranges given at "
-                "create leave a gap): it has no digest", ss->orphan);
-    size_t nbytes = ss->nshards * sizeof *out;
-    if (nbytes > (size_t)INT_MAX) AF_FAIL(AF_EINVAL, "%zu shards are too many", ss->nshards);
-    memset(out, 0, nbytes);
-    int lrc = AF_OK;
-    for (size_t k = 0; k < ss->nshards && lrc == AF_OK; k++) {
-        if (!ss->sh[k].hasher) continue;
-        if ((lrc = af__shard_path(ss, k, 1, path, sizeof path, err)) != AF_OK) break;
-        lrc = af_shard_digest_file(path, want_static, t0, t1, &out[k], err);
-    }
-    AF_CHECK(af_error_sync(ss->comm, err));
-    /* Exactly one rank filled each entry: a bitwise OR is an exact gather. */
-    if (nbytes > 0) AF_CHECK_MPI(MPI_Allreduce(MPI_IN_PLACE, out, (int)nbytes, MPI_BYTE, MPI_BOR, ss->comm));
-cleanup:
-    return rc;
-}
-
-/* ---- The same digests from the file's raw bytes, streamed in order ---- */
-
-/* One byte range of the file that feeds a digest: the variable's name first, then its values. */
-typedef struct stream_range {
-    long long start, end;    /* [start, end) in the file */
-    int esz;                 /* element size: values are swapped from big-endian in units of esz */
-    int to_days;             /* 0: static digest, 1: days digest */
-    int raw;                 /* the header: no name, no swap */
-    char name[NC_MAX_NAME + 1];
-} stream_range;
-
-struct af__digest_stream {
-    stream_range *r;
-    size_t nr, cur;          /* ranges in file order; the first not yet finished */
-    int name_done;           /* the current range's name went into its digest */
-    unsigned char carry[8];  /* an element split between two reads */
-    int ncarry;
-    unsigned char *swap;     /* scratch for swapped values */
-    af_sha256 *hs, *hd;
-    int want_static, want_days, t0, t1;
-    long long pos;           /* bytes fed so far */
-    char path[4200];
-};
-
-#define SWAP_BYTES 65536
-
-/* Append a range; 0 when it would not follow the previous one (the caller then cannot stream). */
-static int stream_add(af__digest_stream *ds, size_t *cap, long long start, long long end, int esz, int to_days,
-                      const char *name)
-{
-    if (ds->nr > 0 && start < ds->r[ds->nr - 1].end) return 0;
-    if (ds->nr == *cap) {
-        size_t ncap = *cap ? 2 * *cap : 16;
-        stream_range *nr = realloc(ds->r, ncap * sizeof *nr);
-        if (!nr) return -1;
-        ds->r = nr;
-        *cap = ncap;
-    }
-    stream_range *x = &ds->r[ds->nr++];
-    x->start = start;
-    x->end = end;
-    x->esz = esz;
-    x->to_days = to_days;
-    x->raw = name == NULL;
-    snprintf(x->name, sizeof x->name, "%s", name ? name : "");
-    return 1;
-}
-
-/* The ranges af_shard_digest_file would read, from the header of the file at path; *ok = 0 when
- * they are not in ascending file order (for example days that are not contiguous). */
-static int stream_plan(af__digest_stream *ds, const char *path, int *ok, af_error *err)
-{
-    int rc = AF_OK, ncid = -1, tdim = -1, nvars = 0, added = 1, unlim = -1;
-    size_t cap = 0;
-    *ok = 0;
-    AF_CHECK_NC(ncmpi_open(MPI_COMM_SELF, path, NC_NOWRITE, MPI_INFO_NULL, &ncid), path, "open");
-    AF_CHECK_NC(ncmpi_inq_dimid(ncid, "time", &tdim), path, "time dimension");
-    AF_CHECK_NC(ncmpi_inq_nvars(ncid, &nvars), path, "inq_nvars");
-    AF_CHECK_NC(ncmpi_inq_unlimdim(ncid, &unlim), path, "inq_unlimdim");
-    if (ds->want_static) {
-        MPI_Offset extent = 0;
-        AF_CHECK_NC(ncmpi_inq_header_extent(ncid, &extent), path, "header extent");
-        added = stream_add(ds, &cap, 0, (long long)extent, 1, 0, NULL);
-    }
-    for (int v = 0; v < nvars && added == 1; v++) {
-        int ndims, dimids[CHECK_MAX_DIMS], tpos = -1, isrec = 0;
-        char name[NC_MAX_NAME + 1];
-        nc_type type;
-        MPI_Offset begin;
-        AF_CHECK_NC(ncmpi_inq_var(ncid, v, name, &type, &ndims, NULL, NULL), path, "inq_var");
-        if (ndims > CHECK_MAX_DIMS)
-            AF_FAIL(AF_EFORMAT, "'%s': variable %d has %d dimensions, at most %d are expected", path, v, ndims,
-                    CHECK_MAX_DIMS);
-        AF_CHECK_NC(ncmpi_inq_vardimid(ncid, v, dimids), path, name);
-        AF_CHECK_NC(ncmpi_inq_varoffset(ncid, v, &begin), path, name);
-        size_t esz = type_size(type);
-        if (esz == 0) AF_FAIL(AF_EFORMAT, "'%s': variable %s has an unsupported type %d", path, name, (int)type);
-        long long other = 1, tlen = 1;
-        for (int d = 0; d < ndims; d++) {
-            MPI_Offset len;
-            AF_CHECK_NC(ncmpi_inq_dimlen(ncid, dimids[d], &len), path, name);
-            if (dimids[d] == unlim) isrec = 1;
-            if (dimids[d] == tdim) {
-                tpos = d;
-                tlen = (long long)len;
-            } else {
-                other *= (long long)len;
-            }
-        }
-        if (isrec || (tpos > 0 && other > 1)) { /* days of a record or (x, time) variable are not contiguous */
-            added = 0;
-            break;
-        }
-        long long row = other * (long long)esz;
-        if (tpos < 0 && ds->want_static)
-            added = stream_add(ds, &cap, (long long)begin, (long long)begin + row, (int)esz, 0, name);
-        else if (tpos >= 0 && ds->want_days && ds->t1 <= tlen)
-            added = stream_add(ds, &cap, (long long)begin + ds->t0 * row, (long long)begin + ds->t1 * row, (int)esz,
-                               1, name);
-        else if (tpos >= 0 && ds->want_days)
-            AF_FAIL(AF_EINVAL, "'%s': days %d..%d outside its %lld days", path, ds->t0, ds->t1, tlen);
-    }
-    if (added < 0) AF_FAIL(AF_ENOMEM, "out of memory planning the digest of '%s'", path);
-    *ok = added == 1;
-cleanup:
-    if (ncid >= 0) ncmpi_close(ncid);
-    return rc;
-}
-
-int af__digest_stream_new(const char *path, int want_static, int t0, int t1, af__digest_stream **out,
-                          af_error *err)
-{
-    int rc = AF_OK, ok = 0;
-    af__digest_stream *ds = NULL;
-    AF_CHECK_ARG(path != NULL && out != NULL && t0 >= 0 && t1 >= t0);
-    *out = NULL;
-    ds = calloc(1, sizeof *ds);
-    AF_CHECK_ALLOC(ds);
-    ds->want_static = want_static != 0;
-    ds->want_days = t1 > t0;
-    ds->t0 = t0;
-    ds->t1 = t1;
-    snprintf(ds->path, sizeof ds->path, "%s", path);
-    ds->swap = malloc(SWAP_BYTES);
-    ds->hs = af_sha256_begin();
-    ds->hd = af_sha256_begin();
-    AF_CHECK_ALLOC(ds->swap);
-    AF_CHECK_ALLOC(ds->hs);
-    AF_CHECK_ALLOC(ds->hd);
-    AF_CHECK(stream_plan(ds, path, &ok, err));
-    if (ok) {
-        *out = ds;
-        ds = NULL;
-    }
-cleanup:
-    af__digest_stream_free(&ds);
-    return rc;
-}
-
-void af__digest_stream_free(af__digest_stream **ds)
-{
-    if (!ds || !*ds) return;
-    char ignore[65];
-    if ((*ds)->hs) af_sha256_end(&(*ds)->hs, ignore);
-    if ((*ds)->hd) af_sha256_end(&(*ds)->hd, ignore);
-    free((*ds)->r);
-    free((*ds)->swap);
-    free(*ds);
-    *ds = NULL;
-}
-
-/* m big-endian elements of esz bytes from src into dst in the host's order. */
-static void swap_into(unsigned char *dst, const unsigned char *src, size_t m, int esz)
-{
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-    memcpy(dst, src, m * (size_t)esz);
-#else
-    if (esz == 4) {
-        for (size_t i = 0; i < m; i++) {
-            uint32_t v;
-            memcpy(&v, src + 4 * i, 4);
-            v = __builtin_bswap32(v);
-            memcpy(dst + 4 * i, &v, 4);
-        }
-        return;
-    }
-    for (size_t i = 0; i < m; i++) {
-        const unsigned char *s = src + i * (size_t)esz;
-        unsigned char *d = dst + i * (size_t)esz;
-        for (int b = 0; b < esz; b++) d[b] = s[esz - 1 - b];
-    }
-#endif
-}
-
-/* n bytes of range r (in order) into its digest, as values in the host's order. */
-static void range_update(af__digest_stream *ds, const stream_range *r, const unsigned char *p, size_t n)
-{
-    af_sha256 *h = r->to_days ? ds->hd : ds->hs;
-    size_t esz = (size_t)r->esz;
-    if (r->raw || esz == 1) {
-        af_sha256_update(h, p, n);
-        return;
-    }
-    if (ds->ncarry > 0) {
-        size_t take = esz - (size_t)ds->ncarry < n ? esz - (size_t)ds->ncarry : n;
-        memcpy(ds->carry + ds->ncarry, p, take);
-        ds->ncarry += (int)take;
-        p += take;
-        n -= take;
-        if ((size_t)ds->ncarry < esz) return;
-        swap_into(ds->swap, ds->carry, 1, r->esz);
-        af_sha256_update(h, ds->swap, esz);
-        ds->ncarry = 0;
-    }
-    while (n >= esz) {
-        size_t m = n / esz;
-        if (m * esz > SWAP_BYTES) m = SWAP_BYTES / esz;
-        swap_into(ds->swap, p, m, r->esz);
-        af_sha256_update(h, ds->swap, m * esz);
-        p += m * esz;
-        n -= m * esz;
-    }
-    memcpy(ds->carry, p, n);
-    ds->ncarry = (int)n;
-}
-
-void af__digest_stream_feed(af__digest_stream *ds, const void *buf, size_t n)
-{
-    const unsigned char *p = buf;
-    long long off = ds->pos, endc = off + (long long)n;
-    while (ds->cur < ds->nr) {
-        const stream_range *r = &ds->r[ds->cur];
-        if (r->start > endc || (r->start == endc && r->end > r->start)) break; /* not reached yet */
-        if (!ds->name_done && !r->raw)
-            af_sha256_update(r->to_days ? ds->hd : ds->hs, r->name, strlen(r->name) + 1);
-        ds->name_done = 1;
-        long long a = r->start > off ? r->start : off, b = r->end < endc ? r->end : endc;
-        if (b > a) range_update(ds, r, p + (a - off), (size_t)(b - a));
-        if (r->end > endc) break;
-        ds->cur++;
-        ds->name_done = 0;
-        ds->ncarry = 0;
-    }
-    ds->pos = endc;
-}
-
-int af__digest_stream_end(af__digest_stream *ds, af_shard_digest *out, af_error *err)
-{
-    int rc = AF_OK;
-    const char *path = ds->path;
-    memset(out, 0, sizeof *out);
-    af__digest_stream_feed(ds, NULL, 0);
-    if (ds->cur < ds->nr)
-        AF_FAIL(AF_EFORMAT, "'%s': %lld bytes, shorter than its header says (variable %s ends at %lld)", path,
-                ds->pos, ds->r[ds->cur].raw ? "(header)" : ds->r[ds->cur].name, ds->r[ds->cur].end);
-    out->bytes = ds->pos;
-    af_sha256_end(&ds->hs, out->static_sha256);
-    af_sha256_end(&ds->hd, out->days_sha256);
-    if (!ds->want_static) out->static_sha256[0] = '\0';
-    if (!ds->want_days) out->days_sha256[0] = '\0';
-cleanup:
     return rc;
 }

@@ -2,7 +2,8 @@
 /*
  * shard_finish.c: the end and the restart of a shardset (agroflux/output.h):
  * sync (flush every rank's data to disk, for a resumable checkpoint), seal
- * (close, then SHA-256 and fsync, each shard by a rank that wrote it; optionally the last
+ * (close, then SHA-256 and fsync, each shard by a rank that wrote it, with one
+ * open(2) and the size checked against its plan; optionally the last
  * checkpoint's digests from the same read), publish (rename to final names),
  * reopen (continue .partial files left by an interrupted run), and reading
  * rows back (af_shard_read_row, af_shard_read_block: not collective).
@@ -14,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <pnetcdf.h>
@@ -56,18 +58,17 @@ void af__shard_start_writeback(const af_shardset *ss, size_t k)
 #endif
 }
 
-/* Size and SHA-256 of a closed shard, read once, then fsync: the disk writes the pages (their
- * writeback started before) while the hash reads them from the page cache. The same read feeds
- * the checkpoint digests of ds, when given. */
-static int hash_and_sync(const char *path, af__digest_stream *ds, long long *bytes, char hex[65], af_error *err)
+/* Size and SHA-256 of a closed shard (fd, at offset 0), read once, then fsync: the disk writes the
+ * pages (their writeback started before) while the hash reads them from the page cache. The same
+ * read feeds the checkpoint digests of ds, when given. */
+static int hash_and_sync(int fd, const char *path, af__digest_stream *ds, long long *bytes, char hex[65],
+                         af_error *err)
 {
     int rc = AF_OK;
     enum { BUF = 4 << 20 };
     unsigned char *buf = NULL;
     af_sha256 *h = NULL;
     long long n = 0;
-    int fd = open(path, O_RDONLY);
-    if (fd < 0) AF_FAIL(errno == ENOENT ? AF_ENOTFOUND : AF_EIO, "cannot open '%s': %s", path, strerror(errno));
     buf = malloc(BUF);
     h = af_sha256_begin();
     AF_CHECK_ALLOC(buf);
@@ -90,29 +91,42 @@ cleanup:
         af_sha256_end(&h, ignore);
     }
     free(buf);
-    if (fd >= 0) close(fd);
     return rc;
 }
 
-/* Hash and fsync shard k (closed); with check, also its checkpoint digests, from the same read
- * where the header allows (af__digest_stream), else from a second read. */
+/* Hash and fsync shard k (closed); with check, also its checkpoint digests. The hasher's plan (made
+ * at create or reopen) checks the size against the header and places the digested bytes, so the
+ * shard is opened once, with open(2): its days come from the same read as the SHA-256 when the
+ * plan's ranges are in file order (af__digest_stream), else from preads of the same descriptor.
+ * Without a plan (a header none fits), PnetCDF checks and digests the file. */
 static int seal_one(af_shardset *ss, size_t k, const af_seal_check *check, af_shard_info *in,
                     af_shard_digest *dg, af_error *err)
 {
-    int rc = AF_OK;
+    int rc = AF_OK, fd = -1;
     char path[4200];
+    struct stat st;
+    const af__shard_plan *plan = ss->sh[k].plan;
     af__digest_stream *ds = NULL;
     AF_CHECK(af__shard_path(ss, k, 1, path, sizeof path, err));
-    AF_CHECK(af__shard_check_complete(path, -1, err)); /* no short shard is hashed */
-    if (check) AF_CHECK(af__digest_stream_new(path, check->want_static, check->t0, check->t1, &ds, err));
-    AF_CHECK(hash_and_sync(path, ds, &in->bytes, in->sha256, err));
+    if (!plan) AF_CHECK(af__shard_check_complete(path, -1, err)); /* no short shard is hashed */
+    fd = open(path, O_RDONLY);
+    if (fd < 0) AF_FAIL(errno == ENOENT ? AF_ENOTFOUND : AF_EIO, "cannot open '%s': %s", path, strerror(errno));
+    if (plan) {
+        if (fstat(fd, &st) != 0) AF_FAIL(AF_EIO, "cannot stat '%s': %s", path, strerror(errno));
+        AF_CHECK(af__shard_plan_check_size(plan, path, (long long)st.st_size, -1, err)); /* no short shard is hashed */
+        if (check) AF_CHECK(af__digest_stream_new(plan, path, check->want_static, check->t0, check->t1, &ds, err));
+    }
+    AF_CHECK(hash_and_sync(fd, path, ds, &in->bytes, in->sha256, err));
     if (ds) AF_CHECK(af__digest_stream_end(ds, dg, err));
+    else if (check && plan)
+        AF_CHECK(af__shard_plan_digest_fd(plan, fd, path, in->bytes, check->want_static, check->t0, check->t1, dg, err));
     else if (check) AF_CHECK(af_shard_digest_file(path, check->want_static, check->t0, check->t1, dg, err));
     af__shard_name(k, 0, in->path, sizeof in->path);
     in->sample_start = k * ss->layout.shard_samples;
     in->sample_count = af__shard_rows(&ss->layout, k);
 cleanup:
     af__digest_stream_free(&ds);
+    if (fd >= 0) close(fd);
     return rc;
 }
 
@@ -276,6 +290,8 @@ static int reopen_one(af_shardset *ss, size_t k, af_error *err)
         AF_CHECK_NC(ncmpi_inq_varid(ncid, "y_qc", &v->yqc), path, "y_qc");
         AF_CHECK_NC(ncmpi_inq_varid(ncid, "y_valid", &v->yvalid), path, "y_valid");
     }
+    /* the rank that digests and hashes the shard plans it from this header (shard_plan.c) */
+    if (v->hasher) AF_CHECK(af__shard_plan_new(ncid, path, &v->plan, err));
 cleanup:
     return rc;
 }

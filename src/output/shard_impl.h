@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * shard_impl.h: the shardset's private state, shared by shard.c (create,
- * define, write blocks, destroy) and shard_finish.c (reopen for resume, sync,
- * seal, publish, read back). Not a public header.
+ * define, write blocks, destroy), shard_finish.c (reopen for resume, sync,
+ * seal, publish, read back) and shard_plan.c (digests from raw bytes). Not a public header.
  */
 #ifndef AF_SHARD_IMPL_H
 #define AF_SHARD_IMPL_H
@@ -19,6 +19,35 @@
             AF_FAIL(AF_ENC, "'%s': %s: %s", (path), (what), ncmpi_strerror(af__ncrc)); \
     } while (0)
 
+/** Bytes of one value of type t (0 for a type shards never hold). */
+static inline size_t af__nc_type_size(nc_type t)
+{
+    switch (t) {
+    case NC_BYTE: case NC_CHAR: case NC_UBYTE: return 1;
+    case NC_SHORT: case NC_USHORT: return 2;
+    case NC_INT: case NC_UINT: case NC_FLOAT: return 4;
+    case NC_DOUBLE: case NC_INT64: case NC_UINT64: return 8;
+    default: return 0;
+    }
+}
+
+/** Where one variable of a shard lies (shard_plan.c). */
+typedef struct af__plan_var {
+    long long begin;   /* its first byte in the file */
+    long long row;     /* bytes of one day (timed) or of the whole variable */
+    int esz;           /* bytes per value (big-endian in the file) */
+    int timed;         /* time is its first dimension */
+    char name[NC_MAX_NAME + 1];
+} af__plan_var;
+
+/** Where every byte the digests of af_shard_digest_file cover lies in a shard, from its header. */
+typedef struct af__shard_plan {
+    long long header;  /* the raw header: bytes [0, header) */
+    int ndays;         /* length of the time dimension */
+    size_t nv;
+    af__plan_var *v;   /* in variable-id order */
+} af__shard_plan;
+
 typedef struct shard_vars {
     int ncid; /* -1 when not open */
     int *var; /* one (time, sample) variable per input, then per target (into var_ids) */
@@ -28,6 +57,7 @@ typedef struct shard_vars {
     int shared;    /* comm has other ranks too (a shard at the boundary of two ranks' samples) */
     int hasher;    /* this rank starts the shard's writeback, digests, hashes and fsyncs it: one of
                       its writers, the rows balanced over ranks (shard_comm.c, assign_hashers) */
+    af__shard_plan *plan; /* the hasher's plan of the file, made at create or reopen (NULL: none fits) */
 } shard_vars;
 
 struct af_shardset {
@@ -99,13 +129,30 @@ void af__shard_comms_free(af_shardset *ss);
 /** Keep the first error: copy e into err unless err already holds one. Returns e->code. */
 int af__shard_keep_error(af_error *err, const af_error *e);
 
+/* ---- Digests from raw bytes (shard_plan.c) ---- */
+
+/** Not collective. Plan the shard open as ncid (any mode, out of define mode); *out stays NULL (and
+ * AF_OK) when a variable does not fit a plan (a record variable, time not its first dimension, no
+ * time dimension): the caller then digests through PnetCDF (af_shard_digest_file). */
+int af__shard_plan_new(int ncid, const char *path, af__shard_plan **out, af_error *err);
+void af__shard_plan_free(af__shard_plan **p);
+/** af__shard_check_complete(path, days) for a file of `bytes` bytes, from the plan (AF_EIO, same words). */
+int af__shard_plan_check_size(const af__shard_plan *p, const char *path, long long bytes, int days, af_error *err);
+/** Not collective. af_shard_digest_file(path, want_static, t0, t1) by open, fstat and pread of the
+ * ranges the plan gives: the same digests, without PnetCDF. */
+int af__shard_plan_digest(const af__shard_plan *p, const char *path, int want_static, int t0, int t1,
+                          af_shard_digest *out, af_error *err);
+/** The same from an open fd of a file of `bytes` bytes (its size when the caller looked). */
+int af__shard_plan_digest_fd(const af__shard_plan *p, int fd, const char *path, long long bytes, int want_static,
+                             int t0, int t1, af_shard_digest *out, af_error *err);
+
 /** The digests af_shard_digest_file(path, want_static, t0, t1) would give, taken from the raw
- * bytes of the file as one sequential read passes them (shard_check.c). Not collective. */
+ * bytes of the file as one sequential read passes them. Not collective. */
 typedef struct af__digest_stream af__digest_stream;
-/** Plan from the file's header; *out stays NULL (and AF_OK) when its days are not contiguous
- * ranges in variable order, so the caller digests with af_shard_digest_file instead. */
-int af__digest_stream_new(const char *path, int want_static, int t0, int t1, af__digest_stream **out,
-                          af_error *err);
+/** From the plan (borrowed until the stream is freed); *out stays NULL (and AF_OK) when the ranges
+ * are not in ascending file order, so the caller digests with af__shard_plan_digest_fd instead. */
+int af__digest_stream_new(const af__shard_plan *p, const char *path, int want_static, int t0, int t1,
+                          af__digest_stream **out, af_error *err);
 /** The next n bytes of the file, from offset 0 on, in order. */
 void af__digest_stream_feed(af__digest_stream *ds, const void *buf, size_t n);
 /** After the last byte: the digests (AF_EFORMAT if the file ended before a variable did). */

@@ -20,7 +20,6 @@
 #include "agroflux/index.h"
 #include "agroflux/stats.h"
 #include "output_fixture.h"
-#include "shard_impl.h" /* af__digest_stream */
 
 static char g_root[256];
 static int g_dirs = 0;
@@ -292,91 +291,6 @@ static void test_output_shard__publish(void)
     AF_EXPECT(access(fin, F_OK) == 0); /* not renamed after the failure */
     free(infos);
     af_shardset_keep_partial(ss, 1);
-    af_shardset_destroy(&ss);
-    fx_free(&f);
-}
-
-/* The seal's digests (one read, af__digest_stream) against af_shard_digest_file (PnetCDF reads of
- * each variable's days, the independent reference), for a first and a later checkpoint, cdf2 and
- * cdf5; the stream fed in odd pieces (elements split between reads); a short file; bad arguments. */
-static void test_output_shard__seal_checked(void)
-{
-    static const struct { int cdf5, want_static, t0, t1; } cases[] = {
-        { 0, 1, 0, 7 }, { 0, 0, 3, 7 }, { 1, 1, 0, 7 }, { 1, 0, 6, 7 },
-    };
-    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
-        char dir[300], path[400];
-        fixture f;
-        af_shardset *ss = NULL;
-        af_shard_info *infos = NULL;
-        size_t ninfos = 0;
-        af_shard_digest got[3], want;
-        af_seal_check chk = { cases[c].want_static, cases[c].t0, cases[c].t1, got };
-        AF_EXPECT(fx_init(&f, 7, 3, cases[c].cdf5) == 0);
-        new_dir(dir, sizeof dir);
-        AF_TEST_PASS(af_shardset_create(MPI_COMM_WORLD, dir, &f.layout, &ss, err));
-        AF_TEST_PASS(fx_write(ss, &f, 0, 7, 0, 4, err));
-        AF_TEST_PASS(fx_write(ss, &f, 0, 7, 4, 3, err));
-        AF_TEST_PASS(af_shardset_seal_checked(ss, &chk, &infos, &ninfos, err));
-        AF_EXPECT(ninfos == 3);
-        for (size_t k = 0; k < ninfos; k++) {
-            snprintf(path, sizeof path, "%s/shard-%05zu.nc.partial", dir, k);
-            AF_TEST_PASS(af_shard_digest_file(path, cases[c].want_static, cases[c].t0, cases[c].t1, &want, err));
-            AF_EXPECT(got[k].bytes == want.bytes && got[k].bytes == infos[k].bytes);
-            AF_EXPECT(strcmp(got[k].static_sha256, want.static_sha256) == 0);
-            AF_EXPECT(strcmp(got[k].days_sha256, want.days_sha256) == 0);
-            AF_EXPECT(strlen(want.days_sha256) == 64);
-            AF_EXPECT(strlen(want.static_sha256) == (cases[c].want_static ? 64u : 0u));
-            /* the stream itself, fed in pieces of 7 and 4093 bytes */
-            af__digest_stream *ds = NULL;
-            AF_TEST_PASS(af__digest_stream_new(path, 1, 1, 6, &ds, err));
-            AF_EXPECT(ds != NULL);
-            FILE *fp = fopen(path, "rb");
-            AF_EXPECT(fp != NULL);
-            unsigned char buf[4093];
-            size_t n, piece = 7;
-            while (fp && ds && (n = fread(buf, 1, piece, fp)) > 0) {
-                af__digest_stream_feed(ds, buf, n);
-                piece = piece == 7 ? sizeof buf : 7;
-            }
-            if (fp) fclose(fp);
-            af_shard_digest s1, r1;
-            if (ds) AF_TEST_PASS(af__digest_stream_end(ds, &s1, err));
-            af__digest_stream_free(&ds);
-            AF_TEST_PASS(af_shard_digest_file(path, 1, 1, 6, &r1, err));
-            AF_EXPECT(strcmp(s1.static_sha256, r1.static_sha256) == 0 && strcmp(s1.days_sha256, r1.days_sha256) == 0);
-            AF_EXPECT(s1.bytes == r1.bytes);
-            /* a file that ends early: the stream names the shortfall */
-            AF_TEST_PASS(af__digest_stream_new(path, 0, 0, 7, &ds, err));
-            if (ds) {
-                af__digest_stream_feed(ds, buf, 100);
-                AF_TEST_FAILS_WITH(AF_EFORMAT, "shorter than its header", af__digest_stream_end(ds, &s1, err));
-            }
-            af__digest_stream_free(&ds);
-        }
-        free(infos);
-        af_shardset_destroy(&ss);
-        fx_free(&f);
-    }
-    /* days outside the axis, and t1 < t0 */
-    char dir[300], path[400];
-    fixture f;
-    af_shardset *ss = NULL;
-    af_shard_info *infos = NULL;
-    size_t ninfos = 0;
-    af_shard_digest got[3];
-    af__digest_stream *ds = NULL;
-    AF_EXPECT(fx_init(&f, 7, 3, 0) == 0);
-    new_dir(dir, sizeof dir);
-    AF_TEST_PASS(af_shardset_create(MPI_COMM_WORLD, dir, &f.layout, &ss, err));
-    AF_TEST_PASS(fx_write(ss, &f, 0, 7, 0, 7, err));
-    af_seal_check bad = { 0, 5, 2, got };
-    AF_TEST_FAILS_WITH(AF_EINVAL, "", af_shardset_seal_checked(ss, &bad, &infos, &ninfos, err));
-    AF_TEST_PASS(af_shardset_seal_checked(ss, NULL, &infos, &ninfos, err));
-    snprintf(path, sizeof path, "%s/shard-00000.nc.partial", dir);
-    AF_TEST_FAILS_WITH(AF_EINVAL, "outside its 7 days", af__digest_stream_new(path, 0, 2, 9, &ds, err));
-    AF_EXPECT(ds == NULL);
-    free(infos);
     af_shardset_destroy(&ss);
     fx_free(&f);
 }
@@ -722,7 +636,6 @@ int main(int argc, char **argv)
     AF_RUN(test_output_shard__errors);
     AF_RUN(test_output_shard__owned);
     AF_RUN(test_output_shard__publish);
-    AF_RUN(test_output_shard__seal_checked);
     AF_RUN(test_output_index__roundtrip);
     AF_RUN(test_output_verify__errors);
     AF_RUN(test_output_stats__fixture);

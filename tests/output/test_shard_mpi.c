@@ -5,7 +5,9 @@
  * contiguous split (ranks may own 0 samples; each opens only the shards of its
  * samples, af_shardset_create_owned), reads every cell back, writes and
  * verifies the index on rank 0, and writes "path sha256 bytes" per shard to
- * argv[2] so a driver can require identical files for every rank count.
+ * argv[2] so a driver can require identical files for every rank count, with
+ * the checkpoint digests after the first block and the seal's of the second
+ * (each taken by one of the shard's writers), checked against PnetCDF's reads.
  * Usage: test_shard_mpi OUTDIR SUMS_FILE [cdf5]
  */
 #include <stdio.h>
@@ -35,8 +37,14 @@ static void test_output_mpi__write_read(void)
     /* each rank opens only the shards of its samples (per-shard communicators) */
     AF_TEST_PASS(af_shardset_create_owned(MPI_COMM_WORLD, g_outdir, &f.layout, s0, s1 - s0, &ss, err));
     AF_TEST_PASS(fx_write(ss, &f, s0, s1 - s0, 0, 4, err));
+    /* a checkpoint (each shard digested by one of its writers, from raw bytes), then the seal's */
+    af_shard_digest cp[3], sealed[3];
+    af_seal_check chk = { 0, 4, 7, sealed };
+    AF_TEST_PASS(af_shardset_sync(ss, err));
+    AF_TEST_PASS(af_shardset_digest(ss, 1, 0, 4, cp, err));
     AF_TEST_PASS(fx_write(ss, &f, s0, s1 - s0, 4, 3, err));
-    AF_TEST_PASS(af_shardset_finish(ss, &infos, &ninfos, err));
+    AF_TEST_PASS(af_shardset_seal_checked(ss, &chk, &infos, &ninfos, err));
+    AF_TEST_PASS(af_shardset_publish(ss, err));
     af_shardset_destroy(&ss);
     AF_EXPECT(ninfos == 3);
     int bad = 0;
@@ -50,9 +58,20 @@ static void test_output_mpi__write_read(void)
     if (rank == 0 && ninfos == 3) {
         FILE *fp = fopen(g_sums, "w");
         AF_EXPECT(fp != NULL);
-        for (size_t k = 0; fp && k < ninfos; k++)
+        for (size_t k = 0; fp && k < ninfos; k++) {
             fprintf(fp, "%s %s %lld %zu %zu\n", infos[k].path, infos[k].sha256, infos[k].bytes,
                     infos[k].sample_start, infos[k].sample_count);
+            /* the digests equal PnetCDF's reads of the final file (the independent reference) */
+            af_shard_digest want;
+            snprintf(path, sizeof path, "%s/%s", g_outdir, infos[k].path);
+            AF_TEST_PASS(af_shard_digest_file(path, 1, 0, 4, &want, err));
+            AF_EXPECT(strcmp(cp[k].static_sha256, want.static_sha256) == 0 && strlen(want.static_sha256) == 64);
+            AF_EXPECT(strcmp(cp[k].days_sha256, want.days_sha256) == 0 && strlen(want.days_sha256) == 64);
+            AF_TEST_PASS(af_shard_digest_file(path, 0, 4, 7, &want, err));
+            AF_EXPECT(strcmp(sealed[k].days_sha256, want.days_sha256) == 0 && sealed[k].bytes == infos[k].bytes);
+            fprintf(fp, "  checkpoint %s %s, sealed %s\n", cp[k].static_sha256, cp[k].days_sha256,
+                    sealed[k].days_sha256);
+        }
         if (fp) fclose(fp);
         af_index idx;
         memset(&idx, 0, sizeof idx);
