@@ -6,9 +6,11 @@
  * across DayCent builds, and the units DayCent writes per file and column.
  * A multi-year file can also be read year by year through a cursor (byte
  * offset of the next unread row, af__daycent_read_through), so the daycent
- * source parses each row once per run (see ecosys_source.c). Whitespace rows
- * are parsed in place in the reader's block buffer (model_buf.c), as in
- * ecosys.c; a row the fast path declines takes the tokenising path.
+ * source parses each row once per run (see ecosys_source.c); such a read
+ * asks for about the bytes of a year, not a whole block. Rows (whitespace
+ * and comma-separated) are parsed in place in the reader's block buffer
+ * (model_buf.c) through the byte-class masks of model_scan.h; a row the fast
+ * path declines takes the tokenising path, which words the errors.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -22,6 +24,7 @@
 #include "agroflux/calendar.h"
 #include "agroflux/models.h"
 #include "ecosys_impl.h"
+#include "model_scan.h"
 #include "numparse.h"
 
 /* Names one quantity has across DayCent builds; the first is the one docs use. */
@@ -224,18 +227,50 @@ cleanup:
     return rc;
 }
 
-/* Note the file line of table row `row` (for the duplicate-day message). */
-static int dc_rowline(dc_reader *r, size_t row, long lineno, af_error *err)
+/* Double the room for the file lines of rows, or make it `rows` if that is more. */
+static int dc_rowline_grow(dc_reader *r, size_t rows, af_error *err)
 {
     int rc = AF_OK;
+    size_t nc = r->linecap ? r->linecap * 2 : 400;
+    if (nc < rows) nc = rows;
+    long *nl = realloc(r->rowline, nc * sizeof *nl);
+    AF_CHECK_ALLOC(nl);
+    r->rowline = nl;
+    r->linecap = nc;
+cleanup:
+    return rc;
+}
+
+/* Note the file line of table row `row` (for the duplicate-day message); inline: once per row. */
+static inline int dc_rowline(dc_reader *r, size_t row, long lineno, af_error *err)
+{
     if (row == r->linecap) {
-        size_t nc = r->linecap ? r->linecap * 2 : 400;
-        long *nl = realloc(r->rowline, nc * sizeof *nl);
-        AF_CHECK_ALLOC(nl);
-        r->rowline = nl;
-        r->linecap = nc;
+        int rc = dc_rowline_grow(r, 0, err);
+        if (rc != AF_OK) return rc;
     }
     r->rowline[row] = lineno;
+    return AF_OK;
+}
+
+/* Size the table and the row lines once for about the rows the read will hold: the bytes it will read
+ * (a year's for a cursor read, at most a block, else the rest of the file) over the length of the row at the buffer's
+ * start, and some more; 400 rows at least (the first growth). Only the room is estimated: a wrong guess
+ * costs a regrowth or some unused room, never a row. */
+static int dc_presize(dc_reader *r, const af_mbuf *b, int chunked, af_model_table *t, size_t *rowcap,
+                      af_error *err)
+{
+    int rc = AF_OK;
+    const char *p = b->buf + b->beg, *nl = memchr(p, '\n', b->end - b->beg);
+    long long left = b->want ? (long long)b->want : b->size - b->off;
+    if (chunked && left > (long long)b->cap) left = (long long)b->cap; /* a year or so, not the file */
+    size_t rows = 400;
+    if (nl && left > 0) {
+        long long est = left / (long long)(nl - p + 1);
+        est += est / 16 + 16;
+        if (est > (long long)rows && est < (1LL << 26)) rows = (size_t)est;
+    }
+    AF_CHECK(af__models_table_grow(t, rowcap, rows, err));
+    AF_CHECK(dc_rowline_grow(r, rows, err));
 cleanup:
     return rc;
 }
@@ -245,7 +280,7 @@ static int dc_date_fast(double tv, double dv, int *year, int *doy)
 {
     if (!(tv >= 0.0 && tv < 10000.0) || !(dv >= 1 && dv <= 366)) return 0;
     int y = (int)(tv + 1e-6), d = (int)dv; /* truncation is floor here: both are positive */
-    if (dv != (double)d || d > (af_date_is_leap(y) ? 366 : 365)) return 0;
+    if (dv != (double)d || (d == 366 && !af_date_is_leap(y))) return 0; /* d <= 366 here */
     *year = y;
     *doy = d;
     return 1;
@@ -257,27 +292,21 @@ static int dc_date_fast(double tv, double dv, int *year, int *doy)
  * a short row (the tokenising path then takes the row and words any error). */
 static int dc_row_fast(const dc_reader *r, const char *p, double *tv, double *dv, double *vals, const char **end)
 {
-    while (*p == ' ' || *p == '\t') p++;
-    if (r->lead) { /* time, dayofyr, then every value column in order: no column map per field */
-        if (!af__models_next(&p, tv) || !af__models_next(&p, dv)) return 0;
-        for (int c = 0; c < r->ncols - 2; c++) {
-            double v;
-            if (!af__models_next(&p, &v)) return 0;
-            vals[c] = af__models_sentinel(v);
-        }
-    } else {
-        for (int i = 0; i < r->ncols; i++) {
-            double v;
-            if (!af__models_next(&p, &v)) return 0;
-            int c = r->map[i];
-            if (c >= 0) vals[c] = af__models_sentinel(v);
-            else if (i == r->ctime) *tv = v;
-            else if (i == r->cday) *dv = v;
-        }
+    if (r->lead) { /* time, dayofyr, then every value column in order: straight into the row */
+        double head[2];
+        if (!af__models_row_scan2(p, r->ncols, 2, head, vals, r->csv, end)) return 0;
+        *tv = head[0];
+        *dv = head[1];
+        return 1;
     }
-    while (*p == '\r') p++;
-    if (*p != '\n') return 0;
-    *end = p + 1;
+    double f[AF_MODELS_MAX_COLS];
+    if (!af__models_row_scan2(p, r->ncols, r->ncols, f, NULL, r->csv, end)) return 0;
+    for (int i = 0; i < r->ncols; i++) {
+        int c = r->map[i];
+        if (c >= 0) vals[c] = f[i];
+        else if (i == r->ctime) *tv = f[i];
+        else if (i == r->cday) *dv = f[i];
+    }
     return 1;
 }
 
@@ -316,7 +345,7 @@ static int dc_read(const char *path, int nlayers, af_dc_cursor *cur, int year_hi
     char *line = NULL, *tok[AF_MODELS_MAX_COLS + 1];
     size_t len = 0, tl = 0, rowcap = 0, tlen[AF_MODELS_MAX_COLS + 1];
     long lineno = 0;
-    long long off = 0;
+    long long off = 0, rows_at = 0; /* rows_at: the offset of the first row read */
     int have_header = 0, prev_year = -1, chunked = cur && !cur->whole;
     dc_reader r;
     af_model_table t;
@@ -329,13 +358,15 @@ static int dc_read(const char *path, int nlayers, af_dc_cursor *cur, int year_hi
     r.csv = ends_with(path, ".csv");
     int oe = af__mbuf_open(&b, path, AF_MBUF_BLOCK);
     if (oe) AF_FAIL(AF_ENOTFOUND, "cannot open DayCent file '%s': %s", path, strerror(oe));
+    if (chunked && cur->offset > 0) b.want = 1024; /* the header first (a longer one reads on), then the rows */
     for (;;) {
         long long start = b.off; /* file offset of the next line */
         int year = 0, doy = 0;
-        if (have_header && !r.csv) {
+        if (have_header) {
             double *row, tv = 0, dv = 0;
             const char *end;
-            AF_CHECK(af__mbuf_start(&b, path, err));
+            AF_CHECK(af__mbuf_ready(&b, path, err));
+            if (rowcap == 0) AF_CHECK(dc_presize(&r, &b, chunked, &t, &rowcap, err));
             AF_CHECK(af__models_table_reserve(&t, &rowcap, &row, err));
             if (dc_row_fast(&r, b.buf + b.beg, &tv, &dv, row, &end) && dc_date_fast(tv, dv, &year, &doy)) {
                 if (chunked && year < prev_year) {
@@ -365,9 +396,13 @@ static int dc_read(const char *path, int nlayers, af_dc_cursor *cur, int year_hi
             int headerless = 0;
             AF_CHECK(dc_header(&r, tok, n, nlayers, &t, &headerless, err));
             have_header = 1;
+            rows_at = chunked && cur->offset > 0 ? cur->offset : headerless ? start : b.off;
             if (chunked && cur->offset > 0) { /* resume after the header, at the cursor's row */
                 AF_CHECK(af__mbuf_seek(&b, cur->offset, path, err));
                 lineno = cur->lineno;
+                /* about as many bytes as the last read took (a year of rows) and a little more, so that
+                 * one read holds the year and the row after it; more are read as needed */
+                b.want = cur->last_bytes > 0 ? (size_t)cur->last_bytes + cur->last_bytes / 64 + 1024 : 0;
                 continue;
             }
             if (!headerless) continue;
@@ -389,6 +424,7 @@ static int dc_read(const char *path, int nlayers, af_dc_cursor *cur, int year_hi
     if (!have_header) AF_FAIL(AF_EFORMAT, "%s:1: empty file", path);
     if (!ends_with(path, "harvest.csv")) AF_CHECK(dc_check_duplicates(&r, &t, err));
     if (chunked) {
+        cur->last_bytes = off - rows_at;
         cur->offset = off;
         cur->lineno = lineno;
         cur->done_year = year_hi;
@@ -418,6 +454,7 @@ int af__daycent_read_through(const char *path, int nlayers, af_dc_cursor *cur, i
         cur->offset = 0;
         cur->lineno = 0;
         cur->done_year = 0;
+        cur->last_bytes = 0;
     }
     AF_CHECK(dc_read(path, nlayers, cur, year_hi, out, &unordered, err));
     if (unordered) {

@@ -150,21 +150,19 @@ cleanup:
     return rc;
 }
 
-int af__models_table_reserve(af_model_table *t, size_t *cap, double **row, af_error *err)
+int af__models_table_grow(af_model_table *t, size_t *cap, size_t rows, af_error *err)
 {
     int rc = AF_OK;
-    if (t->nrows == *cap) {
-        size_t nc = *cap ? *cap * 2 : 400;
-        int *y = realloc(t->year, nc * sizeof *y);
-        if (y) t->year = y;
-        int *d = realloc(t->doy, nc * sizeof *d);
-        if (d) t->doy = d;
-        double *v = realloc(t->v, nc * (t->ncols ? t->ncols : 1) * sizeof *v);
-        if (v) t->v = v;
-        AF_CHECK_ALLOC(y && d && v ? t : NULL);
-        *cap = nc;
-    }
-    *row = t->v + t->nrows * t->ncols;
+    size_t nc = *cap ? *cap * 2 : 400;
+    if (nc < rows) nc = rows;
+    int *y = realloc(t->year, nc * sizeof *y);
+    if (y) t->year = y;
+    int *d = realloc(t->doy, nc * sizeof *d);
+    if (d) t->doy = d;
+    double *v = realloc(t->v, nc * (t->ncols ? t->ncols : 1) * sizeof *v);
+    if (v) t->v = v;
+    AF_CHECK_ALLOC(y && d && v ? t : NULL);
+    *cap = nc;
 cleanup:
     return rc;
 }

@@ -29,8 +29,20 @@ int af__models_is_nan_text(const char *s);
 int af__models_table_init(af_model_table *t, const char *path, char *const *names, size_t ncols, af_error *err);
 /** Append a row (values NaN) and return a pointer to its values. */
 int af__models_table_add_row(af_model_table *t, size_t *cap, int year, int doy, double **row, af_error *err);
-/** Room for one more row: *row is where its values go; it counts only after af__models_table_commit. */
-int af__models_table_reserve(af_model_table *t, size_t *cap, double **row, af_error *err);
+/** Double the table's room for rows (*cap rows now; 400 first), or make it `rows` if that is more
+ *  (a reader that knows about how many rows come sizes the table once: no copies as it grows). */
+int af__models_table_grow(af_model_table *t, size_t *cap, size_t rows, af_error *err);
+/** Room for one more row: *row is where its values go; it counts only after af__models_table_commit.
+ *  Inline: it runs once per row; the growth is af__models_table_grow. */
+static inline int af__models_table_reserve(af_model_table *t, size_t *cap, double **row, af_error *err)
+{
+    if (t->nrows == *cap) {
+        int rc = af__models_table_grow(t, cap, 0, err);
+        if (rc != AF_OK) return rc;
+    }
+    *row = t->v + t->nrows * t->ncols;
+    return AF_OK;
+}
 /** Count the reserved row, dated year and doy. */
 static inline void af__models_table_commit(af_model_table *t, int year, int doy)
 {
@@ -50,6 +62,9 @@ typedef struct af_mbuf {
     size_t cap, beg, end;
     long long off;
     int eof;
+    long long size; /**< the file's size at open (-1: unknown) */
+    size_t want; /**< bytes a read asks for at most (0: as many as fit; a reader that knows it needs
+                  *   less sets it: the DayCent cursor reads a header, then about a year of rows) */
 } af_mbuf;
 
 /** Open path for reading in blocks of `block` bytes (less for a smaller file): 0 or an errno value. */
@@ -58,6 +73,11 @@ int af__mbuf_open(af_mbuf *b, const char *path, size_t block);
 void af__mbuf_close(af_mbuf *b);
 /** Read the first block if nothing is buffered (call before parsing buf[beg..end) in place). */
 int af__mbuf_start(af_mbuf *b, const char *path, af_error *err);
+/** af__mbuf_start without a call when bytes are buffered (once per row). */
+static inline int af__mbuf_ready(af_mbuf *b, const char *path, af_error *err)
+{
+    return b->end > b->beg || b->eof ? AF_OK : af__mbuf_start(b, path, err);
+}
 /** When no whole line is buffered (a block ended inside it) and the file goes on: read more and set
  *  *more to 1 (parse in place again); else *more = 0. */
 int af__mbuf_more(af_mbuf *b, const char *path, int *more, af_error *err);
@@ -131,6 +151,7 @@ typedef struct af_dc_cursor {
     long lineno;       /**< lines before that offset */
     int done_year;     /**< every row dated up to this year has been read (0: none) */
     int whole;         /**< rows are not in date order: every read takes the whole file */
+    long long last_bytes; /**< bytes of rows the last read took (the next read asks for about as many) */
 } af_dc_cursor;
 
 /**

@@ -8,7 +8,9 @@
  * a block are read on (af__mbuf_more) and parsed in place again; lines the
  * fast paths decline are handed out one by one (af__mbuf_line),
  * NUL-terminated in place like a getline line. A line longer than the buffer
- * grows it. Not collective; no global state.
+ * grows it. A reader that needs less than a block sets `want` (the DayCent
+ * cursor: a header, then about a year of rows). Not collective; no global
+ * state.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -27,8 +29,9 @@ int af__mbuf_open(af_mbuf *b, const char *path, size_t block)
     if (b->fd < 0) return errno ? errno : EIO; /* buf stays NULL: af__mbuf_close does nothing */
     struct stat st;
     size_t cap = block;
-    if (fstat(b->fd, &st) == 0 && st.st_size >= 0 && (unsigned long long)st.st_size < cap)
-        cap = (size_t)st.st_size + 1; /* a small file in one read (+1: read sees the end at once) */
+    b->size = fstat(b->fd, &st) == 0 && st.st_size >= 0 ? (long long)st.st_size : -1;
+    if (b->size >= 0 && (unsigned long long)b->size < cap)
+        cap = (size_t)b->size + 1; /* a small file in one read (+1: read sees the end at once) */
     if (cap < 4096) cap = 4096;
     b->buf = malloc(cap + AF_MBUF_PAD);
     if (!b->buf) {
@@ -62,8 +65,10 @@ static int mbuf_fill(af_mbuf *b, const char *path, af_error *err)
         b->buf = nb;
         b->cap *= 2;
     }
+    size_t room = b->cap - b->end;
+    if (b->want && b->want < room) room = b->want;
     ssize_t k;
-    do k = read(b->fd, b->buf + b->end, b->cap - b->end);
+    do k = read(b->fd, b->buf + b->end, room);
     while (k < 0 && errno == EINTR);
     if (k < 0) AF_FAIL(AF_EIO, "read error on '%s': %s", path, strerror(errno));
     if (k == 0) b->eof = 1;
