@@ -74,6 +74,8 @@ static void gridded_close(void *vst)
     free(st->vars);
     free(st->feats);
     free(st->paths);
+    free(st->lut);
+    free(st->mlut);
     if (st->grid_wkt) CPLFree(st->grid_wkt);
     free(st->sample_poly);
     free(st->inside);
@@ -217,12 +219,10 @@ typedef struct gr_scratch {
     void *raw;
     size_t raw_cap;        /* bytes */
     float *plane;          /* [GR_DAYS][win cells]: unpacked planes (other than 16-bit values, and sites) */
-    float *lut;            /* [65536] */
     double *site;          /* [nlocal][nt]: site values of the current variable */
     void *mraw;            /* the multiplier's raw piece (same bands as raw) */
     size_t mraw_cap;       /* bytes */
     float *mplane;         /* [win cells]: one unpacked multiplier plane */
-    float *mlut;           /* [65536]: the multiplier's unpacking table */
 } gr_scratch;
 
 /* Days per raw read: whole chunks in time (each chunk decoded once, memory a few chunks deep), at
@@ -250,7 +250,7 @@ static void sample_sites(const gr_state *st, const float *plane, int t, int nt, 
 static void multiply_plane(const gr_state *st, const gr_file *mf, gr_scratch *sc, const unsigned char *mraw, float *plane)
 {
     size_t wc = (size_t)st->win.ncols * (size_t)st->win.nrows;
-    af__gridded_unpack_plane(st, mf, mraw, sc->mlut, sc->mplane);
+    af__gridded_unpack_plane(st, mf, mraw, st->mlut, sc->mplane);
     for (size_t i = 0; i < wc; i++) plane[i] = (float)((double)plane[i] * (double)sc->mplane[i]);
 }
 
@@ -266,9 +266,9 @@ static void use_run(const gr_state *st, const gr_file *gf, const gr_file *mf, gr
     size_t wc = (size_t)st->win.ncols * (size_t)st->win.nrows, vsz = af__gridded_raw_size(gf);
     size_t msz = mf ? af__gridded_raw_size(mf) : 0;
     if (!mf && (gf->rtype == GDT_UInt16 || gf->rtype == GDT_Int16)) {
-        if (st->agg) af_aggregator_days_u16(st->agg, (const uint16_t *)(const void *)raw, sc->lut, gf->mflip, t, nd, nt, av);
+        if (st->agg) af_aggregator_days_u16(st->agg, (const uint16_t *)(const void *)raw, st->lut, gf->mflip, t, nd, nt, av);
         for (int d = 0; d < nd && st->has_sites; d++) {
-            af__gridded_unpack_plane(st, gf, raw + (size_t)d * wc * vsz, sc->lut, sc->plane);
+            af__gridded_unpack_plane(st, gf, raw + (size_t)d * wc * vsz, st->lut, sc->plane);
             sample_sites(st, sc->plane, t + d, nt, sc->site);
         }
         return;
@@ -276,7 +276,7 @@ static void use_run(const gr_state *st, const gr_file *gf, const gr_file *mf, gr
     for (int d0 = 0; d0 < nd; d0 += GR_DAYS) {
         int g = nd - d0 < GR_DAYS ? nd - d0 : GR_DAYS;
         for (int d = 0; d < g; d++) {
-            af__gridded_unpack_plane(st, gf, raw + (size_t)(d0 + d) * wc * vsz, sc->lut, sc->plane + (size_t)d * wc);
+            af__gridded_unpack_plane(st, gf, raw + (size_t)(d0 + d) * wc * vsz, st->lut, sc->plane + (size_t)d * wc);
             if (mf) multiply_plane(st, mf, sc, mraw + (size_t)(d0 + d) * wc * msz, sc->plane + (size_t)d * wc);
             if (st->has_sites) sample_sites(st, sc->plane + (size_t)d * wc, t + d0 + d, nt, sc->site);
         }
@@ -337,14 +337,16 @@ static int read_days(gr_state *st, gr_var *gv, int t0, int nt, gr_scratch *sc, c
         int step = piece_days(gf, b1 - b0 + 1);
         size_t vsz = af__gridded_raw_size(gf), need = (size_t)step * wc * vsz;
         AF_CHECK(ensure_cap(&sc->raw, &sc->raw_cap, need, err));
-        af__gridded_build_lut(gf, sc->lut);
+        if (st->lut_for != gf) af__gridded_build_lut(gf, st->lut); /* the file's (scale, offset, fill) */
+        st->lut_for = gf;
         if (mf) {
             AF_CHECK(ensure_cap(&sc->mraw, &sc->mraw_cap, (size_t)step * wc * af__gridded_raw_size(mf), err));
-            if (!sc->mlut) sc->mlut = malloc(65536 * sizeof *sc->mlut);
+            if (!st->mlut) st->mlut = malloc(65536 * sizeof *st->mlut);
             if (!sc->mplane) sc->mplane = malloc(wc * sizeof *sc->mplane);
-            AF_CHECK_ALLOC(sc->mlut);
+            AF_CHECK_ALLOC(st->mlut);
             AF_CHECK_ALLOC(sc->mplane);
-            af__gridded_build_lut(mf, sc->mlut);
+            if (st->mlut_for != mf) af__gridded_build_lut(mf, st->mlut);
+            st->mlut_for = mf;
         }
         for (int bs = b0; bs <= b1;) {
             int be = step == b1 - b0 + 1 ? b1 : (bs / step + 1) * step - 1; /* aligned to whole chunks */
@@ -422,7 +424,7 @@ static int gridded_fill(void *vst, int t0, int nt, float *val, unsigned char *va
 {
     int rc = AF_OK;
     gr_state *st = vst;
-    gr_scratch sc = { NULL, 0, NULL, NULL, NULL, NULL, 0, NULL, NULL };
+    gr_scratch sc = { NULL, 0, NULL, NULL, NULL, 0, NULL };
     double *agg = NULL;
     size_t nf = st->nfeat;
     size_t n = st->nlocal * (size_t)nt * nf;
@@ -432,11 +434,11 @@ static int gridded_fill(void *vst, int t0, int nt, float *val, unsigned char *va
     if (st->nlocal == 0 || wc == 0) goto cleanup;
     size_t pn = st->npoly * (size_t)nt, ns = st->nlocal * (size_t)nt;
     sc.plane = malloc(GR_DAYS * wc * sizeof *sc.plane);
-    sc.lut = malloc(65536 * sizeof *sc.lut);
+    if (!st->lut) st->lut = malloc(65536 * sizeof *st->lut);
     sc.site = malloc(ns * sizeof *sc.site);
     agg = malloc((pn ? pn : 1) * 5 * sizeof *agg);
     AF_CHECK_ALLOC(sc.plane);
-    AF_CHECK_ALLOC(sc.lut);
+    AF_CHECK_ALLOC(st->lut);
     AF_CHECK_ALLOC(sc.site);
     AF_CHECK_ALLOC(agg);
     af_aggregate_out ao = { agg, agg + pn, agg + 2 * pn, agg + 3 * pn, agg + 4 * pn };
@@ -482,11 +484,9 @@ static int gridded_fill(void *vst, int t0, int nt, float *val, unsigned char *va
 cleanup:
     free(sc.raw);
     free(sc.plane);
-    free(sc.lut);
     free(sc.site);
     free(sc.mraw);
     free(sc.mplane);
-    free(sc.mlut);
     free(agg);
     return rc;
 }

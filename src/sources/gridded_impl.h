@@ -108,6 +108,9 @@ typedef struct gr_state {
     int has_sites;         /* some local sample is a site (needs unpacked planes) */
     gr_file *held, *held_m; /* the file (and multiplier) read last, kept attached for the next read
                               * (read_days); NULL: none */
+    float *lut, *mlut;     /* [65536] unpacking tables of lut_for / mlut_for, kept from fill to fill
+                            * (the days of one file span several blocks) */
+    const gr_file *lut_for, *mlut_for;
 } gr_state;
 
 /* gridded_read.c */
