@@ -44,6 +44,16 @@ typedef struct af_source_share {
     size_t *dealt;
 } af_source_share;
 
+/**
+ * A run's record of checks that every group would repeat alike, e.g. that the samples' CRS
+ * transforms into a raster's CRS (each soil layer, each gridded variable: ~5 ms of PROJ each,
+ * on every rank): a group skips a check an earlier group passed. Not collective; each rank
+ * keeps its own. Owned by the pipeline (af_source_memo_create / _destroy).
+ */
+typedef struct af_source_memo af_source_memo;
+int af_source_memo_create(af_source_memo **out, af_error *err);
+void af_source_memo_destroy(af_source_memo **memo);
+
 /** What a source sees of the run. All borrowed. */
 typedef struct af_source_ctx {
     const af_config *cfg;
@@ -51,6 +61,7 @@ typedef struct af_source_ctx {
     const af_sampleset *set;
     af_range range;   /**< this rank's global samples [begin, end) */
     const af_source_share *share; /**< NULL: one rank, or not shared (plan) */
+    af_source_memo *memo;         /**< NULL: every check is made */
 } af_source_ctx;
 
 typedef struct af_source_kind {

@@ -38,6 +38,7 @@ typedef struct af_ctx {
     size_t ninputs, ntargets;
     MPI_Comm comm;                 /* the run's, for shared opens (af__ctx_share); MPI_COMM_NULL: none */
     af_source_share share;         /* what sctx.share points to once af__ctx_share set it */
+    af_source_memo *memo;          /* checks passed in this run (sctx.memo), created with the sources */
     size_t dealt;                  /* share.dealt */
     char *settings;                /* settings.c: what fixes the output, "section.key=value" lines */
     char output_sha256[65];        /* its SHA-256: the shards' config_sha256 attribute */

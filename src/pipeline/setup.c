@@ -308,6 +308,8 @@ int af__ctx_open_sources(af_ctx *ctx, af_range range, int split, af_error *err)
     ctx->sctx.cal = ctx->cal;
     ctx->sctx.set = ctx->set;
     ctx->sctx.range = range;
+    if (!ctx->memo) AF_CHECK(af_source_memo_create(&ctx->memo, err));
+    ctx->sctx.memo = ctx->memo;
     ctx->sctx_all = ctx->sctx;
     ctx->sctx_all.range.begin = 0;
     ctx->sctx_all.range.end = af_sampleset_count(ctx->set);
@@ -341,6 +343,7 @@ double af__cpu_seconds(void)
 void af__ctx_dispose(af_ctx *ctx)
 {
     if (!ctx) return;
+    af_source_memo_destroy(&ctx->memo);
     for (size_t j = 0; j < ctx->ngroups; j++) {
         af_group *g = &ctx->groups[j];
         if (g->state && g->kind) g->kind->close(g->state);

@@ -21,6 +21,7 @@
 #include "af_util.h"
 #include "log.h"
 #include "raster_zonal.h"
+#include "sources_impl.h"
 
 /* Polygon storage: coordinates and rings of one county in the raster CRS. */
 typedef struct rz_pbuf {
@@ -128,6 +129,8 @@ int af__rz_check_crs(const af_source_ctx *ctx, const char *raster_wkt, af_error 
 {
     int rc = AF_OK;
     OGRCoordinateTransformationH ct = NULL;
+    /* the run's samples into this CRS: the same check for every layer of that CRS */
+    if (af__memo_seen(ctx->memo, raster_wkt)) return AF_OK;
     CPLPushErrorHandler(CPLQuietErrorHandler);
     const char *lwkt = af_sampleset_county_crs_wkt_ref(ctx->set);
     if (af_sampleset_ncounties(ctx->set))
@@ -135,6 +138,7 @@ int af__rz_check_crs(const af_source_ctx *ctx, const char *raster_wkt, af_error 
     if (ct) OCTDestroyCoordinateTransformation(ct);
     ct = NULL;
     if (af_sampleset_nsites(ctx->set)) AF_CHECK(make_transform(NULL, 1, raster_wkt, &ct, err));
+    AF_CHECK(af__memo_note(ctx->memo, raster_wkt, err));
 cleanup:
     if (ct) OCTDestroyCoordinateTransformation(ct);
     CPLPopErrorHandler();

@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include "agroflux/config.h"
 #include "agroflux/samples.h"
+#include "agroflux/source.h"
 
 /**
  * Expand a path template and resolve it against the pipeline file's directory.
@@ -42,6 +43,11 @@ int af__template_per_sample(const char *tmpl);
 int af__template_per_year(const char *tmpl);
 
 /* ---- the kit of a source kind (kind_common.c) ---- */
+
+/** 1 if memo (may be NULL) holds key: a check of that key passed in this run. */
+int af__memo_seen(const af_source_memo *memo, const char *key);
+/** Record that the check of key passed (memo NULL: nothing). */
+int af__memo_note(af_source_memo *memo, const char *key, af_error *err);
 
 /** 1 if feature f is read for sample s (its applies_to, or the section's @counties/@sites). */
 int af__kind_applies(const af_feature_cfg *f, const af_sample *s);

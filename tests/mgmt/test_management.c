@@ -53,7 +53,7 @@ static void run_free(run *r)
 static int fill_group(run *r, size_t k0, size_t k1, int block, af_error *err)
 {
     int rc = AF_OK;
-    af_source_ctx ctx = { r->cfg, r->cal, r->set, { 0, r->n }, NULL };
+    af_source_ctx ctx = { r->cfg, r->cal, r->set, { 0, r->n }, NULL, NULL };
     const af_feature_cfg *feats[MAXF];
     size_t nf = k1 - k0;
     for (size_t k = 0; k < nf; k++) feats[k] = &r->cfg->features[k0 + k];

@@ -2,8 +2,10 @@
 /*
  * test_template.c: path templates of source kinds (src/sources/template.c):
  * every placeholder for county and site samples, resolution against the
- * pipeline directory, and each error (unknown, unterminated, unfillable).
+ * pipeline directory, and each error (unknown, unterminated, unfillable);
+ * and the run's memo of passed checks (af_source_memo, kind_common.c).
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "af_test.h"
@@ -70,6 +72,33 @@ static void test_errors(void)
                        af__template_expand(&cfg, NULL, "path", "x/{id}.csv", NULL, 0, out, sizeof out, err));
 }
 
+static void test_memo(void)
+{
+    af_source_memo *m = NULL;
+    AF_TEST_PASS(af_source_memo_create(&m, err));
+    AF_EXPECT(m && !af__memo_seen(m, "GEOGCRS[\"WGS 84\"]"));
+    AF_TEST_PASS(af__memo_note(m, "GEOGCRS[\"WGS 84\"]", err));
+    AF_EXPECT(af__memo_seen(m, "GEOGCRS[\"WGS 84\"]") && !af__memo_seen(m, "GEOGCRS[\"WGS 8\"]"));
+    /* past the first growth: every key noted is found, none other, a key noted twice once */
+    char key[32];
+    for (int i = 0; i < 40; i++) {
+        snprintf(key, sizeof key, "crs-%d", i % 20);
+        AF_TEST_PASS(af__memo_note(m, key, err));
+    }
+    for (int i = 0; i < 25; i++) {
+        snprintf(key, sizeof key, "crs-%d", i);
+        AF_EXPECT(af__memo_seen(m, key) == (i < 20));
+    }
+    AF_EXPECT(!af__memo_seen(m, NULL));
+    /* no memo (plan's sources, tests): nothing is seen, noting does nothing */
+    AF_EXPECT(!af__memo_seen(NULL, "crs-1"));
+    AF_TEST_PASS(af__memo_note(NULL, "crs-1", err));
+    af_source_memo_destroy(&m);
+    AF_EXPECT(m == NULL);
+    af_source_memo_destroy(&m);
+    AF_TEST_FAILS_WITH(AF_EINVAL, "", af_source_memo_create(NULL, err));
+}
+
 int main(void)
 {
     snprintf(cfg.path, sizeof cfg.path, "/data/pipes/p.ini");
@@ -78,5 +107,6 @@ int main(void)
     AF_RUN(test_site);
     AF_RUN(test_flags);
     AF_RUN(test_errors);
+    AF_RUN(test_memo);
     return AF_TEST_END();
 }
