@@ -61,17 +61,18 @@ void af__shard_start_writeback(const af_shardset *ss, size_t k)
 /* Size and SHA-256 of a closed shard (fd, at offset 0), read once, then fsync: the disk writes the
  * pages (their writeback started before) while the hash reads them from the page cache. The same
  * read feeds the checkpoint digests of ds, when given. */
-static int hash_and_sync(int fd, const char *path, af__digest_stream *ds, long long *bytes, char hex[65],
-                         af_error *err)
+/* Bytes per read of the seal: one buffer for every shard a rank seals (a fresh one per shard was
+ * a new mapping faulted in page by page, ~1,000 faults a shard). */
+enum { SEAL_BUF = 4 << 20 };
+
+static int hash_and_sync(int fd, const char *path, unsigned char *buf, af__digest_stream *ds, long long *bytes,
+                         char hex[65], af_error *err)
 {
     int rc = AF_OK;
-    enum { BUF = 4 << 20 };
-    unsigned char *buf = NULL;
+    enum { BUF = SEAL_BUF };
     af_sha256 *h = NULL;
     long long n = 0;
-    buf = malloc(BUF);
     h = af_sha256_begin();
-    AF_CHECK_ALLOC(buf);
     AF_CHECK_ALLOC(h);
     for (;;) {
         ssize_t got = read(fd, buf, BUF);
@@ -90,7 +91,6 @@ cleanup:
         char ignore[65];
         af_sha256_end(&h, ignore);
     }
-    free(buf);
     return rc;
 }
 
@@ -99,7 +99,7 @@ cleanup:
  * shard is opened once, with open(2): its days come from the same read as the SHA-256 when the
  * plan's ranges are in file order (af__digest_stream), else from preads of the same descriptor.
  * Without a plan (a header none fits), PnetCDF checks and digests the file. */
-static int seal_one(af_shardset *ss, size_t k, const af_seal_check *check, af_shard_info *in,
+static int seal_one(af_shardset *ss, size_t k, const af_seal_check *check, unsigned char *buf, af_shard_info *in,
                     af_shard_digest *dg, af_error *err)
 {
     int rc = AF_OK, fd = -1;
@@ -116,7 +116,7 @@ static int seal_one(af_shardset *ss, size_t k, const af_seal_check *check, af_sh
         AF_CHECK(af__shard_plan_check_size(plan, path, (long long)st.st_size, -1, err)); /* no short shard is hashed */
         if (check) AF_CHECK(af__digest_stream_new(plan, path, check->want_static, check->t0, check->t1, &ds, err));
     }
-    AF_CHECK(hash_and_sync(fd, path, ds, &in->bytes, in->sha256, err));
+    AF_CHECK(hash_and_sync(fd, path, buf, ds, &in->bytes, in->sha256, err));
     if (ds) AF_CHECK(af__digest_stream_end(ds, dg, err));
     else if (check && plan)
         AF_CHECK(af__shard_plan_digest_fd(plan, fd, path, in->bytes, check->want_static, check->t0, check->t1, dg, err));
@@ -195,8 +195,16 @@ int af_shardset_seal_checked(af_shardset *ss, af_seal_check *check, af_shard_inf
     for (size_t k = 0; k < ss->nshards && lrc == AF_OK; k++)
         if (ss->sh[k].hasher) af__shard_start_writeback(ss, k);
     if (check) memset(check->out, 0, ss->nshards * sizeof *check->out);
-    for (size_t k = 0; k < ss->nshards && lrc == AF_OK; k++)
-        if (ss->sh[k].hasher) lrc = seal_one(ss, k, check, &all[k], check ? &check->out[k] : NULL, err);
+    unsigned char *buf = NULL;
+    for (size_t k = 0; k < ss->nshards && lrc == AF_OK; k++) {
+        if (!ss->sh[k].hasher) continue;
+        if (!buf && !(buf = malloc(SEAL_BUF))) {
+            lrc = af_error_set(err, AF_ENOMEM, __FILE__, __LINE__, __func__, "out of memory for the seal's reads");
+            break;
+        }
+        lrc = seal_one(ss, k, check, buf, &all[k], check ? &check->out[k] : NULL, err);
+    }
+    free(buf);
     AF_CHECK(af_error_sync(ss->comm, err));
     /* Exactly one rank filled each entry: a bitwise OR is an exact, ordered gather. */
     AF_CHECK_MPI(MPI_Allreduce(MPI_IN_PLACE, all, (int)nbytes, MPI_BYTE, MPI_BOR, ss->comm));
