@@ -65,6 +65,8 @@ typedef struct run_state {
     af_train_partials *partials;   /* scaler partials fed from the written blocks (a run from day 0 only) */
     float *x, *xqc, *y, *yqc;
     unsigned char *yvalid;
+    float *gval, *gqc;             /* one group's fill of a block, reused by every group and block (a */
+    unsigned char *gvalid;         /* fresh buffer was a new mapping faulted in page by page) */
     double stage_t[ST_N];
     double stage_cpu[ST_N];        /* this rank's CPU seconds per stage (-v: imbalance shows here) */
     double t_checkpoint;           /* this rank's clock at the last checkpoint */
@@ -145,8 +147,8 @@ static int fill_block(run_state *rs, int t0, int nt, af_error *err)
 {
     int rc = AF_OK;
     af_ctx *ctx = &rs->ctx;
-    float *val = NULL, *qc = NULL;
-    unsigned char *valid = NULL;
+    float *val = rs->gval, *qc = rs->gqc;
+    unsigned char *valid = rs->gvalid;
     double *load = NULL;
     size_t ni = ctx->ninputs, ntg = ctx->ntargets;
     size_t cells = rs->nlocal * (size_t)nt;
@@ -158,11 +160,6 @@ static int fill_block(run_state *rs, int t0, int nt, af_error *err)
         for (size_t j = 0; j < ctx->ngroups; j++) {
             af_group *g = &ctx->groups[j];
             if (g->split != pass || (!g->split && (cells == 0 || err->code != AF_OK))) continue;
-            size_t n = cells * g->nfeat;
-            val = malloc((n + 1) * sizeof *val);
-            qc = malloc((n + 1) * sizeof *qc);
-            valid = malloc(n + 1);
-            if (!val || !qc || !valid) af_error_set(err, AF_ENOMEM, __FILE__, __LINE__, __func__, "out of memory");
             double c0 = af__cpu_seconds();
             if (g->split)
                 rc = af__split_fill(rs->comm, rs->ranges, g, t0, nt, load, val, valid, qc, err);
@@ -171,9 +168,6 @@ static int fill_block(run_state *rs, int t0, int nt, af_error *err)
             g->fill_cpu += af__cpu_seconds() - c0;
             if (rc == AF_OK && err->code == AF_OK)
                 scatter_group(ctx, g, cells, nt, val, valid, qc, rs->x, rs->xqc, rs->y, rs->yvalid, rs->yqc);
-            free(val); val = NULL;
-            free(qc); qc = NULL;
-            free(valid); valid = NULL;
         }
     }
     rc = err->code;
@@ -342,7 +336,13 @@ static int run_setup(run_state *rs, const char *pipeline_path, af_error *err)
     rs->y = malloc((cells * rs->ctx.ntargets + 1) * sizeof *rs->y);
     rs->yqc = malloc((cells * rs->ctx.ntargets + 1) * sizeof *rs->yqc);
     rs->yvalid = malloc(cells * rs->ctx.ntargets + 1);
-    if (!rs->x || !rs->xqc || !rs->y || !rs->yqc || !rs->yvalid)
+    size_t gmax = 0; /* the widest group */
+    for (size_t j = 0; j < rs->ctx.ngroups; j++)
+        if (rs->ctx.groups[j].nfeat > gmax) gmax = rs->ctx.groups[j].nfeat;
+    rs->gval = malloc((cells * gmax + 1) * sizeof *rs->gval);
+    rs->gqc = malloc((cells * gmax + 1) * sizeof *rs->gqc);
+    rs->gvalid = malloc(cells * gmax + 1);
+    if (!rs->x || !rs->xqc || !rs->y || !rs->yqc || !rs->yvalid || !rs->gval || !rs->gqc || !rs->gvalid)
         af_error_set(err, AF_ENOMEM, __FILE__, __LINE__, __func__,
                      "out of memory for a block of %d days x %zu samples", rs->block, rs->nlocal);
     else
@@ -723,6 +723,9 @@ cleanup:
     free(rs.y);
     free(rs.yqc);
     free(rs.yvalid);
+    free(rs.gval);
+    free(rs.gqc);
+    free(rs.gvalid);
     free(rs.ranges);
     af__ctx_dispose(&rs.ctx);
     return rc;
