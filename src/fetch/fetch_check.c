@@ -37,7 +37,7 @@ int af_fetch_check_file(const char *tmp_path, const char *final_path, af_error *
         if (ends_with(final_path, raster[i])) flags = GDAL_OF_RASTER | GDAL_OF_MULTIDIM_RASTER;
     for (int i = 0; vector[i]; i++)
         if (ends_with(final_path, vector[i])) flags = GDAL_OF_VECTOR;
-    if (GDALGetDriverCount() == 0) GDALAllRegister();
+    af_gdal_register();
     if (ends_with(final_path, ".zip")) {
         char vsi[4200];
         snprintf(vsi, sizeof vsi, "/vsizip/%s", tmp_path);

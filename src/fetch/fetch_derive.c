@@ -332,7 +332,7 @@ int af_fetch_derive(af_fetch_item *it, const af_sampleset *set, af_error *err)
     int rc = AF_OK;
     char tmp[4200], dir[4096];
     AF_CHECK_ARG(it && set && it->mode != AF_FETCH_COPY);
-    if (GDALGetDriverCount() == 0) GDALAllRegister();
+    af_gdal_register();
     snprintf(tmp, sizeof tmp, "%s.part", it->path);
     af_path_dirname(it->path, dir, sizeof dir);
     AF_CHECK(af_mkdirs(dir, err));

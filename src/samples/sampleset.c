@@ -304,7 +304,7 @@ static int load_counties(const af_sample_opts *opts, sel_rec *sel, size_t nsel, 
 
     if (!af_path_is_virtual(path) && access(path, F_OK) != 0)
         AF_FAIL(AF_ENOTFOUND, "county layer '%s' does not exist", path);
-    if (GDALGetDriverCount() == 0) GDALAllRegister();
+    af_gdal_register();
     CPLErrorReset();
     ds = GDALOpenEx(path, GDAL_OF_VECTOR | GDAL_OF_READONLY, NULL, NULL, NULL);
     if (!ds)

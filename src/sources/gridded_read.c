@@ -210,6 +210,7 @@ int af__gridded_attach(const gr_state *st, gr_file *gf, const char *var, af_erro
 {
     int rc = AF_OK;
     if (gf->ds || gf->marr) goto cleanup;
+    af_gdal_register(); /* a rank may read files that another rank described */
     set_chunk_cache();
     if (gf->mdim) {
         /* hyperslab reads need only the multidimensional view (its sizes are checked again) */
@@ -249,7 +250,7 @@ int af__gridded_describe_file(const gr_state *st, gr_file *gf, const char *var, 
     int rc = AF_OK;
     OGRSpatialReferenceH srs = NULL;
     CPLPushErrorHandler(CPLQuietErrorHandler);
-    if (GDALGetDriverCount() == 0) GDALAllRegister();
+    af_gdal_register();
     set_chunk_cache();
     af__gridded_dsname(st, gf, var);
     CPLErrorReset();

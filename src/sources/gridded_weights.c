@@ -77,6 +77,7 @@ static int cropland_cells(const gr_state *st, const af_grid *s, double **out, af
     GDALDatasetH src = NULL;
     double *cw = NULL;
     CPLErrorReset();
+    af_gdal_register();
     src = GDALOpenEx(st->cropland, GDAL_OF_RASTER | GDAL_OF_READONLY, NULL, NULL, NULL);
     if (!src) AF_FAIL(AF_EGDAL, "cannot open cropland_weights '%s': %s", st->cropland, af_gdal_open_why(st->cropland));
     if (st->ncrop_classes) { /* class raster: 1 where the class is listed, then averaged = crop fraction */

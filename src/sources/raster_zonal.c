@@ -156,7 +156,7 @@ int af__rz_raster_open(rz_raster *r, const char *path, const char *crs_key, af_e
     memset(r, 0, sizeof *r);
     snprintf(r->path, sizeof r->path, "%s", path);
     CPLPushErrorHandler(CPLQuietErrorHandler);
-    if (GDALGetDriverCount() == 0) GDALAllRegister();
+    af_gdal_register();
     CPLErrorReset();
     r->ds = GDALOpenEx(path, GDAL_OF_RASTER | GDAL_OF_READONLY, NULL, NULL, NULL);
     if (!r->ds) AF_FAIL(AF_EGDAL, "cannot open raster '%s': %s", path, af_gdal_open_why(path));

@@ -235,7 +235,7 @@ int af_synth_counties_write(const char *path, const af_synth_county *c, int n, a
     AF_CHECK_ARG(c != NULL || n == 0);
     size_t len = strlen(path);
     int gpkg = len >= 5 && !strcmp(path + len - 5, ".gpkg");
-    if (GDALGetDriverCount() == 0) GDALAllRegister();
+    af_gdal_register();
     GDALDriverH drv = GDALGetDriverByName(gpkg ? "GPKG" : "GeoJSON");
     if (!drv) AF_FAIL(AF_EGDAL, "GDAL has no %s driver", gpkg ? "GPKG" : "GeoJSON");
     if (unlink(path) != 0 && errno != ENOENT) AF_FAIL(AF_EIO, "cannot replace '%s': %s", path, strerror(errno));

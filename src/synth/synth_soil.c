@@ -141,7 +141,7 @@ int af_synth_soil_write(const char *dir, double res, int tile, af_error *err)
     double gt[6];
     int nx, ny;
     AF_CHECK_ARG(dir && res > 0 && tile > 0);
-    if (GDALGetDriverCount() == 0) GDALAllRegister();
+    af_gdal_register();
     AF_CHECK(region_grid(res, gt, &nx, &ny, &wkt, err));
     snprintf(sub, sizeof sub, "%s/soil", dir);
     AF_CHECK(af_mkdirs(sub, err));
@@ -165,7 +165,7 @@ int af_synth_cdl_write(const char *dir, int year0, int year1, double res, int ti
     double gt[6];
     int nx, ny;
     AF_CHECK_ARG(dir && res > 0 && tile > 0 && year0 <= year1);
-    if (GDALGetDriverCount() == 0) GDALAllRegister();
+    af_gdal_register();
     AF_CHECK(region_grid(res, gt, &nx, &ny, &wkt, err));
     snprintf(sub, sizeof sub, "%s/cdl", dir);
     AF_CHECK(af_mkdirs(sub, err));

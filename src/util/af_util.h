@@ -53,6 +53,9 @@ int af_file_readable(const char *path);
  * NETCDF:"f.nc":var. Such paths are never checked with stat/access (the library's open says why).
  */
 int af_path_is_virtual(const char *path);
+/** GDAL's drivers registered, once per process: call before any GDAL/OGR open (each rank opens
+ * what it reads itself; rank 0 alone reads the samples, which used to register them everywhere). */
+void af_gdal_register(void);
 /** The last GDAL/OGR/OSR error message, or "GDAL gave no reason" when it is empty (never ""). */
 const char *af_gdal_why(void);
 /** Why GDAL could not open path: its message, else "missing or not readable" or "format not recognised". */

@@ -5,7 +5,8 @@ On more than one rank each rank describes a share of the gridded files (one clas
 file) and one allgather passes the descriptions to every rank. Checked on the synth gridMET inputs
 (4 variables x 3 years = 12 files): the debug log of rank 0 says it described only some of each
 group's files and the shares over the 4 groups add up to 12 with both ranks dealt about half
-(2 ranks: 6 and 6); shards on 2 and 3 ranks are byte-identical to 1 rank. Error paths: a garbage
+(2 ranks: 6 and 6); shards on 2 and 3 ranks are byte-identical to 1 rank, and one group of 3 files
+on 4 ranks (ranks that describe no file still open the files they read) to 1 rank. Error paths: a garbage
 file in each year of one variable (so on 2 and 3 ranks a file described by every rank in turn),
 a missing file and a file whose days are out of range must fail on 2 and 3 ranks with the same
 exit code and the same error line as on 1 rank, printed once, with nothing published and no rank
@@ -71,6 +72,21 @@ def main():
         check(len(shares) == 4 and all(t == 3 for _, t in shares), "%d ranks: 4 groups of 3 files shared: %s" % (n, shares))
         mine = sum(k for k, _ in shares)
         check(mine == 12 // n, "%d ranks: rank 0 describes %d of the 12 files (dealt in turn)" % (n, mine))
+
+    # more ranks than files to describe: one gridded group (3 files) on 4 ranks, with nothing else that
+    # opens GDAL on the ranks that describe no file (they read what the others described)
+    p1 = os.path.join(data, "scan1.ini")
+    subset(os.path.join(data, "pipeline.ini"), p1, ("[input.TMAX_AIR]", "[target.CO2_FLUX]"))
+    ref1 = None
+    for n in (1, 4):
+        out = os.path.join(tmp, "one%d" % n)
+        r = agroflux_run(n, p1, out)
+        check(r is not None and r.returncode == 0, "one gridded group on %d ranks: %s" % (n, r.stderr[-800:] if r else "timed out"))
+        if r is None or r.returncode != 0:
+            continue
+        d = shard_digests(out)
+        ref1 = ref1 or d
+        check(len(d) > 0 and d == ref1, "one gridded group: shards on %d ranks identical to 1 rank" % n)
 
     # errors: the same line and exit code on every rank count, once, nothing published, no hang
     gm = os.path.join(data, "gridmet")
