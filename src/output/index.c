@@ -681,6 +681,8 @@ static int read_provenance(const reader *r, json_t *root, af_index *x, af_error 
         if (json_object_get(o, "cpu_min") || json_object_get(o, "cpu_max")) {
             AF_CHECK(r_real(r, o, pre, "cpu_min", &t->cpu_min));
             AF_CHECK(r_real(r, o, pre, "cpu_max", &t->cpu_max));
+            if (t->cpu_min < 0) AF_CHECK(r_fail(r, pre, "cpu_min", "is negative"));
+            if (t->cpu_max < 0) AF_CHECK(r_fail(r, pre, "cpu_max", "is negative"));
         }
     }
 cleanup:

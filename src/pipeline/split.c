@@ -82,7 +82,7 @@ static int exchange_counts(const af_range *ranges, int rank, int size, const int
         size_t r = nlocal * (size_t)nd[q] * nf;
         if (s > INT_MAX / SPLIT_VALUE_BYTES || so > INT_MAX / SPLIT_VALUE_BYTES || r > INT_MAX / SPLIT_VALUE_BYTES ||
             roff > INT_MAX / SPLIT_VALUE_BYTES)
-            AF_FAIL(AF_EINVAL, "a block of %d days is too large to exchange (over 2^31 values): lower block_days",
+            AF_FAIL(AF_EINVAL, "a block of %d days is too large to exchange (over 2^31 bytes to one rank): lower block_days",
                     nd[rank]);
         sc[q] = (int)s;
         sd[q] = (int)so;

@@ -501,6 +501,7 @@ static void set_timing(json_t *r, json_t *cpu_min, json_t *cpu_max)
 }
 static void str_cpu_min(json_t *r) { set_timing(r, json_string("x"), json_real(1.0)); }
 static void half_cpu(json_t *r) { set_timing(r, json_real(1.0), NULL); }
+static void neg_cpu(json_t *r) { set_timing(r, json_real(0.5), json_real(-1.0)); }
 static void str_units(json_t *r) { json_object_set_new(json_array_get(json_object_get(r, "inputs"), 1), "units", json_integer(3)); }
 
 static void test_output_index__read_errors(void)
@@ -530,6 +531,7 @@ static void test_output_index__read_errors(void)
         { del_cov_warn, "field 'provenance.coverage_warnings.year_missing' is missing" },
         { str_cpu_min, "field 'provenance.timings[0].cpu_min' is not a number" },
         { half_cpu, "field 'provenance.timings[0].cpu_max' is missing" },
+        { neg_cpu, "field 'provenance.timings[0].cpu_max' is negative" },
     };
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
         AF_TEST_PASS(af_index_write(dir, &idx, err));
