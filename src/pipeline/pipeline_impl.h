@@ -74,8 +74,6 @@ void af__ctx_dispose(af_ctx *ctx);
  * An error already in err (an earlier group on this rank) is agreed on first; then no exchange. */
 int af__split_fill(MPI_Comm comm, const af_range *ranges, af_group *g, int t0, int nt, double *load, float *val,
                    unsigned char *valid, float *qc, af_error *err);
-/** Complete req as af_mpi_wait_idle does: polling for 100 us, then sleeping between tests (split.c). */
-int af__wait_idle(MPI_Request *req);
 /** CPU seconds of this process so far (per-group timing in the debug log). */
 double af__cpu_seconds(void);
 /** The output layout of a loaded context (pointers borrowed from ctx). */

@@ -66,7 +66,7 @@ static int bcast_bytes(unsigned char *p, size_t n, MPI_Comm comm)
         size_t c = n - off < (size_t)INT_MAX ? n - off : (size_t)INT_MAX;
         MPI_Request req;
         int rc = MPI_Ibcast(p + off, (int)c, MPI_BYTE, 0, comm, &req);
-        if (rc == MPI_SUCCESS) rc = af__wait_idle(&req);
+        if (rc == MPI_SUCCESS) rc = af_mpi_wait_idle(&req);
         if (rc != MPI_SUCCESS) return rc;
     }
     return MPI_SUCCESS;
@@ -244,10 +244,10 @@ static int share_allgather(const af_source_share *sh, const void *mine, size_t n
     MPI_Request req;
     /* every rank joins both collectives: agree first that every rank can take part */
     AF_CHECK_MPI(MPI_Iallreduce(&ok, &okall, 1, MPI_INT, MPI_MIN, comm, &req));
-    AF_CHECK_MPI(af__wait_idle(&req));
+    AF_CHECK_MPI(af_mpi_wait_idle(&req));
     if (!okall) AF_FAIL(AF_ENOMEM, "out of memory sharing the source descriptions");
     AF_CHECK_MPI(MPI_Iallgather(&mine_n, 1, MPI_LONG_LONG, ns, 1, MPI_LONG_LONG, comm, &req));
-    AF_CHECK_MPI(af__wait_idle(&req));
+    AF_CHECK_MPI(af_mpi_wait_idle(&req));
     long long total = 0;
     for (int q = 0; q < np; q++) {
         displ[q] = (int)total;
@@ -259,10 +259,10 @@ static int share_allgather(const af_source_share *sh, const void *mine, size_t n
     *all = malloc((size_t)total + 1);
     ok = *all != NULL;
     AF_CHECK_MPI(MPI_Iallreduce(&ok, &okall, 1, MPI_INT, MPI_MIN, comm, &req));
-    AF_CHECK_MPI(af__wait_idle(&req));
+    AF_CHECK_MPI(af_mpi_wait_idle(&req));
     if (!okall) AF_FAIL(AF_ENOMEM, "out of memory for %lld bytes of source descriptions", total);
     AF_CHECK_MPI(MPI_Iallgatherv(mine, (int)n, MPI_BYTE, *all, cnt, displ, MPI_BYTE, comm, &req));
-    AF_CHECK_MPI(af__wait_idle(&req));
+    AF_CHECK_MPI(af_mpi_wait_idle(&req));
 cleanup:
     free(ns);
     free(cnt);

@@ -11,7 +11,7 @@
  * communicator: every rank calls it for the same groups in the same order, and
  * a failure on any rank (also an earlier one, passed in err) is agreed on
  * before the exchange. Waits for other ranks sleep instead of spinning
- * (af__wait_idle): Open MPI polls in blocking calls, which burns the CPU a
+ * (af_mpi_wait_idle): Open MPI polls in blocking calls, which burns the CPU a
  * rank ahead of the others would leave to them.
  */
 #include <limits.h>
@@ -22,15 +22,13 @@
 #include "log.h"
 #include "pipeline_impl.h"
 
-int af__wait_idle(MPI_Request *req) { return af_mpi_wait_idle(req); }
-
 /* MPI_Alltoallv of bytes, waiting without spinning. */
 static int alltoallv_idle(const void *sb, const int *sc, const int *sd, void *rb, const int *rcnt, const int *rd,
                           MPI_Comm comm)
 {
     MPI_Request req;
     int rc = MPI_Ialltoallv(sb, sc, sd, MPI_BYTE, rb, rcnt, rd, MPI_BYTE, comm, &req);
-    return rc == MPI_SUCCESS ? af__wait_idle(&req) : rc;
+    return rc == MPI_SUCCESS ? af_mpi_wait_idle(&req) : rc;
 }
 
 /* Bytes per exchanged value: its float value, its float qc and its valid byte. */
