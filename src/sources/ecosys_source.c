@@ -419,15 +419,15 @@ cleanup:
     return rc;
 }
 
-/* The block's days of one year: block days [a, b) fall in `year`; doy[tt] is day tt's day of year
- * (the index of the cache). Computed once per fill, not per sample and feature. */
+/* The block's days of one year: block days [a, b) fall in `year`. */
 typedef struct year_span {
     int year, a, b;
-    const int *doy;
 } year_span;
 
-static int fill_sample_year(model_state *st, size_t li, const af_sample *s, const year_span *ys, int nt,
-                            float *val, unsigned char *valid, af_error *err)
+/* doy[tt]: block day tt's day of year (the index of the cache), computed once per fill, not per
+ * sample and feature. */
+static int fill_sample_year(model_state *st, size_t li, const af_sample *s, const year_span *ys, const int *doy,
+                            int nt, float *val, unsigned char *valid, af_error *err)
 {
     int rc = AF_OK;
     if (st->cache_year[li] != ys->year) AF_CHECK(cache_sample_year(st, li, s, ys->year, err));
@@ -435,7 +435,7 @@ static int fill_sample_year(model_state *st, size_t li, const af_sample *s, cons
         if (!applies(st->feats[j].f, s)) continue;
         const float *c = st->cache + (li * st->nfeat + j) * 367;
         for (int tt = ys->a; tt < ys->b; tt++) {
-            float v = c[ys->doy[tt]];
+            float v = c[doy[tt]];
             if (isnan(v)) continue;
             size_t o = ((size_t)li * (size_t)nt + (size_t)tt) * st->nfeat + j;
             val[o] = v;
@@ -450,30 +450,29 @@ static int model_fill(void *vst, int t0, int nt, float *val, unsigned char *vali
 {
     int rc = AF_OK;
     model_state *st = vst;
-    int *year = NULL;
+    int *doy = NULL;
     year_span *span = NULL;
     size_t n = st->nlocal * (size_t)nt * st->nfeat;
     for (size_t i = 0; i < n; i++) { val[i] = NAN; valid[i] = 0; qc[i] = NAN; }
     if (nt <= 0) goto cleanup;
-    year = malloc(2 * (size_t)nt * sizeof *year);
+    doy = malloc((size_t)nt * sizeof *doy);
     span = malloc((size_t)nt * sizeof *span);
-    AF_CHECK_ALLOC(year && span ? span : NULL);
-    int *doy = year + nt, nspan = 0;
+    AF_CHECK_ALLOC(doy && span ? span : NULL);
+    int nspan = 0;
     for (int tt = 0; tt < nt; tt++) {
         af_date d = af_calendar_date(st->ctx->cal, t0 + tt);
-        year[tt] = d.year;
         doy[tt] = af_date_doy(d);
         /* the calendar runs forward: each year's days are one span of the block */
-        if (tt == 0 || year[tt] != year[tt - 1]) span[nspan++] = (year_span){ d.year, tt, tt + 1, doy };
+        if (nspan == 0 || span[nspan - 1].year != d.year) span[nspan++] = (year_span){ d.year, tt, tt + 1 };
         else span[nspan - 1].b = tt + 1;
     }
     for (size_t i = 0; i < st->nlocal; i++) {
         const af_sample *s = af_sampleset_get_ref(st->ctx->set, st->ctx->range.begin + i);
         if (!sample_applies(st, s)) continue;
-        for (int k = 0; k < nspan; k++) AF_CHECK(fill_sample_year(st, i, s, &span[k], nt, val, valid, err));
+        for (int k = 0; k < nspan; k++) AF_CHECK(fill_sample_year(st, i, s, &span[k], doy, nt, val, valid, err));
     }
 cleanup:
-    free(year);
+    free(doy);
     free(span);
     af_model_table_dispose(&st->table); /* memory stays bounded by one file (or one year of it) */
     st->table_path[0] = '\0';
