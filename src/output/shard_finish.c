@@ -69,13 +69,12 @@ static int hash_and_sync(int fd, const char *path, unsigned char *buf, af__diges
                          char hex[65], af_error *err)
 {
     int rc = AF_OK;
-    enum { BUF = SEAL_BUF };
     af_sha256 *h = NULL;
     long long n = 0;
     h = af_sha256_begin();
     AF_CHECK_ALLOC(h);
     for (;;) {
-        ssize_t got = read(fd, buf, BUF);
+        ssize_t got = read(fd, buf, SEAL_BUF);
         if (got < 0 && errno == EINTR) continue;
         if (got < 0) AF_FAIL(AF_EIO, "read error on '%s': %s", path, strerror(errno));
         if (got == 0) break;

@@ -214,7 +214,8 @@ cleanup:
     return rc;
 }
 
-/* Scratch of one fill: a piece of raw days, one unpacked day plane, the unpacking table. */
+/* Scratch of one fill: a piece of raw days, unpacked day planes, site values, the multiplier's piece
+ * and plane (the unpacking tables live in gr_state, kept from fill to fill). */
 typedef struct gr_scratch {
     void *raw;
     size_t raw_cap;        /* bytes */
