@@ -142,29 +142,6 @@ cleanup:
 
 /* ---- Digests by pread ---- */
 
-/* m big-endian elements of esz bytes from src into dst in the host's order. */
-static void swap_into(unsigned char *dst, const unsigned char *src, size_t m, int esz)
-{
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-    memcpy(dst, src, m * (size_t)esz);
-#else
-    if (esz == 4) {
-        for (size_t i = 0; i < m; i++) {
-            uint32_t v;
-            memcpy(&v, src + 4 * i, 4);
-            v = __builtin_bswap32(v);
-            memcpy(dst + 4 * i, &v, 4);
-        }
-        return;
-    }
-    for (size_t i = 0; i < m; i++) {
-        const unsigned char *s = src + i * (size_t)esz;
-        unsigned char *d = dst + i * (size_t)esz;
-        for (int b = 0; b < esz; b++) d[b] = s[esz - 1 - b];
-    }
-#endif
-}
-
 /* m big-endian elements of esz bytes at p, in place, into the host's order. */
 static void swap_in_place(unsigned char *p, size_t m, int esz)
 {
@@ -191,6 +168,14 @@ static void swap_in_place(unsigned char *p, size_t m, int esz)
         }
     }
 #endif
+}
+
+/* m big-endian elements of esz bytes from src into dst in the host's order (the copy then the swap
+ * in place: the buffers are a few cache-resident KiB, and one swap serves both callers). */
+static void swap_into(unsigned char *dst, const unsigned char *src, size_t m, int esz)
+{
+    memcpy(dst, src, m * (size_t)esz);
+    swap_in_place(dst, m, esz);
 }
 
 /* Bytes [start, end) of fd into h, as values of esz bytes in the host's order (raw: as they are),
