@@ -108,6 +108,16 @@ int af_error_sync(MPI_Comm comm, af_error *err);
  */
 int af_mpi_wait_idle(MPI_Request *req);
 
+/**
+ * Not collective; call before MPI_Init. The MPI tuning agroflux relies on, each only where the
+ * environment does not set it already (a user's or a site's choice wins): Open MPI's MPI-IO
+ * (OMPIO) asks every shared-file-pointer component at each MPI_File_open, and "lockedfile"
+ * answers by creating and deleting a lock-test file beside the file, two metadata operations on
+ * the output file system per open; agroflux uses no shared file pointers, so
+ * OMPI_MCA_sharedfp=^lockedfile (the node-local "sm" stays the default). Other MPIs ignore it.
+ */
+void af_mpi_init_defaults(void);
+
 #ifdef __cplusplus
 }
 #endif

@@ -80,12 +80,7 @@ int cli_rank(void) { return g_rank; }
 int cli_mpi_start(void)
 {
     if (g_mpi) return 0;
-    /* Open MPI's MPI-IO (OMPIO) asks every shared-file-pointer component at each MPI_File_open;
-     * "lockedfile" answers by creating and deleting a lock-test file beside the file: two opens per
-     * shard, two metadata operations each, which a parallel file system's metadata server pays
-     * for. agroflux never uses shared file pointers; "sm" (node-local /dev/shm) stays the default
-     * and "individual" the fallback. A value the user set wins; other MPIs ignore the variable. */
-    setenv("OMPI_MCA_sharedfp", "^lockedfile", 0);
+    af_mpi_init_defaults(); /* before MPI_Init: no lock-test file beside every shard (error.h) */
     if (MPI_Init(NULL, NULL) != MPI_SUCCESS) return -1;
     g_mpi = 1;
     MPI_Comm_rank(MPI_COMM_WORLD, &g_rank);

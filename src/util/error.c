@@ -2,10 +2,12 @@
 /*
  * error.c: implements agroflux/error.h: recording, formatting and the
  * collective agreement (af_error_sync) that lets every rank leave a stage
- * together with the lowest failing rank's message.
+ * together with the lowest failing rank's message, and the MPI helpers it
+ * rests on (sleeping waits, the MPI tuning set before MPI_Init).
  */
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -143,6 +145,11 @@ int af_mpi_wait_idle(MPI_Request *req)
         nanosleep(&ts, NULL);
         if (ns < AF_WAIT_SLEEP_MAX_NS) ns = ns * 2 < AF_WAIT_SLEEP_MAX_NS ? ns * 2 : AF_WAIT_SLEEP_MAX_NS;
     }
+}
+
+void af_mpi_init_defaults(void)
+{
+    setenv("OMPI_MCA_sharedfp", "^lockedfile", 0);
 }
 
 int af_error_sync(MPI_Comm comm, af_error *err)

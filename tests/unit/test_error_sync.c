@@ -8,6 +8,8 @@
  * burns all of it).
  */
 #include <mpi.h>
+#include <stdlib.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -63,8 +65,20 @@ static void test_lowest_failing_rank_wins(void)
     AF_EXPECT(e.rank == g_size / 2);
 }
 
+/* Before MPI_Init: a value the environment sets is kept, an unset one gets agroflux's default. */
+static void test_mpi_init_defaults(void)
+{
+    setenv("OMPI_MCA_sharedfp", "sm,individual", 1);
+    af_mpi_init_defaults();
+    AF_EXPECT(getenv("OMPI_MCA_sharedfp") && !strcmp(getenv("OMPI_MCA_sharedfp"), "sm,individual"));
+    unsetenv("OMPI_MCA_sharedfp");
+    af_mpi_init_defaults();
+    AF_EXPECT(getenv("OMPI_MCA_sharedfp") && !strcmp(getenv("OMPI_MCA_sharedfp"), "^lockedfile"));
+}
+
 int main(int argc, char **argv)
 {
+    AF_RUN(test_mpi_init_defaults);
     MPI_Init(&argc, &argv);
     MPI_Comm_rank(MPI_COMM_WORLD, &g_rank);
     MPI_Comm_size(MPI_COMM_WORLD, &g_size);
