@@ -111,6 +111,18 @@ typedef struct af_source_kind {
      * agreeing on failure after each.
      */
     int shares_open;
+    /**
+     * Optional, with shares_open: open in two steps, so that the pipeline describes every shared
+     * group's share before any exchange (one wait for the slowest rank instead of one per group).
+     * open_scan does what open does up to its allgather, not collective, and fails alike on every
+     * rank (configuration; *state is then NULL); open_join(state) makes the allgather and the rest,
+     * collective as open. The pipeline calls open_scan for every such group, agrees on failure once,
+     * then open_join for each in the same order, agreeing after each; close frees a state whose join
+     * failed or never came.
+     */
+    int (*open_scan)(const af_source_ctx *ctx, const af_feature_cfg *const *feats, size_t nfeat, void **state,
+                     af_error *err);
+    int (*open_join)(void *state, af_error *err);
 } af_source_kind;
 
 /** The registry, NULL-terminated, in a fixed order. */

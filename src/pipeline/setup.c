@@ -300,6 +300,24 @@ static int open_group(af_ctx *ctx, af_group *g, int split, af_error *err)
     return rc;
 }
 
+/* Step 1 of a two-step shared open (source.h: open_scan); step 2 is open_group_join. */
+static int open_group_scan(af_ctx *ctx, af_group *g, int split, af_error *err)
+{
+    g->split = split && g->kind->split_days && g->kind->fill_days;
+    double c0 = af__cpu_seconds();
+    int rc = g->kind->open_scan(g->split ? &ctx->sctx_all : &ctx->sctx, g->feats, g->nfeat, &g->state, err);
+    g->open_cpu += af__cpu_seconds() - c0;
+    return rc;
+}
+
+static int open_group_join(af_group *g, af_error *err)
+{
+    double c0 = af__cpu_seconds();
+    int rc = g->kind->open_join(g->state, err);
+    g->open_cpu += af__cpu_seconds() - c0;
+    return rc;
+}
+
 int af__ctx_open_sources(af_ctx *ctx, af_range range, int split, af_error *err)
 {
     int rc = AF_OK;
@@ -316,12 +334,21 @@ int af__ctx_open_sources(af_ctx *ctx, af_range range, int split, af_error *err)
     ctx->sctx_all = ctx->sctx;
     ctx->sctx_all.range.begin = 0;
     ctx->sctx_all.range.end = af_sampleset_count(ctx->set);
-    /* shared opens first, on every rank, agreeing after each (an open fails alike on every rank,
-     * but what follows it in the group's open need not); then the rest, each rank on its own */
+    /* shared opens first, on every rank. Kinds that open in two steps describe their share of every
+     * group before any exchange, then agree once (a configuration error of any of these groups is
+     * reported before the files' errors); then each group's exchange and checks, agreeing after each
+     * (an open fails alike on every rank, but what follows it in the group's open need not); then
+     * the rest, each rank on its own */
+    for (size_t j = 0; share && j < ctx->ngroups && err->code == AF_OK; j++) {
+        af_group *g = &ctx->groups[j];
+        if (g->kind->shares_open && g->kind->open_scan && g->kind->open_join) open_group_scan(ctx, g, split, err);
+    }
+    if (share) AF_CHECK(af_error_sync(ctx->comm, err));
     for (size_t j = 0; share && j < ctx->ngroups; j++) {
         af_group *g = &ctx->groups[j];
         if (!g->kind->shares_open) continue;
-        open_group(ctx, g, split, err);
+        if (g->kind->open_scan && g->kind->open_join) open_group_join(g, err);
+        else open_group(ctx, g, split, err);
         rc = af_error_sync(ctx->comm, err);
         AF_CHECK(rc);
     }

@@ -74,6 +74,7 @@ static void gridded_close(void *vst)
     free(st->vars);
     free(st->feats);
     free(st->paths);
+    af__gridded_scan_free(st);
     free(st->lut);
     free(st->mlut);
     if (st->grid_wkt) CPLFree(st->grid_wkt);
@@ -142,8 +143,9 @@ cleanup:
     return rc;
 }
 
-static int gridded_open(const af_source_ctx *ctx, const af_feature_cfg *const *feats, size_t nfeat,
-                        void **out, af_error *err)
+/* The group's keys, then step 1 of the file scan (gridded_scan.c): this rank's share described. */
+static int gridded_open_scan(const af_source_ctx *ctx, const af_feature_cfg *const *feats, size_t nfeat,
+                             void **out, af_error *err)
 {
     int rc = AF_OK;
     gr_state *st = calloc(1, sizeof *st);
@@ -205,8 +207,33 @@ static int gridded_open(const af_source_ctx *ctx, const af_feature_cfg *const *f
             AF_FAIL(AF_EUNITS, "%s:%d: [%s] source_units: %s", ctx->cfg->path, af_config_line(fs, "source_units"),
                     fs->name, uerr.msg);
     }
-    AF_CHECK(af__gridded_open_files(st, sec, err));
+    AF_CHECK(af__gridded_scan_files(st, sec, err));
+    *out = st;
+    st = NULL;
+cleanup:
+    gridded_close(st);
+    return rc;
+}
+
+/* Step 2: the descriptions exchanged and checked, then the CRS check (the state stays the caller's,
+ * closed by it on failure). */
+static int gridded_open_join(void *vst, af_error *err)
+{
+    int rc = AF_OK;
+    gr_state *st = vst;
+    AF_CHECK(af__gridded_join_files(st, err));
     AF_CHECK(af__gridded_check_crs(st, err));
+cleanup:
+    return rc;
+}
+
+static int gridded_open(const af_source_ctx *ctx, const af_feature_cfg *const *feats, size_t nfeat,
+                        void **out, af_error *err)
+{
+    int rc = AF_OK;
+    void *st = NULL;
+    AF_CHECK(gridded_open_scan(ctx, feats, nfeat, &st, err));
+    AF_CHECK(gridded_open_join(st, err));
     *out = st;
     st = NULL;
 cleanup:
@@ -587,6 +614,8 @@ const af_source_kind af__source_gridded = {
     .help = "gridded daily weather (gridMET, Daymet NetCDF, GDAL raster stacks) aggregated over counties",
     .keys = gridded_keys,
     .open = gridded_open,
+    .open_scan = gridded_open_scan,
+    .open_join = gridded_open_join,
     .fill = gridded_fill,
     .files = gridded_files,
     .close = gridded_close,

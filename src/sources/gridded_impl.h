@@ -72,8 +72,11 @@ typedef struct gr_feat {
     af_unit_conv conv;
 } gr_feat;
 
+typedef struct gr_scan gr_scan; /* gridded_scan.c: a scan waiting for its join */
+
 typedef struct gr_state {
     const af_source_ctx *ctx;
+    gr_scan *scan;         /* between af__gridded_scan_files and af__gridded_join_files, else NULL */
     size_t nlocal;
     gr_format format;
     char crs_key[256];
@@ -149,11 +152,17 @@ void af__gridded_build_lut(const gr_file *gf, float *lut);
  * fill and missing values -> NaN, scale and offset applied. */
 void af__gridded_unpack_plane(const gr_state *st, const gr_file *gf, const void *raw, const float *lut, float *out);
 
-/* gridded_scan.c */
-/** Every year of every distinct variable (and of its multiplier) described, checked and listed in
- * st->paths. With ctx->share, each rank describes a share of the files and the descriptions are
- * gathered (one allgather, always called); errors come out alike on every rank, the first in file order. */
-int af__gridded_open_files(gr_state *st, const af_config_section *sec, af_error *err);
+/* gridded_scan.c: every year of every distinct variable (and of its multiplier) described, checked
+ * and listed in st->paths, in two steps so that the pipeline can describe every group's share before
+ * any exchange. With ctx->share, each rank describes a share of the files and the join gathers the
+ * descriptions (one allgather, always called); errors come out alike on every rank, the first in
+ * file order. */
+/** Step 1: list the files and describe this rank's share (into st->scan); a failure is kept for the
+ * join to pass on (only running out of memory for st->scan fails here). */
+int af__gridded_scan_files(gr_state *st, const af_config_section *sec, af_error *err);
+/** Step 2: exchange the descriptions (collective with a share), then check them in file order. Frees st->scan. */
+int af__gridded_join_files(gr_state *st, af_error *err);
+void af__gridded_scan_free(gr_state *st);
 
 /* gridded_weights.c */
 /** Counties: polygons into the raster CRS, weights (cached), inside fractions; sites: x, y; st->win. */

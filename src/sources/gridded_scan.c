@@ -350,78 +350,110 @@ cleanup:
     return rc;
 }
 
-int af__gridded_open_files(gr_state *st, const af_config_section *sec, af_error *err)
+/* What a scan leaves for its join: the bytes to send, the failure that stops this rank's share, and
+ * the counts the join needs. */
+struct gr_scan {
+    const af_config_section *sec;
+    gr_buf out;
+    af_error local;
+    size_t nyears, nunits, nmine;
+};
+
+void af__gridded_scan_free(gr_state *st)
+{
+    if (!st || !st->scan) return;
+    free(st->scan->out.p);
+    free(st->scan);
+    st->scan = NULL;
+}
+
+int af__gridded_scan_files(gr_state *st, const af_config_section *sec, af_error *err)
 {
     int rc = AF_OK;
     const af_config *cfg = st->ctx->cfg;
     const af_source_share *sh = st->ctx->share && st->ctx->share->nparts > 1 ? st->ctx->share : NULL;
     int nparts = sh ? sh->nparts : 1, part = sh ? sh->part : 0;
-    gr_buf out = { NULL, 0, 0, 0 };
-    void *all = NULL;
-    size_t *counts = NULL;
+    af__gridded_scan_free(st);
+    st->scan = calloc(1, sizeof *st->scan);
+    AF_CHECK_ALLOC(st->scan);
+    gr_scan *sc = st->scan;
+    sc->sec = sec;
+    af_error_clear(&sc->local);
     const char *tmpl = af_config_get(sec, "path");
-    size_t nyears = 0;
     int per_year = 0, y0 = 0;
-    af_error local = AF_ERROR_INIT;
-    /* 1. list every file; a failure here still joins the allgather below, as a record saying so */
-    if (af__template_check(cfg, sec, "path", tmpl, "year", &local) == AF_OK) {
+    /* 1. list every file; a failure here still joins the allgather, as a record saying so */
+    if (af__template_check(cfg, sec, "path", tmpl, "year", &sc->local) == AF_OK) {
         per_year = strstr(tmpl, "{year}") != NULL;
         y0 = per_year ? af_calendar_start(st->ctx->cal).year : 0;
         int y1 = per_year ? af_calendar_end(st->ctx->cal).year : 0;
-        nyears = (size_t)(y1 - y0 + 1);
-        list_files(st, sec, y0, nyears, &local);
+        sc->nyears = (size_t)(y1 - y0 + 1);
+        list_files(st, sec, y0, sc->nyears, &sc->local);
     }
     /* 2. describe this rank's share, in file order, up to its first failure (a later one of its
      * files cannot be the first failure in file order) */
-    size_t nunits = local.code == AF_OK ? st->nvars * nyears : 0;
+    sc->nunits = sc->local.code == AF_OK ? st->nvars * sc->nyears : 0;
     /* unit u goes to part (first + u) % nparts: dealt on from where the previous shared open stopped */
     size_t first = sh && sh->dealt ? *sh->dealt % (size_t)nparts : 0;
-    if (sh && sh->dealt) *sh->dealt += st->nvars * nyears; /* the same on every rank, failed or not */
-    size_t mine0 = ((size_t)part + (size_t)nparts - first) % (size_t)nparts, nmine = 0;
-    for (size_t u = mine0; u < nunits; u += (size_t)nparts) {
-        nmine++;
-        gr_var *gv = &st->vars[u / nyears];
-        gr_file *gf = &gv->files[u % nyears], *mf = gv->mfiles ? &gv->mfiles[u % nyears] : NULL;
+    if (sh && sh->dealt) *sh->dealt += st->nvars * sc->nyears; /* the same on every rank, failed or not */
+    size_t mine0 = ((size_t)part + (size_t)nparts - first) % (size_t)nparts;
+    for (size_t u = mine0; u < sc->nunits; u += (size_t)nparts) {
+        sc->nmine++;
+        gr_var *gv = &st->vars[u / sc->nyears];
+        gr_file *gf = &gv->files[u % sc->nyears], *mf = gv->mfiles ? &gv->mfiles[u % sc->nyears] : NULL;
         int ok = describe_unit(st, gv, sec, per_year, gf, mf);
         if (sh) {
-            put_i64(&out, (int64_t)u);
-            put_file(&out, gf);
-            if (mf && gf->dcode == AF_OK) put_file(&out, mf);
+            put_i64(&sc->out, (int64_t)u);
+            put_file(&sc->out, gf);
+            if (mf && gf->dcode == AF_OK) put_file(&sc->out, mf);
         }
         if (!ok) break;
     }
+cleanup:
+    return rc;
+}
+
+int af__gridded_join_files(gr_state *st, af_error *err)
+{
+    int rc = AF_OK;
+    const af_source_share *sh = st->ctx->share && st->ctx->share->nparts > 1 ? st->ctx->share : NULL;
+    int nparts = sh ? sh->nparts : 1, part = sh ? sh->part : 0;
+    void *all = NULL;
+    size_t *counts = NULL;
+    gr_scan *sc = st->scan;
+    if (!sc) AF_FAIL(AF_EINTERNAL, "gridded: join without a scan");
     /* 3. every rank's descriptions to every rank: one allgather, whatever failed */
     if (sh) {
-        if (local.code != AF_OK) {
-            out.n = 0;
-            put_i64(&out, GR_LOCAL_FAIL);
-            put_i64(&out, local.code);
-            put_str(&out, local.msg);
+        gr_buf *out = &sc->out;
+        if (sc->local.code != AF_OK) {
+            out->n = 0;
+            put_i64(out, GR_LOCAL_FAIL);
+            put_i64(out, sc->local.code);
+            put_str(out, sc->local.msg);
         }
-        if (out.oom) { /* say so instead (a few bytes) */
-            free(out.p);
-            memset(&out, 0, sizeof out);
-            put_i64(&out, GR_LOCAL_FAIL);
-            put_i64(&out, AF_ENOMEM);
-            put_str(&out, "out of memory describing the gridded files");
+        if (out->oom) { /* say so instead (a few bytes) */
+            free(out->p);
+            memset(out, 0, sizeof *out);
+            put_i64(out, GR_LOCAL_FAIL);
+            put_i64(out, AF_ENOMEM);
+            put_str(out, "out of memory describing the gridded files");
         }
         af_error gerr = AF_ERROR_INIT;
-        int grc = sh->allgather(sh, out.p, out.oom ? 0 : out.n, &all, &counts, &gerr);
-        if (local.code != AF_OK) { *err = local; rc = local.code; goto cleanup; }
+        int grc = sh->allgather(sh, out->p, out->oom ? 0 : out->n, &all, &counts, &gerr);
+        if (sc->local.code != AF_OK) { *err = sc->local; rc = sc->local.code; goto cleanup; }
         if (grc != AF_OK) { *err = gerr; rc = grc; goto cleanup; }
-        AF_CHECK(take_parts(st, nyears, all, counts, nparts, part, err));
-    } else if (local.code != AF_OK) {
-        *err = local;
-        rc = local.code;
+        AF_CHECK(take_parts(st, sc->nyears, all, counts, nparts, part, err));
+    } else if (sc->local.code != AF_OK) {
+        *err = sc->local;
+        rc = sc->local.code;
         goto cleanup;
     }
     /* 4. the same checks on every rank, in file order */
-    AF_CHECK(adopt_files(st, nyears, err));
+    AF_CHECK(adopt_files(st, sc->nyears, err));
     if (sh)
         af_log(AF_LOG_DEBUG, "gridded", "[%s]: %zu of %zu (variable, year) files described on this rank, the others "
-               "on the other %d", sec->name, nmine, nunits, nparts - 1);
+               "on the other %d", sc->sec->name, sc->nmine, sc->nunits, nparts - 1);
 cleanup:
-    free(out.p);
+    af__gridded_scan_free(st);
     free(all);
     free(counts);
     return rc;

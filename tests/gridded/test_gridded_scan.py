@@ -10,8 +10,9 @@ on 4 ranks (ranks that describe no file still open the files they read) to 1 ran
 file in each year of one variable (so on 2 and 3 ranks a file described by every rank in turn),
 a missing file and a file whose days are out of range must fail on 2 and 3 ranks with the same
 exit code and the same error line as on 1 rank, printed once, with nothing published and no rank
-left waiting; a failure after the shared opens (a corrupt chamber file, read only on the rank
-holding the sites) must not leave the others waiting either.
+left waiting; so must a configuration error that a later group's open finds (every group's share
+is described before the ranks agree once); a failure after the shared opens (a corrupt chamber file,
+read only on the rank holding the sites) must not leave the others waiting either.
 """
 import glob
 import os
@@ -125,6 +126,21 @@ def main():
               "out-of-range file on %d ranks: exit 1, one error: %d %s" % (n, r.returncode, el))
         lines[n] = (r.returncode, el)
     check(len(set(repr(v) for v in lines.values())) == 1, "out-of-range file: same on 1, 2, 3 ranks: %s" % lines)
+
+    # a configuration error that the third gridded group's open finds (not the pipeline file's check):
+    # on 2 and 3 ranks every group's share is described before the ranks agree once, so the error
+    # must still come out once, alike on every rank count, with nothing published
+    lines = {}
+    for n in (1, 2, 3):
+        out = os.path.join(tmp, "cfg%d" % n)
+        r = subprocess.run(["mpirun", "-n", str(n), "--oversubscribe", AGROFLUX, "-q", "run", p, "--output", out,
+                            "--set", "input.PRECN.multiply_path=other.nc"], capture_output=True, text=True, timeout=180)
+        el = error_lines(r)
+        check(r.returncode == 2 and len(el) == 1 and "multiply_path: needs multiply_variable" in el[0],
+              "third group's configuration error on %d ranks: exit 2, one error: %d %s" % (n, r.returncode, el))
+        check(not os.path.exists(os.path.join(out, "index.json")), "configuration error on %d ranks: nothing published" % n)
+        lines[n] = (r.returncode, el)
+    check(len(set(repr(v) for v in lines.values())) == 1, "configuration error: same on 1, 2, 3 ranks: %s" % lines)
 
     # a failure after the shared opens, on the rank holding the site only
     ch = sorted(glob.glob(os.path.join(data, "chambers", "*")))
