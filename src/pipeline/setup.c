@@ -291,29 +291,27 @@ void af__ctx_share(af_ctx *ctx, MPI_Comm comm)
     ctx->sctx.share = size > 1 ? &ctx->share : NULL;
 }
 
-static int open_group(af_ctx *ctx, af_group *g, int split, af_error *err)
+/* How a group opens: whole (kind->open), or in the two steps of a shared open (source.h: open_scan,
+ * then open_join), which a kind with shares_open may offer. */
+typedef enum open_step { OPEN_WHOLE, OPEN_SCAN, OPEN_JOIN } open_step;
+
+static int two_step(const af_source_kind *kind)
 {
-    g->split = split && g->kind->split_days && g->kind->fill_days;
-    double c0 = af__cpu_seconds();
-    int rc = g->kind->open(g->split ? &ctx->sctx_all : &ctx->sctx, g->feats, g->nfeat, &g->state, err);
-    g->open_cpu += af__cpu_seconds() - c0;
-    return rc;
+    return kind->shares_open && kind->open_scan && kind->open_join;
 }
 
-/* Step 1 of a two-step shared open (source.h: open_scan); step 2 is open_group_join. */
-static int open_group_scan(af_ctx *ctx, af_group *g, int split, af_error *err)
-{
-    g->split = split && g->kind->split_days && g->kind->fill_days;
-    double c0 = af__cpu_seconds();
-    int rc = g->kind->open_scan(g->split ? &ctx->sctx_all : &ctx->sctx, g->feats, g->nfeat, &g->state, err);
-    g->open_cpu += af__cpu_seconds() - c0;
-    return rc;
-}
-
-static int open_group_join(af_group *g, af_error *err)
+/* One step of g's open, its CPU time counted in g->open_cpu. */
+static int open_group(af_ctx *ctx, af_group *g, int split, open_step step, af_error *err)
 {
     double c0 = af__cpu_seconds();
-    int rc = g->kind->open_join(g->state, err);
+    int rc;
+    if (step == OPEN_JOIN) {
+        rc = g->kind->open_join(g->state, err);
+    } else {
+        g->split = split && g->kind->split_days && g->kind->fill_days;
+        rc = (step == OPEN_SCAN ? g->kind->open_scan : g->kind->open)(g->split ? &ctx->sctx_all : &ctx->sctx,
+                                                                     g->feats, g->nfeat, &g->state, err);
+    }
     g->open_cpu += af__cpu_seconds() - c0;
     return rc;
 }
@@ -341,21 +339,20 @@ int af__ctx_open_sources(af_ctx *ctx, af_range range, int split, af_error *err)
      * the rest, each rank on its own */
     for (size_t j = 0; share && j < ctx->ngroups && err->code == AF_OK; j++) {
         af_group *g = &ctx->groups[j];
-        if (g->kind->shares_open && g->kind->open_scan && g->kind->open_join) open_group_scan(ctx, g, split, err);
+        if (two_step(g->kind)) open_group(ctx, g, split, OPEN_SCAN, err);
     }
     if (share) AF_CHECK(af_error_sync(ctx->comm, err));
     for (size_t j = 0; share && j < ctx->ngroups; j++) {
         af_group *g = &ctx->groups[j];
         if (!g->kind->shares_open) continue;
-        if (g->kind->open_scan && g->kind->open_join) open_group_join(g, err);
-        else open_group(ctx, g, split, err);
+        open_group(ctx, g, split, two_step(g->kind) ? OPEN_JOIN : OPEN_WHOLE, err);
         rc = af_error_sync(ctx->comm, err);
         AF_CHECK(rc);
     }
     for (size_t j = 0; j < ctx->ngroups; j++) {
         af_group *g = &ctx->groups[j];
         if (share && g->kind->shares_open) continue;
-        rc = open_group(ctx, g, split, err);
+        rc = open_group(ctx, g, split, OPEN_WHOLE, err);
         AF_CHECK(rc);
     }
 cleanup:
