@@ -67,8 +67,17 @@ def run_pipeline(a, n, pipeline, outdir, sets):
     wall = time.monotonic() - t0
     r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime)
-    idx = json.load(open(os.path.join(outdir, "index.json")))
-    return wall, cpu, idx
+    return wall, cpu, read_index(outdir)
+
+
+def read_index(outdir):
+    return json.load(open(os.path.join(outdir, "index.json")))
+
+
+def stage_time(idx):
+    """The pipeline's own time: the sum of the stage maxima (slowest rank each) of the index's timing
+    table; the wall time also counts mpirun, process start, MPI_Init and MPI_Finalize."""
+    return sum(s["max"] for s in idx["provenance"]["timings"])
 
 
 def run_launch(a, n):
@@ -112,7 +121,7 @@ def memory_part(a, root):
         pr = idx["provenance"]
         rss = max(pr["peak_rss_bytes_per_rank"])
         base = base or rss
-        wall = sum(s["max"] for s in pr["timings"])
+        wall = stage_time(idx)
         print("  %-6d %-5d %9.1f MiB %12.3f %10.2f %s" % (y, 1, mib(rss), rss / base, wall,
                                                          pr.get("open_files_max_per_rank")))
     last = rss
@@ -146,9 +155,7 @@ def scaling_part(a, root):
             wall, cpu, idx = run_pipeline(a, n, p, os.path.join(d, "n%d" % n), [])
             launch, launch_cpu = run_launch(a, n)
             st = {s["stage"]: s["max"] for s in idx["provenance"]["timings"]}
-            # the pipeline's own time: its stages (slowest rank each) as the index's timing table
-            # records them; wall also counts mpirun, process start, MPI_Init and MPI_Finalize
-            res[n].append((wall, cpu, sum(st.values()), launch, launch_cpu))
+            res[n].append((wall, cpu, stage_time(idx), launch, launch_cpu))
             stages[n] = st
     print("  %-5s %8s %8s %9s %9s %9s %10s %9s %10s %10s   %s" % (
         "ranks", "wall s", "CPU s", "speedup", "CPU ratio", "launch s", "net speedup", "net CPU", "stages s",
@@ -194,13 +201,11 @@ def ceiling_part(a, root, p, net1, ranks):
         fixed.append(wall - run_launch(a, 1)[0])
     F = statistics.median(fixed)
     # two 1-rank runs of the scaling pipeline at once, against one alone, alternating; each run's
-    # own time (the sum of its stages, from its index): the two launchers' start is not the pipeline's
-    stage_sum = lambda out: sum(s["max"] for s in json.load(open(os.path.join(out, "index.json")))["provenance"]["timings"])
+    # own time (stage_time): the two launchers' start is not the pipeline's
     solo, pair_ = [], []
     d2 = os.path.join(root, "scale")
     for k in range(a.repeat):
-        run_pipeline(a, 1, p, os.path.join(d2, "solo"), [])
-        solo.append(stage_sum(os.path.join(d2, "solo")))
+        solo.append(stage_time(run_pipeline(a, 1, p, os.path.join(d2, "solo"), [])[2]))
         procs = []
         for j in range(2):
             # two launchers would each bind their rank to the first core: unbound, the kernel spreads them
@@ -211,7 +216,7 @@ def ceiling_part(a, root, p, net1, ranks):
             _, err = q.communicate()
             if q.returncode != 0:
                 sys.exit("bench_scale: a concurrent run failed (%d):\n%s" % (q.returncode, err[-3000:]))
-        pair_.append(statistics.mean(stage_sum(os.path.join(d2, "pair%d" % j)) for j in range(2)))
+        pair_.append(statistics.mean(stage_time(read_index(os.path.join(d2, "pair%d" % j))) for j in range(2)))
     c = statistics.median(pair_[i] / solo[i] for i in range(a.repeat))
     print("ceiling: fixed part F (1 county x 1 scenario + 3 sites, %d, 1 rank, net of the launch) %.2f s of the "
           "%.2f s net 1-rank run; two 1-rank runs at once take %.2fx one alone (contention c, on the runs' "
