@@ -9,9 +9,20 @@
 #define AF_TEST_H
 
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include "agroflux/error.h"
+
+/* xorshift64 (shifts 13, 7, 17): the tests' reproducible random numbers; each program keeps its own
+ * state, which is its seed. */
+static inline uint64_t af_test_xorshift(uint64_t *state)
+{
+    *state ^= *state << 13;
+    *state ^= *state >> 7;
+    *state ^= *state << 17;
+    return *state;
+}
 
 static int af_test_failed_cases = 0, af_test_passed_cases = 0, af_test_case_failed = 0;
 

@@ -26,10 +26,7 @@ static uint64_t rng = 88172645463325252ull;
 
 static double urand(void) /* [0, 1) */
 {
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return (double)(rng >> 11) / 9007199254740992.0;
+    return (double)(af_test_xorshift(&rng) >> 11) / 9007199254740992.0;
 }
 
 /* ----------------------------------------------------------- coverage */

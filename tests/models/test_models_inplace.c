@@ -26,13 +26,7 @@
 static char tmpdir[] = "/tmp/af_inplace_XXXXXX";
 
 static uint64_t rng_state = 0x2545F4914F6CDD1Dull;
-static uint64_t rng(void)
-{
-    rng_state ^= rng_state << 13;
-    rng_state ^= rng_state >> 7;
-    rng_state ^= rng_state << 17;
-    return rng_state;
-}
+static uint64_t rng(void) { return af_test_xorshift(&rng_state); }
 static double urand(void) { return (double)(rng() >> 11) / 9007199254740992.0; }
 
 /* A growing text buffer. */

@@ -34,13 +34,7 @@
 static char tmpdir[] = "/tmp/af_mscan_XXXXXX";
 
 static uint64_t rng_state = 0x9E3779B97F4A7C15ull;
-static uint64_t rng(void)
-{
-    rng_state ^= rng_state << 13;
-    rng_state ^= rng_state >> 7;
-    rng_state ^= rng_state << 17;
-    return rng_state;
-}
+static uint64_t rng(void) { return af_test_xorshift(&rng_state); }
 
 /* The classes byte by byte: the definition the masks must meet. */
 static void classify_ref(const char *p, af_scan_masks *m)
