@@ -147,9 +147,6 @@ static int cmp_rec(const void *a, const void *b)
     return x->line < y->line ? -1 : x->line > y->line;
 }
 
-/* Two records of one chamber at one timestamp are an error naming both lines and values (they were
- * averaged before, so one duplicated outlier row changed the day); several records in one hour at
- * different minutes are the documented hourly mean. */
 /* 1 when every chamber's timestamps rise strictly in file order (a logger's file): then no two
  * records share a key and the sort below is not needed; 0 otherwise, or out of memory. */
 static int rising_per_chamber(const af_chamber_data *cd)
@@ -168,6 +165,9 @@ static int rising_per_chamber(const af_chamber_data *cd)
     return ok;
 }
 
+/* Two records of one chamber at one timestamp are an error naming both lines and values (they were
+ * averaged before, so one duplicated outlier row changed the day); several records in one hour at
+ * different minutes are the documented hourly mean. */
 static int check_duplicates(const af_chamber_data *cd, const af_chamber_opts *opts, af_error *err)
 {
     int rc = AF_OK;
