@@ -32,7 +32,7 @@ static const cli_opt run_opts[] = {
     { OPT_PROGRESS, "progress-interval", "SECONDS", "seconds between progress reports (default: 1 on a\n"
       "terminal, 10 otherwise; 0 = every block); also DIR/progress.json" },
     { OPT_CHECKPOINT, "checkpoint-interval", "SECONDS", "at most one checkpoint (flush + journal) per SECONDS\n"
-      "(default 0: after every block); a stop always checkpoints" },
+      "(default 60; 0 = after every block); a stop always\ncheckpoints" },
     { OPT_FORCE, "force", NULL, "write into a non-empty DIR that agroflux did not create" },
     { OPT_STRICT, "strict", NULL, "a coverage warning (a file with no valid day, a missing year,\n"
       "a county or site with no coverage, a file-year below\n[pipeline] coverage_min_fraction) fails the run: "

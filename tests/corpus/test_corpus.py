@@ -404,7 +404,8 @@ def run(n, pipeline, out, extra=(), quiet=True, env=None, fsize=None):
         pre = [sys.executable, "-c", "import os, resource, signal, sys; signal.signal(signal.SIGXFSZ, signal.SIG_IGN); "
                "resource.setrlimit(resource.RLIMIT_FSIZE, (%d, %d)); os.execvp(sys.argv[1], sys.argv[1:])" % (fsize, fsize)]
     return subprocess.run([*pre, "mpirun", "-n", str(n), "--oversubscribe", AGROFLUX, *(["-q"] if quiet else []),
-                           "run", pipeline, "--output", out, *extra], capture_output=True, text=True, timeout=300,
+                           "run", pipeline, "--output", out, "--checkpoint-interval", "0", *extra], capture_output=True,
+                          text=True, timeout=300,
                           env=e)
 
 

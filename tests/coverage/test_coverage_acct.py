@@ -339,7 +339,7 @@ def main():
         for hook in ("write:block:2", "sealed"):
             ro = os.path.join(tmp, "resumed-" + hook.replace(":", "-"))
             env = dict(os.environ, AGROFLUX_TEST_FAIL_AT=hook)
-            r = run([AGROFLUX, "-q", "run", pipe, "--output", ro], env=env)
+            r = run([AGROFLUX, "-q", "run", pipe, "--output", ro, "--checkpoint-interval", "0"], env=env)
             check(r.returncode == 1 and not os.path.exists(os.path.join(ro, "index.json")), "interrupted at " + hook)
             r = mpirun(2, "run", pipe, "--output", ro, "--resume")
             check(r.returncode == 0, "resume after %s on 2 ranks: %s" % (hook, r.stderr[-1500:]))

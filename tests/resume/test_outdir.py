@@ -28,7 +28,8 @@ def check(cond, what):
 def run(n, *args, env=None):
     e = dict(os.environ)
     e.update(env or {})
-    return subprocess.run(["mpirun", "-n", str(n), "--oversubscribe", AGROFLUX, "-q", "run", *args],
+    return subprocess.run(["mpirun", "-n", str(n), "--oversubscribe", AGROFLUX, "-q", "run", *args,
+                           "--checkpoint-interval", "0"],  # after every block (the default: once a minute)
                           capture_output=True, text=True, env=e, timeout=120)
 
 

@@ -35,8 +35,15 @@ def check(cond, what):
         print("FAIL:", what, file=sys.stderr)
 
 
+def per_block(args):
+    """A run checkpoints after every block (the default is once a minute): these cases stop or kill
+    runs at block boundaries. An explicit --checkpoint-interval is kept."""
+    args = list(args)
+    return args + ["--checkpoint-interval", "0"] if "run" in args and "--checkpoint-interval" not in args else args
+
+
 def mpirun(n, *args, env=None, **kw):
-    cmd = ["mpirun", "-n", str(n), "--oversubscribe", AGROFLUX, *args]
+    cmd = ["mpirun", "-n", str(n), "--oversubscribe", AGROFLUX, *per_block(args)]
     e = dict(os.environ)
     e.update(env or {})
     return subprocess.run(cmd, capture_output=True, text=True, env=e, timeout=120, **kw)
@@ -112,7 +119,7 @@ SIGNALLED = {"OMPI_MCA_odls_base_sigkill_timeout": "1"}
 def start_slow(out, delay_ms=250):
     e = dict(os.environ, AGROFLUX_TEST_BLOCK_DELAY_MS=str(delay_ms), **SIGNALLED)
     return subprocess.Popen(["mpirun", "-n", "2", "--oversubscribe", AGROFLUX, "run", PIPE, "--output", out,
-                             "--progress-interval", "0"],
+                             "--progress-interval", "0", "--checkpoint-interval", "0"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=e)
 
 
@@ -357,11 +364,12 @@ def case_damaged_partial(tmp, base):
 
 
 def case_checkpoint_interval(tmp, base):
-    """A long checkpoint interval: a failure before the first checkpoint leaves nothing resumable
-    (no journal, no .partial); a SIGTERM still checkpoints before stopping."""
+    """The default interval (a minute; this run is shorter): a failure before the first checkpoint
+    leaves nothing resumable (no journal, no .partial); a SIGTERM still checkpoints before stopping."""
     out = os.path.join(tmp, "ckpt")
-    r = mpirun(2, "-q", "run", PIPE, "--output", out, "--checkpoint-interval", "100000",
-               env={"AGROFLUX_TEST_FAIL_AT": "write:block:3"})
+    r = subprocess.run(["mpirun", "-n", "2", "--oversubscribe", AGROFLUX, "-q", "run", PIPE, "--output", out],
+                       capture_output=True, text=True, timeout=120,
+                       env=dict(os.environ, AGROFLUX_TEST_FAIL_AT="write:block:3"))
     check(r.returncode == 1, "ckpt: fails")
     names = os.listdir(out)
     check("journal.json" not in names and not [n for n in names if n.startswith("shard-")],
@@ -369,7 +377,7 @@ def case_checkpoint_interval(tmp, base):
     out = os.path.join(tmp, "ckpt2")
     e = dict(os.environ, AGROFLUX_TEST_BLOCK_DELAY_MS="250", **SIGNALLED)
     p = subprocess.Popen(["mpirun", "-n", "2", "--oversubscribe", AGROFLUX, "run", PIPE, "--output", out,
-                          "--checkpoint-interval", "100000", "--progress-interval", "0"],
+                          "--progress-interval", "0"],
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=e)
     t0 = time.time()
     while time.time() - t0 < 60 and p.poll() is None:

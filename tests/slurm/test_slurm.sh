@@ -155,7 +155,7 @@ grep -q "peak RSS" "$DIR/job1.log" && grep -q "finish" "$DIR/job1.log" || bad "j
 say "single job: $st $ec"
 
 # 2. a clean stop on SIGUSR1 (what --signal=B:USR1@300 sends), then a resubmission resumes
-id=$(AGROFLUX_TEST_BLOCK_DELAY_MS=300 sbatch --parsable --ntasks=2 --output="$DIR/job2.log" \
+id=$(AGROFLUX_TEST_BLOCK_DELAY_MS=300 AGROFLUX_CHECKPOINT_INTERVAL=0 sbatch --parsable --ntasks=2 --output="$DIR/job2.log" \
   "$SRC/slurm/agroflux.sbatch" "$PIPE" "$DIR/out2") || { bad "sbatch 2"; exit 1; }
 for _ in $(seq 300); do
   grep -qs '"days_done": [1-9]' "$DIR/out2/journal.json" && break
