@@ -15,6 +15,15 @@
 #include "agroflux/samples.h"
 #include "agroflux/source.h"
 
+/* split.c: a split group's share of one block, filled and packed per destination, waiting for
+ * the exchange (af__split_fill_mine to af__split_exchange). */
+typedef struct af_split_xchg {
+    int *part;                     /* [nt]: the rank filling each day */
+    int *nd;                       /* [size]: days each rank fills */
+    int *cnt;                      /* [6 size]: counts and displacements */
+    unsigned char *sbuf, *rbuf;    /* packed values, qc and valid bytes, sent and to receive */
+} af_split_xchg;
+
 typedef struct af_group {
     const af_source_kind *kind;
     const af_feature_cfg **feats;  /* borrowed from cfg */
@@ -24,6 +33,7 @@ typedef struct af_group {
     double open_cpu, fill_cpu;     /* this rank's CPU seconds in open and fill (debug log) */
     double exchange_cpu;           /* of fill_cpu: agreeing and exchanging (split groups) */
     int split;                     /* opened on every sample, days divided over the ranks (split.c) */
+    af_split_xchg xchg;            /* split: the current block's share, between fill and exchange */
 } af_group;
 
 typedef struct af_ctx {
@@ -61,19 +71,26 @@ int af__ctx_load_rest(af_ctx *ctx, MPI_Comm comm, af_error *err);
 /** Group the features and describe inputs/targets (not collective). */
 int af__ctx_describe(af_ctx *ctx, af_error *err);
 /** Open every group's source for samples [range). split: a group whose kind divides its work by
- * days (split_days) is opened on every sample instead and filled through af__split_fill. */
+ * days (split_days) is opened on every sample instead and filled through af__split_fill_mine and
+ * af__split_exchange. */
 int af__read_split_days(const af_config *cfg, int nranks);
 int af__ctx_open_sources(af_ctx *ctx, af_range range, int split, af_error *err);
 /** Let kinds with shares_open divide their open over the ranks of comm (more than one rank;
  * af__ctx_open_sources then is collective: every rank calls it, after agreeing on earlier errors). */
 void af__ctx_share(af_ctx *ctx, MPI_Comm comm);
 void af__ctx_dispose(af_ctx *ctx);
-/** Collective (split.c). Fill group g (g->split) for days [t0, t0+nt) of this rank's samples into
- * [nlocal][nt][nfeat]: each rank fills every sample for its share of the days, then the values go
- * to the ranks owning the samples. load[size]: work given to each rank in this block so far.
- * An error already in err (an earlier group on this rank) is agreed on first; then no exchange. */
-int af__split_fill(MPI_Comm comm, const af_range *ranges, af_group *g, int t0, int nt, double *load, float *val,
-                   unsigned char *valid, float *qc, af_error *err);
+/** Not collective (split.c). Fill split group g for this rank's share of days [t0, t0+nt) for every
+ * sample, and pack the values per destination rank into g->xchg. load[size]: work given to each
+ * rank in this block so far (shared by the block's split groups). Does nothing on an error already
+ * in err (g->xchg stays empty). The ranks then agree on the errors (af_error_sync) before any
+ * af__split_exchange. */
+int af__split_fill_mine(MPI_Comm comm, const af_range *ranges, af_group *g, int t0, int nt, double *load,
+                        af_error *err);
+/** Collective, after every rank's af__split_fill_mine of g succeeded: move each (sample, day) to the
+ * rank owning the sample, into [nlocal][nt][nfeat] (val, valid, qc). Frees g->xchg. */
+int af__split_exchange(MPI_Comm comm, const af_range *ranges, af_group *g, int nt, float *val, unsigned char *valid,
+                       float *qc, af_error *err);
+void af__split_xchg_free(af_split_xchg *x);
 /** CPU seconds of this process so far (per-group timing in the debug log). */
 double af__cpu_seconds(void);
 /** The output layout of a loaded context (pointers borrowed from ctx). */

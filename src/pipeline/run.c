@@ -141,8 +141,10 @@ static void scatter_group(const af_ctx *ctx, const af_group *g, size_t cells, in
     }
 }
 
-/* Collective when a group is split (split.c): the groups filled per sample first, then the split
- * groups, which every rank joins even after a local failure (they agree on it first). */
+/* Collective when a group is split (split.c): the groups filled per sample first, then each split
+ * group's share of the days; the ranks agree once on every failure so far (the share one rank got
+ * more of in one group it gets less of in the next, so waiting once lets them even out), and only
+ * then exchange the split groups' values, group by group. */
 static int fill_block(run_state *rs, int t0, int nt, af_error *err)
 {
     int rc = AF_OK;
@@ -152,24 +154,47 @@ static int fill_block(run_state *rs, int t0, int nt, af_error *err)
     double *load = NULL;
     size_t ni = ctx->ninputs, ntg = ctx->ntargets;
     size_t cells = rs->nlocal * (size_t)nt;
+    int nsplit = 0;
     for (size_t i = 0; i < cells * ni; i++) { rs->x[i] = NAN; rs->xqc[i] = NAN; }
     for (size_t i = 0; i < cells * ntg; i++) { rs->y[i] = NAN; rs->yvalid[i] = 0; rs->yqc[i] = NAN; }
     load = calloc((size_t)rs->size, sizeof *load);
     if (!load) af_error_set(err, AF_ENOMEM, __FILE__, __LINE__, __func__, "out of memory");
-    for (int pass = 0; pass < 2; pass++) {
-        for (size_t j = 0; j < ctx->ngroups; j++) {
-            af_group *g = &ctx->groups[j];
-            if (g->split != pass || (!g->split && (cells == 0 || err->code != AF_OK))) continue;
-            double c0 = af__cpu_seconds();
-            if (g->split)
-                rc = af__split_fill(rs->comm, rs->ranges, g, t0, nt, load, val, valid, qc, err);
-            else if (err->code == AF_OK)
-                rc = g->kind->fill(g->state, t0, nt, val, valid, qc, err);
-            g->fill_cpu += af__cpu_seconds() - c0;
-            if (rc == AF_OK && err->code == AF_OK)
-                scatter_group(ctx, g, cells, nt, val, valid, qc, rs->x, rs->xqc, rs->y, rs->yvalid, rs->yqc);
-        }
+    for (size_t j = 0; j < ctx->ngroups; j++) {
+        af_group *g = &ctx->groups[j];
+        nsplit += g->split;
+        if (g->split || cells == 0 || err->code != AF_OK) continue;
+        double c0 = af__cpu_seconds();
+        if (g->kind->fill(g->state, t0, nt, val, valid, qc, err) == AF_OK)
+            scatter_group(ctx, g, cells, nt, val, valid, qc, rs->x, rs->xqc, rs->y, rs->yvalid, rs->yqc);
+        g->fill_cpu += af__cpu_seconds() - c0;
     }
+    if (nsplit == 0) goto cleanup; /* the same groups on every rank: none agrees here */
+    af_group *first = NULL;
+    for (size_t j = 0; j < ctx->ngroups; j++) {
+        af_group *g = &ctx->groups[j];
+        if (!g->split) continue;
+        if (!first) first = g;
+        double c0 = af__cpu_seconds();
+        af__split_fill_mine(rs->comm, rs->ranges, g, t0, nt, load, err);
+        g->fill_cpu += af__cpu_seconds() - c0;
+    }
+    double c0 = af__cpu_seconds();
+    int agreed = af_error_sync(rs->comm, err); /* a rank done first sleeps (af_mpi_wait_idle) */
+    first->fill_cpu += af__cpu_seconds() - c0;
+    first->exchange_cpu += af__cpu_seconds() - c0;
+    for (size_t j = 0; j < ctx->ngroups; j++) {
+        af_group *g = &ctx->groups[j];
+        if (!g->split) continue;
+        if (agreed != AF_OK) {
+            af__split_xchg_free(&g->xchg);
+            continue;
+        }
+        c0 = af__cpu_seconds();
+        if (af__split_exchange(rs->comm, rs->ranges, g, nt, val, valid, qc, err) == AF_OK)
+            scatter_group(ctx, g, cells, nt, val, valid, qc, rs->x, rs->xqc, rs->y, rs->yvalid, rs->yqc);
+        g->fill_cpu += af__cpu_seconds() - c0;
+    }
+cleanup:
     rc = err->code;
     free(load);
     return rc;

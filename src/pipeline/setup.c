@@ -376,6 +376,7 @@ void af__ctx_dispose(af_ctx *ctx)
         if (g->state && g->kind) g->kind->close(g->state);
         free(g->feats);
         free(g->slot);
+        af__split_xchg_free(&g->xchg);
     }
     free(ctx->groups);
     free(ctx->inputs);

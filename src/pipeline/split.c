@@ -4,13 +4,15 @@
  * (source kinds with split_days / fill_days, e.g. gridded: its compressed chunks
  * span every county, so splitting samples would have every rank decode every
  * chunk). On more than one rank such a group is opened on every sample; per
- * block each rank fills every sample for its share of the days, and one
- * MPI_Alltoallv (values, qc and valid flags packed together) moves each
- * (sample, day) to the rank owning the sample. Each value is computed exactly as the per-sample fill computes it, so
- * the output does not depend on the rank count. Collective over the run's
- * communicator: every rank calls it for the same groups in the same order, and
- * a failure on any rank (also an earlier one, passed in err) is agreed on
- * before the exchange. Waits for other ranks sleep instead of spinning
+ * block each rank fills every sample for its share of the days and packs them
+ * per destination (af__split_fill_mine, not collective); once the ranks agreed
+ * that every split group's fill succeeded (one agreement per block for all of
+ * them, so one group's uneven share is made up by the next before anyone
+ * waits), one MPI_Alltoallv per group (values, qc and valid flags packed
+ * together) moves each (sample, day) to the rank owning the sample
+ * (af__split_exchange). Each value is computed exactly as the per-sample fill
+ * computes it, so the output does not depend on the rank count. Every rank
+ * exchanges the same groups in the same order. Waits for other ranks sleep instead of spinning
  * (af_mpi_wait_idle): Open MPI polls in blocking calls, which burns the CPU a
  * rank ahead of the others would leave to them.
  */
@@ -92,55 +94,78 @@ cleanup:
     return rc;
 }
 
-int af__split_fill(MPI_Comm comm, const af_range *ranges, af_group *g, int t0, int nt, double *load, float *val,
-                   unsigned char *valid, float *qc, af_error *err)
+void af__split_xchg_free(af_split_xchg *x)
+{
+    if (!x) return;
+    free(x->part);
+    free(x->nd);
+    free(x->cnt);
+    free(x->sbuf);
+    free(x->rbuf);
+    memset(x, 0, sizeof *x);
+}
+
+int af__split_fill_mine(MPI_Comm comm, const af_range *ranges, af_group *g, int t0, int nt, double *load,
+                        af_error *err)
 {
     int rc = AF_OK, rank, size;
-    int *part = NULL, *nd = NULL, *cnt = NULL;
+    af_split_xchg *x = &g->xchg;
     float *mv = NULL, *mq = NULL;
-    unsigned char *mk = NULL, *sbuf = NULL, *rbuf = NULL;
+    unsigned char *mk = NULL;
     MPI_Comm_rank(comm, &rank);
     MPI_Comm_size(comm, &size);
+    af__split_xchg_free(x);
+    if (err->code != AF_OK) return err->code;
     size_t nf = g->nfeat, nall = ranges[size - 1].end, nlocal = ranges[rank].end - ranges[rank].begin;
-    if (err->code == AF_OK) {
-        part = malloc((size_t)(nt > 0 ? nt : 1) * sizeof *part);
-        nd = calloc((size_t)size, sizeof *nd);
-        cnt = malloc(6 * (size_t)size * sizeof *cnt);
-        if (!part || !nd || !cnt) af_error_set(err, AF_ENOMEM, __FILE__, __LINE__, __func__, "out of memory");
-    }
-    if (err->code == AF_OK && g->kind->split_days(g->state, t0, nt, size, load, part, err) == AF_OK &&
-        count_parts(g, part, t0, nt, size, nd, err) == AF_OK) {
-        size_t mine = nall * (size_t)nd[rank] * nf, theirs = 0;
-        for (int q = 0; q < size; q++) theirs += nlocal * (size_t)nd[q] * nf;
-        mv = malloc((mine + 1) * sizeof *mv);
-        mq = malloc((mine + 1) * sizeof *mq);
-        mk = malloc(mine + 1);
-        sbuf = malloc(mine * SPLIT_VALUE_BYTES + 1);
-        rbuf = malloc(theirs * SPLIT_VALUE_BYTES + 1);
-        if (!mv || !mq || !mk || !sbuf || !rbuf)
-            af_error_set(err, AF_ENOMEM, __FILE__, __LINE__, __func__, "out of memory for %d days of every sample",
-                         nd[rank]);
-        else if (g->kind->fill_days(g->state, t0, nt, part, rank, mv, mk, mq, err) == AF_OK)
-            exchange_counts(ranges, rank, size, nd, nf, cnt, cnt + size, cnt + 2 * size, cnt + 3 * size, err);
-    }
-    double c0 = af__cpu_seconds();
-    /* every rank here, agreeing (a rank that arrives first sleeps: af_error_sync) */
-    if (af_error_sync(comm, err) != AF_OK) {
-        g->exchange_cpu += af__cpu_seconds() - c0;
-        rc = err->code;
-        goto cleanup;
-    }
+    x->part = malloc((size_t)(nt > 0 ? nt : 1) * sizeof *x->part);
+    x->nd = calloc((size_t)size, sizeof *x->nd);
+    x->cnt = malloc(6 * (size_t)size * sizeof *x->cnt);
+    AF_CHECK_ALLOC(x->part);
+    AF_CHECK_ALLOC(x->nd);
+    AF_CHECK_ALLOC(x->cnt);
+    AF_CHECK(g->kind->split_days(g->state, t0, nt, size, load, x->part, err));
+    AF_CHECK(count_parts(g, x->part, t0, nt, size, x->nd, err));
+    size_t mine = nall * (size_t)x->nd[rank] * nf, theirs = 0;
+    for (int q = 0; q < size; q++) theirs += nlocal * (size_t)x->nd[q] * nf;
+    mv = malloc((mine + 1) * sizeof *mv);
+    mq = malloc((mine + 1) * sizeof *mq);
+    mk = malloc(mine + 1);
+    x->sbuf = malloc(mine * SPLIT_VALUE_BYTES + 1);
+    x->rbuf = malloc(theirs * SPLIT_VALUE_BYTES + 1); /* here, so that running out of memory is agreed on */
+    if (!mv || !mq || !mk || !x->sbuf || !x->rbuf)
+        AF_FAIL(AF_ENOMEM, "out of memory for %d days of every sample", x->nd[rank]);
+    AF_CHECK(g->kind->fill_days(g->state, t0, nt, x->part, rank, mv, mk, mq, err));
+    int *sc = x->cnt, *sd = x->cnt + size, *rcnt = x->cnt + 2 * size, *rd = x->cnt + 3 * size;
+    AF_CHECK(exchange_counts(ranges, rank, size, x->nd, nf, sc, sd, rcnt, rd, err));
+    pack_parts(size, sc, sd, mv, mq, mk, x->sbuf, x->cnt + 4 * size, x->cnt + 5 * size);
     af_log(AF_LOG_DEBUG, "split", "[%s] days %d..%d: %d of %d filled here for all %zu samples", g->feats[0]->section->name,
-           t0 + 1, t0 + nt, nd[rank], nt, nall);
-    int *sc = cnt, *sd = cnt + size, *rcnt = cnt + 2 * size, *rd = cnt + 3 * size, *bc = cnt + 4 * size,
-        *bd = cnt + 5 * size;
-    pack_parts(size, sc, sd, mv, mq, mk, sbuf, bc, bd);
-    int *rbc = sc, *rbd = sd; /* the send counts are packed: their slots take the received bytes */
+           t0 + 1, t0 + nt, x->nd[rank], nt, nall);
+cleanup:
+    free(mv);
+    free(mq);
+    free(mk);
+    if (rc != AF_OK) af__split_xchg_free(x);
+    return rc;
+}
+
+int af__split_exchange(MPI_Comm comm, const af_range *ranges, af_group *g, int nt, float *val, unsigned char *valid,
+                       float *qc, af_error *err)
+{
+    int rc = AF_OK, rank, size;
+    af_split_xchg *x = &g->xchg;
+    MPI_Comm_rank(comm, &rank);
+    MPI_Comm_size(comm, &size);
+    AF_CHECK_ARG(x->sbuf != NULL && x->rbuf != NULL);
+    size_t nf = g->nfeat, nlocal = ranges[rank].end - ranges[rank].begin;
+    unsigned char *rbuf = x->rbuf;
+    double c0 = af__cpu_seconds();
+    int *rcnt = x->cnt + 2 * size, *rd = x->cnt + 3 * size, *bc = x->cnt + 4 * size, *bd = x->cnt + 5 * size;
+    int *rbc = x->cnt, *rbd = x->cnt + size; /* the send counts are packed: their slots take the received bytes */
     for (int q = 0; q < size; q++) {
         rbc[q] = (int)((size_t)rcnt[q] * SPLIT_VALUE_BYTES);
         rbd[q] = (int)((size_t)rd[q] * SPLIT_VALUE_BYTES);
     }
-    AF_CHECK_MPI(alltoallv_idle(sbuf, bc, bd, rbuf, rbc, rbd, comm));
+    AF_CHECK_MPI(alltoallv_idle(x->sbuf, bc, bd, rbuf, rbc, rbd, comm));
     g->exchange_cpu += af__cpu_seconds() - c0;
     /* from part q: [nlocal][nd[q]][nf] values, then as many qc, then valid bytes, its days in
      * increasing order, into [nlocal][nt][nf] */
@@ -149,9 +174,9 @@ int af__split_fill(MPI_Comm comm, const af_range *ranges, af_group *g, int t0, i
         const unsigned char *seg = rbuf + rbd[q];
         size_t j = 0;
         for (int t = 0; t < nt; t++) {
-            if (part[t] != q) continue;
+            if (x->part[t] != q) continue;
             for (size_t i = 0; i < nlocal; i++) {
-                size_t src = (i * (size_t)nd[q] + j) * nf, dst = (i * (size_t)nt + (size_t)t) * nf;
+                size_t src = (i * (size_t)x->nd[q] + j) * nf, dst = (i * (size_t)nt + (size_t)t) * nf;
                 memcpy(val + dst, seg + src * sizeof(float), nf * sizeof *val);
                 memcpy(qc + dst, seg + (n + src) * sizeof(float), nf * sizeof *qc);
                 memcpy(valid + dst, seg + 2 * n * sizeof(float) + src, nf);
@@ -160,13 +185,6 @@ int af__split_fill(MPI_Comm comm, const af_range *ranges, af_group *g, int t0, i
         }
     }
 cleanup:
-    free(part);
-    free(nd);
-    free(cnt);
-    free(mv);
-    free(mq);
-    free(mk);
-    free(sbuf);
-    free(rbuf);
+    af__split_xchg_free(x);
     return rc;
 }

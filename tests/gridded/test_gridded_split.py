@@ -9,8 +9,10 @@ days), 3 ranks (read_split = samples, the per-rank windows) and 6 ranks (read_sp
 above auto's 4 ranks) must give byte-identical shards (SHA-256), 6 ranks leaving ranks with no samples
 (3 counties + 1 site = 4 units) that still fill their days for the others. The debug log must show
 the split (each rank fills a share of the days of every sample, the shares adding up to the
-block). Error path: a corrupt Ecosys file of one county fails on the rank owning it before the
-split exchange; every rank leaves with exit 1 naming the file, none hangs in the collective.
+block). Error paths: a corrupt Ecosys file of one county fails on the rank owning it before the
+split exchange; a corrupt chunk of a gridMET file fails on the rank filling those days, in its share
+of the split group; every rank leaves with exit 1 and one message naming the file, none hangs in a
+collective, nothing is published.
 """
 import glob
 import os
@@ -81,6 +83,27 @@ def main():
               r.stderr[-400:])
     except subprocess.TimeoutExpired:
         check(False, "a rank failing before the split exchange left the others waiting")
+
+    # a corrupt chunk of a gridded file (2004): only the rank given those days fails while filling its
+    # share; the ranks agree on it once per block before any group's exchange
+    grid = os.path.join(data, "gridmet", "tmmx_2004.nc")
+    b = bytearray(open(grid, "rb").read())
+    at = int(len(b) * 0.8)
+    for i in range(at, at + 4096):
+        b[i] = (b[i] * 7 + 13) & 255
+    open(grid, "wb").write(b)
+    p2 = os.path.join(data, "split-grid.ini")
+    subset(os.path.join(data, "pipeline.ini"), p2, KEEP[:-1])  # the gridded inputs only
+    try:
+        out = os.path.join(tmp, "badgrid")
+        r = subprocess.run(["mpirun", "-n", "2", "--oversubscribe", AGROFLUX, "-q", "run", p2, "--output", out],
+                           capture_output=True, text=True, timeout=120)
+        check(r.returncode == 1, "corrupt gridMET chunk: exit 1, got %d" % r.returncode)
+        check(r.stderr.count("error:") == 1 and "tmmx_2004.nc" in r.stderr and "reading days" in r.stderr,
+              "the read error once, naming the file and days: " + r.stderr[-400:])
+        check(not os.path.exists(os.path.join(out, "index.json")), "corrupt gridMET chunk: nothing published")
+    except subprocess.TimeoutExpired:
+        check(False, "a rank failing in its share of a split group left the others waiting")
     print(check.summary())
     if check.failed:
         print("kept", tmp)
